@@ -1,0 +1,169 @@
+"""The typed syntax tree: frozen dataclasses, each with the span it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from .source import Span
+
+
+@dataclass(frozen=True)
+class Name:
+    """An identifier with its own span (a binding's name, an op's name)."""
+    text: str
+    span: Span
+
+
+# ---- expressions -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Ref:
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class SelName:
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class SelIndex:
+    index: int
+    span: Span
+
+
+@dataclass(frozen=True)
+class SelRange:
+    start: int | None
+    stop: int | None
+    span: Span
+
+
+SelItem = Union[SelName, SelIndex, SelRange]
+
+
+@dataclass(frozen=True)
+class Select:
+    source: Name
+    items: tuple[SelItem, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class KwArg:
+    name: Name
+    value: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Call:
+    op: Name
+    args: tuple["Expr", ...]
+    kwargs: tuple[KwArg, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Number:
+    value: int | float
+    span: Span
+
+
+@dataclass(frozen=True)
+class String:
+    value: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class ListLit:
+    items: tuple["Expr", ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Pair:
+    key: Name
+    value: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class DictLit:
+    pairs: tuple[Pair, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Step:
+    """One link of a chain, optionally repeated: `dense(64, relu) * 3`."""
+    expr: "Atom"
+    repeat: "Number | None"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Chain:
+    """`a -> b -> c`; a lone value is a chain of one step."""
+    steps: tuple[Step, ...]
+    span: Span
+
+
+Atom = Union[Ref, Select, Call, Number, String, ListLit, DictLit, Chain]
+Expr = Chain
+
+
+def unwrap(expr: Expr) -> Atom | Chain:
+    """The single atom of a one-step, unrepeated chain; the chain otherwise."""
+    if len(expr.steps) == 1 and expr.steps[0].repeat is None:
+        inner = expr.steps[0].expr
+        return unwrap(inner) if isinstance(inner, Chain) else inner
+    return expr
+
+
+# ---- statements ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NetworkDecl:
+    name: Name
+    span: Span
+
+
+@dataclass(frozen=True)
+class InputDecl:
+    name: Name
+    spec: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Assign:
+    name: Name
+    expr: Expr
+    span: Span
+    is_output: bool = False
+
+
+@dataclass(frozen=True)
+class OutputDecl:
+    """`output y` marks an existing value as an output (`output y = ...` is an Assign)."""
+    name: Name
+    span: Span
+
+
+@dataclass(frozen=True)
+class CompileDecl:
+    settings: tuple[KwArg, ...]
+    span: Span
+
+
+Statement = Union[NetworkDecl, InputDecl, Assign, OutputDecl, CompileDecl]
+
+
+@dataclass(frozen=True)
+class Program:
+    statements: tuple[Statement, ...]

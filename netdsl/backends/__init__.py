@@ -1,0 +1,1 @@
+"""Backends read the checked graph. Only backends.keras imports TensorFlow."""

@@ -1,0 +1,454 @@
+"""Checks: plain functions over the graph, run in a fixed order.
+
+Each check reads the graph (and what earlier checks added to it) and appends
+diagnostics to `graph.graph["diagnostics"]`; none stops the others, so a file's
+problems are all reported together. The order is the pipeline, in one place:
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import networkx as nx
+
+from . import ast
+from .diagnostics import Note, did_you_mean, error, warning
+from .ops import ACTIVATIONS, MAX_PARAMS, MAX_WIDTH, OPS, Operand, ShapeError, fmt_shape, is_finite_number
+from .settings import (BOOL_OPTIMIZER_ARGS, INT_OPTIMIZER_ARGS, LOSSES, METRICS, OPTIMIZERS,
+                       POSITIVE_OPTIMIZER_ARGS)
+
+
+def check_names(g: nx.DiGraph) -> None:
+    """Every operand names something defined."""
+    diags = g.graph["diagnostics"]
+    known = g.graph["definitions"]
+    for node, data in g.nodes(data=True):
+        for src, span in zip(data["inputs"], data["input_spans"]):
+            if src not in g:
+                diags.append(error("ND101", f"'{src}' is not defined", span,
+                                   help=did_you_mean(src, known)))
+
+
+def check_cycles(g: nx.DiGraph) -> None:
+    """Layers that feed into themselves. Linear: strongly connected components."""
+    diags = g.graph["diagnostics"]
+    cyclic = set()
+    for component in nx.strongly_connected_components(g):
+        if len(component) == 1:
+            (node,) = component
+            if not g.has_edge(node, node):
+                continue
+        cyclic |= component
+        members = sorted(component, key=lambda n: g.nodes[n]["order"])
+        first = members[0]
+        named = [m for m in members if g.nodes[m]["binding"] == m] or members
+        diags.append(error(
+            "ND103", "cycle: " + " -> ".join(named + [named[0]]), g.nodes[first]["span"],
+            help="a value cannot depend on itself; give one of them another input"))
+    g.graph["cyclic"] = cyclic
+
+
+def check_arguments(g: nx.DiGraph) -> None:
+    """Arity and arguments of every layer, against the registry. Sets node["args"]."""
+    diags = g.graph["diagnostics"]
+    for node, data in g.nodes(data=True):
+        op = OPS.get(data["op"])
+        if op is None:
+            continue
+        if op.kind == "input":
+            data["args"] = {}
+            _check_input(data, diags)
+            continue
+        if op.kind == "select":
+            data["args"] = {"items": data["raw_args"]}
+            continue
+        n = len(data["inputs"])
+        if n < op.min_inputs or (op.max_inputs is not None and n > op.max_inputs):
+            want = f"at least {op.min_inputs}" if op.max_inputs is None else str(op.min_inputs)
+            diags.append(error("ND202", f"{op.name}() takes {want} operands, got {n}", data["span"],
+                               help=f"e.g. {op.name}(a, b)" if op.kind == "merge" else None))
+            data["bad"] = True
+        data["args"] = _bind_arguments(op, data, diags)
+
+
+def _check_input(data: dict, diags: list) -> None:
+    width = data.get("width")
+    if width is None:
+        return
+    if width < 1:
+        diags.append(error("ND206", f"an input's width must be at least 1, got {width}",
+                           data["width_span"]))
+        data["width"] = None
+    elif width > MAX_WIDTH:
+        diags.append(error("ND901", f"input width {width} exceeds the limit of {MAX_WIDTH}",
+                           data["width_span"]))
+        data["width"] = None
+
+
+def _bind_arguments(op, data, diags) -> dict | None:
+    """Positional and keyword arguments -> {param: value}; None if any is wrong."""
+    values: dict = {}
+    spans: dict = {}
+    ok = True
+    for i, expr in enumerate(data["raw_args"]):
+        if i >= len(op.params):
+            diags.append(error("ND209", f"{op.name}() takes at most {len(op.params)} positional "
+                               f"argument(s), got {len(data['raw_args'])}", expr.span,
+                               help=_signature(op)))
+            return None
+        p = op.params[i]
+        values[p.name], spans[p.name] = expr, expr.span
+    for kw in data["raw_kwargs"]:
+        key = kw.name.text
+        p = op.param(key)
+        if p is None:
+            diags.append(error("ND204", f"{op.name}() has no argument '{key}'", kw.name.span,
+                               help=did_you_mean(key, [q.name for q in op.params]) or _signature(op)))
+            ok = False
+            continue
+        if key in values:
+            diags.append(error("ND208", f"argument '{key}' of {op.name}() is given twice", kw.span))
+            ok = False
+            continue
+        values[key], spans[key] = kw.value, kw.span
+    args = {}
+    for p in op.params:
+        if p.name not in values:
+            if p.required:
+                diags.append(error("ND203", f"{op.name}() needs the argument '{p.name}'",
+                                   data["span"], help=_signature(op)))
+                ok = False
+            else:
+                args[p.name] = p.default
+            continue
+        value, problem = _convert(p, values[p.name])
+        if problem:
+            code, message, hint = problem
+            diags.append(error(code, f"{op.name}() argument '{p.name}': {message}",
+                               values[p.name].span, help=hint))
+            ok = False
+        else:
+            args[p.name] = value
+    return args if ok else None
+
+
+def _signature(op) -> str:
+    parts = [p.name if p.required else f"{p.name}={_show_default(p.default)}" for p in op.params]
+    return f"{op.name}({', '.join(parts)})"
+
+
+def _show_default(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return "none" if v is None else str(v)
+
+
+def _describe(atom) -> str:
+    if isinstance(atom, ast.Number):
+        return repr(atom.value)
+    if isinstance(atom, ast.Ref):
+        return f"name '{atom.name}'"
+    if isinstance(atom, ast.String):
+        return f'string "{atom.value}"'
+    return {ast.ListLit: "a list", ast.DictLit: "a dictionary", ast.Call: "a call",
+            ast.Select: "a selection", ast.Chain: "a chain"}.get(type(atom), "this")
+
+
+def _convert(p, expr):
+    """(value, None) or (None, (code, message, help))."""
+    atom = ast.unwrap(expr)
+    t = p.type
+    if t == "int":
+        if isinstance(atom, ast.Number) and isinstance(atom.value, int):
+            value = atom.value
+        elif isinstance(atom, ast.Number) and float(atom.value).is_integer():
+            value = int(atom.value)
+        else:
+            return None, ("ND205", f"expected an integer, got {_describe(atom)}", p.range_text or None)
+        if value > MAX_WIDTH:
+            return None, ("ND901", f"{value} exceeds the limit of {MAX_WIDTH}", None)
+    elif t == "float":
+        if not isinstance(atom, ast.Number) or not is_finite_number(atom.value):
+            return None, ("ND205", f"expected a number, got {_describe(atom)}", p.range_text or None)
+        value = float(atom.value)
+    elif t == "bool":
+        if isinstance(atom, ast.Ref) and atom.name in ("true", "false"):
+            value = atom.name == "true"
+        else:
+            return None, ("ND205", f"expected true or false, got {_describe(atom)}", None)
+    elif t == "activation":
+        name = atom.name if isinstance(atom, ast.Ref) else atom.value if isinstance(atom, ast.String) else None
+        if name is None:
+            return None, ("ND205", f"expected an activation name, got {_describe(atom)}", None)
+        if name not in ACTIVATIONS:
+            return None, ("ND207", f"unknown activation '{name}'",
+                          did_you_mean(name, ACTIVATIONS) or "known: " + ", ".join(ACTIVATIONS))
+        value = name
+    elif t == "floats":
+        if not isinstance(atom, ast.ListLit):
+            return None, ("ND205", f"expected a list of numbers, got {_describe(atom)}", None)
+        value = []
+        for item in atom.items:
+            v = ast.unwrap(item)
+            if not isinstance(v, ast.Number) or not is_finite_number(v.value):
+                return None, ("ND205", f"expected a list of numbers, found {_describe(v)}", None)
+            value.append(float(v.value))
+        value = tuple(value)
+    else:  # pragma: no cover - the registry is ours
+        raise AssertionError(f"unknown parameter type {t}")
+    if p.check is not None and not p.check(value):
+        return None, ("ND206", f"{value} is out of range", f"{p.name} must be {p.range_text}")
+    return value, None
+
+
+def check_shapes(g: nx.DiGraph) -> None:
+    """Infer every node's shape in topological order; a node whose inputs are
+    unknown stays unknown without a diagnostic of its own (no cascades)."""
+    diags = g.graph["diagnostics"]
+    cyclic = g.graph.get("cyclic", set())
+    for node in _topological(g, cyclic):
+        data = g.nodes[node]
+        data["shape"] = None
+        data.setdefault("features", None)
+        op = OPS.get(data["op"])
+        if op is None or data.get("args") is None or data.get("bad"):
+            continue
+        if op.kind == "input":
+            if data["width"] is not None:
+                data["shape"] = (data["width"],)
+            continue
+        operands = []
+        for src, span in zip(data["inputs"], data["input_spans"]):
+            if src not in g or g.nodes[src].get("shape") is None:
+                break
+            operands.append(Operand(src, g.nodes[src]["shape"], g.nodes[src].get("features"),
+                                    g.nodes[src]["span"] if op.kind == "merge" else span))
+        else:
+            try:
+                data["shape"] = op.shape(operands, data["args"])
+                data["features"] = op.features(operands, data["args"])
+                data["operands"] = operands
+            except ShapeError as exc:
+                span = exc.span or data["span"]
+                notes = [Note(msg, where) for msg, where in exc.notes]
+                diags.append(error(exc.code, exc.message, span, help=exc.help, notes=notes))
+
+
+def _topological(g: nx.DiGraph, cyclic: set):
+    """Nodes in dependency order, ties broken by source order; cycles left out."""
+    if cyclic:
+        g = g.subgraph([n for n in g if n not in cyclic])
+    order = nx.get_node_attributes(g, "order")
+    return nx.lexicographical_topological_sort(g, key=order.__getitem__)
+
+
+def check_params(g: nx.DiGraph) -> None:
+    """Parameter counts, statically; equal to Keras's count_params()."""
+    trainable = non_trainable = 0
+    for node, data in g.nodes(data=True):
+        if data.get("shape") is None:
+            data["params"] = None
+            continue
+        op = OPS[data["op"]]
+        t, nt = op.count(data.get("operands", []), data["shape"], data["args"])
+        data["params"] = (t, nt)
+        trainable += t
+        non_trainable += nt
+    g.graph["params"] = {"total": trainable + non_trainable, "trainable": trainable,
+                         "non_trainable": non_trainable}
+    if trainable + non_trainable > MAX_PARAMS:
+        span = min((d["span"] for _, d in g.nodes(data=True)), default=None)
+        g.graph["diagnostics"].append(error(
+            "ND901", f"the model has {trainable + non_trainable:,} parameters, over the limit "
+            f"of {MAX_PARAMS:,}", span, help="use fewer or narrower layers"))
+
+
+def check_outputs(g: nx.DiGraph) -> None:
+    if not g.graph["outputs"] and g.number_of_nodes():
+        source = g.graph["source"]
+        last = max((d for n, d in g.nodes(data=True) if d["binding"] == n), key=lambda d: d["order"],
+                   default=None)
+        hint = "mark the result with 'output', e.g. output y = x -> dense(1)"
+        if last is not None and last["op"] != "input":
+            hint = f"mark the result as an output: add the line 'output {last['binding']}'"
+        g.graph["diagnostics"].append(error("ND104", "the network has no output",
+                                            source.end_span(), help=hint))
+
+
+def check_unused(g: nx.DiGraph) -> None:
+    """Inputs and named values that no output depends on (warnings)."""
+    diags = g.graph["diagnostics"]
+    for node, data in g.nodes(data=True):
+        if data["output"] or g.out_degree(node) or data["binding"] != node:
+            continue
+        kind = "input" if data["op"] == "input" else "value"
+        span = data["op_span"] if kind == "input" else data["span"]
+        diags.append(warning("ND105", f"{kind} '{node}' is never used", span,
+                             help=f"use it, mark it with 'output {node}', or remove it"))
+
+
+def check_compile(g: nx.DiGraph) -> None:
+    """The compile line: loss, optimizer, metrics. Sets graph["training"]."""
+    decl = g.graph["compile"]
+    g.graph["training"] = None
+    if decl is None:
+        return
+    diags = g.graph["diagnostics"]
+    outputs = g.graph["outputs"]
+    training: dict = {"loss": None, "optimizer": None, "metrics": None}
+    seen: dict = {}
+    for kw in decl.settings:
+        key = kw.name.text
+        if key not in training:
+            diags.append(error("ND507", f"unknown compile setting '{key}'", kw.name.span,
+                               help=did_you_mean(key, training) or "settings: loss, optimizer, metrics"))
+            continue
+        if key in seen:
+            diags.append(error("ND507", f"compile setting '{key}' is given twice", kw.name.span,
+                               notes=[Note("first given here", seen[key])]))
+            continue
+        seen[key] = kw.span
+        if key == "loss":
+            training["loss"] = _per_output(kw.value, outputs, diags, _one_loss)
+        elif key == "metrics":
+            training["metrics"] = _per_output(kw.value, outputs, diags, _metric_list)
+        else:
+            training["optimizer"] = _optimizer(kw.value, diags)
+    if isinstance(training["loss"], dict):
+        for out in outputs:
+            if out not in training["loss"]:
+                diags.append(error("ND506", f"output '{out}' has no loss", seen["loss"],
+                                   help=f"add '{out}: <loss>' to the loss dictionary"))
+    g.graph["training"] = training
+
+
+def _per_output(expr, outputs, diags, one: Callable):
+    atom = ast.unwrap(expr)
+    if not isinstance(atom, ast.DictLit):
+        return one(atom, diags)
+    result = {}
+    for pair in atom.pairs:
+        key = pair.key.text
+        if key not in outputs:
+            diags.append(error("ND505", f"'{key}' is not an output", pair.key.span,
+                               help=did_you_mean(key, outputs) or
+                               "outputs: " + (", ".join(outputs) or "none")))
+            continue
+        result[key] = one(ast.unwrap(pair.value), diags)
+    return result
+
+
+def _name_of(atom) -> str | None:
+    if isinstance(atom, ast.Ref):
+        return atom.name
+    if isinstance(atom, ast.String):
+        return atom.value
+    return None
+
+
+def _one_loss(atom, diags):
+    name = _name_of(atom)
+    if name is None:
+        diags.append(error("ND501", f"a loss is a name, got {_describe(atom)}", atom.span,
+                           help="e.g. loss=categorical_crossentropy"))
+    elif name not in LOSSES:
+        diags.append(error("ND501", f"unknown loss '{name}'", atom.span,
+                           help=did_you_mean(name, LOSSES) or "known: " + ", ".join(LOSSES)))
+    else:
+        return name
+    return None
+
+
+def _metric_list(atom, diags):
+    items = [ast.unwrap(i) for i in atom.items] if isinstance(atom, ast.ListLit) else [atom]
+    names = []
+    for item in items:
+        name = _name_of(item)
+        if name is None:
+            diags.append(error("ND504", f"a metric is a name, got {_describe(item)}", item.span,
+                               help="e.g. metrics=[accuracy]"))
+        elif name not in METRICS:
+            diags.append(error("ND504", f"unknown metric '{name}'", item.span,
+                               help=did_you_mean(name, METRICS) or "known: " + ", ".join(METRICS)))
+        else:
+            names.append(name)
+    return names
+
+
+def _optimizer(expr, diags):
+    atom = ast.unwrap(expr)
+    if isinstance(atom, (ast.Ref, ast.String)):
+        name, name_span, call = _name_of(atom), atom.span, None
+    elif isinstance(atom, ast.Call):
+        name, name_span, call = atom.op.text, atom.op.span, atom
+    else:
+        diags.append(error("ND502", f"an optimizer is a name or a call, got {_describe(atom)}",
+                           atom.span, help="e.g. optimizer=adam(learning_rate=0.001)"))
+        return None
+    if name not in OPTIMIZERS:
+        diags.append(error("ND502", f"unknown optimizer '{name}'", name_span,
+                           help=did_you_mean(name, OPTIMIZERS) or "known: " + ", ".join(OPTIMIZERS)))
+        return None
+    allowed = OPTIMIZERS[name][1]
+    args = {}
+    ok = True
+    if call is not None:
+        for arg in call.args:
+            diags.append(error("ND503", f"{name}() arguments are given by keyword", arg.span,
+                               help=f"e.g. {name}(learning_rate=0.001)"))
+            ok = False
+        for kw in call.kwargs:
+            key = kw.name.text
+            value = ast.unwrap(kw.value)
+            if key not in allowed:
+                diags.append(error("ND503", f"optimizer {name} has no argument '{key}'", kw.name.span,
+                                   help=did_you_mean(key, allowed) or "it takes: " + ", ".join(allowed)))
+                ok = False
+            elif key in args:
+                diags.append(error("ND503", f"argument '{key}' is given twice", kw.name.span))
+                ok = False
+            else:
+                converted = _optimizer_value(key, value)
+                if isinstance(converted, str):
+                    diags.append(error("ND503", f"{name}() argument '{key}': {converted}", value.span))
+                    ok = False
+                else:
+                    args[key] = converted[0]
+    return {"name": name, "args": args} if ok else None
+
+
+def _optimizer_value(key, atom):
+    """(value,) or a problem message."""
+    if key in BOOL_OPTIMIZER_ARGS:
+        if isinstance(atom, ast.Ref) and atom.name in ("true", "false"):
+            return (atom.name == "true",)
+        return f"expected true or false, got {_describe(atom)}"
+    if not isinstance(atom, ast.Number) or not is_finite_number(atom.value):
+        return f"expected a number, got {_describe(atom)}"
+    if key in INT_OPTIMIZER_ARGS:
+        if not isinstance(atom.value, int) or atom.value < 1:
+            return f"expected a positive integer, got {atom.value!r}"
+        return (atom.value,)
+    if key in POSITIVE_OPTIMIZER_ARGS and atom.value <= 0:
+        return f"must be greater than 0, got {atom.value!r}"
+    if atom.value < 0:
+        return f"must not be negative, got {atom.value!r}"
+    return (float(atom.value),)
+
+
+# The pipeline, in order. Each entry reads what the ones before it added.
+CHECKS: tuple[Callable[[nx.DiGraph], None], ...] = (
+    check_names,
+    check_cycles,
+    check_arguments,
+    check_shapes,
+    check_params,
+    check_outputs,
+    check_unused,
+    check_compile,
+)
+
+
+def run_checks(g: nx.DiGraph) -> None:
+    for check in CHECKS:
+        check(g)

@@ -1,0 +1,228 @@
+"""The `netdsl` command: check, compile, explain.
+
+Exit codes (a contract other tools rely on):
+  0  success (warnings allowed)
+  1  the spec (or its data) has errors
+  2  usage or I/O problems
+  3  an internal error: a bug in netdsl
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import tempfile
+
+from . import __version__
+
+EXIT_OK, EXIT_SPEC, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """Bad arguments or an unreadable/unwritable path: exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own exit is 2 as well; keep our prefix
+        self.print_usage(sys.stderr)
+        raise UsageError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="netdsl", description="Write, check, compile and draw neural-network graphs.")
+    p.add_argument("--version", action="version", version=f"netdsl {__version__}")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    c = sub.add_parser("check", help="check a spec; print every layer's shape and parameters")
+    c.add_argument("file", metavar="FILE")
+    c.add_argument("--json", action="store_true", help="print one JSON object")
+    c.add_argument("--data", metavar="CSV", help="also check the spec's features against a CSV")
+    c.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+    k = sub.add_parser("compile", help="compile a spec to a Keras model (.keras)")
+    k.add_argument("file", metavar="FILE")
+    k.add_argument("-o", "--output", metavar="OUT.keras",
+                   help="where to write the model (default: build/<name>.keras)")
+    k.add_argument("--data", metavar="CSV", help="CSV to adapt standardize layers on")
+    k.add_argument("--seed", type=int, metavar="N", help="seed for identical initial weights")
+    k.add_argument("--summary", action="store_true", help="print the Keras model summary")
+    k.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+    e = sub.add_parser("explain", help="explain an error code, e.g. ND301")
+    e.add_argument("code", metavar="CODE")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in argv
+    try:
+        args = _parser().parse_args(argv)
+        if args.command is None:
+            _parser().print_help(sys.stderr)
+            return EXIT_USAGE
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"netdsl: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("netdsl: interrupted", file=sys.stderr)
+        return 130
+    except SystemExit as exc:  # argparse --help / --version
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    except BaseException as exc:  # a bug of ours: say so, in one line
+        if debug:
+            raise
+        print(f"netdsl: internal error: {type(exc).__name__}: {exc}\n"
+              f"This is a bug in netdsl {__version__}, not in your spec. Please report it "
+              f"with the spec that caused it; rerun with --debug for the traceback.", file=sys.stderr)
+        return EXIT_BUG
+
+
+def _load(args, compiling: bool = False):
+    """(graph, EXIT_OK, None) when clean; (None, code, SpecError or None) otherwise."""
+    from . import _checked
+    from .data import DataError
+    from .diagnostics import SpecError, render_all
+    from .pipeline import InputFileError, read_source
+    try:
+        g = _checked(read_source(args.file), args.data, args.strict, compiling)
+    except InputFileError as exc:
+        raise UsageError(str(exc)) from None
+    except FileNotFoundError as exc:
+        raise UsageError(f"{exc.filename}: no such file") from None
+    except IsADirectoryError as exc:
+        raise UsageError(f"{exc.filename}: is a directory, not a file") from None
+    except OSError as exc:
+        raise UsageError(f"{exc.filename}: {exc.strerror}") from None
+    except DataError as exc:
+        print(f"netdsl: error: {exc}", file=sys.stderr)
+        return None, EXIT_SPEC, None
+    except SpecError as exc:
+        return None, EXIT_SPEC, exc
+    diags = g.graph["diagnostics"]
+    if diags and not getattr(args, "json", False):
+        print(render_all(diags, g.graph["source"]), file=sys.stderr)
+    return g, EXIT_OK, None
+
+
+def _summary_line(diags) -> str:
+    errors = sum(d.severity == "error" for d in diags)
+    warnings = len(diags) - errors
+    parts = []
+    if errors:
+        parts.append(f"{errors} error{'s' * (errors != 1)}")
+    if warnings:
+        parts.append(f"{warnings} warning{'s' * (warnings != 1)}")
+    return ", ".join(parts)
+
+
+def _report_failure(exc, as_json: bool) -> None:
+    from .diagnostics import render_all, to_json
+    if as_json:
+        print(json.dumps({"ok": False,
+                          "diagnostics": [to_json(d, exc.source) for d in exc.diagnostics],
+                          "nodes": [], "params": None}, indent=2, ensure_ascii=False))
+        return
+    print(render_all(exc.diagnostics, exc.source), file=sys.stderr)
+    print(f"netdsl: {exc.source.name}: {_summary_line(exc.diagnostics)}", file=sys.stderr)
+
+
+def cmd_check(args) -> int:
+    g, code, failure = _load(args)
+    if g is None:
+        if failure is not None:
+            _report_failure(failure, args.json)
+        return code
+    from .report import graph_json, node_table
+    if args.json:
+        print(json.dumps(graph_json(g), indent=2, ensure_ascii=False))
+    else:
+        print(node_table(g))
+    return EXIT_OK
+
+
+def cmd_compile(args) -> int:
+    output = args.output or os.path.join("build", _stem(args.file) + ".keras")
+    if not output.endswith(".keras"):
+        raise UsageError(f"{output}: the output must end in .keras (Keras 3's format)")
+    if os.path.isdir(output):
+        raise UsageError(f"{output}: is a directory")
+    g, code, failure = _load(args, compiling=True)
+    if g is None:
+        if failure is not None:
+            _report_failure(failure, False)
+        return code
+    import netdsl
+    with _atomic_output(output) as tmp:
+        model = netdsl.to_keras(g, seed=args.seed)
+        model.save(tmp)
+    if args.summary:
+        model.summary()
+    p = g.graph["params"]
+    print(f"wrote {output}: model '{model.name}', {p['total']:,} parameters "
+          f"({p['trainable']:,} trainable)")
+    return EXIT_OK
+
+
+@contextlib.contextmanager
+def _atomic_output(path: str):
+    """Yield a temporary path beside `path`; rename it into place on success.
+
+    On any failure the temporary file is removed and an existing `path` is left
+    as it was; a directory created for it is removed again.
+    """
+    parent = os.path.dirname(os.path.abspath(path))
+    created = []
+    probe = parent
+    while not os.path.exists(probe):
+        created.append(probe)
+        probe = os.path.dirname(probe)
+    try:
+        os.makedirs(parent, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot create its directory: {exc.strerror}") from None
+    base = os.path.basename(path)
+    suffix = os.path.splitext(base)[1]
+    try:
+        fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{base}.", suffix=suffix)
+    except OSError as exc:
+        _remove_dirs(created)
+        raise UsageError(f"{path}: cannot write here: {exc.strerror}") from None
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        _remove_dirs(created)
+        raise
+
+
+def _remove_dirs(created):
+    for d in created:
+        with contextlib.suppress(OSError):
+            os.rmdir(d)
+
+
+def _stem(path: str) -> str:
+    base = os.path.basename(path)
+    return base[:-4] if base.endswith(".net") else os.path.splitext(base)[0] or "model"
+
+
+def cmd_explain(args) -> int:
+    from .diagnostics import CODES, did_you_mean
+    code = args.code.upper()
+    if code not in CODES:
+        hint = did_you_mean(code, CODES)
+        raise UsageError(f"unknown code '{args.code}'" + (f"; {hint}" if hint else ""))
+    print(f"{code}: {CODES[code]}")
+    return EXIT_OK
+
+
+COMMANDS = {"check": cmd_check, "compile": cmd_compile, "explain": cmd_explain}

@@ -1,0 +1,205 @@
+"""Diagnostics: what is wrong with a spec, where, and how to fix it.
+
+Every diagnostic has a stable code. The table below is the one place the codes
+are declared; `netdsl explain CODE` and the docs read it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .source import Source, Span
+
+ERROR = "error"
+WARNING = "warning"
+
+# code -> one line of explanation
+CODES: dict[str, str] = {
+    # syntax
+    "ND001": "A character that cannot start any token of the language.",
+    "ND002": "A token where the grammar does not allow it.",
+    "ND003": "The file ends in the middle of a statement.",
+    "ND004": "An opening bracket that is never closed.",
+    "ND005": "A closing bracket with no opening bracket before it.",
+    "ND006": "A keyword (network, input, output, compile) used as a name.",
+    # names and structure
+    "ND101": "A name that is used but never defined.",
+    "ND102": "A name defined twice.",
+    "ND103": "Layers that feed into themselves (a cycle).",
+    "ND104": "The spec declares no output.",
+    "ND105": "An input or layer whose value nothing uses (warning).",
+    "ND106": "More than one `network` line, or a misplaced one.",
+    "ND107": "An input declared with something other than a width or a feature list.",
+    # ops and arguments
+    "ND201": "An op that the registry does not know.",
+    "ND202": "An op given the wrong number of inputs.",
+    "ND203": "A required argument is missing.",
+    "ND204": "An argument the op does not take.",
+    "ND205": "An argument of the wrong type.",
+    "ND206": "A numeric argument outside its allowed range.",
+    "ND207": "An unknown activation function.",
+    "ND208": "The same argument given twice.",
+    "ND209": "More positional arguments than the op takes.",
+    "ND210": "A repetition count (`* n`) that is not a positive integer, or on a non-layer.",
+    "ND211": "A value where a layer or a name was expected.",
+    # shapes
+    "ND301": "add() operands whose shapes differ.",
+    "ND302": "concat() operands that disagree on an axis other than the last.",
+    "ND303": "standardize mean/variance that do not match the width of its input.",
+    # feature selection
+    "ND401": "A selected feature the input does not have.",
+    "ND402": "A selected index outside the input's width.",
+    "ND403": "A selection that selects nothing.",
+    "ND404": "A feature selected twice.",
+    "ND405": "Selection by feature name from a value that has no feature names.",
+    # compile section
+    "ND501": "An unknown loss.",
+    "ND502": "An unknown optimizer.",
+    "ND503": "An argument the optimizer does not take, or a bad value for it.",
+    "ND504": "An unknown metric.",
+    "ND505": "A per-output setting for an output that does not exist.",
+    "ND506": "An output with no loss when losses are given per output.",
+    "ND507": "A compile setting that does not exist, or one given twice.",
+    "ND508": "More than one compile line.",
+    # data
+    "ND601": "A standardize layer with neither mean/variance nor data to adapt on.",
+    "ND602": "A feature that the data file has no column for.",
+    "ND603": "A data file that cannot be used (unreadable, empty, not numeric).",
+    "ND604": "A standardize layer whose input cannot be computed from named data columns.",
+    # limits
+    "ND901": "A size beyond netdsl's limits (units, width, parameters, layers).",
+}
+
+
+@dataclass(frozen=True)
+class Note:
+    message: str
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    severity: str
+    code: str
+    message: str
+    span: Span | None = None
+    help: str | None = None
+    notes: tuple[Note, ...] = field(default=())
+
+    def sort_key(self):
+        span = self.span or Span(0, 0, 0, 0)
+        return (span.line, span.column, self.code, self.message)
+
+    def as_error(self) -> "Diagnostic":
+        return Diagnostic(ERROR, self.code, self.message, self.span, self.help, self.notes)
+
+
+class SpecError(Exception):
+    """A spec has errors. Carries every diagnostic, errors and warnings."""
+
+    def __init__(self, diagnostics: list[Diagnostic], source: Source | None = None):
+        self.diagnostics = diagnostics
+        self.source = source
+        errors = [d for d in diagnostics if d.severity == ERROR]
+        first = errors[0] if errors else (diagnostics[0] if diagnostics else None)
+        summary = f"{first.code}: {first.message}" if first else "spec has errors"
+        super().__init__(f"{len(errors)} error(s); first: {summary}")
+
+    def render(self) -> str:
+        return render_all(self.diagnostics, self.source)
+
+
+def error(code: str, message: str, span: Span | None = None, help: str | None = None,
+          notes: Iterable[Note] = ()) -> Diagnostic:
+    return Diagnostic(ERROR, code, message, span, help, tuple(notes))
+
+
+def warning(code: str, message: str, span: Span | None = None, help: str | None = None,
+            notes: Iterable[Note] = ()) -> Diagnostic:
+    return Diagnostic(WARNING, code, message, span, help, tuple(notes))
+
+
+def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> str | None:
+    """A `help:` text suggesting the closest candidates, or None."""
+    pool = sorted(set(candidates))
+    matches = difflib.get_close_matches(word, pool, n=n, cutoff=0.6)
+    if not matches:
+        lowered = {c.lower(): c for c in pool}
+        matches = [lowered[m] for m in difflib.get_close_matches(word.lower(), list(lowered), n=n, cutoff=0.6)]
+    if not matches:
+        return None
+    return "did you mean " + " or ".join(f"'{m}'" for m in matches) + "?"
+
+
+def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Sorted by position, duplicates dropped (mypy's errors.py does the same)."""
+    seen = set()
+    out = []
+    for d in sorted(diagnostics, key=Diagnostic.sort_key):
+        key = (d.severity, d.code, d.message, d.span)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.severity == ERROR for d in diagnostics)
+
+
+def render(d: Diagnostic, source: Source | None) -> str:
+    """The text form: `FILE:LINE:COL: error[CODE]: message`, the line, a caret, help."""
+    name = source.name if source else "<input>"
+    where = f"{name}:{d.span.line}:{d.span.column}" if d.span else name
+    lines = [f"{where}: {d.severity}[{d.code}]: {d.message}"]
+    if d.span and source is not None:
+        lines.extend(_excerpt(source, d.span))
+    for note in d.notes:
+        at = f" (at {name}:{note.span.line}:{note.span.column})" if note.span else ""
+        lines.append(f"  note: {note.message}{at}")
+    if d.help:
+        lines.append(f"  help: {d.help}")
+    return "\n".join(lines)
+
+
+def render_all(diagnostics: Iterable[Diagnostic], source: Source | None) -> str:
+    return "\n".join(render(d, source) for d in diagnostics)
+
+
+def _excerpt(source: Source, span: Span) -> list[str]:
+    text = source.line_text(span.line)
+    if not text and span.line > len(source.text.splitlines()) + 1:
+        return []
+    gutter = str(span.line)
+    pad = " " * len(gutter)
+    start = max(span.column - 1, 0)
+    if span.end_line == span.line:
+        width = max(span.end_column - span.column, 1)
+    else:
+        width = max(len(text) - start, 1)
+    # Tabs keep their width so the caret lines up under the right character.
+    lead = "".join(ch if ch == "\t" else " " for ch in text[:start])
+    marker = "^" + "~" * (width - 1)
+    return [f" {gutter} | {text}", f" {pad} | {lead}{marker}"]
+
+
+def to_json(d: Diagnostic, source: Source | None) -> dict:
+    span = d.span
+    return {
+        "severity": d.severity,
+        "code": d.code,
+        "message": d.message,
+        "file": source.name if source else None,
+        "line": span.line if span else None,
+        "column": span.column if span else None,
+        "end_line": span.end_line if span else None,
+        "end_column": span.end_column if span else None,
+        "help": d.help,
+        "notes": [
+            {"message": n.message, "line": n.span.line if n.span else None,
+             "column": n.span.column if n.span else None}
+            for n in d.notes
+        ],
+    }

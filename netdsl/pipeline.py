@@ -1,0 +1,66 @@
+"""The front end in one place: read -> parse -> graph -> checks."""
+
+from __future__ import annotations
+
+import os
+
+import networkx as nx
+
+from .checks import run_checks
+from .diagnostics import ERROR, SpecError, has_errors, sort_diagnostics
+from .graph import build_graph
+from .parser import parse
+from .source import Source
+
+MAX_SPEC_BYTES = 16 << 20
+
+
+class InputFileError(Exception):
+    """A spec or data file that cannot be read (an I/O problem, exit code 2)."""
+
+
+def read_source(path: str) -> Source:
+    if os.path.isdir(path):
+        raise InputFileError(f"{path}: is a directory, not a spec file")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_SPEC_BYTES + 1)
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise InputFileError(f"{path}: larger than {MAX_SPEC_BYTES >> 20} MiB; is it a spec file?")
+    try:
+        return Source.from_bytes(path, data)
+    except UnicodeDecodeError as exc:
+        raise InputFileError(f"{path}: not UTF-8 text (invalid byte at offset {exc.start})") from None
+
+
+def analyze(source: Source) -> nx.DiGraph:
+    """Parse, build and check; never raises for a bad spec. Diagnostics are in
+    graph.graph["diagnostics"], sorted by position."""
+    try:
+        program = parse(source)
+    except SpecError as exc:
+        g = nx.DiGraph()
+        g.graph.update(name=None, source=source, outputs=[], inputs=[], definitions={},
+                       compile=None, training=None, diagnostics=list(exc.diagnostics),
+                       params={"total": 0, "trainable": 0, "non_trainable": 0}, syntax_error=True)
+        return g
+    g = build_graph(program, source)
+    if not has_errors(g.graph["diagnostics"]) or g.number_of_nodes():
+        run_checks(g)
+    g.graph["diagnostics"] = sort_diagnostics(g.graph["diagnostics"])
+    return g
+
+
+def finish(g: nx.DiGraph, extra=(), strict: bool = False) -> nx.DiGraph:
+    """Add diagnostics from later stages; raise SpecError if there are errors."""
+    diags = sort_diagnostics(list(g.graph["diagnostics"]) + list(extra))
+    if strict:
+        diags = [d.as_error() for d in diags]
+    g.graph["diagnostics"] = diags
+    if any(d.severity == ERROR for d in diags):
+        raise SpecError(diags, g.graph["source"])
+    return g

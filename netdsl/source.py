@@ -1,0 +1,75 @@
+"""Source text and spans: where a thing stands in a spec file."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from functools import cached_property
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A region of a source file; lines and columns count from 1, end is exclusive."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    @classmethod
+    def point(cls, line: int, column: int) -> "Span":
+        return cls(line, column, line, column + 1)
+
+    def to(self, other: "Span") -> "Span":
+        return Span(self.line, self.column, other.end_line, other.end_column)
+
+    def __str__(self) -> str:
+        return f"{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Source:
+    """The text of one spec file, with its name as the user gave it."""
+
+    name: str
+    text: str
+
+    @classmethod
+    def from_bytes(cls, name: str, data: bytes) -> "Source":
+        """Decode a file: UTF-8 (a BOM is dropped), CRLF accepted.
+
+        Raises UnicodeDecodeError for other encodings; the caller reports it.
+        """
+        text = data.decode("utf-8")
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        return cls(name, text)
+
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        starts = [0]
+        find = self.text.find
+        i = find("\n")
+        while i >= 0:
+            starts.append(i + 1)
+            i = find("\n", i + 1)
+        return starts
+
+    def line_text(self, line: int) -> str:
+        starts = self._line_starts
+        if not 1 <= line <= len(starts):
+            return ""
+        start = starts[line - 1]
+        end = starts[line] - 1 if line < len(starts) else len(self.text)
+        return self.text[start:end].rstrip("\r")
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """(line, column) of a character offset."""
+        index = bisect.bisect_right(self._line_starts, offset) - 1
+        return index + 1, offset - self._line_starts[index] + 1
+
+    def end_span(self) -> Span:
+        """A one-character span just past the last non-blank character."""
+        stripped = self.text.rstrip()
+        line, column = self.position(len(stripped))
+        return Span.point(line, column)

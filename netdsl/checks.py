@@ -12,7 +12,7 @@ from typing import Callable
 import networkx as nx
 
 from . import ast
-from .diagnostics import Note, did_you_mean, error, warning
+from .diagnostics import Note, did_you_mean, error, has_errors, warning
 from .ops import ACTIVATIONS, MAX_PARAMS, MAX_WIDTH, OPS, Operand, ShapeError, fmt_shape, is_finite_number
 from .settings import (BOOL_OPTIMIZER_ARGS, INT_OPTIMIZER_ARGS, LOSSES, METRICS, OPTIMIZERS,
                        POSITIVE_OPTIMIZER_ARGS)
@@ -26,7 +26,15 @@ def check_names(g: nx.DiGraph) -> None:
         for src, span in zip(data["inputs"], data["input_spans"]):
             if src not in g:
                 diags.append(error("ND101", f"'{src}' is not defined", span,
-                                   help=did_you_mean(src, known)))
+                                   help=did_you_mean(src, known) or _misplaced_setting(src)))
+
+
+def _misplaced_setting(name: str) -> str | None:
+    for kind, table in (("optimizer", OPTIMIZERS), ("loss", LOSSES), ("metric", METRICS)):
+        if name in table:
+            return (f"'{name}' is {'an' if kind[0] in 'aeiou' else 'a'} {kind}: compile settings go on the compile line, "
+                    f"e.g. compile loss=mse optimizer=adam metrics=[mae]")
+    return None
 
 
 def check_cycles(g: nx.DiGraph) -> None:
@@ -42,8 +50,9 @@ def check_cycles(g: nx.DiGraph) -> None:
         members = sorted(component, key=lambda n: g.nodes[n]["order"])
         first = members[0]
         named = [m for m in members if g.nodes[m]["binding"] == m] or members
+        where = g.graph["definitions"].get(named[0], g.nodes[first]["span"])
         diags.append(error(
-            "ND103", "cycle: " + " -> ".join(named + [named[0]]), g.nodes[first]["span"],
+            "ND103", "cycle: " + " -> ".join(named + [named[0]]), where,
             help="a value cannot depend on itself; give one of them another input"))
     g.graph["cyclic"] = cyclic
 
@@ -264,8 +273,13 @@ def check_params(g: nx.DiGraph) -> None:
 
 
 def check_outputs(g: nx.DiGraph) -> None:
-    if not g.graph["outputs"] and g.number_of_nodes():
+    if not g.graph["outputs"]:
         source = g.graph["source"]
+        if not g.number_of_nodes():
+            g.graph["diagnostics"].append(error(
+                "ND104", "the spec defines no network", source.end_span(),
+                help="declare an input and an output, e.g. `input x: 4` and `output y = x -> dense(1)`"))
+            return
         last = max((d for n, d in g.nodes(data=True) if d["binding"] == n), key=lambda d: d["order"],
                    default=None)
         hint = "mark the result with 'output', e.g. output y = x -> dense(1)"
@@ -276,8 +290,14 @@ def check_outputs(g: nx.DiGraph) -> None:
 
 
 def check_unused(g: nx.DiGraph) -> None:
-    """Inputs and named values that no output depends on (warnings)."""
+    """Inputs and named values that no output depends on (warnings).
+
+    Skipped when the spec already has errors: the broken line may be the one
+    that would have used them.
+    """
     diags = g.graph["diagnostics"]
+    if has_errors(diags):
+        return
     for node, data in g.nodes(data=True):
         if data["output"] or g.out_degree(node) or data["binding"] != node:
             continue
@@ -332,7 +352,7 @@ def _per_output(expr, outputs, diags, one: Callable):
         if key not in outputs:
             diags.append(error("ND505", f"'{key}' is not an output", pair.key.span,
                                help=did_you_mean(key, outputs) or
-                               "outputs: " + (", ".join(outputs) or "none")))
+                               "the outputs are: " + (", ".join(f"'{o}'" for o in outputs) or "none")))
             continue
         result[key] = one(ast.unwrap(pair.value), diags)
     return result

@@ -122,14 +122,23 @@ def warning(code: str, message: str, span: Span | None = None, help: str | None 
 
 
 def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> str | None:
-    """A `help:` text suggesting the closest candidates, or None."""
-    pool = sorted(set(candidates))
-    matches = difflib.get_close_matches(word, pool, n=n, cutoff=0.6)
-    if not matches:
-        lowered = {c.lower(): c for c in pool}
-        matches = [lowered[m] for m in difflib.get_close_matches(word.lower(), list(lowered), n=n, cutoff=0.6)]
-    if not matches:
+    """A `help:` text suggesting the closest candidates, or None.
+
+    Only candidates about as close as the best one are named, so a clear typo
+    gets one suggestion and a real tie gets several.
+    """
+    scored = []
+    for c in set(candidates):
+        matcher = difflib.SequenceMatcher(None, word.lower(), c.lower())
+        if matcher.real_quick_ratio() >= 0.6 and matcher.quick_ratio() >= 0.6:
+            ratio = matcher.ratio()
+            if ratio >= 0.6:
+                scored.append((-ratio, c))
+    if not scored:
         return None
+    scored.sort()
+    best = -scored[0][0]
+    matches = [c for r, c in scored if -r >= best - 0.08][:n]
     return "did you mean " + " or ".join(f"'{m}'" for m in matches) + "?"
 
 

@@ -269,7 +269,11 @@ def build_graph(program: ast.Program, source: Source) -> nx.DiGraph:
                 _lower_input(b, st)
             elif isinstance(st, ast.Assign):
                 node, _ = b.lower_value(st.expr, st.name.text, st.name.text)
-                if node is not None and node != st.name.text:
+                if node is None:
+                    # Already reported; a placeholder keeps uses of the name from
+                    # cascading into "not defined" errors.
+                    b.add(st.name.text, None, st.expr.span, st.name.text)
+                elif node != st.name.text:
                     b.add(st.name.text, "identity", st.expr.span, st.name.text, [node], [st.expr.span])
                 if st.is_output:
                     outputs.append((st.name.text, st.name.span))

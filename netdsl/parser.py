@@ -29,6 +29,10 @@ _DESCRIBE = {
     "STRING": "a string", "_NL": "the end of the line", "$END": "the end of the file",
     **{k: f"'{v}'" for k, v in KEYWORDS.items()},
 }
+# What an unexpected token is called in "unexpected <kind> '<text>'".
+_KIND = {"NAME": "name", "INT": "number", "NUMBER": "number", "STRING": "string",
+         **{k: "keyword" for k in KEYWORDS}}
+_VALUES = ("NAME", "INT", "NUMBER", "STRING")
 
 
 class _Layout(PostLex):
@@ -223,7 +227,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, source: Source, still_open: list[To
     tok = exc.token
     kind = tok.type
     expected = _expected(exc)
-    if kind == "$END" or (kind == "_NL" and tok.value == "" and still_open):
+    if kind == "$END" or (kind == "_NL" and tok.value == ""):  # "" is the synthetic last newline
         if still_open:
             bracket = still_open[-1]
             closer = {"LPAR": ")", "LSQB": "]", "LBRACE": "}"}[bracket.type]
@@ -232,6 +236,13 @@ def _syntax_diagnostic(exc: UnexpectedInput, source: Source, still_open: list[To
         return error("ND003", "unexpected end of file", source.end_span(),
                      help=expected + " before the end of the file" if expected else None)
     span = _tok_span(tok)
+    if still_open and tok.line > still_open[-1].line:
+        # Newlines inside brackets are not statement ends, so a forgotten ')'
+        # shows up lines later; the place to fix is the bracket.
+        bracket = still_open[-1]
+        closer = {"LPAR": ")", "LSQB": "]", "LBRACE": "}"}[bracket.type]
+        return error("ND004", f"'{bracket}' is never closed", _tok_span(bracket),
+                     help=f"add the missing '{closer}' before the end of this statement")
     if kind in _CLOSE:
         if still_open and still_open[-1].type != _CLOSE[kind]:
             bracket = still_open[-1]
@@ -247,12 +258,14 @@ def _syntax_diagnostic(exc: UnexpectedInput, source: Source, still_open: list[To
         line = Span.point(tok.line, tok.column)
         return error("ND003", "unexpected end of line: the statement is not finished", line,
                      help=expected)
-    if kind in ("NAME", "INT", "NUMBER", "STRING", "LPAR") and "ARROW" in exc.expected and "_NL" in exc.expected:
-        return error("ND002", f"unexpected {_DESCRIBE[kind]} '{tok}' after a complete value", span,
-                     help="join the steps of a chain with '->', or start a new statement on a new line")
-    if kind in ("NAME", "INT", "NUMBER", "STRING") and "COMMA" in exc.expected:
-        return error("ND002", f"unexpected {_DESCRIBE[kind]} '{tok}'", span,
-                     help="separate arguments with ','")
-    shown = f" '{tok}'" if tok.value else ""
-    return error("ND002", f"unexpected {_DESCRIBE.get(kind, kind)}{shown}", span,
-                 help=expected or None)
+    what = f"{_KIND[kind]} '{tok}'" if kind in _KIND else _DESCRIBE.get(kind, kind)
+    if (kind in _VALUES or kind == "LPAR") and "_NL" in exc.expected:
+        return error("ND002", f"unexpected {what} after a complete statement", span,
+                     help="join the steps of a chain with '->' (x -> dense(4)); "
+                          "a new statement goes on a new line")
+    if kind in _VALUES and "COMMA" in exc.expected:
+        return error("ND002", f"unexpected {what}", span, help="separate arguments with ','")
+    if kind in KEYWORDS:
+        return error("ND002", f"unexpected {what}", span,
+                     help=f"'{tok}' starts a statement of its own, on its own line")
+    return error("ND002", f"unexpected {what}", span, help=expected or None)

@@ -201,8 +201,17 @@ def parse(source: Source) -> ast.Program:
         raise exc.orig_exc from None
 
 
+_VALUE_START = {"NAME", "INT", "NUMBER", "STRING", "LPAR", "LSQB", "LBRACE"}
+
+
 def _expected(exc: UnexpectedToken) -> str:
-    names = sorted({_DESCRIBE.get(t, t) for t in exc.expected if t not in KEYWORDS})
+    expected = set(exc.expected)
+    if _VALUE_START <= expected:
+        # Every kind of value fits here: say so in words, not as a token list.
+        rest = sorted(_DESCRIBE.get(t, t) for t in expected - _VALUE_START if t not in KEYWORDS)
+        head = "a value (a name, a call like dense(4), a number or a list)"
+        return "expected " + " or ".join([head] + rest)
+    names = sorted({_DESCRIBE.get(t, t) for t in expected if t not in KEYWORDS})
     if not names:
         return ""
     if len(names) == 1:

@@ -186,6 +186,7 @@ def _parser() -> Lark:
         lexer="basic",
         maybe_placeholders=True,
         postlex=_Layout(),
+        cache=True,
         transformer=_ToAst(),
     )
 

@@ -1,4 +1,4 @@
-"""The `netdsl` command: check, compile, explain.
+"""The `netdsl` command: check, compile, render, explain.
 
 Exit codes (a contract other tools rely on):
   0  success (warnings allowed)
@@ -51,6 +51,18 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--seed", type=int, metavar="N", help="seed for identical initial weights")
     k.add_argument("--summary", action="store_true", help="print the Keras model summary")
     k.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+    r = sub.add_parser("render", help="draw a spec as a diagram (.svg, .png, .pdf or .dot)")
+    r.add_argument("file", metavar="FILE")
+    r.add_argument("-o", "--output", metavar="OUT", required=True,
+                   help="the diagram; its extension (.svg .png .pdf .dot) picks the format")
+    r.add_argument("--direction", choices=("TB", "LR"), default="TB",
+                   help="top to bottom (default) or left to right")
+    r.add_argument("--no-clusters", action="store_true",
+                   help="do not group the layers of a named chain in a box")
+    r.add_argument("--allow-errors", action="store_true",
+                   help="draw a spec with errors anyway, the offending parts in red")
+    r.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
     e = sub.add_parser("explain", help="explain an error code, e.g. ND301")
     e.add_argument("code", metavar="CODE")
@@ -215,6 +227,45 @@ def _stem(path: str) -> str:
     return base[:-4] if base.endswith(".net") else os.path.splitext(base)[0] or "model"
 
 
+def cmd_render(args) -> int:
+    from .backends.dot import FORMATS, DiagramOptions, RenderError, render, to_dot
+    from .diagnostics import SpecError, has_errors, render_all
+    from .pipeline import InputFileError, analyze, read_source
+    fmt = os.path.splitext(args.output)[1].lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise UsageError(f"{args.output}: unknown diagram format; use one of "
+                         + ", ".join("." + f for f in FORMATS))
+    if os.path.isdir(args.output):
+        raise UsageError(f"{args.output}: is a directory")
+    try:
+        source = read_source(args.file)
+    except InputFileError as exc:
+        raise UsageError(str(exc)) from None
+    g = analyze(source)
+    diags = g.graph["diagnostics"]
+    if args.strict:
+        diags = [d.as_error() for d in diags]
+        g.graph["diagnostics"] = diags
+    if has_errors(diags) and (not args.allow_errors or g.graph.get("syntax_error")):
+        _report_failure(SpecError(diags, source), False)
+        return EXIT_SPEC
+    if diags:
+        print(render_all(diags, source), file=sys.stderr)
+    dot_text = to_dot(g, DiagramOptions(direction=args.direction, clusters=not args.no_clusters,
+                                        allow_errors=args.allow_errors))
+    try:
+        data = render(dot_text, fmt)
+    except RenderError as exc:
+        raise UsageError(str(exc)) from None
+    with _atomic_output(args.output) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+    errors = sum(d.severity == "error" for d in diags)
+    note = f" (with {errors} error{'s' * (errors != 1)} drawn in red)" if errors else ""
+    print(f"wrote {args.output}{note}")
+    return EXIT_OK
+
+
 def cmd_explain(args) -> int:
     from .diagnostics import CODES, did_you_mean
     code = args.code.upper()
@@ -225,4 +276,4 @@ def cmd_explain(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"check": cmd_check, "compile": cmd_compile, "explain": cmd_explain}
+COMMANDS = {"check": cmd_check, "compile": cmd_compile, "render": cmd_render, "explain": cmd_explain}

@@ -79,7 +79,7 @@ class Op:
     build: Callable[..., Any] = None            # (keras, name, args, tensors) -> tensor
     keras_class: str = ""
     describe: Callable[[dict], str] = lambda a: ""
-    style: dict = field(default_factory=dict)
+    style: dict = field(default_factory=dict)   # Graphviz node attributes for the diagram
 
     def param(self, name: str) -> Param | None:
         for p in self.params:
@@ -267,10 +267,15 @@ def _select_build(keras, name, a, xs):
     # safe_mode=True; keras.ops.take has no `name` argument, so use the class.
     from keras.src.ops.numpy import GetItem, Take
     indices = a["indices"]
-    if indices == list(range(indices[0], indices[0] + len(indices))):
+    if is_slice(indices):
         return GetItem(name=name)(xs[0], (slice(None), slice(indices[0], indices[-1] + 1)))
     import numpy as np
     return Take(axis=1, name=name)(xs[0], np.asarray(indices, dtype="int32"))
+
+
+def is_slice(indices: list[int]) -> bool:
+    """A contiguous ascending selection compiles to a slice (GetItem), others to Take."""
+    return indices == list(range(indices[0], indices[0] + len(indices)))
 
 
 def _select_describe(a):
@@ -288,7 +293,7 @@ def _unit_interval_open(v):
 OPS: dict[str, Op] = {op.name: op for op in (
     Op("input", "input", "A named model input of a given width or list of features.",
        min_inputs=0, max_inputs=0, keras_class="InputLayer",
-       style={"shape": "box", "fillcolor": "#dbeafe", "color": "#1d4ed8"}),
+       style={"fillcolor": "#dbeafe", "color": "#1d4ed8"}),
     Op("dense", "layer", "Fully connected layer: dense(units, activation=linear, use_bias=true).",
        params=(Param("units", "int", check=_positive, range_text="a positive integer"),
                Param("activation", "activation", "linear"),
@@ -296,34 +301,34 @@ OPS: dict[str, Op] = {op.name: op for op in (
        shape=lambda ins, a: ins[0].shape[:-1] + (a["units"],),
        count=_dense_count, build=_dense_build, keras_class="Dense",
        describe=_dense_describe,
-       style={"shape": "box", "fillcolor": "#f8fafc", "color": "#334155"}),
+       style={"fillcolor": "#ffffff", "color": "#475569"}),
     Op("dropout", "layer", "Randomly zeroes a fraction of the values while training: dropout(rate).",
        params=(Param("rate", "float", check=_unit_interval_open, range_text="0 <= rate < 1"),),
        shape=_same_shape, features=_keep_features, build=_dropout_build, keras_class="Dropout",
        describe=lambda a: f"rate {a['rate']:g}",
-       style={"shape": "box", "fillcolor": "#f1f5f9", "color": "#64748b", "style": "dashed"}),
+       style={"fillcolor": "#f8fafc", "color": "#94a3b8", "style": "rounded,filled,dashed"}),
     Op("standardize", "layer",
        "Standardizes each feature (Keras Normalization): standardize(mean=[..], variance=[..]) "
        "or standardize to adapt on --data.",
        params=(Param("mean", "floats", None), Param("variance", "floats", None)),
        shape=_standardize_shape, features=_keep_features, count=_standardize_count,
        build=_standardize_build, keras_class="Normalization", describe=_standardize_describe,
-       style={"shape": "box", "fillcolor": "#fef9c3", "color": "#a16207"}),
+       style={"fillcolor": "#fef3c7", "color": "#b45309"}),
     Op("identity", "layer", "Passes its input through unchanged (a named alias).",
        shape=_same_shape, features=_keep_features, build=_identity_build, keras_class="Identity",
-       style={"shape": "box", "fillcolor": "#f8fafc", "color": "#94a3b8"}),
+       style={"fillcolor": "#f8fafc", "color": "#94a3b8"}),
     Op("concat", "merge", "Joins its operands along the feature axis: concat(a, b, ...).",
        min_inputs=2, max_inputs=None, shape=_concat_shape, features=_concat_features,
        build=_merge_build("Concatenate"), keras_class="Concatenate",
-       style={"shape": "invhouse", "fillcolor": "#dcfce7", "color": "#15803d"}),
+       style={"fillcolor": "#dcfce7", "color": "#15803d", "style": "filled"}),
     Op("add", "merge", "Adds operands of identical shape element-wise: add(a, b, ...).",
        min_inputs=2, max_inputs=None, shape=_add_shape,
        build=_merge_build("Add"), keras_class="Add",
-       style={"shape": "circle", "fillcolor": "#dcfce7", "color": "#15803d"}),
+       style={"fillcolor": "#dcfce7", "color": "#15803d", "style": "filled"}),
     Op("select", "select", "Feature selection: x[name, ...], x[i], x[a:b].",
        shape=_select_shape, features=_select_features,
        build=_select_build, keras_class="GetItem", describe=_select_describe,
-       style={"shape": "cds", "fillcolor": "#ede9fe", "color": "#6d28d9"}),
+       style={"fillcolor": "#ede9fe", "color": "#6d28d9", "shape": "cds"}),
 )}
 
 

@@ -1,0 +1,242 @@
+"""Checked graph -> Graphviz DOT text, and DOT -> SVG/PNG/PDF with `dot`.
+
+The DOT text is built here, by hand, so that it is byte-for-byte stable: node
+ids are the spec's names, nodes come in source order, edges in operand order.
+Rendering to an image goes through the `graphviz` package and the `dot`
+binary; DOT text needs neither.
+"""
+
+from __future__ import annotations
+
+import html
+import textwrap
+from dataclasses import dataclass
+
+import networkx as nx
+
+from ..diagnostics import ERROR, Diagnostic
+from ..ops import OPS, fmt_shape, is_slice
+
+FONT = "Helvetica,Arial,sans-serif"
+INK = "#1e293b"          # text
+MUTED = "#64748b"        # secondary text, edges
+ERROR_INK = "#b91c1c"
+ERROR_FILL = "#fee2e2"
+DEFAULT_STYLE = {"shape": "box", "style": "rounded,filled", "fillcolor": "#ffffff", "color": "#475569"}
+
+FORMATS = ("dot", "svg", "png", "pdf")
+
+
+class RenderError(Exception):
+    """`dot` is missing or failed; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class DiagramOptions:
+    direction: str = "TB"          # TB or LR
+    clusters: bool = True          # one cluster per named chain
+    allow_errors: bool = False     # draw a spec with errors, the offending parts in red
+
+
+def _q(text: str) -> str:
+    """A DOT double-quoted id."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _h(text: str) -> str:
+    """Text inside an HTML-like label."""
+    return html.escape(str(text), quote=True)
+
+
+def _keras_shape(shape) -> str:
+    return "?" if shape is None else "(None, " + ", ".join(str(d) for d in shape) + ")"
+
+
+def _count(n: int) -> str:
+    return f"{n:,} param" + ("" if n == 1 else "s")
+
+
+def _details(data: dict) -> str:
+    op = OPS.get(data["op"])
+    if op is None or data.get("args") is None:
+        return ""
+    if op.kind == "input":
+        feats = data.get("features")
+        return ", ".join(feats) if feats else f"{data.get('width')} features"
+    if op.name == "dense":
+        a = data["args"]
+        text = f"{a['units']} unit{'s' * (a['units'] != 1)}, {a['activation']}"
+        return text if a["use_bias"] else text + ", no bias"
+    if op.name == "select":
+        labels = data["args"].get("labels")
+        return ("features: " + ", ".join(labels)) if labels else ""
+    return op.describe(data["args"])
+
+
+def _keras_class(data: dict) -> str:
+    op = OPS.get(data["op"])
+    if op is None:
+        return ""
+    if op.name == "select" and data.get("args", {}).get("indices"):
+        return "GetItem" if is_slice(data["args"]["indices"]) else "Take"
+    return op.keras_class
+
+
+def _label(node: str, data: dict, problems: list[str]) -> str:
+    op = data["op"] or "?"
+    rows = [f'<TR><TD ALIGN="CENTER"><B>{_h(node)}</B><FONT COLOR="{MUTED}"> · {_h(op)}</FONT></TD></TR>']
+    details = _details(data)
+    if details:
+        for line in textwrap.wrap(details, 44) or [""]:
+            rows.append(f'<TR><TD>{_h(line)}</TD></TR>')
+    params = data.get("params")
+    klass = _keras_class(data)
+    if klass:
+        facts = [klass, "float32"]
+        if params is not None:
+            facts.append("trainable" if params[0] else "no trainable weights")
+        rows.append(f'<TR><TD><FONT POINT-SIZE="9" COLOR="{MUTED}">{_h(" · ".join(facts))}</FONT></TD></TR>')
+    facts = [f"out {_keras_shape(data.get('shape'))}"]
+    if params is not None:
+        total = params[0] + params[1]
+        facts.append(_count(total) + (f" ({params[1]:,} non-trainable)" if params[1] else ""))
+    rows.append(f'<TR><TD><FONT POINT-SIZE="10">{_h(" · ".join(facts))}</FONT></TD></TR>')
+    if data.get("output"):
+        rows.append(f'<TR><TD><FONT POINT-SIZE="9" COLOR="{INK}"><B>OUTPUT</B></FONT></TD></TR>')
+    for message in problems:
+        for line in textwrap.wrap(message, 48):
+            rows.append(f'<TR><TD><FONT POINT-SIZE="9" COLOR="{ERROR_INK}">{_h(line)}</FONT></TD></TR>')
+    return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
+            + "".join(rows) + "</TABLE>>")
+
+
+def _attrs(pairs: dict) -> str:
+    out = []
+    for key, value in pairs.items():
+        if isinstance(value, str) and value.startswith("<") and value.endswith(">"):
+            out.append(f"{key}={value}")
+        else:
+            out.append(f"{key}={_q(str(value))}")
+    return "[" + ", ".join(out) + "]"
+
+
+def _problems_by_node(g: nx.DiGraph, diagnostics: list[Diagnostic]) -> tuple[dict, list[str]]:
+    """Each error goes to the innermost node whose span holds it; the rest to the title."""
+    spans = [(n, d["span"]) for n, d in g.nodes(data=True)]
+    by_node: dict[str, list[str]] = {}
+    loose: list[str] = []
+    for diag in diagnostics:
+        if diag.severity != ERROR:
+            continue
+        text = f"{diag.code}: {diag.message}"
+        where = None
+        if diag.span is not None:
+            at = (diag.span.line, diag.span.column)
+            holders = [(n, s) for n, s in spans
+                       if (s.line, s.column) <= at < (s.end_line, s.end_column)]
+            if holders:
+                where = min(holders, key=lambda ns: (ns[1].end_line - ns[1].line,
+                                                     ns[1].end_column - ns[1].column))[0]
+        if where is None:
+            loose.append(text)
+        else:
+            by_node.setdefault(where, []).append(text)
+    return by_node, loose
+
+
+def to_dot(g: nx.DiGraph, options: DiagramOptions = DiagramOptions()) -> str:
+    """The diagram as DOT text, identical for identical specs."""
+    order = sorted(g.nodes, key=lambda n: g.nodes[n]["order"])
+    problems, loose = _problems_by_node(g, g.graph.get("diagnostics", [])) if options.allow_errors else ({}, [])
+    p = g.graph.get("params") or {"total": 0, "trainable": 0}
+    title = (f'<<B>{_h(g.graph["name"])}</B><BR/><FONT POINT-SIZE="10" COLOR="{MUTED}">'
+             f'{p["total"]:,} parameters · {p["trainable"]:,} trainable · '
+             f'{p["total"] - p["trainable"]:,} non-trainable</FONT>')
+    for message in loose:
+        title += f'<BR/><FONT POINT-SIZE="10" COLOR="{ERROR_INK}">{_h(message)}</FONT>'
+    title += ">"
+    lines = [
+        f"digraph {_q(g.graph['name'])} {{",
+        f"  graph {_attrs({'rankdir': options.direction, 'label': title, 'labelloc': 't', 'fontname': FONT, 'fontsize': '14', 'fontcolor': INK, 'bgcolor': 'white', 'nodesep': '0.35', 'ranksep': '0.45', 'pad': '0.3'})};",
+        f"  node {_attrs({'fontname': FONT, 'fontsize': '11', 'fontcolor': INK, 'penwidth': '1.3', 'margin': '0.14,0.06'})};",
+        f"  edge {_attrs({'fontname': FONT, 'fontsize': '9', 'fontcolor': MUTED, 'color': MUTED, 'arrowsize': '0.7'})};",
+    ]
+
+    def node_line(n: str, indent: str) -> str:
+        data = g.nodes[n]
+        op = OPS.get(data["op"])
+        attrs = dict(DEFAULT_STYLE)
+        if op is not None:
+            attrs.update(op.style)
+        if data.get("output"):
+            attrs["penwidth"] = "2.6"
+            attrs["color"] = INK
+        mine = problems.get(n, [])
+        if mine:
+            attrs.update(color=ERROR_INK, fillcolor=ERROR_FILL, penwidth="2")
+        attrs["label"] = _label(n, data, mine)
+        return f"{indent}{_q(n)} {_attrs(attrs)};"
+
+    groups: dict[str, list[str]] = {}
+    for n in order:
+        groups.setdefault(g.nodes[n]["binding"], []).append(n)
+    placed = set()
+    if options.clusters:
+        for binding, members in groups.items():
+            if len(members) < 2:
+                continue
+            lines.append(f"  subgraph {_q('cluster_' + binding)} {{")
+            lines.append(f"    graph {_attrs({'label': f'<<B>{_h(binding)}</B>>', 'style': 'rounded,dashed', 'color': '#cbd5e1', 'fontsize': '11', 'fontcolor': MUTED, 'labeljust': 'l'})};")
+            for n in members:
+                lines.append(node_line(n, "    "))
+                placed.add(n)
+            lines.append("  }")
+    for n in order:
+        if n not in placed:
+            lines.append(node_line(n, "  "))
+
+    missing: list[str] = []
+    for n in order:
+        for src in g.nodes[n]["inputs"]:
+            if src not in g and src not in missing and options.allow_errors:
+                missing.append(src)
+    for src in missing:
+        label = f'<<B>{_h(src)}</B><BR/><FONT POINT-SIZE="9" COLOR="{ERROR_INK}">not defined</FONT>>'
+        lines.append(f"  {_q('?' + src)} {_attrs({'shape': 'box', 'style': 'rounded,dashed', 'color': ERROR_INK, 'fontcolor': ERROR_INK, 'label': label})};")
+
+    for n in order:
+        data = g.nodes[n]
+        seen = set()
+        for src in data["inputs"]:
+            if src in seen:
+                continue
+            seen.add(src)
+            attrs = {}
+            if src in g:
+                shape = g.nodes[src].get("shape")
+                if shape is not None:
+                    attrs["label"] = " " + _keras_shape(shape)
+                if n in problems or src in problems:
+                    attrs["color"] = ERROR_INK
+                lines.append(f"  {_q(src)} -> {_q(n)}" + (f" {_attrs(attrs)}" if attrs else "") + ";")
+            elif options.allow_errors:
+                lines.append(f"  {_q('?' + src)} -> {_q(n)} {_attrs({'color': ERROR_INK, 'style': 'dashed'})};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render(dot_text: str, fmt: str) -> bytes:
+    """DOT text -> image bytes with Graphviz's `dot`."""
+    if fmt == "dot":
+        return dot_text.encode("utf-8")
+    import graphviz
+    try:
+        return graphviz.Source(dot_text).pipe(format=fmt, engine="dot", quiet=True)
+    except graphviz.ExecutableNotFound:
+        raise RenderError(
+            "Graphviz's `dot` program is not installed, so the diagram cannot be drawn as "
+            f".{fmt}. Install it (Debian/Ubuntu: `apt-get install graphviz`; macOS: `brew install "
+            "graphviz`), or write DOT text instead: `-o diagram.dot` needs no Graphviz.") from None
+    except graphviz.CalledProcessError as exc:
+        detail = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+        raise RenderError("`dot` failed: " + (detail[-1] if detail else f"exit status {exc.returncode}")) from None

@@ -64,8 +64,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="draw a spec with errors anyway, the offending parts in red")
     r.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
-    e = sub.add_parser("explain", help="explain an error code, e.g. ND301")
-    e.add_argument("code", metavar="CODE")
+    e = sub.add_parser("explain", help="explain an error code, e.g. ND301 (all codes without one)")
+    e.add_argument("code", metavar="CODE", nargs="?")
+    e.add_argument("--markdown", action="store_true", help="all codes as a Markdown table")
     return p
 
 
@@ -209,10 +210,13 @@ def _atomic_output(path: str):
     try:
         yield tmp
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         _remove_dirs(created)
+        if isinstance(exc, OSError):
+            reason = exc.strerror or str(exc)
+            raise UsageError(f"{path}: cannot write: {reason}; nothing was written") from None
         raise
 
 
@@ -268,6 +272,14 @@ def cmd_render(args) -> int:
 
 def cmd_explain(args) -> int:
     from .diagnostics import CODES, did_you_mean
+    if args.code is None:
+        if args.markdown:
+            print("| code | meaning |\n|---|---|")
+            for c, text in CODES.items():
+                print(f"| {c} | " + text.replace("|", "\\|") + " |")
+        else:
+            print("\n".join(f"{c}  {text}" for c, text in CODES.items()))
+        return EXIT_OK
     code = args.code.upper()
     if code not in CODES:
         hint = did_you_mean(code, CODES)

@@ -21,7 +21,7 @@ REQUIRED = object()
 # Limits checked before any backend allocates memory.
 MAX_WIDTH = 1_000_000          # units of a layer, width of an input
 MAX_PARAMS = 2_000_000_000     # parameters of a whole model
-MAX_NODES = 200_000            # layers in one spec
+MAX_NODES = 100_000            # layers in one spec
 
 # Activation names Keras 3 resolves with keras.activations.get (checked by a test).
 ACTIVATIONS = (

@@ -161,7 +161,14 @@ class CompileDecl:
     span: Span
 
 
-Statement = Union[NetworkDecl, InputDecl, Assign, OutputDecl, CompileDecl]
+@dataclass(frozen=True)
+class TrainDecl:
+    """`train epochs=100 batch_size=16 ...`: defaults for `netdsl train`."""
+    settings: tuple[KwArg, ...]
+    span: Span
+
+
+Statement = Union[NetworkDecl, InputDecl, Assign, OutputDecl, CompileDecl, TrainDecl]
 
 
 @dataclass(frozen=True)

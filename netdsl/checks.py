@@ -456,6 +456,49 @@ def _optimizer_value(key, atom):
     return (float(atom.value),)
 
 
+# `train` settings: name -> (kind, test, what the test accepts, default)
+TRAIN_SETTINGS = {
+    "epochs": ("int", lambda v: 1 <= v <= 100_000, "an integer from 1 to 100000", 100),
+    "batch_size": ("int", lambda v: 1 <= v <= 1_000_000, "a positive integer", 32),
+    "test_size": ("float", lambda v: 0 < v < 1, "a fraction between 0 and 1", 0.2),
+    "validation_split": ("float", lambda v: 0 <= v < 1, "a fraction from 0 up to 1", 0.1),
+    "seed": ("int", lambda v: 0 <= v < 2**32, "an integer from 0 to 2**32-1", None),
+}
+
+
+def check_train(g: nx.DiGraph) -> None:
+    """The train line: defaults for `netdsl train`. Sets graph["fit"]."""
+    fit = {k: spec[3] for k, spec in TRAIN_SETTINGS.items()}
+    g.graph["fit"] = fit
+    decl = g.graph.get("train_decl")
+    if decl is None:
+        return
+    diags = g.graph["diagnostics"]
+    seen: dict = {}
+    for kw in decl.settings:
+        key = kw.name.text
+        if key not in TRAIN_SETTINGS:
+            diags.append(error("ND509", f"unknown train setting '{key}'", kw.name.span,
+                               help=did_you_mean(key, TRAIN_SETTINGS) or
+                               "settings: " + ", ".join(TRAIN_SETTINGS)))
+            continue
+        if key in seen:
+            diags.append(error("ND509", f"train setting '{key}' is given twice", kw.name.span,
+                               notes=[Note("first given here", seen[key])]))
+            continue
+        seen[key] = kw.span
+        kind, test, accepts, _ = TRAIN_SETTINGS[key]
+        atom = ast.unwrap(kw.value)
+        value = atom.value if isinstance(atom, ast.Number) and is_finite_number(atom.value) else None
+        if value is not None and kind == "int":
+            value = value if isinstance(value, int) else None
+        if value is None or not test(value):
+            diags.append(error("ND509", f"train setting '{key}' must be {accepts}, got {_describe(atom)}",
+                               atom.span))
+            continue
+        fit[key] = float(value) if kind == "float" else value
+
+
 # The pipeline, in order. Each entry reads what the ones before it added.
 CHECKS: tuple[Callable[[nx.DiGraph], None], ...] = (
     check_names,
@@ -466,6 +509,7 @@ CHECKS: tuple[Callable[[nx.DiGraph], None], ...] = (
     check_outputs,
     check_unused,
     check_compile,
+    check_train,
 )
 
 

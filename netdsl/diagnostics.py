@@ -62,12 +62,17 @@ CODES: dict[str, str] = {
     "ND505": "A per-output setting for an output that does not exist.",
     "ND506": "An output with no loss when losses are given per output.",
     "ND507": "A compile setting that does not exist, or one given twice.",
-    "ND508": "More than one compile line.",
+    "ND508": "More than one compile (or train) line.",
+    "ND509": "A train setting that does not exist, or a bad value for one.",
     # data
     "ND601": "A standardize layer with neither mean/variance nor data to adapt on.",
     "ND602": "A feature that the data file has no column for.",
     "ND603": "A data file that cannot be used (unreadable, empty, not numeric).",
     "ND604": "A standardize layer whose input cannot be computed from named data columns.",
+    "ND605": "An output with no column of its name in the data.",
+    "ND606": "An input without feature names, not bound to columns with --columns.",
+    "ND607": "A label column that does not fit its output and loss (classes, values).",
+    "ND608": "Too few rows (or rows of a class) for the train/test split.",
     # limits
     "ND901": "A size beyond netdsl's limits (units, width, parameters, layers).",
 }

@@ -16,7 +16,7 @@ Node attributes:
   output     True for declared outputs
 Later stages add: args, shape, features, params.
 
-Graph attributes: name, source, outputs, inputs, definitions, compile, diagnostics.
+Graph attributes: name, source, outputs, inputs, definitions, compile, train_decl, diagnostics.
 Building never fails: problems become diagnostics and the checks go on.
 """
 
@@ -233,7 +233,7 @@ class _Builder:
 def build_graph(program: ast.Program, source: Source) -> nx.DiGraph:
     g = nx.DiGraph()
     g.graph.update(name=None, source=source, outputs=[], inputs=[], definitions={},
-                   compile=None, diagnostics=[])
+                   compile=None, train_decl=None, diagnostics=[])
     diags = g.graph["diagnostics"]
     definitions: dict[str, Span] = g.graph["definitions"]
     network_span = None
@@ -279,20 +279,22 @@ def build_graph(program: ast.Program, source: Source) -> nx.DiGraph:
                     outputs.append((st.name.text, st.name.span))
             elif isinstance(st, ast.OutputDecl):
                 outputs.append((st.name.text, st.name.span))
-            elif isinstance(st, ast.CompileDecl):
-                if g.graph["compile"] is not None:
-                    diags.append(error("ND508", "a spec has one compile line", st.span,
-                                       help="merge the settings into the first compile line",
-                                       notes=[Note("first compile line", g.graph["compile"].span)]))
+            elif isinstance(st, (ast.CompileDecl, ast.TrainDecl)):
+                key, word = ("compile", "compile") if isinstance(st, ast.CompileDecl) else ("train_decl", "train")
+                if g.graph[key] is not None:
+                    diags.append(error("ND508", f"a spec has one {word} line", st.span,
+                                       help=f"merge the settings into the first {word} line",
+                                       notes=[Note(f"first {word} line", g.graph[key].span)]))
                 else:
-                    g.graph["compile"] = st
+                    g.graph[key] = st
     except _TooLarge as exc:
         diags.append(error("ND901", f"the spec has more than {MAX_NODES} layers", exc.args[0]))
         return g
 
     if g.graph["name"] is None:
         stem = source.name.replace("\\", "/").rsplit("/", 1)[-1]
-        g.graph["name"] = stem[:-4] if stem.endswith(".net") else stem or "network"
+        stem = stem[:-4] if stem.endswith(".net") else stem
+        g.graph["name"] = stem if stem and not stem.startswith("<") else "network"
 
     seen = set()
     for name, span in outputs:

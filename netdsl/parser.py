@@ -20,7 +20,8 @@ from .source import Source, Span
 
 _OPEN = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
 _CLOSE = {v: k for k, v in _OPEN.items()}
-KEYWORDS = {"NETWORK": "network", "INPUT": "input", "OUTPUT": "output", "COMPILE": "compile"}
+KEYWORDS = {"NETWORK": "network", "INPUT": "input", "OUTPUT": "output", "COMPILE": "compile",
+            "TRAIN": "train"}
 
 _DESCRIBE = {
     "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "LBRACE": "'{'",
@@ -111,6 +112,9 @@ class _ToAst(Transformer):
 
     def compile(self, c):
         return ast.CompileDecl(tuple(c[1:]), _between(c[0], c[-1]))
+
+    def train(self, c):
+        return ast.TrainDecl(tuple(c[1:]), _between(c[0], c[-1]))
 
     def expr(self, c):
         steps = c[::2]

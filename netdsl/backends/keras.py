@@ -44,8 +44,38 @@ def _import_keras():
 keras = _import_keras()
 
 
+# TensorFlow's name-scope rule for a root scope; Keras also refuses '/'.
+_VALID = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.-]*$")
+
+
+def _ascii_name(name: str) -> str:
+    """A name TensorFlow accepts: other characters spelled as uXXXX, a letter first."""
+    out = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "_.-") else f"u{ord(ch):04x}"
+                  for ch in name)
+    return out if out and _VALID.match(out) else "n" + out
+
+
 def model_name(g: nx.DiGraph) -> str:
-    return re.sub(r"\W", "_", g.graph["name"]) or "network"
+    return _ascii_name(g.graph["name"] or "network")
+
+
+def keras_names(g: nx.DiGraph) -> dict[str, str]:
+    """Spec name -> Keras layer name. Names Keras accepts are kept as they are
+    (so `sepal_h` is found in model.summary()); others (`가지`, `_hidden`) are
+    spelled in ASCII, deterministically and without collisions."""
+    names = {n: n for n in g if _VALID.match(n)}
+    taken = set(names)
+    for n in sorted(g, key=lambda n: g.nodes[n]["order"]):
+        if n in names:
+            continue
+        base = candidate = _ascii_name(n)
+        k = 1
+        while candidate in taken:
+            k += 1
+            candidate = f"{base}_{k}"
+        taken.add(candidate)
+        names[n] = candidate
+    return names
 
 
 def needed_nodes(g: nx.DiGraph) -> set[str]:
@@ -61,18 +91,19 @@ def to_keras(g: nx.DiGraph, table: Table | None = None, seed: int | None = None)
     if seed is not None:
         keras.utils.set_random_seed(seed)
     needed = needed_nodes(g)
+    names = keras_names(g)
     order = nx.get_node_attributes(g, "order")
     tensors: dict[str, object] = {}
     for node in nx.lexicographical_topological_sort(g.subgraph(needed), key=order.__getitem__):
         data = g.nodes[node]
         op = OPS[data["op"]]
         if op.kind == "input":
-            tensors[node] = keras.Input(shape=data["shape"], name=node)
+            tensors[node] = keras.Input(shape=data["shape"], name=names[node])
             continue
         args = data["args"]
         if op.name == "standardize" and args.get("mean") is None:
             args = {**args, "adapt_data": _adapt_data(g, node, tensors, table)}
-        tensors[node] = op.build(keras, node, args, [tensors[s] for s in data["inputs"]])
+        tensors[node] = op.build(keras, names[node], args, [tensors[s] for s in data["inputs"]])
     inputs = [tensors[i] for i in g.graph["inputs"] if i in needed]
     outputs = [tensors[o] for o in g.graph["outputs"]]
     model = keras.Model(inputs=inputs[0] if len(inputs) == 1 else inputs,
@@ -81,19 +112,27 @@ def to_keras(g: nx.DiGraph, table: Table | None = None, seed: int | None = None)
     training = g.graph.get("training")
     if training:
         model.compile(**compile_arguments(g, training))
+        # Built now, its variables are saved with the model: loading the
+        # .keras later gives no "Skipping variable loading for optimizer".
+        model.optimizer.build(model.trainable_variables)
     return model
 
 
 def compile_arguments(g: nx.DiGraph, training: dict) -> dict:
-    outputs = g.graph["outputs"]
+    names = keras_names(g)
+    outputs = [names[o] for o in g.graph["outputs"]]
     kwargs: dict = {}
     loss = training.get("loss")
+    if isinstance(loss, dict):
+        loss = {names[o]: v for o, v in loss.items()}
     if loss is not None:
         kwargs["loss"] = {o: loss for o in outputs} if isinstance(loss, str) and len(outputs) > 1 else loss
     opt = training.get("optimizer")
     if opt is not None:
         kwargs["optimizer"] = getattr(keras.optimizers, OPTIMIZERS[opt["name"]][0])(**opt["args"])
     metrics = training.get("metrics")
+    if isinstance(metrics, dict):
+        metrics = {names[o]: v for o, v in metrics.items()}
     if metrics is not None:
         kwargs["metrics"] = {o: list(metrics) for o in outputs} if isinstance(metrics, list) and len(outputs) > 1 else metrics
     return kwargs

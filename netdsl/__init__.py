@@ -9,7 +9,7 @@ Importing netdsl is cheap: Lark, networkx and TensorFlow load only when used.
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["load", "loads", "to_keras", "SpecError", "InputFileError", "__version__"]
+__all__ = ["load", "loads", "to_keras", "train", "SpecError", "InputFileError", "__version__"]
 
 
 def __getattr__(name):
@@ -22,11 +22,12 @@ def __getattr__(name):
     raise AttributeError(name)
 
 
-def load(path: str, *, data: str | None = None, strict: bool = False):
+def load(path: str, *, data=None, strict: bool = False):
     """Read, parse and check a spec file; returns the checked networkx graph.
 
     Raises SpecError (with every diagnostic) when the spec has errors, and
-    InputFileError when the file cannot be read. With `data`, a CSV path, the
+    InputFileError when the file cannot be read. With `data`, a CSV path (or a
+    netdsl.data.Table), the
     spec's named features are bound to its columns and standardize layers
     without statistics are adapted on it by to_keras.
     """
@@ -41,10 +42,17 @@ def loads(text: str, name: str = "<string>", *, data: str | None = None, strict:
 
 
 def _checked(source, data, strict, compiling):
-    from .data import check_data, read_csv
+    from .data import DataError, Table, check_data, read_csv
+    from .diagnostics import error
     from .pipeline import analyze, finish
     g = analyze(source)
-    table = read_csv(data) if data is not None else None
+    try:
+        table = data if isinstance(data, Table) or data is None else read_csv(data)
+    except DataError as exc:
+        named = [n for n in g.graph["inputs"] if g.nodes[n].get("features")]
+        span = g.nodes[named[0]]["width_span"] if named else None
+        g.graph["table"] = None
+        return finish(g, [error("ND603", str(exc), span)], strict)
     g.graph["table"] = table
     extra = check_data(g, table, compiling) if not g.graph.get("syntax_error") else []
     return finish(g, extra, strict)
@@ -64,3 +72,15 @@ def to_keras(graph, *, seed: int | None = None):
         raise SpecError(problems, graph.graph["source"])
     from .backends.keras import to_keras as build
     return build(graph, table, seed=seed)
+
+
+def train(spec, data, **settings):
+    """Train a spec (a path, or a graph from load) on a CSV file.
+
+    Returns a TrainResult: .model (keras.Model), .history (per-epoch metrics),
+    .test (metrics on the held-out split), .classes (label names per output),
+    .settings. Keyword settings: epochs, batch_size, test_size,
+    validation_split, seed, columns ({input: [column, ...]}), verbose.
+    """
+    from .training import train as run
+    return run(spec, data, **settings)

@@ -14,8 +14,8 @@ import networkx as nx
 from . import ast
 from .diagnostics import Note, did_you_mean, error, has_errors, warning
 from .ops import ACTIVATIONS, MAX_PARAMS, MAX_WIDTH, OPS, Operand, ShapeError, fmt_shape, is_finite_number
-from .settings import (BOOL_OPTIMIZER_ARGS, INT_OPTIMIZER_ARGS, LOSSES, METRICS, OPTIMIZERS,
-                       POSITIVE_OPTIMIZER_ARGS)
+from .settings import (BOOL_OPTIMIZER_ARGS, INT_OPTIMIZER_ARGS, LOSSES, METRIC_ALIASES, METRICS,
+                       OPTIMIZERS, POSITIVE_OPTIMIZER_ARGS)
 
 
 def check_names(g: nx.DiGraph) -> None:
@@ -132,9 +132,9 @@ def _bind_arguments(op, data, diags) -> dict | None:
             continue
         value, problem = _convert(p, values[p.name])
         if problem:
-            code, message, hint = problem
+            code, message, hint, *where = problem
             diags.append(error(code, f"{op.name}() argument '{p.name}': {message}",
-                               values[p.name].span, help=hint))
+                               where[0] if where else values[p.name].span, help=hint))
             ok = False
         else:
             args[p.name] = value
@@ -170,8 +170,6 @@ def _convert(p, expr):
     if t == "int":
         if isinstance(atom, ast.Number) and isinstance(atom.value, int):
             value = atom.value
-        elif isinstance(atom, ast.Number) and float(atom.value).is_integer():
-            value = int(atom.value)
         else:
             return None, ("ND205", f"expected an integer, got {_describe(atom)}", p.range_text or None)
         if value > MAX_WIDTH:
@@ -201,12 +199,15 @@ def _convert(p, expr):
             v = ast.unwrap(item)
             if not isinstance(v, ast.Number) or not is_finite_number(v.value):
                 return None, ("ND205", f"expected a list of numbers, found {_describe(v)}", None)
+            if p.check is not None and not p.check(v.value):
+                return None, ("ND206", f"{v.value!r} is out of range", f"{p.name} values must be {p.range_text}",
+                              v.span)
             value.append(float(v.value))
-        value = tuple(value)
+        return tuple(value), None
     else:  # pragma: no cover - the registry is ours
         raise AssertionError(f"unknown parameter type {t}")
     if p.check is not None and not p.check(value):
-        return None, ("ND206", f"{value} is out of range", f"{p.name} must be {p.range_text}")
+        return None, ("ND206", f"{atom.value!r} is out of range", f"{p.name} must be {p.range_text}")
     return value, None
 
 
@@ -231,7 +232,8 @@ def check_shapes(g: nx.DiGraph) -> None:
             if src not in g or g.nodes[src].get("shape") is None:
                 break
             operands.append(Operand(src, g.nodes[src]["shape"], g.nodes[src].get("features"),
-                                    g.nodes[src]["span"] if op.kind == "merge" else span))
+                                    g.nodes[src]["span"] if op.kind == "merge" else span,
+                                    g.nodes[src]["op"]))
         else:
             try:
                 data["shape"] = op.shape(operands, data["args"])
@@ -266,14 +268,15 @@ def check_params(g: nx.DiGraph) -> None:
     g.graph["params"] = {"total": trainable + non_trainable, "trainable": trainable,
                          "non_trainable": non_trainable}
     if trainable + non_trainable > MAX_PARAMS:
-        span = min((d["span"] for _, d in g.nodes(data=True)), default=None)
+        sized = [(sum(d["params"]), -d["order"], d["span"]) for _, d in g.nodes(data=True) if d["params"]]
+        span = max(sized)[2] if sized else None
         g.graph["diagnostics"].append(error(
             "ND901", f"the model has {trainable + non_trainable:,} parameters, over the limit "
             f"of {MAX_PARAMS:,}", span, help="use fewer or narrower layers"))
 
 
 def check_outputs(g: nx.DiGraph) -> None:
-    if not g.graph["outputs"]:
+    if not g.graph["outputs"] and not g.graph.get("output_statements"):
         source = g.graph["source"]
         if not g.number_of_nodes():
             g.graph["diagnostics"].append(error(
@@ -334,7 +337,7 @@ def check_compile(g: nx.DiGraph) -> None:
             training["metrics"] = _per_output(kw.value, outputs, diags, _metric_list)
         else:
             training["optimizer"] = _optimizer(kw.value, diags)
-    if isinstance(training["loss"], dict):
+    if isinstance(training["loss"], dict) and not any(d.code == "ND505" for d in diags):
         for out in outputs:
             if out not in training["loss"]:
                 diags.append(error("ND506", f"output '{out}' has no loss", seen["loss"],
@@ -388,8 +391,9 @@ def _metric_list(atom, diags):
             diags.append(error("ND504", f"a metric is a name, got {_describe(item)}", item.span,
                                help="e.g. metrics=[accuracy]"))
         elif name not in METRICS:
-            diags.append(error("ND504", f"unknown metric '{name}'", item.span,
-                               help=did_you_mean(name, METRICS) or "known: " + ", ".join(METRICS)))
+            hint = (f"did you mean '{METRIC_ALIASES[name]}'?" if name in METRIC_ALIASES else
+                    did_you_mean(name, METRICS) or "known: " + ", ".join(METRICS))
+            diags.append(error("ND504", f"unknown metric '{name}'", item.span, help=hint))
         else:
             names.append(name)
     return names
@@ -421,8 +425,10 @@ def _optimizer(expr, diags):
             key = kw.name.text
             value = ast.unwrap(kw.value)
             if key not in allowed:
+                hint = ("Keras 3 calls it learning_rate" if key == "lr" else
+                        did_you_mean(key, allowed) or "it takes: " + ", ".join(allowed))
                 diags.append(error("ND503", f"optimizer {name} has no argument '{key}'", kw.name.span,
-                                   help=did_you_mean(key, allowed) or "it takes: " + ", ".join(allowed)))
+                                   help=hint))
                 ok = False
             elif key in args:
                 diags.append(error("ND503", f"argument '{key}' is given twice", kw.name.span))

@@ -1,4 +1,4 @@
-"""The `netdsl` command: check, compile, render, explain.
+"""The `netdsl` command: check, compile, render, train, compare, explain.
 
 Exit codes (a contract other tools rely on):
   0  success (warnings allowed)
@@ -64,10 +64,70 @@ def _parser() -> argparse.ArgumentParser:
                    help="draw a spec with errors anyway, the offending parts in red")
     r.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
+    t = sub.add_parser("train", help="train a spec on a CSV file and report test metrics")
+    t.add_argument("file", metavar="FILE")
+    _training_options(t)
+    t.add_argument("-o", "--output", metavar="OUT.keras", help="save the trained model here")
+    t.add_argument("--history", metavar="FILE.json", help="save the per-epoch history and test metrics")
+    t.add_argument("--seed", type=_natural(0), metavar="S", help="seed: identical weights and metrics")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    c = sub.add_parser("compare", help="train several specs on the same splits and compare them")
+    c.add_argument("files", metavar="FILE", nargs="+")
+    _training_options(c)
+    c.add_argument("--runs", type=_natural(1), default=5, metavar="N", help="seeds per spec (default 5)")
+    c.add_argument("--seed", type=_natural(0), default=0, metavar="S", help="first seed (default 0)")
+    c.add_argument("--plot", metavar="CURVES.png", help="save the validation curves (.png, .svg, .pdf)")
+    c.add_argument("--json", action="store_true", help="print one JSON object")
+    c.add_argument("--quiet", action="store_true", help="no progress lines")
+
     e = sub.add_parser("explain", help="explain an error code, e.g. ND301 (all codes without one)")
     e.add_argument("code", metavar="CODE", nargs="?")
     e.add_argument("--markdown", action="store_true", help="all codes as a Markdown table")
     return p
+
+
+def _natural(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    return parse
+
+
+def _fraction(low_open: bool):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not ((0 < value) if low_open else (0 <= value)) or not value < 1:
+            raise argparse.ArgumentTypeError(f"must be {'between 0 and 1' if low_open else 'from 0 up to 1'}"
+                                             f", got {value}")
+        return value
+    return parse
+
+
+def _columns(text: str) -> tuple[str, list[str]]:
+    name, sep, cols = text.partition("=")
+    if not sep or not name or not cols:
+        raise argparse.ArgumentTypeError(f"expected INPUT=col1,col2,..., got {text!r}")
+    return name.strip(), [c.strip() for c in cols.split(",")]
+
+
+def _training_options(p) -> None:
+    p.add_argument("--data", metavar="CSV", required=True, help="the data, a CSV file with a header")
+    p.add_argument("--epochs", type=_natural(1), metavar="N")
+    p.add_argument("--batch-size", type=_natural(1), metavar="B")
+    p.add_argument("--test-size", type=_fraction(True), metavar="F", help="held-out share (default 0.2)")
+    p.add_argument("--validation-split", type=_fraction(False), metavar="F",
+                   help="share of the training rows used for validation (default 0.1)")
+    p.add_argument("--columns", type=_columns, action="append", default=[], metavar="INPUT=c1,c2",
+                   help="bind an input without feature names to these columns")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -270,6 +330,167 @@ def cmd_render(args) -> int:
     return EXIT_OK
 
 
+def _prepare_training(args, path: str):
+    """Load and bind a spec for training without TensorFlow: (graph, table) or an exit code."""
+    from .data import DataError, read_csv
+    from .diagnostics import SpecError
+    from .training import prepare, _resolve_settings
+    try:
+        table = read_csv(args.data)
+    except FileNotFoundError:
+        raise UsageError(f"{args.data}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{args.data}: is a directory, not a CSV file") from None
+    except OSError as exc:
+        raise UsageError(f"{args.data}: {exc.strerror}") from None
+    except DataError as exc:
+        print(f"netdsl: error: {exc}", file=sys.stderr)
+        return EXIT_SPEC
+    args.data_table = table
+    g, code, failure = _load(argparse.Namespace(file=path, data=table, strict=False), compiling=True)
+    if g is None:
+        if failure is not None:
+            _report_failure(failure, False)
+        return code
+    settings = _resolve_settings(g, _overrides(args))
+    if args.seed is None:
+        args.seed = settings["seed"]        # chosen once: the split checked here is the one used
+    try:
+        prepare(g, table, dict(args.columns), settings["test_size"], settings["seed"])
+    except SpecError as exc:
+        _report_failure(exc, False)
+        return EXIT_SPEC
+    except DataError as exc:
+        print(f"netdsl: error: {exc}", file=sys.stderr)
+        return EXIT_SPEC
+    return g
+
+
+def _overrides(args) -> dict:
+    return dict(epochs=args.epochs, batch_size=args.batch_size, test_size=args.test_size,
+                validation_split=args.validation_split, seed=args.seed)
+
+
+def _write_json(path: str, obj) -> None:
+    with _atomic_output(path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(obj, fh, indent=2, ensure_ascii=False)
+            fh.write("\n")
+
+
+def cmd_train(args) -> int:
+    if args.output and not args.output.endswith(".keras"):
+        raise UsageError(f"{args.output}: the output must end in .keras (Keras 3's format)")
+    if args.history and not args.history.endswith(".json"):
+        raise UsageError(f"{args.history}: the history is written as JSON; name it *.json")
+    g = _prepare_training(args, args.file)
+    if isinstance(g, int):
+        return g
+    from .training import train
+    verbose = 1 if sys.stdout.isatty() and not args.quiet else 0
+    result = train(g, args.data_table, columns=dict(args.columns), verbose=verbose, **_overrides(args))
+    s = result.settings
+    print(f"trained {g.graph['name']} on {args.data}: {result.rows['train']} training rows, "
+          f"{result.rows['test']} test rows, {s['epochs']} epochs, batch size {s['batch_size']}, "
+          f"seed {s['seed']} ({result.seconds:.1f} s)")
+    print("test: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(result.test.items(), key=_metric_order)))
+    record = {"spec": args.file, "data": args.data, "network": g.graph["name"],
+              "params": g.graph["params"], **result.summary()}
+    if args.output:
+        labels = os.path.splitext(args.output)[0] + ".labels.json"
+        with _atomic_output(args.output) as tmp:
+            result.model.save(tmp)
+        _write_json(labels, result.classes)
+        print(f"wrote {args.output} and its label mapping {labels}")
+    if args.history:
+        _write_json(args.history, record)
+        print(f"wrote {args.history}")
+    return EXIT_OK
+
+
+def _metric_order(item):
+    return (item[0] == "loss", item[0])
+
+
+def cmd_compare(args) -> int:
+    if args.plot and os.path.splitext(args.plot)[1].lower() not in (".png", ".svg", ".pdf"):
+        raise UsageError(f"{args.plot}: the plot is .png, .svg or .pdf")
+    if args.plot:
+        import importlib.util
+        if importlib.util.find_spec("matplotlib") is None:
+            raise UsageError("--plot needs matplotlib: pip install matplotlib (or leave out --plot)")
+    graphs = []
+    for path in args.files:
+        g = _prepare_training(args, path)
+        if isinstance(g, int):
+            return g
+        graphs.append((path, g))
+    from .training import train
+    import statistics
+    seeds = [args.seed + r for r in range(args.runs)]
+    rows = []
+    for path, g in graphs:
+        runs = []
+        for seed in seeds:
+            if not args.quiet and not args.json:
+                print(f"  training {path} (seed {seed})", file=sys.stderr, flush=True)
+            overrides = {**_overrides(args), "seed": seed}
+            runs.append(train(g, args.data_table, columns=dict(args.columns), **overrides))
+        rows.append((path, g, runs))
+
+    def stats(values):
+        return {"mean": statistics.fmean(values),
+                "std": statistics.stdev(values) if len(values) > 1 else 0.0, "values": values}
+
+    report = {"data": args.data, "runs": args.runs, "seeds": seeds, "specs": []}
+    for path, g, runs in rows:
+        metrics = sorted(runs[0].test, key=lambda k: (k == "loss", k))
+        report["specs"].append({
+            "spec": path, "network": g.graph["name"], "params": g.graph["params"]["total"],
+            "settings": {k: v for k, v in runs[0].settings.items() if k != "seed"},
+            "test": {m: stats([r.test[m] for r in runs]) for m in metrics},
+            "train_seconds": stats([r.seconds for r in runs]),
+        })
+    if args.plot:
+        from .plot import plot_curves
+        first_metric = next((m for m in sorted(rows[0][2][0].test) if m != "loss"), None)
+        with _atomic_output(args.plot) as tmp:
+            plot_curves({os.path.basename(p): [r.history for r in runs] for p, _, runs in rows},
+                        tmp, first_metric,
+                        f"{len(rows)} specs on {os.path.basename(args.data)}, {args.runs} runs each")
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(_compare_table(report))
+        if args.plot:
+            print(f"wrote {args.plot}")
+    return EXIT_OK
+
+
+def _compare_table(report: dict) -> str:
+    metrics = []
+    for spec in report["specs"]:
+        metrics += [m for m in spec["test"] if m not in metrics]
+    metrics.sort(key=lambda m: (m == "loss", m))
+    head = ["spec", "params"] + [f"test {m}" for m in metrics] + ["train time"]
+    body = []
+    for spec in report["specs"]:
+        cells = [spec["spec"], f"{spec['params']:,}"]
+        for m in metrics:
+            s = spec["test"].get(m)
+            cells.append(f"{s['mean']:.3f} ± {s['std']:.3f}" if s else "-")
+        t = spec["train_seconds"]
+        cells.append(f"{t['mean']:.1f} ± {t['std']:.1f} s")
+        body.append(cells)
+    widths = [max(len(r[i]) for r in [head] + body) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+             for r in [head] + body]
+    seeds = report["seeds"]
+    return (f"{len(report['specs'])} specs on {report['data']}, {report['runs']} runs "
+            f"(seeds {seeds[0]}-{seeds[-1]}; the same train/test split for every spec in a run); "
+            f"mean ± std\n" + "\n".join(lines))
+
+
 def cmd_explain(args) -> int:
     from .diagnostics import CODES, did_you_mean
     if args.code is None:
@@ -288,4 +509,5 @@ def cmd_explain(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"check": cmd_check, "compile": cmd_compile, "render": cmd_render, "explain": cmd_explain}
+COMMANDS = {"check": cmd_check, "compile": cmd_compile, "render": cmd_render, "train": cmd_train,
+            "compare": cmd_compare, "explain": cmd_explain}

@@ -66,7 +66,8 @@ def read_csv(path: str) -> Table:
 def adapting_standardizers(g: nx.DiGraph) -> list[str]:
     """standardize layers with no mean/variance: they are adapted on data."""
     return [n for n, d in g.nodes(data=True)
-            if d["op"] == "standardize" and d.get("args") and d["args"].get("mean") is None]
+            if d["op"] == "standardize" and d.get("args") and d["args"].get("mean") is None
+            and d["args"].get("variance") is None]
 
 
 def check_data(g: nx.DiGraph, table: Table | None, compiling: bool) -> list[Diagnostic]:

@@ -7,6 +7,7 @@ are declared; `netdsl explain CODE` and the docs read it.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -64,6 +65,7 @@ CODES: dict[str, str] = {
     "ND507": "A compile setting that does not exist, or one given twice.",
     "ND508": "More than one compile (or train) line.",
     "ND509": "A train setting that does not exist, or a bad value for one.",
+    "ND510": "Training a spec whose compile line gives no loss.",
     # data
     "ND601": "A standardize layer with neither mean/variance nor data to adapt on.",
     "ND602": "A feature that the data file has no column for.",
@@ -133,8 +135,9 @@ def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> str | None
     gets one suggestion and a real tie gets several.
     """
     scored = []
+    key = _comparable(word)
     for c in set(candidates):
-        matcher = difflib.SequenceMatcher(None, word.lower(), c.lower())
+        matcher = difflib.SequenceMatcher(None, key, _comparable(c))
         if matcher.real_quick_ratio() >= 0.6 and matcher.quick_ratio() >= 0.6:
             ratio = matcher.ratio()
             if ratio >= 0.6:
@@ -145,6 +148,12 @@ def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> str | None
     best = -scored[0][0]
     matches = [c for r, c in scored if -r >= best - 0.08][:n]
     return "did you mean " + " or ".join(f"'{m}'" for m in matches) + "?"
+
+
+def _comparable(name: str) -> str:
+    """Lower case, and Hangul syllables split into their letters (NFD), so that
+    a one-letter typo in a two-syllable Korean name is still a near miss."""
+    return unicodedata.normalize("NFD", name.lower())
 
 
 def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

@@ -26,7 +26,7 @@ import networkx as nx
 
 from . import ast
 from .diagnostics import Note, did_you_mean, error
-from .ops import MAX_NODES, OPS, layer_ops
+from .ops import ACTIVATIONS, MAX_NODES, OPS, layer_ops
 from .source import Source, Span
 
 # Nested groups `((x))` are lowered recursively; deeper than this is refused.
@@ -218,16 +218,25 @@ class _Builder:
 
     # ---- errors ----------------------------------------------------------
     def unknown_op(self, name: ast.Name) -> None:
-        self.diags.append(error("ND201", f"unknown layer '{name.text}'", name.span,
-                                help=did_you_mean(name.text, layer_ops()) or
-                                "known layers: " + ", ".join(layer_ops())))
+        if name.text in ACTIVATIONS:
+            hint = f"'{name.text}' is an activation, not a layer: give it to a layer, e.g. dense(4, {name.text})"
+        else:
+            hint = did_you_mean(name.text, layer_ops()) or "known layers: " + ", ".join(layer_ops())
+        self.diags.append(error("ND201", f"unknown layer '{name.text}'", name.span, help=hint))
 
     def not_a_value(self, atom, after_arrow: bool = False) -> None:
         what = {ast.Number: "a number", ast.String: "a string", ast.ListLit: "a list",
                 ast.DictLit: "a dictionary", ast.Select: "a selection"}.get(type(atom), "this")
         where = "after '->'" if after_arrow else "here"
+        if isinstance(atom, ast.Select):
+            s = atom.span
+            written = self.g.graph["source"].line_text(s.line)[s.column - 1:s.end_column - 1] \
+                if s.line == s.end_line else f"{atom.source.text}[...]"
+            hint = f"a selection starts a chain: {written} -> dense(4)"
+        else:
+            hint = "arguments go inside a call, e.g. dense(4)"
         self.diags.append(error("ND211", f"{what} cannot stand {where}: a layer or a name is expected",
-                                atom.span, help="arguments go inside a call, e.g. dense(4)"))
+                                atom.span, help=hint))
 
 
 def build_graph(program: ast.Program, source: Source) -> nx.DiGraph:
@@ -296,6 +305,7 @@ def build_graph(program: ast.Program, source: Source) -> nx.DiGraph:
         stem = stem[:-4] if stem.endswith(".net") else stem
         g.graph["name"] = stem if stem and not stem.startswith("<") else "network"
 
+    g.graph["output_statements"] = len(outputs)
     seen = set()
     for name, span in outputs:
         if name in seen:

@@ -53,6 +53,7 @@ class Operand:
     shape: Shape
     features: tuple[str, ...] | None
     span: Any = None
+    op: str | None = None
 
 
 class ShapeError(Exception):
@@ -133,8 +134,6 @@ def _standardize_shape(ins, a):
                     "ND303", f"standardize {label}= has {len(values)} value(s) but its input "
                     f"'{ins[0].name}' has {n} feature(s)",
                     help=f"give one {label} per feature of '{ins[0].name}'")
-        if any(v < 0 for v in variance):
-            raise ShapeError("ND206", "standardize variance= values must be >= 0")
     return ins[0].shape
 
 
@@ -214,10 +213,13 @@ def _select_shape(ins, a):
     for item in a["items"]:
         if isinstance(item, SelName):
             if features is None:
+                hint = (f"select by position, e.g. {src.name}[0:2], or declare the input's "
+                        f"features: input {src.name}: [a, b, ...]") if src.op == "input" else \
+                    (f"select by position, e.g. {src.name}[0:2]; only inputs declared with features, "
+                     "and selections from them, have feature names")
                 raise ShapeError(
                     "ND405", f"'{src.name}' has no feature names, so '{item.name}' cannot be selected",
-                    help=f"select by position, e.g. {src.name}[0:2], or declare the input's "
-                         f"features: input {src.name}: [a, b, ...]", span=item.span)
+                    help=hint, span=item.span)
             if item.name not in features:
                 from .diagnostics import did_you_mean
                 raise ShapeError(
@@ -310,7 +312,8 @@ OPS: dict[str, Op] = {op.name: op for op in (
     Op("standardize", "layer",
        "Standardizes each feature (Keras Normalization): standardize(mean=[..], variance=[..]) "
        "or standardize to adapt on --data.",
-       params=(Param("mean", "floats", None), Param("variance", "floats", None)),
+       params=(Param("mean", "floats", None),
+               Param("variance", "floats", None, check=lambda v: v >= 0, range_text=">= 0")),
        shape=_standardize_shape, features=_keep_features, count=_standardize_count,
        build=_standardize_build, keras_class="Normalization", describe=_standardize_describe,
        style={"fillcolor": "#fef3c7", "color": "#b45309"}),

@@ -39,38 +39,58 @@ _VALUES = ("NAME", "INT", "NUMBER", "STRING")
 class _Layout(PostLex):
     """Newlines end statements, except inside brackets and next to `->`.
 
-    It also remembers the brackets still open, so that an unclosed one can be
-    reported where it was opened rather than at the end of the file.
+    It also remembers what a syntax error message needs: the brackets still
+    open (an unclosed one is reported where it was opened), the last tokens
+    passed on, the first token of the current statement, and a `->` that
+    ended a line and so joined the next line to its chain.
     """
 
     always_accept = ("_NL",)
 
     def __init__(self) -> None:
         self.open: list[Token] = []
+        self.last: Token | None = None        # the last token passed to the parser
+        self.previous: Token | None = None    # the one before it
+        self.statement: Token | None = None   # the first token of the current statement
+        self.dangling: Token | None = None    # a `->` at the end of a line, in this statement
 
     def process(self, stream):
-        self.open = []
+        self.__init__()
         opened = self.open
         pending = None
-        last = None
         for tok in stream:
             kind = tok.type
             if kind == "_NL":
-                if not opened and last is not None and last.type != "ARROW":
+                last = self.last
+                if last is None or opened:
+                    continue
+                if last.type == "ARROW":
+                    self.dangling = last
+                elif pending is None:          # the first newline of a run marks the end
                     pending = tok
                 continue
             if pending is not None:
                 if kind != "ARROW":
+                    self._advance(pending)
                     yield pending
+                    self.statement, self.dangling = None, None   # the parser took the statement
                 pending = None
             if kind in _OPEN:
                 opened.append(tok)
-            elif kind in _CLOSE and opened and opened[-1].type == _CLOSE[kind]:
-                opened.pop()
+            if self.statement is None:
+                self.statement = tok
+            self._advance(tok)
             yield tok
-            last = tok
-        if last is not None:
-            yield pending if pending is not None else Token.new_borrow_pos("_NL", "", last)
+            # Popped only once the parser has taken the closing bracket, so a
+            # ')' the parser refuses still sees its '(' open.
+            if kind in _CLOSE and opened and opened[-1].type == _CLOSE[kind]:
+                opened.pop()
+        if self.last is not None:
+            end = pending if pending is not None else Token.new_borrow_pos("_NL", "", self.last)
+            yield end
+
+    def _advance(self, tok: Token) -> None:
+        self.previous, self.last = self.last, tok
 
 
 def _tok_span(tok: Token) -> Span:
@@ -165,7 +185,9 @@ class _ToAst(Transformer):
         return ast.KwArg(_name(c[0]), c[1], _between(c[0], c[1]))
 
     def sel_name(self, c):
-        return ast.SelName(str(c[0]), _tok_span(c[0]))
+        tok = c[0]
+        name = str(tok)[1:-1] if tok.type == "STRING" else str(tok)
+        return ast.SelName(name, _tok_span(tok))
 
     def sel_index(self, c):
         return ast.SelIndex(int(c[0]), _tok_span(c[0]))
@@ -201,7 +223,7 @@ def parse(source: Source) -> ast.Program:
     try:
         return parser.parse(source.text)
     except UnexpectedInput as exc:
-        raise SpecError([_syntax_diagnostic(exc, source, parser.options.postlex.open)], source) from None
+        raise SpecError([_syntax_diagnostic(exc, source, parser.options.postlex)], source) from None
     except VisitError as exc:  # lark wraps errors raised inside the transformer
         raise exc.orig_exc from None
 
@@ -224,14 +246,22 @@ def _expected(exc: UnexpectedToken) -> str:
     return "expected " + ", ".join(names[:-1]) + " or " + names[-1]
 
 
-def _syntax_diagnostic(exc: UnexpectedInput, source: Source, still_open: list[Token]) -> Diagnostic:
+_CLOSER = {"LPAR": ")", "LSQB": "]", "LBRACE": "}"}
+
+
+def _syntax_diagnostic(exc: UnexpectedInput, source: Source, layout: _Layout) -> Diagnostic:
+    still_open = layout.open
     if isinstance(exc, UnexpectedCharacters):
         span = Span.point(exc.line, exc.column)
         char = exc.char
         if char == '"':
             return error("ND001", "unterminated string", span,
                          help='a string opens and closes with " on the same line')
-        if char in "-" and source.text[exc.pos_in_stream:exc.pos_in_stream + 2] != "->":
+        if char == "'":
+            return error("ND001", "unexpected character \"'\"", span,
+                         help='strings are written with double quotes, e.g. "relu"; '
+                              "a plain name works too: relu")
+        if char == "-" and source.text[exc.pos_in_stream:exc.pos_in_stream + 2] != "->":
             return error("ND001", "unexpected character '-'", span,
                          help="chains are written with '->'; negative numbers as -1 or -0.5")
         shown = repr(char) if char.isprintable() else f"U+{ord(char):04X}"
@@ -244,40 +274,65 @@ def _syntax_diagnostic(exc: UnexpectedInput, source: Source, still_open: list[To
     if kind == "$END" or (kind == "_NL" and tok.value == ""):  # "" is the synthetic last newline
         if still_open:
             bracket = still_open[-1]
-            closer = {"LPAR": ")", "LSQB": "]", "LBRACE": "}"}[bracket.type]
             return error("ND004", f"'{bracket}' is never closed", _tok_span(bracket),
-                         help=f"add the missing '{closer}'")
+                         help=f"add the missing '{_CLOSER[bracket.type]}'")
         return error("ND003", "unexpected end of file", source.end_span(),
                      help=expected + " before the end of the file" if expected else None)
     span = _tok_span(tok)
-    if still_open and tok.line > still_open[-1].line:
+    closes_innermost = kind in _CLOSE and still_open and still_open[-1].type == _CLOSE[kind]
+    if still_open and tok.line > still_open[-1].line and not closes_innermost:
         # Newlines inside brackets are not statement ends, so a forgotten ')'
         # shows up lines later; the place to fix is the bracket.
         bracket = still_open[-1]
-        closer = {"LPAR": ")", "LSQB": "]", "LBRACE": "}"}[bracket.type]
         return error("ND004", f"'{bracket}' is never closed", _tok_span(bracket),
-                     help=f"add the missing '{closer}' before the end of this statement")
-    if kind in _CLOSE:
-        if still_open and still_open[-1].type != _CLOSE[kind]:
+                     help=f"add the missing '{_CLOSER[bracket.type]}' before the end of this statement")
+    if kind in _CLOSE and not closes_innermost:
+        if still_open:
             bracket = still_open[-1]
-            closer = {"LPAR": ")", "LSQB": "]", "LBRACE": "}"}[bracket.type]
             return error("ND005", f"'{tok}' does not match '{bracket}' opened at "
-                         f"{bracket.line}:{bracket.column}", span, help=f"close it with '{closer}'")
-        if not still_open or still_open[-1].type != _CLOSE[kind]:
-            return error("ND005", f"unmatched '{tok}'", span, help="remove it, or add the opening bracket")
+                         f"{bracket.line}:{bracket.column}", span,
+                         help=f"close it with '{_CLOSER[bracket.type]}'")
+        return error("ND005", f"unmatched '{tok}'", span, help="remove it, or add the opening bracket")
+    dangling = layout.dangling
+    if dangling is not None and tok.line > dangling.line:
+        what = f"keyword '{tok}'" if kind in KEYWORDS else \
+            f"{_KIND[kind]} '{tok}'" if kind in _KIND else _DESCRIBE.get(kind, kind)
+        return error("ND002", f"unexpected {what}", span,
+                     help=f"line {dangling.line} ends with '->', which continues the chain on this "
+                          "line: remove the '->' or add the next step")
+    previous = layout.previous
+    if kind == "EQUAL" and previous is not None and previous.type in KEYWORDS:
+        return error("ND006", f"'{previous}' is a keyword and cannot be used as a name",
+                     _tok_span(previous), help=f"choose another name, e.g. '{previous}_'")
     if kind in KEYWORDS and "NAME" in exc.expected:
-        return error("ND006", f"'{tok}' is a keyword and cannot be used as a name", span,
-                     help=f"choose another name, e.g. '{tok}_'")
+        hint = (f'write it as a string to keep the column\'s name: "{tok}"' if still_open
+                else f"choose another name, e.g. '{tok}_'")
+        return error("ND006", f"'{tok}' is a keyword and cannot be used as a name", span, help=hint)
+    if kind == "EQUAL" and source.text[tok.end_pos:tok.end_pos + 1] == ">":
+        return error("ND002", "unexpected '='", span, help="chains are written with '->', e.g. x -> dense(4)")
     if kind == "_NL":
-        line = Span.point(tok.line, tok.column)
-        return error("ND003", "unexpected end of line: the statement is not finished", line,
+        last = layout.previous if layout.last is tok else layout.last   # the last real token
+        at = Span.point(last.end_line, last.end_column) if last is not None else Span.point(tok.line, tok.column)
+        if layout.statement is not None and layout.statement.type in ("COMPILE", "TRAIN") \
+                and last is layout.statement:
+            word = layout.statement.value
+            example = "loss=mse optimizer=adam" if word == "compile" else "epochs=50 batch_size=16"
+            return error("ND003", f"'{word}' needs settings", at, help=f"e.g. {word} {example}")
+        return error("ND003", "unexpected end of line: the statement is not finished", at,
                      help=expected)
     what = f"{_KIND[kind]} '{tok}'" if kind in _KIND else _DESCRIBE.get(kind, kind)
     if (kind in _VALUES or kind == "LPAR") and "_NL" in exc.expected:
+        if layout.statement is not None and layout.statement.type == "NETWORK":
+            return error("ND002", f"unexpected {what} after a complete statement", span,
+                         help=f"a network name is one word: write it with '_', e.g. "
+                              f"network {layout.previous}_{tok}")
         return error("ND002", f"unexpected {what} after a complete statement", span,
                      help="join the steps of a chain with '->' (x -> dense(4)); "
                           "a new statement goes on a new line")
     if kind in _VALUES and "COMMA" in exc.expected:
+        if still_open and still_open[-1].type != "LPAR":
+            return error("ND002", f"unexpected {what}", span,
+                         help=f"expected ',' or '{_CLOSER[still_open[-1].type]}'")
         return error("ND002", f"unexpected {what}", span, help="separate arguments with ','")
     if kind in KEYWORDS:
         return error("ND002", f"unexpected {what}", span,

@@ -46,3 +46,6 @@ OPTIMIZERS: dict[str, tuple[str, tuple[str, ...]]] = {
 BOOL_OPTIMIZER_ARGS = {"amsgrad", "nesterov", "centered", "use_ema"}
 INT_OPTIMIZER_ARGS = {"ema_overwrite_frequency", "gradient_accumulation_steps"}
 POSITIVE_OPTIMIZER_ARGS = {"learning_rate", "epsilon", "clipnorm", "clipvalue", "global_clipnorm"}
+
+# Short names people carry over from Keras 2 tutorials -> the name netdsl knows.
+METRIC_ALIASES = {"acc": "accuracy", "ce": "categorical_crossentropy"}

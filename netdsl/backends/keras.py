@@ -15,7 +15,7 @@ from ..data import Table
 from ..ops import OPS
 from ..settings import OPTIMIZERS
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # C++ notices would bury our messages
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 
@@ -111,10 +111,9 @@ def to_keras(g: nx.DiGraph, table: Table | None = None, seed: int | None = None)
                         name=model_name(g))
     training = g.graph.get("training")
     if training:
+        # The optimizer is left unbuilt, as in a hand-written model: building
+        # it would add its slots to summary()'s "Total params".
         model.compile(**compile_arguments(g, training))
-        # Built now, its variables are saved with the model: loading the
-        # .keras later gives no "Skipping variable loading for optimizer".
-        model.optimizer.build(model.trainable_variables)
     return model
 
 
@@ -157,3 +156,31 @@ def _adapt_data(g: nx.DiGraph, node: str, tensors: dict, table: Table | None):
         return arrays[sources.index(src)]
     sub = keras.Model([tensors[i] for i in sources], tensors[src])
     return sub.predict(arrays, verbose=0, batch_size=1024)
+
+
+def fit_and_evaluate(g: nx.DiGraph, table: Table, binding, inputs: dict, targets: dict, split,
+                     settings: dict, verbose: int):
+    """Build on the training rows (standardize adapts on them only), fit, and
+    evaluate on the test rows. Seeded and deterministic."""
+    import numpy as np
+    import tensorflow as tf
+    tf.config.experimental.enable_op_determinism()
+    train_table = Table(table.path, table.columns, [table.rows[i] for i in split.train])
+    model = to_keras(g, train_table, seed=settings["seed"])
+    if not model.compiled:
+        raise ValueError("the spec has no compile line")  # checked before; a guard
+    names = keras_names(g)
+    train_idx, test_idx = np.asarray(split.train), np.asarray(split.test)
+
+    def pick(arrays: dict, idx, keys):
+        picked = {names[k]: arrays[k][idx] for k in keys}
+        return picked if len(picked) > 1 else next(iter(picked.values()))
+
+    outputs = [t.output for t in binding.targets]
+    x_train, y_train = pick(inputs, train_idx, inputs), pick(targets, train_idx, outputs)
+    x_test, y_test = pick(inputs, test_idx, inputs), pick(targets, test_idx, outputs)
+    fitted = model.fit(x_train, y_train, epochs=settings["epochs"], batch_size=settings["batch_size"],
+                       validation_split=settings["validation_split"], shuffle=True, verbose=verbose)
+    test = model.evaluate(x_test, y_test, batch_size=settings["batch_size"], verbose=0, return_dict=True)
+    history = {k: [float(v) for v in vs] for k, vs in fitted.history.items()}
+    return model, history, {k: float(v) for k, v in test.items()}

@@ -62,7 +62,7 @@ def example_inputs(name):
     rng = np.random.default_rng(1234)
     if name in ("iris_concat", "iris_add"):
         return {"sepal": IRIS_X[:, 0:2], "petal": IRIS_X[:, 2:4]}, IRIS_Y
-    if name in ("iris_feature_groups", "standardized"):
+    if name in ("iris_feature_groups", "standardized", "iris_dense"):
         return {"iris": IRIS_X}, IRIS_Y
     if name == "mlp_dropout":
         x = rng.uniform(0.0, 1.0, size=(64, 784)).astype("float32")
@@ -88,7 +88,7 @@ def hand_iris_concat():
     out = L.Dense(3, activation="softmax", name="species")(x)
     model = keras.Model([sepal, petal], out, name="iris_concat")
     model.compile(loss="categorical_crossentropy",
-                  optimizer=keras.optimizers.Adam(learning_rate=0.001), metrics=["accuracy"])
+                  optimizer=keras.optimizers.Adam(learning_rate=0.01), metrics=["accuracy"])
     return model
 
 
@@ -100,7 +100,19 @@ def hand_iris_add():
     x = L.Add(name="species_add_1")([s, p])
     out = L.Dense(3, activation="softmax", name="species")(x)
     model = keras.Model([sepal, petal], out, name="iris_add")
-    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    model.compile(loss="categorical_crossentropy",
+                  optimizer=keras.optimizers.Adam(learning_rate=0.01), metrics=["accuracy"])
+    return model
+
+
+def hand_iris_dense():
+    iris = keras.Input(shape=(4,), name="iris")
+    x = L.Dense(8, activation="relu", name="species_dense_1")(iris)
+    x = L.Dense(8, activation="relu", name="species_dense_2")(x)
+    out = L.Dense(3, activation="softmax", name="species")(x)
+    model = keras.Model(iris, out, name="iris_dense")
+    model.compile(loss="categorical_crossentropy",
+                  optimizer=keras.optimizers.Adam(learning_rate=0.01), metrics=["accuracy"])
     return model
 
 
@@ -161,9 +173,11 @@ def hand_residual():
 # name -> (hand-written builder, needs the iris data, the spec's compile line)
 EXAMPLE_SPECS = {
     "iris_concat": (hand_iris_concat, False,
-                    ("categorical_crossentropy", "Adam", 0.001, ["accuracy"])),
+                    ("categorical_crossentropy", "Adam", 0.01, ["accuracy"])),
     "iris_add": (hand_iris_add, False,
-                 ("categorical_crossentropy", "Adam", 0.001, ["accuracy"])),  # adam's default
+                 ("categorical_crossentropy", "Adam", 0.01, ["accuracy"])),
+    "iris_dense": (hand_iris_dense, False,
+                   ("categorical_crossentropy", "Adam", 0.01, ["accuracy"])),
     "iris_feature_groups": (hand_iris_feature_groups, False,
                             ("categorical_crossentropy", "Adam", 0.01, ["accuracy"])),
     "mlp_dropout": (hand_mlp_dropout, False,

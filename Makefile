@@ -1,6 +1,6 @@
 PYTHON ?= python3
 
-.PHONY: setup demo test docs
+.PHONY: setup demo test docs compare
 setup:
 	PYTHON=$(PYTHON) bash scripts/setup.sh
 
@@ -21,3 +21,8 @@ docs:
 
 test: setup
 	$(PYTHON) -m pytest
+
+# The README's comparison of the iris models (about two minutes).
+compare:
+	$(PYTHON) -m netdsl compare examples/iris_dense.net examples/iris_concat.net examples/iris_add.net \
+	  examples/iris_feature_groups.net --data examples/data/iris.csv --runs 5 --plot docs/compare_iris.png

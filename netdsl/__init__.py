@@ -22,7 +22,7 @@ def __getattr__(name):
     raise AttributeError(name)
 
 
-def load(path: str, *, data=None, strict: bool = False):
+def load(path: str, *, data=None, strict: bool = False, include_paths=()):
     """Read, parse and check a spec file; returns the checked networkx graph.
 
     Raises SpecError (with every diagnostic) when the spec has errors, and
@@ -32,7 +32,7 @@ def load(path: str, *, data=None, strict: bool = False):
     without statistics are adapted on it by to_keras.
     """
     from .pipeline import read_source
-    return _checked(read_source(path), data, strict, compiling=False)
+    return _checked(read_source(path), data, strict, compiling=False, include_paths=include_paths)
 
 
 def loads(text: str, name: str = "<string>", *, data: str | None = None, strict: bool = False):
@@ -41,11 +41,11 @@ def loads(text: str, name: str = "<string>", *, data: str | None = None, strict:
     return _checked(Source(name, text), data, strict, compiling=False)
 
 
-def _checked(source, data, strict, compiling):
+def _checked(source, data, strict, compiling, include_paths=()):
     from .data import DataError, Table, check_data, read_csv
     from .diagnostics import error
     from .pipeline import analyze, finish
-    g = analyze(source)
+    g = analyze(source, include_paths)
     try:
         table = data if isinstance(data, Table) or data is None else read_csv(data)
     except DataError as exc:

@@ -142,10 +142,12 @@ class InputDecl:
 
 @dataclass(frozen=True)
 class Assign:
+    """`name = expr`; `a, b = expr` when expr ends in a block with several outputs."""
     name: Name
     expr: Expr
     span: Span
     is_output: bool = False
+    more_names: tuple[Name, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -168,7 +170,47 @@ class TrainDecl:
     span: Span
 
 
-Statement = Union[NetworkDecl, InputDecl, Assign, OutputDecl, CompileDecl, TrainDecl]
+@dataclass(frozen=True)
+class Param:
+    name: Name
+    default: Expr | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Return:
+    values: tuple[Expr, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class BlockDecl:
+    """`block name(params) (inputs) { statements; return ... }`"""
+    name: Name
+    params: tuple[Param, ...]
+    inputs: tuple[Name, ...]
+    body: tuple["Assign | Return", ...]
+    span: Span
+    body_span: Span            # the opening brace
+
+
+@dataclass(frozen=True)
+class ImportName:
+    name: Name
+    alias: Name | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Import:
+    """`import "path"` (names empty: every block) or `from "path" import a, b as c`."""
+    path: str
+    path_span: Span
+    names: tuple[ImportName, ...]
+    span: Span
+
+
+Statement = Union[NetworkDecl, InputDecl, Assign, OutputDecl, CompileDecl, TrainDecl, BlockDecl, Import]
 
 
 @dataclass(frozen=True)

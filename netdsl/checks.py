@@ -7,6 +7,7 @@ problems are all reported together. The order is the pipeline, in one place:
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable
 
 import networkx as nx
@@ -57,20 +58,33 @@ def check_cycles(g: nx.DiGraph) -> None:
     g.graph["cyclic"] = cyclic
 
 
+def _about(diags: list, start: int, node: str) -> None:
+    """Mark the diagnostics added since `start` as being about `node`."""
+    for i in range(start, len(diags)):
+        diags[i] = dataclasses.replace(diags[i], node=node)
+
+
 def check_arguments(g: nx.DiGraph) -> None:
     """Arity and arguments of every layer, against the registry. Sets node["args"]."""
     diags = g.graph["diagnostics"]
     for node, data in g.nodes(data=True):
+        start = len(diags)
+        _check_node_arguments(node, data, diags)
+        _about(diags, start, node)
+
+
+def _check_node_arguments(node: str, data: dict, diags: list) -> None:
+    if True:
         op = OPS.get(data["op"])
         if op is None:
-            continue
+            return
         if op.kind == "input":
             data["args"] = {}
             _check_input(data, diags)
-            continue
+            return
         if op.kind == "select":
             data["args"] = {"items": data["raw_args"]}
-            continue
+            return
         n = len(data["inputs"])
         if n < op.min_inputs or (op.max_inputs is not None and n > op.max_inputs):
             want = f"at least {op.min_inputs}" if op.max_inputs is None else str(op.min_inputs)
@@ -134,7 +148,7 @@ def _bind_arguments(op, data, diags) -> dict | None:
         if problem:
             code, message, hint, *where = problem
             diags.append(error(code, f"{op.name}() argument '{p.name}': {message}",
-                               where[0] if where else values[p.name].span, help=hint))
+                               where[0] if where else ast.unwrap(values[p.name]).span, help=hint))
             ok = False
         else:
             args[p.name] = value
@@ -242,7 +256,8 @@ def check_shapes(g: nx.DiGraph) -> None:
             except ShapeError as exc:
                 span = exc.span or data["span"]
                 notes = [Note(msg, where) for msg, where in exc.notes]
-                diags.append(error(exc.code, exc.message, span, help=exc.help, notes=notes))
+                diags.append(dataclasses.replace(
+                    error(exc.code, exc.message, span, help=exc.help, notes=notes), node=node))
 
 
 def _topological(g: nx.DiGraph, cyclic: set):
@@ -279,6 +294,8 @@ def check_outputs(g: nx.DiGraph) -> None:
     if not g.graph["outputs"] and not g.graph.get("output_statements"):
         source = g.graph["source"]
         if not g.number_of_nodes():
+            if g.graph.get("blocks"):
+                return          # a library of blocks, for other specs to import
             g.graph["diagnostics"].append(error(
                 "ND104", "the spec defines no network", source.end_span(),
                 help="declare an input and an output, e.g. `input x: 4` and `output y = x -> dense(1)`"))

@@ -31,6 +31,11 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def _include_option(p) -> None:
+    p.add_argument("--include-path", action="append", default=[], metavar="DIR",
+                   help="also allow imports from this directory (repeatable)")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="netdsl", description="Write, check, compile and draw neural-network graphs.")
     p.add_argument("--version", action="version", version=f"netdsl {__version__}")
@@ -42,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="print one JSON object")
     c.add_argument("--data", metavar="CSV", help="also check the spec's features against a CSV")
     c.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    _include_option(c)
 
     k = sub.add_parser("compile", help="compile a spec to a Keras model (.keras)")
     k.add_argument("file", metavar="FILE")
@@ -51,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--seed", type=int, metavar="N", help="seed for identical initial weights")
     k.add_argument("--summary", action="store_true", help="print the Keras model summary")
     k.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    _include_option(k)
 
     r = sub.add_parser("render", help="draw a spec as a diagram (.svg, .png, .pdf or .dot)")
     r.add_argument("file", metavar="FILE")
@@ -60,9 +67,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="top to bottom (default) or left to right")
     r.add_argument("--no-clusters", action="store_true",
                    help="do not group the layers of a named chain in a box")
+    r.add_argument("--collapse-blocks", action="store_true",
+                   help="draw each use of a block as one node with its parameter count")
     r.add_argument("--allow-errors", action="store_true",
                    help="draw a spec with errors anyway, the offending parts in red")
     r.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    _include_option(r)
 
     t = sub.add_parser("train", help="train a spec on a CSV file and report test metrics")
     t.add_argument("file", metavar="FILE")
@@ -120,6 +130,7 @@ def _columns(text: str) -> tuple[str, list[str]]:
 
 
 def _training_options(p) -> None:
+    _include_option(p)
     p.add_argument("--data", metavar="CSV", required=True, help="the data, a CSV file with a header")
     p.add_argument("--epochs", type=_natural(1), metavar="N")
     p.add_argument("--batch-size", type=_natural(1), metavar="B")
@@ -163,7 +174,8 @@ def _load(args, compiling: bool = False):
     from .diagnostics import SpecError, render_all
     from .pipeline import InputFileError, read_source
     try:
-        g = _checked(read_source(args.file), args.data, args.strict, compiling)
+        g = _checked(read_source(args.file), args.data, args.strict, compiling,
+                     getattr(args, "include_path", ()))
     except InputFileError as exc:
         raise UsageError(str(exc)) from None
     except FileNotFoundError as exc:
@@ -179,7 +191,7 @@ def _load(args, compiling: bool = False):
         return None, EXIT_SPEC, exc
     diags = g.graph["diagnostics"]
     if diags and not getattr(args, "json", False):
-        print(render_all(diags, g.graph["source"]), file=sys.stderr)
+        print(render_all(diags, g.graph["source"], g.graph.get("sources")), file=sys.stderr)
     return g, EXIT_OK, None
 
 
@@ -198,10 +210,10 @@ def _report_failure(exc, as_json: bool) -> None:
     from .diagnostics import render_all, to_json
     if as_json:
         print(json.dumps({"ok": False,
-                          "diagnostics": [to_json(d, exc.source) for d in exc.diagnostics],
+                          "diagnostics": [to_json(d, exc.source, exc.sources) for d in exc.diagnostics],
                           "nodes": [], "params": None}, indent=2, ensure_ascii=False))
         return
-    print(render_all(exc.diagnostics, exc.source), file=sys.stderr)
+    print(render_all(exc.diagnostics, exc.source, exc.sources), file=sys.stderr)
     print(f"netdsl: {exc.source.name}: {_summary_line(exc.diagnostics)}", file=sys.stderr)
 
 
@@ -305,18 +317,19 @@ def cmd_render(args) -> int:
         source = read_source(args.file)
     except InputFileError as exc:
         raise UsageError(str(exc)) from None
-    g = analyze(source)
+    g = analyze(source, args.include_path)
     diags = g.graph["diagnostics"]
     if args.strict:
         diags = [d.as_error() for d in diags]
         g.graph["diagnostics"] = diags
     if has_errors(diags) and (not args.allow_errors or g.graph.get("syntax_error")):
-        _report_failure(SpecError(diags, source), False)
+        _report_failure(SpecError(diags, source, g.graph.get("sources")), False)
         return EXIT_SPEC
     if diags:
-        print(render_all(diags, source), file=sys.stderr)
+        print(render_all(diags, source, g.graph.get("sources")), file=sys.stderr)
     dot_text = to_dot(g, DiagramOptions(direction=args.direction, clusters=not args.no_clusters,
-                                        allow_errors=args.allow_errors))
+                                        allow_errors=args.allow_errors,
+                                        collapse_blocks=args.collapse_blocks))
     try:
         data = render(dot_text, fmt)
     except RenderError as exc:
@@ -347,7 +360,8 @@ def _prepare_training(args, path: str):
         print(f"netdsl: error: {exc}", file=sys.stderr)
         return EXIT_SPEC
     args.data_table = table
-    g, code, failure = _load(argparse.Namespace(file=path, data=table, strict=False), compiling=True)
+    g, code, failure = _load(argparse.Namespace(file=path, data=table, strict=False,
+                                                include_path=args.include_path), compiling=True)
     if g is None:
         if failure is not None:
             _report_failure(failure, False)

@@ -6,6 +6,7 @@ are declared; `netdsl explain CODE` and the docs read it.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import unicodedata
 from dataclasses import dataclass, field
@@ -33,6 +34,11 @@ CODES: dict[str, str] = {
     "ND105": "An input or layer whose value nothing uses (warning).",
     "ND106": "More than one `network` line, or a misplaced one.",
     "ND107": "An input declared with something other than a width or a feature list.",
+    # blocks and imports
+    "ND110": "A block that uses itself, directly or through other blocks.",
+    "ND112": "A block without exactly one return, or names that do not match a block's outputs.",
+    "ND113": "An import that cannot be resolved: no such file or block, a cycle, or a path outside the spec's directory.",
+    "ND114": "An imported file that holds more than blocks and imports.",
     # ops and arguments
     "ND201": "An op that the registry does not know.",
     "ND202": "An op given the wrong number of inputs.",
@@ -94,28 +100,31 @@ class Diagnostic:
     span: Span | None = None
     help: str | None = None
     notes: tuple[Note, ...] = field(default=())
+    node: str | None = field(default=None, compare=False)   # the layer it is about, if one
 
     def sort_key(self):
         span = self.span or Span(0, 0, 0, 0)
-        return (span.line, span.column, self.code, self.message)
+        return (span.file, span.line, span.column, self.code, self.message)
 
     def as_error(self) -> "Diagnostic":
-        return Diagnostic(ERROR, self.code, self.message, self.span, self.help, self.notes)
+        return dataclasses.replace(self, severity=ERROR)
 
 
 class SpecError(Exception):
     """A spec has errors. Carries every diagnostic, errors and warnings."""
 
-    def __init__(self, diagnostics: list[Diagnostic], source: Source | None = None):
+    def __init__(self, diagnostics: list[Diagnostic], source: Source | None = None,
+                 sources: list[Source] | None = None):
         self.diagnostics = diagnostics
         self.source = source
+        self.sources = sources or ([source] if source else [])
         errors = [d for d in diagnostics if d.severity == ERROR]
         first = errors[0] if errors else (diagnostics[0] if diagnostics else None)
         summary = f"{first.code}: {first.message}" if first else "spec has errors"
         super().__init__(f"{len(errors)} error(s); first: {summary}")
 
     def render(self) -> str:
-        return render_all(self.diagnostics, self.source)
+        return render_all(self.diagnostics, self.source, self.sources)
 
 
 def error(code: str, message: str, span: Span | None = None, help: str | None = None,
@@ -172,23 +181,32 @@ def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.severity == ERROR for d in diagnostics)
 
 
-def render(d: Diagnostic, source: Source | None) -> str:
+def _file_of(span: Span | None, source: Source | None, sources) -> Source | None:
+    if span is not None and sources and 0 < span.file < len(sources):
+        return sources[span.file]
+    return source
+
+
+def render(d: Diagnostic, source: Source | None, sources=None) -> str:
     """The text form: `FILE:LINE:COL: error[CODE]: message`, the line, a caret, help."""
-    name = source.name if source else "<input>"
+    src = _file_of(d.span, source, sources)
+    name = src.name if src else "<input>"
     where = f"{name}:{d.span.line}:{d.span.column}" if d.span else name
     lines = [f"{where}: {d.severity}[{d.code}]: {d.message}"]
-    if d.span and source is not None:
-        lines.extend(_excerpt(source, d.span))
+    if d.span and src is not None:
+        lines.extend(_excerpt(src, d.span))
     for note in d.notes:
-        at = f" (at {name}:{note.span.line}:{note.span.column})" if note.span else ""
+        at_src = _file_of(note.span, source, sources)
+        at = f" (at {at_src.name if at_src else name}:{note.span.line}:{note.span.column})" \
+            if note.span else ""
         lines.append(f"  note: {note.message}{at}")
     if d.help:
         lines.append(f"  help: {d.help}")
     return "\n".join(lines)
 
 
-def render_all(diagnostics: Iterable[Diagnostic], source: Source | None) -> str:
-    return "\n".join(render(d, source) for d in diagnostics)
+def render_all(diagnostics: Iterable[Diagnostic], source: Source | None, sources=None) -> str:
+    return "\n".join(render(d, source, sources) for d in diagnostics)
 
 
 def _excerpt(source: Source, span: Span) -> list[str]:
@@ -208,13 +226,14 @@ def _excerpt(source: Source, span: Span) -> list[str]:
     return [f" {gutter} | {text}", f" {pad} | {lead}{marker}"]
 
 
-def to_json(d: Diagnostic, source: Source | None) -> dict:
+def to_json(d: Diagnostic, source: Source | None, sources=None) -> dict:
     span = d.span
+    src = _file_of(span, source, sources)
     return {
         "severity": d.severity,
         "code": d.code,
         "message": d.message,
-        "file": source.name if source else None,
+        "file": src.name if src else None,
         "line": span.line if span else None,
         "column": span.column if span else None,
         "end_line": span.end_line if span else None,

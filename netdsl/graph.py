@@ -22,6 +22,8 @@ Building never fails: problems become diagnostics and the checks go on.
 
 from __future__ import annotations
 
+import dataclasses
+
 import networkx as nx
 
 from . import ast
@@ -38,20 +40,30 @@ class _TooLarge(Exception):
 
 
 class _Builder:
-    def __init__(self, graph: nx.DiGraph, taken: set[str]):
+    def __init__(self, graph: nx.DiGraph, taken: set[str], blocks: dict[str, ast.BlockDecl]):
         self.g = graph
         self.taken = taken                      # every name in use, user or generated
         self.counters: dict[tuple[str, str], int] = {}
         self.diags = graph.graph["diagnostics"]
         self.depth = 0
+        self.blocks = blocks                    # name -> declaration (local or imported)
+        self.scope: dict[str, str] | None = None  # inside a block: local name -> node id
+        self.expanding: list[str] = []          # blocks being expanded, outermost first
+        self.uses: tuple = ()                   # (prefix, block, use span) of each enclosing use
+        self.aliases = graph.graph["aliases"]   # a name bound to a block's output -> node id
+        self.last_outputs: list[str] = []       # every output of the last block expanded
+        self.namespaces: dict[int, dict] = {}   # id(imported block) -> names of its own file
+        self.block_prefixes: set[str] = set()   # `h/residual_1`: layers of its return go under it
 
     # ---- nodes -----------------------------------------------------------
     def fresh(self, binding: str, op: str) -> str:
         key = (binding, op)
         k = self.counters.get(key, 0)
+        # `h_dense_1` in a named chain; `h/residual_1/dense_1` in a block's return
+        sep = "/" if binding in self.block_prefixes else "_"
         while True:
             k += 1
-            name = f"{binding}_{op}_{k}"
+            name = f"{binding}{sep}{op}_{k}"
             if name not in self.taken:
                 break
         self.counters[key] = k
@@ -65,8 +77,23 @@ class _Builder:
             raise _TooLarge(span)
         g.add_node(node_id, op=op, span=span, op_span=op_span or span, binding=binding,
                    inputs=list(inputs), input_spans=list(input_spans), raw_args=tuple(raw_args),
-                   raw_kwargs=tuple(raw_kwargs), order=g.number_of_nodes(), output=False)
+                   raw_kwargs=tuple(raw_kwargs), order=g.number_of_nodes(), output=False,
+                   uses=self.uses)
         return node_id
+
+    def resolve(self, name: str, span: Span) -> str | None:
+        """A name as written -> the node id it means (inside a block: its locals)."""
+        if self.scope is None:
+            return name
+        if name in self.scope:
+            return self.scope[name]
+        block = self.expanding[-1]
+        known = list(self.scope)
+        self.diags.append(error(
+            "ND101", f"'{name}' is not defined in block '{block}'", span,
+            help=did_you_mean(name, known) or
+            "a block sees only its inputs, its parameters and its own names: " + ", ".join(known)))
+        return None
 
     # ---- expressions -----------------------------------------------------
     def lower_value(self, chain: ast.Chain, binding: str, final: str | None) -> tuple[str | None, Span]:
@@ -96,14 +123,19 @@ class _Builder:
 
     def lower_head(self, atom, binding: str, final: str | None) -> str | None:
         if isinstance(atom, ast.Ref):
-            return atom.name
+            return self.resolve(atom.name, atom.span)
         if isinstance(atom, ast.Select):
+            src = self.resolve(atom.source.text, atom.source.span)
+            if src is None:
+                return None
             node = final or self.fresh(binding, "select")
-            return self.add(node, "select", atom.span, binding, [atom.source.text],
+            return self.add(node, "select", atom.span, binding, [src],
                             [atom.source.span], raw_args=atom.items)
         if isinstance(atom, ast.Chain):
             return self.nested(atom, binding, final)
         if isinstance(atom, ast.Call):
+            if atom.op.text in self.blocks:
+                return self.expand(atom, binding, final, None, None)
             op = OPS.get(atom.op.text)
             if op is None:
                 self.unknown_op(atom.op)
@@ -152,9 +184,9 @@ class _Builder:
     def apply(self, atom, cur: str, cur_span: Span, binding: str, final: str | None) -> str | None:
         """Apply one step (`-> dense(4)`, `-> standardize`, `-> (a -> b)`) to `cur`."""
         if isinstance(atom, ast.Ref):
-            if atom.name in OPS and OPS[atom.name].kind in ("layer", "merge"):
+            if (atom.name in OPS and OPS[atom.name].kind in ("layer", "merge")) or atom.name in self.blocks:
                 atom = ast.Call(ast.Name(atom.name, atom.span), (), (), atom.span)
-            elif atom.name in self.g.graph["definitions"]:
+            elif atom.name in (self.scope if self.scope is not None else self.g.graph["definitions"]):
                 self.diags.append(error(
                     "ND211", f"'{atom.name}' is a value, not a layer: it cannot follow '->'",
                     atom.span, help=f"to combine values use concat(..., {atom.name}) or add(..., {atom.name})"))
@@ -180,6 +212,8 @@ class _Builder:
         if not isinstance(atom, ast.Call):
             self.not_a_value(atom, after_arrow=True)
             return None
+        if atom.op.text in self.blocks:
+            return self.expand(atom, binding, final, cur, cur_span)
         op = OPS.get(atom.op.text)
         if op is None or op.kind not in ("layer", "merge"):
             self.unknown_op(atom.op)
@@ -216,12 +250,152 @@ class _Builder:
         finally:
             self.depth -= 1
 
+    # ---- blocks ----------------------------------------------------------
+    def expand(self, call: ast.Call, binding: str, final: str | None, first: str | None,
+               first_span: Span | None) -> str | None:
+        """Expand one use of a block into layers named `<binding>/<block>_<k>/<name>`.
+
+        `first` is the value the chain feeds in (None at the head of a chain,
+        where inputs are given by keyword). Parameters are substituted into
+        the body's expressions, so an argument's errors point at the use.
+        """
+        name = call.op.text
+        decl = self.blocks[name]
+        if name in self.expanding:
+            cycle = " -> ".join(self.expanding[self.expanding.index(name):] + [name])
+            self.diags.append(error("ND110", f"block '{name}' uses itself: {cycle}", call.op.span,
+                                    help="a block cannot contain itself; repeat it with * n instead",
+                                    notes=[Note(f"block '{name}' is defined here", decl.name.span)]))
+            return None
+        params = {p.name.text: p for p in decl.params}
+        inputs = [i.text for i in decl.inputs]
+        values: dict[str, ast.Expr] = {}
+        fed: dict[str, tuple[str, Span]] = {}
+        ok = True
+        if first is not None:
+            if not inputs:
+                self.diags.append(error("ND202", f"block '{name}' takes no input, so it cannot follow '->'",
+                                        call.span))
+                return None
+            fed[inputs[0]] = (first, first_span)
+        if len(call.args) > len(decl.params):
+            self.diags.append(error("ND209", f"block '{name}' takes {len(decl.params)} parameter(s), "
+                                    f"got {len(call.args)}", call.args[len(decl.params)].span,
+                                    help=_block_signature(decl)))
+            return None
+        for p_decl, arg in zip(decl.params, call.args):
+            values[p_decl.name.text] = arg
+        for kw in call.kwargs:
+            key = kw.name.text
+            if key in params and key not in values:
+                values[key] = kw.value
+            elif key in inputs and key not in fed:
+                node, span = self.lower_operand(kw.value, binding)
+                if node is None:
+                    ok = False
+                fed[key] = (node, span)
+            elif key in params or key in inputs:
+                self.diags.append(error("ND208", f"'{key}' of block '{name}' is given twice", kw.span))
+                ok = False
+            else:
+                self.diags.append(error("ND204", f"block '{name}' has no parameter or input '{key}'",
+                                        kw.name.span, help=did_you_mean(key, list(params) + inputs)
+                                        or _block_signature(decl)))
+                ok = False
+        for p_decl in decl.params:
+            if p_decl.name.text not in values:
+                if p_decl.default is None:
+                    self.diags.append(error("ND203", f"block '{name}' needs the parameter "
+                                            f"'{p_decl.name.text}'", call.span, help=_block_signature(decl)))
+                    ok = False
+                else:
+                    values[p_decl.name.text] = p_decl.default
+        for i in inputs:
+            if i not in fed:
+                self.diags.append(error("ND202", f"block '{name}' needs its input '{i}'", call.span,
+                                        help=f"feed it with '->' or by keyword: {name}(..., {i}=value)"))
+                ok = False
+        if not ok:
+            return None
+        returns = [st for st in decl.body if isinstance(st, ast.Return)]
+        if len(returns) != 1:
+            self.diags.append(error("ND112", f"block '{name}' must end with one return statement",
+                                    decl.name.span))
+            return None
+
+        key = (binding, name)
+        k = self.counters.get(key, 0) + 1
+        self.counters[key] = k
+        prefix = f"{binding}/{name}_{k}"
+        self.block_prefixes.add(prefix)
+        scope = {i: node for i, (node, _span) in fed.items()}
+        for st in decl.body:
+            if isinstance(st, ast.Assign):
+                for n in (st.name,) + st.more_names:
+                    scope[n.text] = f"{prefix}/{n.text}"
+        saved = (self.scope, self.uses, self.blocks)
+        self.scope, self.uses = scope, self.uses + ((prefix, name, call.span),)
+        self.blocks = self.namespaces.get(id(decl), self.blocks)   # an imported block sees its file's names
+        self.expanding.append(name)
+        try:
+            outputs = self._lower_body(decl, prefix, values)
+        finally:
+            self.scope, self.uses, self.blocks = saved
+            self.expanding.pop()
+        if outputs is None:
+            return None
+        self.last_outputs = outputs
+        if final is not None and len(outputs) == 1:
+            self.aliases[final] = outputs[0]
+        return outputs[0]
+
+    def _lower_body(self, decl: ast.BlockDecl, prefix: str, values: dict) -> list[str] | None:
+        outputs = None
+        for st in decl.body:
+            st = _substitute(st, values)
+            if isinstance(st, ast.Assign):
+                local = f"{prefix}/{st.name.text}"
+                node, _ = self.lower_value(st.expr, local, local)
+                if node is None:
+                    self.add(local, None, st.expr.span, local)
+                elif st.more_names:
+                    self._bind_outputs(st, node, lambda n: f"{prefix}/{n}")
+                elif node != local and local not in self.aliases:
+                    self.add(local, "identity", st.expr.span, local, [node], [st.expr.span])
+            else:
+                outputs = []
+                for i, value in enumerate(st.values):
+                    atom = ast.unwrap(value)
+                    if isinstance(atom, ast.Ref):
+                        node = self.resolve(atom.name, atom.span)
+                    else:
+                        out = f"{prefix}/out" if len(st.values) == 1 else f"{prefix}/out_{i + 1}"
+                        node, _ = self.lower_value(value, prefix, out)
+                    if node is None:
+                        return None
+                    outputs.append(self.aliases.get(node, node))
+        return outputs
+
+    def _bind_outputs(self, st: ast.Assign, node: str, name_of) -> bool:
+        """`a, b = x -> two_outputs(...)`: one name per output of the block."""
+        names = (st.name,) + st.more_names
+        outs = self.last_outputs
+        if len(outs) != len(names):
+            self.diags.append(error(
+                "ND112", f"{len(names)} names for a value with {len(outs)} output(s)", st.name.span.to(names[-1].span),
+                help="name each output of the block once: a, b = x -> block(...)"))
+            return False
+        for n, out in zip(names, outs):
+            self.aliases[name_of(n.text)] = out
+        return True
+
     # ---- errors ----------------------------------------------------------
     def unknown_op(self, name: ast.Name) -> None:
         if name.text in ACTIVATIONS:
             hint = f"'{name.text}' is an activation, not a layer: give it to a layer, e.g. dense(4, {name.text})"
         else:
-            hint = did_you_mean(name.text, layer_ops()) or "known layers: " + ", ".join(layer_ops())
+            known = layer_ops() + sorted(self.blocks)
+            hint = did_you_mean(name.text, known) or "known layers: " + ", ".join(known)
         self.diags.append(error("ND201", f"unknown layer '{name.text}'", name.span, help=hint))
 
     def not_a_value(self, atom, after_arrow: bool = False) -> None:
@@ -239,30 +413,74 @@ class _Builder:
                                 atom.span, help=hint))
 
 
-def build_graph(program: ast.Program, source: Source) -> nx.DiGraph:
+def _block_signature(decl: ast.BlockDecl) -> str:
+    params = ", ".join(p.name.text if p.default is None else f"{p.name.text}=..." for p in decl.params)
+    inputs = ", ".join(i.text for i in decl.inputs)
+    return f"block {decl.name.text}({params}) ({inputs})"
+
+
+def _substitute(node, values: dict):
+    """The AST with every reference to a block parameter replaced by its value."""
+    if not values:
+        return node
+    if isinstance(node, ast.Ref):
+        return values.get(node.name, node)
+    if isinstance(node, Span):
+        return node
+    if isinstance(node, tuple):
+        return tuple(_substitute(x, values) for x in node)
+    if isinstance(node, (ast.Name, ast.Number, ast.String, ast.SelName, ast.SelIndex, ast.SelRange)) \
+            or not dataclasses.is_dataclass(node):
+        return node
+    changes = {}
+    for f in dataclasses.fields(node):
+        old = getattr(node, f.name)
+        new = _substitute(old, values)
+        if new is not old:
+            changes[f.name] = new
+    return dataclasses.replace(node, **changes) if changes else node
+
+
+def build_graph(program: ast.Program, source: Source, imported: dict | None = None,
+                namespaces: dict | None = None) -> nx.DiGraph:
+    """Build the graph of a program. `imported` maps names to blocks from
+    imports; `namespaces` gives an imported block the names of its own file."""
     g = nx.DiGraph()
     g.graph.update(name=None, source=source, outputs=[], inputs=[], definitions={},
-                   compile=None, train_decl=None, diagnostics=[])
+                   compile=None, train_decl=None, diagnostics=[], aliases={}, blocks={})
     diags = g.graph["diagnostics"]
     definitions: dict[str, Span] = g.graph["definitions"]
     network_span = None
 
     # Pass 1: every defined name, so that names may be used before the line
     # that defines them, and generated names never collide with them.
+    blocks: dict[str, ast.BlockDecl] = g.graph["blocks"]
+    for alias, decl in (imported or {}).items():
+        blocks[alias] = decl
     skip = set()
     for st in program.statements:
-        if isinstance(st, (ast.InputDecl, ast.Assign)):
-            name = st.name
-            if name.text in definitions:
-                first = definitions[name.text]
-                diags.append(error("ND102", f"'{name.text}' is defined twice", name.span,
-                                   help="rename one of them",
-                                   notes=[Note(f"'{name.text}' was first defined here", first)]))
-                skip.add(id(st))
+        if isinstance(st, ast.BlockDecl):
+            _check_block_decl(st, diags)
+            if st.name.text in blocks or st.name.text in OPS:
+                what = "a layer" if st.name.text in OPS else "a block"
+                diags.append(error("ND102", f"'{st.name.text}' is already {what}", st.name.span,
+                                   help="give the block another name"))
             else:
-                definitions[name.text] = name.span
+                blocks[st.name.text] = st
+            continue
+        if isinstance(st, (ast.InputDecl, ast.Assign)):
+            for name in (st.name,) + getattr(st, "more_names", ()):
+                if name.text in definitions:
+                    first = definitions[name.text]
+                    diags.append(error("ND102", f"'{name.text}' is defined twice", name.span,
+                                       help="rename one of them",
+                                       notes=[Note(f"'{name.text}' was first defined here", first)]))
+                    skip.add(id(st))
+                else:
+                    definitions[name.text] = name.span
 
-    b = _Builder(g, set(definitions))
+    b = _Builder(g, set(definitions), blocks)
+    b.namespaces = namespaces or {}
     outputs: list[tuple[str, Span]] = []
     try:
         for st in program.statements:
@@ -277,16 +495,28 @@ def build_graph(program: ast.Program, source: Source) -> nx.DiGraph:
             elif isinstance(st, ast.InputDecl):
                 _lower_input(b, st)
             elif isinstance(st, ast.Assign):
-                node, _ = b.lower_value(st.expr, st.name.text, st.name.text)
+                name = st.name.text
+                final = None if st.more_names or st.is_output else name
+                node, _ = b.lower_value(st.expr, name, final if not st.is_output else name)
                 if node is None:
-                    # Already reported; a placeholder keeps uses of the name from
+                    # Already reported; placeholders keep uses of the names from
                     # cascading into "not defined" errors.
-                    b.add(st.name.text, None, st.expr.span, st.name.text)
-                elif node != st.name.text:
-                    b.add(st.name.text, "identity", st.expr.span, st.name.text, [node], [st.expr.span])
+                    for n in (st.name,) + st.more_names:
+                        b.add(n.text, None, st.expr.span, n.text)
+                elif st.more_names:
+                    if not b._bind_outputs(st, node, lambda n: n):
+                        for n in (st.name,) + st.more_names:
+                            b.add(n.text, None, st.expr.span, n.text)
+                elif node != name and (st.is_output or name not in b.aliases):
+                    # an output keeps its own name in Keras: an identity layer
+                    b.aliases.pop(name, None)
+                    b.add(name, "identity", st.expr.span, name, [node], [st.expr.span])
                 if st.is_output:
-                    outputs.append((st.name.text, st.name.span))
+                    outputs.append((name, st.name.span))
             elif isinstance(st, ast.OutputDecl):
+                if st.name.text in b.aliases:
+                    target = b.aliases.pop(st.name.text)
+                    b.add(st.name.text, "identity", st.name.span, st.name.text, [target], [st.name.span])
                 outputs.append((st.name.text, st.name.span))
             elif isinstance(st, (ast.CompileDecl, ast.TrainDecl)):
                 key, word = ("compile", "compile") if isinstance(st, ast.CompileDecl) else ("train_decl", "train")
@@ -319,11 +549,27 @@ def build_graph(program: ast.Program, source: Source) -> nx.DiGraph:
         g.nodes[name]["output"] = True
         g.graph["outputs"].append(name)
 
+    aliases = b.aliases
     for node, data in g.nodes(data=True):
+        if aliases:
+            data["inputs"] = [aliases.get(src, src) for src in data["inputs"]]
         for src in data["inputs"]:
             if src in g:
                 g.add_edge(src, node)
     return g
+
+
+def _check_block_decl(decl: ast.BlockDecl, diags: list) -> None:
+    """Names inside one block declaration: each defined once."""
+    seen: dict[str, Span] = {}
+    names = [p.name for p in decl.params] + list(decl.inputs)
+    names += [n for st in decl.body if isinstance(st, ast.Assign) for n in (st.name,) + st.more_names]
+    for n in names:
+        if n.text in seen:
+            diags.append(error("ND102", f"'{n.text}' is defined twice in block '{decl.name.text}'",
+                               n.span, notes=[Note("first defined here", seen[n.text])]))
+        else:
+            seen[n.text] = n.span
 
 
 def _lower_input(b: _Builder, st: ast.InputDecl) -> None:

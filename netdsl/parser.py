@@ -21,7 +21,8 @@ from .source import Source, Span
 _OPEN = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
 _CLOSE = {v: k for k, v in _OPEN.items()}
 KEYWORDS = {"NETWORK": "network", "INPUT": "input", "OUTPUT": "output", "COMPILE": "compile",
-            "TRAIN": "train"}
+            "TRAIN": "train", "BLOCK": "block", "RETURN": "return", "IMPORT": "import",
+            "FROM": "from", "AS": "as"}
 
 _DESCRIBE = {
     "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "LBRACE": "'{'",
@@ -39,6 +40,10 @@ _VALUES = ("NAME", "INT", "NUMBER", "STRING")
 class _Layout(PostLex):
     """Newlines end statements, except inside brackets and next to `->`.
 
+    The braces of a block body are the exception to the exception: inside
+    them newlines end statements again (a newline right after `{` is dropped,
+    and one is supplied before a `}` that ends a statement).
+
     It also remembers what a syntax error message needs: the brackets still
     open (an unclosed one is reported where it was opened), the last tokens
     passed on, the first token of the current statement, and a `->` that
@@ -49,6 +54,7 @@ class _Layout(PostLex):
 
     def __init__(self) -> None:
         self.open: list[Token] = []
+        self.bodies: list[bool] = []          # per open bracket: is it a block body?
         self.last: Token | None = None        # the last token passed to the parser
         self.previous: Token | None = None    # the one before it
         self.statement: Token | None = None   # the first token of the current statement
@@ -56,13 +62,13 @@ class _Layout(PostLex):
 
     def process(self, stream):
         self.__init__()
-        opened = self.open
+        opened, bodies = self.open, self.bodies
         pending = None
         for tok in stream:
             kind = tok.type
             if kind == "_NL":
                 last = self.last
-                if last is None or opened:
+                if last is None or (opened and not bodies[-1]) or last.type == "LBRACE":
                     continue
                 if last.type == "ARROW":
                     self.dangling = last
@@ -75,8 +81,14 @@ class _Layout(PostLex):
                     yield pending
                     self.statement, self.dangling = None, None   # the parser took the statement
                 pending = None
+            if kind == "RBRACE" and opened and bodies[-1] and self.last.type not in ("_NL", "LBRACE"):
+                end = Token.new_borrow_pos("_NL", "", tok)
+                self._advance(end)
+                yield end
+                self.statement, self.dangling = None, None
             if kind in _OPEN:
                 opened.append(tok)
+                bodies.append(kind == "LBRACE" and self.last is not None and self.last.type == "RPAR")
             if self.statement is None:
                 self.statement = tok
             self._advance(tok)
@@ -85,6 +97,7 @@ class _Layout(PostLex):
             # ')' the parser refuses still sees its '(' open.
             if kind in _CLOSE and opened and opened[-1].type == _CLOSE[kind]:
                 opened.pop()
+                bodies.pop()
         if self.last is not None:
             end = pending if pending is not None else Token.new_borrow_pos("_NL", "", self.last)
             yield end
@@ -128,7 +141,40 @@ class _ToAst(Transformer):
         return ast.Assign(_name(name), expr, _between(kw, expr), is_output=True)
 
     def assign(self, c):
-        return ast.Assign(_name(c[0]), c[1], _between(c[0], c[1]))
+        *names, expr = c
+        return ast.Assign(_name(names[0]), expr, _between(names[0], expr),
+                          more_names=tuple(_name(n) for n in names[1:]))
+
+    def block(self, c):
+        kw, name, lpar, *rest = c
+        i = rest.index(next(t for t in rest if isinstance(t, Token) and t.type == "RPAR"))
+        params = tuple(x for x in rest[:i] if x is not None)
+        rest = rest[i + 2:]                      # past ')' and the inputs' '('
+        j = next(k for k, t in enumerate(rest) if isinstance(t, Token) and t.type == "RPAR")
+        inputs = tuple(_name(t) for t in rest[:j] if t is not None)
+        body = rest[j + 2:-1]                    # past ')' and '{', before '}'
+        return ast.BlockDecl(_name(name), params, inputs, tuple(body), _between(kw, rest[-1]),
+                             _tok_span(rest[j + 1]))
+
+    def param(self, c):
+        name, default = c
+        return ast.Param(_name(name), default, _between(name, default) if default is not None
+                         else _tok_span(name))
+
+    def return_stmt(self, c):
+        return ast.Return(tuple(c[1:]), _between(c[0], c[-1]))
+
+    def import_all(self, c):
+        return ast.Import(str(c[1])[1:-1], _tok_span(c[1]), (), _between(c[0], c[1]))
+
+    def import_from(self, c):
+        names = tuple(c[3:])
+        return ast.Import(str(c[1])[1:-1], _tok_span(c[1]), names, _between(c[0], c[-1]))
+
+    def import_name(self, c):
+        name, _as, alias = c if len(c) == 3 else (c[0], None, None)
+        return ast.ImportName(_name(name), _name(alias) if alias is not None else None,
+                              _between(name, alias) if alias is not None else _tok_span(name))
 
     def compile(self, c):
         return ast.CompileDecl(tuple(c[1:]), _between(c[0], c[-1]))
@@ -280,7 +326,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, source: Source, layout: _Layout) ->
                      help=expected + " before the end of the file" if expected else None)
     span = _tok_span(tok)
     closes_innermost = kind in _CLOSE and still_open and still_open[-1].type == _CLOSE[kind]
-    if still_open and tok.line > still_open[-1].line and not closes_innermost:
+    if still_open and not layout.bodies[-1] and tok.line > still_open[-1].line and not closes_innermost:
         # Newlines inside brackets are not statement ends, so a forgotten ')'
         # shows up lines later; the place to fix is the bracket.
         bracket = still_open[-1]

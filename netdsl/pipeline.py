@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import os
 
 import networkx as nx
 
 from .checks import run_checks
-from .diagnostics import ERROR, SpecError, has_errors, sort_diagnostics
+from .diagnostics import ERROR, Diagnostic, Note, SpecError, has_errors, sort_diagnostics
 from .graph import build_graph
+from .imports import Resolver
 from .parser import parse
 from .source import Source
 
@@ -53,27 +55,54 @@ def _gc_paused():
             gc.enable()
 
 
-def analyze(source: Source) -> nx.DiGraph:
-    """Parse, build and check; never raises for a bad spec. Diagnostics are in
-    graph.graph["diagnostics"], sorted by position."""
+def analyze(source: Source, include_paths=()) -> nx.DiGraph:
+    """Parse, resolve imports, build and check; never raises for a bad spec.
+    Diagnostics are in graph.graph["diagnostics"], sorted by position;
+    graph.graph["sources"] lists the spec and the files it imports."""
     with _gc_paused():
-        return _analyze(source)
+        return _analyze(source, include_paths)
 
 
-def _analyze(source: Source) -> nx.DiGraph:
+def _analyze(source: Source, include_paths) -> nx.DiGraph:
     try:
         program = parse(source)
     except SpecError as exc:
         g = nx.DiGraph()
         g.graph.update(name=None, source=source, outputs=[], inputs=[], definitions={},
                        compile=None, training=None, diagnostics=list(exc.diagnostics),
-                       params={"total": 0, "trainable": 0, "non_trainable": 0}, syntax_error=True)
+                       params={"total": 0, "trainable": 0, "non_trainable": 0}, syntax_error=True,
+                       sources=[source])
         return g
-    g = build_graph(program, source)
+    resolver = Resolver(source, include_paths)
+    imported = resolver.resolve(program)
+    g = build_graph(program, source, imported, resolver.namespaces)
+    g.graph["sources"] = resolver.sources
+    g.graph["diagnostics"].extend(resolver.diags)
     if not has_errors(g.graph["diagnostics"]) or g.number_of_nodes():
         run_checks(g)
-    g.graph["diagnostics"] = sort_diagnostics(g.graph["diagnostics"])
+    g.graph["diagnostics"] = sort_diagnostics(_with_block_uses(g, g.graph["diagnostics"]))
     return g
+
+
+def _with_block_uses(g: nx.DiGraph, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """A problem in a layer that a block made gets a second location: the use
+    of the block when the problem is written inside the block, or the line
+    inside the block when it is an argument written at the use."""
+    if not g.graph.get("blocks"):
+        return diagnostics
+    out = []
+    for diag in diagnostics:
+        data = g.nodes[diag.node] if diag.node in g else None
+        if data is None or not data.get("uses") or diag.span is None:
+            out.append(diag)
+            continue
+        prefix, block, use = data["uses"][-1]
+        if use.contains(diag.span):        # an argument written at the use
+            note = Note(f"passed into block '{block}', where it is used here", data["span"])
+        else:
+            note = Note(f"in block '{block}' ({prefix}), used here", data["uses"][0][2])
+        out.append(dataclasses.replace(diag, notes=diag.notes + (note,)))
+    return out
 
 
 def finish(g: nx.DiGraph, extra=(), strict: bool = False) -> nx.DiGraph:
@@ -83,5 +112,5 @@ def finish(g: nx.DiGraph, extra=(), strict: bool = False) -> nx.DiGraph:
         diags = [d.as_error() for d in diags]
     g.graph["diagnostics"] = diags
     if any(d.severity == ERROR for d in diags):
-        raise SpecError(diags, g.graph["source"])
+        raise SpecError(diags, g.graph["source"], g.graph.get("sources"))
     return g

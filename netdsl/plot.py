@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 def plot_curves(runs_by_spec: dict[str, list[dict]], path: str, metric: str | None, title: str) -> None:
-    """Mean validation curves (± one standard deviation over runs) per spec.
+    """Mean validation curves per spec, shaded over the range (min to max) of its runs.
 
     runs_by_spec maps a spec's label to the Keras histories of its runs. The
     format comes from the file's extension (.png, .svg or .pdf).
@@ -30,12 +30,12 @@ def plot_curves(runs_by_spec: dict[str, list[dict]], path: str, metric: str | No
                 continue
             n = min(len(c) for c in curves)
             values = np.asarray([c[:n] for c in curves])
-            mean, std = values.mean(axis=0), values.std(axis=0)
             epochs = np.arange(1, n + 1)
             color = colors[i % len(colors)]
-            ax.plot(epochs, mean, color=color, linewidth=1.8, label=spec)
-            if len(curves) > 1:
-                ax.fill_between(epochs, mean - std, mean + std, color=color, alpha=0.15, linewidth=0)
+            ax.plot(epochs, values.mean(axis=0), color=color, linewidth=1.8, label=spec)
+            if len(curves) > 1:   # the range stays positive on the log scale, unlike mean ± std
+                ax.fill_between(epochs, values.min(axis=0), values.max(axis=0), color=color,
+                                alpha=0.15, linewidth=0)
         ax.set_title(("validation " if prefix else "training ") + label, fontsize=11)
         ax.set_xlabel("epoch")
         ax.grid(True, color="#e2e8f0", linewidth=0.8)
@@ -43,7 +43,7 @@ def plot_curves(runs_by_spec: dict[str, list[dict]], path: str, metric: str | No
         if key == "loss":
             ax.set_yscale("log")
     axes[0][-1].legend(frameon=False, fontsize=9, loc="best")
-    fig.suptitle(title, fontsize=12)
+    fig.suptitle(title + " (line: mean; band: range over the runs)", fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=150, metadata={"Date": None} if path.endswith((".svg", ".pdf")) else None)
     plt.close(fig)

@@ -29,7 +29,7 @@ def graph_json(g: nx.DiGraph) -> dict:
     return {
         "ok": True,
         "network": g.graph["name"],
-        "diagnostics": [to_json(d, source) for d in g.graph["diagnostics"]],
+        "diagnostics": [to_json(d, source, g.graph.get("sources")) for d in g.graph["diagnostics"]],
         "nodes": nodes,
         "params": g.graph["params"],
     }
@@ -45,6 +45,15 @@ def _args_text(d: dict) -> str:
 
 
 def node_table(g: nx.DiGraph) -> str:
+    if not g.number_of_nodes() and g.graph.get("blocks"):
+        from .graph import _block_signature
+        blocks = g.graph["blocks"]
+        return (f"{g.graph['name']}: a library of {len(blocks)} block(s), for other specs to import\n"
+                + "\n".join("  " + _block_signature(d) for d in blocks.values()))
+    return _node_table(g)
+
+
+def _node_table(g: nx.DiGraph) -> str:
     rows = [("name", "op", "shape", "params", "from", "details")]
     for n in ordered_nodes(g):
         d = g.nodes[n]

@@ -19,13 +19,18 @@ class Span(NamedTuple):
     column: int
     end_line: int
     end_column: int
+    file: int = 0          # 0: the spec itself; k: the k-th imported file (graph["sources"])
 
     @classmethod
     def point(cls, line: int, column: int) -> "Span":
         return cls(line, column, line, column + 1)
 
     def to(self, other: "Span") -> "Span":
-        return Span(self[0], self[1], other[2], other[3])
+        return Span(self[0], self[1], other[2], other[3], self[4])
+
+    def contains(self, other: "Span") -> bool:
+        return self[4] == other[4] and (self[0], self[1]) <= (other[0], other[1]) \
+            and (other[2], other[3]) <= (self[2], self[3])
 
     def __str__(self) -> str:
         return f"{self.line}:{self.column}"

@@ -158,9 +158,9 @@ def hand_standardized():
 def hand_residual():
     features = keras.Input(shape=(8,), name="features")
     stem = L.Dense(16, activation="relu", name="stem")(features)
-    b = L.Dense(16, activation="relu", name="block_dense_1")(stem)
-    b = L.Dropout(0.1, name="block_dropout_1")(b)
-    b = L.Dense(16, name="block")(b)
+    b = L.Dense(16, activation="relu", name="branch_dense_1")(stem)
+    b = L.Dropout(0.1, name="branch_dropout_1")(b)
+    b = L.Dense(16, name="branch")(b)
     skip = L.Add(name="skip")([stem, b])
     out = L.Dense(1, activation="sigmoid", name="score")(skip)
     model = keras.Model(features, out, name="residual")

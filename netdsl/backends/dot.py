@@ -36,6 +36,7 @@ class DiagramOptions:
     direction: str = "TB"          # TB or LR
     clusters: bool = True          # one cluster per named chain
     allow_errors: bool = False     # draw a spec with errors, the offending parts in red
+    collapse_blocks: bool = False  # draw each use of a block as one node
 
 
 def _q(text: str) -> str:
@@ -177,23 +178,74 @@ def to_dot(g: nx.DiGraph, options: DiagramOptions = DiagramOptions()) -> str:
         attrs["label"] = _label(n, data, mine)
         return f"{indent}{_q(n)} {_attrs(attrs)};"
 
-    groups: dict[str, list[str]] = {}
+    # What each node is drawn as: itself, or (--collapse-blocks) its outermost block use.
+    rep = {n: n for n in order}
+    collapsed: dict[str, list[str]] = {}
+    if options.collapse_blocks:
+        for n in order:
+            uses = g.nodes[n].get("uses") or ()
+            if uses:
+                rep[n] = uses[0][0]
+                collapsed.setdefault(uses[0][0], []).append(n)
+
+    # Clusters nest: a named chain holds its layers and its block uses; a block
+    # use holds its layers and the uses of blocks inside it.
+    tree: dict = {"members": [], "children": {}}
     for n in order:
-        groups.setdefault(g.nodes[n]["binding"], []).append(n)
-    placed = set()
-    if options.clusters:
-        for binding, members in groups.items():
-            if len(members) < 2:
+        if rep[n] != n and rep[n] in collapsed and collapsed[rep[n]][0] != n:
+            continue                                    # drawn once, as its block use
+        data = g.nodes[n]
+        uses = data.get("uses") or ()
+        path = [uses[0][0].split("/", 1)[0] if uses else data["binding"]]
+        path += [prefix for prefix, _block, _span in uses]
+        if rep[n] != n:
+            path = path[:1]                             # the collapsed use sits in its chain
+        node = tree
+        for key in path if options.clusters else ():
+            node = node["children"].setdefault(key, {"members": [], "children": {}})
+        node["members"].append(rep[n])
+    labels = {prefix: block for n in order for prefix, block, _ in (g.nodes[n].get("uses") or ())}
+
+    def size(t) -> int:
+        return len(t["members"]) + sum(size(c) for c in t["children"].values())
+
+    def emit(t, indent: str) -> None:
+        for key, child in t["children"].items():
+            if key not in labels and size(child) < 2 and not child["children"]:
+                t["members"].extend(child["members"])   # a one-layer chain needs no box
                 continue
-            lines.append(f"  subgraph {_q('cluster_' + binding)} {{")
-            lines.append(f"    graph {_attrs({'label': f'<<B>{_h(binding)}</B>>', 'style': 'rounded,dashed', 'color': '#cbd5e1', 'fontsize': '11', 'fontcolor': MUTED, 'labeljust': 'l'})};")
-            for n in members:
-                lines.append(node_line(n, "    "))
-                placed.add(n)
-            lines.append("  }")
-    for n in order:
-        if n not in placed:
-            lines.append(node_line(n, "  "))
+            label = (f'<<B>{_h(key)}</B><FONT COLOR="{MUTED}"> · block {_h(labels[key])}</FONT>>'
+                     if key in labels else f'<<B>{_h(key)}</B>>')
+            style = {"label": label, "style": "rounded,dashed", "color": "#cbd5e1", "fontsize": "11",
+                     "fontcolor": MUTED, "labeljust": "l"}
+            if key in labels:
+                style.update(style="rounded,filled", fillcolor="#f8fafc", color="#94a3b8")
+            lines.append(f"{indent}subgraph {_q('cluster_' + key)} {{")
+            lines.append(f"{indent}  graph {_attrs(style)};")
+            emit(child, indent + "  ")
+            lines.append(f"{indent}}}")
+        for m in t["members"]:
+            lines.append(block_line(m, indent) if m in collapsed else node_line(m, indent))
+
+    def block_line(use: str, indent: str) -> str:
+        members = collapsed[use]
+        outs = [m for m in members if any(rep.get(s) != use for s in g.successors(m))] or members[-1:]
+        params = [g.nodes[m].get("params") for m in members]
+        total = sum(sum(x) for x in params if x) if all(params) else None
+        shape = g.nodes[outs[-1]].get("shape")
+        rows = [f'<TR><TD><B>{_h(use)}</B><FONT COLOR="{MUTED}"> · block {_h(labels[use])}</FONT></TD></TR>',
+                f'<TR><TD><FONT POINT-SIZE="9" COLOR="{MUTED}">{len(members)} layers</FONT></TD></TR>',
+                f'<TR><TD><FONT POINT-SIZE="10">out {_h(_keras_shape(shape))}'
+                + (f" · {_h(_count(total))}" if total is not None else "") + "</FONT></TD></TR>"]
+        attrs = {"shape": "box", "style": "rounded,filled", "fillcolor": "#f1f5f9", "color": "#475569",
+                 "peripheries": "2",
+                 "label": '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
+                          + "".join(rows) + "</TABLE>>"}
+        if any(m in problems for m in members):
+            attrs.update(color=ERROR_INK, fillcolor=ERROR_FILL)
+        return f"{indent}{_q(use)} {_attrs(attrs)};"
+
+    emit(tree, "  ")
 
     missing: list[str] = []
     for n in order:
@@ -204,23 +256,25 @@ def to_dot(g: nx.DiGraph, options: DiagramOptions = DiagramOptions()) -> str:
         label = f'<<B>{_h(src)}</B><BR/><FONT POINT-SIZE="9" COLOR="{ERROR_INK}">not defined</FONT>>'
         lines.append(f"  {_q('?' + src)} {_attrs({'shape': 'box', 'style': 'rounded,dashed', 'color': ERROR_INK, 'fontcolor': ERROR_INK, 'label': label})};")
 
+    drawn = set()
     for n in order:
         data = g.nodes[n]
-        seen = set()
         for src in data["inputs"]:
-            if src in seen:
-                continue
-            seen.add(src)
             attrs = {}
             if src in g:
+                a, b = rep[src], rep[n]
+                if a == b or (a, b) in drawn:
+                    continue
+                drawn.add((a, b))
                 shape = g.nodes[src].get("shape")
                 if shape is not None:
                     attrs["label"] = " " + _keras_shape(shape)
                 if n in problems or src in problems:
                     attrs["color"] = ERROR_INK
-                lines.append(f"  {_q(src)} -> {_q(n)}" + (f" {_attrs(attrs)}" if attrs else "") + ";")
-            elif options.allow_errors:
-                lines.append(f"  {_q('?' + src)} -> {_q(n)} {_attrs({'color': ERROR_INK, 'style': 'dashed'})};")
+                lines.append(f"  {_q(a)} -> {_q(b)}" + (f" {_attrs(attrs)}" if attrs else "") + ";")
+            elif options.allow_errors and ("?" + src, n) not in drawn:
+                drawn.add(("?" + src, n))
+                lines.append(f"  {_q('?' + src)} -> {_q(rep[n])} {_attrs({'color': ERROR_INK, 'style': 'dashed'})};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

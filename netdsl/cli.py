@@ -156,6 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("netdsl: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:      # `netdsl check x.net | head`: the reader left; not an error
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except SystemExit as exc:  # argparse --help / --version
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     except BaseException as exc:  # a bug of ours: say so, in one line

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import gc
 import os
 import re
 import stat
@@ -82,10 +83,17 @@ class Line:
 class Group:
     parts: list
     mode: str = "auto"            # "auto", "flat" or "break"
+    arrows: bool = False          # holds a chain it could be split at
+
+
+@dataclass
+class IfBreak:
+    text: str                     # printed only when its group is broken (a trailing comma)
 
 
 @dataclass
 class Nest:
+    """Indent the lines of `parts` by `indent`, when the enclosing group is broken."""
     parts: list
     indent: int = INDENT
 
@@ -107,9 +115,12 @@ class Comment:
         return (self.line, self.column)
 
 
+_DONE = object()
+
+
 def _fits(parts: list, rest: list, remaining: int) -> bool:
     """Does `parts`, flat, and what follows it up to the next newline fit?"""
-    todo = [(_FLAT, d) for d in reversed(parts)]
+    todo = [(_FLAT, iter(parts))]          # iterators: a long chain is not copied to be measured
     i = len(rest)
     while remaining >= 0:
         if not todo:
@@ -117,22 +128,27 @@ def _fits(parts: list, rest: list, remaining: int) -> bool:
                 return True
             i -= 1
             _, mode, d = rest[i]
-            todo.append((mode, d))
+            todo.append((mode, iter((d,))))
             continue
-        mode, d = todo.pop()
-        if isinstance(d, Text):
+        mode, items = todo[-1]
+        d = next(items, _DONE)
+        if d is _DONE:
+            todo.pop()
+        elif isinstance(d, Text):
             remaining -= len(d.text)
         elif isinstance(d, list):
-            todo.extend((mode, x) for x in reversed(d))
+            todo.append((mode, iter(d)))
         elif isinstance(d, Nest):
-            todo.extend((mode, x) for x in reversed(d.parts))
+            todo.append((mode, iter(d.parts)))
         elif isinstance(d, Group):
             m = _BREAK if d.mode == "break" else _FLAT if d.mode == "flat" else mode
-            todo.extend((m, x) for x in reversed(d.parts))
+            todo.append((m, iter(d.parts)))
         elif isinstance(d, Line):
             if mode == _BREAK:
                 return True
             remaining -= len(d.flat)
+        elif isinstance(d, IfBreak) and mode == _BREAK:
+            remaining -= len(d.text)
     return False
 
 
@@ -173,7 +189,11 @@ def _render(doc, width: int) -> list[str]:
         elif isinstance(d, list):
             stack.extend((indent, mode, x) for x in reversed(d))
         elif isinstance(d, Nest):
-            stack.extend((indent + d.indent, mode, x) for x in reversed(d.parts))
+            inner = indent + d.indent if mode == _BREAK else indent
+            stack.extend((inner, mode, x) for x in reversed(d.parts))
+        elif isinstance(d, IfBreak):
+            if mode == _BREAK:
+                out[-1] += d.text
         elif isinstance(d, Group):
             if d.mode == "break":
                 m = _BREAK
@@ -331,39 +351,61 @@ class _Printer:
         return any(c.bracket == self.ctx for c in self.comments_in(span))
 
     def bracket(self, open_: Text, span, items: Callable[[], list], close: Text,
-                trailing_comma: bool = True):
-        """`(a, b)` on one line, or one item per line when the source had it on several."""
+                trailing_comma: bool = True, separator: str = ",") -> object:
+        """A bracket pair and its items: `(a, b)` or one item per line.
+
+        Written over several lines in the source: one item per line. On one
+        line: it stays on one line, unless a chain inside it could be split
+        and the line is too long; then it takes one item per line, and, being
+        multi-line from then on, keeps that layout.
+        """
         outer, self.ctx = self.ctx, _key(span)
         try:
             docs = items()
         finally:
             self.ctx = outer
-        exploded = span[0] != span[2]
-        if not docs and not (exploded and self.comments_in(span)):
+        multiline = span[0] != span[2]
+        if not docs:
+            if multiline and self.comments_in(span):          # only comments inside
+                return Group([open_, Line("", extra=INDENT), close], "break")
             return [open_, close]
-        if not exploded:
-            body = []
-            for k, d in enumerate(docs):
-                body += [Text(", "), d] if k else [d]
-            return Group([open_, *body, close], "flat")
-        if not docs:                      # only comments inside
-            return Group([open_, Line("", extra=INDENT), close], "break")
+        arrows = _has_arrows(docs)
         body = []
         for k, d in enumerate(docs):
-            body += [Line(""), d]
-            if trailing_comma or k < len(docs) - 1:
-                body.append(Text(","))
-        return Group([open_, Nest(body), Line(""), close], "break")
+            if k:
+                body += [Text(separator), Line()] if separator == "," else [Line(), Text(separator)]
+            else:
+                body.append(Line(""))
+            body.append(d)
+        if trailing_comma:
+            body.append(IfBreak(","))
+        mode = "break" if multiline else "auto" if arrows else "flat"
+        return Group([open_, Nest(body), Line(""), close], mode, arrows)
 
-    def chain(self, node: ast.Chain, force: bool = False):
+    def chain(self, node: ast.Chain):
         steps = [self.doc(s) for s in node.steps]
         if len(steps) == 1:
             return steps[0]
         rest = []
         for s in steps[1:]:
             rest += [Line(), Text("-> "), s]
-        mode = "break" if force or self.forced(node.span) else "auto"
-        return Group([steps[0], Nest(rest)], mode)
+        mode = "break" if self.forced(node.span) else "auto"
+        return Group([steps[0], Nest(rest)], mode, True)
+
+
+def _has_arrows(docs) -> bool:
+    """Does a document hold a chain of several steps (something a line can be split at)?"""
+    stack = list(docs)
+    while stack:
+        d = stack.pop()
+        if isinstance(d, Group):
+            if d.arrows:
+                return True
+        elif isinstance(d, list):
+            stack.extend(d)
+        elif isinstance(d, Nest):
+            stack.extend(d.parts)
+    return False
 
 
 def _name(n: ast.Name) -> Text:
@@ -388,11 +430,15 @@ def _print_chain(p: _Printer, node: ast.Chain):
 @printer(ast.Step)
 def _print_step(p: _Printer, node: ast.Step):
     atom = node.expr
-    if isinstance(atom, ast.Chain):       # a group: `(a -> b)`
-        span = atom.span
-        exploded = span[0] != span[2]
-        doc = p.bracket(Text("(", _start(span)), span, lambda: [p.chain(atom, force=exploded)],
-                        Text(")", _last_char(span)), trailing_comma=False)
+    if isinstance(atom, ast.Chain):
+        # A group `(a -> b)`: a bracket whose items are the steps, split before
+        # each `->` when the bracket is (one step per line, no extra indent).
+        doc = p.bracket(Text("(", _start(atom.span)), atom.span, lambda: [p.doc(s) for s in atom.steps],
+                        Text(")", _last_char(atom.span)), trailing_comma=False, separator="-> ")
+        if len(atom.steps) > 1:
+            doc.arrows = True
+            if doc.mode == "flat":
+                doc.mode = "auto"
     else:
         doc = p.doc(atom)
     if node.repeat is None:
@@ -576,13 +622,27 @@ def _comments(text: str, lines: list[str]) -> list[Comment]:
     return found
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(node) -> tuple[str, ...]:
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
+    return names
+
+
+def _is_node(x) -> bool:
+    return hasattr(type(x), "__dataclass_fields__")
+
+
 def _children(node):
-    for f in dataclasses.fields(node):
-        value = getattr(node, f.name)
-        if dataclasses.is_dataclass(value):
+    for name in _fields(node):
+        value = getattr(node, name)
+        if _is_node(value):
             yield value
-        elif isinstance(value, tuple):
-            yield from (v for v in value if dataclasses.is_dataclass(v))
+        elif type(value) is tuple:
+            yield from (v for v in value if _is_node(v))
 
 
 def _brackets(p: _Printer, node, into: list) -> list:
@@ -624,7 +684,7 @@ class _Item:
 def _statement_lines(p: _Printer, item: _Item, width: int) -> list[str]:
     p.comments = item.comments
     p.ctx = None
-    brackets = _brackets(p, item.stmt, [])
+    brackets = _brackets(p, item.stmt, []) if item.comments else []
     for c in item.comments:
         c.bracket = _innermost(c, brackets)
         c.blank_before = p.blank_before(c.line)
@@ -674,19 +734,30 @@ def _network_first(items: list[_Item]) -> list[_Item]:
 
 def _strip_spans(node):
     """A tree without positions, to compare two parses of the same spec."""
-    if dataclasses.is_dataclass(node):
+    if _is_node(node):
         return (type(node).__name__,) + tuple(
-            (f.name, _strip_spans(getattr(node, f.name))) for f in dataclasses.fields(node)
-            if not f.name.endswith("span"))
-    if isinstance(node, tuple):
+            (name, _strip_spans(getattr(node, name))) for name in _fields(node) if not name.endswith("span"))
+    if type(node) is tuple:
         return tuple(_strip_spans(x) for x in node)
-    if isinstance(node, float):
+    if type(node) is float:
         return ("float", node)
     return node
 
 
 def format_source(text: str, width: int = 88, name: str = "<string>") -> str:
     """The canonical layout of a spec. Raises SpecError if it does not parse."""
+    # Like pipeline.analyze: a big spec makes hundreds of thousands of small
+    # objects and no cycles; the cyclic GC rescanning them dominates the time.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _format(text, width, name)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _format(text: str, width: int, name: str) -> str:
     if text.startswith("\ufeff"):
         text = text[1:]
     program = parse(Source(name, text))

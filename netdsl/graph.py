@@ -54,6 +54,7 @@ class _Builder:
         self.last_outputs: list[str] = []       # every output of the last block expanded
         self.namespaces: dict[int, dict] = {}   # id(imported block) -> names of its own file
         self.block_prefixes: set[str] = set()   # `h/residual_1`: layers of its return go under it
+        self.multi_ok = False                   # a block with several outputs may end this chain
 
     # ---- nodes -----------------------------------------------------------
     def fresh(self, binding: str, op: str) -> str:
@@ -96,8 +97,10 @@ class _Builder:
         return None
 
     # ---- expressions -----------------------------------------------------
-    def lower_value(self, chain: ast.Chain, binding: str, final: str | None) -> tuple[str | None, Span]:
-        """Lower a chain that produces a value; returns (node id or None, span)."""
+    def lower_value(self, chain: ast.Chain, binding: str, final: str | None,
+                    multi: bool = False) -> tuple[str | None, Span]:
+        """Lower a chain that produces a value; returns (node id or None, span).
+        With `multi`, its last step may be a block with several outputs."""
         steps = chain.steps
         head = steps[0]
         only = len(steps) == 1 and head.repeat is None
@@ -105,7 +108,9 @@ class _Builder:
             self.diags.append(error(
                 "ND210", "'* n' repeats a layer of a chain, not its first value", head.repeat.span,
                 help="write the repetition after '->', e.g. x -> dense(8, relu) * 3"))
+        self.multi_ok = multi and only
         cur = self.lower_head(head.expr, binding, final if only else None)
+        self.multi_ok = False
         cur_span = head.expr.span
         if cur is None:
             return None, cur_span
@@ -115,7 +120,9 @@ class _Builder:
         rest = steps[1:]
         for i, step in enumerate(rest):
             last = final if i == len(rest) - 1 else None
+            self.multi_ok = multi and i == len(rest) - 1
             cur = self.lower_step(step, cur, cur_span, binding, last)
+            self.multi_ok = False
             if cur is None:
                 return None, chain.span
             cur_span = step.span
@@ -261,6 +268,7 @@ class _Builder:
         """
         name = call.op.text
         decl = self.blocks[name]
+        multi, self.multi_ok = self.multi_ok, False     # only this use may have several outputs
         if name in self.expanding:
             cycle = " -> ".join(self.expanding[self.expanding.index(name):] + [name])
             self.diags.append(error("ND110", f"block '{name}' uses itself: {cycle}", call.op.span,
@@ -344,6 +352,11 @@ class _Builder:
             self.expanding.pop()
         if outputs is None:
             return None
+        if len(outputs) > 1 and not multi:
+            self.diags.append(error(
+                "ND112", f"block '{name}' has {len(outputs)} outputs, so it needs one name for each",
+                call.span, help=f"name them in a statement of their own: a, b = ... -> {name}(...)"))
+            return None
         self.last_outputs = outputs
         if final is not None and len(outputs) == 1:
             self.aliases[final] = outputs[0]
@@ -355,7 +368,9 @@ class _Builder:
             st = _substitute(st, values)
             if isinstance(st, ast.Assign):
                 local = f"{prefix}/{st.name.text}"
-                node, _ = self.lower_value(st.expr, local, local)
+                self.last_outputs = []
+                node, _ = self.lower_value(st.expr, local, None if st.more_names else local,
+                                           multi=bool(st.more_names))
                 if node is None:
                     self.add(local, None, st.expr.span, local)
                 elif st.more_names:
@@ -379,7 +394,7 @@ class _Builder:
     def _bind_outputs(self, st: ast.Assign, node: str, name_of) -> bool:
         """`a, b = x -> two_outputs(...)`: one name per output of the block."""
         names = (st.name,) + st.more_names
-        outs = self.last_outputs
+        outs = self.last_outputs if self.last_outputs and self.last_outputs[0] == node else [node]
         if len(outs) != len(names):
             self.diags.append(error(
                 "ND112", f"{len(names)} names for a value with {len(outs)} output(s)", st.name.span.to(names[-1].span),
@@ -496,8 +511,9 @@ def build_graph(program: ast.Program, source: Source, imported: dict | None = No
                 _lower_input(b, st)
             elif isinstance(st, ast.Assign):
                 name = st.name.text
-                final = None if st.more_names or st.is_output else name
-                node, _ = b.lower_value(st.expr, name, final if not st.is_output else name)
+                b.last_outputs = []
+                node, _ = b.lower_value(st.expr, name, None if st.more_names else name,
+                                        multi=bool(st.more_names))
                 if node is None:
                     # Already reported; placeholders keep uses of the names from
                     # cascading into "not defined" errors.

@@ -337,16 +337,8 @@ def check_compile(g: nx.DiGraph) -> None:
     outputs = g.graph["outputs"]
     training: dict = {"loss": None, "optimizer": None, "metrics": None}
     seen: dict = {}
-    for kw in decl.settings:
+    for kw in _settings(decl, "compile", training, "ND507", diags):
         key = kw.name.text
-        if key not in training:
-            diags.append(error("ND507", f"unknown compile setting '{key}'", kw.name.span,
-                               help=did_you_mean(key, training) or "settings: loss, optimizer, metrics"))
-            continue
-        if key in seen:
-            diags.append(error("ND507", f"compile setting '{key}' is given twice", kw.name.span,
-                               notes=[Note("first given here", seen[key])]))
-            continue
         seen[key] = kw.span
         if key == "loss":
             training["loss"] = _per_output(kw.value, outputs, diags, _one_loss)
@@ -360,6 +352,23 @@ def check_compile(g: nx.DiGraph) -> None:
                 diags.append(error("ND506", f"output '{out}' has no loss", seen["loss"],
                                    help=f"add '{out}: <loss>' to the loss dictionary"))
     g.graph["training"] = training
+
+
+def _settings(decl, word: str, known, code: str, diags: list):
+    """The `key=value` settings of a compile or train line that exist and are
+    given once; the others are reported."""
+    seen: dict = {}
+    for kw in decl.settings:
+        key = kw.name.text
+        if key not in known:
+            diags.append(error(code, f"unknown {word} setting '{key}'", kw.name.span,
+                               help=did_you_mean(key, known) or "settings: " + ", ".join(known)))
+        elif key in seen:
+            diags.append(error(code, f"{word} setting '{key}' is given twice", kw.name.span,
+                               notes=[Note("first given here", seen[key])]))
+        else:
+            seen[key] = kw.span
+            yield kw
 
 
 def _per_output(expr, outputs, diags, one: Callable):
@@ -497,19 +506,8 @@ def check_train(g: nx.DiGraph) -> None:
     if decl is None:
         return
     diags = g.graph["diagnostics"]
-    seen: dict = {}
-    for kw in decl.settings:
+    for kw in _settings(decl, "train", TRAIN_SETTINGS, "ND509", diags):
         key = kw.name.text
-        if key not in TRAIN_SETTINGS:
-            diags.append(error("ND509", f"unknown train setting '{key}'", kw.name.span,
-                               help=did_you_mean(key, TRAIN_SETTINGS) or
-                               "settings: " + ", ".join(TRAIN_SETTINGS)))
-            continue
-        if key in seen:
-            diags.append(error("ND509", f"train setting '{key}' is given twice", kw.name.span,
-                               notes=[Note("first given here", seen[key])]))
-            continue
-        seen[key] = kw.span
         kind, test, accepts, _ = TRAIN_SETTINGS[key]
         atom = ast.unwrap(kw.value)
         value = atom.value if isinstance(atom, ast.Number) and is_finite_number(atom.value) else None

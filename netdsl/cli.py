@@ -1,4 +1,4 @@
-"""The `netdsl` command: check, compile, render, train, compare, explain.
+"""The `netdsl` command: check, compile, render, train, compare, fmt, explain.
 
 Exit codes (a contract other tools rely on):
   0  success (warnings allowed)
@@ -90,6 +90,13 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--plot", metavar="CURVES.png", help="save the validation curves (.png, .svg, .pdf)")
     c.add_argument("--json", action="store_true", help="print one JSON object")
     c.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    f = sub.add_parser("fmt", help="rewrite specs in the canonical layout")
+    f.add_argument("files", metavar="FILE", nargs="+")
+    f.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file would change")
+    f.add_argument("--diff", action="store_true", help="print the changes as a diff; write nothing")
+    f.add_argument("--width", type=_natural(20), default=88, metavar="N",
+                   help="split chains longer than this (default 88)")
 
     e = sub.add_parser("explain", help="explain an error code, e.g. ND301 (all codes without one)")
     e.add_argument("code", metavar="CODE", nargs="?")
@@ -527,5 +534,10 @@ def cmd_explain(args) -> int:
     return EXIT_OK
 
 
+def cmd_fmt(args) -> int:
+    from .fmt import cmd_fmt as run
+    return run(args)
+
+
 COMMANDS = {"check": cmd_check, "compile": cmd_compile, "render": cmd_render, "train": cmd_train,
-            "compare": cmd_compare, "explain": cmd_explain}
+            "compare": cmd_compare, "fmt": cmd_fmt, "explain": cmd_explain}

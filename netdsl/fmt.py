@@ -2,11 +2,13 @@
 
     format_source(text, width=88) -> str
 
-The layout (README, "The command line"):
+The layout:
 
-- one statement per line, `network` first; at most one blank line between
-  statements where the source had one or more, none at the start or the end;
-  LF line ends, UTF-8, exactly one final newline;
+- one statement per line; `network` first (after the file's header comments,
+  those a blank line separates from the rest), with the comments right above
+  it; at most one blank line between statements where the source had one or
+  more, none at the start or the end; LF line ends, UTF-8, no BOM, exactly
+  one final newline; a block's body indented 4 spaces, one statement a line;
 - single spaces: `h = x -> dense(4, relu) * 2`, `input x: [a, "b c"]`,
   `f(a, key=value)`, `{a: mse}`, `x[a, 0:2]`, `compile loss=mse optimizer=adam`;
   numbers exactly as written (`1e-3` stays `1e-3`);
@@ -14,7 +16,10 @@ The layout (README, "The command line"):
   counted) is split before every `->`, continuation lines indented 4 spaces;
 - a bracket (`()`, `[]`, `{}`) written over several lines is written one item
   per line with a trailing comma, its closing bracket on a line of its own;
-  a bracket written on one line stays on one line (like Prettier's objects);
+  a bracket written on one line stays on one line (like Prettier's objects),
+  unless it holds a chain and its line is too long: then it too is written
+  one item per line (and, now multi-line, stays so). A line with nothing to
+  split at (a long `compile` line, a long feature list) is left long;
 - comments stay where they were: a full-line comment before the statement
   that followed it, a trailing comment at the end of its line (two spaces
   before `#`); inside a statement a comment stays after the step or item it

@@ -223,3 +223,9 @@ def test_internal_errors_are_reported_as_bugs(tmp_path):
     assert f"bug in netdsl {netdsl.__version__}" in r.stderr and "Traceback" not in r.stderr
     r = subprocess.run([sys.executable, "-c", code, "--debug", "check", "x.net"], capture_output=True, text=True)
     assert r.returncode != 0 and "Traceback" in r.stderr
+
+
+def test_every_example_is_fmt_clean():
+    paths = sorted(EXAMPLES.rglob("*.net"))
+    r = run_cli("fmt", "--check", *paths)
+    assert r.returncode == 0, r.stdout + r.stderr

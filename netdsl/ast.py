@@ -119,9 +119,11 @@ Expr = Chain
 
 def unwrap(expr: Expr) -> Atom | Chain:
     """The single atom of a one-step, unrepeated chain; the chain otherwise."""
-    if len(expr.steps) == 1 and expr.steps[0].repeat is None:
+    while len(expr.steps) == 1 and expr.steps[0].repeat is None:
         inner = expr.steps[0].expr
-        return unwrap(inner) if isinstance(inner, Chain) else inner
+        if not isinstance(inner, Chain):
+            return inner
+        expr = inner
     return expr
 
 

@@ -15,8 +15,8 @@ import networkx as nx
 from . import ast
 from .diagnostics import Note, did_you_mean, error, has_errors, warning
 from .ops import ACTIVATIONS, MAX_PARAMS, MAX_WIDTH, OPS, Operand, ShapeError, fmt_shape, is_finite_number
-from .settings import (BOOL_OPTIMIZER_ARGS, INT_OPTIMIZER_ARGS, LOSSES, METRIC_ALIASES, METRICS,
-                       OPTIMIZERS, POSITIVE_OPTIMIZER_ARGS)
+from .settings import (BOOL_OPTIMIZER_ARGS, CLIP_ARGS, INT_OPTIMIZER_ARGS, LOSSES, METRIC_ALIASES,
+                       METRICS, OPTIMIZER_LIMITS, OPTIMIZERS, POSITIVE_OPTIMIZER_ARGS)
 
 
 def check_names(g: nx.DiGraph) -> None:
@@ -38,10 +38,30 @@ def _misplaced_setting(name: str) -> str | None:
     return None
 
 
+def _acyclic(g: nx.DiGraph) -> bool:
+    """Kahn's pass: True when every node can be ordered (the common case)."""
+    indegree = {n: d for n, d in g.in_degree()}
+    ready = [n for n, d in indegree.items() if d == 0]
+    seen = 0
+    succ = g._succ
+    while ready:
+        n = ready.pop()
+        seen += 1
+        for s in succ[n]:
+            indegree[s] -= 1
+            if not indegree[s]:
+                ready.append(s)
+    return seen == len(indegree)
+
+
 def check_cycles(g: nx.DiGraph) -> None:
-    """Layers that feed into themselves. Linear: strongly connected components."""
+    """Layers that feed into themselves. Linear: an ordering pass, and strongly
+    connected components only when that pass leaves nodes behind."""
     diags = g.graph["diagnostics"]
     cyclic = set()
+    g.graph["cyclic"] = cyclic
+    if _acyclic(g):
+        return
     for component in nx.strongly_connected_components(g):
         if len(component) == 1:
             (node,) = component
@@ -201,6 +221,9 @@ def _convert(p, expr):
         name = atom.name if isinstance(atom, ast.Ref) else atom.value if isinstance(atom, ast.String) else None
         if name is None:
             return None, ("ND205", f"expected an activation name, got {_describe(atom)}", None)
+        if name == "glu":
+            return None, ("ND207", "the glu activation is not supported: it halves the width, and "
+                          "Keras's Dense builds the next layer for the full width", "use gelu or swish")
         if name not in ACTIVATIONS:
             return None, ("ND207", f"unknown activation '{name}'",
                           did_you_mean(name, ACTIVATIONS) or "known: " + ", ".join(ACTIVATIONS))
@@ -230,6 +253,7 @@ def check_shapes(g: nx.DiGraph) -> None:
     unknown stays unknown without a diagnostic of its own (no cascades)."""
     diags = g.graph["diagnostics"]
     cyclic = g.graph.get("cyclic", set())
+    nodes = g._node
     for node in _topological(g, cyclic):
         data = g.nodes[node]
         data["shape"] = None
@@ -243,11 +267,11 @@ def check_shapes(g: nx.DiGraph) -> None:
             continue
         operands = []
         for src, span in zip(data["inputs"], data["input_spans"]):
-            if src not in g or g.nodes[src].get("shape") is None:
+            s = nodes.get(src)
+            if s is None or s.get("shape") is None:
                 break
-            operands.append(Operand(src, g.nodes[src]["shape"], g.nodes[src].get("features"),
-                                    g.nodes[src]["span"] if op.kind == "merge" else span,
-                                    g.nodes[src]["op"]))
+            operands.append(Operand(src, s["shape"], s.get("features"),
+                                    s["span"] if op.kind == "merge" else span, s["op"]))
         else:
             try:
                 data["shape"] = op.shape(operands, data["args"])
@@ -261,11 +285,23 @@ def check_shapes(g: nx.DiGraph) -> None:
 
 
 def _topological(g: nx.DiGraph, cyclic: set):
-    """Nodes in dependency order, ties broken by source order; cycles left out."""
-    if cyclic:
-        g = g.subgraph([n for n in g if n not in cyclic])
-    order = nx.get_node_attributes(g, "order")
-    return nx.lexicographical_topological_sort(g, key=order.__getitem__)
+    """Nodes in dependency order, ties broken by source order; cycles left out.
+
+    Nodes are created in source order, which already is a dependency order
+    unless a name is used before the line that defines it: then (only) sort.
+    """
+    nodes = [n for n in g if n not in cyclic] if cyclic else list(g)
+    seen: set = set()
+    pred = g._pred
+    for n in nodes:
+        if any(p not in seen for p in pred[n] if p not in cyclic):
+            break
+        seen.add(n)
+    else:
+        return nodes
+    sub = g.subgraph(nodes) if cyclic else g
+    order = nx.get_node_attributes(sub, "order")
+    return nx.lexicographical_topological_sort(sub, key=order.__getitem__)
 
 
 def check_params(g: nx.DiGraph) -> None:
@@ -460,16 +496,21 @@ def _optimizer(expr, diags):
                 diags.append(error("ND503", f"argument '{key}' is given twice", kw.name.span))
                 ok = False
             else:
-                converted = _optimizer_value(key, value)
+                converted = _optimizer_value(name, key, value)
                 if isinstance(converted, str):
                     diags.append(error("ND503", f"{name}() argument '{key}': {converted}", value.span))
                     ok = False
                 else:
                     args[key] = converted[0]
+    clips = [k for k in CLIP_ARGS if k in args]
+    if len(clips) > 1:
+        diags.append(error("ND503", f"{name}() takes one of {', '.join(CLIP_ARGS)}, got "
+                           + " and ".join(clips), call.span, help=f"keep only one, e.g. {clips[0]}=..."))
+        ok = False
     return {"name": name, "args": args} if ok else None
 
 
-def _optimizer_value(key, atom):
+def _optimizer_value(optimizer: str, key: str, atom):
     """(value,) or a problem message."""
     if key in BOOL_OPTIMIZER_ARGS:
         if isinstance(atom, ast.Ref) and atom.name in ("true", "false"):
@@ -477,15 +518,21 @@ def _optimizer_value(key, atom):
         return f"expected true or false, got {_describe(atom)}"
     if not isinstance(atom, ast.Number) or not is_finite_number(atom.value):
         return f"expected a number, got {_describe(atom)}"
-    if key in INT_OPTIMIZER_ARGS:
-        if not isinstance(atom.value, int) or atom.value < 1:
-            return f"expected a positive integer, got {atom.value!r}"
-        return (atom.value,)
-    if key in POSITIVE_OPTIMIZER_ARGS and atom.value <= 0:
-        return f"must be greater than 0, got {atom.value!r}"
-    if atom.value < 0:
-        return f"must not be negative, got {atom.value!r}"
-    return (float(atom.value),)
+    value = atom.value
+    if key in INT_OPTIMIZER_ARGS and not isinstance(value, int):
+        return f"expected an integer, got {value!r}"
+    limit = OPTIMIZER_LIMITS.get((optimizer, key)) or OPTIMIZER_LIMITS.get(("*", key))
+    if limit is not None:
+        test, accepts = limit
+        if not test(value):
+            return f"must be {accepts}, got {value!r}"
+    elif key in INT_OPTIMIZER_ARGS and value < 1:
+        return f"expected a positive integer, got {value!r}"
+    elif key in POSITIVE_OPTIMIZER_ARGS and value <= 0:
+        return f"must be greater than 0, got {value!r}"
+    elif value < 0:
+        return f"must not be negative, got {value!r}"
+    return (value if key in INT_OPTIMIZER_ARGS else float(value),)
 
 
 # `train` settings: name -> (kind, test, what the test accepts, default)

@@ -159,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except UsageError as exc:
         print(f"netdsl: error: {exc}", file=sys.stderr)
+        if "--json" in argv:    # tools reading --json always get one object
+            print(json.dumps({"ok": False, "error": str(exc), "diagnostics": [], "nodes": [],
+                              "params": None}))
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("netdsl: interrupted", file=sys.stderr)

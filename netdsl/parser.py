@@ -89,6 +89,9 @@ class _Layout(PostLex):
             if kind in _OPEN:
                 opened.append(tok)
                 bodies.append(kind == "LBRACE" and self.last is not None and self.last.type == "RPAR")
+                if len(opened) > MAX_DEPTH:
+                    raise _Limit(f"brackets nested more than {MAX_DEPTH} deep", tok,
+                                 help="name the inner parts in statements of their own")
             if self.statement is None:
                 self.statement = tok
             self._advance(tok)
@@ -106,6 +109,25 @@ class _Layout(PostLex):
         self.previous, self.last = self.last, tok
 
 
+MAX_DEPTH = 100          # brackets inside brackets
+MAX_DIGITS = 18          # digits of an integer literal
+
+
+class _Limit(Exception):
+    """A literal or a nesting beyond netdsl's limits, at this token."""
+
+    def __init__(self, message: str, token: Token, help: str | None = None):
+        super().__init__(message)
+        self.message, self.token, self.help = message, token, help
+
+
+def _int(tok: Token) -> int:
+    if len(tok.value.lstrip("-")) > MAX_DIGITS:
+        raise _Limit(f"the number {tok.value[:12]}... has {len(tok.value)} digits, more than any "
+                     "setting needs", tok)
+    return int(tok)
+
+
 def _tok_span(tok: Token) -> Span:
     return Span(tok.line, tok.column, tok.end_line, tok.end_column)
 
@@ -115,7 +137,15 @@ def _span_of(x) -> Span:
 
 
 def _between(first, last) -> Span:
-    return _span_of(first).to(_span_of(last))
+    # Called for most nodes of every parse: no intermediate spans.
+    if isinstance(first, Token):
+        line, column = first.line, first.column
+    else:
+        line, column = first.span[0], first.span[1]
+    if isinstance(last, Token):
+        return Span(line, column, last.end_line, last.end_column)
+    end = last.span
+    return Span(line, column, end[2], end[3])
 
 
 def _name(tok: Token) -> ast.Name:
@@ -190,7 +220,7 @@ class _ToAst(Transformer):
         atom, _star, count = c
         if count is None:
             return ast.Step(atom, None, atom.span)
-        repeat = ast.Number(int(count), _tok_span(count))
+        repeat = ast.Number(_int(count), _tok_span(count))
         return ast.Step(atom, repeat, _between(atom, count))
 
     def ref(self, c):
@@ -208,7 +238,7 @@ class _ToAst(Transformer):
 
     def number(self, c):
         tok = c[0]
-        value = int(tok) if tok.type == "INT" else float(tok)
+        value = _int(tok) if tok.type == "INT" else float(tok)
         return ast.Number(value, _tok_span(tok))
 
     def string(self, c):
@@ -236,14 +266,14 @@ class _ToAst(Transformer):
         return ast.SelName(name, _tok_span(tok))
 
     def sel_index(self, c):
-        return ast.SelIndex(int(c[0]), _tok_span(c[0]))
+        return ast.SelIndex(_int(c[0]), _tok_span(c[0]))
 
     def sel_range(self, c):
         start, colon, stop = c
         first = start if start is not None else colon
         last = stop if stop is not None else colon
-        return ast.SelRange(None if start is None else int(start),
-                            None if stop is None else int(stop), _between(first, last))
+        return ast.SelRange(None if start is None else _int(start),
+                            None if stop is None else _int(stop), _between(first, last))
 
 
 def grammar_text() -> str:
@@ -268,9 +298,16 @@ def parse(source: Source) -> ast.Program:
     parser = _parser()
     try:
         return parser.parse(source.text)
+    except _Limit as exc:
+        raise SpecError([error("ND901", exc.message, _tok_span(exc.token), help=exc.help)],
+                        source) from None
     except UnexpectedInput as exc:
         raise SpecError([_syntax_diagnostic(exc, source, parser.options.postlex)], source) from None
     except VisitError as exc:  # lark wraps errors raised inside the transformer
+        if isinstance(exc.orig_exc, _Limit):
+            limit = exc.orig_exc
+            raise SpecError([error("ND901", limit.message, _tok_span(limit.token), help=limit.help)],
+                            source) from None
         raise exc.orig_exc from None
 
 

@@ -46,6 +46,22 @@ OPTIMIZERS: dict[str, tuple[str, tuple[str, ...]]] = {
 BOOL_OPTIMIZER_ARGS = {"amsgrad", "nesterov", "centered", "use_ema"}
 INT_OPTIMIZER_ARGS = {"ema_overwrite_frequency", "gradient_accumulation_steps"}
 POSITIVE_OPTIMIZER_ARGS = {"learning_rate", "epsilon", "clipnorm", "clipvalue", "global_clipnorm"}
+# at most one of these (Keras refuses two)
+CLIP_ARGS = ("clipnorm", "clipvalue", "global_clipnorm")
+
+# (optimizer or "*", argument) -> (test, what it accepts): the checks Keras
+# makes in its constructors, made here before TensorFlow loads. Arguments not
+# listed must be >= 0 (POSITIVE ones > 0).
+OPTIMIZER_LIMITS = {
+    ("*", "momentum"): (lambda v: 0 <= v <= 1, "from 0 to 1"),
+    ("*", "ema_momentum"): (lambda v: 0 <= v <= 1, "from 0 to 1"),
+    ("*", "rho"): (lambda v: 0 <= v <= 1, "from 0 to 1"),
+    ("*", "gradient_accumulation_steps"): (lambda v: v >= 2, "an integer of at least 2"),
+    ("*", "beta_1"): (lambda v: 0 <= v <= 1, "from 0 to 1"),
+    ("*", "beta_2"): (lambda v: 0 <= v <= 1, "from 0 to 1"),
+    ("lion", "beta_1"): (lambda v: 0 < v <= 1, "greater than 0 and at most 1"),
+    ("ftrl", "learning_rate_power"): (lambda v: v <= 0, "0 or less"),
+}
 
 # Short names people carry over from Keras 2 tutorials -> the name netdsl knows.
 METRIC_ALIASES = {"acc": "accuracy", "ce": "categorical_crossentropy"}

@@ -105,6 +105,8 @@ def test_non_utf8_file_exits_2(spec, tmp_path):
     p.write_bytes("input caf\xe9: 2\n".encode("latin-1"))
     r = run_cli("check", p)
     assert r.returncode == 2 and "not UTF-8" in r.stderr
+    r = run_cli("check", "--json", p)          # still one JSON object on stdout
+    assert r.returncode == 2 and json.loads(r.stdout)["ok"] is False
 
 
 def test_no_command_prints_help_and_exits_2():

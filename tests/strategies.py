@@ -1,0 +1,631 @@
+"""Hypothesis strategies for netdsl's property tests (tests/test_properties.py).
+
+`programs()` generates VALID specs together with what netdsl must say about
+them, computed independently while generating: the parameter total
+(in*units + units per dense layer, ...), the number of graph nodes and the
+width of every output. Every input and every named value is used, names are
+unique and never keywords, so a generated spec loads with no diagnostic at all.
+
+`mutated_specs()` takes the shipped examples and the diagnostics goldens and
+breaks them: token edits, random (also non-UTF-8) bytes, truncation, very long
+lines, deep nesting.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hypothesis import strategies as st
+
+from netdsl.ops import ACTIVATIONS
+from netdsl.parser import KEYWORDS as _KEYWORD_TOKENS
+from netdsl.settings import LOSSES, METRICS, OPTIMIZERS
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYWORDS = tuple(sorted(_KEYWORD_TOKENS.values()))      # network, input, output, compile, ...
+
+# Activations that change the width of their input: Keras's `glu` halves the
+# last axis, which netdsl's shape rule for dense does not model (a known bug,
+# pinned by an xfail test in test_properties.py). Generated programs avoid it.
+WIDTH_CHANGING_ACTIVATIONS = ("glu",)
+SAFE_ACTIVATIONS = tuple(a for a in ACTIVATIONS if a not in WIDTH_CHANGING_ACTIVATIONS)
+
+# Stems for value names. Op, activation, loss and optimizer names are not
+# reserved by the language, nor are names that merely start with a keyword,
+# nor non-ASCII letters (README: "Names may be any Unicode letters").
+NAME_STEMS = (
+    "x", "h", "z", "v", "feat", "branch", "Hidden_Sepal", "sepal_h", "petal", "_tmp",
+    "꽃", "échelle", "β", "données", "inputs", "outputs", "networks", "compiled", "input_",
+    "dense", "dropout", "concat", "add", "select", "standardize", "relu", "softmax",
+    "adam", "mse", "accuracy", "loss", "metrics", "optimizer",
+)
+FEATURE_STEMS = ("a", "b", "c", "sepal_length", "sepal_width", "petal_length", "petal_width",
+                 "f", "꽃잎_길이", "dense", "relu", "x")
+QUOTED_FEATURES = ("petal length", "sepal width (cm)", "a-b", "ünïcode", " ", "1st", "input")
+
+# Optimizer arguments with values Keras accepts. netdsl accepts more (see the
+# xfail tests in test_properties.py): only these are generated.
+SAFE_OPTIMIZER_ARGS = {
+    "learning_rate": ("0.001", "0.01", "1e-3", "0.1", ".05"),
+    "beta_1": ("0.9", "0.5"),
+    "beta_2": ("0.999", "0.99"),
+    "epsilon": ("1e-7", "0.001"),
+    "amsgrad": ("true", "false"),
+    "momentum": ("0.0", "0.9", "0.5"),
+    "nesterov": ("true", "false"),
+    "rho": ("0.9", "0.95"),
+    "centered": ("true", "false"),
+    "initial_accumulator_value": ("0.1", "0"),
+    "weight_decay": ("0.004", "0"),
+    "clipnorm": ("1.0", "0.5"),
+    "use_ema": ("true", "false"),
+    "ema_momentum": ("0.99",),
+    "l1_regularization_strength": ("0", "0.01"),
+    "l2_regularization_strength": ("0", "0.01"),
+    "gradient_accumulation_steps": ("2", "3"),
+}
+
+
+@dataclass
+class Program:
+    text: str
+    params: int                               # expected static parameter total
+    nodes: int                                # expected number of graph nodes
+    outputs: dict[str, int] = field(default_factory=dict)   # output name -> width
+    inputs: dict[str, int] = field(default_factory=dict)    # input name -> width
+    dense_layers: int = 0
+
+    def __repr__(self) -> str:  # hypothesis prints the failing example: show the spec
+        return f"Program(params={self.params}, nodes={self.nodes}, outputs={self.outputs}, text=\n{self.text})"
+
+
+@dataclass
+class _Value:
+    name: str
+    width: int
+    features: tuple | None     # only for inputs; None when features are unnamed
+    is_input: bool
+
+
+class _Gen:
+    """Generates one program; `draw` is hypothesis's draw function."""
+
+    MAX_DENSE = 12
+
+    def __init__(self, draw):
+        self.draw = draw
+        self.names: set[str] = set()
+        self.pool: list[_Value] = []
+        self.unused: dict[str, _Value] = {}      # defined and not (yet) consumed
+        self.params = 0
+        self.nodes = 0
+        self.dense = 0
+
+    # ---- small pieces --------------------------------------------------------
+    def pick(self, options):
+        return self.draw(st.sampled_from(options))
+
+    def chance(self, p: float = 0.5) -> bool:
+        return self.draw(st.integers(0, 999)) < p * 1000
+
+    def fresh_name(self) -> str:
+        if self.pool and self.chance(0.1):
+            # A name that looks like one netdsl generates (`h_dense_1`): the
+            # generated names must step around it.
+            base = self.pick([v.name for v in self.pool if not v.is_input] or [v.name for v in self.pool])
+            name = f"{base}_{self.pick(['dense', 'select', 'concat', 'add', 'dropout'])}_1"
+            if name not in self.names:
+                self.names.add(name)
+                return name
+        stem = self.pick(NAME_STEMS)
+        name = stem if self.chance(0.3) else f"{stem}{self.draw(st.integers(0, 40))}"
+        k = 0
+        while name in self.names or name in KEYWORDS or name in ("true", "false"):
+            k += 1                                   # no further draws: always terminates
+            name = f"{stem}_{k}"
+        self.names.add(name)
+        return name
+
+    def sep(self) -> str:
+        """What joins two steps of a chain: `->` on one line or split over lines."""
+        return self.pick([" -> ", " -> ", " -> ", "->", " ->\n    ", "\n    -> ",
+                          " ->  # continued\n\t", "\n  # a comment inside a chain\n  -> "])
+
+    def number(self, value: float, allow_exp: bool = True) -> str:
+        """A decimal spelling netdsl's NUMBER/INT tokens accept."""
+        if float(value).is_integer() and self.chance(0.5):
+            return str(int(value))
+        forms = [repr(float(value))]
+        if allow_exp and value != 0:
+            forms.append(f"{value:e}")
+        if 0 < abs(value) < 1:
+            forms.append(("-" if value < 0 else "") + repr(abs(float(value)))[1:])  # .5
+        return self.pick(forms)
+
+    def consume(self, value: _Value) -> None:
+        self.unused.pop(value.name, None)
+
+    # ---- layers after '->' ----------------------------------------------------
+    def dense_call(self, units: int | None = None) -> tuple[str, int, bool, str]:
+        units = units if units is not None else self.draw(st.integers(1, 16))
+        act = self.pick(SAFE_ACTIVATIONS)
+        bias = self.chance(0.8)
+        act_text = f'"{act}"' if self.chance(0.1) else act
+        bias_text = "true" if bias else "false"
+        forms = [f"dense({units}, {act_text}, use_bias={bias_text})",
+                 f"dense(units={units}, activation={act_text}, use_bias={bias_text})",
+                 f"dense({units}, {act_text}, {bias_text})",
+                 f"dense({units}, use_bias={bias_text}, activation={act_text})"]
+        if bias:
+            forms += [f"dense({units}, {act_text})", f"dense({units}, activation={act_text})",
+                      f"dense({units}, {act_text},)"]
+            if act == "linear":
+                forms += [f"dense({units})", f"dense(units={units})"]
+        return self.pick(forms), units, bias, act
+
+    def dense_params(self, n_in: int, units: int, bias: bool) -> int:
+        return n_in * units + (units if bias else 0)
+
+    def step(self, width: int, allow_merge: bool = True) -> tuple[str, int]:
+        """One step after '->' applied to a value of `width`; returns (text, new width)."""
+        kinds = ["dropout", "standardize"]
+        if self.dense < self.MAX_DENSE:
+            kinds += ["dense", "dense", "dense", "dense_repeat", "group"]
+        if allow_merge and self.pool:
+            kinds += ["add_after", "concat_after"]
+        kind = self.pick(kinds)
+        if kind == "dense":
+            text, units, bias, _ = self.dense_call()
+            self.params += self.dense_params(width, units, bias)
+            self.nodes += 1
+            self.dense += 1
+            return text, units
+        if kind == "dense_repeat":
+            n = self.draw(st.integers(1, 3))
+            text, units, bias, _ = self.dense_call()
+            self.params += self.dense_params(width, units, bias) + (n - 1) * self.dense_params(units, units, bias)
+            self.nodes += n
+            self.dense += n
+            return f"{text} * {n}", units
+        if kind == "group":
+            n = self.draw(st.integers(1, 2))
+            text, units, bias, _ = self.dense_call()
+            rate = self.pick(["0.1", "0.5", "0"])
+            self.params += self.dense_params(width, units, bias) + (n - 1) * self.dense_params(units, units, bias)
+            self.nodes += 2 * n
+            self.dense += n
+            return f"({text}{self.sep()}dropout({rate})) * {n}", units
+        if kind == "dropout":
+            rate = self.pick(["0", "0.0", "0.1", "0.25", "0.5", ".5", "0.99", "5e-1", "1e-3"])
+            text = f"dropout(rate={rate})" if self.chance(0.2) else f"dropout({rate})"
+            if self.chance(0.15):
+                self.nodes += 2
+                return f"{text} * 2", width
+            self.nodes += 1
+            return text, width
+        if kind == "standardize":
+            mean = [self.number(self.draw(st.sampled_from([0, 1, -2, 0.5, 3.25, 100, -0.125]))) for _ in range(width)]
+            var = [self.number(self.draw(st.sampled_from([1, 0.25, 4, 0, 2.5, 1e-3]))) for _ in range(width)]
+            m, v = "[" + ", ".join(mean) + "]", "[" + ", ".join(var) + "]"
+            text = self.pick([f"standardize(mean={m}, variance={v})",
+                              f"standardize(variance={v}, mean={m})",
+                              f"standardize({m}, {v})"])
+            self.nodes += 1
+            return text, width
+        if kind == "add_after":
+            # x -> add(b, ...): operands projected to x's width.
+            ops = [self.operand(width) for _ in range(self.draw(st.integers(1, 2)))]
+            self.nodes += 1
+            return f"add({', '.join(ops)})", width
+        # concat_after
+        ops = [self.operand(None) for _ in range(self.draw(st.integers(1, 2)))]
+        self.nodes += 1
+        return f"concat({', '.join(t for t, _ in ops)})", width + sum(w for _, w in ops)
+
+    def steps(self, width: int, lo: int, hi: int) -> tuple[list[str], int]:
+        out = []
+        for _ in range(self.draw(st.integers(lo, hi))):
+            text, width = self.step(width)
+            out.append(text)
+        return out, width
+
+    # ---- operands and heads ------------------------------------------------------
+    def selection(self, src: _Value, count: int | None = None) -> tuple[str, int]:
+        """`src[...]`: by name, index or range, each feature at most once."""
+        w = src.width
+        free = list(range(w))
+        want = count if count is not None else self.draw(st.integers(1, w))
+        items: list[str] = []
+        picked = 0
+        while picked < want:
+            i = self.pick(free)
+            kinds = ["index", "range"]
+            if src.features is not None and src.features[i] is not None:
+                kinds.append("name")
+            kind = self.pick(kinds)
+            if kind == "range":
+                stop = i + 1
+                while stop < w and stop in free and stop - i < want - picked and self.chance(0.6):
+                    stop += 1
+                start_txt = self.pick(([""] if i == 0 else []) + [str(i)] + [str(i - w)])
+                stop_txt = self.pick(([""] if stop == w else []) + [str(stop)] + ([str(stop - w)] if stop < w else []))
+                items.append(f"{start_txt}:{stop_txt}")
+                for j in range(i, stop):
+                    free.remove(j)
+                picked += stop - i
+            else:
+                items.append(src.features[i] if kind == "name" else self.pick([str(i), str(i - w)]))
+                free.remove(i)
+                picked += 1
+        self.consume(src)
+        self.nodes += 1
+        trailing = "," if self.chance(0.1) else ""
+        return f"{src.name}[{', '.join(items)}{trailing}]", picked
+
+    def operand(self, width: int | None):
+        """An operand of a merge. With `width`, it must have exactly that width
+        (returns its text); without, any width (returns (text, width))."""
+        src = self.pick(self.pool)
+        self.consume(src)
+        if width is None:
+            if self.chance(0.6) or self.dense >= self.MAX_DENSE:
+                return src.name, src.width
+            text, w = self.step(src.width, allow_merge=False)
+            return src.name + self.sep() + text, w
+        if src.width == width and self.chance(0.5):
+            return src.name
+        if src.width >= width and self.chance(0.3):
+            self.unused[src.name] = src   # selection() consumes it again
+            return self.selection(src, width)[0]
+        text, units, bias, _ = self.dense_call(width)
+        self.params += self.dense_params(src.width, units, bias)
+        self.nodes += 1
+        self.dense += 1
+        return f"{src.name}{self.sep()}{text}"
+
+    def head(self) -> tuple[str, int, bool]:
+        """The start of a value's chain: (text, width, is_plain_reference)."""
+        kinds = ["ref", "ref", "select", "concat", "add", "group"]
+        kind = self.pick(kinds)
+        if kind == "ref":
+            src = self.pick(self.pool)
+            self.consume(src)
+            return src.name, src.width, True
+        if kind == "select":
+            return (*self.selection(self.pick(self.pool)), False)
+        if kind == "concat":
+            ops = [self.operand(None) for _ in range(self.draw(st.integers(2, 3)))]
+            self.nodes += 1
+            joiner = self.pick([", ", ",\n    ", ",  # operand\n  "])
+            return f"concat({joiner.join(t for t, _ in ops)})", sum(w for _, w in ops), False
+        if kind == "add":
+            k = self.draw(st.integers(1, 8))
+            ops = [self.operand(k) for _ in range(self.draw(st.integers(2, 3)))]
+            self.nodes += 1
+            return f"add({', '.join(ops)})", k, False
+        # group: (x -> dense(4)) as the head of a longer chain
+        src = self.pick(self.pool)
+        self.consume(src)
+        steps, w = self.steps(src.width, 1, 2)
+        return f"({src.name}{self.sep()}{self.sep().join(steps)})", w, False
+
+    def value(self, output: bool = False, head=None) -> tuple[str, str, int]:
+        """A statement `name = chain`; returns (name, text, width)."""
+        name = self.fresh_name()
+        if head is None:
+            head = self.head()
+        text, width, plain = head
+        steps, width = self.steps(width, 0, 3)
+        if not steps and plain:
+            self.nodes += 1          # `y = x`: an identity layer called y
+        # (`y = (x -> dense(4))`, `y = concat(..)`, `y = x[0:2]`: the last node is y itself)
+        chain = text + "".join(self.sep() + s for s in steps)
+        stmt = f"{'output ' if output else ''}{name} = {chain}"
+        return name, stmt, width
+
+    # ---- the whole program ---------------------------------------------------------
+    def program(self) -> Program:
+        draw = self.draw
+        statements: list[str] = []
+        inputs: dict[str, int] = {}
+        for _ in range(draw(st.integers(1, 3))):
+            name = self.fresh_name()
+            width = draw(st.integers(1, 6))
+            features = None
+            if self.chance(0.5):
+                labels, feats = [], []
+                used = set()
+                for j in range(width):
+                    if self.chance(0.2):
+                        q = self.pick(QUOTED_FEATURES)
+                        if q not in used:
+                            used.add(q)
+                            labels.append(f'"{q}"')
+                            feats.append(None)          # not selectable by name
+                            continue
+                    f = self.pick(FEATURE_STEMS) + (str(j) if self.chance(0.7) else "")
+                    k = 0
+                    while f in used:
+                        k += 1
+                        f = f"{f}_{k}"
+                    used.add(f)
+                    labels.append(f)
+                    feats.append(f)
+                features = tuple(feats)
+                spec = "[" + ", ".join(labels) + ("," if self.chance(0.1) else "") + "]"
+                if self.chance(0.1):
+                    spec = "[\n    " + ",\n    ".join(labels) + "\n]"
+            else:
+                spec = str(width)
+            statements.append(f"input {name}: {spec}")
+            v = _Value(name, width, features, True)
+            self.pool.append(v)
+            self.unused[name] = v
+            inputs[name] = width
+            self.nodes += 1
+
+        for _ in range(draw(st.integers(0, 4))):
+            name, stmt, width = self.value()
+            statements.append(stmt)
+            v = _Value(name, width, None, False)
+            self.pool.append(v)
+            self.unused[name] = v
+
+        outputs: dict[str, int] = {}
+        # Mark some unused values as outputs with `output NAME`.
+        for v in list(self.unused.values()):
+            if not v.is_input and self.chance(0.3):
+                statements.append(f"output {v.name}")
+                outputs[v.name] = v.width
+                self.consume(v)
+        # The rest feed one or two `output y = ...` statements.
+        n_out = draw(st.integers(0 if outputs else 1, 2))
+        if self.unused and n_out == 0:
+            n_out = 1
+        rest = list(self.unused.values())
+        parts = [rest[i::n_out] for i in range(n_out)] if n_out else []
+        for part in parts:
+            if len(part) >= 2:
+                for v in part:
+                    self.consume(v)
+                self.nodes += 1
+                head = (f"concat({', '.join(v.name for v in part)})", sum(v.width for v in part), False)
+            elif len(part) == 1:
+                self.consume(part[0])
+                head = (part[0].name, part[0].width, True)
+            else:
+                head = None
+            name, stmt, width = self.value(output=True, head=head)
+            statements.append(stmt)
+            outputs[name] = width
+            self.pool.append(_Value(name, width, None, False))
+        assert not self.unused, self.unused
+
+        if self.chance(0.5):
+            statements.append(self.compile_line(list(outputs)))
+
+        # Order does not matter in netdsl: shuffle the statements.
+        statements = list(draw(st.permutations(statements)))
+        if self.chance(0.6):
+            statements.insert(0 if self.chance(0.8) else len(statements),
+                              f"network {self.pick(['net', 'model', 'iris_concat', 'Net2', 'a'])}")
+
+        lines = ["# generated by tests/strategies.py"] if self.chance(0.5) else []
+        for s in statements:
+            if self.chance(0.15):
+                lines.append(self.pick(["", "# a comment -> with (brackets", "\t# tabbed comment", "   "]))
+            if self.chance(0.1):
+                s = s + "  # trailing comment: x -> dense(3)"
+            lines.append(s)
+        newline = "\r\n" if self.chance(0.1) else "\n"
+        text = newline.join(l.replace("\n", newline) for l in lines)
+        if self.chance(0.8):
+            text += newline
+        if self.chance(0.05):
+            text = "\ufeff" + text
+        return Program(text, self.params, self.nodes, outputs, inputs, self.dense)
+
+    def compile_line(self, outputs: list[str]) -> str:
+        settings = []
+        for key in self.draw(st.permutations(["loss", "optimizer", "metrics"])):
+            if not self.chance(0.7):
+                continue
+            if key == "loss":
+                if len(outputs) > 1 and self.chance(0.5):
+                    pairs = ", ".join(f"{o}: {self.pick(LOSSES)}" for o in outputs)
+                    settings.append(f"loss={{{pairs}}}")
+                else:
+                    loss = self.pick(LOSSES)
+                    settings.append(f'loss="{loss}"' if self.chance(0.1) else f"loss={loss}")
+            elif key == "optimizer":
+                name = self.pick(sorted(OPTIMIZERS))
+                allowed = [a for a in OPTIMIZERS[name][1] if a in SAFE_OPTIMIZER_ARGS]
+                if self.chance(0.3):
+                    settings.append(f"optimizer={name}")
+                else:
+                    chosen = sorted(set(self.draw(st.lists(st.sampled_from(allowed), max_size=3))))
+                    args = ", ".join(f"{a}={self.pick(SAFE_OPTIMIZER_ARGS[a])}" for a in chosen)
+                    settings.append(f"optimizer={name}({args})")
+            else:
+                if len(outputs) > 1 and self.chance(0.5):
+                    subset = [o for o in outputs if self.chance(0.6)] or outputs[:1]
+                    pairs = ", ".join(f"{o}: [{', '.join(self.draw(st.lists(st.sampled_from(METRICS), max_size=2)))}]"
+                                      for o in subset)
+                    settings.append(f"metrics={{{pairs}}}")
+                else:
+                    ms = self.draw(st.lists(st.sampled_from(METRICS), max_size=3, unique=True))
+                    settings.append(f"metrics=[{', '.join(ms)}]")
+        if not settings:
+            settings.append("loss=mse")
+        return "compile " + " ".join(settings)
+
+
+@st.composite
+def programs(draw) -> Program:
+    """A valid netdsl spec with its expected parameter total, nodes and outputs."""
+    return _Gen(draw).program()
+
+
+# ---- mutations -------------------------------------------------------------------
+
+def example_files() -> list[tuple[str, bytes]]:
+    """examples/*.net, as bytes."""
+    return [(p.name, p.read_bytes()) for p in sorted((ROOT / "examples").glob("*.net"))]
+
+
+def corpus() -> list[tuple[str, bytes]]:
+    """Every example and every diagnostics golden spec, as bytes."""
+    goldens = sorted((ROOT / "tests" / "golden" / "diagnostics").glob("*.net"))
+    return example_files() + [(p.name, p.read_bytes()) for p in goldens]
+
+
+TOKEN_RE = re.compile(r"""
+    \#[^\n]*                                             # comment
+  | \r?\n                                                # newline
+  | [ \t\f\r\ufeff]+                                     # blanks
+  | "[^"\n]*"                                            # string
+  | ->
+  | -?(?:\d+\.\d*|\.\d+|\d+(?=[eE]))(?:[eE][-+]?\d+)? | -?\d+   # numbers
+  | [^\W\d]\w*                                           # names
+  | .                                                    # anything else, one char
+""", re.X | re.S)
+
+
+def tokens(text: str) -> list[str]:
+    return TOKEN_RE.findall(text)
+
+
+VOCABULARY = (
+    "(", ")", "[", "]", "{", "}", ",", ":", "=", "->", "*", "-", ".", "#", '"', "\n", "\r\n", "\r", "\t", " ",
+    *KEYWORDS, "true", "false", "epochs", "batch_size",
+    "dense", "dropout", "standardize", "concat", "add", "identity", "select", "input",
+    "relu", "softmax", "glu", "swish", "linear", "adam", "sgd", "mse", "accuracy",
+    "loss", "optimizer", "metrics", "units", "activation", "use_bias", "rate", "mean", "variance",
+    "learning_rate", "clipnorm", "x", "y", "h", "꽃", "_", "a_dense_1",
+    "0", "1", "-1", "2", "3", "16", "0.5", "-0.5", ".5", "1e3", "1e309", "-1e309", "1e-400", "00",
+    "1000000", "1000001", "2000000000", "99999999999999999999999", "-0", "1.0", "2.5",
+    '""', '"a b"', '"relu"', '"', "dense(", "(x", "x)", "->->", "* 0", "* -1", "* 100000",
+    "[0:2]", "[:]", "[-1]", "[5:1]", "[a, a]", "{y: mse}", "\x00", "\ufeff", "\u00a0", "\u2028",
+)
+
+_SEPARATORS = ("", " ", "\n")
+
+
+@st.composite
+def _token_mutation(draw):
+    kind = draw(st.sampled_from(["delete", "duplicate", "swap", "insert", "insert", "replace"]))
+    pos = draw(st.integers(0, 10_000))
+    other = draw(st.integers(0, 10_000))
+    tok = draw(st.sampled_from(VOCABULARY))
+    sep = draw(st.sampled_from(_SEPARATORS))
+    return ("token", kind, pos, other, tok, sep)
+
+
+_DEPTHS = (1, 3, 150, 600, 2_000)
+_SIZES = (100, 1_000, 5_000, 20_000)
+
+
+@st.composite
+def _structure_mutation(draw):
+    """Token-aligned stress: wrap a token in brackets many levels deep, make a
+    token very long, or insert a very long run of tokens between two tokens."""
+    kind = draw(st.sampled_from(["wrap", "wrap", "lengthen", "long_run"]))
+    pos = draw(st.integers(0, 10_000))
+    brackets = draw(st.sampled_from(["()", "()", "[]", "{}"]))
+    depth = draw(st.sampled_from(_DEPTHS))
+    size = draw(st.sampled_from(_SIZES))
+    return ("structure", kind, pos, brackets, depth, size)
+
+
+@st.composite
+def _byte_mutation(draw):
+    kind = draw(st.sampled_from(["bytes", "bytes", "truncate", "long_line", "nesting", "repeat_line"]))
+    pos = draw(st.integers(0, 100_000))
+    data = draw(st.one_of(
+        st.binary(min_size=1, max_size=4),
+        st.sampled_from([b"\x00", b"\xff", b"\xc3", b"\xe2\x82", b"\r", b"\t", b"\r\n", b"\xef\xbb\xbf",
+                         b"\x80", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", "꽃".encode(), b"\x1b[31m"]),
+    ))
+    size = draw(st.sampled_from(_SIZES))
+    return ("bytes", kind, pos, data, size)
+
+
+def mutations(max_size: int = 4):
+    return st.lists(st.one_of(_token_mutation(), _token_mutation(), _structure_mutation(), _byte_mutation()),
+                    min_size=1, max_size=max_size)
+
+
+_LONG = ("x" * 2, "-> dense(1) ", "a, ", "# ", "(", "[", "꽃", "1", " ", "9")
+_RUNS = ("-> dense(1) ", "-> dropout(0.1) ", "x, ", "1, ", "# ", "\n", "\t", "(", ")", "->", "9")
+
+
+def apply_mutation(data: bytes, m) -> bytes:
+    if m[0] in ("token", "structure"):
+        text = data.decode("utf-8", "surrogateescape")
+        toks = tokens(text) or [""]
+        i = m[2] % len(toks)
+        if m[0] == "token":
+            _, kind, pos, other, tok, sep = m
+            if kind == "delete":
+                del toks[i]
+            elif kind == "duplicate":
+                toks.insert(i, toks[i] + sep)
+            elif kind == "swap":
+                j = i + 1 if i + 1 < len(toks) else i - 1
+                if j >= 0:
+                    toks[i], toks[j] = toks[j], toks[i]
+            elif kind == "insert":
+                toks.insert(i, sep + tok + sep)
+            else:  # replace
+                toks[i] = tok
+        else:
+            _, kind, pos, brackets, depth, size = m
+            if kind == "wrap":
+                # Prefer a token that carries a value: names and numbers.
+                values = [k for k, t in enumerate(toks) if re.match(r"[\w\-.\"]", t)]
+                if values:
+                    i = values[pos % len(values)]
+                toks[i] = brackets[0] * depth + toks[i] + brackets[1] * depth
+            elif kind == "lengthen":
+                numbers = [k for k, t in enumerate(toks) if re.fullmatch(r"-?\d+", t)]
+                if numbers:
+                    i = numbers[pos % len(numbers)]
+                    toks[i] = toks[i] + "9" * size
+                else:
+                    toks[i] = toks[i] * (size // max(len(toks[i]), 1))
+            else:  # long_run
+                toks.insert(i, _RUNS[pos % len(_RUNS)] * (size // 10))
+        return "".join(toks).encode("utf-8", "surrogateescape")
+    _, kind, pos, payload, size = m
+    i = pos % (len(data) + 1)
+    if kind == "bytes":
+        return data[:i] + payload + data[i + 1:]
+    if kind == "truncate":
+        return data[:i]
+    if kind == "long_line":
+        unit = _LONG[pos % len(_LONG)].encode()
+        return data[:i] + unit * (size // len(unit)) + data[i:]
+    if kind == "nesting":
+        n = size // 10
+        return data[:i] + b"(" * n + b"x" + b")" * n + data[i:]
+    # repeat_line: one line of the file many times (many statements)
+    lines = data.split(b"\n")
+    line = lines[pos % len(lines)]
+    return b"\n".join(lines + [line] * (size // 100))
+
+
+def mutated_specs(base=None, max_mutations: int = 4):
+    """(base file name, mutations, mutated bytes). The files are read once, here."""
+    files = list(base) if base is not None else corpus()
+
+    @st.composite
+    def build(draw):
+        name, data = draw(st.sampled_from(files))
+        ms = draw(mutations(max_mutations))
+        for m in ms:
+            data = apply_mutation(data, m)
+        return name, ms, data
+
+    return build()

@@ -1,6 +1,6 @@
 PYTHON ?= python3
 
-.PHONY: setup demo test docs compare
+.PHONY: setup demo test docs compare bench
 setup:
 	PYTHON=$(PYTHON) bash scripts/setup.sh
 
@@ -26,3 +26,7 @@ test: setup
 compare:
 	$(PYTHON) -m netdsl compare examples/iris_dense.net examples/iris_concat.net examples/iris_add.net \
 	  examples/iris_feature_groups.net --data examples/data/iris.csv --runs 5 --plot docs/compare_iris.png
+
+# Ratios against baselines, measured side by side (about two and a half minutes).
+bench: setup
+	$(PYTHON) benchmarks/run.py

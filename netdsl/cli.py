@@ -104,29 +104,28 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _natural(minimum: int):
-    def parse(text: str) -> int:
+def _checked_number(convert, ok, accepts: str):
+    """An argparse type: the text converted, then checked; a clear message otherwise."""
+    def parse(text: str):
         try:
-            value = int(text)
+            value = convert(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+            kind = "an integer" if convert is int else "a number"
+            raise argparse.ArgumentTypeError(f"expected {kind}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {accepts}, got {value}")
         return value
     return parse
+
+
+def _natural(minimum: int):
+    return _checked_number(int, lambda v: v >= minimum, f"at least {minimum}")
 
 
 def _fraction(low_open: bool):
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not ((0 < value) if low_open else (0 <= value)) or not value < 1:
-            raise argparse.ArgumentTypeError(f"must be {'between 0 and 1' if low_open else 'from 0 up to 1'}"
-                                             f", got {value}")
-        return value
-    return parse
+    if low_open:
+        return _checked_number(float, lambda v: 0 < v < 1, "between 0 and 1")
+    return _checked_number(float, lambda v: 0 <= v < 1, "from 0 up to 1")
 
 
 def _columns(text: str) -> tuple[str, list[str]]:

@@ -268,13 +268,14 @@ def _select_features(ins, a):
 
 def _select_build(keras, name, a, xs):
     # Named Keras operations (GetItem / Take) that save to .keras and load with
-    # safe_mode=True; keras.ops.take has no `name` argument, so use the class.
-    from keras.src.ops.numpy import GetItem, Take
+    # safe_mode=True; keras.ops.take has no `name` argument, so use the class
+    # (reached through the module the backend passes in: no import here).
+    operations = keras.src.ops.numpy
     indices = a["indices"]
     if is_slice(indices):
-        return GetItem(name=name)(xs[0], (slice(None), slice(indices[0], indices[-1] + 1)))
+        return operations.GetItem(name=name)(xs[0], (slice(None), slice(indices[0], indices[-1] + 1)))
     import numpy as np
-    return Take(axis=1, name=name)(xs[0], np.asarray(indices, dtype="int32"))
+    return operations.Take(axis=1, name=name)(xs[0], np.asarray(indices, dtype="int32"))
 
 
 def is_slice(indices: list[int]) -> bool:

@@ -14,7 +14,7 @@ import networkx as nx
 
 from . import ast
 from .diagnostics import Note, did_you_mean, error, has_errors, warning
-from .ops import ACTIVATIONS, MAX_PARAMS, MAX_WIDTH, OPS, Operand, ShapeError, fmt_shape, is_finite_number
+from .ops import ACTIVATIONS, MAX_PARAMS, MAX_WIDTH, OPS, Operand, ShapeError, is_finite_number
 from .settings import (BOOL_OPTIMIZER_ARGS, CLIP_ARGS, INT_OPTIMIZER_ARGS, LOSSES, METRIC_ALIASES,
                        METRICS, OPTIMIZER_LIMITS, OPTIMIZERS, POSITIVE_OPTIMIZER_ARGS)
 
@@ -94,24 +94,23 @@ def check_arguments(g: nx.DiGraph) -> None:
 
 
 def _check_node_arguments(node: str, data: dict, diags: list) -> None:
-    if True:
-        op = OPS.get(data["op"])
-        if op is None:
-            return
-        if op.kind == "input":
-            data["args"] = {}
-            _check_input(data, diags)
-            return
-        if op.kind == "select":
-            data["args"] = {"items": data["raw_args"]}
-            return
-        n = len(data["inputs"])
-        if n < op.min_inputs or (op.max_inputs is not None and n > op.max_inputs):
-            want = f"at least {op.min_inputs}" if op.max_inputs is None else str(op.min_inputs)
-            diags.append(error("ND202", f"{op.name}() takes {want} operands, got {n}", data["span"],
-                               help=f"e.g. {op.name}(a, b)" if op.kind == "merge" else None))
-            data["bad"] = True
-        data["args"] = _bind_arguments(op, data, diags)
+    op = OPS.get(data["op"])
+    if op is None:
+        return
+    if op.kind == "input":
+        data["args"] = {}
+        _check_input(data, diags)
+        return
+    if op.kind == "select":
+        data["args"] = {"items": data["raw_args"]}
+        return
+    n = len(data["inputs"])
+    if n < op.min_inputs or (op.max_inputs is not None and n > op.max_inputs):
+        want = f"at least {op.min_inputs}" if op.max_inputs is None else str(op.min_inputs)
+        diags.append(error("ND202", f"{op.name}() takes {want} operands, got {n}", data["span"],
+                           help=f"e.g. {op.name}(a, b)" if op.kind == "merge" else None))
+        data["bad"] = True
+    data["args"] = _bind_arguments(op, data, diags)
 
 
 def _check_input(data: dict, diags: list) -> None:

@@ -44,6 +44,12 @@ class Table:
         return values
 
 
+def matrix(table: "Table", columns):
+    """The named columns as a float32 array, rows x columns (numpy only here)."""
+    import numpy as np
+    return np.ascontiguousarray(np.asarray([table.column(c) for c in columns], dtype="float32").T)
+
+
 def read_csv(path: str) -> Table:
     """Read a CSV with a header row. OSError for I/O problems, DataError for content."""
     with open(path, "rb") as fh:

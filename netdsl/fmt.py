@@ -818,7 +818,7 @@ def cmd_fmt(args) -> int:
     """netdsl fmt FILE... [--check] [--diff] [--width N]"""
     import difflib
 
-    from .cli import EXIT_OK, EXIT_SPEC, EXIT_USAGE, UsageError, _atomic_output  # noqa: F401
+    from .cli import EXIT_OK, EXIT_SPEC, UsageError, _atomic_output
     from .diagnostics import ERROR, SpecError
     from .pipeline import InputFileError, read_source
 

@@ -114,7 +114,7 @@ def _dense_build(keras, name, a, xs):
 
 
 def _dense_describe(a):
-    text = f"{a['units']}, {a['activation']}"
+    text = f"{a['units']} unit{'s' * (a['units'] != 1)}, {a['activation']}"
     return text if a["use_bias"] else text + ", no bias"
 
 
@@ -203,12 +203,11 @@ def _identity_build(keras, name, a, xs):
 
 def _select_shape(ins, a):
     """Resolve the selection items against the input; records indices and labels in `a`."""
-    from .ast import SelIndex, SelName, SelRange
+    from .ast import SelIndex, SelName
     src = ins[0]
     width = _width(src.shape)
     features = src.features
     indices: list[int] = []
-    spans: list = []
     if not a["items"]:
         raise ShapeError("ND403", f"empty selection from '{src.name}'",
                          help="name the features to keep, e.g. x[0:2] or x[a, b]")
@@ -284,7 +283,7 @@ def is_slice(indices: list[int]) -> bool:
 
 
 def _select_describe(a):
-    return ", ".join(a["labels"])
+    return "features: " + ", ".join(a["labels"]) if a.get("labels") else ""
 
 
 def _positive(v):

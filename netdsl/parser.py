@@ -132,10 +132,6 @@ def _tok_span(tok: Token) -> Span:
     return Span(tok.line, tok.column, tok.end_line, tok.end_column)
 
 
-def _span_of(x) -> Span:
-    return _tok_span(x) if isinstance(x, Token) else x.span
-
-
 def _between(first, last) -> Span:
     # Called for most nodes of every parse: no intermediate spans.
     if isinstance(first, Token):

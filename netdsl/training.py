@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from .data import DataError, Table, read_csv
+from .data import DataError, Table, matrix, read_csv
 from .diagnostics import Diagnostic, SpecError, did_you_mean, error, has_errors
 
 # How a loss wants its targets.
@@ -181,9 +181,7 @@ def encode_targets(g: nx.DiGraph, table: Table, binding: Binding) -> tuple[dict,
 
 
 def input_arrays(table: Table, binding: Binding) -> dict:
-    import numpy as np
-    return {name: np.asarray([table.column(c) for c in cols], dtype="float32").T.copy()
-            for name, cols in binding.inputs.items()}
+    return {name: matrix(table, cols) for name, cols in binding.inputs.items()}
 
 
 def stratified_split(labels, n_rows: int, test_size: float, seed: int) -> Split:

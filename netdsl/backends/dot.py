@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from ..diagnostics import ERROR, Diagnostic
-from ..ops import OPS, fmt_shape, is_slice
+from ..ops import OPS, is_slice
 
 FONT = "Helvetica,Arial,sans-serif"
 INK = "#1e293b"          # text
@@ -64,13 +64,6 @@ def _details(data: dict) -> str:
     if op.kind == "input":
         feats = data.get("features")
         return ", ".join(feats) if feats else f"{data.get('width')} features"
-    if op.name == "dense":
-        a = data["args"]
-        text = f"{a['units']} unit{'s' * (a['units'] != 1)}, {a['activation']}"
-        return text if a["use_bias"] else text + ", no bias"
-    if op.name == "select":
-        labels = data["args"].get("labels")
-        return ("features: " + ", ".join(labels)) if labels else ""
     return op.describe(data["args"])
 
 

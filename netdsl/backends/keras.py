@@ -11,7 +11,7 @@ import re
 
 import networkx as nx
 
-from ..data import Table
+from ..data import Table, matrix
 from ..ops import OPS
 from ..settings import OPTIMIZERS
 
@@ -138,13 +138,6 @@ def compile_arguments(g: nx.DiGraph, training: dict) -> dict:
     return kwargs
 
 
-def input_arrays(g: nx.DiGraph, names, table: Table):
-    """The columns of each named input, as float32 arrays (rows x features)."""
-    import numpy as np
-    return [np.asarray([table.column(f) for f in g.nodes[n]["features"]], dtype="float32").T
-            for n in names]
-
-
 def _adapt_data(g: nx.DiGraph, node: str, tensors: dict, table: Table | None):
     """What the standardize layer `node` sees when the model runs on the table."""
     if table is None:
@@ -152,7 +145,7 @@ def _adapt_data(g: nx.DiGraph, node: str, tensors: dict, table: Table | None):
     src = g.nodes[node]["inputs"][0]
     ancestors = nx.ancestors(g, node)
     sources = [i for i in g.graph["inputs"] if i in ancestors]
-    arrays = input_arrays(g, sources, table)
+    arrays = [matrix(table, g.nodes[i]["features"]) for i in sources]
     if src in sources:
         return arrays[sources.index(src)]
     sub = keras.Model([tensors[i] for i in sources], tensors[src])

@@ -168,7 +168,7 @@ def bare_parser():
     """Lark with netdsl's grammar and layout post-lexer, exactly as netdsl/parser.py
     builds it, but without the inline transformer: a plain parse tree."""
     import lark
-    from netdsl import parser as nd_parser
+    from netdsl.lang import parser as nd_parser
     return lark.Lark(nd_parser.grammar_text(), parser="lalr", lexer="basic",
                      postlex=nd_parser._Layout(), maybe_placeholders=True)
 
@@ -176,7 +176,7 @@ def bare_parser():
 def w_check(path: str, small: str, large: str, reps: int, reps_scale: int) -> dict:
     """In-process check of a big spec vs a bare Lark parse of it; then 20k vs 2k."""
     import netdsl
-    import netdsl.pipeline  # noqa: F401  (the modules load() imports)
+    import netdsl.ir.pipeline  # noqa: F401  (the modules load() imports)
     lark_parser = bare_parser()
 
     def load():

@@ -4,58 +4,63 @@
     model = netdsl.to_keras(graph)         # a Keras 3 Functional model
 
 Importing netdsl is cheap: Lark, networkx and TensorFlow load only when used.
+This module is the public API; the command line (netdsl.cli) uses nothing else
+of the pipeline's stages.
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["load", "loads", "to_keras", "train", "SpecError", "InputFileError", "__version__"]
+__all__ = ["load", "loads", "analyze", "to_keras", "to_dot", "render", "train", "has_errors",
+           "SpecError", "InputFileError", "__version__"]
 
 
 def __getattr__(name):
     if name == "SpecError":
-        from .diagnostics import SpecError
+        from .lang.diagnostics import SpecError
         return SpecError
     if name == "InputFileError":
-        from .pipeline import InputFileError
+        from .io import InputFileError
         return InputFileError
+    if name == "has_errors":
+        from .lang.diagnostics import has_errors
+        return has_errors
     raise AttributeError(name)
 
 
-def load(path: str, *, data=None, strict: bool = False, include_paths=()):
+def load(path: str, *, data=None, strict: bool = False, include_paths=(), compiling: bool = False):
     """Read, parse and check a spec file; returns the checked networkx graph.
 
     Raises SpecError (with every diagnostic) when the spec has errors, and
     InputFileError when the file cannot be read. With `data`, a CSV path (or a
-    netdsl.data.Table), the
-    spec's named features are bound to its columns and standardize layers
-    without statistics are adapted on it by to_keras.
+    netdsl.data.tables.Table), the spec's named features are bound to its
+    columns and standardize layers without statistics are adapted on it by
+    to_keras. `strict` turns warnings into errors; `compiling` also reports
+    what would stop to_keras (a standardize layer with nothing to adapt on).
     """
-    from .pipeline import read_source
-    return _checked(read_source(path), data, strict, compiling=False, include_paths=include_paths)
+    from .data.spec import checked
+    from .lang.source import read_source
+    return checked(read_source(path), data, strict, compiling, include_paths)
 
 
-def loads(text: str, name: str = "<string>", *, data: str | None = None, strict: bool = False):
+def loads(text: str, name: str = "<string>", *, data=None, strict: bool = False,
+          compiling: bool = False):
     """Like load, from a string."""
-    from .source import Source
-    return _checked(Source(name, text), data, strict, compiling=False)
+    from .data.spec import checked
+    from .lang.source import Source
+    return checked(Source(name, text), data, strict, compiling)
 
 
-def _checked(source, data, strict, compiling, include_paths=()):
-    from .data import DataError, Table, check_data, read_csv
-    from .diagnostics import error
-    from .pipeline import analyze, finish
-    g = analyze(source, include_paths)
-    try:
-        table = data if isinstance(data, Table) or data is None else read_csv(data)
-    except DataError as exc:
-        named = [n for n in g.graph["inputs"] if g.nodes[n].get("features")]
-        span = g.nodes[named[0]]["width_span"] if named else None
-        g.graph["table"] = None
-        return finish(g, [error("ND603", str(exc), span)], strict)
-    g.graph["table"] = table
-    extra = check_data(g, table, compiling) if not g.graph.get("syntax_error") else []
-    return finish(g, extra, strict)
+def analyze(path: str, *, include_paths=(), strict: bool = False):
+    """Parse and check a spec file without raising for its errors: the graph
+    holds what could be built, graph.graph["diagnostics"] every problem
+    (warnings made errors with `strict`). InputFileError when unreadable."""
+    from .ir.pipeline import analyze as run
+    from .lang.source import read_source
+    g = run(read_source(path), include_paths)
+    if strict:
+        g.graph["diagnostics"] = [d.as_error() for d in g.graph["diagnostics"]]
+    return g
 
 
 def to_keras(graph, *, seed: int | None = None):
@@ -64,14 +69,26 @@ def to_keras(graph, *, seed: int | None = None):
     Raises SpecError, before TensorFlow loads, if the model cannot be built as
     checked (a standardize layer with nothing to adapt on).
     """
-    from .data import check_data
-    from .diagnostics import SpecError, has_errors
+    from .data.tables import check_data
+    from .lang.diagnostics import SpecError, has_errors
     table = graph.graph.get("table")
     problems = check_data(graph, table, compiling=True)
     if has_errors(problems):
         raise SpecError(problems, graph.graph["source"])
     from .backends.keras import to_keras as build
     return build(graph, table, seed=seed)
+
+
+def to_dot(graph, options=None) -> str:
+    """The DOT text of a graph (from load or analyze); options: DiagramOptions."""
+    from .backends.dot import DiagramOptions, to_dot as build
+    return build(graph, options or DiagramOptions())
+
+
+def render(graph, fmt: str = "svg", options=None) -> bytes:
+    """A diagram of the graph: `fmt` is svg, png, pdf (through Graphviz's dot) or dot."""
+    from .backends.dot import render as draw
+    return draw(to_dot(graph, options), fmt)
 
 
 def train(spec, data, **settings):
@@ -82,5 +99,5 @@ def train(spec, data, **settings):
     .settings. Keyword settings: epochs, batch_size, test_size,
     validation_split, seed, columns ({input: [column, ...]}), verbose.
     """
-    from .training import train as run
+    from .apps.training import train as run
     return run(spec, data, **settings)

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-from netdsl.ops import ACTIVATIONS
-from netdsl.parser import KEYWORDS as _KEYWORD_TOKENS
-from netdsl.settings import LOSSES, METRICS, OPTIMIZERS
+from netdsl.ir.ops import ACTIVATIONS
+from netdsl.lang.parser import KEYWORDS as _KEYWORD_TOKENS
+from netdsl.ir.settings import LOSSES, METRICS, OPTIMIZERS
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = tuple(sorted(_KEYWORD_TOKENS.values()))      # network, input, output, compile, ...

@@ -9,7 +9,7 @@ from conftest import EXAMPLES, run_cli
 
 import netdsl
 from netdsl.backends.dot import DiagramOptions, to_dot
-from netdsl.diagnostics import SpecError
+from netdsl.lang.diagnostics import SpecError
 
 RESIDUAL = """block residual(width, rate=0.0) (x) {
   h = x -> dense(width, relu) -> dropout(rate) -> dense(width)

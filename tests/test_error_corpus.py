@@ -27,7 +27,7 @@ Hangul syllable or a tab is one column. A line ``# data: data/FILE.csv``
 (relative to the spec) checks the spec with that CSV, as
 ``netdsl compile --data`` does.
 
-Each file is run through netdsl's front end in-process (``netdsl._checked``,
+Each file is run through netdsl's front end in-process (``netdsl.data.spec.checked``,
 what ``netdsl check`` runs) and the list of (line, column, severity, code,
 message) of its diagnostics must equal the markers' list exactly. Every file
 must also have at least one error, and no exception other than SpecError may
@@ -66,8 +66,9 @@ from pathlib import Path
 import pytest
 
 import netdsl
-from netdsl.diagnostics import SpecError
-from netdsl.pipeline import read_source
+from netdsl.lang.diagnostics import SpecError
+from netdsl.data.spec import checked
+from netdsl.lang.source import read_source
 
 from conftest import run_cli
 
@@ -157,7 +158,7 @@ def run_front_end(spec: Spec, monkeypatch) -> list:
     if data is not None:
         assert (spec.path.parent / data).is_file(), f"{spec.path.name}: no data file {data}"
     try:
-        g = netdsl._checked(read_source(spec.path.name), data, False, compiling=data is not None)
+        g = checked(read_source(spec.path.name), data, False, compiling=data is not None)
     except SpecError as exc:
         return list(exc.diagnostics)
     except Exception as exc:  # noqa: BLE001 - the point is that nothing else escapes

@@ -23,11 +23,12 @@ from hypothesis import strategies as st
 from conftest import EXAMPLES, ROOT, check_golden, run_cli
 
 import netdsl
-from netdsl import ast
-from netdsl.diagnostics import SpecError
-from netdsl.fmt import FormatError, cmd_fmt, format_source
-from netdsl.parser import _parser, parse
-from netdsl.source import Source
+from netdsl.lang import ast
+from netdsl.lang.diagnostics import SpecError
+from netdsl.cli.fmt import cmd_fmt
+from netdsl.lang.fmt import FormatError, format_source
+from netdsl.lang.parser import _parser, parse
+from netdsl.lang.source import Source
 
 GOLDEN = ROOT / "tests" / "golden" / "fmt"
 HAS_BLOCKS = hasattr(ast, "BlockDecl")
@@ -439,7 +440,7 @@ def test_syntax_errors_are_raised_not_formatted():
 
 
 def test_an_unknown_node_type_is_an_error_not_a_silent_drop(monkeypatch):
-    from netdsl import fmt
+    from netdsl.lang import fmt
     monkeypatch.delitem(fmt._PRINTERS, ast.TrainDecl)
     with pytest.raises(FormatError, match="TrainDecl"):
         format_source("train epochs=3\n")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 import netdsl
-from netdsl.diagnostics import SpecError
+from netdsl.lang.diagnostics import SpecError
 
 
 def diags_of(text: str):
@@ -393,7 +393,7 @@ def test_chains_split_over_lines_comments_crlf_and_bom():
             "    -> dense(4,\r\n        relu)   # inside brackets\r\n    -> dense(1)\r\n")
     g = netdsl.loads(text.lstrip("\ufeff"))
     assert [n for n in g] == ["x", "y_dense_1", "y"]
-    from netdsl.source import Source
+    from netdsl.lang.source import Source
     assert Source.from_bytes("t.net", text.encode()).text.startswith("# a comment")
 
 

@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 
 import netdsl
 from netdsl.cli import main
-from netdsl.settings import OPTIMIZERS
+from netdsl.ir.settings import OPTIMIZERS
 from strategies import example_files, mutated_specs, programs
 
 pytestmark = pytest.mark.filterwarnings(
@@ -207,7 +207,7 @@ _ARG_VALUES = {
 
 
 def _arg_kind(arg: str) -> str:
-    from netdsl.settings import BOOL_OPTIMIZER_ARGS, INT_OPTIMIZER_ARGS, POSITIVE_OPTIMIZER_ARGS
+    from netdsl.ir.settings import BOOL_OPTIMIZER_ARGS, INT_OPTIMIZER_ARGS, POSITIVE_OPTIMIZER_ARGS
     if arg in BOOL_OPTIMIZER_ARGS:
         return "bool"
     if arg in INT_OPTIMIZER_ARGS:
@@ -413,7 +413,7 @@ def _parse_optimizer(text: str) -> tuple[str, dict[str, str]]:
 def test_glu_activation_is_refused_with_a_reason(text):
     # Keras's glu halves the last axis but Dense's shape inference does not know
     # it, so the next layer would be built for the wrong width: netdsl refuses it.
-    from netdsl.diagnostics import SpecError
+    from netdsl.lang.diagnostics import SpecError
     with pytest.raises(SpecError) as info:
         netdsl.loads(text)
     assert "glu" in info.value.diagnostics[0].message

@@ -17,7 +17,7 @@ import pytest
 from conftest import EXAMPLES, ROOT, run_cli
 
 import netdsl
-from netdsl import cli
+from netdsl import cli, io as nd_io
 
 
 def run_in_process(*args) -> tuple[int, str, str]:
@@ -48,7 +48,7 @@ def test_rename_failure_leaves_existing_output_and_no_temporary(existing, monkey
 
     def failing_replace(src, dst):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(cli.os, "replace", failing_replace)
+    monkeypatch.setattr(nd_io.os, "replace", failing_replace)
     code, _, err = run_in_process("render", EXAMPLES / "iris_add.net", "-o", out)
     assert code == 2 and "cannot write: No space left on device; nothing was written" in err
     assert out.read_bytes() == b"the user's previous work"
@@ -201,6 +201,6 @@ def test_error_code_docs_are_generated_from_the_table():
     code, out, _ = run_in_process("explain", "--markdown")
     docs = (ROOT / "docs" / "errors.md").read_text()
     assert code == 0 and docs.endswith(out)
-    from netdsl.diagnostics import CODES
+    from netdsl.lang.diagnostics import CODES
     for c in CODES:
         assert f"| {c} |" in docs

@@ -10,8 +10,8 @@ import inspect
 
 import pytest
 
-from netdsl.ops import ACTIVATIONS
-from netdsl.settings import LOSSES, METRICS, OPTIMIZERS
+from netdsl.ir.ops import ACTIVATIONS
+from netdsl.ir.settings import LOSSES, METRICS, OPTIMIZERS
 
 keras = pytest.importorskip("keras")
 

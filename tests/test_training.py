@@ -12,9 +12,9 @@ import pytest
 from conftest import EXAMPLES, IRIS_CSV, run_cli
 
 import netdsl
-from netdsl.data import read_csv
-from netdsl.diagnostics import SpecError
-from netdsl.training import prepare
+from netdsl.data.tables import read_csv
+from netdsl.lang.diagnostics import SpecError
+from netdsl.apps.training import prepare
 
 IRIS_HEADER = "sepal_length,sepal_width,petal_length,petal_width,species\n"
 

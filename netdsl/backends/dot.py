@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from ..diagnostics import ERROR, Diagnostic
-from ..ops import OPS, is_slice
+from ..lang.diagnostics import ERROR, Diagnostic
+from ..ir.ops import OPS, is_slice
 
 FONT = "Helvetica,Arial,sans-serif"
 INK = "#1e293b"          # text

@@ -11,9 +11,9 @@ import re
 
 import networkx as nx
 
-from ..data import Table, matrix
-from ..ops import OPS
-from ..settings import OPTIMIZERS
+from ..data.tables import Table, matrix
+from ..ir.ops import OPS
+from ..ir.settings import OPTIMIZERS
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # C++ notices would bury our messages
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")

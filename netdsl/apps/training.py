@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from .data import DataError, Table, matrix, read_csv
-from .diagnostics import Diagnostic, SpecError, did_you_mean, error, has_errors
+from ..data.tables import DataError, Table, matrix, read_csv
+from ..lang.diagnostics import Diagnostic, SpecError, did_you_mean, error, has_errors
 
 # How a loss wants its targets.
 ONE_HOT = ("categorical_crossentropy", "categorical_focal_crossentropy", "categorical_hinge",
@@ -240,7 +240,7 @@ def prepare(g: nx.DiGraph, table: Table, columns=None, test_size=0.2, seed=0):
     return binding, inputs, targets, split
 
 
-def _resolve_settings(g: nx.DiGraph, overrides: dict) -> dict:
+def resolve_settings(g: nx.DiGraph, overrides: dict) -> dict:
     settings = dict(g.graph.get("fit") or {})
     settings.update({k: v for k, v in overrides.items() if v is not None})
     if settings.get("seed") is None:
@@ -255,13 +255,17 @@ def train(spec, data, *, epochs=None, batch_size=None, test_size=None, validatio
     Settings default to the spec's `train` line, then to netdsl's defaults.
     Standardize layers adapt on the training split only.
     """
-    import netdsl
-    g = netdsl.load(spec, data=data) if isinstance(spec, (str, os.PathLike)) else spec
+    if isinstance(spec, (str, os.PathLike)):
+        from ..data.spec import checked
+        from ..lang.source import read_source
+        g = checked(read_source(str(spec)), data, strict=False, compiling=False)
+    else:
+        g = spec
     table = read_csv(data) if isinstance(data, (str, os.PathLike)) else data
-    settings = _resolve_settings(g, dict(epochs=epochs, batch_size=batch_size, test_size=test_size,
+    settings = resolve_settings(g, dict(epochs=epochs, batch_size=batch_size, test_size=test_size,
                                          validation_split=validation_split, seed=seed))
     binding, inputs, targets, split = prepare(g, table, columns, settings["test_size"], settings["seed"])
-    from .backends.keras import fit_and_evaluate
+    from ..backends.keras import fit_and_evaluate
     started = time.perf_counter()
     model, history, test = fit_and_evaluate(g, table, binding, inputs, targets, split, settings, verbose)
     seconds = time.perf_counter() - started

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from .diagnostics import to_json
+from ..lang.diagnostics import to_json
 from .ops import OPS, fmt_shape
 
 

@@ -85,7 +85,8 @@ class Resolver:
             return None
         if full in self.modules:
             return self.modules[full]
-        from .pipeline import InputFileError, read_source
+        from ..io import InputFileError
+        from .source import read_source
         from .parser import parse
         try:
             text = read_source(full).text

@@ -5,40 +5,15 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
-import os
 
 import networkx as nx
 
+from ..lang.diagnostics import ERROR, Diagnostic, Note, SpecError, has_errors, sort_diagnostics
+from ..lang.imports import Resolver
+from ..lang.parser import parse
+from ..lang.source import Source
 from .checks import run_checks
-from .diagnostics import ERROR, Diagnostic, Note, SpecError, has_errors, sort_diagnostics
 from .graph import build_graph
-from .imports import Resolver
-from .parser import parse
-from .source import Source
-
-MAX_SPEC_BYTES = 8 << 20   # a 50,000-layer spec is about 1 MiB
-
-
-class InputFileError(Exception):
-    """A spec or data file that cannot be read (an I/O problem, exit code 2)."""
-
-
-def read_source(path: str) -> Source:
-    if os.path.isdir(path):
-        raise InputFileError(f"{path}: is a directory, not a spec file")
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_SPEC_BYTES + 1)
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise InputFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if len(data) > MAX_SPEC_BYTES:
-        raise InputFileError(f"{path}: larger than {MAX_SPEC_BYTES >> 20} MiB; is it a spec file?")
-    try:
-        return Source.from_bytes(path, data)
-    except UnicodeDecodeError as exc:
-        raise InputFileError(f"{path}: not UTF-8 text (invalid byte at offset {exc.start})") from None
 
 
 @contextlib.contextmanager

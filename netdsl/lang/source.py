@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import bisect
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
+
+from ..io import InputFileError
 
 
 class Span(NamedTuple):
@@ -82,3 +85,24 @@ class Source:
         stripped = self.text.rstrip()
         line, column = self.position(len(stripped))
         return Span.point(line, column)
+
+
+MAX_SPEC_BYTES = 8 << 20   # a 50,000-layer spec is about 1 MiB
+
+
+def read_source(path: str) -> Source:
+    if os.path.isdir(path):
+        raise InputFileError(f"{path}: is a directory, not a spec file")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_SPEC_BYTES + 1)
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise InputFileError(f"{path}: larger than {MAX_SPEC_BYTES >> 20} MiB; is it a spec file?")
+    try:
+        return Source.from_bytes(path, data)
+    except UnicodeDecodeError as exc:
+        raise InputFileError(f"{path}: not UTF-8 text (invalid byte at offset {exc.start})") from None

@@ -39,10 +39,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import gc
-import os
 import re
-import stat
-import sys
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -810,66 +807,3 @@ def _verify(program: ast.Program, comments: list[Comment], result: str, name: st
         raise FormatError("formatting would change the spec's syntax tree")
     if sorted(c.text for c in comments) != sorted(c.text for c in _comments(result, result.split("\n"))):
         raise FormatError("formatting would lose or change a comment")
-
-
-# ---- the command -------------------------------------------------------------------
-
-def cmd_fmt(args) -> int:
-    """netdsl fmt FILE... [--check] [--diff] [--width N]"""
-    import difflib
-
-    from .cli import EXIT_OK, EXIT_SPEC, UsageError, _atomic_output
-    from .diagnostics import ERROR, SpecError
-    from .pipeline import InputFileError, read_source
-
-    width = getattr(args, "width", None) or 88
-    if width < 1:
-        raise UsageError(f"--width must be at least 1, got {width}")
-    check, show_diff = getattr(args, "check", False), getattr(args, "diff", False)
-
-    # Read every file first: a missing one is a usage error before anything is written.
-    sources = []
-    for path in args.files:
-        try:
-            source = read_source(path)
-            with open(path, "rb") as fh:
-                raw = fh.read()
-        except InputFileError as exc:
-            raise UsageError(str(exc)) from None
-        except OSError as exc:
-            raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
-        sources.append((path, source, raw))
-
-    syntax_errors = changed = 0
-    for path, source, raw in sources:
-        try:
-            formatted = format_source(source.text, width, name=source.name)
-        except SpecError as exc:
-            syntax_errors += 1
-            print(exc.render(), file=sys.stderr)
-            errors = sum(d.severity == ERROR for d in exc.diagnostics)
-            print(f"netdsl: {path}: {errors} error{'s' * (errors != 1)}", file=sys.stderr)
-            continue
-        new = formatted.encode("utf-8")
-        if new == raw:
-            continue
-        changed += 1
-        if show_diff:
-            sys.stdout.writelines(difflib.unified_diff(
-                source.text.splitlines(keepends=True), formatted.splitlines(keepends=True),
-                fromfile=f"{path}\t(original)", tofile=f"{path}\t(formatted)"))
-        if check:
-            print(f"would reformat {path}")
-        elif not show_diff:
-            target = os.path.realpath(path)          # rewrite a symlink's target, keep the link
-            mode = stat.S_IMODE(os.stat(target).st_mode)
-            with _atomic_output(target) as tmp:
-                with open(tmp, "wb") as fh:
-                    fh.write(new)
-                os.chmod(tmp, mode)
-            print(f"reformatted {path}")
-    if syntax_errors:
-        return EXIT_SPEC
-    if check and changed:
-        return EXIT_SPEC
-    return EXIT_OK

@@ -126,6 +126,9 @@ class SpecError(Exception):
     def render(self) -> str:
         return render_all(self.diagnostics, self.source, self.sources)
 
+    def to_json(self) -> list[dict]:
+        return [to_json(d, self.source, self.sources) for d in self.diagnostics]
+
 
 def error(code: str, message: str, span: Span | None = None, help: str | None = None,
           notes: Iterable[Note] = ()) -> Diagnostic:

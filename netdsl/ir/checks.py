@@ -12,8 +12,8 @@ from typing import Callable
 
 import networkx as nx
 
-from . import ast
-from .diagnostics import Note, did_you_mean, error, has_errors, warning
+from ..lang import ast
+from ..lang.diagnostics import Note, did_you_mean, error, has_errors, warning
 from .ops import ACTIVATIONS, MAX_PARAMS, MAX_WIDTH, OPS, Operand, ShapeError, is_finite_number
 from .settings import (BOOL_OPTIMIZER_ARGS, CLIP_ARGS, INT_OPTIMIZER_ARGS, LOSSES, METRIC_ALIASES,
                        METRICS, OPTIMIZER_LIMITS, OPTIMIZERS, POSITIVE_OPTIMIZER_ARGS)

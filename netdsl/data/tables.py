@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from .diagnostics import Diagnostic, did_you_mean, error, warning
+from ..lang.diagnostics import Diagnostic, did_you_mean, error, warning
 
 MAX_DATA_BYTES = 1 << 30
 

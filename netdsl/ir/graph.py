@@ -26,10 +26,10 @@ import dataclasses
 
 import networkx as nx
 
-from . import ast
-from .diagnostics import Note, did_you_mean, error
+from ..lang import ast
+from ..lang.diagnostics import Note, did_you_mean, error
 from .ops import ACTIVATIONS, MAX_NODES, OPS, layer_ops
-from .source import Source, Span
+from ..lang.source import Source, Span
 
 # Nested groups `((x))` are lowered recursively; deeper than this is refused.
 MAX_NESTING = 100

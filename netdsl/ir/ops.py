@@ -203,7 +203,7 @@ def _identity_build(keras, name, a, xs):
 
 def _select_shape(ins, a):
     """Resolve the selection items against the input; records indices and labels in `a`."""
-    from .ast import SelIndex, SelName
+    from ..lang.ast import SelIndex, SelName
     src = ins[0]
     width = _width(src.shape)
     features = src.features
@@ -222,7 +222,7 @@ def _select_shape(ins, a):
                     "ND405", f"'{src.name}' has no feature names, so '{item.name}' cannot be selected",
                     help=hint, span=item.span)
             if item.name not in features:
-                from .diagnostics import did_you_mean
+                from ..lang.diagnostics import did_you_mean
                 raise ShapeError(
                     "ND401", f"'{src.name}' has no feature '{item.name}'",
                     help=did_you_mean(item.name, features) or

@@ -1,0 +1,1 @@
+"""What users run on top of a compiled model: training, comparing, plotting."""

@@ -1,0 +1,82 @@
+"""check, compile and render: the commands on one spec that need no data."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import netdsl
+
+from ..io import EXIT_OK, EXIT_SPEC, UsageError, atomic_output
+from .common import load, report_failure, stem
+
+
+def cmd_check(args) -> int:
+    g, code, failure = load(args)
+    if g is None:
+        if failure is not None:
+            report_failure(failure, args.json)
+        return code
+    from ..ir.report import graph_json, node_table
+    if args.json:
+        print(json.dumps(graph_json(g), indent=2, ensure_ascii=False))
+    else:
+        print(node_table(g))
+    return EXIT_OK
+
+
+def cmd_compile(args) -> int:
+    output = args.output or os.path.join("build", stem(args.file) + ".keras")
+    if not output.endswith(".keras"):
+        raise UsageError(f"{output}: the output must end in .keras (Keras 3's format)")
+    if os.path.isdir(output):
+        raise UsageError(f"{output}: is a directory")
+    g, code, failure = load(args, compiling=True)
+    if g is None:
+        if failure is not None:
+            report_failure(failure, False)
+        return code
+    with atomic_output(output) as tmp:
+        model = netdsl.to_keras(g, seed=args.seed)
+        model.save(tmp)
+    if args.summary:
+        model.summary()
+    p = g.graph["params"]
+    print(f"wrote {output}: model '{model.name}', {p['total']:,} parameters "
+          f"({p['trainable']:,} trainable)")
+    return EXIT_OK
+
+
+def cmd_render(args) -> int:
+    from ..backends.dot import FORMATS, DiagramOptions, RenderError
+    fmt = os.path.splitext(args.output)[1].lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise UsageError(f"{args.output}: unknown diagram format; use one of "
+                         + ", ".join("." + f for f in FORMATS))
+    if os.path.isdir(args.output):
+        raise UsageError(f"{args.output}: is a directory")
+    try:
+        g = netdsl.analyze(args.file, include_paths=args.include_path, strict=args.strict)
+    except netdsl.InputFileError as exc:
+        raise UsageError(str(exc)) from None
+    diags = g.graph["diagnostics"]
+    failure = netdsl.SpecError(diags, g.graph["source"], g.graph.get("sources"))
+    if netdsl.has_errors(diags) and (not args.allow_errors or g.graph.get("syntax_error")):
+        report_failure(failure, False)
+        return EXIT_SPEC
+    if diags:
+        print(failure.render(), file=sys.stderr)
+    options = DiagramOptions(direction=args.direction, clusters=not args.no_clusters,
+                             allow_errors=args.allow_errors, collapse_blocks=args.collapse_blocks)
+    try:
+        data = netdsl.render(g, fmt, options)
+    except RenderError as exc:
+        raise UsageError(str(exc)) from None
+    with atomic_output(args.output) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+    errors = sum(d.severity == "error" for d in diags)
+    note = f" (with {errors} error{'s' * (errors != 1)} drawn in red)" if errors else ""
+    print(f"wrote {args.output}{note}")
+    return EXIT_OK

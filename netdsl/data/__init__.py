@@ -1,0 +1,1 @@
+"""Data: tables read from files, and a spec checked against them."""

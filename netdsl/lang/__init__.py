@@ -1,0 +1,1 @@
+"""The language: source text, diagnostics, grammar and parser, syntax tree, imports, formatter."""

@@ -46,21 +46,54 @@ RESULT_TAG = "BENCH-RESULT "
 
 # ---- sizes and repetitions ---------------------------------------------------
 
-FULL = dict(check_layers=10_000, scale_small=2_000, scale_large=20_000, keras_layers=500,
-            reps_tf_import=5, reps_floor=15, reps_check=7, reps_scale=5, reps_memory=3,
-            reps_keras=7, reps_render=5, reps_epoch=30, warmup_cold=1)
-QUICK = dict(check_layers=1_000, scale_small=200, scale_large=2_000, keras_layers=60,
-             reps_tf_import=1, reps_floor=1, reps_check=1, reps_scale=1, reps_memory=1,
-             reps_keras=1, reps_render=1, reps_epoch=1, warmup_cold=0)
+FULL = dict(
+    check_layers=10_000,
+    scale_small=2_000,
+    scale_large=20_000,
+    keras_layers=500,
+    reps_tf_import=5,
+    reps_floor=15,
+    reps_check=7,
+    reps_scale=5,
+    reps_memory=3,
+    reps_keras=7,
+    reps_render=5,
+    reps_epoch=30,
+    warmup_cold=1,
+)
+QUICK = dict(
+    check_layers=1_000,
+    scale_small=200,
+    scale_large=2_000,
+    keras_layers=60,
+    reps_tf_import=1,
+    reps_floor=1,
+    reps_check=1,
+    reps_scale=1,
+    reps_memory=1,
+    reps_keras=1,
+    reps_render=1,
+    reps_epoch=1,
+    warmup_cold=0,
+)
 EPOCH_BATCH = 16
 MEMORY_BUDGET_MB = 200.0
 
-CASE_IDS = ("check_cold_vs_tensorflow", "check_cold_vs_import_floor", "check_vs_bare_parse",
-            "check_vs_bare_parse_gc_paused", "scaling", "memory", "to_keras_vs_hand",
-            "render_cold_vs_plot_model", "epoch_vs_hand")
+CASE_IDS = (
+    "check_cold_vs_tensorflow",
+    "check_cold_vs_import_floor",
+    "check_vs_bare_parse",
+    "check_vs_bare_parse_gc_paused",
+    "scaling",
+    "memory",
+    "to_keras_vs_hand",
+    "render_cold_vs_plot_model",
+    "epoch_vs_hand",
+)
 
 
 # ---- helpers -----------------------------------------------------------------
+
 
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
@@ -109,13 +142,16 @@ def interleave(a, b, reps: int, warmup: int = 1, c=None):
 def worker(name: str, **kwargs) -> dict:
     """Run `run.py --worker name` in a fresh process; its result dict."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONHASHSEED="0")
-    proc = subprocess.run([PY, str(Path(__file__).resolve()), "--worker", name,
-                           "--worker-args", json.dumps(kwargs)],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    proc = subprocess.run(
+        [PY, str(Path(__file__).resolve()), "--worker", name, "--worker-args", json.dumps(kwargs)],
+        capture_output=True,
+        env=env,
+        cwd=ROOT,
+    )
     out = proc.stdout.decode("utf-8", "replace")
     for line in out.splitlines():
         if line.startswith(RESULT_TAG):
-            return json.loads(line[len(RESULT_TAG):])
+            return json.loads(line[len(RESULT_TAG) :])
     err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
     raise RuntimeError(f"worker {name} exited {proc.returncode}: " + " | ".join(err[-8:]))
 
@@ -132,6 +168,7 @@ def versions() -> dict:
         return "not installed"
 
     import netdsl
+
     try:
         dot = subprocess.run(["dot", "-V"], capture_output=True, text=True)
         dot_v = (dot.stderr or dot.stdout).strip()
@@ -149,6 +186,7 @@ def versions() -> dict:
 
 
 # ---- workers (each runs in a fresh process) -------------------------------------
+
 
 def _emit(result: dict) -> None:
     print(RESULT_TAG + json.dumps(result), flush=True)
@@ -168,15 +206,23 @@ def bare_parser():
     """Lark with netdsl's grammar and layout post-lexer, exactly as netdsl/parser.py
     builds it, but without the inline transformer: a plain parse tree."""
     import lark
+
     from netdsl.lang import parser as nd_parser
-    return lark.Lark(nd_parser.grammar_text(), parser="lalr", lexer="basic",
-                     postlex=nd_parser._Layout(), maybe_placeholders=True)
+
+    return lark.Lark(
+        nd_parser.grammar_text(),
+        parser="lalr",
+        lexer="basic",
+        postlex=nd_parser._Layout(),
+        maybe_placeholders=True,
+    )
 
 
 def w_check(path: str, small: str, large: str, reps: int, reps_scale: int) -> dict:
     """In-process check of a big spec vs a bare Lark parse of it; then 20k vs 2k."""
     import netdsl
     import netdsl.ir.pipeline  # noqa: F401  (the modules load() imports)
+
     lark_parser = bare_parser()
 
     def load():
@@ -198,12 +244,13 @@ def w_check(path: str, small: str, large: str, reps: int, reps_scale: int) -> di
     assert not g.graph["diagnostics"], "the generated spec has diagnostics"
     nodes = g.number_of_nodes()
     del g
-    ta, tb, tc = interleave(lambda: _timed(load), lambda: _timed(parse), reps,
-                            c=lambda: _timed(parse_gc_paused))
-    ts, tl, _ = interleave(lambda: _timed(lambda: netdsl.load(small)),
-                           lambda: _timed(lambda: netdsl.load(large)), reps_scale)
-    return {"nodes": nodes, "load": ta, "parse": tb, "parse_gc_paused": tc,
-            "small": ts, "large": tl}
+    ta, tb, tc = interleave(
+        lambda: _timed(load), lambda: _timed(parse), reps, c=lambda: _timed(parse_gc_paused)
+    )
+    ts, tl, _ = interleave(
+        lambda: _timed(lambda: netdsl.load(small)), lambda: _timed(lambda: netdsl.load(large)), reps_scale
+    )
+    return {"nodes": nodes, "load": ta, "parse": tb, "parse_gc_paused": tc, "small": ts, "large": tl}
 
 
 def w_memory(path: str, mode: str) -> dict:
@@ -212,16 +259,18 @@ def w_memory(path: str, mode: str) -> dict:
     import resource
 
     import netdsl
+
     netdsl.loads("input x: 2\noutput y = x -> dense(1)\n")
     gc.collect()
     if mode == "tracemalloc":
         import tracemalloc
+
         tracemalloc.start()
         g = netdsl.load(path)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         return {"mb": peak / 2**20, "nodes": g.number_of_nodes()}
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss      # KiB on Linux
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     g = netdsl.load(path)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"mb": (peak - base) / 1024, "base_mb": base / 1024, "nodes": g.number_of_nodes()}
@@ -230,15 +279,18 @@ def w_memory(path: str, mode: str) -> dict:
 def same_weights(a, b) -> bool:
     """The two models hold the same weight arrays (as a multiset: Keras may list
     layers of equal depth in either order)."""
+
     def key(model):
         return sorted((w.shape, w.dtype.str, w.tobytes()) for w in model.get_weights())
+
     return key(a) == key(b)
 
 
 def w_keras(layers: int, path: str, reps: int) -> dict:
     """netdsl.to_keras of the generated spec vs the generated hand-written builder."""
     import netdsl
-    from netdsl.backends import keras as backend   # imports TensorFlow (quietly)
+    from netdsl.backends import keras as backend  # imports TensorFlow (quietly)
+
     keras = backend.keras
     spec = genspec.generate(layers, seed=0)
     namespace: dict = {}
@@ -253,10 +305,12 @@ def w_keras(layers: int, path: str, reps: int) -> dict:
         return hand(keras)
 
     a, b = ours(), theirs()
-    same = (sorted(lay.name for lay in a.layers) == sorted(lay.name for lay in b.layers)
-            and a.count_params() == b.count_params()
-            and [t.name for t in a.inputs] == [t.name for t in b.inputs]
-            and same_weights(a, b))
+    same = (
+        sorted(lay.name for lay in a.layers) == sorted(lay.name for lay in b.layers)
+        and a.count_params() == b.count_params()
+        and [t.name for t in a.inputs] == [t.name for t in b.inputs]
+        and same_weights(a, b)
+    )
     info = {"layers": len(a.layers), "params": a.count_params(), "same_model": bool(same)}
     del a, b
 
@@ -271,6 +325,7 @@ def w_keras(layers: int, path: str, reps: int) -> dict:
 def hand_iris_feature_groups(keras):
     """examples/iris_feature_groups.net, written by hand in Keras."""
     from keras import layers
+
     keras.utils.set_random_seed(0)
     iris = keras.Input(shape=(4,), name="iris")
     sepal = iris[:, 0:2]
@@ -281,8 +336,11 @@ def hand_iris_feature_groups(keras):
     x = layers.Dense(8, activation="relu")(x)
     species = layers.Dense(3, activation="softmax", name="species")(x)
     model = keras.Model(iris, species, name="iris_feature_groups")
-    model.compile(loss="categorical_crossentropy", optimizer=keras.optimizers.Adam(learning_rate=0.01),
-                  metrics=["accuracy"])
+    model.compile(
+        loss="categorical_crossentropy",
+        optimizer=keras.optimizers.Adam(learning_rate=0.01),
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -291,8 +349,10 @@ def w_epoch(reps: int, batch_size: int) -> dict:
 
     import netdsl
     from netdsl.backends import keras as backend
+
     keras = backend.keras
     import numpy as np
+
     with open(IRIS_CSV, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     features = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
@@ -308,11 +368,17 @@ def w_epoch(reps: int, batch_size: int) -> dict:
             t = time.perf_counter()
             model.fit(x, y, epochs=1, batch_size=batch_size, verbose=0)
             return time.perf_counter() - t
+
         return run
 
     ta, tb, _ = interleave(fit(ours), fit(hand), reps, warmup=1)
-    return {"ours": ta, "hand": tb, "rows": len(rows), "params": ours.count_params(),
-            "same_initial_weights": bool(same)}
+    return {
+        "ours": ta,
+        "hand": tb,
+        "rows": len(rows),
+        "params": ours.count_params(),
+        "same_initial_weights": bool(same),
+    }
 
 
 WORKERS = {"check": w_check, "memory": w_memory, "keras": w_keras, "epoch": w_epoch}
@@ -338,9 +404,18 @@ keras.utils.plot_model(model, to_file=sys.argv[1], show_shapes=True, show_layer_
 
 # ---- the cases -------------------------------------------------------------------
 
+
 def case(cid, label, ratio, target, a=None, b=None, unit="s", **extra) -> dict:
-    return {"id": cid, "label": label, "ratio": ratio, "target": target,
-            "a": a, "b": b, "unit": unit, **extra}
+    return {
+        "id": cid,
+        "label": label,
+        "ratio": ratio,
+        "target": target,
+        "a": a,
+        "b": b,
+        "unit": unit,
+        **extra,
+    }
 
 
 def summarize(samples):
@@ -390,18 +465,41 @@ def run_cases(cfg: dict, tmp: Path, reps_override: int | None) -> list[dict]:
     check_cmd = nd + ["check", iris_concat]
 
     def cold_vs_tf():
-        ta, tb, _ = interleave(lambda: run_quiet(check_cmd), lambda: run_quiet([PY, "-c", "import tensorflow"]),
-                               reps("reps_tf_import"), warmup=warm)
-        return [case("check_cold_vs_tensorflow", "`netdsl check examples/iris_concat.net` (cold process) "
-                     "vs `python -c \"import tensorflow\"`", median(ta) / median(tb), ("<=", 0.08),
-                     summarize(ta), summarize(tb))]
+        ta, tb, _ = interleave(
+            lambda: run_quiet(check_cmd),
+            lambda: run_quiet([PY, "-c", "import tensorflow"]),
+            reps("reps_tf_import"),
+            warmup=warm,
+        )
+        return [
+            case(
+                "check_cold_vs_tensorflow",
+                '`netdsl check examples/iris_concat.net` (cold process) vs `python -c "import tensorflow"`',
+                median(ta) / median(tb),
+                ("<=", 0.08),
+                summarize(ta),
+                summarize(tb),
+            )
+        ]
 
     def cold_vs_floor():
-        ta, tb, _ = interleave(lambda: run_quiet(check_cmd), lambda: run_quiet([PY, "-c", "import lark, networkx"]),
-                               reps("reps_floor"), warmup=max(warm, 1))
-        return [case("check_cold_vs_import_floor", "`netdsl check examples/iris_concat.net` (cold process) "
-                     "vs `python -c \"import lark, networkx\"`", median(ta) / median(tb), ("<=", 1.5),
-                     summarize(ta), summarize(tb))]
+        ta, tb, _ = interleave(
+            lambda: run_quiet(check_cmd),
+            lambda: run_quiet([PY, "-c", "import lark, networkx"]),
+            reps("reps_floor"),
+            warmup=max(warm, 1),
+        )
+        return [
+            case(
+                "check_cold_vs_import_floor",
+                "`netdsl check examples/iris_concat.net` (cold process) "
+                'vs `python -c "import lark, networkx"`',
+                median(ta) / median(tb),
+                ("<=", 1.5),
+                summarize(ta),
+                summarize(tb),
+            )
+        ]
 
     n, n_small, n_large = cfg["check_layers"], cfg["scale_small"], cfg["scale_large"]
     paths = {}
@@ -411,57 +509,119 @@ def run_cases(cfg: dict, tmp: Path, reps_override: int | None) -> list[dict]:
         paths[size] = str(p)
 
     def in_process_check():
-        r = worker("check", path=paths[n], small=paths[n_small], large=paths[n_large],
-                   reps=reps("reps_check"), reps_scale=reps("reps_scale"))
+        r = worker(
+            "check",
+            path=paths[n],
+            small=paths[n_small],
+            large=paths[n_large],
+            reps=reps("reps_check"),
+            reps_scale=reps("reps_scale"),
+        )
         assert r["nodes"] == n, r["nodes"]
         load, parse, parse_np = r["load"], r["parse"], r["parse_gc_paused"]
         return [
-            case("check_vs_bare_parse", f"check (in-process `netdsl.load`) of a generated {n:,}-layer spec "
-                 "vs a bare Lark parse of it (netdsl's grammar and post-lexer, plain tree)",
-                 median(load) / median(parse), ("<=", 1.5), summarize(load), summarize(parse)),
-            case("check_vs_bare_parse_gc_paused", f"same {n:,}-layer check vs the bare parse with the cyclic "
-                 "GC paused (as netdsl's pipeline pauses it)", median(load) / median(parse_np), None,
-                 summarize(load), summarize(parse_np)),
-            case("scaling", f"scaling: check of {n_large:,} layers vs {n_small:,} layers",
-                 median(r["large"]) / median(r["small"]), ("<=", 11.0),
-                 summarize(r["large"]), summarize(r["small"])),
+            case(
+                "check_vs_bare_parse",
+                f"check (in-process `netdsl.load`) of a generated {n:,}-layer spec "
+                "vs a bare Lark parse of it (netdsl's grammar and post-lexer, plain tree)",
+                median(load) / median(parse),
+                ("<=", 1.5),
+                summarize(load),
+                summarize(parse),
+            ),
+            case(
+                "check_vs_bare_parse_gc_paused",
+                f"same {n:,}-layer check vs the bare parse with the cyclic "
+                "GC paused (as netdsl's pipeline pauses it)",
+                median(load) / median(parse_np),
+                None,
+                summarize(load),
+                summarize(parse_np),
+            ),
+            case(
+                "scaling",
+                f"scaling: check of {n_large:,} layers vs {n_small:,} layers",
+                median(r["large"]) / median(r["small"]),
+                ("<=", 11.0),
+                summarize(r["large"]),
+                summarize(r["small"]),
+            ),
         ]
 
     def memory():
         rss = [worker("memory", path=paths[n], mode="rss") for _ in range(reps("reps_memory"))]
         traced = worker("memory", path=paths[n], mode="tracemalloc")
         mb = median([r["mb"] for r in rss])
-        return [case("memory", f"peak memory of the {n:,}-layer check (max RSS above `import netdsl` "
-                     f"+ parser built; tracemalloc peak {traced['mb']:.0f} MB)",
-                     mb / MEMORY_BUDGET_MB, ("<=", MEMORY_BUDGET_MB), unit="MB", value=mb,
-                     rss_mb=[r["mb"] for r in rss], tracemalloc_mb=traced["mb"],
-                     baseline_mb=rss[0]["base_mb"])]
+        return [
+            case(
+                "memory",
+                f"peak memory of the {n:,}-layer check (max RSS above `import netdsl` "
+                f"+ parser built; tracemalloc peak {traced['mb']:.0f} MB)",
+                mb / MEMORY_BUDGET_MB,
+                ("<=", MEMORY_BUDGET_MB),
+                unit="MB",
+                value=mb,
+                rss_mb=[r["mb"] for r in rss],
+                tracemalloc_mb=traced["mb"],
+                baseline_mb=rss[0]["base_mb"],
+            )
+        ]
 
     def to_keras():
         k = cfg["keras_layers"]
         r = worker("keras", layers=k, path=paths[k], reps=reps("reps_keras"))
-        return [case("to_keras_vs_hand", f"in-process `netdsl.to_keras` of a generated {k}-layer spec vs a "
-                     f"hand-written Keras builder of the same model (same layers, names, weights: "
-                     f"{'yes' if r['same_model'] else 'NO'})", median(r["ours"]) / median(r["hand"]),
-                     ("<=", 1.10), summarize(r["ours"]), summarize(r["hand"]), same_model=r["same_model"])]
+        return [
+            case(
+                "to_keras_vs_hand",
+                f"in-process `netdsl.to_keras` of a generated {k}-layer spec vs a "
+                f"hand-written Keras builder of the same model (same layers, names, weights: "
+                f"{'yes' if r['same_model'] else 'NO'})",
+                median(r["ours"]) / median(r["hand"]),
+                ("<=", 1.10),
+                summarize(r["ours"]),
+                summarize(r["hand"]),
+                same_model=r["same_model"],
+            )
+        ]
 
     def render():
         script = tmp / "plot_model_baseline.py"
         script.write_text(RENDER_BASELINE, encoding="utf-8")
         svg, png = tmp / "x.svg", tmp / "x.png"
-        ta, tb, _ = interleave(lambda: run_quiet(nd + ["render", iris_concat, "-o", str(svg)]),
-                               lambda: run_quiet([PY, str(script), str(png)]), reps("reps_render"), warmup=warm)
+        ta, tb, _ = interleave(
+            lambda: run_quiet(nd + ["render", iris_concat, "-o", str(svg)]),
+            lambda: run_quiet([PY, str(script), str(png)]),
+            reps("reps_render"),
+            warmup=warm,
+        )
         assert svg.stat().st_size > 0 and png.stat().st_size > 0
-        return [case("render_cold_vs_plot_model", "`netdsl render examples/iris_concat.net -o x.svg` (cold) "
-                     "vs a Keras script + `keras.utils.plot_model(..., to_file=\"x.png\", show_*=True)` (cold)",
-                     median(ta) / median(tb), ("<=", 0.10), summarize(ta), summarize(tb))]
+        return [
+            case(
+                "render_cold_vs_plot_model",
+                "`netdsl render examples/iris_concat.net -o x.svg` (cold) "
+                'vs a Keras script + `keras.utils.plot_model(..., to_file="x.png", show_*=True)` (cold)',
+                median(ta) / median(tb),
+                ("<=", 0.10),
+                summarize(ta),
+                summarize(tb),
+            )
+        ]
 
     def epoch():
         r = worker("epoch", reps=reps("reps_epoch"), batch_size=EPOCH_BATCH)
-        return [case("epoch_vs_hand", f"one training epoch (`model.fit(epochs=1)`, {r['rows']} rows, batch "
-                     f"{EPOCH_BATCH}) of examples/iris_feature_groups.net compiled by netdsl vs the same model "
-                     "by hand in Keras", median(r["ours"]) / median(r["hand"]), ("range", 0.95, 1.05),
-                     summarize(r["ours"]), summarize(r["hand"]), same_initial_weights=r["same_initial_weights"])]
+        return [
+            case(
+                "epoch_vs_hand",
+                f"one training epoch (`model.fit(epochs=1)`, {r['rows']} rows, batch "
+                f"{EPOCH_BATCH}) of examples/iris_feature_groups.net compiled by netdsl vs the same model "
+                "by hand in Keras",
+                median(r["ours"]) / median(r["hand"]),
+                ("range", 0.95, 1.05),
+                summarize(r["ours"]),
+                summarize(r["hand"]),
+                same_initial_weights=r["same_initial_weights"],
+            )
+        ]
 
     attempt(["check_cold_vs_tensorflow"], cold_vs_tf)
     attempt(["check_cold_vs_import_floor"], cold_vs_floor)
@@ -475,6 +635,7 @@ def run_cases(cfg: dict, tmp: Path, reps_override: int | None) -> list[dict]:
 
 # ---- the report ------------------------------------------------------------------
 
+
 def fmt_seconds(s) -> str:
     if s is None or s != s:
         return "-"
@@ -482,8 +643,10 @@ def fmt_seconds(s) -> str:
 
 
 def table(cases: list[dict]) -> str:
-    lines = ["| case | netdsl (median) | baseline (median) | ratio | target | result |",
-             "|---|---:|---:|---:|---|---|"]
+    lines = [
+        "| case | netdsl (median) | baseline (median) | ratio | target | result |",
+        "|---|---:|---:|---:|---|---|",
+    ]
     for c in cases:
         if c.get("error"):
             lines.append(f"| {c['label']} | - | - | - | - | ERROR: {c['error'][:160]} |")
@@ -534,11 +697,13 @@ def main(argv=None) -> int:
     info = {
         "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "mode": "quick" if args.quick else "full",
-        "cores": os.cpu_count(), "cores_usable": cores_usable,
+        "cores": os.cpu_count(),
+        "cores_usable": cores_usable,
         "platform": platform.platform(),
         "versions": versions(),
-        "reps": args.reps if args.reps is not None else
-        ", ".join(f"{k[5:]} {v}" for k, v in cfg.items() if k.startswith("reps_")),
+        "reps": args.reps
+        if args.reps is not None
+        else ", ".join(f"{k[5:]} {v}" for k, v in cfg.items() if k.startswith("reps_")),
         "sizes": {k: v for k, v in cfg.items() if not k.startswith("reps_")},
     }
     with tempfile.TemporaryDirectory(prefix="netdsl-bench-") as tmp:

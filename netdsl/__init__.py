@@ -11,19 +11,33 @@ of the pipeline's stages.
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["load", "loads", "analyze", "to_keras", "to_dot", "render", "train", "has_errors",
-           "SpecError", "InputFileError", "__version__"]
+__all__ = [
+    "load",
+    "loads",
+    "analyze",
+    "to_keras",
+    "to_dot",
+    "render",
+    "train",
+    "has_errors",
+    "SpecError",
+    "InputFileError",
+    "__version__",
+]
 
 
 def __getattr__(name):
     if name == "SpecError":
         from .lang.diagnostics import SpecError
+
         return SpecError
     if name == "InputFileError":
         from .io import InputFileError
+
         return InputFileError
     if name == "has_errors":
         from .lang.diagnostics import has_errors
+
         return has_errors
     raise AttributeError(name)
 
@@ -40,14 +54,15 @@ def load(path: str, *, data=None, strict: bool = False, include_paths=(), compil
     """
     from .data.spec import checked
     from .lang.source import read_source
+
     return checked(read_source(path), data, strict, compiling, include_paths)
 
 
-def loads(text: str, name: str = "<string>", *, data=None, strict: bool = False,
-          compiling: bool = False):
+def loads(text: str, name: str = "<string>", *, data=None, strict: bool = False, compiling: bool = False):
     """Like load, from a string."""
     from .data.spec import checked
     from .lang.source import Source
+
     return checked(Source(name, text), data, strict, compiling)
 
 
@@ -57,6 +72,7 @@ def analyze(path: str, *, include_paths=(), strict: bool = False):
     (warnings made errors with `strict`). InputFileError when unreadable."""
     from .ir.pipeline import analyze as run
     from .lang.source import read_source
+
     g = run(read_source(path), include_paths)
     if strict:
         g.graph["diagnostics"] = [d.as_error() for d in g.graph["diagnostics"]]
@@ -71,23 +87,28 @@ def to_keras(graph, *, seed: int | None = None):
     """
     from .data.tables import check_data
     from .lang.diagnostics import SpecError, has_errors
+
     table = graph.graph.get("table")
     problems = check_data(graph, table, compiling=True)
     if has_errors(problems):
         raise SpecError(problems, graph.graph["source"])
     from .backends.keras import to_keras as build
+
     return build(graph, table, seed=seed)
 
 
 def to_dot(graph, options=None) -> str:
     """The DOT text of a graph (from load or analyze); options: DiagramOptions."""
-    from .backends.dot import DiagramOptions, to_dot as build
+    from .backends.dot import DiagramOptions
+    from .backends.dot import to_dot as build
+
     return build(graph, options or DiagramOptions())
 
 
 def render(graph, fmt: str = "svg", options=None) -> bytes:
     """A diagram of the graph: `fmt` is svg, png, pdf (through Graphviz's dot) or dot."""
     from .backends.dot import render as draw
+
     return draw(to_dot(graph, options), fmt)
 
 
@@ -100,4 +121,5 @@ def train(spec, data, **settings):
     validation_split, seed, columns ({input: [column, ...]}), verbose.
     """
     from .apps.training import train as run
+
     return run(spec, data, **settings)

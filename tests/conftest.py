@@ -17,8 +17,14 @@ UPDATE_GOLDENS = os.environ.get("NETDSL_UPDATE_GOLDENS") == "1"
 
 def run_cli(*args, cwd=None, timeout=300, env=None) -> subprocess.CompletedProcess:
     """`python -m netdsl ARGS` in a fresh process; returns the completed process."""
-    return subprocess.run([sys.executable, "-m", "netdsl", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "netdsl", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
 def example_paths() -> list[Path]:
@@ -43,8 +49,10 @@ def check_golden(path: Path, actual: str) -> None:
 @pytest.fixture
 def spec(tmp_path):
     """Write a spec string to a file in tmp_path; returns its path."""
+
     def write(text: str, name: str = "spec.net") -> Path:
         p = tmp_path / name
         p.write_text(text, encoding="utf-8")
         return p
+
     return write

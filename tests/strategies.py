@@ -20,11 +20,11 @@ from pathlib import Path
 from hypothesis import strategies as st
 
 from netdsl.ir.ops import ACTIVATIONS
-from netdsl.lang.parser import KEYWORDS as _KEYWORD_TOKENS
 from netdsl.ir.settings import LOSSES, METRICS, OPTIMIZERS
+from netdsl.lang.parser import KEYWORDS as _KEYWORD_TOKENS
 
 ROOT = Path(__file__).resolve().parent.parent
-KEYWORDS = tuple(sorted(_KEYWORD_TOKENS.values()))      # network, input, output, compile, ...
+KEYWORDS = tuple(sorted(_KEYWORD_TOKENS.values()))  # network, input, output, compile, ...
 
 # Activations that change the width of their input: Keras's `glu` halves the
 # last axis, which netdsl's shape rule for dense does not model (a known bug,
@@ -36,13 +36,54 @@ SAFE_ACTIVATIONS = tuple(a for a in ACTIVATIONS if a not in WIDTH_CHANGING_ACTIV
 # reserved by the language, nor are names that merely start with a keyword,
 # nor non-ASCII letters (README: "Names may be any Unicode letters").
 NAME_STEMS = (
-    "x", "h", "z", "v", "feat", "branch", "Hidden_Sepal", "sepal_h", "petal", "_tmp",
-    "꽃", "échelle", "β", "données", "inputs", "outputs", "networks", "compiled", "input_",
-    "dense", "dropout", "concat", "add", "select", "standardize", "relu", "softmax",
-    "adam", "mse", "accuracy", "loss", "metrics", "optimizer",
+    "x",
+    "h",
+    "z",
+    "v",
+    "feat",
+    "branch",
+    "Hidden_Sepal",
+    "sepal_h",
+    "petal",
+    "_tmp",
+    "꽃",
+    "échelle",
+    "β",
+    "données",
+    "inputs",
+    "outputs",
+    "networks",
+    "compiled",
+    "input_",
+    "dense",
+    "dropout",
+    "concat",
+    "add",
+    "select",
+    "standardize",
+    "relu",
+    "softmax",
+    "adam",
+    "mse",
+    "accuracy",
+    "loss",
+    "metrics",
+    "optimizer",
 )
-FEATURE_STEMS = ("a", "b", "c", "sepal_length", "sepal_width", "petal_length", "petal_width",
-                 "f", "꽃잎_길이", "dense", "relu", "x")
+FEATURE_STEMS = (
+    "a",
+    "b",
+    "c",
+    "sepal_length",
+    "sepal_width",
+    "petal_length",
+    "petal_width",
+    "f",
+    "꽃잎_길이",
+    "dense",
+    "relu",
+    "x",
+)
 QUOTED_FEATURES = ("petal length", "sepal width (cm)", "a-b", "ünïcode", " ", "1st", "input")
 
 # Optimizer arguments with values Keras accepts. netdsl accepts more (see the
@@ -71,21 +112,23 @@ SAFE_OPTIMIZER_ARGS = {
 @dataclass
 class Program:
     text: str
-    params: int                               # expected static parameter total
-    nodes: int                                # expected number of graph nodes
-    outputs: dict[str, int] = field(default_factory=dict)   # output name -> width
-    inputs: dict[str, int] = field(default_factory=dict)    # input name -> width
+    params: int  # expected static parameter total
+    nodes: int  # expected number of graph nodes
+    outputs: dict[str, int] = field(default_factory=dict)  # output name -> width
+    inputs: dict[str, int] = field(default_factory=dict)  # input name -> width
     dense_layers: int = 0
 
     def __repr__(self) -> str:  # hypothesis prints the failing example: show the spec
-        return f"Program(params={self.params}, nodes={self.nodes}, outputs={self.outputs}, text=\n{self.text})"
+        return (
+            f"Program(params={self.params}, nodes={self.nodes}, outputs={self.outputs}, text=\n{self.text})"
+        )
 
 
 @dataclass
 class _Value:
     name: str
     width: int
-    features: tuple | None     # only for inputs; None when features are unnamed
+    features: tuple | None  # only for inputs; None when features are unnamed
     is_input: bool
 
 
@@ -98,7 +141,7 @@ class _Gen:
         self.draw = draw
         self.names: set[str] = set()
         self.pool: list[_Value] = []
-        self.unused: dict[str, _Value] = {}      # defined and not (yet) consumed
+        self.unused: dict[str, _Value] = {}  # defined and not (yet) consumed
         self.params = 0
         self.nodes = 0
         self.dense = 0
@@ -123,15 +166,25 @@ class _Gen:
         name = stem if self.chance(0.3) else f"{stem}{self.draw(st.integers(0, 40))}"
         k = 0
         while name in self.names or name in KEYWORDS or name in ("true", "false"):
-            k += 1                                   # no further draws: always terminates
+            k += 1  # no further draws: always terminates
             name = f"{stem}_{k}"
         self.names.add(name)
         return name
 
     def sep(self) -> str:
         """What joins two steps of a chain: `->` on one line or split over lines."""
-        return self.pick([" -> ", " -> ", " -> ", "->", " ->\n    ", "\n    -> ",
-                          " ->  # continued\n\t", "\n  # a comment inside a chain\n  -> "])
+        return self.pick(
+            [
+                " -> ",
+                " -> ",
+                " -> ",
+                "->",
+                " ->\n    ",
+                "\n    -> ",
+                " ->  # continued\n\t",
+                "\n  # a comment inside a chain\n  -> ",
+            ]
+        )
 
     def number(self, value: float, allow_exp: bool = True) -> str:
         """A decimal spelling netdsl's NUMBER/INT tokens accept."""
@@ -154,13 +207,18 @@ class _Gen:
         bias = self.chance(0.8)
         act_text = f'"{act}"' if self.chance(0.1) else act
         bias_text = "true" if bias else "false"
-        forms = [f"dense({units}, {act_text}, use_bias={bias_text})",
-                 f"dense(units={units}, activation={act_text}, use_bias={bias_text})",
-                 f"dense({units}, {act_text}, {bias_text})",
-                 f"dense({units}, use_bias={bias_text}, activation={act_text})"]
+        forms = [
+            f"dense({units}, {act_text}, use_bias={bias_text})",
+            f"dense(units={units}, activation={act_text}, use_bias={bias_text})",
+            f"dense({units}, {act_text}, {bias_text})",
+            f"dense({units}, use_bias={bias_text}, activation={act_text})",
+        ]
         if bias:
-            forms += [f"dense({units}, {act_text})", f"dense({units}, activation={act_text})",
-                      f"dense({units}, {act_text},)"]
+            forms += [
+                f"dense({units}, {act_text})",
+                f"dense({units}, activation={act_text})",
+                f"dense({units}, {act_text},)",
+            ]
             if act == "linear":
                 forms += [f"dense({units})", f"dense(units={units})"]
         return self.pick(forms), units, bias, act
@@ -185,7 +243,9 @@ class _Gen:
         if kind == "dense_repeat":
             n = self.draw(st.integers(1, 3))
             text, units, bias, _ = self.dense_call()
-            self.params += self.dense_params(width, units, bias) + (n - 1) * self.dense_params(units, units, bias)
+            self.params += self.dense_params(width, units, bias) + (n - 1) * self.dense_params(
+                units, units, bias
+            )
             self.nodes += n
             self.dense += n
             return f"{text} * {n}", units
@@ -193,7 +253,9 @@ class _Gen:
             n = self.draw(st.integers(1, 2))
             text, units, bias, _ = self.dense_call()
             rate = self.pick(["0.1", "0.5", "0"])
-            self.params += self.dense_params(width, units, bias) + (n - 1) * self.dense_params(units, units, bias)
+            self.params += self.dense_params(width, units, bias) + (n - 1) * self.dense_params(
+                units, units, bias
+            )
             self.nodes += 2 * n
             self.dense += n
             return f"({text}{self.sep()}dropout({rate})) * {n}", units
@@ -206,12 +268,19 @@ class _Gen:
             self.nodes += 1
             return text, width
         if kind == "standardize":
-            mean = [self.number(self.draw(st.sampled_from([0, 1, -2, 0.5, 3.25, 100, -0.125]))) for _ in range(width)]
+            mean = [
+                self.number(self.draw(st.sampled_from([0, 1, -2, 0.5, 3.25, 100, -0.125])))
+                for _ in range(width)
+            ]
             var = [self.number(self.draw(st.sampled_from([1, 0.25, 4, 0, 2.5, 1e-3]))) for _ in range(width)]
             m, v = "[" + ", ".join(mean) + "]", "[" + ", ".join(var) + "]"
-            text = self.pick([f"standardize(mean={m}, variance={v})",
-                              f"standardize(variance={v}, mean={m})",
-                              f"standardize({m}, {v})"])
+            text = self.pick(
+                [
+                    f"standardize(mean={m}, variance={v})",
+                    f"standardize(variance={v}, mean={m})",
+                    f"standardize({m}, {v})",
+                ]
+            )
             self.nodes += 1
             return text, width
         if kind == "add_after":
@@ -250,7 +319,9 @@ class _Gen:
                 while stop < w and stop in free and stop - i < want - picked and self.chance(0.6):
                     stop += 1
                 start_txt = self.pick(([""] if i == 0 else []) + [str(i)] + [str(i - w)])
-                stop_txt = self.pick(([""] if stop == w else []) + [str(stop)] + ([str(stop - w)] if stop < w else []))
+                stop_txt = self.pick(
+                    ([""] if stop == w else []) + [str(stop)] + ([str(stop - w)] if stop < w else [])
+                )
                 items.append(f"{start_txt}:{stop_txt}")
                 for j in range(i, stop):
                     free.remove(j)
@@ -277,7 +348,7 @@ class _Gen:
         if src.width == width and self.chance(0.5):
             return src.name
         if src.width >= width and self.chance(0.3):
-            self.unused[src.name] = src   # selection() consumes it again
+            self.unused[src.name] = src  # selection() consumes it again
             return self.selection(src, width)[0]
         text, units, bias, _ = self.dense_call(width)
         self.params += self.dense_params(src.width, units, bias)
@@ -319,7 +390,7 @@ class _Gen:
         text, width, plain = head
         steps, width = self.steps(width, 0, 3)
         if not steps and plain:
-            self.nodes += 1          # `y = x`: an identity layer called y
+            self.nodes += 1  # `y = x`: an identity layer called y
         # (`y = (x -> dense(4))`, `y = concat(..)`, `y = x[0:2]`: the last node is y itself)
         chain = text + "".join(self.sep() + s for s in steps)
         stmt = f"{'output ' if output else ''}{name} = {chain}"
@@ -343,7 +414,7 @@ class _Gen:
                         if q not in used:
                             used.add(q)
                             labels.append(f'"{q}"')
-                            feats.append(None)          # not selectable by name
+                            feats.append(None)  # not selectable by name
                             continue
                     f = self.pick(FEATURE_STEMS) + (str(j) if self.chance(0.7) else "")
                     k = 0
@@ -409,8 +480,10 @@ class _Gen:
         # Order does not matter in netdsl: shuffle the statements.
         statements = list(draw(st.permutations(statements)))
         if self.chance(0.6):
-            statements.insert(0 if self.chance(0.8) else len(statements),
-                              f"network {self.pick(['net', 'model', 'iris_concat', 'Net2', 'a'])}")
+            statements.insert(
+                0 if self.chance(0.8) else len(statements),
+                f"network {self.pick(['net', 'model', 'iris_concat', 'Net2', 'a'])}",
+            )
 
         lines = ["# generated by tests/strategies.py"] if self.chance(0.5) else []
         for s in statements:
@@ -420,7 +493,7 @@ class _Gen:
                 s = s + "  # trailing comment: x -> dense(3)"
             lines.append(s)
         newline = "\r\n" if self.chance(0.1) else "\n"
-        text = newline.join(l.replace("\n", newline) for l in lines)
+        text = newline.join(line.replace("\n", newline) for line in lines)
         if self.chance(0.8):
             text += newline
         if self.chance(0.05):
@@ -451,8 +524,10 @@ class _Gen:
             else:
                 if len(outputs) > 1 and self.chance(0.5):
                     subset = [o for o in outputs if self.chance(0.6)] or outputs[:1]
-                    pairs = ", ".join(f"{o}: [{', '.join(self.draw(st.lists(st.sampled_from(METRICS), max_size=2)))}]"
-                                      for o in subset)
+                    pairs = ", ".join(
+                        f"{o}: [{', '.join(self.draw(st.lists(st.sampled_from(METRICS), max_size=2)))}]"
+                        for o in subset
+                    )
                     settings.append(f"metrics={{{pairs}}}")
                 else:
                     ms = self.draw(st.lists(st.sampled_from(METRICS), max_size=3, unique=True))
@@ -470,6 +545,7 @@ def programs(draw) -> Program:
 
 # ---- mutations -------------------------------------------------------------------
 
+
 def example_files() -> list[tuple[str, bytes]]:
     """examples/*.net, as bytes."""
     return [(p.name, p.read_bytes()) for p in sorted((ROOT / "examples").glob("*.net"))]
@@ -481,7 +557,8 @@ def corpus() -> list[tuple[str, bytes]]:
     return example_files() + [(p.name, p.read_bytes()) for p in goldens]
 
 
-TOKEN_RE = re.compile(r"""
+TOKEN_RE = re.compile(
+    r"""
     \#[^\n]*                                             # comment
   | \r?\n                                                # newline
   | [ \t\f\r\ufeff]+                                     # blanks
@@ -490,7 +567,9 @@ TOKEN_RE = re.compile(r"""
   | -?(?:\d+\.\d*|\.\d+|\d+(?=[eE]))(?:[eE][-+]?\d+)? | -?\d+   # numbers
   | [^\W\d]\w*                                           # names
   | .                                                    # anything else, one char
-""", re.X | re.S)
+""",
+    re.X | re.S,
+)
 
 
 def tokens(text: str) -> list[str]:
@@ -498,16 +577,107 @@ def tokens(text: str) -> list[str]:
 
 
 VOCABULARY = (
-    "(", ")", "[", "]", "{", "}", ",", ":", "=", "->", "*", "-", ".", "#", '"', "\n", "\r\n", "\r", "\t", " ",
-    *KEYWORDS, "true", "false", "epochs", "batch_size",
-    "dense", "dropout", "standardize", "concat", "add", "identity", "select", "input",
-    "relu", "softmax", "glu", "swish", "linear", "adam", "sgd", "mse", "accuracy",
-    "loss", "optimizer", "metrics", "units", "activation", "use_bias", "rate", "mean", "variance",
-    "learning_rate", "clipnorm", "x", "y", "h", "꽃", "_", "a_dense_1",
-    "0", "1", "-1", "2", "3", "16", "0.5", "-0.5", ".5", "1e3", "1e309", "-1e309", "1e-400", "00",
-    "1000000", "1000001", "2000000000", "99999999999999999999999", "-0", "1.0", "2.5",
-    '""', '"a b"', '"relu"', '"', "dense(", "(x", "x)", "->->", "* 0", "* -1", "* 100000",
-    "[0:2]", "[:]", "[-1]", "[5:1]", "[a, a]", "{y: mse}", "\x00", "\ufeff", "\u00a0", "\u2028",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ":",
+    "=",
+    "->",
+    "*",
+    "-",
+    ".",
+    "#",
+    '"',
+    "\n",
+    "\r\n",
+    "\r",
+    "\t",
+    " ",
+    *KEYWORDS,
+    "true",
+    "false",
+    "epochs",
+    "batch_size",
+    "dense",
+    "dropout",
+    "standardize",
+    "concat",
+    "add",
+    "identity",
+    "select",
+    "input",
+    "relu",
+    "softmax",
+    "glu",
+    "swish",
+    "linear",
+    "adam",
+    "sgd",
+    "mse",
+    "accuracy",
+    "loss",
+    "optimizer",
+    "metrics",
+    "units",
+    "activation",
+    "use_bias",
+    "rate",
+    "mean",
+    "variance",
+    "learning_rate",
+    "clipnorm",
+    "x",
+    "y",
+    "h",
+    "꽃",
+    "_",
+    "a_dense_1",
+    "0",
+    "1",
+    "-1",
+    "2",
+    "3",
+    "16",
+    "0.5",
+    "-0.5",
+    ".5",
+    "1e3",
+    "1e309",
+    "-1e309",
+    "1e-400",
+    "00",
+    "1000000",
+    "1000001",
+    "2000000000",
+    "99999999999999999999999",
+    "-0",
+    "1.0",
+    "2.5",
+    '""',
+    '"a b"',
+    '"relu"',
+    '"',
+    "dense(",
+    "(x",
+    "x)",
+    "->->",
+    "* 0",
+    "* -1",
+    "* 100000",
+    "[0:2]",
+    "[:]",
+    "[-1]",
+    "[5:1]",
+    "[a, a]",
+    "{y: mse}",
+    "\x00",
+    "\ufeff",
+    "\u00a0",
+    "\u2028",
 )
 
 _SEPARATORS = ("", " ", "\n")
@@ -543,18 +713,38 @@ def _structure_mutation(draw):
 def _byte_mutation(draw):
     kind = draw(st.sampled_from(["bytes", "bytes", "truncate", "long_line", "nesting", "repeat_line"]))
     pos = draw(st.integers(0, 100_000))
-    data = draw(st.one_of(
-        st.binary(min_size=1, max_size=4),
-        st.sampled_from([b"\x00", b"\xff", b"\xc3", b"\xe2\x82", b"\r", b"\t", b"\r\n", b"\xef\xbb\xbf",
-                         b"\x80", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", "꽃".encode(), b"\x1b[31m"]),
-    ))
+    data = draw(
+        st.one_of(
+            st.binary(min_size=1, max_size=4),
+            st.sampled_from(
+                [
+                    b"\x00",
+                    b"\xff",
+                    b"\xc3",
+                    b"\xe2\x82",
+                    b"\r",
+                    b"\t",
+                    b"\r\n",
+                    b"\xef\xbb\xbf",
+                    b"\x80",
+                    b"\xed\xa0\x80",
+                    b"\xf4\x90\x80\x80",
+                    "꽃".encode(),
+                    b"\x1b[31m",
+                ]
+            ),
+        )
+    )
     size = draw(st.sampled_from(_SIZES))
     return ("bytes", kind, pos, data, size)
 
 
 def mutations(max_size: int = 4):
-    return st.lists(st.one_of(_token_mutation(), _token_mutation(), _structure_mutation(), _byte_mutation()),
-                    min_size=1, max_size=max_size)
+    return st.lists(
+        st.one_of(_token_mutation(), _token_mutation(), _structure_mutation(), _byte_mutation()),
+        min_size=1,
+        max_size=max_size,
+    )
 
 
 _LONG = ("x" * 2, "-> dense(1) ", "a, ", "# ", "(", "[", "꽃", "1", " ", "9")
@@ -601,7 +791,7 @@ def apply_mutation(data: bytes, m) -> bytes:
     _, kind, pos, payload, size = m
     i = pos % (len(data) + 1)
     if kind == "bytes":
-        return data[:i] + payload + data[i + 1:]
+        return data[:i] + payload + data[i + 1 :]
     if kind == "truncate":
         return data[:i]
     if kind == "long_line":

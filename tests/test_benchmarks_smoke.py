@@ -15,15 +15,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = ROOT / "benchmarks" / "run.py"
 
-CASES = {"check_cold_vs_tensorflow", "check_cold_vs_import_floor", "check_vs_bare_parse",
-         "check_vs_bare_parse_gc_paused", "scaling", "memory", "to_keras_vs_hand",
-         "render_cold_vs_plot_model", "epoch_vs_hand"}
+CASES = {
+    "check_cold_vs_tensorflow",
+    "check_cold_vs_import_floor",
+    "check_vs_bare_parse",
+    "check_vs_bare_parse_gc_paused",
+    "scaling",
+    "memory",
+    "to_keras_vs_hand",
+    "render_cold_vs_plot_model",
+    "epoch_vs_hand",
+}
 
 
 def test_quick_benchmark_run(tmp_path):
     out = tmp_path / "bench.json"
-    proc = subprocess.run([sys.executable, str(RUNNER), "--quick", "--json", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=240)
+    proc = subprocess.run(
+        [sys.executable, str(RUNNER), "--quick", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
     text = proc.stdout
@@ -41,7 +54,9 @@ def test_quick_benchmark_run(tmp_path):
     for cid, c in by_id.items():
         assert not c.get("error"), f"{cid}: {c.get('error')}{context}"
         ratio = c["ratio"]
-        assert isinstance(ratio, (int, float)) and math.isfinite(ratio) and ratio > 0, f"{cid}: {ratio}{context}"
+        assert isinstance(ratio, (int, float)) and math.isfinite(ratio) and ratio > 0, (
+            f"{cid}: {ratio}{context}"
+        )
         assert c["result"] in ("PASS", "FAIL", "info"), f"{cid}: {c['result']}{context}"
         assert c["label"] in text, cid + context
     # The baselines compared really are the same models.

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import EXAMPLES, run_cli
-
 import netdsl
+from conftest import EXAMPLES, run_cli
 from netdsl.backends.dot import DiagramOptions, to_dot
 from netdsl.lang.diagnostics import SpecError
 
@@ -27,12 +26,19 @@ def diags_of(text: str, name: str = "t.net", **kw):
 def test_expansion_names_show_where_each_layer_came_from():
     g = netdsl.loads(RESIDUAL + "input f: 8\noutput y = f -> dense(16) -> residual(16) * 2 -> dense(1)\n")
     assert [n for n in g if n.startswith("y/")] == [
-        "y/residual_1/h_dense_1", "y/residual_1/h_dropout_1", "y/residual_1/h", "y/residual_1/out",
-        "y/residual_2/h_dense_1", "y/residual_2/h_dropout_1", "y/residual_2/h", "y/residual_2/out"]
+        "y/residual_1/h_dense_1",
+        "y/residual_1/h_dropout_1",
+        "y/residual_1/h",
+        "y/residual_1/out",
+        "y/residual_2/h_dense_1",
+        "y/residual_2/h_dropout_1",
+        "y/residual_2/h",
+        "y/residual_2/out",
+    ]
     assert g.nodes["y/residual_1/out"]["inputs"] == ["y_dense_1", "y/residual_1/h"]
     assert g.nodes["y/residual_2/h_dense_1"]["inputs"] == ["y/residual_1/out"]
     assert g.nodes["y"]["inputs"] == ["y/residual_2/out"]
-    assert g.nodes["y/residual_1/h_dropout_1"]["args"] == {"rate": 0.0}      # the default
+    assert g.nodes["y/residual_1/h_dropout_1"]["args"] == {"rate": 0.0}  # the default
     assert g.graph["params"]["total"] == (8 * 16 + 16) + 2 * 2 * (16 * 16 + 16) + 17
 
 
@@ -43,10 +49,12 @@ def test_parameters_by_position_and_keyword():
 
 
 def test_several_inputs_and_outputs():
-    text = ("block gate(width) (a, b) {\n  g = concat(a, b) -> dense(width, sigmoid)\n"
-            "  m = concat(a, b) -> dense(width)\n  return m, g\n}\n"
-            "input a: 2\ninput b: 3\nm, w = gate(4, a=a, b=b)\nv, u = a -> gate(5, b=b)\n"
-            "output y = concat(m, w) -> dense(1)\noutput z = concat(v, u)\n")
+    text = (
+        "block gate(width) (a, b) {\n  g = concat(a, b) -> dense(width, sigmoid)\n"
+        "  m = concat(a, b) -> dense(width)\n  return m, g\n}\n"
+        "input a: 2\ninput b: 3\nm, w = gate(4, a=a, b=b)\nv, u = a -> gate(5, b=b)\n"
+        "output y = concat(m, w) -> dense(1)\noutput z = concat(v, u)\n"
+    )
     g = netdsl.loads(text)
     assert g.nodes["y_concat_1"]["inputs"] == ["m/gate_1/m", "m/gate_1/g"]
     assert g.nodes["m/gate_1/g_concat_1"]["inputs"] == ["a", "b"]
@@ -59,8 +67,10 @@ def test_several_inputs_and_outputs():
 
 
 def test_blocks_using_blocks_and_repeated():
-    text = (RESIDUAL + "block stack(width) (x) {\n  return x -> residual(width) * 2 -> dense(width)\n}\n"
-            "input f: 4\noutput y = f -> stack(4) * 2\n")
+    text = (
+        RESIDUAL + "block stack(width) (x) {\n  return x -> residual(width) * 2 -> dense(width)\n}\n"
+        "input f: 4\noutput y = f -> stack(4) * 2\n"
+    )
     g = netdsl.loads(text)
     assert "y/stack_2/residual_2/out" in g and g.nodes["y"]["op"] == "identity"
     assert g.nodes["y/stack_1/out"]["op"] == "dense"
@@ -68,19 +78,25 @@ def test_blocks_using_blocks_and_repeated():
     assert g.nodes["y/stack_2/residual_1/h_dense_1"]["inputs"] == ["y/stack_1/out"]
 
 
-@pytest.mark.parametrize("text, code", [
-    ("block loop(w) (x) {\n  return x -> loop(w)\n}\ninput f: 2\noutput y = f -> loop(2)\n", "ND110"),
-    ("block a1(w) (x) {\n  return x -> b1(w)\n}\nblock b1(w) (x) {\n  return x -> a1(w)\n}\n"
-     "input f: 2\noutput y = f -> a1(2)\n", "ND110"),
-    (RESIDUAL + "input f: 4\noutput y = f -> residual()\n", "ND203"),
-    (RESIDUAL + "input f: 4\noutput y = f -> residual(4, 0.1, 3)\n", "ND209"),
-    (RESIDUAL + "input f: 4\noutput y = f -> residual(4, widht=3)\n", "ND204"),
-    (RESIDUAL + "input f: 4\noutput y = residual(4)\n", "ND202"),
-    ("block b(w) (x) {\n  h = x -> dense(w)\n}\ninput f: 4\noutput y = f -> b(4)\n", "ND112"),
-    ("block b(w) (x) {\n  return q -> dense(w)\n}\ninput f: 4\noutput y = f -> b(4)\n", "ND101"),
-    ("block dense(w) (x) {\n  return x\n}\ninput f: 4\noutput y = f -> dense(4)\n", "ND102"),
-    ("block b(w, w) (x) {\n  return x\n}\ninput f: 4\noutput y = f -> b(4)\n", "ND102"),
-])
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("block loop(w) (x) {\n  return x -> loop(w)\n}\ninput f: 2\noutput y = f -> loop(2)\n", "ND110"),
+        (
+            "block a1(w) (x) {\n  return x -> b1(w)\n}\nblock b1(w) (x) {\n  return x -> a1(w)\n}\n"
+            "input f: 2\noutput y = f -> a1(2)\n",
+            "ND110",
+        ),
+        (RESIDUAL + "input f: 4\noutput y = f -> residual()\n", "ND203"),
+        (RESIDUAL + "input f: 4\noutput y = f -> residual(4, 0.1, 3)\n", "ND209"),
+        (RESIDUAL + "input f: 4\noutput y = f -> residual(4, widht=3)\n", "ND204"),
+        (RESIDUAL + "input f: 4\noutput y = residual(4)\n", "ND202"),
+        ("block b(w) (x) {\n  h = x -> dense(w)\n}\ninput f: 4\noutput y = f -> b(4)\n", "ND112"),
+        ("block b(w) (x) {\n  return q -> dense(w)\n}\ninput f: 4\noutput y = f -> b(4)\n", "ND101"),
+        ("block dense(w) (x) {\n  return x\n}\ninput f: 4\noutput y = f -> dense(4)\n", "ND102"),
+        ("block b(w, w) (x) {\n  return x\n}\ninput f: 4\noutput y = f -> b(4)\n", "ND102"),
+    ],
+)
 def test_block_errors(text, code):
     assert code in [d.code for d in diags_of(text)]
 
@@ -88,7 +104,7 @@ def test_block_errors(text, code):
 def test_error_inside_a_block_points_at_the_line_and_the_use():
     text = RESIDUAL + "input f: 4\nh = f -> dense(8)\noutput y = h -> residual(4)\n"
     (d,) = diags_of(text)
-    assert (d.code, d.span.line, d.span.column) == ("ND301", 3, 10)       # add(x, h) in the block
+    assert (d.code, d.span.line, d.span.column) == ("ND301", 3, 10)  # add(x, h) in the block
     assert [(n.span.line, n.span.column) for n in d.notes][-1] == (7, 17)  # residual(4) at the use
     assert "in block 'residual'" in d.notes[-1].message
 
@@ -115,12 +131,14 @@ def test_keras_model_of_a_block_spec_matches_its_graph():
 
 # ---- imports --------------------------------------------------------------------------
 
+
 @pytest.fixture
 def project(tmp_path):
     (tmp_path / "lib").mkdir()
     (tmp_path / "lib" / "towers.net").write_text(
         "block tower(width) (x) {\n  return x -> dense(width, relu) -> dense(width)\n}\n"
-        "block twin(width) (x) {\n  return x -> tower(width) -> tower(width)\n}\n")
+        "block twin(width) (x) {\n  return x -> tower(width) -> tower(width)\n}\n"
+    )
     return tmp_path
 
 
@@ -128,9 +146,10 @@ def test_import_every_block_and_from_import_with_alias(project):
     (project / "a.net").write_text('import "lib/towers.net"\ninput f: 3\noutput y = f -> twin(4)\n')
     g = netdsl.load(str(project / "a.net"))
     assert "y/twin_1/tower_2/out" in g
-    (project / "b.net").write_text('from "lib/towers.net" import twin as pair\ninput f: 3\n'
-                                   'output y = f -> pair(4)\n')
-    g = netdsl.load(str(project / "b.net"))        # twin still finds tower, in its own file
+    (project / "b.net").write_text(
+        'from "lib/towers.net" import twin as pair\ninput f: 3\noutput y = f -> pair(4)\n'
+    )
+    g = netdsl.load(str(project / "b.net"))  # twin still finds tower, in its own file
     assert "y/pair_1/tower_1/dense_1" in g
 
 
@@ -141,8 +160,10 @@ def test_import_errors(project, tmp_path_factory):
     (project / "lib" / "cyc2.net").write_text('import "cyc1.net"\nblock c2() (x) {\n  return x\n}\n')
     (project / "lib" / "model.net").write_text("input q: 2\noutput r = q\n")
     spec = project / "main.net"
-    spec.write_text(f'import "{outside}/x.net"\nimport "lib/none.net"\nfrom "lib/towers.net" import towr\n'
-                    'import "lib/cyc1.net"\nimport "lib/model.net"\ninput f: 2\noutput y = f -> dense(1)\n')
+    spec.write_text(
+        f'import "{outside}/x.net"\nimport "lib/none.net"\nfrom "lib/towers.net" import towr\n'
+        'import "lib/cyc1.net"\nimport "lib/model.net"\ninput f: 2\noutput y = f -> dense(1)\n'
+    )
     with pytest.raises(SpecError) as info:
         netdsl.load(str(spec))
     got = [(d.code, d.message.split(":")[0]) for d in info.value.diagnostics]
@@ -164,7 +185,10 @@ def test_error_in_an_imported_file_names_that_file(project):
     (project / "m.net").write_text('import "lib/broken.net"\ninput f: 2\noutput y = f -> b(3)\n')
     r = run_cli("check", "m.net", cwd=project)
     assert r.returncode == 1
-    assert "lib/broken.net:2:24: error[ND207]: dense() argument 'activation': unknown activation 'rellu'" in r.stderr
+    assert (
+        "lib/broken.net:2:24: error[ND207]: dense() argument 'activation': unknown activation 'rellu'"
+        in r.stderr
+    )
     assert " 2 |   return x -> dense(w, rellu)" in r.stderr
     assert "(at m.net:3:17)" in r.stderr
 
@@ -180,6 +204,7 @@ def test_towers_example_compiles_with_imported_blocks(tmp_path):
 
 
 # ---- diagrams ----------------------------------------------------------------------------
+
 
 def test_each_block_use_is_a_cluster_and_can_be_collapsed():
     g = netdsl.load(str(EXAMPLES / "residual_blocks.net"))

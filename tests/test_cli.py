@@ -9,9 +9,8 @@ import sys
 
 import pytest
 
-from conftest import EXAMPLES, IRIS_CSV, ROOT, data_for, example_paths, run_cli
-
 import netdsl
+from conftest import EXAMPLES, IRIS_CSV, ROOT, data_for, example_paths, run_cli
 
 
 @pytest.mark.parametrize("path", example_paths(), ids=lambda p: p.name)
@@ -57,8 +56,17 @@ def test_check_json_on_errors(spec):
     out = json.loads(r.stdout)
     assert out["ok"] is False
     (d,) = out["diagnostics"]
-    assert set(d) >= {"severity", "code", "message", "file", "line", "column", "end_line",
-                      "end_column", "help"}
+    assert set(d) >= {
+        "severity",
+        "code",
+        "message",
+        "file",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "help",
+    }
     assert (d["severity"], d["code"], d["line"], d["column"]) == ("error", "ND004", 2, 22)
     assert d["file"] == str(p)
 
@@ -83,15 +91,18 @@ def test_warnings_do_not_fail_unless_strict(spec):
     assert r.returncode == 1 and "error[ND105]" in r.stderr
 
 
-@pytest.mark.parametrize("args, message", [
-    (["check", "does/not/exist.net"], "no such file"),
-    (["check", "."], "is a directory"),
-    (["check"], "the following arguments are required"),
-    (["frobnicate"], "invalid choice"),
-    (["check", "--nope", "x.net"], "unrecognized arguments"),
-    (["compile", "examples/iris_add.net", "-o", "model.h5"], "must end in .keras"),
-    (["explain", "ND999"], "unknown code"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["check", "does/not/exist.net"], "no such file"),
+        (["check", "."], "is a directory"),
+        (["check"], "the following arguments are required"),
+        (["frobnicate"], "invalid choice"),
+        (["check", "--nope", "x.net"], "unrecognized arguments"),
+        (["compile", "examples/iris_add.net", "-o", "model.h5"], "must end in .keras"),
+        (["explain", "ND999"], "unknown code"),
+    ],
+)
 def test_usage_and_io_problems_exit_2(args, message):
     r = run_cli(*args, cwd=ROOT)
     assert r.returncode == 2, r.stderr
@@ -104,7 +115,7 @@ def test_non_utf8_file_exits_2(spec, tmp_path):
     p.write_bytes("input caf\xe9: 2\n".encode("latin-1"))
     r = run_cli("check", p)
     assert r.returncode == 2 and "not UTF-8" in r.stderr
-    r = run_cli("check", "--json", p)          # still one JSON object on stdout
+    r = run_cli("check", "--json", p)  # still one JSON object on stdout
     assert r.returncode == 2 and json.loads(r.stdout)["ok"] is False
 
 
@@ -124,11 +135,13 @@ def test_explain():
 
 
 def test_check_never_imports_tensorflow():
-    code = ("import sys\nfrom netdsl.cli import main\n"
-            f"rc = main(['check', {str(EXAMPLES / 'iris_feature_groups.net')!r}])\n"
-            f"rc2 = main(['check', {str(EXAMPLES / 'standardized.net')!r}, '--data', {str(IRIS_CSV)!r}])\n"
-            "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'numpy'))\n"
-            "print(rc, rc2, heavy)\n")
+    code = (
+        "import sys\nfrom netdsl.cli import main\n"
+        f"rc = main(['check', {str(EXAMPLES / 'iris_feature_groups.net')!r}])\n"
+        f"rc2 = main(['check', {str(EXAMPLES / 'standardized.net')!r}, '--data', {str(IRIS_CSV)!r}])\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'numpy'))\n"
+        "print(rc, rc2, heavy)\n"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.stdout.strip().splitlines()[-1] == "0 0 []", r.stdout + r.stderr
 
@@ -137,13 +150,16 @@ def test_console_script_and_python_m_agree():
     exe = shutil.which("netdsl")
     if exe is None:
         pytest.skip("the netdsl console script is not on PATH (package not installed)")
-    a = subprocess.run([exe, "check", "--json", str(EXAMPLES / "residual.net")], capture_output=True, text=True)
+    a = subprocess.run(
+        [exe, "check", "--json", str(EXAMPLES / "residual.net")], capture_output=True, text=True
+    )
     b = run_cli("check", "--json", EXAMPLES / "residual.net")
     assert a.returncode == b.returncode == 0
     assert a.stdout == b.stdout
 
 
 # compile ---------------------------------------------------------------------------
+
 
 def test_compile_writes_a_keras_file_and_prints_summary(tmp_path):
     out = tmp_path / "nested" / "dir" / "m.keras"
@@ -152,7 +168,7 @@ def test_compile_writes_a_keras_file_and_prints_summary(tmp_path):
     assert out.is_file() and out.read_bytes()[:2] == b"PK"
     assert "Total params: 39" in r.stdout and "sepal_h (Dense)" in r.stdout
     assert f"wrote {out}" in r.stdout
-    assert [p.name for p in out.parent.iterdir()] == ["m.keras"]   # no temporary left over
+    assert [p.name for p in out.parent.iterdir()] == ["m.keras"]  # no temporary left over
 
 
 def test_compile_default_output_path(tmp_path):
@@ -214,15 +230,19 @@ def test_missing_data_column_suggests(tmp_path):
 def test_internal_errors_are_reported_as_bugs(tmp_path):
     # A spec path that makes open() raise something we never expect: a bug
     # report, one line, no traceback, and the traceback with --debug.
-    code = ("import sys, netdsl.cli as c\n"
-            "def boom(*a, **k):\n    raise RuntimeError('injected fault')\n"
-            "c.COMMANDS['check'] = boom\n"
-            "sys.exit(c.main(sys.argv[1:]))\n")
+    code = (
+        "import sys, netdsl.cli as c\n"
+        "def boom(*a, **k):\n    raise RuntimeError('injected fault')\n"
+        "c.COMMANDS['check'] = boom\n"
+        "sys.exit(c.main(sys.argv[1:]))\n"
+    )
     r = subprocess.run([sys.executable, "-c", code, "check", "x.net"], capture_output=True, text=True)
     assert r.returncode == 3
     assert "internal error: RuntimeError: injected fault" in r.stderr
     assert f"bug in netdsl {netdsl.__version__}" in r.stderr and "Traceback" not in r.stderr
-    r = subprocess.run([sys.executable, "-c", code, "--debug", "check", "x.net"], capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-c", code, "--debug", "check", "x.net"], capture_output=True, text=True
+    )
     assert r.returncode != 0 and "Traceback" in r.stderr
 
 

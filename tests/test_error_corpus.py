@@ -66,11 +66,10 @@ from pathlib import Path
 import pytest
 
 import netdsl
-from netdsl.lang.diagnostics import SpecError
-from netdsl.data.spec import checked
-from netdsl.lang.source import read_source
-
 from conftest import run_cli
+from netdsl.data.spec import checked
+from netdsl.lang.diagnostics import SpecError
+from netdsl.lang.source import read_source
 
 ERRORS = Path(__file__).resolve().parent / "errors"
 WARNINGS = ERRORS / "warnings"
@@ -78,8 +77,7 @@ VALID = ERRORS / "valid"
 UPDATE = os.environ.get("NETDSL_UPDATE_GOLDENS") == "1"
 
 # file stem -> what netdsl gets wrong (the file's markers say what is right).
-KNOWN_BAD: dict[str, str] = {
-}
+KNOWN_BAD: dict[str, str] = {}
 
 _MARK = re.compile(r"#[ \t]*(?P<kind>[EWH])(?:@(?P<line>\d+))?:(?P<col>\d+)(?=[ \t]|$)")
 _BODY = re.compile(r"(?P<code>ND\d{3})[ \t]+(?P<message>.*\S)")
@@ -89,23 +87,23 @@ _SEVERITY = {"E": "error", "W": "warning"}
 
 @dataclass(frozen=True)
 class Marker:
-    kind: str          # E, W or H
+    kind: str  # E, W or H
     line: int
     col: int
-    text: str          # "CODE message" for E/W, the help for H
-    at: int            # the physical line the marker is written on
-    inline: bool       # written on the line it is about
+    text: str  # "CODE message" for E/W, the help for H
+    at: int  # the physical line the marker is written on
+    inline: bool  # written on the line it is about
 
 
 @dataclass
 class Spec:
     path: Path
-    lines: list[str]           # without line ends
-    newline: str               # "\n" or "\r\n"
+    lines: list[str]  # without line ends
+    newline: str  # "\n" or "\r\n"
     bom: bool
-    code: list[str]            # each line without its markers, right-stripped
+    code: list[str]  # each line without its markers, right-stripped
     markers: list[Marker]
-    data: str | None           # the `# data:` path, relative to the spec
+    data: str | None  # the `# data:` path, relative to the spec
 
     def expected(self) -> list[tuple]:
         out = []
@@ -133,14 +131,13 @@ def read_spec(path: Path) -> Spec:
     code, markers, data = [], [], None
     for number, line in enumerate(lines, start=1):
         found = list(_MARK.finditer(line))
-        code.append((line[:found[0].start()] if found else line).rstrip())
+        code.append((line[: found[0].start()] if found else line).rstrip())
         for i, m in enumerate(found):
             end = found[i + 1].start() if i + 1 < len(found) else len(line)
-            text = line[m.end():end].strip()
+            text = line[m.end() : end].strip()
             assert text, f"{path.name}:{number}: marker without text"
             target = int(m["line"]) if m["line"] is not None else number
-            markers.append(Marker(m["kind"], target, int(m["col"]), text, number,
-                                  m["line"] is None))
+            markers.append(Marker(m["kind"], target, int(m["col"]), text, number, m["line"] is None))
         d = _DATA.match(line)
         if d:
             data = d["path"]
@@ -167,12 +164,16 @@ def run_front_end(spec: Spec, monkeypatch) -> list:
 
 
 def actual_of(diags) -> list[tuple]:
-    return sorted((d.span.line if d.span else 0, d.span.column if d.span else 0,
-                   d.severity, d.code, d.message) for d in diags)
+    return sorted(
+        (d.span.line if d.span else 0, d.span.column if d.span else 0, d.severity, d.code, d.message)
+        for d in diags
+    )
 
 
 def _fmt(items) -> str:
-    return "\n".join(f"  {line}:{col} {sev} {code} {msg}" for line, col, sev, code, msg in items) or "  (none)"
+    return (
+        "\n".join(f"  {line}:{col} {sev} {code} {msg}" for line, col, sev, code, msg in items) or "  (none)"
+    )
 
 
 def check_spec(path: Path, monkeypatch, want_errors: bool | None) -> None:
@@ -185,13 +186,20 @@ def check_spec(path: Path, monkeypatch, want_errors: bool | None) -> None:
         diags = run_front_end(spec, monkeypatch)
     for d in diags:
         line = d.span.line if d.span else 0
-        if 1 <= line <= len(spec.lines) and d.span.column > len(spec.code[line - 1]) + 1 and \
-                any(m.at == line for m in spec.markers):
-            pytest.fail(f"{path.name}:{line}:{d.span.column}: {d.code} points into the markers "
-                        f"of its own line, so the markers move it; write them before that line")
+        if (
+            1 <= line <= len(spec.lines)
+            and d.span.column > len(spec.code[line - 1]) + 1
+            and any(m.at == line for m in spec.markers)
+        ):
+            pytest.fail(
+                f"{path.name}:{line}:{d.span.column}: {d.code} points into the markers "
+                f"of its own line, so the markers move it; write them before that line"
+            )
     actual, expected = actual_of(diags), spec.expected()
-    assert actual == expected, (f"{path.name}: diagnostics differ from the markers\n"
-                                f"netdsl reports:\n{_fmt(actual)}\nthe markers say:\n{_fmt(expected)}")
+    assert actual == expected, (
+        f"{path.name}: diagnostics differ from the markers\n"
+        f"netdsl reports:\n{_fmt(actual)}\nthe markers say:\n{_fmt(expected)}"
+    )
     for (line, col), want in spec.helps().items():
         got = [d.help for d in diags if d.span and (d.span.line, d.span.column) == (line, col)]
         assert got, f"{path.name}: an H marker at {line}:{col} but no diagnostic there"
@@ -207,6 +215,7 @@ def check_spec(path: Path, monkeypatch, want_errors: bool | None) -> None:
 
 # ---- update mode -------------------------------------------------------------
 
+
 def _marker_text(kind: str, line: int, col: int, text: str, inline: bool) -> str:
     return f"# {kind}:{col} {text}" if inline else f"# {kind}@{line}:{col} {text}"
 
@@ -219,7 +228,9 @@ def _render(spec: Spec, diags) -> str:
     for line, col, sev, dcode, msg in actual_of(diags):
         entries.append((line, col, "E" if sev == "error" else "W", f"{dcode} {msg}"))
         if (line, col) in old_helps:
-            helps = [d.help for d in diags if d.span and (d.span.line, d.span.column) == (line, col) and d.help]
+            helps = [
+                d.help for d in diags if d.span and (d.span.line, d.span.column) == (line, col) and d.help
+            ]
             if helps:
                 old_helps.pop((line, col))
                 entries.append((line, col, "H", helps[0]))
@@ -277,11 +288,14 @@ def update_markers(spec: Spec, monkeypatch) -> None:
         if new == old:
             return
         path.write_bytes(new.encode("utf-8"))
-    pytest.fail(f"{path.name}: markers do not settle; place the marker block by hand "
-                f"(before the broken line when a diagnostic points at an end of line or of file)")
+    pytest.fail(
+        f"{path.name}: markers do not settle; place the marker block by hand "
+        f"(before the broken line when a diagnostic points at an end of line or of file)"
+    )
 
 
 # ---- the tests -----------------------------------------------------------------
+
 
 def _params(folder: Path, bad: dict[str, str]):
     params = []
@@ -335,11 +349,19 @@ def test_line_end_and_bom_files_are_what_they_claim():
         assert path.read_bytes().startswith(b"\xef\xbb\xbf"), f"{path.name} has no UTF-8 BOM"
 
 
-_HEADER = re.compile(r"^(?P<file>[^\n]+?):(?P<line>\d+):(?P<col>\d+): (?P<sev>error|warning)"
-                     r"\[(?P<code>ND\d{3})\]: (?P<msg>.*)$")
+_HEADER = re.compile(
+    r"^(?P<file>[^\n]+?):(?P<line>\d+):(?P<col>\d+): (?P<sev>error|warning)"
+    r"\[(?P<code>ND\d{3})\]: (?P<msg>.*)$"
+)
 
-CLI_FILES = ["syntax_missing_paren", "undefined_name_did_you_mean", "korean_undefined_name",
-             "crlf_several_errors", "bom_error_on_first_line", "compile_several_errors"]
+CLI_FILES = [
+    "syntax_missing_paren",
+    "undefined_name_did_you_mean",
+    "korean_undefined_name",
+    "crlf_several_errors",
+    "bom_error_on_first_line",
+    "compile_several_errors",
+]
 
 
 @pytest.mark.parametrize("stem", CLI_FILES)

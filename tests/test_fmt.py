@@ -20,12 +20,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import EXAMPLES, ROOT, check_golden, run_cli
-
 import netdsl
+from conftest import EXAMPLES, ROOT, check_golden, run_cli
+from netdsl.cli.fmt import cmd_fmt
 from netdsl.lang import ast
 from netdsl.lang.diagnostics import SpecError
-from netdsl.cli.fmt import cmd_fmt
 from netdsl.lang.fmt import FormatError, format_source
 from netdsl.lang.parser import _parser, parse
 from netdsl.lang.source import Source
@@ -35,6 +34,7 @@ HAS_BLOCKS = hasattr(ast, "BlockDecl")
 
 
 # ---- helpers -------------------------------------------------------------------
+
 
 def parses(text: str) -> bool:
     try:
@@ -52,8 +52,9 @@ def comment_texts(text: str) -> Counter:
 def _plain(x):
     """A value with every source position removed (spans differ after formatting)."""
     if dataclasses.is_dataclass(x) and not isinstance(x, type):
-        return (type(x).__name__,) + tuple((f.name, _plain(getattr(x, f.name)))
-                                           for f in dataclasses.fields(x) if "span" not in f.name)
+        return (type(x).__name__,) + tuple(
+            (f.name, _plain(getattr(x, f.name))) for f in dataclasses.fields(x) if "span" not in f.name
+        )
     if type(x).__name__ == "Span":
         return "<span>"
     if isinstance(x, dict):
@@ -66,14 +67,28 @@ def _plain(x):
 
 
 def graph_summary(g) -> dict:
-    nodes = {n: {"op": d.get("op"), "inputs": list(d.get("inputs", ())), "args": _plain(d.get("args")),
-                 "shape": d.get("shape"), "params": d.get("params"), "order": d.get("order"),
-                 "output": d.get("output")}
-             for n, d in g.nodes(data=True)}
-    return {"nodes": nodes, "ids": list(g.nodes), "outputs": list(g.graph["outputs"]),
-            "inputs": list(g.graph["inputs"]), "name": g.graph["name"],
-            "training": _plain(g.graph.get("training")), "fit": _plain(g.graph.get("fit")),
-            "params": g.graph.get("params")}
+    nodes = {
+        n: {
+            "op": d.get("op"),
+            "inputs": list(d.get("inputs", ())),
+            "args": _plain(d.get("args")),
+            "shape": d.get("shape"),
+            "params": d.get("params"),
+            "order": d.get("order"),
+            "output": d.get("output"),
+        }
+        for n, d in g.nodes(data=True)
+    }
+    return {
+        "nodes": nodes,
+        "ids": list(g.nodes),
+        "outputs": list(g.graph["outputs"]),
+        "inputs": list(g.graph["inputs"]),
+        "name": g.graph["name"],
+        "training": _plain(g.graph.get("training")),
+        "fit": _plain(g.graph.get("fit")),
+        "params": g.graph.get("params"),
+    }
 
 
 def load_summary(text: str, name: str):
@@ -103,6 +118,7 @@ def assert_formatting_is_faithful(text: str, name: str, width: int = 88) -> str:
 
 
 # ---- every shipped spec that parses ---------------------------------------------
+
 
 def _corpus() -> list[Path]:
     paths = sorted(EXAMPLES.rglob("*.net"))
@@ -144,7 +160,16 @@ def test_examples_that_are_already_canonical():
 
 # ---- generated programs -------------------------------------------------------------
 
-COMMENTS = ("# c", "#", "# a -> b, [x]", '# "quoted" # twice', "# 한글 주석", "#tight", "## ----", "# trailing  ")
+COMMENTS = (
+    "# c",
+    "#",
+    "# a -> b, [x]",
+    '# "quoted" # twice',
+    "# 한글 주석",
+    "#tight",
+    "## ----",
+    "# trailing  ",
+)
 ACTIVATIONS = ("relu", "tanh", "softmax", "linear", "sigmoid")
 RATES = ("0.1", ".5", "0.25", "5e-1", "0.0", "1e-1")
 OPEN, CLOSE = "([{", ")]}"
@@ -180,16 +205,32 @@ def _step(draw, width: int, values: dict[str, int]) -> tuple[list[str], int]:
         units = draw(st.integers(1, 8))
         form = draw(st.sampled_from(("plain", "act", "kw", "units_kw", "bias")))
         act = draw(st.sampled_from(ACTIVATIONS))
-        args = {"plain": [str(units)], "act": [str(units), ",", act],
-                "kw": [str(units), ",", "activation", "=", act], "units_kw": ["units", "=", str(units)],
-                "bias": [str(units), ",", act, ",", "use_bias", "=", draw(st.sampled_from(("true", "false")))]}[form]
+        args = {
+            "plain": [str(units)],
+            "act": [str(units), ",", act],
+            "kw": [str(units), ",", "activation", "=", act],
+            "units_kw": ["units", "=", str(units)],
+            "bias": [str(units), ",", act, ",", "use_bias", "=", draw(st.sampled_from(("true", "false")))],
+        }[form]
         toks, width = ["dense", "(", *args, ")"], units
     elif kind == "dropout":
         rate = draw(st.sampled_from(RATES))
         toks = ["dropout", "(", *(["rate", "="] if draw(st.booleans()) else []), rate, ")"]
     elif kind == "group":
         units = draw(st.integers(1, 8))
-        toks = ["(", "dense", "(", str(units), ")", "->", "dropout", "(", draw(st.sampled_from(RATES)), ")", ")"]
+        toks = [
+            "(",
+            "dense",
+            "(",
+            str(units),
+            ")",
+            "->",
+            "dropout",
+            "(",
+            draw(st.sampled_from(RATES)),
+            ")",
+            ")",
+        ]
         width = units
     else:
         same = [v for v, w in values.items() if w == width] if kind == "add" else list(values)
@@ -220,7 +261,7 @@ def _statements(draw) -> list[list[str]]:
             for k, f in enumerate(feats):
                 toks += ([","] if k else []) + [f]
             stmts.append(toks + ([","] if draw(st.booleans()) else []) + ["]"])
-            featured[name] = feats                       # selected as written: a name or "a string"
+            featured[name] = feats  # selected as written: a name or "a string"
             width = n
         values[name] = width
     last = None
@@ -256,8 +297,27 @@ def _statements(draw) -> list[list[str]]:
     if draw(st.booleans()):
         lr = draw(st.sampled_from(("0.001", "1e-3", ".01", "1E-3")))
         loss = ["mse"] if draw(st.booleans()) else ["{", f"h{j}", ":", "mse", "}"]
-        stmts.append(["compile", "loss", "=", *loss, "optimizer", "=", "adam", "(", "learning_rate", "=", lr,
-                      ")", "metrics", "=", "[", "mae", "]"])
+        stmts.append(
+            [
+                "compile",
+                "loss",
+                "=",
+                *loss,
+                "optimizer",
+                "=",
+                "adam",
+                "(",
+                "learning_rate",
+                "=",
+                lr,
+                ")",
+                "metrics",
+                "=",
+                "[",
+                "mae",
+                "]",
+            ]
+        )
     if draw(st.booleans()):
         stmts.append(["train", "epochs", "=", "5", "batch_size", "=", "8", "test_size", "=", "0.2"])
     if draw(st.booleans()):
@@ -306,8 +366,11 @@ def messy_programs(draw) -> str:
     parts = [draw(st.sampled_from(("", "\n", "\n\n", "# header\n\n", "  ")))]
     for stmt in draw(_statements()):
         for _ in range(draw(st.integers(0, 2))):
-            parts.append(draw(st.sampled_from(("\n", "   \n"))) if draw(st.booleans())
-                         else draw(st.sampled_from(("", "  "))) + draw(st.sampled_from(COMMENTS)) + "\n")
+            parts.append(
+                draw(st.sampled_from(("\n", "   \n")))
+                if draw(st.booleans())
+                else draw(st.sampled_from(("", "  "))) + draw(st.sampled_from(COMMENTS)) + "\n"
+            )
         parts.append(draw(st.sampled_from(("", " ", "\t"))) + draw(_layout(stmt)))
         if draw(st.integers(0, 3)) == 0:
             parts.append(draw(st.sampled_from(("", " ", "   "))) + draw(st.sampled_from(COMMENTS)))
@@ -321,8 +384,12 @@ def messy_programs(draw) -> str:
     return text
 
 
-@settings(max_examples=300, derandomize=True, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=300,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(messy_programs(), st.sampled_from((88, 88, 40, 20)))
 def test_generated_programs(text, width):
     assert parses(text), text
@@ -333,31 +400,36 @@ def test_generated_programs(text, width):
 
 # ---- layout rules ----------------------------------------------------------------------
 
+
 def test_spacing_and_numbers_as_written():
-    text = ('input  x:4\ninput iris:[a,b , "c d"]\nh=x->dense( 4,relu )->dropout(0.1)->dense(8)*3\n'
-            'g = iris[ a , 0 : 2,-1 ]->( dense(2)->dropout(.5) )*2\n'
-            'output y=concat(h,g)->dense(1)\n'
-            'compile loss={y:mse} optimizer=adam( learning_rate=1e-3 ) metrics=[mae,  mse]\n'
-            'train epochs=5 batch_size=8 test_size=0.20\n')
+    text = (
+        'input  x:4\ninput iris:[a,b , "c d"]\nh=x->dense( 4,relu )->dropout(0.1)->dense(8)*3\n'
+        "g = iris[ a , 0 : 2,-1 ]->( dense(2)->dropout(.5) )*2\n"
+        "output y=concat(h,g)->dense(1)\n"
+        "compile loss={y:mse} optimizer=adam( learning_rate=1e-3 ) metrics=[mae,  mse]\n"
+        "train epochs=5 batch_size=8 test_size=0.20\n"
+    )
     assert format_source(text) == (
         'input x: 4\ninput iris: [a, b, "c d"]\nh = x -> dense(4, relu) -> dropout(0.1) -> dense(8) * 3\n'
-        'g = iris[a, 0:2, -1] -> (dense(2) -> dropout(.5)) * 2\n'
-        'output y = concat(h, g) -> dense(1)\n'
-        'compile loss={y: mse} optimizer=adam(learning_rate=1e-3) metrics=[mae, mse]\n'
-        'train epochs=5 batch_size=8 test_size=0.20\n')
+        "g = iris[a, 0:2, -1] -> (dense(2) -> dropout(.5)) * 2\n"
+        "output y = concat(h, g) -> dense(1)\n"
+        "compile loss={y: mse} optimizer=adam(learning_rate=1e-3) metrics=[mae, mse]\n"
+        "train epochs=5 batch_size=8 test_size=0.20\n"
+    )
 
 
 def test_long_chains_split_before_every_arrow():
     text = "output species = concat(sepal_h, petal_h) -> dense(8, relu) -> dense(3, softmax)\n"
     assert format_source(text) == text
     assert format_source(text, width=60) == (
-        "output species = concat(sepal_h, petal_h)\n    -> dense(8, relu)\n    -> dense(3, softmax)\n")
+        "output species = concat(sepal_h, petal_h)\n    -> dense(8, relu)\n    -> dense(3, softmax)\n"
+    )
     # and a split chain that fits is joined again
     assert format_source(format_source(text, width=60)) == text
 
 
 def test_width_counts_the_whole_line_but_not_a_trailing_comment():
-    line = "h = x -> dense(4) -> dense(4)"            # 29 characters
+    line = "h = x -> dense(4) -> dense(4)"  # 29 characters
     assert format_source(line, width=29) == line + "\n"
     assert format_source(line, width=28) == "h = x\n    -> dense(4)\n    -> dense(4)\n"
     assert format_source(line + "  # a long comment", width=29) == line + "  # a long comment\n"
@@ -374,7 +446,8 @@ def test_chain_inside_a_multiline_bracket_is_indented_further():
     text = "h = concat(\n    a -> dense(16, relu) -> dropout(0.25) -> dense(16, relu),\n    b,\n)\n"
     assert format_source(text, width=40) == (
         "h = concat(\n    a\n        -> dense(16, relu)\n        -> dropout(0.25)\n"
-        "        -> dense(16, relu),\n    b,\n)\n")
+        "        -> dense(16, relu),\n    b,\n)\n"
+    )
 
 
 def test_blank_lines():
@@ -385,7 +458,10 @@ def test_blank_lines():
 
 
 def test_line_endings_bom_and_final_newline():
-    assert format_source("\ufeffinput x: 4\r\nh = x -> dense(2)  # c\r\n") == "input x: 4\nh = x -> dense(2)  # c\n"
+    assert (
+        format_source("\ufeffinput x: 4\r\nh = x -> dense(2)  # c\r\n")
+        == "input x: 4\nh = x -> dense(2)  # c\n"
+    )
     assert format_source("input x: 4") == "input x: 4\n"
     assert format_source("") == ""
     assert format_source("\n\n  \n") == ""
@@ -393,10 +469,10 @@ def test_line_endings_bom_and_final_newline():
 
 
 def test_network_moves_first_after_the_file_header():
-    text = ("# File header.\n\n# about x\ninput x: 4\n\n# the name\nnetwork n\nh = x -> dense(2)\n"
-            "output h\n")
-    assert format_source(text) == ("# File header.\n\n# the name\nnetwork n\n\n# about x\ninput x: 4\n\n"
-                                   "h = x -> dense(2)\noutput h\n")
+    text = "# File header.\n\n# about x\ninput x: 4\n\n# the name\nnetwork n\nh = x -> dense(2)\noutput h\n"
+    assert format_source(text) == (
+        "# File header.\n\n# the name\nnetwork n\n\n# about x\ninput x: 4\n\nh = x -> dense(2)\noutput h\n"
+    )
     # already first: nothing moves, the comments above it stay above it
     first = "# about\nnetwork n\n\ninput x: 4\n"
     assert format_source(first) == first
@@ -405,14 +481,14 @@ def test_network_moves_first_after_the_file_header():
 
 
 def test_comments_inside_statements_stay_with_what_they_followed():
-    text = ("h = x ->   # after x\n"
-            "  # before dropout\n"
-            "  dropout(0.1) -> dense(4)\n")
+    text = "h = x ->   # after x\n  # before dropout\n  dropout(0.1) -> dense(4)\n"
     assert format_source(text) == (
-        "h = x  # after x\n    # before dropout\n    -> dropout(0.1)\n    -> dense(4)\n")
+        "h = x  # after x\n    # before dropout\n    -> dropout(0.1)\n    -> dense(4)\n"
+    )
     text = "input iris: [  # features\n  a,  # first\n  # second:\n  b]  # done\n"
     assert format_source(text) == (
-        "input iris: [  # features\n    a,  # first\n    # second:\n    b,\n]  # done\n")
+        "input iris: [  # features\n    a,  # first\n    # second:\n    b,\n]  # done\n"
+    )
 
 
 def test_two_comments_that_land_on_one_line_are_not_merged():
@@ -441,6 +517,7 @@ def test_syntax_errors_are_raised_not_formatted():
 
 def test_an_unknown_node_type_is_an_error_not_a_silent_drop(monkeypatch):
     from netdsl.lang import fmt
+
     monkeypatch.delitem(fmt._PRINTERS, ast.TrainDecl)
     with pytest.raises(FormatError, match="TrainDecl"):
         format_source("train epochs=3\n")
@@ -448,11 +525,14 @@ def test_an_unknown_node_type_is_an_error_not_a_silent_drop(monkeypatch):
 
 @pytest.mark.skipif(not HAS_BLOCKS, reason="the grammar has no blocks")
 def test_blocks():
-    text = ("block r(width,rate=0.0)(x){\n  h = x -> dense(width)  # c\n\n\n  # own\n  return add(x, h)\n}\n"
-            "from \"lib.net\" import a,b as c\nimport \"lib.net\"\nm, g = x -> r(4)\n")
+    text = (
+        "block r(width,rate=0.0)(x){\n  h = x -> dense(width)  # c\n\n\n  # own\n  return add(x, h)\n}\n"
+        'from "lib.net" import a,b as c\nimport "lib.net"\nm, g = x -> r(4)\n'
+    )
     assert format_source(text) == (
-        "block r(width, rate=0.0) (x) {\n    h = x -> dense(width)  # c\n\n    # own\n    return add(x, h)\n}\n"
-        "from \"lib.net\" import a, b as c\nimport \"lib.net\"\nm, g = x -> r(4)\n")
+        "block r(width, rate=0.0) (x) {\n    h = x -> dense(width)  # c\n\n    # own\n    return add(x, h)\n}\n"  # noqa: E501
+        'from "lib.net" import a, b as c\nimport "lib.net"\nm, g = x -> r(4)\n'
+    )
 
 
 # ---- goldens ---------------------------------------------------------------------------
@@ -524,6 +604,7 @@ def test_cmd_fmt_check_and_diff_write_nothing(tmp_path, capsys):
 
 def test_cmd_fmt_syntax_error_and_missing_file(tmp_path, capsys):
     from netdsl.cli import UsageError
+
     bad, messy = tmp_path / "bad.net", tmp_path / "messy.net"
     bad.write_text("input x: 4\nh = x -> dense(4\n")
     messy.write_text(MESSY)
@@ -531,14 +612,15 @@ def test_cmd_fmt_syntax_error_and_missing_file(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "error[ND004]" in err and f"netdsl: {bad}: 1 error" in err
     assert bad.read_text() == "input x: 4\nh = x -> dense(4\n"
-    assert messy.read_text() == CLEAN                     # the good file is still formatted
+    assert messy.read_text() == CLEAN  # the good file is still formatted
     messy.write_text(MESSY)
     with pytest.raises(UsageError, match="no such file"):
         cmd_fmt(_args(messy, tmp_path / "missing.net"))
-    assert messy.read_text() == MESSY                     # nothing written when a file is missing
+    assert messy.read_text() == MESSY  # nothing written when a file is missing
 
 
 # ---- the command line (skipped until `fmt` is wired into netdsl.cli) ---------------------------
+
 
 def _cli_has_fmt() -> bool:
     r = run_cli("fmt", "--help", timeout=60)

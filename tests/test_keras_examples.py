@@ -42,6 +42,7 @@ L = keras.layers
 # data
 # --------------------------------------------------------------------------
 
+
 def read_iris():
     """The iris CSV as (float32 features (150, 4), one-hot species (150, 3))."""
     with open(IRIS, newline="") as fh:
@@ -80,6 +81,7 @@ def example_inputs(name):
 # the hand-written models
 # --------------------------------------------------------------------------
 
+
 def hand_iris_concat():
     sepal = keras.Input(shape=(2,), name="sepal")
     petal = keras.Input(shape=(2,), name="petal")
@@ -90,8 +92,11 @@ def hand_iris_concat():
     x = L.Concatenate(name="species_concat_1")([s, p])
     out = L.Dense(3, activation="softmax", name="species")(x)
     model = keras.Model([sepal, petal], out, name="iris_concat")
-    model.compile(loss="categorical_crossentropy",
-                  optimizer=keras.optimizers.Adam(learning_rate=0.01), metrics=["accuracy"])
+    model.compile(
+        loss="categorical_crossentropy",
+        optimizer=keras.optimizers.Adam(learning_rate=0.01),
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -103,8 +108,11 @@ def hand_iris_add():
     x = L.Add(name="species_add_1")([s, p])
     out = L.Dense(3, activation="softmax", name="species")(x)
     model = keras.Model([sepal, petal], out, name="iris_add")
-    model.compile(loss="categorical_crossentropy",
-                  optimizer=keras.optimizers.Adam(learning_rate=0.01), metrics=["accuracy"])
+    model.compile(
+        loss="categorical_crossentropy",
+        optimizer=keras.optimizers.Adam(learning_rate=0.01),
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -114,8 +122,11 @@ def hand_iris_dense():
     x = L.Dense(8, activation="relu", name="species_dense_2")(x)
     out = L.Dense(3, activation="softmax", name="species")(x)
     model = keras.Model(iris, out, name="iris_dense")
-    model.compile(loss="categorical_crossentropy",
-                  optimizer=keras.optimizers.Adam(learning_rate=0.01), metrics=["accuracy"])
+    model.compile(
+        loss="categorical_crossentropy",
+        optimizer=keras.optimizers.Adam(learning_rate=0.01),
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -131,8 +142,11 @@ def hand_residual_blocks():
         x = L.Add(name=p + "out")([x, h])
     out = L.Dense(2, activation="softmax", name="h")(x)
     model = keras.Model(features, out, name="residual_blocks")
-    model.compile(loss="categorical_crossentropy",
-                  optimizer=keras.optimizers.Adam(learning_rate=0.001), metrics=["accuracy"])
+    model.compile(
+        loss="categorical_crossentropy",
+        optimizer=keras.optimizers.Adam(learning_rate=0.001),
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -144,8 +158,11 @@ def hand_iris_feature_groups():
     x = L.Dense(8, activation="relu", name="species_dense_1")(x)
     out = L.Dense(3, activation="softmax", name="species")(x)
     model = keras.Model(iris, out, name="iris_feature_groups")
-    model.compile(loss="categorical_crossentropy",
-                  optimizer=keras.optimizers.Adam(learning_rate=0.01), metrics=["accuracy"])
+    model.compile(
+        loss="categorical_crossentropy",
+        optimizer=keras.optimizers.Adam(learning_rate=0.01),
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -156,8 +173,7 @@ def hand_mlp_dropout():
     x = L.Dense(64, activation="relu", name="digit_dense_2")(x)
     out = L.Dense(10, activation="softmax", name="digit")(x)
     model = keras.Model(pixels, out, name="mlp_dropout")
-    model.compile(loss="sparse_categorical_crossentropy", optimizer="rmsprop",
-                  metrics=["accuracy"])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="rmsprop", metrics=["accuracy"])
     return model
 
 
@@ -170,8 +186,11 @@ def hand_standardized():
     x = L.Dense(16, activation="relu", name="species_dense_2")(x)
     out = L.Dense(3, activation="softmax", name="species")(x)
     model = keras.Model(iris, out, name="standardized")
-    model.compile(loss="categorical_crossentropy",
-                  optimizer=keras.optimizers.Adam(learning_rate=0.01), metrics=["accuracy"])
+    model.compile(
+        loss="categorical_crossentropy",
+        optimizer=keras.optimizers.Adam(learning_rate=0.01),
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -184,30 +203,36 @@ def hand_residual():
     skip = L.Add(name="skip")([stem, b])
     out = L.Dense(1, activation="sigmoid", name="score")(skip)
     model = keras.Model(features, out, name="residual")
-    model.compile(loss="binary_crossentropy",
-                  optimizer=keras.optimizers.Adam(learning_rate=0.001),
-                  metrics=["accuracy", "auc"])
+    model.compile(
+        loss="binary_crossentropy",
+        optimizer=keras.optimizers.Adam(learning_rate=0.001),
+        metrics=["accuracy", "auc"],
+    )
     return model
 
 
 # name -> (hand-written builder, needs the iris data, the spec's compile line)
 EXAMPLE_SPECS = {
-    "iris_concat": (hand_iris_concat, False,
-                    ("categorical_crossentropy", "Adam", 0.01, ["accuracy"])),
-    "iris_add": (hand_iris_add, False,
-                 ("categorical_crossentropy", "Adam", 0.01, ["accuracy"])),
-    "residual_blocks": (hand_residual_blocks, False,
-                        ("categorical_crossentropy", "Adam", 0.001, ["accuracy"])),
-    "iris_dense": (hand_iris_dense, False,
-                   ("categorical_crossentropy", "Adam", 0.01, ["accuracy"])),
-    "iris_feature_groups": (hand_iris_feature_groups, False,
-                            ("categorical_crossentropy", "Adam", 0.01, ["accuracy"])),
-    "mlp_dropout": (hand_mlp_dropout, False,
-                    ("sparse_categorical_crossentropy", "RMSprop", 0.001, ["accuracy"])),
-    "standardized": (hand_standardized, True,
-                     ("categorical_crossentropy", "Adam", 0.01, ["accuracy"])),
-    "residual": (hand_residual, False,
-                 ("binary_crossentropy", "Adam", 0.001, ["accuracy", "auc"])),
+    "iris_concat": (hand_iris_concat, False, ("categorical_crossentropy", "Adam", 0.01, ["accuracy"])),
+    "iris_add": (hand_iris_add, False, ("categorical_crossentropy", "Adam", 0.01, ["accuracy"])),
+    "residual_blocks": (
+        hand_residual_blocks,
+        False,
+        ("categorical_crossentropy", "Adam", 0.001, ["accuracy"]),
+    ),
+    "iris_dense": (hand_iris_dense, False, ("categorical_crossentropy", "Adam", 0.01, ["accuracy"])),
+    "iris_feature_groups": (
+        hand_iris_feature_groups,
+        False,
+        ("categorical_crossentropy", "Adam", 0.01, ["accuracy"]),
+    ),
+    "mlp_dropout": (
+        hand_mlp_dropout,
+        False,
+        ("sparse_categorical_crossentropy", "RMSprop", 0.001, ["accuracy"]),
+    ),
+    "standardized": (hand_standardized, True, ("categorical_crossentropy", "Adam", 0.01, ["accuracy"])),
+    "residual": (hand_residual, False, ("binary_crossentropy", "Adam", 0.001, ["accuracy", "auc"])),
 }
 NAMES = sorted(EXAMPLE_SPECS)
 
@@ -224,6 +249,7 @@ def load_example(name):
 # --------------------------------------------------------------------------
 # structure helpers
 # --------------------------------------------------------------------------
+
 
 def parents(op):
     """The operations feeding `op`, in argument order (a Concatenate's order)."""
@@ -255,8 +281,7 @@ def signatures(model):
             shape = tuple(op.output.shape)
             ins = parents(op)
             if ins:
-                memo[id(op)] = (type(op).__name__, shape, selected_columns(op),
-                                tuple(sig(p) for p in ins))
+                memo[id(op)] = (type(op).__name__, shape, selected_columns(op), tuple(sig(p) for p in ins))
             else:
                 memo[id(op)] = (type(op).__name__, shape, ("input", input_index[id(op)]))
         return memo[id(op)]
@@ -300,8 +325,9 @@ def randomize(model, seed):
     rng = np.random.default_rng(seed)
     for layer in model.layers:
         if layer.trainable_weights:
-            layer.set_weights([rng.normal(0.0, 0.5, size=w.shape).astype("float32")
-                               for w in layer.get_weights()])
+            layer.set_weights(
+                [rng.normal(0.0, 0.5, size=w.shape).astype("float32") for w in layer.get_weights()]
+            )
 
 
 def feed(inputs):
@@ -317,6 +343,7 @@ def as_list(pred):
 # fixtures: every model built once per module
 # --------------------------------------------------------------------------
 
+
 class Built:
     def __init__(self, name):
         self.name = name
@@ -324,8 +351,7 @@ class Built:
         self.net = netdsl.to_keras(self.graph, seed=0)
         self.hand = EXAMPLE_SPECS[name][0]()
         # before any weight is copied: netdsl's own adapted statistics
-        self.net_initial = {op.name: [np.array(w) for w in op.get_weights()]
-                            for op in self.net.layers}
+        self.net_initial = {op.name: [np.array(w) for w in op.get_weights()] for op in self.net.layers}
         named, self.targets = example_inputs(name)
         self.inputs = feed(named)
         self.copied = False
@@ -358,6 +384,7 @@ def ex(request, built):
 # in-process comparisons
 # --------------------------------------------------------------------------
 
+
 def test_layer_classes_in_topological_order(ex):
     hand = [(type(op).__name__, tuple(op.output.shape)) for op in canonical_order(ex.hand)]
     net = [(type(op).__name__, tuple(op.output.shape)) for op in canonical_order(ex.net)]
@@ -368,13 +395,15 @@ def test_layer_classes_in_topological_order(ex):
 def node_of(ex, keras_name: str) -> str:
     """The graph node a Keras layer was built from (blocks' `/` become `.` in Keras)."""
     from netdsl.backends.keras import keras_names
+
     return {v: k for k, v in keras_names(ex.graph).items()}[keras_name]
 
 
 def test_connectivity_and_output_shapes(ex):
     hs, ns = signatures(ex.hand), signatures(ex.net)
-    assert [ns[id(t._keras_history.operation)] for t in ex.net.outputs] == \
-           [hs[id(t._keras_history.operation)] for t in ex.hand.outputs]
+    assert [ns[id(t._keras_history.operation)] for t in ex.net.outputs] == [
+        hs[id(t._keras_history.operation)] for t in ex.hand.outputs
+    ]
     assert [tuple(t.shape) for t in ex.net.inputs] == [tuple(t.shape) for t in ex.hand.inputs]
     for h, n in pair_operations(ex.hand, ex.net):
         assert tuple(n.output.shape) == tuple(h.output.shape), n.name
@@ -398,6 +427,7 @@ def test_layer_names_follow_the_spec(ex):
     for out in ex.graph.graph["outputs"]:
         needed |= nx.ancestors(ex.graph, out)
     from netdsl.backends.keras import keras_names
+
     names = keras_names(ex.graph)
     assert sorted(op.name for op in ex.net.operations) == sorted(names[n] for n in needed)
     for h, n in pair_operations(ex.hand, ex.net):
@@ -412,8 +442,9 @@ def test_parameter_counts(ex):
     static = ex.graph.graph["params"]
     assert ex.net.count_params() == static["total"] == ex.hand.count_params()
     assert count(ex.net.trainable_weights) == static["trainable"] == count(ex.hand.trainable_weights)
-    assert count(ex.net.non_trainable_weights) == static["non_trainable"] == \
-        count(ex.hand.non_trainable_weights)
+    assert (
+        count(ex.net.non_trainable_weights) == static["non_trainable"] == count(ex.hand.non_trainable_weights)
+    )
     assert static["total"] == static["trainable"] + static["non_trainable"]
     for h, n in pair_operations(ex.hand, ex.net):
         t, nt = ex.graph.nodes[node_of(ex, n.name)]["params"]
@@ -527,17 +558,36 @@ def run_all(commands, cwd, parallel=3):
     while pending or running:
         while pending and len(running) < parallel:
             cmd = pending.pop(0)
-            running.append((cmd, subprocess.Popen(cmd, cwd=cwd, env=child_env(),
-                                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                                  text=True)))
+            running.append(
+                (
+                    cmd,
+                    subprocess.Popen(
+                        cmd,
+                        cwd=cwd,
+                        env=child_env(),
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE,
+                        text=True,
+                    ),
+                )
+            )
         cmd, proc = running.pop(0)
         out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, f"{cmd} failed ({proc.returncode}):\n{out}\n{err}"
 
 
 def compile_command(name, out):
-    cmd = [sys.executable, "-m", "netdsl", "compile", str(EXAMPLES / f"{name}.net"),
-           "-o", str(out), "--seed", str(SEED)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "netdsl",
+        "compile",
+        str(EXAMPLES / f"{name}.net"),
+        "-o",
+        str(out),
+        "--seed",
+        str(SEED),
+    ]
     if EXAMPLE_SPECS[name][1]:
         cmd += ["--data", str(IRIS)]
     return cmd
@@ -565,11 +615,17 @@ def cli(tmp_path_factory):
     (base / "child.py").write_text(CHILD)
     # one fresh process loads every compiled model; it runs in `base`, so
     # the source tree is not on its path
-    proc = subprocess.run([sys.executable, str(base / "child.py"), str(base / "request.json")],
-                          cwd=base, env=child_env(), capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, str(base / "child.py"), str(base / "request.json")],
+        cwd=base,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
-    return {"first": first, "second": second, "child": json.loads(line[len("RESULT "):])}
+    return {"first": first, "second": second, "child": json.loads(line[len("RESULT ") :])}
 
 
 @pytest.mark.filterwarnings(SKIPPED_OPTIMIZER)
@@ -587,8 +643,7 @@ def test_cli_compiled_models_load_without_netdsl(cli):
         for a, b in zip(mine, theirs):
             assert a.shape == b.shape
             np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)
-        assert child[name]["operations"] == [[type(op).__name__, op.name]
-                                             for op in loaded.operations]
+        assert child[name]["operations"] == [[type(op).__name__, op.name] for op in loaded.operations]
         # the saved model is the model netdsl builds
         graph = load_example(name)
         assert loaded.count_params() == graph.graph["params"]["total"]

@@ -68,8 +68,7 @@ def randomize_and_copy(hand, net, names):
     rng = np.random.default_rng(99)
     for h_name, n_name in names.items():
         h = hand.get_layer(h_name)
-        h.set_weights([rng.normal(0.0, 0.5, size=w.shape).astype("float32")
-                       for w in h.get_weights()])
+        h.set_weights([rng.normal(0.0, 0.5, size=w.shape).astype("float32") for w in h.get_weights()])
         n = net.get_layer(n_name)
         assert [w.shape for w in n.weights] == [w.shape for w in h.weights], n_name
         n.set_weights(h.get_weights())
@@ -97,6 +96,7 @@ def assert_params(graph, net, hand=None):
 # --------------------------------------------------------------------------
 # dense, repetition, dropout, standardize
 # --------------------------------------------------------------------------
+
 
 def test_dense_without_bias():
     graph, net = build("network nobias\ninput x: 5\noutput y = x -> dense(3, tanh, use_bias=false)\n")
@@ -144,10 +144,11 @@ def test_dropout_rate():
     assert layer.rate == 0.25
     assert graph.graph["params"]["total"] == 0 == net.count_params()
     hand = L.Dropout(0.25)
-    assert {k: v for k, v in layer.get_config().items() if k != "name"} == \
-           {k: v for k, v in hand.get_config().items() if k != "name"}
+    assert {k: v for k, v in layer.get_config().items() if k != "name"} == {
+        k: v for k, v in hand.get_config().items() if k != "name"
+    }
 
-    x = np.abs(rows(200, 6)) + 0.5                    # no zero among the inputs
+    x = np.abs(rows(200, 6)) + 0.5  # no zero among the inputs
     np.testing.assert_array_equal(np.asarray(net(x, training=False)), x)
     dropped = np.asarray(net(x, training=True))
     zero = dropped == 0.0
@@ -158,8 +159,9 @@ def test_dropout_rate():
 
 def test_standardize_with_explicit_statistics():
     mean, variance = [1.0, -2.0, 0.5], [4.0, 0.25, 2.0]
-    graph, net = build("network std\ninput x: 3\n"
-                       "output y = x -> standardize(mean=[1, -2.0, 0.5], variance=[4, 0.25, 2])\n")
+    graph, net = build(
+        "network std\ninput x: 3\noutput y = x -> standardize(mean=[1, -2.0, 0.5], variance=[4, 0.25, 2])\n"
+    )
     layer = net.get_layer("y")
     assert type(layer) is L.Normalization
     assert layer.weights == []
@@ -177,10 +179,12 @@ def test_standardize_with_explicit_statistics():
 
 def test_standardize_adapted_after_a_selection():
     """The statistics are those of the selected columns, in selection order."""
-    graph, net = build("network stdsel\n"
-                       "input iris: [sepal_length, sepal_width, petal_length, petal_width]\n"
-                       "output y = iris[petal_length, sepal_length] -> standardize -> dense(2)\n",
-                       data=str(IRIS))
+    graph, net = build(
+        "network stdsel\n"
+        "input iris: [sepal_length, sepal_width, petal_length, petal_width]\n"
+        "output y = iris[petal_length, sepal_length] -> standardize -> dense(2)\n",
+        data=str(IRIS),
+    )
     cols = iris_columns()
     picked = np.stack([cols["petal_length"], cols["sepal_length"]], axis=1)
     hand = L.Normalization(axis=-1)
@@ -196,8 +200,11 @@ def test_standardize_adapted_after_a_selection():
 
 def test_standardize_adapted_on_two_inputs():
     """Input features are read from the CSV by name, in the spec's order."""
-    graph, net = build("network std2\ninput s: [sepal_width, sepal_length]\ninput p: [petal_width]\n"
-                       "output y = concat(p, s) -> standardize\n", data=str(IRIS))
+    graph, net = build(
+        "network std2\ninput s: [sepal_width, sepal_length]\ninput p: [petal_width]\n"
+        "output y = concat(p, s) -> standardize\n",
+        data=str(IRIS),
+    )
     cols = iris_columns()
     seen = np.stack([cols["petal_width"], cols["sepal_width"], cols["sepal_length"]], axis=1)
     mean, var, _count = net.get_layer("y").get_weights()
@@ -210,11 +217,14 @@ def test_standardize_adapted_on_two_inputs():
 # merges
 # --------------------------------------------------------------------------
 
+
 def test_concat_of_three_operands():
-    graph, net = build("network cat3\ninput a: 2\ninput b: 3\ninput c: 1\n"
-                       "joined = concat(a, b, c)\n"
-                       "output joined\n"
-                       "output y = joined -> dense(2)\n")
+    graph, net = build(
+        "network cat3\ninput a: 2\ninput b: 3\ninput c: 1\n"
+        "joined = concat(a, b, c)\n"
+        "output joined\n"
+        "output y = joined -> dense(2)\n"
+    )
     cat = net.get_layer("joined")
     assert type(cat) is L.Concatenate
     assert parent_names(cat) == ["a", "b", "c"]
@@ -233,8 +243,9 @@ def test_concat_of_three_operands():
 
 
 def test_add_of_three_operands():
-    graph, net = build("network add3\ninput a: 3\ninput b: 3\ninput c: 3\n"
-                       "output y = add(a, b, c -> dense(3))\n")
+    graph, net = build(
+        "network add3\ninput a: 3\ninput b: 3\ninput c: 3\noutput y = add(a, b, c -> dense(3))\n"
+    )
     add = net.get_layer("y")
     assert type(add) is L.Add
     assert parent_names(add) == ["a", "b", "y_dense_1"]
@@ -261,24 +272,24 @@ WIDTH = "input x: 4\n"
 SELECTIONS = [
     # id, input line, selection, columns kept, Keras operation, hand-written selection
     ("by-name", NAMED, "x[b, c]", [1, 2], "GetItem", lambda t: t[:, 1:3]),
-    ("by-name-reordered", NAMED, "x[d, a]", [3, 0], "Take",
-     lambda t: keras.ops.take(t, [3, 0], axis=1)),
+    ("by-name-reordered", NAMED, "x[d, a]", [3, 0], "Take", lambda t: keras.ops.take(t, [3, 0], axis=1)),
     ("range", NAMED, "x[0:2]", [0, 1], "GetItem", lambda t: t[:, 0:2]),
     ("open-range", NAMED, "x[2:]", [2, 3], "GetItem", lambda t: t[:, 2:]),
     ("index-list", NAMED, "x[0, 2]", [0, 2], "Take", lambda t: keras.ops.take(t, [0, 2], axis=1)),
     ("negative-index", NAMED, "x[-1]", [3], "GetItem", lambda t: t[:, -1:]),
     ("negative-range", NAMED, "x[-3:-1]", [1, 2], "GetItem", lambda t: t[:, -3:-1]),
     ("width-only-range", WIDTH, "x[1:3]", [1, 2], "GetItem", lambda t: t[:, 1:3]),
-    ("width-only-indices", WIDTH, "x[3, 1]", [3, 1], "Take",
-     lambda t: keras.ops.take(t, [3, 1], axis=1)),
+    ("width-only-indices", WIDTH, "x[3, 1]", [3, 1], "Take", lambda t: keras.ops.take(t, [3, 1], axis=1)),
 ]
 
 
-@pytest.mark.parametrize("input_line, selection, columns, kind, by_hand",
-                         [s[1:] for s in SELECTIONS], ids=[s[0] for s in SELECTIONS])
+@pytest.mark.parametrize(
+    "input_line, selection, columns, kind, by_hand",
+    [s[1:] for s in SELECTIONS],
+    ids=[s[0] for s in SELECTIONS],
+)
 def test_selection(input_line, selection, columns, kind, by_hand):
-    graph, net = build(f"network sel\n{input_line}output s = {selection}\n"
-                       f"output y = s -> dense(2, relu)\n")
+    graph, net = build(f"network sel\n{input_line}output s = {selection}\noutput y = s -> dense(2, relu)\n")
     sel = next(op for op in net.operations if op.name == "s")
     assert type(sel).__name__ == kind
     assert tuple(sel.output.shape) == (None, len(columns))
@@ -297,17 +308,18 @@ def test_selection(input_line, selection, columns, kind, by_hand):
 
 
 def test_saved_selection_model_loads_in_safe_mode(tmp_path):
-    graph, net = build("network selsave\ninput x: [a, b, c, d, e]\n"
-                       "p = x[a, b]\nq = x[e, c]\n"
-                       "output y = concat(p, q) -> dense(2)\n")
+    graph, net = build(
+        "network selsave\ninput x: [a, b, c, d, e]\n"
+        "p = x[a, b]\nq = x[e, c]\n"
+        "output y = concat(p, q) -> dense(2)\n"
+    )
     assert {type(op).__name__ for op in net.operations} >= {"GetItem", "Take"}
     path = tmp_path / "sel.keras"
     net.save(path)
     loaded = keras.models.load_model(path, safe_mode=True)
     assert ops_of(loaded) == ops_of(net)
     x = rows(16, 5)
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), net.predict(x, verbose=0),
-                               rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), net.predict(x, verbose=0), rtol=1e-6, atol=1e-7)
     probe = keras.Model(loaded.inputs, [loaded.get_layer("y").input])
     np.testing.assert_array_equal(np.asarray(probe.predict(x, verbose=0)), x[:, [0, 1, 4, 2]])
 
@@ -335,8 +347,11 @@ def test_multiple_outputs_with_a_loss_each():
     x = keras.Input(shape=(4,), name="x")
     h = L.Dense(8, activation="relu", name="h")(x)
     hand = keras.Model(x, [L.Dense(2, name="a")(h), L.Dense(1, activation="sigmoid", name="b")(h)])
-    hand.compile(optimizer="rmsprop", loss={"a": "mse", "b": "binary_crossentropy"},
-                 metrics={"a": ["mae"], "b": ["mae"]})
+    hand.compile(
+        optimizer="rmsprop",
+        loss={"a": "mse", "b": "binary_crossentropy"},
+        metrics={"a": ["mae"], "b": ["mae"]},
+    )
     assert config["loss"] == hand.get_compile_config()["loss"]
     assert config["metrics"] == hand.get_compile_config()["metrics"]
     assert_params(graph, net, hand)
@@ -344,13 +359,15 @@ def test_multiple_outputs_with_a_loss_each():
 
     xs = rows(32, 4)
     rng = np.random.default_rng(5)
-    ys = {"a": rng.normal(size=(32, 2)).astype("float32"),
-          "b": rng.integers(0, 2, size=(32, 1)).astype("float32")}
+    ys = {
+        "a": rng.normal(size=(32, 2)).astype("float32"),
+        "b": rng.integers(0, 2, size=(32, 1)).astype("float32"),
+    }
     assert_same_predictions(net, hand, xs)
     got = net.evaluate(xs, ys, batch_size=32, verbose=0, return_dict=True)
     want = hand.evaluate(xs, ys, batch_size=32, verbose=0, return_dict=True)
     assert set(got) == set(want)
-    assert len(got) == 5                 # loss, a's and b's loss, a's and b's mae
+    assert len(got) == 5  # loss, a's and b's loss, a's and b's mae
     for key in want:
         assert got[key] == pytest.approx(want[key], rel=1e-5, abs=1e-6), key
     # one loss per output: each output's loss is its own Keras loss
@@ -368,7 +385,7 @@ def test_one_loss_for_two_outputs_applies_to_each():
 
 def test_unused_input_is_not_a_model_input():
     graph, net = build("network unused\ninput x: 3\ninput extra: 5\noutput y = x -> dense(2)\n")
-    assert [d.code for d in graph.graph["diagnostics"]] == ["ND105"]   # a warning only
+    assert [d.code for d in graph.graph["diagnostics"]] == ["ND105"]  # a warning only
     assert [t.name for t in net.inputs] == ["x"]
     assert "extra" not in [op.name for op in net.operations]
     assert len(net.inputs) == 1
@@ -385,6 +402,7 @@ def test_unused_input_is_not_a_model_input():
 # names Keras/TensorFlow would refuse are mapped (regression tests)
 # --------------------------------------------------------------------------
 
+
 def test_spec_without_network_line_can_be_evaluated():
     graph, net = build("input x: 4\noutput y = x -> dense(1)\ncompile loss=mse optimizer=sgd\n")
     x = rows(8, 4)
@@ -393,8 +411,9 @@ def test_spec_without_network_line_can_be_evaluated():
 
 
 def test_network_name_starting_with_underscore_can_be_trained():
-    graph, net = build("network _draft\ninput x: 4\noutput y = x -> dense(1)\n"
-                       "compile loss=mse optimizer=sgd\n")
+    graph, net = build(
+        "network _draft\ninput x: 4\noutput y = x -> dense(1)\ncompile loss=mse optimizer=sgd\n"
+    )
     x = rows(8, 4)
     net.fit(x, np.zeros((8, 1), "float32"), epochs=1, verbose=0)
 

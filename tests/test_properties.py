@@ -39,7 +39,8 @@ from netdsl.ir.settings import OPTIMIZERS
 from strategies import example_files, mutated_specs, programs
 
 pytestmark = pytest.mark.filterwarnings(
-    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"
+)
 
 
 def examples(default: int) -> int:
@@ -52,8 +53,12 @@ COMMON = dict(
     derandomize=True,
     database=None,
     print_blob=False,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                           HealthCheck.filter_too_much, HealthCheck.large_base_example],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+        HealthCheck.large_base_example,
+    ],
 )
 
 N_VALID = examples(400)
@@ -104,6 +109,7 @@ def assert_no_crash(code: int, out: str, err: str) -> None:
 
 # ---- 1. valid programs ---------------------------------------------------------
 
+
 @settings(max_examples=N_VALID, **COMMON)
 @given(programs())
 def test_generated_programs_load_with_no_diagnostics(prog):
@@ -134,8 +140,9 @@ def test_generated_programs_pass_the_cli(workdir, prog):
     doc = json.loads(out)
     assert doc["ok"] is True and doc["diagnostics"] == []
     assert doc["params"]["total"] == prog.params
-    assert {n["name"]: n["shape"] for n in doc["nodes"] if n["output"]} == \
-        {o: [w] for o, w in prog.outputs.items()}
+    assert {n["name"]: n["shape"] for n in doc["nodes"] if n["output"]} == {
+        o: [w] for o, w in prog.outputs.items()
+    }
     dot = workdir / "valid.dot"
     code, out, err = run(["render", path, "-o", dot])
     assert code == 0 and dot.exists(), err
@@ -148,6 +155,7 @@ def test_generated_programs_pass_the_cli(workdir, prog):
 def keras():
     keras = pytest.importorskip("keras")
     import netdsl.backends.keras  # noqa: F401  (TensorFlow starts here, once)
+
     return keras
 
 
@@ -161,6 +169,7 @@ def _as_list(y):
 @given(programs())
 def test_generated_programs_build_in_keras(keras, prog):
     import numpy as np
+
     keras.utils.clear_session()
     g = netdsl.loads(prog.text)
     model = netdsl.to_keras(g, seed=0)
@@ -171,7 +180,7 @@ def test_generated_programs_build_in_keras(keras, prog):
     xs = [rng.normal(size=(5, g.nodes[i]["shape"][0])).astype("float32") for i in g.graph["inputs"]]
     ys = _as_list(model.predict(xs if len(xs) > 1 else xs[0], verbose=0, batch_size=5))
     assert [tuple(np.shape(y)) for y in ys] == [(5,) + g.nodes[o]["shape"] for o in outputs]
-    if "exponential" not in prog.text:      # exp(exp(...)) may overflow: not a netdsl matter
+    if "exponential" not in prog.text:  # exp(exp(...)) may overflow: not a netdsl matter
         assert all(np.isfinite(y).all() for y in ys), ys
     keras.utils.clear_session()
 
@@ -189,7 +198,9 @@ def test_generated_programs_compile_to_files_keras_loads_safely(keras, workdir, 
         assert code == 0, err
         model = keras.saving.load_model(target, safe_mode=True)
         assert model.count_params() == prog.params
-        assert sorted(tuple(t.shape[1:]) for t in model.outputs) == sorted((w,) for w in prog.outputs.values())
+        assert sorted(tuple(t.shape[1:]) for t in model.outputs) == sorted(
+            (w,) for w in prog.outputs.values()
+        )
     finally:
         keras.utils.clear_session()
         if target.exists():
@@ -208,6 +219,7 @@ _ARG_VALUES = {
 
 def _arg_kind(arg: str) -> str:
     from netdsl.ir.settings import BOOL_OPTIMIZER_ARGS, INT_OPTIMIZER_ARGS, POSITIVE_OPTIMIZER_ARGS
+
     if arg in BOOL_OPTIMIZER_ARGS:
         return "bool"
     if arg in INT_OPTIMIZER_ARGS:
@@ -229,20 +241,24 @@ def known_keras_rejection(name: str, args: dict[str, str]) -> bool:
     source): netdsl must report exactly these, before TensorFlow loads."""
     v = {k: float(x) if x not in ("true", "false") else x for k, x in args.items()}
     clips = sum(k in v for k in ("clipnorm", "clipvalue", "global_clipnorm"))
-    return (clips > 1
-            or v.get("gradient_accumulation_steps") == 1
-            or (name == "sgd" and v.get("momentum", 0) > 1)
-            or (v.get("use_ema") == "true" and v.get("ema_momentum", 0) > 1)
-            or (name == "ftrl" and v.get("learning_rate_power", 0) > 0)
-            or (name == "lion" and not 0 < v.get("beta_1", 0.9) <= 1))
+    return (
+        clips > 1
+        or v.get("gradient_accumulation_steps") == 1
+        or (name == "sgd" and v.get("momentum", 0) > 1)
+        or (v.get("use_ema") == "true" and v.get("ema_momentum", 0) > 1)
+        or (name == "ftrl" and v.get("learning_rate_power", 0) > 0)
+        or (name == "lion" and not 0 < v.get("beta_1", 0.9) <= 1)
+    )
 
 
 @settings(max_examples=N_OPTIMIZERS, **COMMON)
 @given(optimizer_calls())
 def test_accepted_optimizer_arguments_build_in_keras(keras, call):
     name, args = call
-    text = ("network opt\ninput x: 3\noutput y = x -> dense(2)\n"
-            f"compile loss=mse optimizer={name}({', '.join(f'{k}={v}' for k, v in args.items())})\n")
+    text = (
+        "network opt\ninput x: 3\noutput y = x -> dense(2)\n"
+        f"compile loss=mse optimizer={name}({', '.join(f'{k}={v}' for k, v in args.items())})\n"
+    )
     note(text)
     try:
         g = netdsl.loads(text)
@@ -253,15 +269,16 @@ def test_accepted_optimizer_arguments_build_in_keras(keras, call):
         return
     assert not known_keras_rejection(name, args), "netdsl accepted what Keras refuses"
     keras.utils.clear_session()
-    model = netdsl.to_keras(g, seed=0)      # accepted, so Keras must build it
+    model = netdsl.to_keras(g, seed=0)  # accepted, so Keras must build it
     assert type(model.optimizer).__name__ == OPTIMIZERS[name][0]
     keras.utils.clear_session()
 
 
 # ---- 2. mutation robustness ------------------------------------------------------
 
+
 def _check_json(code: int, out: str, data: bytes) -> None:
-    doc = json.loads(out)       # always one object, an I/O problem (exit 2) included
+    doc = json.loads(out)  # always one object, an I/O problem (exit 2) included
     assert doc["ok"] is (code == 0), doc
     if code == 2:
         assert doc["error"], doc
@@ -334,17 +351,22 @@ def test_compile_survives_mutated_specs(keras, workdir, case):
 
 # ---- bugs the properties found, fixed; these keep them fixed -------------------------
 
+
 def _check_file(workdir: Path, text: str, *extra: str) -> tuple[int, str, str]:
     path = workdir / "pinned.net"
     path.write_text(text, encoding="utf-8")
     return run(["check", path, *extra])
 
 
-@pytest.mark.parametrize("text", [
-    "input x: " + "(" * 3000 + "4" + ")" * 3000 + "\noutput y = x -> dense(1)\n",
-    "input x: 4\noutput y = x -> dense(" + "(" * 3000 + "4" + ")" * 3000 + ")\n",
-    "input x: 4\noutput y = x -> dense(1)\ncompile loss=" + "(" * 3000 + "mse" + ")" * 3000 + "\n",
-], ids=["input-width", "dense-units", "compile-loss"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "input x: " + "(" * 3000 + "4" + ")" * 3000 + "\noutput y = x -> dense(1)\n",
+        "input x: 4\noutput y = x -> dense(" + "(" * 3000 + "4" + ")" * 3000 + ")\n",
+        "input x: 4\noutput y = x -> dense(1)\ncompile loss=" + "(" * 3000 + "mse" + ")" * 3000 + "\n",
+    ],
+    ids=["input-width", "dense-units", "compile-loss"],
+)
 def test_deeply_parenthesized_values_are_reported_not_crashed(workdir, text):
     # Deep nesting of a chain's head is already reported as ND901 ("expressions
     # nested more than 100 deep"); the same should hold here.
@@ -353,40 +375,51 @@ def test_deeply_parenthesized_values_are_reported_not_crashed(workdir, text):
     assert "ND901" in err
 
 
-@pytest.mark.parametrize("text", [
-    "input x: 1" + "0" * 4300 + "\noutput y = x -> dense(1)\n",
-    "input x: 4\noutput y = x[1" + "0" * 4300 + "]\n",
-], ids=["input-width", "selection-index"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "input x: 1" + "0" * 4300 + "\noutput y = x -> dense(1)\n",
+        "input x: 4\noutput y = x[1" + "0" * 4300 + "]\n",
+    ],
+    ids=["input-width", "selection-index"],
+)
 def test_very_long_integer_literals_are_reported_not_crashed(workdir, text):
     # A shorter huge number (`input x: 1000...0`, 400 digits) is ND901; so should this be.
     code, out, err = _check_file(workdir, text)
     assert (code, "internal error" in err) == (1, False), err
 
 
-@pytest.mark.parametrize("text", [
-    "input x: 4\noutput y = x -> dropout(1" + "0" * 309 + ")\n",
-    "input x: 1\noutput y = x -> standardize(mean=[1" + "0" * 309 + "], variance=[1])\n",
-    "input x: 4\noutput y = x -> dense(1)\ncompile optimizer=adam(learning_rate=1" + "0" * 309 + ")\n",
-], ids=["dropout-rate", "standardize-mean", "optimizer-argument"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "input x: 4\noutput y = x -> dropout(1" + "0" * 309 + ")\n",
+        "input x: 1\noutput y = x -> standardize(mean=[1" + "0" * 309 + "], variance=[1])\n",
+        "input x: 4\noutput y = x -> dense(1)\ncompile optimizer=adam(learning_rate=1" + "0" * 309 + ")\n",
+    ],
+    ids=["dropout-rate", "standardize-mean", "optimizer-argument"],
+)
 def test_integers_beyond_float_range_are_reported_not_crashed(workdir, text):
     # `dropout(1e309)` is already "ND205: expected a number, got inf".
     code, out, err = _check_file(workdir, text)
     assert (code, "internal error" in err) == (1, False), err
 
 
-@pytest.mark.parametrize("optimizer", [
-    "sgd(clipnorm=1, clipvalue=1)",
-    "adam(clipnorm=1, global_clipnorm=1)",
-    "adam(gradient_accumulation_steps=1)",
-    "sgd(momentum=2)",
-    "adam(use_ema=true, ema_momentum=2)",
-    "ftrl(learning_rate_power=0.5)",
-    "lion(beta_1=2)",
-    "lion(beta_1=0)",
-])
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        "sgd(clipnorm=1, clipvalue=1)",
+        "adam(clipnorm=1, global_clipnorm=1)",
+        "adam(gradient_accumulation_steps=1)",
+        "sgd(momentum=2)",
+        "adam(use_ema=true, ema_momentum=2)",
+        "ftrl(learning_rate_power=0.5)",
+        "lion(beta_1=2)",
+        "lion(beta_1=0)",
+    ],
+)
 def test_optimizer_arguments_keras_rejects_are_reported_by_check(keras, workdir, optimizer):
     text = f"input x: 3\noutput y = x -> dense(2)\ncompile loss=mse optimizer={optimizer}\n"
-    assert known_keras_rejection(*_parse_optimizer(optimizer))   # the property skips these
+    assert known_keras_rejection(*_parse_optimizer(optimizer))  # the property skips these
     target = workdir / "pinned.keras"
     path = workdir / "pinned.net"
     path.write_text(text, encoding="utf-8")
@@ -405,15 +438,20 @@ def _parse_optimizer(text: str) -> tuple[str, dict[str, str]]:
     return name, {k.strip(): v.strip() for k, v in pairs}
 
 
-@pytest.mark.parametrize("text", [
-    "input x: 3\noutput y = x -> dense(4, glu) -> dense(2)\n",
-    "input x: 3\noutput y = x -> dense(4, glu)\n",
-    "input x: 3\noutput y = x -> dense(3, glu)\n",
-], ids=["glu-then-dense", "glu-output", "glu-odd-units"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "input x: 3\noutput y = x -> dense(4, glu) -> dense(2)\n",
+        "input x: 3\noutput y = x -> dense(4, glu)\n",
+        "input x: 3\noutput y = x -> dense(3, glu)\n",
+    ],
+    ids=["glu-then-dense", "glu-output", "glu-odd-units"],
+)
 def test_glu_activation_is_refused_with_a_reason(text):
     # Keras's glu halves the last axis but Dense's shape inference does not know
     # it, so the next layer would be built for the wrong width: netdsl refuses it.
     from netdsl.lang.diagnostics import SpecError
+
     with pytest.raises(SpecError) as info:
         netdsl.loads(text)
     assert "glu" in info.value.diagnostics[0].message

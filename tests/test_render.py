@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, check_golden, example_paths, run_cli
-
 import netdsl
+from conftest import EXAMPLES, check_golden, example_paths, run_cli
 from netdsl.backends.dot import DiagramOptions, to_dot
 
 GOLDEN = Path(__file__).parent / "golden" / "dot"
@@ -27,10 +26,13 @@ def test_dot_golden_for_every_example(path, tmp_path):
     check_golden(GOLDEN / f"{path.stem}.dot", out.read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("variant, options", [
-    ("lr", DiagramOptions(direction="LR")),
-    ("no_clusters", DiagramOptions(clusters=False)),
-])
+@pytest.mark.parametrize(
+    "variant, options",
+    [
+        ("lr", DiagramOptions(direction="LR")),
+        ("no_clusters", DiagramOptions(clusters=False)),
+    ],
+)
 def test_dot_golden_options(variant, options):
     g = netdsl.load(str(EXAMPLES / "iris_concat.net"))
     check_golden(GOLDEN / f"iris_concat.{variant}.dot", to_dot(g, options))
@@ -94,8 +96,11 @@ def test_svg_shows_what_a_reader_needs(tmp_path):
     labels = {g.find(f"{SVG}title").text: " ".join(t.text for t in g.iter(f"{SVG}text")) for g in edges}
     assert labels["iris->sepal_h_select_1"].strip() == "(None, 4)"
     clusters = [g for g in ET.fromstring(out.read_bytes()).iter(f"{SVG}g") if g.get("class") == "cluster"]
-    assert sorted(c.find(f"{SVG}title").text for c in clusters) == \
-        ["cluster_petal_h", "cluster_sepal_h", "cluster_species"]
+    assert sorted(c.find(f"{SVG}title").text for c in clusters) == [
+        "cluster_petal_h",
+        "cluster_sepal_h",
+        "cluster_species",
+    ]
 
 
 @pytest.mark.parametrize("ext, magic", [(".png", b"\x89PNG\r\n\x1a\n"), (".pdf", b"%PDF-")])
@@ -115,8 +120,9 @@ def test_standardize_and_dropout_details(tmp_path):
 
 
 def test_errors_fail_without_allow_errors_and_leave_output_untouched(spec, tmp_path):
-    bad = spec("input a: 2\ninput b: 2\nha = a -> dense(4)\nhb = b -> dense(8)\n"
-               "output y = add(ha, hb) -> dense(1)\n")
+    bad = spec(
+        "input a: 2\ninput b: 2\nha = a -> dense(4)\nhb = b -> dense(8)\noutput y = add(ha, hb) -> dense(1)\n"
+    )
     out = tmp_path / "d.svg"
     out.write_bytes(b"old")
     r = run_cli("render", bad, "-o", out)
@@ -125,8 +131,10 @@ def test_errors_fail_without_allow_errors_and_leave_output_untouched(spec, tmp_p
 
 
 def test_allow_errors_draws_the_offending_parts_in_red(spec, tmp_path):
-    bad = spec("input a: 2\ninput b: 2\nha = a -> dense(4)\nhb = b -> dense(8)\n"
-               "output y = add(ha, hb, c) -> dense(1)\n")
+    bad = spec(
+        "input a: 2\ninput b: 2\nha = a -> dense(4)\nhb = b -> dense(8)\n"
+        "output y = add(ha, hb, c) -> dense(1)\n"
+    )
     out = tmp_path / "d.svg"
     r = run_cli("render", bad, "-o", out, "--allow-errors")
     assert r.returncode == 0, r.stderr
@@ -135,8 +143,12 @@ def test_allow_errors_draws_the_offending_parts_in_red(spec, tmp_path):
     assert "ND101: 'c' is not defined" in nodes["y_add_1"]
     assert "not defined" in nodes["?c"]
     root = ET.fromstring(out.read_bytes())
-    red = [g.find(f"{SVG}title").text for g in root.iter(f"{SVG}g") if g.get("class") == "node"
-           and any(p.get("stroke") == "#b91c1c" for p in g.iter() if p.tag in (f"{SVG}path", f"{SVG}polygon"))]
+    red = [
+        g.find(f"{SVG}title").text
+        for g in root.iter(f"{SVG}g")
+        if g.get("class") == "node"
+        and any(p.get("stroke") == "#b91c1c" for p in g.iter() if p.tag in (f"{SVG}path", f"{SVG}polygon"))
+    ]
     assert "y_add_1" in red and "ha" not in red
 
 
@@ -167,9 +179,11 @@ def test_unknown_format_is_a_usage_error(tmp_path):
 
 
 def test_render_never_imports_tensorflow(tmp_path):
-    code = ("import sys\nfrom netdsl.cli import main\n"
-            f"rc = main(['render', {str(EXAMPLES / 'iris_concat.net')!r}, '-o', {str(tmp_path / 'x.svg')!r}])\n"
-            "print(rc, sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))\n")
+    code = (
+        "import sys\nfrom netdsl.cli import main\n"
+        f"rc = main(['render', {str(EXAMPLES / 'iris_concat.net')!r}, '-o', {str(tmp_path / 'x.svg')!r}])\n"
+        "print(rc, sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))\n"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.stdout.strip().splitlines()[-1] == "0 []", r.stdout + r.stderr
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, ROOT, run_cli
-
 import netdsl
-from netdsl import cli, io as nd_io
+from conftest import EXAMPLES, ROOT, run_cli
+from netdsl import cli
+from netdsl import io as nd_io
 
 
 def run_in_process(*args) -> tuple[int, str, str]:
@@ -33,6 +33,7 @@ def listing(directory: Path) -> list[str]:
 
 # ---- nothing lost ------------------------------------------------------------
 
+
 @pytest.fixture
 def existing(tmp_path):
     def make(name: str) -> Path:
@@ -40,6 +41,7 @@ def existing(tmp_path):
         out.parent.mkdir(exist_ok=True)
         out.write_bytes(b"the user's previous work")
         return out
+
     return make
 
 
@@ -48,6 +50,7 @@ def test_rename_failure_leaves_existing_output_and_no_temporary(existing, monkey
 
     def failing_replace(src, dst):
         raise OSError(28, "No space left on device")
+
     monkeypatch.setattr(nd_io.os, "replace", failing_replace)
     code, _, err = run_in_process("render", EXAMPLES / "iris_add.net", "-o", out)
     assert code == 2 and "cannot write: No space left on device; nothing was written" in err
@@ -63,6 +66,7 @@ def test_failure_while_writing_the_model_leaves_existing_output(existing, monkey
         with open(path, "wb") as fh:
             fh.write(b"PK\x03\x04 half a zip")
         raise OSError(5, "Input/output error")
+
     monkeypatch.setattr(keras.Model, "save", save_half_then_fail)
     code, _, err = run_in_process("compile", EXAMPLES / "iris_concat.net", "-o", out)
     assert code == 2 and "cannot write: Input/output error" in err and "Traceback" not in err
@@ -78,18 +82,21 @@ def test_interrupt_while_writing_leaves_nothing_behind(tmp_path, monkeypatch):
         with open(path, "wb") as fh:
             fh.write(b"partial")
         raise KeyboardInterrupt
+
     monkeypatch.setattr(keras.Model, "save", interrupted)
     code, _, err = run_in_process("compile", EXAMPLES / "iris_concat.net", "-o", out)
     assert code == 130 and "interrupted" in err
-    assert not (tmp_path / "new").exists()          # directories it created are gone too
+    assert not (tmp_path / "new").exists()  # directories it created are gone too
 
 
 def test_render_failure_in_dot_leaves_existing_output(existing, monkeypatch):
     from netdsl.backends import dot
+
     out = existing("d.png")
 
     def broken(text, fmt):
         raise dot.RenderError("`dot` failed: simulated crash")
+
     monkeypatch.setattr(dot, "render", broken)
     code, _, err = run_in_process("render", EXAMPLES / "iris_add.net", "-o", out)
     assert code == 2 and "simulated crash" in err
@@ -114,6 +121,7 @@ def test_successful_overwrite_replaces_the_file(existing):
 
 # ---- input handling ---------------------------------------------------------------
 
+
 def test_crlf_and_bom_give_the_same_graph_and_positions(tmp_path):
     text = (EXAMPLES / "iris_concat.net").read_text()
     p = tmp_path / "crlf.net"
@@ -125,14 +133,17 @@ def test_crlf_and_bom_give_the_same_graph_and_positions(tmp_path):
     bad.write_bytes(b"\xef\xbb\xbfinput x: 2\r\noutput y = x -> dense(0)\r\n")
     code, _, err = run_in_process("check", bad)
     assert code == 1 and f"{bad}:2:23: error[ND206]" in err
-    assert " 2 | output y = x -> dense(0)\n" in err          # no stray \r in the excerpt
+    assert " 2 | output y = x -> dense(0)\n" in err  # no stray \r in the excerpt
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "error[ND104]: the spec defines no network"),
-    (b"\n\n# just a comment\n", "error[ND104]: the spec defines no network"),
-    (b"input x: 2\x00\n", "error[ND001]: unexpected character U+0000"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "error[ND104]: the spec defines no network"),
+        (b"\n\n# just a comment\n", "error[ND104]: the spec defines no network"),
+        (b"input x: 2\x00\n", "error[ND001]: unexpected character U+0000"),
+    ],
+)
 def test_empty_and_odd_files(tmp_path, content, message):
     p = tmp_path / "odd.net"
     p.write_bytes(content)
@@ -185,10 +196,13 @@ def test_too_many_layers_is_a_limit_diagnostic(tmp_path):
     assert code == 1 and "error[ND901]" in err
 
 
-@pytest.mark.parametrize("spec_text", [
-    "input x: 1000000\noutput y = x -> dense(1000000) -> dense(1000000) -> dense(1)\n",
-    "input x: 4\noutput y = x -> dense(1000001)\n",
-])
+@pytest.mark.parametrize(
+    "spec_text",
+    [
+        "input x: 1000000\noutput y = x -> dense(1000000) -> dense(1000000) -> dense(1)\n",
+        "input x: 4\noutput y = x -> dense(1000001)\n",
+    ],
+)
 def test_oversized_models_are_refused_before_any_allocation(tmp_path, spec_text):
     p = tmp_path / "big_model.net"
     p.write_text(spec_text)
@@ -202,5 +216,6 @@ def test_error_code_docs_are_generated_from_the_table():
     docs = (ROOT / "docs" / "errors.md").read_text()
     assert code == 0 and docs.endswith(out)
     from netdsl.lang.diagnostics import CODES
+
     for c in CODES:
         assert f"| {c} |" in docs

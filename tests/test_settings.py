@@ -39,11 +39,13 @@ def test_optimizer_class_and_arguments_match_keras(name):
 @pytest.mark.parametrize("sparse", [False, True])
 def test_every_metric_compiles_and_evaluates(sparse):
     import numpy as np
+
     names = [m for m in METRICS if m.startswith("sparse_") == sparse]
     x = keras.Input(shape=(3,))
     model = keras.Model(x, keras.layers.Dense(3, activation="softmax")(x))
-    model.compile(loss="sparse_categorical_crossentropy" if sparse else "categorical_crossentropy",
-                  metrics=names)
+    model.compile(
+        loss="sparse_categorical_crossentropy" if sparse else "categorical_crossentropy", metrics=names
+    )
     data = np.eye(3, dtype="float32")
     labels = np.arange(3) if sparse else data
     result = model.evaluate(data, labels, verbose=0, return_dict=True)

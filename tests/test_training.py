@@ -9,12 +9,11 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import EXAMPLES, IRIS_CSV, run_cli
-
 import netdsl
+from conftest import EXAMPLES, IRIS_CSV, run_cli
+from netdsl.apps.training import prepare
 from netdsl.data.tables import read_csv
 from netdsl.lang.diagnostics import SpecError
-from netdsl.apps.training import prepare
 
 IRIS_HEADER = "sepal_length,sepal_width,petal_length,petal_width,species\n"
 
@@ -24,37 +23,70 @@ def iris_rows(n_per_class: int) -> str:
     by_class: dict[str, list[str]] = {}
     for line in lines:
         by_class.setdefault(line.rsplit(",", 1)[1], []).append(line)
-    return "".join(l + "\n" for rows in by_class.values() for l in rows[:n_per_class])
+    return "".join(line + "\n" for rows in by_class.values() for line in rows[:n_per_class])
 
 
 # ---- data problems: clear errors, exit 1, nothing written ---------------------------
 
-@pytest.mark.parametrize("csv, message", [
-    ("", "the file is empty"),
-    (IRIS_HEADER, "there is a header but no data rows"),
-    (IRIS_HEADER + "5.1,3.5,1.4,0.2,setosa\n4.9,,1.4,0.2,setosa\n", "bad.csv:3: column 'sepal_width' is empty"),
-    (IRIS_HEADER + "5.1,3.5,1.4,0.2,setosa\n4.9,3.0,abc,0.2,setosa\n", "bad.csv:3: column 'petal_length' is not a number: 'abc'"),
-    (IRIS_HEADER + "5.1,3.5,1.4,0.2,setosa\n4.9,3.0,nan,0.2,setosa\n", "bad.csv:3: column 'petal_length' is 'nan', not a finite number"),
-    (IRIS_HEADER + "5.1,3.5,1.4,0.2,setosa\n4.9,3.0,1.4,0.2,\n", "bad.csv:3: column 'species' is empty"),
-])
+
+@pytest.mark.parametrize(
+    "csv, message",
+    [
+        ("", "the file is empty"),
+        (IRIS_HEADER, "there is a header but no data rows"),
+        (
+            IRIS_HEADER + "5.1,3.5,1.4,0.2,setosa\n4.9,,1.4,0.2,setosa\n",
+            "bad.csv:3: column 'sepal_width' is empty",
+        ),
+        (
+            IRIS_HEADER + "5.1,3.5,1.4,0.2,setosa\n4.9,3.0,abc,0.2,setosa\n",
+            "bad.csv:3: column 'petal_length' is not a number: 'abc'",
+        ),
+        (
+            IRIS_HEADER + "5.1,3.5,1.4,0.2,setosa\n4.9,3.0,nan,0.2,setosa\n",
+            "bad.csv:3: column 'petal_length' is 'nan', not a finite number",
+        ),
+        (IRIS_HEADER + "5.1,3.5,1.4,0.2,setosa\n4.9,3.0,1.4,0.2,\n", "bad.csv:3: column 'species' is empty"),
+    ],
+)
 def test_data_errors(tmp_path, csv, message):
     data = tmp_path / "bad.csv"
     data.write_text(csv)
     out = tmp_path / "m.keras"
-    r = run_cli("train", EXAMPLES / "iris_dense.net", "--data", data, "-o", out, "--history", tmp_path / "h.json")
+    r = run_cli(
+        "train", EXAMPLES / "iris_dense.net", "--data", data, "-o", out, "--history", tmp_path / "h.json"
+    )
     assert r.returncode == 1, r.stderr
     assert message in r.stderr and "Traceback" not in r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
 
 
-@pytest.mark.parametrize("csv, code, message", [
-    (IRIS_HEADER + "5.1,3.5,1.4,0.2,setosa\n" * 10, "ND607", "has a single class ('setosa')"),
-    (IRIS_HEADER + iris_rows(2), "ND608", "too few rows for a test split of 0.2: a class of 'species' has only 2 row(s)"),
-    ("sepal_length,sepal_width,petal_length,petal_widht,species\n1,2,3,4,a\n", "ND602", "did you mean 'petal_widht'?"),
-    ("sepal_length,sepal_width,petal_length,petal_width,specie\n1,2,3,4,a\n", "ND605", "did you mean 'specie'?"),
-    (IRIS_HEADER + iris_rows(10) + "1,1,1,1,fourth\n" * 5, "ND607",
-     "output 'species' has 3 units but 'species' has 4 classes (fourth, setosa, versicolor, virginica)"),
-])
+@pytest.mark.parametrize(
+    "csv, code, message",
+    [
+        (IRIS_HEADER + "5.1,3.5,1.4,0.2,setosa\n" * 10, "ND607", "has a single class ('setosa')"),
+        (
+            IRIS_HEADER + iris_rows(2),
+            "ND608",
+            "too few rows for a test split of 0.2: a class of 'species' has only 2 row(s)",
+        ),
+        (
+            "sepal_length,sepal_width,petal_length,petal_widht,species\n1,2,3,4,a\n",
+            "ND602",
+            "did you mean 'petal_widht'?",
+        ),
+        (
+            "sepal_length,sepal_width,petal_length,petal_width,specie\n1,2,3,4,a\n",
+            "ND605",
+            "did you mean 'specie'?",
+        ),
+        (
+            IRIS_HEADER + iris_rows(10) + "1,1,1,1,fourth\n" * 5,
+            "ND607",
+            "output 'species' has 3 units but 'species' has 4 classes (fourth, setosa, versicolor, virginica)",  # noqa: E501
+        ),
+    ],
+)
 def test_binding_errors_are_diagnostics(tmp_path, csv, code, message):
     data = tmp_path / "d.csv"
     data.write_text(csv)
@@ -83,18 +115,24 @@ def test_spec_without_loss_cannot_train(spec):
 
 # ---- binding, labels, split ------------------------------------------------------------
 
+
 def _prepared(text: str, columns=None, test_size=0.2, seed=0):
     g = netdsl.loads(text, "t.net")
     return g, prepare(g, read_csv(str(IRIS_CSV)), columns, test_size, seed)
 
 
-@pytest.mark.parametrize("loss, width, check", [
-    ("categorical_crossentropy", 3, lambda y: y.shape == (150, 3) and set(y.sum(axis=1)) == {1.0}),
-    ("sparse_categorical_crossentropy", 3, lambda y: y.shape == (150,) and set(y.tolist()) == {0, 1, 2}),
-])
+@pytest.mark.parametrize(
+    "loss, width, check",
+    [
+        ("categorical_crossentropy", 3, lambda y: y.shape == (150, 3) and set(y.sum(axis=1)) == {1.0}),
+        ("sparse_categorical_crossentropy", 3, lambda y: y.shape == (150,) and set(y.tolist()) == {0, 1, 2}),
+    ],
+)
 def test_labels_are_encoded_as_the_loss_wants(loss, width, check):
-    text = ("input iris: [sepal_length, sepal_width, petal_length, petal_width]\n"
-            f"output species = iris -> dense({width}, softmax)\ncompile loss={loss}\n")
+    text = (
+        "input iris: [sepal_length, sepal_width, petal_length, petal_width]\n"
+        f"output species = iris -> dense({width}, softmax)\ncompile loss={loss}\n"
+    )
     g, (binding, inputs, targets, split) = _prepared(text)
     assert check(targets["species"])
     assert binding.targets[0].classes == ["setosa", "versicolor", "virginica"]
@@ -108,14 +146,17 @@ def test_regression_target_and_columns_option():
         _prepared(text)
     assert info.value.diagnostics[0].code == "ND606"
     g, (binding, inputs, targets, _) = _prepared(
-        text, columns={"x": ["sepal_length", "sepal_width", "petal_length"]})
+        text, columns={"x": ["sepal_length", "sepal_width", "petal_length"]}
+    )
     assert binding.inputs == {"x": ["sepal_length", "sepal_width", "petal_length"]}
     assert targets["petal_width"].shape == (150, 1) and targets["petal_width"][0, 0] == pytest.approx(0.2)
 
 
 def test_stratified_seeded_split():
-    text = ("input iris: [sepal_length, sepal_width, petal_length, petal_width]\n"
-            "output species = iris -> dense(3, softmax)\ncompile loss=categorical_crossentropy\n")
+    text = (
+        "input iris: [sepal_length, sepal_width, petal_length, petal_width]\n"
+        "output species = iris -> dense(3, softmax)\ncompile loss=categorical_crossentropy\n"
+    )
     _, (_, _, targets, split) = _prepared(text, test_size=0.2, seed=5)
     _, (_, _, _, again) = _prepared(text, test_size=0.2, seed=5)
     _, (_, _, _, other) = _prepared(text, test_size=0.2, seed=6)
@@ -127,6 +168,7 @@ def test_stratified_seeded_split():
 
 
 # ---- training for real --------------------------------------------------------------------
+
 
 def test_standardize_adapts_on_the_training_split_only():
     result = netdsl.train(str(EXAMPLES / "standardized.net"), str(IRIS_CSV), epochs=1, seed=3)
@@ -158,33 +200,57 @@ def test_examples_reach_90_percent_with_their_own_settings(name):
 
 def test_train_cli_writes_model_labels_and_history(tmp_path):
     out, hist = tmp_path / "m.keras", tmp_path / "h.json"
-    r = run_cli("train", EXAMPLES / "iris_feature_groups.net", "--data", IRIS_CSV, "--epochs", "2",
-                "--seed", "4", "-o", out, "--history", hist)
+    r = run_cli(
+        "train",
+        EXAMPLES / "iris_feature_groups.net",
+        "--data",
+        IRIS_CSV,
+        "--epochs",
+        "2",
+        "--seed",
+        "4",
+        "-o",
+        out,
+        "--history",
+        hist,
+    )
     assert r.returncode == 0, r.stderr
-    assert "Epoch 1/" not in r.stdout                         # no progress bar when not a terminal
+    assert "Epoch 1/" not in r.stdout  # no progress bar when not a terminal
     assert "seed 4" in r.stdout and "test: accuracy" in r.stdout
     record = json.loads(hist.read_text())
     assert record["classes"] == {"species": ["setosa", "versicolor", "virginica"]}
     assert record["settings"]["epochs"] == 2 and len(record["history"]["loss"]) == 2
     assert set(record["test"]) == {"accuracy", "loss"}
     assert json.loads((tmp_path / "m.labels.json").read_text()) == record["classes"]
-    check = ("import json, sys, keras, numpy as np\nm = keras.models.load_model(sys.argv[1])\n"
-             "x = {'iris': np.array([[5.1, 3.5, 1.4, 0.2]], dtype='float32')}\n"
-             "print(json.dumps([int(i) for i in m.predict(x, verbose=0).argmax(1)]))")
+    check = (
+        "import json, sys, keras, numpy as np\nm = keras.models.load_model(sys.argv[1])\n"
+        "x = {'iris': np.array([[5.1, 3.5, 1.4, 0.2]], dtype='float32')}\n"
+        "print(json.dumps([int(i) for i in m.predict(x, verbose=0).argmax(1)]))"
+    )
     loaded = subprocess.run([sys.executable, "-c", check, str(out)], capture_output=True, text=True)
     assert loaded.returncode == 0, loaded.stderr
 
 
 def test_compare_table_json_and_plot(tmp_path):
     plot = tmp_path / "curves.png"
-    args = ["compare", EXAMPLES / "iris_dense.net", EXAMPLES / "iris_add.net", "--data", IRIS_CSV,
-            "--runs", "2", "--epochs", "2", "--quiet"]
+    args = [
+        "compare",
+        EXAMPLES / "iris_dense.net",
+        EXAMPLES / "iris_add.net",
+        "--data",
+        IRIS_CSV,
+        "--runs",
+        "2",
+        "--epochs",
+        "2",
+        "--quiet",
+    ]
     r = run_cli(*args, "--plot", plot)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert "2 specs on" in lines[0] and "2 runs" in lines[0]
     assert lines[1].split()[:4] == ["spec", "params", "test", "accuracy"]
-    assert any(l.startswith(str(EXAMPLES / "iris_add.net")) and " 39 " in l for l in lines)
+    assert any(line.startswith(str(EXAMPLES / "iris_add.net")) and " 39 " in line for line in lines)
     assert plot.read_bytes().startswith(b"\x89PNG")
     r = run_cli(*args, "--json")
     report = json.loads(r.stdout)

@@ -13,11 +13,12 @@ def plot_curves(runs_by_spec: dict[str, list[dict]], path: str, metric: str | No
     format comes from the file's extension (.png, .svg or .pdf).
     """
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 
-    matplotlib.rcParams["svg.hashsalt"] = "netdsl"        # stable ids in SVG output
+    matplotlib.rcParams["svg.hashsalt"] = "netdsl"  # stable ids in SVG output
     some = next(iter(runs_by_spec.values()))[0]
     prefix = "val_" if "val_loss" in some else ""
     panels = [("loss", "loss")] + ([(metric, metric.replace("_", " "))] if metric else [])
@@ -33,9 +34,10 @@ def plot_curves(runs_by_spec: dict[str, list[dict]], path: str, metric: str | No
             epochs = np.arange(1, n + 1)
             color = colors[i % len(colors)]
             ax.plot(epochs, values.mean(axis=0), color=color, linewidth=1.8, label=spec)
-            if len(curves) > 1:   # the range stays positive on the log scale, unlike mean ± std
-                ax.fill_between(epochs, values.min(axis=0), values.max(axis=0), color=color,
-                                alpha=0.15, linewidth=0)
+            if len(curves) > 1:  # the range stays positive on the log scale, unlike mean ± std
+                ax.fill_between(
+                    epochs, values.min(axis=0), values.max(axis=0), color=color, alpha=0.15, linewidth=0
+                )
         ax.set_title(("validation " if prefix else "training ") + label, fontsize=11)
         ax.set_xlabel("epoch")
         ax.grid(True, color="#e2e8f0", linewidth=0.8)

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from ..lang.diagnostics import ERROR, Diagnostic
 from ..ir.ops import OPS, is_slice
+from ..lang.diagnostics import ERROR, Diagnostic
 
 FONT = "Helvetica,Arial,sans-serif"
-INK = "#1e293b"          # text
-MUTED = "#64748b"        # secondary text, edges
+INK = "#1e293b"  # text
+MUTED = "#64748b"  # secondary text, edges
 ERROR_INK = "#b91c1c"
 ERROR_FILL = "#fee2e2"
 DEFAULT_STYLE = {"shape": "box", "style": "rounded,filled", "fillcolor": "#ffffff", "color": "#475569"}
@@ -33,9 +33,9 @@ class RenderError(Exception):
 
 @dataclass(frozen=True)
 class DiagramOptions:
-    direction: str = "TB"          # TB or LR
-    clusters: bool = True          # one cluster per named chain
-    allow_errors: bool = False     # draw a spec with errors, the offending parts in red
+    direction: str = "TB"  # TB or LR
+    clusters: bool = True  # one cluster per named chain
+    allow_errors: bool = False  # draw a spec with errors, the offending parts in red
     collapse_blocks: bool = False  # draw each use of a block as one node
 
 
@@ -82,7 +82,7 @@ def _label(node: str, data: dict, problems: list[str]) -> str:
     details = _details(data)
     if details:
         for line in textwrap.wrap(details, 44) or [""]:
-            rows.append(f'<TR><TD>{_h(line)}</TD></TR>')
+            rows.append(f"<TR><TD>{_h(line)}</TD></TR>")
     params = data.get("params")
     klass = _keras_class(data)
     if klass:
@@ -100,8 +100,7 @@ def _label(node: str, data: dict, problems: list[str]) -> str:
     for message in problems:
         for line in textwrap.wrap(message, 48):
             rows.append(f'<TR><TD><FONT POINT-SIZE="9" COLOR="{ERROR_INK}">{_h(line)}</FONT></TD></TR>')
-    return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
-            + "".join(rows) + "</TABLE>>")
+    return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">' + "".join(rows) + "</TABLE>>"
 
 
 def _attrs(pairs: dict) -> str:
@@ -126,11 +125,11 @@ def _problems_by_node(g: nx.DiGraph, diagnostics: list[Diagnostic]) -> tuple[dic
         where = None
         if diag.span is not None:
             at = (diag.span.line, diag.span.column)
-            holders = [(n, s) for n, s in spans
-                       if (s.line, s.column) <= at < (s.end_line, s.end_column)]
+            holders = [(n, s) for n, s in spans if (s.line, s.column) <= at < (s.end_line, s.end_column)]
             if holders:
-                where = min(holders, key=lambda ns: (ns[1].end_line - ns[1].line,
-                                                     ns[1].end_column - ns[1].column))[0]
+                where = min(
+                    holders, key=lambda ns: (ns[1].end_line - ns[1].line, ns[1].end_column - ns[1].column)
+                )[0]
         if where is None:
             loose.append(text)
         else:
@@ -138,22 +137,51 @@ def _problems_by_node(g: nx.DiGraph, diagnostics: list[Diagnostic]) -> tuple[dic
     return by_node, loose
 
 
+NODE_DEFAULTS = {
+    "fontname": FONT,
+    "fontsize": "11",
+    "fontcolor": INK,
+    "penwidth": "1.3",
+    "margin": "0.14,0.06",
+}
+EDGE_DEFAULTS = {"fontname": FONT, "fontsize": "9", "fontcolor": MUTED, "color": MUTED, "arrowsize": "0.7"}
+
+
+def _graph_attrs(direction: str, title: str) -> dict:
+    return {
+        "rankdir": direction,
+        "label": title,
+        "labelloc": "t",
+        "fontname": FONT,
+        "fontsize": "14",
+        "fontcolor": INK,
+        "bgcolor": "white",
+        "nodesep": "0.35",
+        "ranksep": "0.45",
+        "pad": "0.3",
+    }
+
+
 def to_dot(g: nx.DiGraph, options: DiagramOptions = DiagramOptions()) -> str:
     """The diagram as DOT text, identical for identical specs."""
     order = sorted(g.nodes, key=lambda n: g.nodes[n]["order"])
-    problems, loose = _problems_by_node(g, g.graph.get("diagnostics", [])) if options.allow_errors else ({}, [])
+    problems, loose = (
+        _problems_by_node(g, g.graph.get("diagnostics", [])) if options.allow_errors else ({}, [])
+    )
     p = g.graph.get("params") or {"total": 0, "trainable": 0}
-    title = (f'<<B>{_h(g.graph["name"])}</B><BR/><FONT POINT-SIZE="10" COLOR="{MUTED}">'
-             f'{p["total"]:,} parameters · {p["trainable"]:,} trainable · '
-             f'{p["total"] - p["trainable"]:,} non-trainable</FONT>')
+    title = (
+        f'<<B>{_h(g.graph["name"])}</B><BR/><FONT POINT-SIZE="10" COLOR="{MUTED}">'
+        f"{p['total']:,} parameters · {p['trainable']:,} trainable · "
+        f"{p['total'] - p['trainable']:,} non-trainable</FONT>"
+    )
     for message in loose:
         title += f'<BR/><FONT POINT-SIZE="10" COLOR="{ERROR_INK}">{_h(message)}</FONT>'
     title += ">"
     lines = [
         f"digraph {_q(g.graph['name'])} {{",
-        f"  graph {_attrs({'rankdir': options.direction, 'label': title, 'labelloc': 't', 'fontname': FONT, 'fontsize': '14', 'fontcolor': INK, 'bgcolor': 'white', 'nodesep': '0.35', 'ranksep': '0.45', 'pad': '0.3'})};",
-        f"  node {_attrs({'fontname': FONT, 'fontsize': '11', 'fontcolor': INK, 'penwidth': '1.3', 'margin': '0.14,0.06'})};",
-        f"  edge {_attrs({'fontname': FONT, 'fontsize': '9', 'fontcolor': MUTED, 'color': MUTED, 'arrowsize': '0.7'})};",
+        f"  graph {_attrs(_graph_attrs(options.direction, title))};",
+        f"  node {_attrs(NODE_DEFAULTS)};",
+        f"  edge {_attrs(EDGE_DEFAULTS)};",
     ]
 
     def node_line(n: str, indent: str) -> str:
@@ -186,13 +214,13 @@ def to_dot(g: nx.DiGraph, options: DiagramOptions = DiagramOptions()) -> str:
     tree: dict = {"members": [], "children": {}}
     for n in order:
         if rep[n] != n and rep[n] in collapsed and collapsed[rep[n]][0] != n:
-            continue                                    # drawn once, as its block use
+            continue  # drawn once, as its block use
         data = g.nodes[n]
         uses = data.get("uses") or ()
         path = [uses[0][0].split("/", 1)[0] if uses else data["binding"]]
         path += [prefix for prefix, _block, _span in uses]
         if rep[n] != n:
-            path = path[:1]                             # the collapsed use sits in its chain
+            path = path[:1]  # the collapsed use sits in its chain
         node = tree
         for key in path if options.clusters else ():
             node = node["children"].setdefault(key, {"members": [], "children": {}})
@@ -205,12 +233,21 @@ def to_dot(g: nx.DiGraph, options: DiagramOptions = DiagramOptions()) -> str:
     def emit(t, indent: str) -> None:
         for key, child in t["children"].items():
             if key not in labels and size(child) < 2 and not child["children"]:
-                t["members"].extend(child["members"])   # a one-layer chain needs no box
+                t["members"].extend(child["members"])  # a one-layer chain needs no box
                 continue
-            label = (f'<<B>{_h(key)}</B><FONT COLOR="{MUTED}"> · block {_h(labels[key])}</FONT>>'
-                     if key in labels else f'<<B>{_h(key)}</B>>')
-            style = {"label": label, "style": "rounded,dashed", "color": "#cbd5e1", "fontsize": "11",
-                     "fontcolor": MUTED, "labeljust": "l"}
+            label = (
+                f'<<B>{_h(key)}</B><FONT COLOR="{MUTED}"> · block {_h(labels[key])}</FONT>>'
+                if key in labels
+                else f"<<B>{_h(key)}</B>>"
+            )
+            style = {
+                "label": label,
+                "style": "rounded,dashed",
+                "color": "#cbd5e1",
+                "fontsize": "11",
+                "fontcolor": MUTED,
+                "labeljust": "l",
+            }
             if key in labels:
                 style.update(style="rounded,filled", fillcolor="#f8fafc", color="#94a3b8")
             lines.append(f"{indent}subgraph {_q('cluster_' + key)} {{")
@@ -226,14 +263,23 @@ def to_dot(g: nx.DiGraph, options: DiagramOptions = DiagramOptions()) -> str:
         params = [g.nodes[m].get("params") for m in members]
         total = sum(sum(x) for x in params if x) if all(params) else None
         shape = g.nodes[outs[-1]].get("shape")
-        rows = [f'<TR><TD><B>{_h(use)}</B><FONT COLOR="{MUTED}"> · block {_h(labels[use])}</FONT></TD></TR>',
-                f'<TR><TD><FONT POINT-SIZE="9" COLOR="{MUTED}">{len(members)} layers</FONT></TD></TR>',
-                f'<TR><TD><FONT POINT-SIZE="10">out {_h(_keras_shape(shape))}'
-                + (f" · {_h(_count(total))}" if total is not None else "") + "</FONT></TD></TR>"]
-        attrs = {"shape": "box", "style": "rounded,filled", "fillcolor": "#f1f5f9", "color": "#475569",
-                 "peripheries": "2",
-                 "label": '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
-                          + "".join(rows) + "</TABLE>>"}
+        rows = [
+            f'<TR><TD><B>{_h(use)}</B><FONT COLOR="{MUTED}"> · block {_h(labels[use])}</FONT></TD></TR>',
+            f'<TR><TD><FONT POINT-SIZE="9" COLOR="{MUTED}">{len(members)} layers</FONT></TD></TR>',
+            f'<TR><TD><FONT POINT-SIZE="10">out {_h(_keras_shape(shape))}'
+            + (f" · {_h(_count(total))}" if total is not None else "")
+            + "</FONT></TD></TR>",
+        ]
+        attrs = {
+            "shape": "box",
+            "style": "rounded,filled",
+            "fillcolor": "#f1f5f9",
+            "color": "#475569",
+            "peripheries": "2",
+            "label": '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
+            + "".join(rows)
+            + "</TABLE>>",
+        }
         if any(m in problems for m in members):
             attrs.update(color=ERROR_INK, fillcolor=ERROR_FILL)
         return f"{indent}{_q(use)} {_attrs(attrs)};"
@@ -247,7 +293,7 @@ def to_dot(g: nx.DiGraph, options: DiagramOptions = DiagramOptions()) -> str:
                 missing.append(src)
     for src in missing:
         label = f'<<B>{_h(src)}</B><BR/><FONT POINT-SIZE="9" COLOR="{ERROR_INK}">not defined</FONT>>'
-        lines.append(f"  {_q('?' + src)} {_attrs({'shape': 'box', 'style': 'rounded,dashed', 'color': ERROR_INK, 'fontcolor': ERROR_INK, 'label': label})};")
+        lines.append(f"  {_q('?' + src)} {_attrs(_undefined_attrs(label))};")
 
     drawn = set()
     for n in order:
@@ -267,7 +313,9 @@ def to_dot(g: nx.DiGraph, options: DiagramOptions = DiagramOptions()) -> str:
                 lines.append(f"  {_q(a)} -> {_q(b)}" + (f" {_attrs(attrs)}" if attrs else "") + ";")
             elif options.allow_errors and ("?" + src, n) not in drawn:
                 drawn.add(("?" + src, n))
-                lines.append(f"  {_q('?' + src)} -> {_q(rep[n])} {_attrs({'color': ERROR_INK, 'style': 'dashed'})};")
+                lines.append(
+                    f"  {_q('?' + src)} -> {_q(rep[n])} {_attrs({'color': ERROR_INK, 'style': 'dashed'})};"
+                )
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -277,13 +325,27 @@ def render(dot_text: str, fmt: str) -> bytes:
     if fmt == "dot":
         return dot_text.encode("utf-8")
     import graphviz
+
     try:
         return graphviz.Source(dot_text).pipe(format=fmt, engine="dot", quiet=True)
     except graphviz.ExecutableNotFound:
         raise RenderError(
             "Graphviz's `dot` program is not installed, so the diagram cannot be drawn as "
             f".{fmt}. Install it (Debian/Ubuntu: `apt-get install graphviz`; macOS: `brew install "
-            "graphviz`), or write DOT text instead: `-o diagram.dot` needs no Graphviz.") from None
+            "graphviz`), or write DOT text instead: `-o diagram.dot` needs no Graphviz."
+        ) from None
     except graphviz.CalledProcessError as exc:
         detail = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
-        raise RenderError("`dot` failed: " + (detail[-1] if detail else f"exit status {exc.returncode}")) from None
+        raise RenderError(
+            "`dot` failed: " + (detail[-1] if detail else f"exit status {exc.returncode}")
+        ) from None
+
+
+def _undefined_attrs(label: str) -> dict:
+    return {
+        "shape": "box",
+        "style": "rounded,dashed",
+        "color": ERROR_INK,
+        "fontcolor": ERROR_INK,
+        "label": label,
+    }

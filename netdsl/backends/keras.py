@@ -27,6 +27,7 @@ def _import_keras():
     they would bury our own messages. Python errors still propagate.
     """
     import sys
+
     sys.stderr.flush()
     saved = os.dup(2)
     try:
@@ -34,6 +35,7 @@ def _import_keras():
             os.dup2(null.fileno(), 2)
         import keras as module
         import tensorflow as tf
+
         tf.constant(0.0) + 1.0  # first op: the second batch of notices comes now
     finally:
         os.dup2(saved, 2)
@@ -51,8 +53,10 @@ _VALID = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.-]*$")
 def _ascii_name(name: str) -> str:
     """A name TensorFlow accepts: '/' (from blocks) as '.', other characters
     spelled as uXXXX, a letter or digit first."""
-    out = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "_.-") else "." if ch == "/"
-                  else f"u{ord(ch):04x}" for ch in name)
+    out = "".join(
+        ch if ch.isascii() and (ch.isalnum() or ch in "_.-") else "." if ch == "/" else f"u{ord(ch):04x}"
+        for ch in name
+    )
     return out if out and _VALID.match(out) else "n" + out
 
 
@@ -87,7 +91,7 @@ def needed_nodes(g: nx.DiGraph) -> set[str]:
     return needed
 
 
-def to_keras(g: nx.DiGraph, table: Table | None = None, seed: int | None = None) -> "keras.Model":
+def to_keras(g: nx.DiGraph, table: Table | None = None, seed: int | None = None) -> keras.Model:
     """Build (and compile, if the spec has a compile line) the Keras model."""
     if seed is not None:
         keras.utils.set_random_seed(seed)
@@ -107,9 +111,11 @@ def to_keras(g: nx.DiGraph, table: Table | None = None, seed: int | None = None)
         tensors[node] = op.build(keras, names[node], args, [tensors[s] for s in data["inputs"]])
     inputs = [tensors[i] for i in g.graph["inputs"] if i in needed]
     outputs = [tensors[o] for o in g.graph["outputs"]]
-    model = keras.Model(inputs=inputs[0] if len(inputs) == 1 else inputs,
-                        outputs=outputs[0] if len(outputs) == 1 else outputs,
-                        name=model_name(g))
+    model = keras.Model(
+        inputs=inputs[0] if len(inputs) == 1 else inputs,
+        outputs=outputs[0] if len(outputs) == 1 else outputs,
+        name=model_name(g),
+    )
     training = g.graph.get("training")
     if training:
         # The optimizer is left unbuilt, as in a hand-written model: building
@@ -134,7 +140,9 @@ def compile_arguments(g: nx.DiGraph, training: dict) -> dict:
     if isinstance(metrics, dict):
         metrics = {names[o]: v for o, v in metrics.items()}
     if metrics is not None:
-        kwargs["metrics"] = {o: list(metrics) for o in outputs} if isinstance(metrics, list) and len(outputs) > 1 else metrics
+        kwargs["metrics"] = (
+            {o: list(metrics) for o in outputs} if isinstance(metrics, list) and len(outputs) > 1 else metrics
+        )
     return kwargs
 
 
@@ -152,12 +160,14 @@ def _adapt_data(g: nx.DiGraph, node: str, tensors: dict, table: Table | None):
     return sub.predict(arrays, verbose=0, batch_size=1024)
 
 
-def fit_and_evaluate(g: nx.DiGraph, table: Table, binding, inputs: dict, targets: dict, split,
-                     settings: dict, verbose: int):
+def fit_and_evaluate(
+    g: nx.DiGraph, table: Table, binding, inputs: dict, targets: dict, split, settings: dict, verbose: int
+):
     """Build on the training rows (standardize adapts on them only), fit, and
     evaluate on the test rows. Seeded and deterministic."""
     import numpy as np
     import tensorflow as tf
+
     tf.config.experimental.enable_op_determinism()
     train_table = Table(table.path, table.columns, [table.rows[i] for i in split.train])
     model = to_keras(g, train_table, seed=settings["seed"])
@@ -173,8 +183,15 @@ def fit_and_evaluate(g: nx.DiGraph, table: Table, binding, inputs: dict, targets
     outputs = [t.output for t in binding.targets]
     x_train, y_train = pick(inputs, train_idx, inputs), pick(targets, train_idx, outputs)
     x_test, y_test = pick(inputs, test_idx, inputs), pick(targets, test_idx, outputs)
-    fitted = model.fit(x_train, y_train, epochs=settings["epochs"], batch_size=settings["batch_size"],
-                       validation_split=settings["validation_split"], shuffle=True, verbose=verbose)
+    fitted = model.fit(
+        x_train,
+        y_train,
+        epochs=settings["epochs"],
+        batch_size=settings["batch_size"],
+        validation_split=settings["validation_split"],
+        shuffle=True,
+        verbose=verbose,
+    )
     test = model.evaluate(x_test, y_test, batch_size=settings["batch_size"], verbose=0, return_dict=True)
     history = {k: [float(v) for v in vs] for k, vs in fitted.history.items()}
     return model, history, {k: float(v) for k, v in test.items()}

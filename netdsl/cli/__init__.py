@@ -22,16 +22,24 @@ __all__ = ["main", "UsageError"]
 
 def _command(module: str, function: str):
     """A command whose module is imported only when it runs."""
+
     def run(args) -> int:
         import importlib
+
         return getattr(importlib.import_module(f"{__name__}.{module}"), function)(args)
+
     return run
 
 
-COMMANDS = {"check": _command("spec", "cmd_check"), "compile": _command("spec", "cmd_compile"),
-            "render": _command("spec", "cmd_render"), "train": _command("training", "cmd_train"),
-            "compare": _command("training", "cmd_compare"), "fmt": _command("fmt", "cmd_fmt"),
-            "explain": _command("explain", "cmd_explain")}
+COMMANDS = {
+    "check": _command("spec", "cmd_check"),
+    "compile": _command("spec", "cmd_compile"),
+    "render": _command("spec", "cmd_render"),
+    "train": _command("training", "cmd_train"),
+    "compare": _command("training", "cmd_compare"),
+    "fmt": _command("fmt", "cmd_fmt"),
+    "explain": _command("explain", "cmd_explain"),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,14 +53,15 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except UsageError as exc:
         print(f"netdsl: error: {exc}", file=sys.stderr)
-        if "--json" in argv:    # tools reading --json always get one object
-            print(json.dumps({"ok": False, "error": str(exc), "diagnostics": [], "nodes": [],
-                              "params": None}))
+        if "--json" in argv:  # tools reading --json always get one object
+            print(
+                json.dumps({"ok": False, "error": str(exc), "diagnostics": [], "nodes": [], "params": None})
+            )
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("netdsl: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:      # `netdsl check x.net | head`: the reader left; not an error
+    except BrokenPipeError:  # `netdsl check x.net | head`: the reader left; not an error
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
@@ -61,7 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     except BaseException as exc:  # a bug of ours: say so, in one line
         if debug:
             raise
-        print(f"netdsl: internal error: {type(exc).__name__}: {exc}\n"
-              f"This is a bug in netdsl {__version__}, not in your spec. Please report it "
-              f"with the spec that caused it; rerun with --debug for the traceback.", file=sys.stderr)
+        print(
+            f"netdsl: internal error: {type(exc).__name__}: {exc}\n"
+            f"This is a bug in netdsl {__version__}, not in your spec. Please report it "
+            f"with the spec that caused it; rerun with --debug for the traceback.",
+            file=sys.stderr,
+        )
         return EXIT_BUG

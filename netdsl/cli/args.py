@@ -20,8 +20,13 @@ class Parser(argparse.ArgumentParser):
 
 
 def _include_option(p) -> None:
-    p.add_argument("--include-path", action="append", default=[], metavar="DIR",
-                   help="also allow imports from this directory (repeatable)")
+    p.add_argument(
+        "--include-path",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also allow imports from this directory (repeatable)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,8 +56,9 @@ def _check_parser(sub) -> None:
 def _compile_parser(sub) -> None:
     k = sub.add_parser("compile", help="compile a spec to a Keras model (.keras)")
     k.add_argument("file", metavar="FILE")
-    k.add_argument("-o", "--output", metavar="OUT.keras",
-                   help="where to write the model (default: build/<name>.keras)")
+    k.add_argument(
+        "-o", "--output", metavar="OUT.keras", help="where to write the model (default: build/<name>.keras)"
+    )
     k.add_argument("--data", metavar="CSV", help="CSV to adapt standardize layers on")
     k.add_argument("--seed", type=int, metavar="N", help="seed for identical initial weights")
     k.add_argument("--summary", action="store_true", help="print the Keras model summary")
@@ -63,16 +69,29 @@ def _compile_parser(sub) -> None:
 def _render_parser(sub) -> None:
     r = sub.add_parser("render", help="draw a spec as a diagram (.svg, .png, .pdf or .dot)")
     r.add_argument("file", metavar="FILE")
-    r.add_argument("-o", "--output", metavar="OUT", required=True,
-                   help="the diagram; its extension (.svg .png .pdf .dot) picks the format")
-    r.add_argument("--direction", choices=("TB", "LR"), default="TB",
-                   help="top to bottom (default) or left to right")
-    r.add_argument("--no-clusters", action="store_true",
-                   help="do not group the layers of a named chain in a box")
-    r.add_argument("--collapse-blocks", action="store_true",
-                   help="draw each use of a block as one node with its parameter count")
-    r.add_argument("--allow-errors", action="store_true",
-                   help="draw a spec with errors anyway, the offending parts in red")
+    r.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        required=True,
+        help="the diagram; its extension (.svg .png .pdf .dot) picks the format",
+    )
+    r.add_argument(
+        "--direction", choices=("TB", "LR"), default="TB", help="top to bottom (default) or left to right"
+    )
+    r.add_argument(
+        "--no-clusters", action="store_true", help="do not group the layers of a named chain in a box"
+    )
+    r.add_argument(
+        "--collapse-blocks",
+        action="store_true",
+        help="draw each use of a block as one node with its parameter count",
+    )
+    r.add_argument(
+        "--allow-errors",
+        action="store_true",
+        help="draw a spec with errors anyway, the offending parts in red",
+    )
     r.add_argument("--strict", action="store_true", help="treat warnings as errors")
     _include_option(r)
 
@@ -103,8 +122,13 @@ def _fmt_parser(sub) -> None:
     f.add_argument("files", metavar="FILE", nargs="+")
     f.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file would change")
     f.add_argument("--diff", action="store_true", help="print the changes as a diff; write nothing")
-    f.add_argument("--width", type=natural(20), default=88, metavar="N",
-                   help="split chains longer than this (default 88)")
+    f.add_argument(
+        "--width",
+        type=natural(20),
+        default=88,
+        metavar="N",
+        help="split chains longer than this (default 88)",
+    )
 
 
 def _explain_parser(sub) -> None:
@@ -115,6 +139,7 @@ def _explain_parser(sub) -> None:
 
 def checked_number(convert, ok, accepts: str):
     """An argparse type: the text converted, then checked; a clear message otherwise."""
+
     def parse(text: str):
         try:
             value = convert(text)
@@ -124,6 +149,7 @@ def checked_number(convert, ok, accepts: str):
         if not ok(value):
             raise argparse.ArgumentTypeError(f"must be {accepts}, got {value}")
         return value
+
     return parse
 
 
@@ -150,7 +176,17 @@ def _training_options(p) -> None:
     p.add_argument("--epochs", type=natural(1), metavar="N")
     p.add_argument("--batch-size", type=natural(1), metavar="B")
     p.add_argument("--test-size", type=fraction(True), metavar="F", help="held-out share (default 0.2)")
-    p.add_argument("--validation-split", type=fraction(False), metavar="F",
-                   help="share of the training rows used for validation (default 0.1)")
-    p.add_argument("--columns", type=columns, action="append", default=[], metavar="INPUT=c1,c2",
-                   help="bind an input without feature names to these columns")
+    p.add_argument(
+        "--validation-split",
+        type=fraction(False),
+        metavar="F",
+        help="share of the training rows used for validation (default 0.1)",
+    )
+    p.add_argument(
+        "--columns",
+        type=columns,
+        action="append",
+        default=[],
+        metavar="INPUT=c1,c2",
+        help="bind an input without feature names to these columns",
+    )

@@ -14,9 +14,15 @@ from ..io import EXIT_OK, EXIT_SPEC, UsageError, atomic_output
 def load(args, compiling: bool = False, data=None):
     """(graph, EXIT_OK, None) when clean; (None, code, SpecError or None) otherwise."""
     from ..data.tables import DataError
+
     try:
-        g = netdsl.load(args.file, data=args.data if data is None else data, strict=args.strict,
-                        include_paths=getattr(args, "include_path", ()), compiling=compiling)
+        g = netdsl.load(
+            args.file,
+            data=args.data if data is None else data,
+            strict=args.strict,
+            include_paths=getattr(args, "include_path", ()),
+            compiling=compiling,
+        )
     except netdsl.InputFileError as exc:
         raise UsageError(str(exc)) from None
     except FileNotFoundError as exc:
@@ -32,8 +38,7 @@ def load(args, compiling: bool = False, data=None):
         return None, EXIT_SPEC, exc
     diags = g.graph["diagnostics"]
     if diags and not getattr(args, "json", False):
-        print(netdsl.SpecError(diags, g.graph["source"], g.graph.get("sources")).render(),
-              file=sys.stderr)
+        print(netdsl.SpecError(diags, g.graph["source"], g.graph.get("sources")).render(), file=sys.stderr)
     return g, EXIT_OK, None
 
 
@@ -50,8 +55,13 @@ def summary_line(diags) -> str:
 
 def report_failure(exc, as_json: bool) -> None:
     if as_json:
-        print(json.dumps({"ok": False, "diagnostics": exc.to_json(), "nodes": [], "params": None},
-                         indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                {"ok": False, "diagnostics": exc.to_json(), "nodes": [], "params": None},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return
     print(exc.render(), file=sys.stderr)
     print(f"netdsl: {exc.source.name}: {summary_line(exc.diagnostics)}", file=sys.stderr)

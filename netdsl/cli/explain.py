@@ -6,18 +6,20 @@ from ..io import EXIT_OK, UsageError
 
 
 def cmd_explain(args) -> int:
-    from ..lang.diagnostics import CODES, did_you_mean
+    from ..lang.codes import CODES
+    from ..lang.diagnostics import did_you_mean
+
     if args.code is None:
         if args.markdown:
             print("| code | meaning |\n|---|---|")
-            for c, text in CODES.items():
-                print(f"| {c} | " + text.replace("|", "\\|") + " |")
+            for c, code in CODES.items():
+                print(f"| {c} | " + code.explanation.replace("|", "\\|") + " |")
         else:
-            print("\n".join(f"{c}  {text}" for c, text in CODES.items()))
+            print("\n".join(f"{c}  {code.explanation}" for c, code in CODES.items()))
         return EXIT_OK
     code = args.code.upper()
     if code not in CODES:
         hint = did_you_mean(code, CODES)
         raise UsageError(f"unknown code '{args.code}'" + (f"; {hint}" if hint else ""))
-    print(f"{code}: {CODES[code]}")
+    print(f"{code}: {CODES[code].explanation}")
     return EXIT_OK

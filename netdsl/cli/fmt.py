@@ -48,13 +48,18 @@ def cmd_fmt(args) -> int:
             continue
         changed += 1
         if show_diff:
-            sys.stdout.writelines(difflib.unified_diff(
-                source.text.splitlines(keepends=True), formatted.splitlines(keepends=True),
-                fromfile=f"{path}\t(original)", tofile=f"{path}\t(formatted)"))
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    source.text.splitlines(keepends=True),
+                    formatted.splitlines(keepends=True),
+                    fromfile=f"{path}\t(original)",
+                    tofile=f"{path}\t(formatted)",
+                )
+            )
         if check:
             print(f"would reformat {path}")
         elif not show_diff:
-            target = os.path.realpath(path)          # rewrite a symlink's target, keep the link
+            target = os.path.realpath(path)  # rewrite a symlink's target, keep the link
             mode = stat.S_IMODE(os.stat(target).st_mode)
             with atomic_output(target) as tmp:
                 with open(tmp, "wb") as fh:

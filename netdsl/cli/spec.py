@@ -19,6 +19,7 @@ def cmd_check(args) -> int:
             report_failure(failure, args.json)
         return code
     from ..ir.report import graph_json, node_table
+
     if args.json:
         print(json.dumps(graph_json(g), indent=2, ensure_ascii=False))
     else:
@@ -43,17 +44,18 @@ def cmd_compile(args) -> int:
     if args.summary:
         model.summary()
     p = g.graph["params"]
-    print(f"wrote {output}: model '{model.name}', {p['total']:,} parameters "
-          f"({p['trainable']:,} trainable)")
+    print(f"wrote {output}: model '{model.name}', {p['total']:,} parameters ({p['trainable']:,} trainable)")
     return EXIT_OK
 
 
 def cmd_render(args) -> int:
     from ..backends.dot import FORMATS, DiagramOptions, RenderError
+
     fmt = os.path.splitext(args.output)[1].lower().lstrip(".")
     if fmt not in FORMATS:
-        raise UsageError(f"{args.output}: unknown diagram format; use one of "
-                         + ", ".join("." + f for f in FORMATS))
+        raise UsageError(
+            f"{args.output}: unknown diagram format; use one of " + ", ".join("." + f for f in FORMATS)
+        )
     if os.path.isdir(args.output):
         raise UsageError(f"{args.output}: is a directory")
     try:
@@ -67,8 +69,12 @@ def cmd_render(args) -> int:
         return EXIT_SPEC
     if diags:
         print(failure.render(), file=sys.stderr)
-    options = DiagramOptions(direction=args.direction, clusters=not args.no_clusters,
-                             allow_errors=args.allow_errors, collapse_blocks=args.collapse_blocks)
+    options = DiagramOptions(
+        direction=args.direction,
+        clusters=not args.no_clusters,
+        allow_errors=args.allow_errors,
+        collapse_blocks=args.collapse_blocks,
+    )
     try:
         data = netdsl.render(g, fmt, options)
     except RenderError as exc:

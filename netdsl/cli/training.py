@@ -17,6 +17,7 @@ def _prepare_training(args, path: str):
     from ..apps.training import prepare, resolve_settings
     from ..data.tables import DataError, read_csv
     from ..lang.diagnostics import SpecError
+
     try:
         table = read_csv(args.data)
     except FileNotFoundError:
@@ -37,7 +38,7 @@ def _prepare_training(args, path: str):
         return code
     settings = resolve_settings(g, _overrides(args))
     if args.seed is None:
-        args.seed = settings["seed"]        # chosen once: the split checked here is the one used
+        args.seed = settings["seed"]  # chosen once: the split checked here is the one used
     try:
         prepare(g, table, dict(args.columns), settings["test_size"], settings["seed"])
     except SpecError as exc:
@@ -50,8 +51,13 @@ def _prepare_training(args, path: str):
 
 
 def _overrides(args) -> dict:
-    return dict(epochs=args.epochs, batch_size=args.batch_size, test_size=args.test_size,
-                validation_split=args.validation_split, seed=args.seed)
+    return dict(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        test_size=args.test_size,
+        validation_split=args.validation_split,
+        seed=args.seed,
+    )
 
 
 def cmd_train(args) -> int:
@@ -63,16 +69,23 @@ def cmd_train(args) -> int:
     if isinstance(g, int):
         return g
     import netdsl
+
     verbose = 1 if sys.stdout.isatty() and not args.quiet else 0
-    result = netdsl.train(g, args.data_table, columns=dict(args.columns), verbose=verbose,
-                          **_overrides(args))
+    result = netdsl.train(g, args.data_table, columns=dict(args.columns), verbose=verbose, **_overrides(args))
     s = result.settings
-    print(f"trained {g.graph['name']} on {args.data}: {result.rows['train']} training rows, "
-          f"{result.rows['test']} test rows, {s['epochs']} epochs, batch size {s['batch_size']}, "
-          f"seed {s['seed']} ({result.seconds:.1f} s)")
+    print(
+        f"trained {g.graph['name']} on {args.data}: {result.rows['train']} training rows, "
+        f"{result.rows['test']} test rows, {s['epochs']} epochs, batch size {s['batch_size']}, "
+        f"seed {s['seed']} ({result.seconds:.1f} s)"
+    )
     print("test: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(result.test.items(), key=_metric_order)))
-    record = {"spec": args.file, "data": args.data, "network": g.graph["name"],
-              "params": g.graph["params"], **result.summary()}
+    record = {
+        "spec": args.file,
+        "data": args.data,
+        "network": g.graph["name"],
+        "params": g.graph["params"],
+        **result.summary(),
+    }
     if args.output:
         labels = os.path.splitext(args.output)[0] + ".labels.json"
         with atomic_output(args.output) as tmp:
@@ -94,6 +107,7 @@ def cmd_compare(args) -> int:
         raise UsageError(f"{args.plot}: the plot is .png, .svg or .pdf")
     if args.plot:
         import importlib.util
+
         if importlib.util.find_spec("matplotlib") is None:
             raise UsageError("--plot needs matplotlib: pip install matplotlib (or leave out --plot)")
     graphs = []
@@ -106,11 +120,15 @@ def cmd_compare(args) -> int:
     report = _compare_report(args, rows)
     if args.plot:
         from ..apps.plot import plot_curves
+
         first_metric = next((m for m in sorted(rows[0][2][0].test) if m != "loss"), None)
         with atomic_output(args.plot) as tmp:
-            plot_curves({os.path.basename(p): [r.history for r in runs] for p, _, runs in rows},
-                        tmp, first_metric,
-                        f"{len(rows)} specs on {os.path.basename(args.data)}, {args.runs} runs each")
+            plot_curves(
+                {os.path.basename(p): [r.history for r in runs] for p, _, runs in rows},
+                tmp,
+                first_metric,
+                f"{len(rows)} specs on {os.path.basename(args.data)}, {args.runs} runs each",
+            )
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -126,6 +144,7 @@ def _seeds(args) -> list[int]:
 
 def _train_all(args, graphs) -> list:
     import netdsl
+
     rows = []
     for path, g in graphs:
         runs = []
@@ -139,20 +158,27 @@ def _train_all(args, graphs) -> list:
 
 
 def _stats(values):
-    return {"mean": statistics.fmean(values),
-            "std": statistics.stdev(values) if len(values) > 1 else 0.0, "values": values}
+    return {
+        "mean": statistics.fmean(values),
+        "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+        "values": values,
+    }
 
 
 def _compare_report(args, rows) -> dict:
     report = {"data": args.data, "runs": args.runs, "seeds": _seeds(args), "specs": []}
     for path, g, runs in rows:
         metrics = sorted(runs[0].test, key=lambda k: (k == "loss", k))
-        report["specs"].append({
-            "spec": path, "network": g.graph["name"], "params": g.graph["params"]["total"],
-            "settings": {k: v for k, v in runs[0].settings.items() if k != "seed"},
-            "test": {m: _stats([r.test[m] for r in runs]) for m in metrics},
-            "train_seconds": _stats([r.seconds for r in runs]),
-        })
+        report["specs"].append(
+            {
+                "spec": path,
+                "network": g.graph["name"],
+                "params": g.graph["params"]["total"],
+                "settings": {k: v for k, v in runs[0].settings.items() if k != "seed"},
+                "test": {m: _stats([r.test[m] for r in runs]) for m in metrics},
+                "train_seconds": _stats([r.seconds for r in runs]),
+            }
+        )
     return report
 
 
@@ -172,9 +198,13 @@ def _compare_table(report: dict) -> str:
         cells.append(f"{t['mean']:.1f} ± {t['std']:.1f} s")
         body.append(cells)
     widths = [max(len(r[i]) for r in [head] + body) for i in range(len(head))]
-    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
-             for r in [head] + body]
+    lines = [
+        "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+        for r in [head] + body
+    ]
     seeds = report["seeds"]
-    return (f"{len(report['specs'])} specs on {report['data']}, {report['runs']} runs "
-            f"(seeds {seeds[0]}-{seeds[-1]}; the same train/test split for every spec in a run); "
-            f"mean ± std\n" + "\n".join(lines))
+    return (
+        f"{len(report['specs'])} specs on {report['data']}, {report['runs']} runs "
+        f"(seeds {seeds[0]}-{seeds[-1]}; the same train/test split for every spec in a run); "
+        f"mean ± std\n" + "\n".join(lines)
+    )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from ..lang import codes
 from ..lang.diagnostics import Diagnostic, did_you_mean, error, warning
 
 MAX_DATA_BYTES = 1 << 30
@@ -44,9 +45,10 @@ class Table:
         return values
 
 
-def matrix(table: "Table", columns):
+def matrix(table: Table, columns):
     """The named columns as a float32 array, rows x columns (numpy only here)."""
     import numpy as np
+
     return np.ascontiguousarray(np.asarray([table.column(c) for c in columns], dtype="float32").T)
 
 
@@ -71,9 +73,14 @@ def read_csv(path: str) -> Table:
 
 def adapting_standardizers(g: nx.DiGraph) -> list[str]:
     """standardize layers with no mean/variance: they are adapted on data."""
-    return [n for n, d in g.nodes(data=True)
-            if d["op"] == "standardize" and d.get("args") and d["args"].get("mean") is None
-            and d["args"].get("variance") is None]
+    return [
+        n
+        for n, d in g.nodes(data=True)
+        if d["op"] == "standardize"
+        and d.get("args")
+        and d["args"].get("mean") is None
+        and d["args"].get("variance") is None
+    ]
 
 
 def check_data(g: nx.DiGraph, table: Table | None, compiling: bool) -> list[Diagnostic]:
@@ -88,27 +95,41 @@ def check_data(g: nx.DiGraph, table: Table | None, compiling: bool) -> list[Diag
     if table is None:
         report = error if compiling else warning
         for node in adapting:
-            diags.append(report(
-                "ND601", f"standardize layer '{node}' has no mean/variance and no data to adapt on",
-                g.nodes[node]["span"],
-                help="pass --data FILE.csv to adapt it, or give standardize(mean=[..], variance=[..])"))
+            diags.append(
+                report(
+                    codes.STANDARDIZE_NO_DATA,
+                    f"standardize layer '{node}' has no mean/variance and no data to adapt on",
+                    g.nodes[node]["span"],
+                    help="pass --data FILE.csv to adapt it, or give standardize(mean=[..], variance=[..])",
+                )
+            )
         return diags
     columns = set(table.columns)
     for name in g.graph["inputs"]:
         data = g.nodes[name]
         for feature in data.get("features") or ():
             if feature not in columns:
-                diags.append(error(
-                    "ND602", f"input '{name}': feature '{feature}' is not a column of {table.path}",
-                    data["width_span"], help=did_you_mean(feature, table.columns) or
-                    "its columns are: " + ", ".join(table.columns)))
+                diags.append(
+                    error(
+                        codes.MISSING_COLUMN,
+                        f"input '{name}': feature '{feature}' is not a column of {table.path}",
+                        data["width_span"],
+                        help=did_you_mean(feature, table.columns)
+                        or "its columns are: " + ", ".join(table.columns),
+                    )
+                )
     for node in adapting:
         for src in sorted(nx.ancestors(g, node), key=lambda n: g.nodes[n]["order"]):
             if g.nodes[src]["op"] == "input" and not g.nodes[src].get("features"):
-                diags.append(error(
-                    "ND604", f"standardize layer '{node}' depends on input '{src}', which has no "
-                    "feature names to read from the data", g.nodes[node]["span"],
-                    help=f"name the columns: input {src}: [col_a, col_b, ...]"))
+                diags.append(
+                    error(
+                        codes.STANDARDIZE_UNBOUND,
+                        f"standardize layer '{node}' depends on input '{src}', which has no "
+                        "feature names to read from the data",
+                        g.nodes[node]["span"],
+                        help=f"name the columns: input {src}: [col_a, col_b, ...]",
+                    )
+                )
     if not diags:
         for node in adapting:
             for src in nx.ancestors(g, node):
@@ -116,6 +137,6 @@ def check_data(g: nx.DiGraph, table: Table | None, compiling: bool) -> list[Diag
                     try:
                         table.column(feature)
                     except DataError as exc:
-                        diags.append(error("ND603", str(exc), g.nodes[src]["width_span"]))
+                        diags.append(error(codes.BAD_DATA_FILE, str(exc), g.nodes[src]["width_span"]))
                         break
     return diags

@@ -8,33 +8,51 @@ problems are all reported together. The order is the pipeline, in one place:
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 import networkx as nx
 
-from ..lang import ast
+from ..lang import ast, codes
 from ..lang.diagnostics import Note, did_you_mean, error, has_errors, warning
 from .ops import ACTIVATIONS, MAX_PARAMS, MAX_WIDTH, OPS, Operand, ShapeError, is_finite_number
-from .settings import (BOOL_OPTIMIZER_ARGS, CLIP_ARGS, INT_OPTIMIZER_ARGS, LOSSES, METRIC_ALIASES,
-                       METRICS, OPTIMIZER_LIMITS, OPTIMIZERS, POSITIVE_OPTIMIZER_ARGS)
+from .settings import (
+    BOOL_OPTIMIZER_ARGS,
+    CLIP_ARGS,
+    INT_OPTIMIZER_ARGS,
+    LOSSES,
+    METRIC_ALIASES,
+    METRICS,
+    OPTIMIZER_LIMITS,
+    OPTIMIZERS,
+    POSITIVE_OPTIMIZER_ARGS,
+)
 
 
 def check_names(g: nx.DiGraph) -> None:
     """Every operand names something defined."""
     diags = g.graph["diagnostics"]
     known = g.graph["definitions"]
-    for node, data in g.nodes(data=True):
+    for _node, data in g.nodes(data=True):
         for src, span in zip(data["inputs"], data["input_spans"]):
             if src not in g:
-                diags.append(error("ND101", f"'{src}' is not defined", span,
-                                   help=did_you_mean(src, known) or _misplaced_setting(src)))
+                diags.append(
+                    error(
+                        codes.UNDEFINED_NAME,
+                        f"'{src}' is not defined",
+                        span,
+                        help=did_you_mean(src, known) or _misplaced_setting(src),
+                    )
+                )
 
 
 def _misplaced_setting(name: str) -> str | None:
     for kind, table in (("optimizer", OPTIMIZERS), ("loss", LOSSES), ("metric", METRICS)):
         if name in table:
-            return (f"'{name}' is {'an' if kind[0] in 'aeiou' else 'a'} {kind}: compile settings go on the compile line, "
-                    f"e.g. compile loss=mse optimizer=adam metrics=[mae]")
+            return (
+                f"'{name}' is {'an' if kind[0] in 'aeiou' else 'a'} {kind}: "
+                "compile settings go on the compile line, "
+                f"e.g. compile loss=mse optimizer=adam metrics=[mae]"
+            )
     return None
 
 
@@ -72,9 +90,14 @@ def check_cycles(g: nx.DiGraph) -> None:
         first = members[0]
         named = [m for m in members if g.nodes[m]["binding"] == m] or members
         where = g.graph["definitions"].get(named[0], g.nodes[first]["span"])
-        diags.append(error(
-            "ND103", "cycle: " + " -> ".join(named + [named[0]]), where,
-            help="a value cannot depend on itself; give one of them another input"))
+        diags.append(
+            error(
+                codes.CYCLE,
+                "cycle: " + " -> ".join(named + [named[0]]),
+                where,
+                help="a value cannot depend on itself; give one of them another input",
+            )
+        )
     g.graph["cyclic"] = cyclic
 
 
@@ -107,8 +130,14 @@ def _check_node_arguments(node: str, data: dict, diags: list) -> None:
     n = len(data["inputs"])
     if n < op.min_inputs or (op.max_inputs is not None and n > op.max_inputs):
         want = f"at least {op.min_inputs}" if op.max_inputs is None else str(op.min_inputs)
-        diags.append(error("ND202", f"{op.name}() takes {want} operands, got {n}", data["span"],
-                           help=f"e.g. {op.name}(a, b)" if op.kind == "merge" else None))
+        diags.append(
+            error(
+                codes.ARITY,
+                f"{op.name}() takes {want} operands, got {n}",
+                data["span"],
+                help=f"e.g. {op.name}(a, b)" if op.kind == "merge" else None,
+            )
+        )
         data["bad"] = True
     data["args"] = _bind_arguments(op, data, diags)
 
@@ -118,12 +147,16 @@ def _check_input(data: dict, diags: list) -> None:
     if width is None:
         return
     if width < 1:
-        diags.append(error("ND206", f"an input's width must be at least 1, got {width}",
-                           data["width_span"]))
+        diags.append(
+            error(
+                codes.ARGUMENT_RANGE, f"an input's width must be at least 1, got {width}", data["width_span"]
+            )
+        )
         data["width"] = None
     elif width > MAX_WIDTH:
-        diags.append(error("ND901", f"input width {width} exceeds the limit of {MAX_WIDTH}",
-                           data["width_span"]))
+        diags.append(
+            error(codes.LIMIT, f"input width {width} exceeds the limit of {MAX_WIDTH}", data["width_span"])
+        )
         data["width"] = None
 
 
@@ -134,9 +167,15 @@ def _bind_arguments(op, data, diags) -> dict | None:
     ok = True
     for i, expr in enumerate(data["raw_args"]):
         if i >= len(op.params):
-            diags.append(error("ND209", f"{op.name}() takes at most {len(op.params)} positional "
-                               f"argument(s), got {len(data['raw_args'])}", expr.span,
-                               help=_signature(op)))
+            diags.append(
+                error(
+                    codes.TOO_MANY_ARGUMENTS,
+                    f"{op.name}() takes at most {len(op.params)} positional "
+                    f"argument(s), got {len(data['raw_args'])}",
+                    expr.span,
+                    help=_signature(op),
+                )
+            )
             return None
         p = op.params[i]
         values[p.name], spans[p.name] = expr, expr.span
@@ -144,12 +183,20 @@ def _bind_arguments(op, data, diags) -> dict | None:
         key = kw.name.text
         p = op.param(key)
         if p is None:
-            diags.append(error("ND204", f"{op.name}() has no argument '{key}'", kw.name.span,
-                               help=did_you_mean(key, [q.name for q in op.params]) or _signature(op)))
+            diags.append(
+                error(
+                    codes.UNKNOWN_ARGUMENT,
+                    f"{op.name}() has no argument '{key}'",
+                    kw.name.span,
+                    help=did_you_mean(key, [q.name for q in op.params]) or _signature(op),
+                )
+            )
             ok = False
             continue
         if key in values:
-            diags.append(error("ND208", f"argument '{key}' of {op.name}() is given twice", kw.span))
+            diags.append(
+                error(codes.DUPLICATE_ARGUMENT, f"argument '{key}' of {op.name}() is given twice", kw.span)
+            )
             ok = False
             continue
         values[key], spans[key] = kw.value, kw.span
@@ -157,8 +204,14 @@ def _bind_arguments(op, data, diags) -> dict | None:
     for p in op.params:
         if p.name not in values:
             if p.required:
-                diags.append(error("ND203", f"{op.name}() needs the argument '{p.name}'",
-                                   data["span"], help=_signature(op)))
+                diags.append(
+                    error(
+                        codes.MISSING_ARGUMENT,
+                        f"{op.name}() needs the argument '{p.name}'",
+                        data["span"],
+                        help=_signature(op),
+                    )
+                )
                 ok = False
             else:
                 args[p.name] = p.default
@@ -166,8 +219,14 @@ def _bind_arguments(op, data, diags) -> dict | None:
         value, problem = _convert(p, values[p.name])
         if problem:
             code, message, hint, *where = problem
-            diags.append(error(code, f"{op.name}() argument '{p.name}': {message}",
-                               where[0] if where else ast.unwrap(values[p.name]).span, help=hint))
+            diags.append(
+                error(
+                    code,
+                    f"{op.name}() argument '{p.name}': {message}",
+                    where[0] if where else ast.unwrap(values[p.name]).span,
+                    help=hint,
+                )
+            )
             ok = False
         else:
             args[p.name] = value
@@ -192,8 +251,13 @@ def _describe(atom) -> str:
         return f"name '{atom.name}'"
     if isinstance(atom, ast.String):
         return f'string "{atom.value}"'
-    return {ast.ListLit: "a list", ast.DictLit: "a dictionary", ast.Call: "a call",
-            ast.Select: "a selection", ast.Chain: "a chain"}.get(type(atom), "this")
+    return {
+        ast.ListLit: "a list",
+        ast.DictLit: "a dictionary",
+        ast.Call: "a call",
+        ast.Select: "a selection",
+        ast.Chain: "a chain",
+    }.get(type(atom), "this")
 
 
 def _convert(p, expr):
@@ -204,46 +268,71 @@ def _convert(p, expr):
         if isinstance(atom, ast.Number) and isinstance(atom.value, int):
             value = atom.value
         else:
-            return None, ("ND205", f"expected an integer, got {_describe(atom)}", p.range_text or None)
+            return None, (
+                codes.ARGUMENT_TYPE,
+                f"expected an integer, got {_describe(atom)}",
+                p.range_text or None,
+            )
         if value > MAX_WIDTH:
-            return None, ("ND901", f"{value} exceeds the limit of {MAX_WIDTH}", None)
+            return None, (codes.LIMIT, f"{value} exceeds the limit of {MAX_WIDTH}", None)
     elif t == "float":
         if not isinstance(atom, ast.Number) or not is_finite_number(atom.value):
-            return None, ("ND205", f"expected a number, got {_describe(atom)}", p.range_text or None)
+            return None, (
+                codes.ARGUMENT_TYPE,
+                f"expected a number, got {_describe(atom)}",
+                p.range_text or None,
+            )
         value = float(atom.value)
     elif t == "bool":
         if isinstance(atom, ast.Ref) and atom.name in ("true", "false"):
             value = atom.name == "true"
         else:
-            return None, ("ND205", f"expected true or false, got {_describe(atom)}", None)
+            return None, (codes.ARGUMENT_TYPE, f"expected true or false, got {_describe(atom)}", None)
     elif t == "activation":
-        name = atom.name if isinstance(atom, ast.Ref) else atom.value if isinstance(atom, ast.String) else None
+        name = (
+            atom.name if isinstance(atom, ast.Ref) else atom.value if isinstance(atom, ast.String) else None
+        )
         if name is None:
-            return None, ("ND205", f"expected an activation name, got {_describe(atom)}", None)
+            return None, (codes.ARGUMENT_TYPE, f"expected an activation name, got {_describe(atom)}", None)
         if name == "glu":
-            return None, ("ND207", "the glu activation is not supported: it halves the width, and "
-                          "Keras's Dense builds the next layer for the full width", "use gelu or swish")
+            return None, (
+                codes.UNKNOWN_ACTIVATION,
+                "the glu activation is not supported: it halves the width, and "
+                "Keras's Dense builds the next layer for the full width",
+                "use gelu or swish",
+            )
         if name not in ACTIVATIONS:
-            return None, ("ND207", f"unknown activation '{name}'",
-                          did_you_mean(name, ACTIVATIONS) or "known: " + ", ".join(ACTIVATIONS))
+            return None, (
+                codes.UNKNOWN_ACTIVATION,
+                f"unknown activation '{name}'",
+                did_you_mean(name, ACTIVATIONS) or "known: " + ", ".join(ACTIVATIONS),
+            )
         value = name
     elif t == "floats":
         if not isinstance(atom, ast.ListLit):
-            return None, ("ND205", f"expected a list of numbers, got {_describe(atom)}", None)
+            return None, (codes.ARGUMENT_TYPE, f"expected a list of numbers, got {_describe(atom)}", None)
         value = []
         for item in atom.items:
             v = ast.unwrap(item)
             if not isinstance(v, ast.Number) or not is_finite_number(v.value):
-                return None, ("ND205", f"expected a list of numbers, found {_describe(v)}", None)
+                return None, (codes.ARGUMENT_TYPE, f"expected a list of numbers, found {_describe(v)}", None)
             if p.check is not None and not p.check(v.value):
-                return None, ("ND206", f"{v.value!r} is out of range", f"{p.name} values must be {p.range_text}",
-                              v.span)
+                return None, (
+                    codes.ARGUMENT_RANGE,
+                    f"{v.value!r} is out of range",
+                    f"{p.name} values must be {p.range_text}",
+                    v.span,
+                )
             value.append(float(v.value))
         return tuple(value), None
     else:  # pragma: no cover - the registry is ours
         raise AssertionError(f"unknown parameter type {t}")
     if p.check is not None and not p.check(value):
-        return None, ("ND206", f"{atom.value!r} is out of range", f"{p.name} must be {p.range_text}")
+        return None, (
+            codes.ARGUMENT_RANGE,
+            f"{atom.value!r} is out of range",
+            f"{p.name} must be {p.range_text}",
+        )
     return value, None
 
 
@@ -269,8 +358,11 @@ def check_shapes(g: nx.DiGraph) -> None:
             s = nodes.get(src)
             if s is None or s.get("shape") is None:
                 break
-            operands.append(Operand(src, s["shape"], s.get("features"),
-                                    s["span"] if op.kind == "merge" else span, s["op"]))
+            operands.append(
+                Operand(
+                    src, s["shape"], s.get("features"), s["span"] if op.kind == "merge" else span, s["op"]
+                )
+            )
         else:
             try:
                 data["shape"] = op.shape(operands, data["args"])
@@ -279,8 +371,11 @@ def check_shapes(g: nx.DiGraph) -> None:
             except ShapeError as exc:
                 span = exc.span or data["span"]
                 notes = [Note(msg, where) for msg, where in exc.notes]
-                diags.append(dataclasses.replace(
-                    error(exc.code, exc.message, span, help=exc.help, notes=notes), node=node))
+                diags.append(
+                    dataclasses.replace(
+                        error(exc.code, exc.message, span, help=exc.help, notes=notes), node=node
+                    )
+                )
 
 
 def _topological(g: nx.DiGraph, cyclic: set):
@@ -306,7 +401,7 @@ def _topological(g: nx.DiGraph, cyclic: set):
 def check_params(g: nx.DiGraph) -> None:
     """Parameter counts, statically; equal to Keras's count_params()."""
     trainable = non_trainable = 0
-    for node, data in g.nodes(data=True):
+    for _node, data in g.nodes(data=True):
         if data.get("shape") is None:
             data["params"] = None
             continue
@@ -315,14 +410,22 @@ def check_params(g: nx.DiGraph) -> None:
         data["params"] = (t, nt)
         trainable += t
         non_trainable += nt
-    g.graph["params"] = {"total": trainable + non_trainable, "trainable": trainable,
-                         "non_trainable": non_trainable}
+    g.graph["params"] = {
+        "total": trainable + non_trainable,
+        "trainable": trainable,
+        "non_trainable": non_trainable,
+    }
     if trainable + non_trainable > MAX_PARAMS:
         sized = [(sum(d["params"]), -d["order"], d["span"]) for _, d in g.nodes(data=True) if d["params"]]
         span = max(sized)[2] if sized else None
-        g.graph["diagnostics"].append(error(
-            "ND901", f"the model has {trainable + non_trainable:,} parameters, over the limit "
-            f"of {MAX_PARAMS:,}", span, help="use fewer or narrower layers"))
+        g.graph["diagnostics"].append(
+            error(
+                codes.LIMIT,
+                f"the model has {trainable + non_trainable:,} parameters, over the limit of {MAX_PARAMS:,}",
+                span,
+                help="use fewer or narrower layers",
+            )
+        )
 
 
 def check_outputs(g: nx.DiGraph) -> None:
@@ -330,18 +433,25 @@ def check_outputs(g: nx.DiGraph) -> None:
         source = g.graph["source"]
         if not g.number_of_nodes():
             if g.graph.get("blocks"):
-                return          # a library of blocks, for other specs to import
-            g.graph["diagnostics"].append(error(
-                "ND104", "the spec defines no network", source.end_span(),
-                help="declare an input and an output, e.g. `input x: 4` and `output y = x -> dense(1)`"))
+                return  # a library of blocks, for other specs to import
+            g.graph["diagnostics"].append(
+                error(
+                    codes.NO_OUTPUT,
+                    "the spec defines no network",
+                    source.end_span(),
+                    help="declare an input and an output, e.g. `input x: 4` and `output y = x -> dense(1)`",
+                )
+            )
             return
-        last = max((d for n, d in g.nodes(data=True) if d["binding"] == n), key=lambda d: d["order"],
-                   default=None)
+        last = max(
+            (d for n, d in g.nodes(data=True) if d["binding"] == n), key=lambda d: d["order"], default=None
+        )
         hint = "mark the result with 'output', e.g. output y = x -> dense(1)"
         if last is not None and last["op"] != "input":
             hint = f"mark the result as an output: add the line 'output {last['binding']}'"
-        g.graph["diagnostics"].append(error("ND104", "the network has no output",
-                                            source.end_span(), help=hint))
+        g.graph["diagnostics"].append(
+            error(codes.NO_OUTPUT, "the network has no output", source.end_span(), help=hint)
+        )
 
 
 def check_unused(g: nx.DiGraph) -> None:
@@ -358,8 +468,14 @@ def check_unused(g: nx.DiGraph) -> None:
             continue
         kind = "input" if data["op"] == "input" else "value"
         span = data["op_span"] if kind == "input" else data["span"]
-        diags.append(warning("ND105", f"{kind} '{node}' is never used", span,
-                             help=f"use it, mark it with 'output {node}', or remove it"))
+        diags.append(
+            warning(
+                codes.UNUSED_VALUE,
+                f"{kind} '{node}' is never used",
+                span,
+                help=f"use it, mark it with 'output {node}', or remove it",
+            )
+        )
 
 
 def check_compile(g: nx.DiGraph) -> None:
@@ -372,7 +488,7 @@ def check_compile(g: nx.DiGraph) -> None:
     outputs = g.graph["outputs"]
     training: dict = {"loss": None, "optimizer": None, "metrics": None}
     seen: dict = {}
-    for kw in _settings(decl, "compile", training, "ND507", diags):
+    for kw in _settings(decl, "compile", training, codes.BAD_COMPILE_SETTING, diags):
         key = kw.name.text
         seen[key] = kw.span
         if key == "loss":
@@ -381,11 +497,17 @@ def check_compile(g: nx.DiGraph) -> None:
             training["metrics"] = _per_output(kw.value, outputs, diags, _metric_list)
         else:
             training["optimizer"] = _optimizer(kw.value, diags)
-    if isinstance(training["loss"], dict) and not any(d.code == "ND505" for d in diags):
+    if isinstance(training["loss"], dict) and not any(d.code == codes.UNKNOWN_OUTPUT_SETTING for d in diags):
         for out in outputs:
             if out not in training["loss"]:
-                diags.append(error("ND506", f"output '{out}' has no loss", seen["loss"],
-                                   help=f"add '{out}: <loss>' to the loss dictionary"))
+                diags.append(
+                    error(
+                        codes.OUTPUT_WITHOUT_LOSS,
+                        f"output '{out}' has no loss",
+                        seen["loss"],
+                        help=f"add '{out}: <loss>' to the loss dictionary",
+                    )
+                )
     g.graph["training"] = training
 
 
@@ -396,11 +518,23 @@ def _settings(decl, word: str, known, code: str, diags: list):
     for kw in decl.settings:
         key = kw.name.text
         if key not in known:
-            diags.append(error(code, f"unknown {word} setting '{key}'", kw.name.span,
-                               help=did_you_mean(key, known) or "settings: " + ", ".join(known)))
+            diags.append(
+                error(
+                    code,
+                    f"unknown {word} setting '{key}'",
+                    kw.name.span,
+                    help=did_you_mean(key, known) or "settings: " + ", ".join(known),
+                )
+            )
         elif key in seen:
-            diags.append(error(code, f"{word} setting '{key}' is given twice", kw.name.span,
-                               notes=[Note("first given here", seen[key])]))
+            diags.append(
+                error(
+                    code,
+                    f"{word} setting '{key}' is given twice",
+                    kw.name.span,
+                    notes=[Note("first given here", seen[key])],
+                )
+            )
         else:
             seen[key] = kw.span
             yield kw
@@ -414,9 +548,15 @@ def _per_output(expr, outputs, diags, one: Callable):
     for pair in atom.pairs:
         key = pair.key.text
         if key not in outputs:
-            diags.append(error("ND505", f"'{key}' is not an output", pair.key.span,
-                               help=did_you_mean(key, outputs) or
-                               "the outputs are: " + (", ".join(f"'{o}'" for o in outputs) or "none")))
+            diags.append(
+                error(
+                    codes.UNKNOWN_OUTPUT_SETTING,
+                    f"'{key}' is not an output",
+                    pair.key.span,
+                    help=did_you_mean(key, outputs)
+                    or "the outputs are: " + (", ".join(f"'{o}'" for o in outputs) or "none"),
+                )
+            )
             continue
         result[key] = one(ast.unwrap(pair.value), diags)
     return result
@@ -433,11 +573,23 @@ def _name_of(atom) -> str | None:
 def _one_loss(atom, diags):
     name = _name_of(atom)
     if name is None:
-        diags.append(error("ND501", f"a loss is a name, got {_describe(atom)}", atom.span,
-                           help="e.g. loss=categorical_crossentropy"))
+        diags.append(
+            error(
+                codes.UNKNOWN_LOSS,
+                f"a loss is a name, got {_describe(atom)}",
+                atom.span,
+                help="e.g. loss=categorical_crossentropy",
+            )
+        )
     elif name not in LOSSES:
-        diags.append(error("ND501", f"unknown loss '{name}'", atom.span,
-                           help=did_you_mean(name, LOSSES) or "known: " + ", ".join(LOSSES)))
+        diags.append(
+            error(
+                codes.UNKNOWN_LOSS,
+                f"unknown loss '{name}'",
+                atom.span,
+                help=did_you_mean(name, LOSSES) or "known: " + ", ".join(LOSSES),
+            )
+        )
     else:
         return name
     return None
@@ -449,12 +601,21 @@ def _metric_list(atom, diags):
     for item in items:
         name = _name_of(item)
         if name is None:
-            diags.append(error("ND504", f"a metric is a name, got {_describe(item)}", item.span,
-                               help="e.g. metrics=[accuracy]"))
+            diags.append(
+                error(
+                    codes.UNKNOWN_METRIC,
+                    f"a metric is a name, got {_describe(item)}",
+                    item.span,
+                    help="e.g. metrics=[accuracy]",
+                )
+            )
         elif name not in METRICS:
-            hint = (f"did you mean '{METRIC_ALIASES[name]}'?" if name in METRIC_ALIASES else
-                    did_you_mean(name, METRICS) or "known: " + ", ".join(METRICS))
-            diags.append(error("ND504", f"unknown metric '{name}'", item.span, help=hint))
+            hint = (
+                f"did you mean '{METRIC_ALIASES[name]}'?"
+                if name in METRIC_ALIASES
+                else did_you_mean(name, METRICS) or "known: " + ", ".join(METRICS)
+            )
+            diags.append(error(codes.UNKNOWN_METRIC, f"unknown metric '{name}'", item.span, help=hint))
         else:
             names.append(name)
     return names
@@ -467,44 +628,81 @@ def _optimizer(expr, diags):
     elif isinstance(atom, ast.Call):
         name, name_span, call = atom.op.text, atom.op.span, atom
     else:
-        diags.append(error("ND502", f"an optimizer is a name or a call, got {_describe(atom)}",
-                           atom.span, help="e.g. optimizer=adam(learning_rate=0.001)"))
+        diags.append(
+            error(
+                codes.UNKNOWN_OPTIMIZER,
+                f"an optimizer is a name or a call, got {_describe(atom)}",
+                atom.span,
+                help="e.g. optimizer=adam(learning_rate=0.001)",
+            )
+        )
         return None
     if name not in OPTIMIZERS:
-        diags.append(error("ND502", f"unknown optimizer '{name}'", name_span,
-                           help=did_you_mean(name, OPTIMIZERS) or "known: " + ", ".join(OPTIMIZERS)))
+        diags.append(
+            error(
+                codes.UNKNOWN_OPTIMIZER,
+                f"unknown optimizer '{name}'",
+                name_span,
+                help=did_you_mean(name, OPTIMIZERS) or "known: " + ", ".join(OPTIMIZERS),
+            )
+        )
         return None
     allowed = OPTIMIZERS[name][1]
     args = {}
     ok = True
     if call is not None:
         for arg in call.args:
-            diags.append(error("ND503", f"{name}() arguments are given by keyword", arg.span,
-                               help=f"e.g. {name}(learning_rate=0.001)"))
+            diags.append(
+                error(
+                    codes.OPTIMIZER_ARGUMENT,
+                    f"{name}() arguments are given by keyword",
+                    arg.span,
+                    help=f"e.g. {name}(learning_rate=0.001)",
+                )
+            )
             ok = False
         for kw in call.kwargs:
             key = kw.name.text
             value = ast.unwrap(kw.value)
             if key not in allowed:
-                hint = ("Keras 3 calls it learning_rate" if key == "lr" else
-                        did_you_mean(key, allowed) or "it takes: " + ", ".join(allowed))
-                diags.append(error("ND503", f"optimizer {name} has no argument '{key}'", kw.name.span,
-                                   help=hint))
+                hint = (
+                    "Keras 3 calls it learning_rate"
+                    if key == "lr"
+                    else did_you_mean(key, allowed) or "it takes: " + ", ".join(allowed)
+                )
+                diags.append(
+                    error(
+                        codes.OPTIMIZER_ARGUMENT,
+                        f"optimizer {name} has no argument '{key}'",
+                        kw.name.span,
+                        help=hint,
+                    )
+                )
                 ok = False
             elif key in args:
-                diags.append(error("ND503", f"argument '{key}' is given twice", kw.name.span))
+                diags.append(
+                    error(codes.OPTIMIZER_ARGUMENT, f"argument '{key}' is given twice", kw.name.span)
+                )
                 ok = False
             else:
                 converted = _optimizer_value(name, key, value)
                 if isinstance(converted, str):
-                    diags.append(error("ND503", f"{name}() argument '{key}': {converted}", value.span))
+                    diags.append(
+                        error(codes.OPTIMIZER_ARGUMENT, f"{name}() argument '{key}': {converted}", value.span)
+                    )
                     ok = False
                 else:
                     args[key] = converted[0]
     clips = [k for k in CLIP_ARGS if k in args]
     if len(clips) > 1:
-        diags.append(error("ND503", f"{name}() takes one of {', '.join(CLIP_ARGS)}, got "
-                           + " and ".join(clips), call.span, help=f"keep only one, e.g. {clips[0]}=..."))
+        diags.append(
+            error(
+                codes.OPTIMIZER_ARGUMENT,
+                f"{name}() takes one of {', '.join(CLIP_ARGS)}, got " + " and ".join(clips),
+                call.span,
+                help=f"keep only one, e.g. {clips[0]}=...",
+            )
+        )
         ok = False
     return {"name": name, "args": args} if ok else None
 
@@ -552,7 +750,7 @@ def check_train(g: nx.DiGraph) -> None:
     if decl is None:
         return
     diags = g.graph["diagnostics"]
-    for kw in _settings(decl, "train", TRAIN_SETTINGS, "ND509", diags):
+    for kw in _settings(decl, "train", TRAIN_SETTINGS, codes.BAD_TRAIN_SETTING, diags):
         key = kw.name.text
         kind, test, accepts, _ = TRAIN_SETTINGS[key]
         atom = ast.unwrap(kw.value)
@@ -560,8 +758,13 @@ def check_train(g: nx.DiGraph) -> None:
         if value is not None and kind == "int":
             value = value if isinstance(value, int) else None
         if value is None or not test(value):
-            diags.append(error("ND509", f"train setting '{key}' must be {accepts}, got {_describe(atom)}",
-                               atom.span))
+            diags.append(
+                error(
+                    codes.BAD_TRAIN_SETTING,
+                    f"train setting '{key}' must be {accepts}, got {_describe(atom)}",
+                    atom.span,
+                )
+            )
             continue
         fit[key] = float(value) if kind == "float" else value
 

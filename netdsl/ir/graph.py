@@ -26,10 +26,10 @@ import dataclasses
 
 import networkx as nx
 
-from ..lang import ast
+from ..lang import ast, codes
 from ..lang.diagnostics import Note, did_you_mean, error
-from .ops import ACTIVATIONS, MAX_NODES, OPS, layer_ops
 from ..lang.source import Source, Span
+from .ops import ACTIVATIONS, MAX_NODES, OPS, layer_ops
 
 # Nested groups `((x))` are lowered recursively; deeper than this is refused.
 MAX_NESTING = 100
@@ -42,19 +42,19 @@ class _TooLarge(Exception):
 class _Builder:
     def __init__(self, graph: nx.DiGraph, taken: set[str], blocks: dict[str, ast.BlockDecl]):
         self.g = graph
-        self.taken = taken                      # every name in use, user or generated
+        self.taken = taken  # every name in use, user or generated
         self.counters: dict[tuple[str, str], int] = {}
         self.diags = graph.graph["diagnostics"]
         self.depth = 0
-        self.blocks = blocks                    # name -> declaration (local or imported)
+        self.blocks = blocks  # name -> declaration (local or imported)
         self.scope: dict[str, str] | None = None  # inside a block: local name -> node id
-        self.expanding: list[str] = []          # blocks being expanded, outermost first
-        self.uses: tuple = ()                   # (prefix, block, use span) of each enclosing use
-        self.aliases = graph.graph["aliases"]   # a name bound to a block's output -> node id
-        self.last_outputs: list[str] = []       # every output of the last block expanded
-        self.namespaces: dict[int, dict] = {}   # id(imported block) -> names of its own file
-        self.block_prefixes: set[str] = set()   # `h/residual_1`: layers of its return go under it
-        self.multi_ok = False                   # a block with several outputs may end this chain
+        self.expanding: list[str] = []  # blocks being expanded, outermost first
+        self.uses: tuple = ()  # (prefix, block, use span) of each enclosing use
+        self.aliases = graph.graph["aliases"]  # a name bound to a block's output -> node id
+        self.last_outputs: list[str] = []  # every output of the last block expanded
+        self.namespaces: dict[int, dict] = {}  # id(imported block) -> names of its own file
+        self.block_prefixes: set[str] = set()  # `h/residual_1`: layers of its return go under it
+        self.multi_ok = False  # a block with several outputs may end this chain
 
     # ---- nodes -----------------------------------------------------------
     def fresh(self, binding: str, op: str) -> str:
@@ -71,15 +71,35 @@ class _Builder:
         self.taken.add(name)
         return name
 
-    def add(self, node_id: str, op: str | None, span: Span, binding: str, inputs=(),
-            input_spans=(), raw_args=(), raw_kwargs=(), op_span: Span | None = None) -> str:
+    def add(
+        self,
+        node_id: str,
+        op: str | None,
+        span: Span,
+        binding: str,
+        inputs=(),
+        input_spans=(),
+        raw_args=(),
+        raw_kwargs=(),
+        op_span: Span | None = None,
+    ) -> str:
         g = self.g
         if g.number_of_nodes() >= MAX_NODES:
             raise _TooLarge(span)
-        g.add_node(node_id, op=op, span=span, op_span=op_span or span, binding=binding,
-                   inputs=list(inputs), input_spans=list(input_spans), raw_args=tuple(raw_args),
-                   raw_kwargs=tuple(raw_kwargs), order=g.number_of_nodes(), output=False,
-                   uses=self.uses)
+        g.add_node(
+            node_id,
+            op=op,
+            span=span,
+            op_span=op_span or span,
+            binding=binding,
+            inputs=list(inputs),
+            input_spans=list(input_spans),
+            raw_args=tuple(raw_args),
+            raw_kwargs=tuple(raw_kwargs),
+            order=g.number_of_nodes(),
+            output=False,
+            uses=self.uses,
+        )
         return node_id
 
     def resolve(self, name: str, span: Span) -> str | None:
@@ -90,24 +110,35 @@ class _Builder:
             return self.scope[name]
         block = self.expanding[-1]
         known = list(self.scope)
-        self.diags.append(error(
-            "ND101", f"'{name}' is not defined in block '{block}'", span,
-            help=did_you_mean(name, known) or
-            "a block sees only its inputs, its parameters and its own names: " + ", ".join(known)))
+        self.diags.append(
+            error(
+                codes.UNDEFINED_NAME,
+                f"'{name}' is not defined in block '{block}'",
+                span,
+                help=did_you_mean(name, known)
+                or "a block sees only its inputs, its parameters and its own names: " + ", ".join(known),
+            )
+        )
         return None
 
     # ---- expressions -----------------------------------------------------
-    def lower_value(self, chain: ast.Chain, binding: str, final: str | None,
-                    multi: bool = False) -> tuple[str | None, Span]:
+    def lower_value(
+        self, chain: ast.Chain, binding: str, final: str | None, multi: bool = False
+    ) -> tuple[str | None, Span]:
         """Lower a chain that produces a value; returns (node id or None, span).
         With `multi`, its last step may be a block with several outputs."""
         steps = chain.steps
         head = steps[0]
         only = len(steps) == 1 and head.repeat is None
         if head.repeat is not None:
-            self.diags.append(error(
-                "ND210", "'* n' repeats a layer of a chain, not its first value", head.repeat.span,
-                help="write the repetition after '->', e.g. x -> dense(8, relu) * 3"))
+            self.diags.append(
+                error(
+                    codes.BAD_REPEAT,
+                    "'* n' repeats a layer of a chain, not its first value",
+                    head.repeat.span,
+                    help="write the repetition after '->', e.g. x -> dense(8, relu) * 3",
+                )
+            )
         self.multi_ok = multi and only
         cur = self.lower_head(head.expr, binding, final if only else None)
         self.multi_ok = False
@@ -136,8 +167,9 @@ class _Builder:
             if src is None:
                 return None
             node = final or self.fresh(binding, "select")
-            return self.add(node, "select", atom.span, binding, [src],
-                            [atom.source.span], raw_args=atom.items)
+            return self.add(
+                node, "select", atom.span, binding, [src], [atom.source.span], raw_args=atom.items
+            )
         if isinstance(atom, ast.Chain):
             return self.nested(atom, binding, final)
         if isinstance(atom, ast.Call):
@@ -149,9 +181,14 @@ class _Builder:
                 return None
             if op.kind == "merge":
                 return self.merge(atom, op.name, binding, final, [], [])
-            self.diags.append(error(
-                "ND202", f"{atom.op.text}() needs an input to apply to", atom.span,
-                help=f"feed it a value with '->', e.g. x -> {atom.op.text}(...)"))
+            self.diags.append(
+                error(
+                    codes.ARITY,
+                    f"{atom.op.text}() needs an input to apply to",
+                    atom.span,
+                    help=f"feed it a value with '->', e.g. x -> {atom.op.text}(...)",
+                )
+            )
             return None
         self.not_a_value(atom)
         return None
@@ -160,25 +197,43 @@ class _Builder:
         self.depth += 1
         try:
             if self.depth > MAX_NESTING:
-                self.diags.append(error("ND901", f"expressions nested more than {MAX_NESTING} deep",
-                                        chain.span, help="name the inner parts in statements of their own"))
+                self.diags.append(
+                    error(
+                        codes.LIMIT,
+                        f"expressions nested more than {MAX_NESTING} deep",
+                        chain.span,
+                        help="name the inner parts in statements of their own",
+                    )
+                )
                 return None
             return self.lower_value(chain, binding, final)[0]
         finally:
             self.depth -= 1
 
-    def lower_step(self, step: ast.Step, cur: str, cur_span: Span, binding: str,
-                   final: str | None) -> str | None:
+    def lower_step(
+        self, step: ast.Step, cur: str, cur_span: Span, binding: str, final: str | None
+    ) -> str | None:
         times = 1
         if step.repeat is not None:
             times = step.repeat.value
             if times < 1:
-                self.diags.append(error("ND210", f"a layer cannot be repeated {times} times",
-                                        step.repeat.span, help="use a count of 1 or more"))
+                self.diags.append(
+                    error(
+                        codes.BAD_REPEAT,
+                        f"a layer cannot be repeated {times} times",
+                        step.repeat.span,
+                        help="use a count of 1 or more",
+                    )
+                )
                 return None
             if times > MAX_NODES:
-                self.diags.append(error("ND901", f"repetition count {times} exceeds the limit of "
-                                        f"{MAX_NODES} layers", step.repeat.span))
+                self.diags.append(
+                    error(
+                        codes.LIMIT,
+                        f"repetition count {times} exceeds the limit of {MAX_NODES} layers",
+                        step.repeat.span,
+                    )
+                )
                 return None
         for k in range(times):
             last = final if k == times - 1 else None
@@ -194,9 +249,14 @@ class _Builder:
             if (atom.name in OPS and OPS[atom.name].kind in ("layer", "merge")) or atom.name in self.blocks:
                 atom = ast.Call(ast.Name(atom.name, atom.span), (), (), atom.span)
             elif atom.name in (self.scope if self.scope is not None else self.g.graph["definitions"]):
-                self.diags.append(error(
-                    "ND211", f"'{atom.name}' is a value, not a layer: it cannot follow '->'",
-                    atom.span, help=f"to combine values use concat(..., {atom.name}) or add(..., {atom.name})"))
+                self.diags.append(
+                    error(
+                        codes.NOT_A_LAYER,
+                        f"'{atom.name}' is a value, not a layer: it cannot follow '->'",
+                        atom.span,
+                        help=f"to combine values use concat(..., {atom.name}) or add(..., {atom.name})",
+                    )
+                )
                 return None
             else:
                 self.unknown_op(ast.Name(atom.name, atom.span))
@@ -205,7 +265,9 @@ class _Builder:
             self.depth += 1
             try:
                 if self.depth > MAX_NESTING:
-                    self.diags.append(error("ND901", f"chains nested more than {MAX_NESTING} deep", atom.span))
+                    self.diags.append(
+                        error(codes.LIMIT, f"chains nested more than {MAX_NESTING} deep", atom.span)
+                    )
                     return None
                 for i, step in enumerate(atom.steps):
                     last = final if i == len(atom.steps) - 1 else None
@@ -228,11 +290,13 @@ class _Builder:
         if op.kind == "merge":
             return self.merge(atom, op.name, binding, final, [cur], [cur_span])
         node = final or self.fresh(binding, op.name)
-        return self.add(node, op.name, atom.span, binding, [cur], [cur_span],
-                        atom.args, atom.kwargs, op_span=atom.op.span)
+        return self.add(
+            node, op.name, atom.span, binding, [cur], [cur_span], atom.args, atom.kwargs, op_span=atom.op.span
+        )
 
-    def merge(self, call: ast.Call, op: str, binding: str, final: str | None,
-              inputs: list[str], spans: list[Span]) -> str | None:
+    def merge(
+        self, call: ast.Call, op: str, binding: str, final: str | None, inputs: list[str], spans: list[Span]
+    ) -> str | None:
         inputs, spans = list(inputs), list(spans)
         ok = True
         for arg in call.args:
@@ -243,23 +307,24 @@ class _Builder:
         if not ok:
             return None
         node = final or self.fresh(binding, op)
-        return self.add(node, op, call.span, binding, inputs, spans, (), call.kwargs,
-                        op_span=call.op.span)
+        return self.add(node, op, call.span, binding, inputs, spans, (), call.kwargs, op_span=call.op.span)
 
     def lower_operand(self, chain: ast.Chain, binding: str) -> tuple[str | None, Span]:
         self.depth += 1
         try:
             if self.depth > MAX_NESTING:
-                self.diags.append(error("ND901", f"expressions nested more than {MAX_NESTING} deep",
-                                        chain.span))
+                self.diags.append(
+                    error(codes.LIMIT, f"expressions nested more than {MAX_NESTING} deep", chain.span)
+                )
                 return None, chain.span
             return self.lower_value(chain, binding, None)
         finally:
             self.depth -= 1
 
     # ---- blocks ----------------------------------------------------------
-    def expand(self, call: ast.Call, binding: str, final: str | None, first: str | None,
-               first_span: Span | None) -> str | None:
+    def expand(
+        self, call: ast.Call, binding: str, final: str | None, first: str | None, first_span: Span | None
+    ) -> str | None:
         """Expand one use of a block into layers named `<binding>/<block>_<k>/<name>`.
 
         `first` is the value the chain feeds in (None at the head of a chain,
@@ -268,12 +333,18 @@ class _Builder:
         """
         name = call.op.text
         decl = self.blocks[name]
-        multi, self.multi_ok = self.multi_ok, False     # only this use may have several outputs
+        multi, self.multi_ok = self.multi_ok, False  # only this use may have several outputs
         if name in self.expanding:
-            cycle = " -> ".join(self.expanding[self.expanding.index(name):] + [name])
-            self.diags.append(error("ND110", f"block '{name}' uses itself: {cycle}", call.op.span,
-                                    help="a block cannot contain itself; repeat it with * n instead",
-                                    notes=[Note(f"block '{name}' is defined here", decl.name.span)]))
+            cycle = " -> ".join(self.expanding[self.expanding.index(name) :] + [name])
+            self.diags.append(
+                error(
+                    codes.RECURSIVE_BLOCK,
+                    f"block '{name}' uses itself: {cycle}",
+                    call.op.span,
+                    help="a block cannot contain itself; repeat it with * n instead",
+                    notes=[Note(f"block '{name}' is defined here", decl.name.span)],
+                )
+            )
             return None
         params = {p.name.text: p for p in decl.params}
         inputs = [i.text for i in decl.inputs]
@@ -282,14 +353,20 @@ class _Builder:
         ok = True
         if first is not None:
             if not inputs:
-                self.diags.append(error("ND202", f"block '{name}' takes no input, so it cannot follow '->'",
-                                        call.span))
+                self.diags.append(
+                    error(codes.ARITY, f"block '{name}' takes no input, so it cannot follow '->'", call.span)
+                )
                 return None
             fed[inputs[0]] = (first, first_span)
         if len(call.args) > len(decl.params):
-            self.diags.append(error("ND209", f"block '{name}' takes {len(decl.params)} parameter(s), "
-                                    f"got {len(call.args)}", call.args[len(decl.params)].span,
-                                    help=_block_signature(decl)))
+            self.diags.append(
+                error(
+                    codes.TOO_MANY_ARGUMENTS,
+                    f"block '{name}' takes {len(decl.params)} parameter(s), got {len(call.args)}",
+                    call.args[len(decl.params)].span,
+                    help=_block_signature(decl),
+                )
+            )
             return None
         for p_decl, arg in zip(decl.params, call.args):
             values[p_decl.name.text] = arg
@@ -303,32 +380,54 @@ class _Builder:
                     ok = False
                 fed[key] = (node, span)
             elif key in params or key in inputs:
-                self.diags.append(error("ND208", f"'{key}' of block '{name}' is given twice", kw.span))
+                self.diags.append(
+                    error(codes.DUPLICATE_ARGUMENT, f"'{key}' of block '{name}' is given twice", kw.span)
+                )
                 ok = False
             else:
-                self.diags.append(error("ND204", f"block '{name}' has no parameter or input '{key}'",
-                                        kw.name.span, help=did_you_mean(key, list(params) + inputs)
-                                        or _block_signature(decl)))
+                self.diags.append(
+                    error(
+                        codes.UNKNOWN_ARGUMENT,
+                        f"block '{name}' has no parameter or input '{key}'",
+                        kw.name.span,
+                        help=did_you_mean(key, list(params) + inputs) or _block_signature(decl),
+                    )
+                )
                 ok = False
         for p_decl in decl.params:
             if p_decl.name.text not in values:
                 if p_decl.default is None:
-                    self.diags.append(error("ND203", f"block '{name}' needs the parameter "
-                                            f"'{p_decl.name.text}'", call.span, help=_block_signature(decl)))
+                    self.diags.append(
+                        error(
+                            codes.MISSING_ARGUMENT,
+                            f"block '{name}' needs the parameter '{p_decl.name.text}'",
+                            call.span,
+                            help=_block_signature(decl),
+                        )
+                    )
                     ok = False
                 else:
                     values[p_decl.name.text] = p_decl.default
         for i in inputs:
             if i not in fed:
-                self.diags.append(error("ND202", f"block '{name}' needs its input '{i}'", call.span,
-                                        help=f"feed it with '->' or by keyword: {name}(..., {i}=value)"))
+                self.diags.append(
+                    error(
+                        codes.ARITY,
+                        f"block '{name}' needs its input '{i}'",
+                        call.span,
+                        help=f"feed it with '->' or by keyword: {name}(..., {i}=value)",
+                    )
+                )
                 ok = False
         if not ok:
             return None
         returns = [st for st in decl.body if isinstance(st, ast.Return)]
         if len(returns) != 1:
-            self.diags.append(error("ND112", f"block '{name}' must end with one return statement",
-                                    decl.name.span))
+            self.diags.append(
+                error(
+                    codes.BLOCK_OUTPUTS, f"block '{name}' must end with one return statement", decl.name.span
+                )
+            )
             return None
 
         key = (binding, name)
@@ -343,7 +442,7 @@ class _Builder:
                     scope[n.text] = f"{prefix}/{n.text}"
         saved = (self.scope, self.uses, self.blocks)
         self.scope, self.uses = scope, self.uses + ((prefix, name, call.span),)
-        self.blocks = self.namespaces.get(id(decl), self.blocks)   # an imported block sees its file's names
+        self.blocks = self.namespaces.get(id(decl), self.blocks)  # an imported block sees its file's names
         self.expanding.append(name)
         try:
             outputs = self._lower_body(decl, prefix, values)
@@ -353,9 +452,14 @@ class _Builder:
         if outputs is None:
             return None
         if len(outputs) > 1 and not multi:
-            self.diags.append(error(
-                "ND112", f"block '{name}' has {len(outputs)} outputs, so it needs one name for each",
-                call.span, help=f"name them in a statement of their own: a, b = ... -> {name}(...)"))
+            self.diags.append(
+                error(
+                    codes.BLOCK_OUTPUTS,
+                    f"block '{name}' has {len(outputs)} outputs, so it needs one name for each",
+                    call.span,
+                    help=f"name them in a statement of their own: a, b = ... -> {name}(...)",
+                )
+            )
             return None
         self.last_outputs = outputs
         if final is not None and len(outputs) == 1:
@@ -369,8 +473,9 @@ class _Builder:
             if isinstance(st, ast.Assign):
                 local = f"{prefix}/{st.name.text}"
                 self.last_outputs = []
-                node, _ = self.lower_value(st.expr, local, None if st.more_names else local,
-                                           multi=bool(st.more_names))
+                node, _ = self.lower_value(
+                    st.expr, local, None if st.more_names else local, multi=bool(st.more_names)
+                )
                 if node is None:
                     self.add(local, None, st.expr.span, local)
                 elif st.more_names:
@@ -396,9 +501,14 @@ class _Builder:
         names = (st.name,) + st.more_names
         outs = self.last_outputs if self.last_outputs and self.last_outputs[0] == node else [node]
         if len(outs) != len(names):
-            self.diags.append(error(
-                "ND112", f"{len(names)} names for a value with {len(outs)} output(s)", st.name.span.to(names[-1].span),
-                help="name each output of the block once: a, b = x -> block(...)"))
+            self.diags.append(
+                error(
+                    codes.BLOCK_OUTPUTS,
+                    f"{len(names)} names for a value with {len(outs)} output(s)",
+                    st.name.span.to(names[-1].span),
+                    help="name each output of the block once: a, b = x -> block(...)",
+                )
+            )
             return False
         for n, out in zip(names, outs):
             self.aliases[name_of(n.text)] = out
@@ -407,25 +517,41 @@ class _Builder:
     # ---- errors ----------------------------------------------------------
     def unknown_op(self, name: ast.Name) -> None:
         if name.text in ACTIVATIONS:
-            hint = f"'{name.text}' is an activation, not a layer: give it to a layer, e.g. dense(4, {name.text})"
+            hint = (
+                f"'{name.text}' is an activation, not a layer: give it to a layer, e.g. dense(4, {name.text})"
+            )
         else:
             known = layer_ops() + sorted(self.blocks)
             hint = did_you_mean(name.text, known) or "known layers: " + ", ".join(known)
-        self.diags.append(error("ND201", f"unknown layer '{name.text}'", name.span, help=hint))
+        self.diags.append(error(codes.UNKNOWN_OP, f"unknown layer '{name.text}'", name.span, help=hint))
 
     def not_a_value(self, atom, after_arrow: bool = False) -> None:
-        what = {ast.Number: "a number", ast.String: "a string", ast.ListLit: "a list",
-                ast.DictLit: "a dictionary", ast.Select: "a selection"}.get(type(atom), "this")
+        what = {
+            ast.Number: "a number",
+            ast.String: "a string",
+            ast.ListLit: "a list",
+            ast.DictLit: "a dictionary",
+            ast.Select: "a selection",
+        }.get(type(atom), "this")
         where = "after '->'" if after_arrow else "here"
         if isinstance(atom, ast.Select):
             s = atom.span
-            written = self.g.graph["source"].line_text(s.line)[s.column - 1:s.end_column - 1] \
-                if s.line == s.end_line else f"{atom.source.text}[...]"
+            written = (
+                self.g.graph["source"].line_text(s.line)[s.column - 1 : s.end_column - 1]
+                if s.line == s.end_line
+                else f"{atom.source.text}[...]"
+            )
             hint = f"a selection starts a chain: {written} -> dense(4)"
         else:
             hint = "arguments go inside a call, e.g. dense(4)"
-        self.diags.append(error("ND211", f"{what} cannot stand {where}: a layer or a name is expected",
-                                atom.span, help=hint))
+        self.diags.append(
+            error(
+                codes.NOT_A_LAYER,
+                f"{what} cannot stand {where}: a layer or a name is expected",
+                atom.span,
+                help=hint,
+            )
+        )
 
 
 def _block_signature(decl: ast.BlockDecl) -> str:
@@ -444,8 +570,9 @@ def _substitute(node, values: dict):
         return node
     if isinstance(node, tuple):
         return tuple(_substitute(x, values) for x in node)
-    if isinstance(node, (ast.Name, ast.Number, ast.String, ast.SelName, ast.SelIndex, ast.SelRange)) \
-            or not dataclasses.is_dataclass(node):
+    if isinstance(
+        node, (ast.Name, ast.Number, ast.String, ast.SelName, ast.SelIndex, ast.SelRange)
+    ) or not dataclasses.is_dataclass(node):
         return node
     changes = {}
     for f in dataclasses.fields(node):
@@ -456,13 +583,24 @@ def _substitute(node, values: dict):
     return dataclasses.replace(node, **changes) if changes else node
 
 
-def build_graph(program: ast.Program, source: Source, imported: dict | None = None,
-                namespaces: dict | None = None) -> nx.DiGraph:
+def build_graph(
+    program: ast.Program, source: Source, imported: dict | None = None, namespaces: dict | None = None
+) -> nx.DiGraph:
     """Build the graph of a program. `imported` maps names to blocks from
     imports; `namespaces` gives an imported block the names of its own file."""
     g = nx.DiGraph()
-    g.graph.update(name=None, source=source, outputs=[], inputs=[], definitions={},
-                   compile=None, train_decl=None, diagnostics=[], aliases={}, blocks={})
+    g.graph.update(
+        name=None,
+        source=source,
+        outputs=[],
+        inputs=[],
+        definitions={},
+        compile=None,
+        train_decl=None,
+        diagnostics=[],
+        aliases={},
+        blocks={},
+    )
     diags = g.graph["diagnostics"]
     definitions: dict[str, Span] = g.graph["definitions"]
     network_span = None
@@ -478,8 +616,14 @@ def build_graph(program: ast.Program, source: Source, imported: dict | None = No
             _check_block_decl(st, diags)
             if st.name.text in blocks or st.name.text in OPS:
                 what = "a layer" if st.name.text in OPS else "a block"
-                diags.append(error("ND102", f"'{st.name.text}' is already {what}", st.name.span,
-                                   help="give the block another name"))
+                diags.append(
+                    error(
+                        codes.DUPLICATE_NAME,
+                        f"'{st.name.text}' is already {what}",
+                        st.name.span,
+                        help="give the block another name",
+                    )
+                )
             else:
                 blocks[st.name.text] = st
             continue
@@ -487,9 +631,15 @@ def build_graph(program: ast.Program, source: Source, imported: dict | None = No
             for name in (st.name,) + getattr(st, "more_names", ()):
                 if name.text in definitions:
                     first = definitions[name.text]
-                    diags.append(error("ND102", f"'{name.text}' is defined twice", name.span,
-                                       help="rename one of them",
-                                       notes=[Note(f"'{name.text}' was first defined here", first)]))
+                    diags.append(
+                        error(
+                            codes.DUPLICATE_NAME,
+                            f"'{name.text}' is defined twice",
+                            name.span,
+                            help="rename one of them",
+                            notes=[Note(f"'{name.text}' was first defined here", first)],
+                        )
+                    )
                     skip.add(id(st))
                 else:
                     definitions[name.text] = name.span
@@ -503,8 +653,14 @@ def build_graph(program: ast.Program, source: Source, imported: dict | None = No
                 continue
             if isinstance(st, ast.NetworkDecl):
                 if network_span is not None:
-                    diags.append(error("ND106", "a spec names its network once", st.span,
-                                       notes=[Note("first named here", network_span)]))
+                    diags.append(
+                        error(
+                            codes.MISPLACED_NETWORK,
+                            "a spec names its network once",
+                            st.span,
+                            notes=[Note("first named here", network_span)],
+                        )
+                    )
                 else:
                     g.graph["name"], network_span = st.name.text, st.span
             elif isinstance(st, ast.InputDecl):
@@ -512,8 +668,9 @@ def build_graph(program: ast.Program, source: Source, imported: dict | None = No
             elif isinstance(st, ast.Assign):
                 name = st.name.text
                 b.last_outputs = []
-                node, _ = b.lower_value(st.expr, name, None if st.more_names else name,
-                                        multi=bool(st.more_names))
+                node, _ = b.lower_value(
+                    st.expr, name, None if st.more_names else name, multi=bool(st.more_names)
+                )
                 if node is None:
                     # Already reported; placeholders keep uses of the names from
                     # cascading into "not defined" errors.
@@ -535,15 +692,23 @@ def build_graph(program: ast.Program, source: Source, imported: dict | None = No
                     b.add(st.name.text, "identity", st.name.span, st.name.text, [target], [st.name.span])
                 outputs.append((st.name.text, st.name.span))
             elif isinstance(st, (ast.CompileDecl, ast.TrainDecl)):
-                key, word = ("compile", "compile") if isinstance(st, ast.CompileDecl) else ("train_decl", "train")
+                key, word = (
+                    ("compile", "compile") if isinstance(st, ast.CompileDecl) else ("train_decl", "train")
+                )
                 if g.graph[key] is not None:
-                    diags.append(error("ND508", f"a spec has one {word} line", st.span,
-                                       help=f"merge the settings into the first {word} line",
-                                       notes=[Note(f"first {word} line", g.graph[key].span)]))
+                    diags.append(
+                        error(
+                            codes.DUPLICATE_SECTION,
+                            f"a spec has one {word} line",
+                            st.span,
+                            help=f"merge the settings into the first {word} line",
+                            notes=[Note(f"first {word} line", g.graph[key].span)],
+                        )
+                    )
                 else:
                     g.graph[key] = st
     except _TooLarge as exc:
-        diags.append(error("ND901", f"the spec has more than {MAX_NODES} layers", exc.args[0]))
+        diags.append(error(codes.LIMIT, f"the spec has more than {MAX_NODES} layers", exc.args[0]))
         return g
 
     if g.graph["name"] is None:
@@ -555,12 +720,18 @@ def build_graph(program: ast.Program, source: Source, imported: dict | None = No
     seen = set()
     for name, span in outputs:
         if name in seen:
-            diags.append(error("ND102", f"'{name}' is declared an output twice", span))
+            diags.append(error(codes.DUPLICATE_NAME, f"'{name}' is declared an output twice", span))
             continue
         seen.add(name)
         if name not in g:
-            diags.append(error("ND101", f"output '{name}' is not defined", span,
-                               help=did_you_mean(name, definitions)))
+            diags.append(
+                error(
+                    codes.UNDEFINED_NAME,
+                    f"output '{name}' is not defined",
+                    span,
+                    help=did_you_mean(name, definitions),
+                )
+            )
             continue
         g.nodes[name]["output"] = True
         g.graph["outputs"].append(name)
@@ -582,8 +753,14 @@ def _check_block_decl(decl: ast.BlockDecl, diags: list) -> None:
     names += [n for st in decl.body if isinstance(st, ast.Assign) for n in (st.name,) + st.more_names]
     for n in names:
         if n.text in seen:
-            diags.append(error("ND102", f"'{n.text}' is defined twice in block '{decl.name.text}'",
-                               n.span, notes=[Note("first defined here", seen[n.text])]))
+            diags.append(
+                error(
+                    codes.DUPLICATE_NAME,
+                    f"'{n.text}' is defined twice in block '{decl.name.text}'",
+                    n.span,
+                    notes=[Note("first defined here", seen[n.text])],
+                )
+            )
         else:
             seen[n.text] = n.span
 
@@ -601,20 +778,38 @@ def _lower_input(b: _Builder, st: ast.InputDecl) -> None:
             if isinstance(value, (ast.Ref, ast.String)):
                 label = value.name if isinstance(value, ast.Ref) else value.value
                 if label in features:
-                    b.diags.append(error("ND404", f"feature '{label}' is listed twice in input '{name}'",
-                                         value.span, help="remove the repeated feature"))
+                    b.diags.append(
+                        error(
+                            codes.FEATURE_SELECTED_TWICE,
+                            f"feature '{label}' is listed twice in input '{name}'",
+                            value.span,
+                            help="remove the repeated feature",
+                        )
+                    )
                 features.append(label)
             else:
-                b.diags.append(error("ND107", "a feature is written as a name or a quoted string",
-                                     item.span, help=f"e.g. input {name}: [sepal_length, \"petal width\"]"))
+                b.diags.append(
+                    error(
+                        codes.BAD_INPUT_WIDTH,
+                        "a feature is written as a name or a quoted string",
+                        item.span,
+                        help=f'e.g. input {name}: [sepal_length, "petal width"]',
+                    )
+                )
                 features = None
                 break
         if features is not None:
             width = len(features)
             features = tuple(features)
     else:
-        b.diags.append(error("ND107", f"input '{name}' needs a width or a list of features",
-                             st.spec.span, help=f"e.g. input {name}: 4, or input {name}: [a, b, c, d]"))
+        b.diags.append(
+            error(
+                codes.BAD_INPUT_WIDTH,
+                f"input '{name}' needs a width or a list of features",
+                st.spec.span,
+                help=f"e.g. input {name}: 4, or input {name}: [a, b, c, d]",
+            )
+        )
     b.add(name, "input", st.span, name, op_span=st.name.span)
     attrs = b.g.nodes[name]
     attrs["width"], attrs["features"] = width, features

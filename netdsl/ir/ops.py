@@ -11,37 +11,65 @@ Nothing here imports Keras: builders receive the `keras` module as an argument.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
+
+from ..lang import codes
 
 Shape = tuple  # feature shape without the batch axis, e.g. (4,)
 
 REQUIRED = object()
 
 # Limits checked before any backend allocates memory.
-MAX_WIDTH = 1_000_000          # units of a layer, width of an input
-MAX_PARAMS = 2_000_000_000     # parameters of a whole model
-MAX_NODES = 100_000            # layers in one spec
+MAX_WIDTH = 1_000_000  # units of a layer, width of an input
+MAX_PARAMS = 2_000_000_000  # parameters of a whole model
+MAX_NODES = 100_000  # layers in one spec
 
 # Activation names Keras 3 resolves with keras.activations.get (checked by a test).
 # Not "glu": it halves the width, which Keras's Dense does not know when it
 # infers shapes, so the next layer is built for the wrong width.
 ACTIVATIONS = (
-    "celu", "elu", "exponential", "gelu", "hard_shrink", "hard_sigmoid",
-    "hard_silu", "hard_swish", "hard_tanh", "leaky_relu", "linear", "log_sigmoid",
-    "log_softmax", "mish", "relu", "relu6", "selu", "sigmoid", "silu", "soft_shrink",
-    "softmax", "softplus", "softsign", "sparse_plus", "sparse_sigmoid", "sparsemax",
-    "squareplus", "swish", "tanh", "tanh_shrink",
+    "celu",
+    "elu",
+    "exponential",
+    "gelu",
+    "hard_shrink",
+    "hard_sigmoid",
+    "hard_silu",
+    "hard_swish",
+    "hard_tanh",
+    "leaky_relu",
+    "linear",
+    "log_sigmoid",
+    "log_softmax",
+    "mish",
+    "relu",
+    "relu6",
+    "selu",
+    "sigmoid",
+    "silu",
+    "soft_shrink",
+    "softmax",
+    "softplus",
+    "softsign",
+    "sparse_plus",
+    "sparse_sigmoid",
+    "sparsemax",
+    "squareplus",
+    "swish",
+    "tanh",
+    "tanh_shrink",
 )
 
 
 @dataclass(frozen=True)
 class Param:
     name: str
-    type: str                      # "int", "float", "bool", "activation", "floats"
+    type: str  # "int", "float", "bool", "activation", "floats"
     default: Any = REQUIRED
     check: Callable[[Any], bool] | None = None
-    range_text: str = ""           # says what `check` accepts, for messages
+    range_text: str = ""  # says what `check` accepts, for messages
 
     @property
     def required(self) -> bool:
@@ -51,6 +79,7 @@ class Param:
 @dataclass(frozen=True)
 class Operand:
     """What a shape rule knows of one input: its name, shape, features, span."""
+
     name: str
     shape: Shape
     features: tuple[str, ...] | None
@@ -61,8 +90,14 @@ class Operand:
 class ShapeError(Exception):
     """Raised by a shape rule; checks.py turns it into a diagnostic."""
 
-    def __init__(self, code: str, message: str, help: str | None = None,
-                 notes: Sequence[tuple[str, Any]] = (), span: Any = None):
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        help: str | None = None,
+        notes: Sequence[tuple[str, Any]] = (),
+        span: Any = None,
+    ):
         super().__init__(message)
         self.code, self.message, self.help = code, message, help
         self.notes, self.span = tuple(notes), span
@@ -71,7 +106,7 @@ class ShapeError(Exception):
 @dataclass(frozen=True)
 class Op:
     name: str
-    kind: str                                   # "input", "layer", "merge", "select"
+    kind: str  # "input", "layer", "merge", "select"
     doc: str
     params: tuple[Param, ...] = ()
     min_inputs: int = 1
@@ -79,10 +114,10 @@ class Op:
     shape: Callable[[list[Operand], dict], Shape] = None
     features: Callable[[list[Operand], dict], tuple[str, ...] | None] = lambda ins, a: None
     count: Callable[[list[Operand], Shape, dict], tuple[int, int]] = lambda ins, out, a: (0, 0)
-    build: Callable[..., Any] = None            # (keras, name, args, tensors) -> tensor
+    build: Callable[..., Any] = None  # (keras, name, args, tensors) -> tensor
     keras_class: str = ""
     describe: Callable[[dict], str] = lambda a: ""
-    style: dict = field(default_factory=dict)   # Graphviz node attributes for the diagram
+    style: dict = field(default_factory=dict)  # Graphviz node attributes for the diagram
 
     def param(self, name: str) -> Param | None:
         for p in self.params:
@@ -109,8 +144,9 @@ def _dense_count(ins, out, a):
 
 
 def _dense_build(keras, name, a, xs):
-    return keras.layers.Dense(a["units"], activation=a["activation"], use_bias=a["use_bias"],
-                              name=name)(xs[0])
+    return keras.layers.Dense(a["units"], activation=a["activation"], use_bias=a["use_bias"], name=name)(
+        xs[0]
+    )
 
 
 def _dense_describe(a):
@@ -127,15 +163,20 @@ def _standardize_shape(ins, a):
     mean, variance = a.get("mean"), a.get("variance")
     if (mean is None) != (variance is None):
         given, missing = ("mean", "variance") if mean is not None else ("variance", "mean")
-        raise ShapeError("ND303", f"standardize has {given}= but no {missing}=",
-                         help="give both mean= and variance=, or neither to adapt them from --data")
+        raise ShapeError(
+            codes.STANDARDIZE_STATS,
+            f"standardize has {given}= but no {missing}=",
+            help="give both mean= and variance=, or neither to adapt them from --data",
+        )
     if mean is not None:
         for label, values in (("mean", mean), ("variance", variance)):
             if len(values) != n:
                 raise ShapeError(
-                    "ND303", f"standardize {label}= has {len(values)} value(s) but its input "
+                    codes.STANDARDIZE_STATS,
+                    f"standardize {label}= has {len(values)} value(s) but its input "
                     f"'{ins[0].name}' has {n} feature(s)",
-                    help=f"give one {label} per feature of '{ins[0].name}'")
+                    help=f"give one {label} per feature of '{ins[0].name}'",
+                )
     return ins[0].shape
 
 
@@ -147,8 +188,9 @@ def _standardize_count(ins, out, a):
 
 def _standardize_build(keras, name, a, xs):
     if a.get("mean") is not None:
-        layer = keras.layers.Normalization(axis=-1, mean=list(a["mean"]),
-                                           variance=list(a["variance"]), name=name)
+        layer = keras.layers.Normalization(
+            axis=-1, mean=list(a["mean"]), variance=list(a["variance"]), name=name
+        )
     else:
         layer = keras.layers.Normalization(axis=-1, name=name)
         layer.adapt(a["adapt_data"])
@@ -164,9 +206,11 @@ def _concat_shape(ins, a):
     for other in ins[1:]:
         if len(other.shape) != len(head.shape) or other.shape[:-1] != head.shape[:-1]:
             raise ShapeError(
-                "ND302", f"concat() operands disagree on an axis other than the last: "
+                codes.CONCAT_SHAPE_MISMATCH,
+                f"concat() operands disagree on an axis other than the last: "
                 f"'{head.name}' is {fmt_shape(head.shape)}, '{other.name}' is {fmt_shape(other.shape)}",
-                notes=[(f"'{o.name}' has shape {fmt_shape(o.shape)}", o.span) for o in ins])
+                notes=[(f"'{o.name}' has shape {fmt_shape(o.shape)}", o.span) for o in ins],
+            )
     return head.shape[:-1] + (sum(_width(o.shape) for o in ins),)
 
 
@@ -184,16 +228,21 @@ def _add_shape(ins, a):
     widest = max(ins, key=lambda o: _width(o.shape))
     narrow = next(o for o in ins if o.shape != widest.shape)
     raise ShapeError(
-        "ND301", f"add() needs operands of identical shape: {listing}",
-        help=(f"project to a common width with a dense layer, e.g. "
-              f"`{narrow.name} -> dense({_width(widest.shape)})`, or join them with "
-              f"concat(...), which allows different widths"),
-        notes=[(f"'{o.name}' has shape {fmt_shape(o.shape)}, defined here", o.span) for o in ins])
+        codes.ADD_SHAPE_MISMATCH,
+        f"add() needs operands of identical shape: {listing}",
+        help=(
+            f"project to a common width with a dense layer, e.g. "
+            f"`{narrow.name} -> dense({_width(widest.shape)})`, or join them with "
+            f"concat(...), which allows different widths"
+        ),
+        notes=[(f"'{o.name}' has shape {fmt_shape(o.shape)}, defined here", o.span) for o in ins],
+    )
 
 
 def _merge_build(cls):
     def build(keras, name, a, xs):
         return getattr(keras.layers, cls)(name=name)(list(xs))
+
     return build
 
 
@@ -204,51 +253,82 @@ def _identity_build(keras, name, a, xs):
 def _select_shape(ins, a):
     """Resolve the selection items against the input; records indices and labels in `a`."""
     from ..lang.ast import SelIndex, SelName
+
     src = ins[0]
     width = _width(src.shape)
     features = src.features
     indices: list[int] = []
     if not a["items"]:
-        raise ShapeError("ND403", f"empty selection from '{src.name}'",
-                         help="name the features to keep, e.g. x[0:2] or x[a, b]")
+        raise ShapeError(
+            codes.EMPTY_SELECTION,
+            f"empty selection from '{src.name}'",
+            help="name the features to keep, e.g. x[0:2] or x[a, b]",
+        )
     for item in a["items"]:
         if isinstance(item, SelName):
             if features is None:
-                hint = (f"select by position, e.g. {src.name}[0:2], or declare the input's "
-                        f"features: input {src.name}: [a, b, ...]") if src.op == "input" else \
-                    (f"select by position, e.g. {src.name}[0:2]; only inputs declared with features, "
-                     "and selections from them, have feature names")
+                hint = (
+                    (
+                        f"select by position, e.g. {src.name}[0:2], or declare the input's "
+                        f"features: input {src.name}: [a, b, ...]"
+                    )
+                    if src.op == "input"
+                    else (
+                        f"select by position, e.g. {src.name}[0:2]; only inputs declared with features, "
+                        "and selections from them, have feature names"
+                    )
+                )
                 raise ShapeError(
-                    "ND405", f"'{src.name}' has no feature names, so '{item.name}' cannot be selected",
-                    help=hint, span=item.span)
+                    codes.NO_FEATURE_NAMES,
+                    f"'{src.name}' has no feature names, so '{item.name}' cannot be selected",
+                    help=hint,
+                    span=item.span,
+                )
             if item.name not in features:
                 from ..lang.diagnostics import did_you_mean
+
                 raise ShapeError(
-                    "ND401", f"'{src.name}' has no feature '{item.name}'",
-                    help=did_you_mean(item.name, features) or
-                    f"its features are: {', '.join(features)}", span=item.span)
+                    codes.UNKNOWN_FEATURE,
+                    f"'{src.name}' has no feature '{item.name}'",
+                    help=did_you_mean(item.name, features) or f"its features are: {', '.join(features)}",
+                    span=item.span,
+                )
             picked = [features.index(item.name)]
         elif isinstance(item, SelIndex):
             i = item.index
             if not -width <= i < width:
-                raise ShapeError("ND402", f"index {i} is out of range for '{src.name}', which has "
-                                 f"{width} feature(s) (0 to {width - 1})", span=item.span)
+                raise ShapeError(
+                    codes.INDEX_OUT_OF_RANGE,
+                    f"index {i} is out of range for '{src.name}', which has "
+                    f"{width} feature(s) (0 to {width - 1})",
+                    span=item.span,
+                )
             picked = [i % width]
         else:
             for bound in (item.start, item.stop):
                 if bound is not None and not -width <= bound <= width:
-                    raise ShapeError("ND402", f"range bound {bound} is out of range for "
-                                     f"'{src.name}', which has {width} feature(s)", span=item.span)
-            picked = list(range(width))[item.start:item.stop]
+                    raise ShapeError(
+                        codes.INDEX_OUT_OF_RANGE,
+                        f"range bound {bound} is out of range for '{src.name}', which has {width} feature(s)",
+                        span=item.span,
+                    )
+            picked = list(range(width))[item.start : item.stop]
             if not picked:
-                raise ShapeError("ND403", f"range {_range_text(item)} selects no feature of "
-                                 f"'{src.name}'", help="the start must be less than the stop",
-                                 span=item.span)
+                raise ShapeError(
+                    codes.EMPTY_SELECTION,
+                    f"range {_range_text(item)} selects no feature of '{src.name}'",
+                    help="the start must be less than the stop",
+                    span=item.span,
+                )
         for i in picked:
             if i in indices:
                 label = features[i] if features else str(i)
-                raise ShapeError("ND404", f"feature '{label}' of '{src.name}' is selected twice",
-                                 help="remove the repeated selection", span=item.span)
+                raise ShapeError(
+                    codes.FEATURE_SELECTED_TWICE,
+                    f"feature '{label}' of '{src.name}' is selected twice",
+                    help="remove the repeated selection",
+                    span=item.span,
+                )
             indices.append(i)
     a["indices"] = indices
     a["labels"] = [features[i] for i in indices] if features else [str(i) for i in indices]
@@ -274,6 +354,7 @@ def _select_build(keras, name, a, xs):
     if is_slice(indices):
         return operations.GetItem(name=name)(xs[0], (slice(None), slice(indices[0], indices[-1] + 1)))
     import numpy as np
+
     return operations.Take(axis=1, name=name)(xs[0], np.asarray(indices, dtype="int32"))
 
 
@@ -294,47 +375,109 @@ def _unit_interval_open(v):
     return 0.0 <= v < 1.0
 
 
-OPS: dict[str, Op] = {op.name: op for op in (
-    Op("input", "input", "A named model input of a given width or list of features.",
-       min_inputs=0, max_inputs=0, keras_class="InputLayer",
-       style={"fillcolor": "#dbeafe", "color": "#1d4ed8"}),
-    Op("dense", "layer", "Fully connected layer: dense(units, activation=linear, use_bias=true).",
-       params=(Param("units", "int", check=_positive, range_text="a positive integer"),
-               Param("activation", "activation", "linear"),
-               Param("use_bias", "bool", True)),
-       shape=lambda ins, a: ins[0].shape[:-1] + (a["units"],),
-       count=_dense_count, build=_dense_build, keras_class="Dense",
-       describe=_dense_describe,
-       style={"fillcolor": "#ffffff", "color": "#475569"}),
-    Op("dropout", "layer", "Randomly zeroes a fraction of the values while training: dropout(rate).",
-       params=(Param("rate", "float", check=_unit_interval_open, range_text="0 <= rate < 1"),),
-       shape=_same_shape, features=_keep_features, build=_dropout_build, keras_class="Dropout",
-       describe=lambda a: f"rate {a['rate']:g}",
-       style={"fillcolor": "#f8fafc", "color": "#94a3b8", "style": "rounded,filled,dashed"}),
-    Op("standardize", "layer",
-       "Standardizes each feature (Keras Normalization): standardize(mean=[..], variance=[..]) "
-       "or standardize to adapt on --data.",
-       params=(Param("mean", "floats", None),
-               Param("variance", "floats", None, check=lambda v: v >= 0, range_text=">= 0")),
-       shape=_standardize_shape, features=_keep_features, count=_standardize_count,
-       build=_standardize_build, keras_class="Normalization", describe=_standardize_describe,
-       style={"fillcolor": "#fef3c7", "color": "#b45309"}),
-    Op("identity", "layer", "Passes its input through unchanged (a named alias).",
-       shape=_same_shape, features=_keep_features, build=_identity_build, keras_class="Identity",
-       style={"fillcolor": "#f8fafc", "color": "#94a3b8"}),
-    Op("concat", "merge", "Joins its operands along the feature axis: concat(a, b, ...).",
-       min_inputs=2, max_inputs=None, shape=_concat_shape, features=_concat_features,
-       build=_merge_build("Concatenate"), keras_class="Concatenate",
-       style={"fillcolor": "#dcfce7", "color": "#15803d", "style": "filled"}),
-    Op("add", "merge", "Adds operands of identical shape element-wise: add(a, b, ...).",
-       min_inputs=2, max_inputs=None, shape=_add_shape,
-       build=_merge_build("Add"), keras_class="Add",
-       style={"fillcolor": "#dcfce7", "color": "#15803d", "style": "filled"}),
-    Op("select", "select", "Feature selection: x[name, ...], x[i], x[a:b].",
-       shape=_select_shape, features=_select_features,
-       build=_select_build, keras_class="GetItem", describe=_select_describe,
-       style={"fillcolor": "#ede9fe", "color": "#6d28d9", "shape": "cds"}),
-)}
+OPS: dict[str, Op] = {
+    op.name: op
+    for op in (
+        Op(
+            "input",
+            "input",
+            "A named model input of a given width or list of features.",
+            min_inputs=0,
+            max_inputs=0,
+            keras_class="InputLayer",
+            style={"fillcolor": "#dbeafe", "color": "#1d4ed8"},
+        ),
+        Op(
+            "dense",
+            "layer",
+            "Fully connected layer: dense(units, activation=linear, use_bias=true).",
+            params=(
+                Param("units", "int", check=_positive, range_text="a positive integer"),
+                Param("activation", "activation", "linear"),
+                Param("use_bias", "bool", True),
+            ),
+            shape=lambda ins, a: ins[0].shape[:-1] + (a["units"],),
+            count=_dense_count,
+            build=_dense_build,
+            keras_class="Dense",
+            describe=_dense_describe,
+            style={"fillcolor": "#ffffff", "color": "#475569"},
+        ),
+        Op(
+            "dropout",
+            "layer",
+            "Randomly zeroes a fraction of the values while training: dropout(rate).",
+            params=(Param("rate", "float", check=_unit_interval_open, range_text="0 <= rate < 1"),),
+            shape=_same_shape,
+            features=_keep_features,
+            build=_dropout_build,
+            keras_class="Dropout",
+            describe=lambda a: f"rate {a['rate']:g}",
+            style={"fillcolor": "#f8fafc", "color": "#94a3b8", "style": "rounded,filled,dashed"},
+        ),
+        Op(
+            "standardize",
+            "layer",
+            "Standardizes each feature (Keras Normalization): standardize(mean=[..], variance=[..]) "
+            "or standardize to adapt on --data.",
+            params=(
+                Param("mean", "floats", None),
+                Param("variance", "floats", None, check=lambda v: v >= 0, range_text=">= 0"),
+            ),
+            shape=_standardize_shape,
+            features=_keep_features,
+            count=_standardize_count,
+            build=_standardize_build,
+            keras_class="Normalization",
+            describe=_standardize_describe,
+            style={"fillcolor": "#fef3c7", "color": "#b45309"},
+        ),
+        Op(
+            "identity",
+            "layer",
+            "Passes its input through unchanged (a named alias).",
+            shape=_same_shape,
+            features=_keep_features,
+            build=_identity_build,
+            keras_class="Identity",
+            style={"fillcolor": "#f8fafc", "color": "#94a3b8"},
+        ),
+        Op(
+            "concat",
+            "merge",
+            "Joins its operands along the feature axis: concat(a, b, ...).",
+            min_inputs=2,
+            max_inputs=None,
+            shape=_concat_shape,
+            features=_concat_features,
+            build=_merge_build("Concatenate"),
+            keras_class="Concatenate",
+            style={"fillcolor": "#dcfce7", "color": "#15803d", "style": "filled"},
+        ),
+        Op(
+            "add",
+            "merge",
+            "Adds operands of identical shape element-wise: add(a, b, ...).",
+            min_inputs=2,
+            max_inputs=None,
+            shape=_add_shape,
+            build=_merge_build("Add"),
+            keras_class="Add",
+            style={"fillcolor": "#dcfce7", "color": "#15803d", "style": "filled"},
+        ),
+        Op(
+            "select",
+            "select",
+            "Feature selection: x[name, ...], x[i], x[a:b].",
+            shape=_select_shape,
+            features=_select_features,
+            build=_select_build,
+            keras_class="GetItem",
+            describe=_select_describe,
+            style={"fillcolor": "#ede9fe", "color": "#6d28d9", "shape": "cds"},
+        ),
+    )
+}
 
 
 def fmt_shape(shape: Shape | None) -> str:

@@ -47,10 +47,19 @@ def _analyze(source: Source, include_paths) -> nx.DiGraph:
         program = parse(source)
     except SpecError as exc:
         g = nx.DiGraph()
-        g.graph.update(name=None, source=source, outputs=[], inputs=[], definitions={},
-                       compile=None, training=None, diagnostics=list(exc.diagnostics),
-                       params={"total": 0, "trainable": 0, "non_trainable": 0}, syntax_error=True,
-                       sources=[source])
+        g.graph.update(
+            name=None,
+            source=source,
+            outputs=[],
+            inputs=[],
+            definitions={},
+            compile=None,
+            training=None,
+            diagnostics=list(exc.diagnostics),
+            params={"total": 0, "trainable": 0, "non_trainable": 0},
+            syntax_error=True,
+            sources=[source],
+        )
         return g
     resolver = Resolver(source, include_paths)
     imported = resolver.resolve(program)
@@ -76,7 +85,7 @@ def _with_block_uses(g: nx.DiGraph, diagnostics: list[Diagnostic]) -> list[Diagn
             out.append(diag)
             continue
         prefix, block, use = data["uses"][-1]
-        if use.contains(diag.span):        # an argument written at the use
+        if use.contains(diag.span):  # an argument written at the use
             note = Note(f"passed into block '{block}', where it is used here", data["span"])
         else:
             note = Note(f"in block '{block}' ({prefix}), used here", data["uses"][0][2])

@@ -18,14 +18,18 @@ def graph_json(g: nx.DiGraph) -> dict:
     for n in ordered_nodes(g):
         d = g.nodes[n]
         params = d.get("params")
-        nodes.append({
-            "name": n, "op": d["op"],
-            "shape": list(d["shape"]) if d.get("shape") is not None else None,
-            "params": sum(params) if params is not None else None,
-            "inputs": list(d["inputs"]),
-            "output": d["output"],
-            "line": d["span"].line, "column": d["span"].column,
-        })
+        nodes.append(
+            {
+                "name": n,
+                "op": d["op"],
+                "shape": list(d["shape"]) if d.get("shape") is not None else None,
+                "params": sum(params) if params is not None else None,
+                "inputs": list(d["inputs"]),
+                "output": d["output"],
+                "line": d["span"].line,
+                "column": d["span"].column,
+            }
+        )
     return {
         "ok": True,
         "network": g.graph["name"],
@@ -47,9 +51,12 @@ def _args_text(d: dict) -> str:
 def node_table(g: nx.DiGraph) -> str:
     if not g.number_of_nodes() and g.graph.get("blocks"):
         from .graph import _block_signature
+
         blocks = g.graph["blocks"]
-        return (f"{g.graph['name']}: a library of {len(blocks)} block(s), for other specs to import\n"
-                + "\n".join("  " + _block_signature(d) for d in blocks.values()))
+        return (
+            f"{g.graph['name']}: a library of {len(blocks)} block(s), for other specs to import\n"
+            + "\n".join("  " + _block_signature(d) for d in blocks.values())
+        )
     return _node_table(g)
 
 
@@ -65,10 +72,18 @@ def _node_table(g: nx.DiGraph) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for r in rows:
-        cells = [r[0].ljust(widths[0]), r[1].ljust(widths[1]), r[2].ljust(widths[2]),
-                 r[3].rjust(widths[3]), r[4].ljust(widths[4]), r[5]]
+        cells = [
+            r[0].ljust(widths[0]),
+            r[1].ljust(widths[1]),
+            r[2].ljust(widths[2]),
+            r[3].rjust(widths[3]),
+            r[4].ljust(widths[4]),
+            r[5],
+        ]
         lines.append("  " + "  ".join(cells).rstrip())
     p = g.graph["params"]
-    head = (f"network {g.graph['name']}: {g.number_of_nodes()} nodes, {p['total']:,} parameters "
-            f"({p['trainable']:,} trainable, {p['non_trainable']:,} non-trainable)")
+    head = (
+        f"network {g.graph['name']}: {g.number_of_nodes()} nodes, {p['total']:,} parameters "
+        f"({p['trainable']:,} trainable, {p['non_trainable']:,} non-trainable)"
+    )
     return head + "\n" + "\n".join(lines)

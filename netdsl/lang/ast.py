@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 from .source import Span
 
@@ -11,11 +10,13 @@ from .source import Span
 @dataclass(frozen=True)
 class Name:
     """An identifier with its own span (a binding's name, an op's name)."""
+
     text: str
     span: Span
 
 
 # ---- expressions -----------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Ref:
@@ -42,7 +43,7 @@ class SelRange:
     span: Span
 
 
-SelItem = Union[SelName, SelIndex, SelRange]
+SelItem = SelName | SelIndex | SelRange
 
 
 @dataclass(frozen=True)
@@ -55,14 +56,14 @@ class Select:
 @dataclass(frozen=True)
 class KwArg:
     name: Name
-    value: "Expr"
+    value: Expr
     span: Span
 
 
 @dataclass(frozen=True)
 class Call:
     op: Name
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
     kwargs: tuple[KwArg, ...]
     span: Span
 
@@ -81,14 +82,14 @@ class String:
 
 @dataclass(frozen=True)
 class ListLit:
-    items: tuple["Expr", ...]
+    items: tuple[Expr, ...]
     span: Span
 
 
 @dataclass(frozen=True)
 class Pair:
     key: Name
-    value: "Expr"
+    value: Expr
     span: Span
 
 
@@ -101,19 +102,21 @@ class DictLit:
 @dataclass(frozen=True)
 class Step:
     """One link of a chain, optionally repeated: `dense(64, relu) * 3`."""
-    expr: "Atom"
-    repeat: "Number | None"
+
+    expr: Atom
+    repeat: Number | None
     span: Span
 
 
 @dataclass(frozen=True)
 class Chain:
     """`a -> b -> c`; a lone value is a chain of one step."""
+
     steps: tuple[Step, ...]
     span: Span
 
 
-Atom = Union[Ref, Select, Call, Number, String, ListLit, DictLit, Chain]
+Atom = Ref | Select | Call | Number | String | ListLit | DictLit | Chain
 Expr = Chain
 
 
@@ -128,6 +131,7 @@ def unwrap(expr: Expr) -> Atom | Chain:
 
 
 # ---- statements ------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class NetworkDecl:
@@ -145,6 +149,7 @@ class InputDecl:
 @dataclass(frozen=True)
 class Assign:
     """`name = expr`; `a, b = expr` when expr ends in a block with several outputs."""
+
     name: Name
     expr: Expr
     span: Span
@@ -155,6 +160,7 @@ class Assign:
 @dataclass(frozen=True)
 class OutputDecl:
     """`output y` marks an existing value as an output (`output y = ...` is an Assign)."""
+
     name: Name
     span: Span
 
@@ -168,6 +174,7 @@ class CompileDecl:
 @dataclass(frozen=True)
 class TrainDecl:
     """`train epochs=100 batch_size=16 ...`: defaults for `netdsl train`."""
+
     settings: tuple[KwArg, ...]
     span: Span
 
@@ -188,12 +195,13 @@ class Return:
 @dataclass(frozen=True)
 class BlockDecl:
     """`block name(params) (inputs) { statements; return ... }`"""
+
     name: Name
     params: tuple[Param, ...]
     inputs: tuple[Name, ...]
-    body: tuple["Assign | Return", ...]
+    body: tuple[Assign | Return, ...]
     span: Span
-    body_span: Span            # the opening brace
+    body_span: Span  # the opening brace
 
 
 @dataclass(frozen=True)
@@ -206,13 +214,14 @@ class ImportName:
 @dataclass(frozen=True)
 class Import:
     """`import "path"` (names empty: every block) or `from "path" import a, b as c`."""
+
     path: str
     path_span: Span
     names: tuple[ImportName, ...]
     span: Span
 
 
-Statement = Union[NetworkDecl, InputDecl, Assign, OutputDecl, CompileDecl, TrainDecl, BlockDecl, Import]
+Statement = NetworkDecl | InputDecl | Assign | OutputDecl | CompileDecl | TrainDecl | BlockDecl | Import
 
 
 @dataclass(frozen=True)

@@ -9,81 +9,14 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
+from .codes import ErrorCode
 from .source import Source, Span
 
 ERROR = "error"
 WARNING = "warning"
-
-# code -> one line of explanation
-CODES: dict[str, str] = {
-    # syntax
-    "ND001": "A character that cannot start any token of the language.",
-    "ND002": "A token where the grammar does not allow it.",
-    "ND003": "The file ends in the middle of a statement.",
-    "ND004": "An opening bracket that is never closed.",
-    "ND005": "A closing bracket with no opening bracket before it.",
-    "ND006": "A keyword (network, input, output, compile) used as a name.",
-    # names and structure
-    "ND101": "A name that is used but never defined.",
-    "ND102": "A name defined twice.",
-    "ND103": "Layers that feed into themselves (a cycle).",
-    "ND104": "The spec declares no output.",
-    "ND105": "An input or layer whose value nothing uses (warning).",
-    "ND106": "More than one `network` line, or a misplaced one.",
-    "ND107": "An input declared with something other than a width or a feature list.",
-    # blocks and imports
-    "ND110": "A block that uses itself, directly or through other blocks.",
-    "ND112": "A block without exactly one return, or names that do not match a block's outputs.",
-    "ND113": "An import that cannot be resolved: no such file or block, a cycle, or a path outside the spec's directory.",
-    "ND114": "An imported file that holds more than blocks and imports.",
-    # ops and arguments
-    "ND201": "An op that the registry does not know.",
-    "ND202": "An op given the wrong number of inputs.",
-    "ND203": "A required argument is missing.",
-    "ND204": "An argument the op does not take.",
-    "ND205": "An argument of the wrong type.",
-    "ND206": "A numeric argument outside its allowed range.",
-    "ND207": "An unknown activation function.",
-    "ND208": "The same argument given twice.",
-    "ND209": "More positional arguments than the op takes.",
-    "ND210": "A repetition count (`* n`) that is not a positive integer, or on a non-layer.",
-    "ND211": "A value where a layer or a name was expected.",
-    # shapes
-    "ND301": "add() operands whose shapes differ.",
-    "ND302": "concat() operands that disagree on an axis other than the last.",
-    "ND303": "standardize mean/variance that do not match the width of its input.",
-    # feature selection
-    "ND401": "A selected feature the input does not have.",
-    "ND402": "A selected index outside the input's width.",
-    "ND403": "A selection that selects nothing.",
-    "ND404": "A feature selected twice.",
-    "ND405": "Selection by feature name from a value that has no feature names.",
-    # compile section
-    "ND501": "An unknown loss.",
-    "ND502": "An unknown optimizer.",
-    "ND503": "An argument the optimizer does not take, or a bad value for it.",
-    "ND504": "An unknown metric.",
-    "ND505": "A per-output setting for an output that does not exist.",
-    "ND506": "An output with no loss when losses are given per output.",
-    "ND507": "A compile setting that does not exist, or one given twice.",
-    "ND508": "More than one compile (or train) line.",
-    "ND509": "A train setting that does not exist, or a bad value for one.",
-    "ND510": "Training a spec whose compile line gives no loss.",
-    # data
-    "ND601": "A standardize layer with neither mean/variance nor data to adapt on.",
-    "ND602": "A feature that the data file has no column for.",
-    "ND603": "A data file that cannot be used (unreadable, empty, not numeric).",
-    "ND604": "A standardize layer whose input cannot be computed from named data columns.",
-    "ND605": "An output with no column of its name in the data.",
-    "ND606": "An input without feature names, not bound to columns with --columns.",
-    "ND607": "A label column that does not fit its output and loss (classes, values).",
-    "ND608": "Too few rows (or rows of a class) for the train/test split.",
-    # limits
-    "ND901": "A size beyond netdsl's limits (units, width, parameters, layers).",
-}
 
 
 @dataclass(frozen=True)
@@ -100,21 +33,22 @@ class Diagnostic:
     span: Span | None = None
     help: str | None = None
     notes: tuple[Note, ...] = field(default=())
-    node: str | None = field(default=None, compare=False)   # the layer it is about, if one
+    node: str | None = field(default=None, compare=False)  # the layer it is about, if one
 
     def sort_key(self):
         span = self.span or Span(0, 0, 0, 0)
         return (span.file, span.line, span.column, self.code, self.message)
 
-    def as_error(self) -> "Diagnostic":
+    def as_error(self) -> Diagnostic:
         return dataclasses.replace(self, severity=ERROR)
 
 
 class SpecError(Exception):
     """A spec has errors. Carries every diagnostic, errors and warnings."""
 
-    def __init__(self, diagnostics: list[Diagnostic], source: Source | None = None,
-                 sources: list[Source] | None = None):
+    def __init__(
+        self, diagnostics: list[Diagnostic], source: Source | None = None, sources: list[Source] | None = None
+    ):
         self.diagnostics = diagnostics
         self.source = source
         self.sources = sources or ([source] if source else [])
@@ -130,13 +64,23 @@ class SpecError(Exception):
         return [to_json(d, self.source, self.sources) for d in self.diagnostics]
 
 
-def error(code: str, message: str, span: Span | None = None, help: str | None = None,
-          notes: Iterable[Note] = ()) -> Diagnostic:
+def error(
+    code: ErrorCode,
+    message: str,
+    span: Span | None = None,
+    help: str | None = None,
+    notes: Iterable[Note] = (),
+) -> Diagnostic:
     return Diagnostic(ERROR, code, message, span, help, tuple(notes))
 
 
-def warning(code: str, message: str, span: Span | None = None, help: str | None = None,
-            notes: Iterable[Note] = ()) -> Diagnostic:
+def warning(
+    code: ErrorCode,
+    message: str,
+    span: Span | None = None,
+    help: str | None = None,
+    notes: Iterable[Note] = (),
+) -> Diagnostic:
     return Diagnostic(WARNING, code, message, span, help, tuple(notes))
 
 
@@ -200,8 +144,11 @@ def render(d: Diagnostic, source: Source | None, sources=None) -> str:
         lines.extend(_excerpt(src, d.span))
     for note in d.notes:
         at_src = _file_of(note.span, source, sources)
-        at = f" (at {at_src.name if at_src else name}:{note.span.line}:{note.span.column})" \
-            if note.span else ""
+        at = (
+            f" (at {at_src.name if at_src else name}:{note.span.line}:{note.span.column})"
+            if note.span
+            else ""
+        )
         lines.append(f"  note: {note.message}{at}")
     if d.help:
         lines.append(f"  help: {d.help}")
@@ -243,8 +190,11 @@ def to_json(d: Diagnostic, source: Source | None, sources=None) -> dict:
         "end_column": span.end_column if span else None,
         "help": d.help,
         "notes": [
-            {"message": n.message, "line": n.span.line if n.span else None,
-             "column": n.span.column if n.span else None}
+            {
+                "message": n.message,
+                "line": n.span.line if n.span else None,
+                "column": n.span.column if n.span else None,
+            }
             for n in d.notes
         ],
     }

@@ -40,15 +40,15 @@ import bisect
 import dataclasses
 import gc
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from . import ast
 from .parser import parse
 from .source import Source
 
 INDENT = 4
-_WS = " \t\f\r\ufeff"                       # the grammar's WS terminal, without newlines
+_WS = " \t\f\r\ufeff"  # the grammar's WS terminal, without newlines
 _STRING_OR_COMMENT = re.compile(r'"[^"\n]*"|#[^\n]*')
 
 
@@ -68,34 +68,35 @@ class Text:
 
     def __init__(self, text: str, pos: tuple[int, int] | None = None):
         self.text = text
-        self.pos = pos            # (line, column) of the source token, when it has one
-        self.after: list[Comment] = []   # comments anchored after this token
+        self.pos = pos  # (line, column) of the source token, when it has one
+        self.after: list[Comment] = []  # comments anchored after this token
 
 
 @dataclass
 class Line:
-    flat: str = " "               # the text of a flat Line ("" for a soft break)
-    blank: bool = False           # a broken Line: leave a blank line before the next line
-    keep_blanks: bool = False     # honour the blank lines before the comments flushed here
-    first: bool = False           # the first Line of a block body (no blank line after `{`)
-    extra: int = 0                # comments flushed here are indented this much more
+    flat: str = " "  # the text of a flat Line ("" for a soft break)
+    blank: bool = False  # a broken Line: leave a blank line before the next line
+    keep_blanks: bool = False  # honour the blank lines before the comments flushed here
+    first: bool = False  # the first Line of a block body (no blank line after `{`)
+    extra: int = 0  # comments flushed here are indented this much more
 
 
 @dataclass
 class Group:
     parts: list
-    mode: str = "auto"            # "auto", "flat" or "break"
-    arrows: bool = False          # holds a chain it could be split at
+    mode: str = "auto"  # "auto", "flat" or "break"
+    arrows: bool = False  # holds a chain it could be split at
 
 
 @dataclass
 class IfBreak:
-    text: str                     # printed only when its group is broken (a trailing comma)
+    text: str  # printed only when its group is broken (a trailing comma)
 
 
 @dataclass
 class Nest:
     """Indent the lines of `parts` by `indent`, when the enclosing group is broken."""
+
     parts: list
     indent: int = INDENT
 
@@ -108,8 +109,8 @@ class Comment:
     line: int
     column: int
     text: str
-    own_line: bool                # nothing but whitespace before it on its line
-    blank_before: bool = False    # a blank line between it and the previous non-blank line
+    own_line: bool  # nothing but whitespace before it on its line
+    blank_before: bool = False  # a blank line between it and the previous non-blank line
     bracket: tuple | None = None  # the innermost bracket around it (a span), None outside
 
     @property
@@ -122,7 +123,7 @@ _DONE = object()
 
 def _fits(parts: list, rest: list, remaining: int) -> bool:
     """Does `parts`, flat, and what follows it up to the next newline fit?"""
-    todo = [(_FLAT, iter(parts))]          # iterators: a long chain is not copied to be measured
+    todo = [(_FLAT, iter(parts))]  # iterators: a long chain is not copied to be measured
     i = len(rest)
     while remaining >= 0:
         if not todo:
@@ -170,13 +171,14 @@ def _render(doc, width: int) -> list[str]:
             if k == 0 and not c.own_line:
                 out[-1] += "  " + c.text
                 continue
-            if line is None:                        # after the statement: a comment line of its own
+            if line is None:  # after the statement: a comment line of its own
                 indent = 0
             else:
                 # A statement separator in a block: the statements' indentation;
                 # elsewhere the deeper of the two lines around the comment.
-                indent = next_indent + line.extra if line.keep_blanks \
-                    else max(ended, next_indent + line.extra)
+                indent = (
+                    next_indent + line.extra if line.keep_blanks else max(ended, next_indent + line.extra)
+                )
                 if line.keep_blanks and c.blank_before and not (k == 0 and line.first):
                     out.append("")
             out.append(" " * indent + c.text)
@@ -244,10 +246,12 @@ def printer(*types: type):
     A printer takes (p, node) and returns a document; it prints child nodes
     with p.doc(child). Adding a statement kind means adding one printer.
     """
+
     def register(fn: Printer) -> Printer:
         for t in types:
             _PRINTERS[t] = fn
         return fn
+
     return register
 
 
@@ -276,8 +280,8 @@ class _Printer:
             offset += len(line) + 1
         self._starts = starts
         self.text = text
-        self.comments = comments          # of the statement being printed, in source order
-        self.ctx: tuple | None = None     # the innermost bracket being printed (a span)
+        self.comments = comments  # of the statement being printed, in source order
+        self.ctx: tuple | None = None  # the innermost bracket being printed (a span)
         self._parens: dict[int, tuple] = {}
 
     # -- source text ----------------------------------------------------------
@@ -286,7 +290,7 @@ class _Printer:
 
     def source(self, span) -> str:
         """The text a span covers, as written."""
-        return self.text[self.offset(span[0], span[1]):self.offset(span[2], span[3])]
+        return self.text[self.offset(span[0], span[1]) : self.offset(span[2], span[3])]
 
     def token(self, span) -> Text:
         """A one-token leaf (a number, a string, an index), spelled as in the source."""
@@ -352,8 +356,15 @@ class _Printer:
         """Is there a comment inside `span` that belongs to the current bracket level?"""
         return any(c.bracket == self.ctx for c in self.comments_in(span))
 
-    def bracket(self, open_: Text, span, items: Callable[[], list], close: Text,
-                trailing_comma: bool = True, separator: str = ",") -> object:
+    def bracket(
+        self,
+        open_: Text,
+        span,
+        items: Callable[[], list],
+        close: Text,
+        trailing_comma: bool = True,
+        separator: str = ",",
+    ) -> object:
         """A bracket pair and its items: `(a, b)` or one item per line.
 
         Written over several lines in the source: one item per line. On one
@@ -368,7 +379,7 @@ class _Printer:
             self.ctx = outer
         multiline = span[0] != span[2]
         if not docs:
-            if multiline and self.comments_in(span):          # only comments inside
+            if multiline and self.comments_in(span):  # only comments inside
                 return Group([open_, Line("", extra=INDENT), close], "break")
             return [open_, close]
         arrows = _has_arrows(docs)
@@ -424,6 +435,7 @@ def _by_position(nodes) -> list:
 
 # -- expressions ------------------------------------------------------------------
 
+
 @printer(ast.Chain)
 def _print_chain(p: _Printer, node: ast.Chain):
     return p.chain(node)
@@ -435,8 +447,14 @@ def _print_step(p: _Printer, node: ast.Step):
     if isinstance(atom, ast.Chain):
         # A group `(a -> b)`: a bracket whose items are the steps, split before
         # each `->` when the bracket is (one step per line, no extra indent).
-        doc = p.bracket(Text("(", _start(atom.span)), atom.span, lambda: [p.doc(s) for s in atom.steps],
-                        Text(")", _last_char(atom.span)), trailing_comma=False, separator="-> ")
+        doc = p.bracket(
+            Text("(", _start(atom.span)),
+            atom.span,
+            lambda: [p.doc(s) for s in atom.steps],
+            Text(")", _last_char(atom.span)),
+            trailing_comma=False,
+            separator="-> ",
+        )
         if len(atom.steps) > 1:
             doc.arrows = True
             if doc.mode == "flat":
@@ -473,8 +491,15 @@ def _print_call(p: _Printer, node: ast.Call):
     op = _name(node.op)
     # args and kwargs are kept apart by the tree; print them in source order.
     items = _by_position(node.args + node.kwargs)
-    return [op, p.bracket(Text("(", _end(node.op.span)), node.span,
-                          lambda: [p.doc(i) for i in items], Text(")", _last_char(node.span)))]
+    return [
+        op,
+        p.bracket(
+            Text("(", _end(node.op.span)),
+            node.span,
+            lambda: [p.doc(i) for i in items],
+            Text(")", _last_char(node.span)),
+        ),
+    ]
 
 
 @printer(ast.KwArg)
@@ -484,21 +509,35 @@ def _print_kwarg(p: _Printer, node: ast.KwArg):
 
 @printer(ast.Select)
 def _print_select(p: _Printer, node: ast.Select):
-    return [_name(node.source),
-            p.bracket(Text("[", _end(node.source.span)), node.span,
-                      lambda: [p.doc(i) for i in node.items], Text("]", _last_char(node.span)))]
+    return [
+        _name(node.source),
+        p.bracket(
+            Text("[", _end(node.source.span)),
+            node.span,
+            lambda: [p.doc(i) for i in node.items],
+            Text("]", _last_char(node.span)),
+        ),
+    ]
 
 
 @printer(ast.ListLit)
 def _print_list(p: _Printer, node: ast.ListLit):
-    return p.bracket(Text("[", _start(node.span)), node.span,
-                     lambda: [p.doc(i) for i in node.items], Text("]", _last_char(node.span)))
+    return p.bracket(
+        Text("[", _start(node.span)),
+        node.span,
+        lambda: [p.doc(i) for i in node.items],
+        Text("]", _last_char(node.span)),
+    )
 
 
 @printer(ast.DictLit)
 def _print_dict(p: _Printer, node: ast.DictLit):
-    return p.bracket(Text("{", _start(node.span)), node.span,
-                     lambda: [p.doc(i) for i in node.pairs], Text("}", _last_char(node.span)))
+    return p.bracket(
+        Text("{", _start(node.span)),
+        node.span,
+        lambda: [p.doc(i) for i in node.pairs],
+        Text("}", _last_char(node.span)),
+    )
 
 
 @printer(ast.Pair)
@@ -507,6 +546,7 @@ def _print_pair(p: _Printer, node: ast.Pair):
 
 
 # -- statements -------------------------------------------------------------------
+
 
 @printer(ast.NetworkDecl)
 def _print_network(p: _Printer, node: ast.NetworkDecl):
@@ -550,6 +590,7 @@ def _print_train(p: _Printer, node: ast.TrainDecl):
 
 
 if hasattr(ast, "BlockDecl"):
+
     @printer(ast.Param)
     def _print_param(p: _Printer, node):
         if node.default is None:
@@ -588,13 +629,26 @@ if hasattr(ast, "BlockDecl"):
     @printer(ast.BlockDecl)
     def _print_block(p: _Printer, node):
         params, inputs, body = _block_brackets(p, node)
-        head = [_keyword("block ", node.span), _name(node.name),
-                p.bracket(Text("(", _start(params)), params, lambda: [p.doc(x) for x in node.params],
-                          Text(")", _last_char(params)), trailing_comma=False),
-                Text(" "),
-                p.bracket(Text("(", _start(inputs)), inputs, lambda: [_name(x) for x in node.inputs],
-                          Text(")", _last_char(inputs)), trailing_comma=False),
-                Text(" ")]
+        head = [
+            _keyword("block ", node.span),
+            _name(node.name),
+            p.bracket(
+                Text("(", _start(params)),
+                params,
+                lambda: [p.doc(x) for x in node.params],
+                Text(")", _last_char(params)),
+                trailing_comma=False,
+            ),
+            Text(" "),
+            p.bracket(
+                Text("(", _start(inputs)),
+                inputs,
+                lambda: [_name(x) for x in node.inputs],
+                Text(")", _last_char(inputs)),
+                trailing_comma=False,
+            ),
+            Text(" "),
+        ]
         open_, close = Text("{", _start(body)), Text("}", _last_char(body))
         outer, p.ctx = p.ctx, body
         try:
@@ -612,6 +666,7 @@ if hasattr(ast, "BlockDecl"):
 
 # ---- comments and brackets ---------------------------------------------------------
 
+
 def _comments(text: str, lines: list[str]) -> list[Comment]:
     found = []
     for number, line in enumerate(lines, 1):
@@ -619,7 +674,7 @@ def _comments(text: str, lines: list[str]) -> list[Comment]:
             continue
         for m in _STRING_OR_COMMENT.finditer(line):
             if m.group().startswith("#"):
-                own = not line[:m.start()].strip(_WS)
+                own = not line[: m.start()].strip(_WS)
                 found.append(Comment(number, m.start() + 1, m.group().rstrip(), own))
     return found
 
@@ -672,15 +727,17 @@ def _innermost(c: Comment, brackets: list[tuple]) -> tuple | None:
 
 # ---- the whole file ------------------------------------------------------------------
 
+
 @dataclass
 class _Item:
     """A top-level statement or full-line comment, with the lines it takes."""
+
     first: int
     last: int
     stmt: object = None
     comment: Comment | None = None
-    comments: list = field(default_factory=list)   # a statement's own comments
-    blank: bool = False                             # a blank line before it
+    comments: list = field(default_factory=list)  # a statement's own comments
+    blank: bool = False  # a blank line before it
 
 
 def _statement_lines(p: _Printer, item: _Item, width: int) -> list[str]:
@@ -704,7 +761,7 @@ def _network_first(items: list[_Item]) -> list[_Item]:
     after the file's header comments (those separated from the rest by a blank line)."""
     kinds = [isinstance(i.stmt, ast.NetworkDecl) for i in items if i.stmt is not None]
     if not any(later and not all(kinds[:k]) for k, later in enumerate(kinds)):
-        return items                        # every network statement already comes first
+        return items  # every network statement already comes first
     chunks, rest = [], list(items)
     k = 0
     while k < len(rest):
@@ -712,8 +769,8 @@ def _network_first(items: list[_Item]) -> list[_Item]:
             j = k
             while j > 0 and rest[j - 1].comment is not None and not rest[j].blank:
                 j -= 1
-            chunk = rest[j:k + 1]
-            del rest[j:k + 1]
+            chunk = rest[j : k + 1]
+            del rest[j : k + 1]
             if j < len(rest):
                 rest[j].blank = rest[j].blank or chunk[0].blank
             chunks.append(chunk)
@@ -738,7 +795,8 @@ def _strip_spans(node):
     """A tree without positions, to compare two parses of the same spec."""
     if _is_node(node):
         return (type(node).__name__,) + tuple(
-            (name, _strip_spans(getattr(node, name))) for name in _fields(node) if not name.endswith("span"))
+            (name, _strip_spans(getattr(node, name))) for name in _fields(node) if not name.endswith("span")
+        )
     if type(node) is tuple:
         return tuple(_strip_spans(x) for x in node)
     if type(node) is float:
@@ -797,6 +855,7 @@ def _format(text: str, width: int, name: str) -> str:
 def _verify(program: ast.Program, comments: list[Comment], result: str, name: str) -> None:
     """The output must parse to the same tree, with the same comments."""
     from .diagnostics import SpecError
+
     try:
         again = parse(Source(name, result))
     except SpecError as exc:

@@ -14,26 +14,53 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 from lark.lark import PostLex
 
-from . import ast
+from . import ast, codes
 from .diagnostics import Diagnostic, SpecError, error
 from .source import Source, Span
 
 _OPEN = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
 _CLOSE = {v: k for k, v in _OPEN.items()}
-KEYWORDS = {"NETWORK": "network", "INPUT": "input", "OUTPUT": "output", "COMPILE": "compile",
-            "TRAIN": "train", "BLOCK": "block", "RETURN": "return", "IMPORT": "import",
-            "FROM": "from", "AS": "as"}
+KEYWORDS = {
+    "NETWORK": "network",
+    "INPUT": "input",
+    "OUTPUT": "output",
+    "COMPILE": "compile",
+    "TRAIN": "train",
+    "BLOCK": "block",
+    "RETURN": "return",
+    "IMPORT": "import",
+    "FROM": "from",
+    "AS": "as",
+}
 
 _DESCRIBE = {
-    "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "LBRACE": "'{'",
-    "RBRACE": "'}'", "COMMA": "','", "COLON": "':'", "EQUAL": "'='", "ARROW": "'->'",
-    "STAR": "'*'", "NAME": "a name", "INT": "an integer", "NUMBER": "a number",
-    "STRING": "a string", "_NL": "the end of the line", "$END": "the end of the file",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "LSQB": "'['",
+    "RSQB": "']'",
+    "LBRACE": "'{'",
+    "RBRACE": "'}'",
+    "COMMA": "','",
+    "COLON": "':'",
+    "EQUAL": "'='",
+    "ARROW": "'->'",
+    "STAR": "'*'",
+    "NAME": "a name",
+    "INT": "an integer",
+    "NUMBER": "a number",
+    "STRING": "a string",
+    "_NL": "the end of the line",
+    "$END": "the end of the file",
     **{k: f"'{v}'" for k, v in KEYWORDS.items()},
 }
 # What an unexpected token is called in "unexpected <kind> '<text>'".
-_KIND = {"NAME": "name", "INT": "number", "NUMBER": "number", "STRING": "string",
-         **{k: "keyword" for k in KEYWORDS}}
+_KIND = {
+    "NAME": "name",
+    "INT": "number",
+    "NUMBER": "number",
+    "STRING": "string",
+    **{k: "keyword" for k in KEYWORDS},
+}
 _VALUES = ("NAME", "INT", "NUMBER", "STRING")
 
 
@@ -54,11 +81,11 @@ class _Layout(PostLex):
 
     def __init__(self) -> None:
         self.open: list[Token] = []
-        self.bodies: list[bool] = []          # per open bracket: is it a block body?
-        self.last: Token | None = None        # the last token passed to the parser
-        self.previous: Token | None = None    # the one before it
-        self.statement: Token | None = None   # the first token of the current statement
-        self.dangling: Token | None = None    # a `->` at the end of a line, in this statement
+        self.bodies: list[bool] = []  # per open bracket: is it a block body?
+        self.last: Token | None = None  # the last token passed to the parser
+        self.previous: Token | None = None  # the one before it
+        self.statement: Token | None = None  # the first token of the current statement
+        self.dangling: Token | None = None  # a `->` at the end of a line, in this statement
 
     def process(self, stream):
         self.__init__()
@@ -72,14 +99,14 @@ class _Layout(PostLex):
                     continue
                 if last.type == "ARROW":
                     self.dangling = last
-                elif pending is None:          # the first newline of a run marks the end
+                elif pending is None:  # the first newline of a run marks the end
                     pending = tok
                 continue
             if pending is not None:
                 if kind != "ARROW":
                     self._advance(pending)
                     yield pending
-                    self.statement, self.dangling = None, None   # the parser took the statement
+                    self.statement, self.dangling = None, None  # the parser took the statement
                 pending = None
             if kind == "RBRACE" and opened and bodies[-1] and self.last.type not in ("_NL", "LBRACE"):
                 end = Token.new_borrow_pos("_NL", "", tok)
@@ -90,8 +117,11 @@ class _Layout(PostLex):
                 opened.append(tok)
                 bodies.append(kind == "LBRACE" and self.last is not None and self.last.type == "RPAR")
                 if len(opened) > MAX_DEPTH:
-                    raise _Limit(f"brackets nested more than {MAX_DEPTH} deep", tok,
-                                 help="name the inner parts in statements of their own")
+                    raise _Limit(
+                        f"brackets nested more than {MAX_DEPTH} deep",
+                        tok,
+                        help="name the inner parts in statements of their own",
+                    )
             if self.statement is None:
                 self.statement = tok
             self._advance(tok)
@@ -109,8 +139,8 @@ class _Layout(PostLex):
         self.previous, self.last = self.last, tok
 
 
-MAX_DEPTH = 100          # brackets inside brackets
-MAX_DIGITS = 18          # digits of an integer literal
+MAX_DEPTH = 100  # brackets inside brackets
+MAX_DIGITS = 18  # digits of an integer literal
 
 
 class _Limit(Exception):
@@ -123,8 +153,9 @@ class _Limit(Exception):
 
 def _int(tok: Token) -> int:
     if len(tok.value.lstrip("-")) > MAX_DIGITS:
-        raise _Limit(f"the number {tok.value[:12]}... has {len(tok.value)} digits, more than any "
-                     "setting needs", tok)
+        raise _Limit(
+            f"the number {tok.value[:12]}... has {len(tok.value)} digits, more than any setting needs", tok
+        )
     return int(tok)
 
 
@@ -168,24 +199,27 @@ class _ToAst(Transformer):
 
     def assign(self, c):
         *names, expr = c
-        return ast.Assign(_name(names[0]), expr, _between(names[0], expr),
-                          more_names=tuple(_name(n) for n in names[1:]))
+        return ast.Assign(
+            _name(names[0]), expr, _between(names[0], expr), more_names=tuple(_name(n) for n in names[1:])
+        )
 
     def block(self, c):
         kw, name, lpar, *rest = c
         i = rest.index(next(t for t in rest if isinstance(t, Token) and t.type == "RPAR"))
         params = tuple(x for x in rest[:i] if x is not None)
-        rest = rest[i + 2:]                      # past ')' and the inputs' '('
+        rest = rest[i + 2 :]  # past ')' and the inputs' '('
         j = next(k for k, t in enumerate(rest) if isinstance(t, Token) and t.type == "RPAR")
         inputs = tuple(_name(t) for t in rest[:j] if t is not None)
-        body = rest[j + 2:-1]                    # past ')' and '{', before '}'
-        return ast.BlockDecl(_name(name), params, inputs, tuple(body), _between(kw, rest[-1]),
-                             _tok_span(rest[j + 1]))
+        body = rest[j + 2 : -1]  # past ')' and '{', before '}'
+        return ast.BlockDecl(
+            _name(name), params, inputs, tuple(body), _between(kw, rest[-1]), _tok_span(rest[j + 1])
+        )
 
     def param(self, c):
         name, default = c
-        return ast.Param(_name(name), default, _between(name, default) if default is not None
-                         else _tok_span(name))
+        return ast.Param(
+            _name(name), default, _between(name, default) if default is not None else _tok_span(name)
+        )
 
     def return_stmt(self, c):
         return ast.Return(tuple(c[1:]), _between(c[0], c[-1]))
@@ -199,8 +233,11 @@ class _ToAst(Transformer):
 
     def import_name(self, c):
         name, _as, alias = c if len(c) == 3 else (c[0], None, None)
-        return ast.ImportName(_name(name), _name(alias) if alias is not None else None,
-                              _between(name, alias) if alias is not None else _tok_span(name))
+        return ast.ImportName(
+            _name(name),
+            _name(alias) if alias is not None else None,
+            _between(name, alias) if alias is not None else _tok_span(name),
+        )
 
     def compile(self, c):
         return ast.CompileDecl(tuple(c[1:]), _between(c[0], c[-1]))
@@ -268,8 +305,11 @@ class _ToAst(Transformer):
         start, colon, stop = c
         first = start if start is not None else colon
         last = stop if stop is not None else colon
-        return ast.SelRange(None if start is None else _int(start),
-                            None if stop is None else _int(stop), _between(first, last))
+        return ast.SelRange(
+            None if start is None else _int(start),
+            None if stop is None else _int(stop),
+            _between(first, last),
+        )
 
 
 def grammar_text() -> str:
@@ -295,15 +335,17 @@ def parse(source: Source) -> ast.Program:
     try:
         return parser.parse(source.text)
     except _Limit as exc:
-        raise SpecError([error("ND901", exc.message, _tok_span(exc.token), help=exc.help)],
-                        source) from None
+        raise SpecError(
+            [error(codes.LIMIT, exc.message, _tok_span(exc.token), help=exc.help)], source
+        ) from None
     except UnexpectedInput as exc:
         raise SpecError([_syntax_diagnostic(exc, source, parser.options.postlex)], source) from None
     except VisitError as exc:  # lark wraps errors raised inside the transformer
         if isinstance(exc.orig_exc, _Limit):
             limit = exc.orig_exc
-            raise SpecError([error("ND901", limit.message, _tok_span(limit.token), help=limit.help)],
-                            source) from None
+            raise SpecError(
+                [error(codes.LIMIT, limit.message, _tok_span(limit.token), help=limit.help)], source
+            ) from None
         raise exc.orig_exc from None
 
 
@@ -334,18 +376,33 @@ def _syntax_diagnostic(exc: UnexpectedInput, source: Source, layout: _Layout) ->
         span = Span.point(exc.line, exc.column)
         char = exc.char
         if char == '"':
-            return error("ND001", "unterminated string", span,
-                         help='a string opens and closes with " on the same line')
+            return error(
+                codes.BAD_CHARACTER,
+                "unterminated string",
+                span,
+                help='a string opens and closes with " on the same line',
+            )
         if char == "'":
-            return error("ND001", "unexpected character \"'\"", span,
-                         help='strings are written with double quotes, e.g. "relu"; '
-                              "a plain name works too: relu")
-        if char == "-" and source.text[exc.pos_in_stream:exc.pos_in_stream + 2] != "->":
-            return error("ND001", "unexpected character '-'", span,
-                         help="chains are written with '->'; negative numbers as -1 or -0.5")
+            return error(
+                codes.BAD_CHARACTER,
+                'unexpected character "\'"',
+                span,
+                help='strings are written with double quotes, e.g. "relu"; a plain name works too: relu',
+            )
+        if char == "-" and source.text[exc.pos_in_stream : exc.pos_in_stream + 2] != "->":
+            return error(
+                codes.BAD_CHARACTER,
+                "unexpected character '-'",
+                span,
+                help="chains are written with '->'; negative numbers as -1 or -0.5",
+            )
         shown = repr(char) if char.isprintable() else f"U+{ord(char):04X}"
-        return error("ND001", f"unexpected character {shown}", span,
-                     help="names are letters, digits and '_'; comments start with '#'")
+        return error(
+            codes.BAD_CHARACTER,
+            f"unexpected character {shown}",
+            span,
+            help="names are letters, digits and '_'; comments start with '#'",
+        )
     assert isinstance(exc, UnexpectedToken)
     tok = exc.token
     kind = tok.type
@@ -353,67 +410,129 @@ def _syntax_diagnostic(exc: UnexpectedInput, source: Source, layout: _Layout) ->
     if kind == "$END" or (kind == "_NL" and tok.value == ""):  # "" is the synthetic last newline
         if still_open:
             bracket = still_open[-1]
-            return error("ND004", f"'{bracket}' is never closed", _tok_span(bracket),
-                         help=f"add the missing '{_CLOSER[bracket.type]}'")
-        return error("ND003", "unexpected end of file", source.end_span(),
-                     help=expected + " before the end of the file" if expected else None)
+            return error(
+                codes.UNCLOSED_BRACKET,
+                f"'{bracket}' is never closed",
+                _tok_span(bracket),
+                help=f"add the missing '{_CLOSER[bracket.type]}'",
+            )
+        return error(
+            codes.UNEXPECTED_END,
+            "unexpected end of file",
+            source.end_span(),
+            help=expected + " before the end of the file" if expected else None,
+        )
     span = _tok_span(tok)
     closes_innermost = kind in _CLOSE and still_open and still_open[-1].type == _CLOSE[kind]
     if still_open and not layout.bodies[-1] and tok.line > still_open[-1].line and not closes_innermost:
         # Newlines inside brackets are not statement ends, so a forgotten ')'
         # shows up lines later; the place to fix is the bracket.
         bracket = still_open[-1]
-        return error("ND004", f"'{bracket}' is never closed", _tok_span(bracket),
-                     help=f"add the missing '{_CLOSER[bracket.type]}' before the end of this statement")
+        return error(
+            codes.UNCLOSED_BRACKET,
+            f"'{bracket}' is never closed",
+            _tok_span(bracket),
+            help=f"add the missing '{_CLOSER[bracket.type]}' before the end of this statement",
+        )
     if kind in _CLOSE and not closes_innermost:
         if still_open:
             bracket = still_open[-1]
-            return error("ND005", f"'{tok}' does not match '{bracket}' opened at "
-                         f"{bracket.line}:{bracket.column}", span,
-                         help=f"close it with '{_CLOSER[bracket.type]}'")
-        return error("ND005", f"unmatched '{tok}'", span, help="remove it, or add the opening bracket")
+            return error(
+                codes.UNMATCHED_BRACKET,
+                f"'{tok}' does not match '{bracket}' opened at {bracket.line}:{bracket.column}",
+                span,
+                help=f"close it with '{_CLOSER[bracket.type]}'",
+            )
+        return error(
+            codes.UNMATCHED_BRACKET, f"unmatched '{tok}'", span, help="remove it, or add the opening bracket"
+        )
     dangling = layout.dangling
     if dangling is not None and tok.line > dangling.line:
-        what = f"keyword '{tok}'" if kind in KEYWORDS else \
-            f"{_KIND[kind]} '{tok}'" if kind in _KIND else _DESCRIBE.get(kind, kind)
-        return error("ND002", f"unexpected {what}", span,
-                     help=f"line {dangling.line} ends with '->', which continues the chain on this "
-                          "line: remove the '->' or add the next step")
+        what = (
+            f"keyword '{tok}'"
+            if kind in KEYWORDS
+            else f"{_KIND[kind]} '{tok}'"
+            if kind in _KIND
+            else _DESCRIBE.get(kind, kind)
+        )
+        return error(
+            codes.UNEXPECTED_TOKEN,
+            f"unexpected {what}",
+            span,
+            help=f"line {dangling.line} ends with '->', which continues the chain on this "
+            "line: remove the '->' or add the next step",
+        )
     previous = layout.previous
     if kind == "EQUAL" and previous is not None and previous.type in KEYWORDS:
-        return error("ND006", f"'{previous}' is a keyword and cannot be used as a name",
-                     _tok_span(previous), help=f"choose another name, e.g. '{previous}_'")
+        return error(
+            codes.KEYWORD_AS_NAME,
+            f"'{previous}' is a keyword and cannot be used as a name",
+            _tok_span(previous),
+            help=f"choose another name, e.g. '{previous}_'",
+        )
     if kind in KEYWORDS and "NAME" in exc.expected:
-        hint = (f'write it as a string to keep the column\'s name: "{tok}"' if still_open
-                else f"choose another name, e.g. '{tok}_'")
-        return error("ND006", f"'{tok}' is a keyword and cannot be used as a name", span, help=hint)
-    if kind == "EQUAL" and source.text[tok.end_pos:tok.end_pos + 1] == ">":
-        return error("ND002", "unexpected '='", span, help="chains are written with '->', e.g. x -> dense(4)")
+        hint = (
+            f'write it as a string to keep the column\'s name: "{tok}"'
+            if still_open
+            else f"choose another name, e.g. '{tok}_'"
+        )
+        return error(
+            codes.KEYWORD_AS_NAME, f"'{tok}' is a keyword and cannot be used as a name", span, help=hint
+        )
+    if kind == "EQUAL" and source.text[tok.end_pos : tok.end_pos + 1] == ">":
+        return error(
+            codes.UNEXPECTED_TOKEN,
+            "unexpected '='",
+            span,
+            help="chains are written with '->', e.g. x -> dense(4)",
+        )
     if kind == "_NL":
-        last = layout.previous if layout.last is tok else layout.last   # the last real token
-        at = Span.point(last.end_line, last.end_column) if last is not None else Span.point(tok.line, tok.column)
-        if layout.statement is not None and layout.statement.type in ("COMPILE", "TRAIN") \
-                and last is layout.statement:
+        last = layout.previous if layout.last is tok else layout.last  # the last real token
+        at = (
+            Span.point(last.end_line, last.end_column)
+            if last is not None
+            else Span.point(tok.line, tok.column)
+        )
+        if (
+            layout.statement is not None
+            and layout.statement.type in ("COMPILE", "TRAIN")
+            and last is layout.statement
+        ):
             word = layout.statement.value
             example = "loss=mse optimizer=adam" if word == "compile" else "epochs=50 batch_size=16"
-            return error("ND003", f"'{word}' needs settings", at, help=f"e.g. {word} {example}")
-        return error("ND003", "unexpected end of line: the statement is not finished", at,
-                     help=expected)
+            return error(codes.UNEXPECTED_END, f"'{word}' needs settings", at, help=f"e.g. {word} {example}")
+        return error(
+            codes.UNEXPECTED_END, "unexpected end of line: the statement is not finished", at, help=expected
+        )
     what = f"{_KIND[kind]} '{tok}'" if kind in _KIND else _DESCRIBE.get(kind, kind)
     if (kind in _VALUES or kind == "LPAR") and "_NL" in exc.expected:
         if layout.statement is not None and layout.statement.type == "NETWORK":
-            return error("ND002", f"unexpected {what} after a complete statement", span,
-                         help=f"a network name is one word: write it with '_', e.g. "
-                              f"network {layout.previous}_{tok}")
-        return error("ND002", f"unexpected {what} after a complete statement", span,
-                     help="join the steps of a chain with '->' (x -> dense(4)); "
-                          "a new statement goes on a new line")
+            return error(
+                codes.UNEXPECTED_TOKEN,
+                f"unexpected {what} after a complete statement",
+                span,
+                help=f"a network name is one word: write it with '_', e.g. network {layout.previous}_{tok}",
+            )
+        return error(
+            codes.UNEXPECTED_TOKEN,
+            f"unexpected {what} after a complete statement",
+            span,
+            help="join the steps of a chain with '->' (x -> dense(4)); a new statement goes on a new line",
+        )
     if kind in _VALUES and "COMMA" in exc.expected:
         if still_open and still_open[-1].type != "LPAR":
-            return error("ND002", f"unexpected {what}", span,
-                         help=f"expected ',' or '{_CLOSER[still_open[-1].type]}'")
-        return error("ND002", f"unexpected {what}", span, help="separate arguments with ','")
+            return error(
+                codes.UNEXPECTED_TOKEN,
+                f"unexpected {what}",
+                span,
+                help=f"expected ',' or '{_CLOSER[still_open[-1].type]}'",
+            )
+        return error(codes.UNEXPECTED_TOKEN, f"unexpected {what}", span, help="separate arguments with ','")
     if kind in KEYWORDS:
-        return error("ND002", f"unexpected {what}", span,
-                     help=f"'{tok}' starts a statement of its own, on its own line")
-    return error("ND002", f"unexpected {what}", span, help=expected or None)
+        return error(
+            codes.UNEXPECTED_TOKEN,
+            f"unexpected {what}",
+            span,
+            help=f"'{tok}' starts a statement of its own, on its own line",
+        )
+    return error(codes.UNEXPECTED_TOKEN, f"unexpected {what}", span, help=expected or None)

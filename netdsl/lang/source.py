@@ -22,18 +22,21 @@ class Span(NamedTuple):
     column: int
     end_line: int
     end_column: int
-    file: int = 0          # 0: the spec itself; k: the k-th imported file (graph["sources"])
+    file: int = 0  # 0: the spec itself; k: the k-th imported file (graph["sources"])
 
     @classmethod
-    def point(cls, line: int, column: int) -> "Span":
+    def point(cls, line: int, column: int) -> Span:
         return cls(line, column, line, column + 1)
 
-    def to(self, other: "Span") -> "Span":
+    def to(self, other: Span) -> Span:
         return Span(self[0], self[1], other[2], other[3], self[4])
 
-    def contains(self, other: "Span") -> bool:
-        return self[4] == other[4] and (self[0], self[1]) <= (other[0], other[1]) \
+    def contains(self, other: Span) -> bool:
+        return (
+            self[4] == other[4]
+            and (self[0], self[1]) <= (other[0], other[1])
             and (other[2], other[3]) <= (self[2], self[3])
+        )
 
     def __str__(self) -> str:
         return f"{self.line}:{self.column}"
@@ -47,7 +50,7 @@ class Source:
     text: str
 
     @classmethod
-    def from_bytes(cls, name: str, data: bytes) -> "Source":
+    def from_bytes(cls, name: str, data: bytes) -> Source:
         """Decode a file: UTF-8 (a BOM is dropped), CRLF accepted.
 
         Raises UnicodeDecodeError for other encodings; the caller reports it.
@@ -87,7 +90,7 @@ class Source:
         return Span.point(line, column)
 
 
-MAX_SPEC_BYTES = 8 << 20   # a 50,000-layer spec is about 1 MiB
+MAX_SPEC_BYTES = 8 << 20  # a 50,000-layer spec is about 1 MiB
 
 
 def read_source(path: str) -> Source:

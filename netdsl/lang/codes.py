@@ -1,0 +1,125 @@
+"""Every diagnostic code, each defined once with its explanation.
+
+A code is a str (so it prints, compares and serializes as "ND301") with its
+explanation attached; code that reports a problem names the constant
+(`codes.ADD_SHAPE_MISMATCH`), never the bare string.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+
+class ErrorCode(str):
+    """A diagnostic code such as "ND301", with its one-line explanation."""
+
+    explanation: str
+
+    def __new__(cls, code: str, explanation: str) -> ErrorCode:
+        self = super().__new__(cls, code)
+        self.explanation = explanation
+        CODES[code] = self
+        return self
+
+
+CODES: dict[str, ErrorCode] = {}
+
+
+# syntax
+BAD_CHARACTER: Final = ErrorCode("ND001", "A character that cannot start any token of the language.")
+UNEXPECTED_TOKEN: Final = ErrorCode("ND002", "A token where the grammar does not allow it.")
+UNEXPECTED_END: Final = ErrorCode("ND003", "The file ends in the middle of a statement.")
+UNCLOSED_BRACKET: Final = ErrorCode("ND004", "An opening bracket that is never closed.")
+UNMATCHED_BRACKET: Final = ErrorCode("ND005", "A closing bracket with no opening bracket before it.")
+KEYWORD_AS_NAME: Final = ErrorCode("ND006", "A keyword (network, input, output, compile) used as a name.")
+
+# names and structure
+UNDEFINED_NAME: Final = ErrorCode("ND101", "A name that is used but never defined.")
+DUPLICATE_NAME: Final = ErrorCode("ND102", "A name defined twice.")
+CYCLE: Final = ErrorCode("ND103", "Layers that feed into themselves (a cycle).")
+NO_OUTPUT: Final = ErrorCode("ND104", "The spec declares no output.")
+UNUSED_VALUE: Final = ErrorCode("ND105", "An input or layer whose value nothing uses (warning).")
+MISPLACED_NETWORK: Final = ErrorCode("ND106", "More than one `network` line, or a misplaced one.")
+BAD_INPUT_WIDTH: Final = ErrorCode(
+    "ND107", "An input declared with something other than a width or a feature list."
+)
+
+# blocks and imports
+RECURSIVE_BLOCK: Final = ErrorCode("ND110", "A block that uses itself, directly or through other blocks.")
+BLOCK_OUTPUTS: Final = ErrorCode(
+    "ND112", "A block without exactly one return, or names that do not match a block's outputs."
+)
+BAD_IMPORT: Final = ErrorCode(
+    "ND113",
+    "An import that cannot be resolved: no such file or block, a cycle, "
+    "or a path outside the spec's directory.",
+)
+IMPORTED_NON_BLOCK: Final = ErrorCode("ND114", "An imported file that holds more than blocks and imports.")
+
+# ops and arguments
+UNKNOWN_OP: Final = ErrorCode("ND201", "An op that the registry does not know.")
+ARITY: Final = ErrorCode("ND202", "An op given the wrong number of inputs.")
+MISSING_ARGUMENT: Final = ErrorCode("ND203", "A required argument is missing.")
+UNKNOWN_ARGUMENT: Final = ErrorCode("ND204", "An argument the op does not take.")
+ARGUMENT_TYPE: Final = ErrorCode("ND205", "An argument of the wrong type.")
+ARGUMENT_RANGE: Final = ErrorCode("ND206", "A numeric argument outside its allowed range.")
+UNKNOWN_ACTIVATION: Final = ErrorCode("ND207", "An unknown activation function.")
+DUPLICATE_ARGUMENT: Final = ErrorCode("ND208", "The same argument given twice.")
+TOO_MANY_ARGUMENTS: Final = ErrorCode("ND209", "More positional arguments than the op takes.")
+BAD_REPEAT: Final = ErrorCode(
+    "ND210", "A repetition count (`* n`) that is not a positive integer, or on a non-layer."
+)
+NOT_A_LAYER: Final = ErrorCode("ND211", "A value where a layer or a name was expected.")
+
+# shapes
+ADD_SHAPE_MISMATCH: Final = ErrorCode("ND301", "add() operands whose shapes differ.")
+CONCAT_SHAPE_MISMATCH: Final = ErrorCode(
+    "ND302", "concat() operands that disagree on an axis other than the last."
+)
+STANDARDIZE_STATS: Final = ErrorCode(
+    "ND303", "standardize mean/variance that do not match the width of its input."
+)
+
+# feature selection
+UNKNOWN_FEATURE: Final = ErrorCode("ND401", "A selected feature the input does not have.")
+INDEX_OUT_OF_RANGE: Final = ErrorCode("ND402", "A selected index outside the input's width.")
+EMPTY_SELECTION: Final = ErrorCode("ND403", "A selection that selects nothing.")
+FEATURE_SELECTED_TWICE: Final = ErrorCode("ND404", "A feature selected twice.")
+NO_FEATURE_NAMES: Final = ErrorCode(
+    "ND405", "Selection by feature name from a value that has no feature names."
+)
+
+# compile section
+UNKNOWN_LOSS: Final = ErrorCode("ND501", "An unknown loss.")
+UNKNOWN_OPTIMIZER: Final = ErrorCode("ND502", "An unknown optimizer.")
+OPTIMIZER_ARGUMENT: Final = ErrorCode(
+    "ND503", "An argument the optimizer does not take, or a bad value for it."
+)
+UNKNOWN_METRIC: Final = ErrorCode("ND504", "An unknown metric.")
+UNKNOWN_OUTPUT_SETTING: Final = ErrorCode("ND505", "A per-output setting for an output that does not exist.")
+OUTPUT_WITHOUT_LOSS: Final = ErrorCode("ND506", "An output with no loss when losses are given per output.")
+BAD_COMPILE_SETTING: Final = ErrorCode("ND507", "A compile setting that does not exist, or one given twice.")
+DUPLICATE_SECTION: Final = ErrorCode("ND508", "More than one compile (or train) line.")
+BAD_TRAIN_SETTING: Final = ErrorCode("ND509", "A train setting that does not exist, or a bad value for one.")
+NO_LOSS: Final = ErrorCode("ND510", "Training a spec whose compile line gives no loss.")
+
+# data
+STANDARDIZE_NO_DATA: Final = ErrorCode(
+    "ND601", "A standardize layer with neither mean/variance nor data to adapt on."
+)
+MISSING_COLUMN: Final = ErrorCode("ND602", "A feature that the data file has no column for.")
+BAD_DATA_FILE: Final = ErrorCode("ND603", "A data file that cannot be used (unreadable, empty, not numeric).")
+STANDARDIZE_UNBOUND: Final = ErrorCode(
+    "ND604", "A standardize layer whose input cannot be computed from named data columns."
+)
+OUTPUT_WITHOUT_COLUMN: Final = ErrorCode("ND605", "An output with no column of its name in the data.")
+UNBOUND_INPUT: Final = ErrorCode(
+    "ND606", "An input without feature names, not bound to columns with --columns."
+)
+LABELS_DO_NOT_FIT: Final = ErrorCode(
+    "ND607", "A label column that does not fit its output and loss (classes, values)."
+)
+TOO_FEW_ROWS: Final = ErrorCode("ND608", "Too few rows (or rows of a class) for the train/test split.")
+
+# limits
+LIMIT: Final = ErrorCode("ND901", "A size beyond netdsl's limits (units, width, parameters, layers).")

@@ -215,7 +215,7 @@ def test_error_code_docs_are_generated_from_the_table():
     code, out, _ = run_in_process("explain", "--markdown")
     docs = (ROOT / "docs" / "errors.md").read_text()
     assert code == 0 and docs.endswith(out)
-    from netdsl.lang.diagnostics import CODES
+    from netdsl.lang.codes import CODES
 
     for c in CODES:
         assert f"| {c} |" in docs

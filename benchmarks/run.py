@@ -213,7 +213,7 @@ def bare_parser():
         nd_parser.grammar_text(),
         parser="lalr",
         lexer="basic",
-        postlex=nd_parser._Layout(),
+        postlex=nd_parser._LayoutPostLex(),
         maybe_placeholders=True,
     )
 

@@ -68,7 +68,8 @@ def _analyze(source: Source, include_paths) -> nx.DiGraph:
     g.graph["diagnostics"].extend(resolver.diags)
     if not has_errors(g.graph["diagnostics"]) or g.number_of_nodes():
         run_checks(g)
-    g.graph["diagnostics"] = sort_diagnostics(_with_block_uses(g, g.graph["diagnostics"]))
+    diagnostics = resolver.without_cascades(g.graph["diagnostics"])  # one error per failed import
+    g.graph["diagnostics"] = sort_diagnostics(_with_block_uses(g, diagnostics))
     return g
 
 

@@ -1,43 +1,141 @@
-"""The typed syntax tree: frozen dataclasses, each with the span it came from."""
+"""The typed syntax tree: frozen dataclasses, each with the span it came from.
+
+Traversal: every node class is a `Node` and lists the fields that hold its
+child nodes (`children`, like Jinja2's `Node.fields`). Walk a tree with these,
+never by looking at dataclass fields or isinstance chains of your own:
+
+    for child in node.iter_child_nodes(): ...        # direct children, in order
+    for n in node.walk(): ...                        # the node and all below it, pre-order
+    for call in program.find_all(Call): ...          # every node of these types
+    node.iter_fields()                               # (name, value) of every field
+    replace_spans(tree, lambda s: s._replace(file=2))  # the same tree, spans mapped
+
+`walk`, `find_all` and `replace_spans` use explicit stacks, so a deeply nested
+tree never hits Python's recursion limit. A new node type declares
+`children`; tests/test_architecture.py checks that every field holding nodes
+is listed.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
 
 from .source import Span
 
+N = TypeVar("N", bound="Node")
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+class Node:
+    """Base of every syntax tree node."""
+
+    __slots__ = ()
+    # Names of the fields that hold child nodes (a node, a tuple of nodes, or None).
+    children: ClassVar[tuple[str, ...]] = ()
+
+    def iter_fields(self) -> Iterator[tuple[str, Any]]:
+        """(name, value) of every dataclass field, in declaration order."""
+        names = _FIELD_NAMES.get(type(self))
+        if names is None:
+            names = _FIELD_NAMES[type(self)] = tuple(f.name for f in dataclasses.fields(self))  # type: ignore[arg-type]
+        for name in names:
+            yield name, getattr(self, name)
+
+    def iter_child_nodes(self) -> Iterator[Node]:
+        """The direct children, in field order (a tuple field's items in order)."""
+        for name in self.children:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if type(value) is tuple:
+                yield from value
+            else:
+                yield value
+
+    def walk(self) -> Iterator[Node]:
+        """This node and every node below it, depth first, in source order."""
+        stack: list[Node] = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            kids = list(node.iter_child_nodes())
+            kids.reverse()
+            stack.extend(kids)
+
+    def find_all(self, *types: type[N]) -> Iterator[N]:
+        """Every node below (and including) this one that is an instance of `types`."""
+        for node in self.walk():
+            if isinstance(node, types):
+                yield node
+
+    def find(self, *types: type[N]) -> N | None:
+        """The first node `find_all` would give, or None."""
+        return next(self.find_all(*types), None)
+
+
+def replace_spans(tree: N, fn: Callable[[Span], Span]) -> N:
+    """The same tree with every span (and spans of child nodes) replaced by fn(span)."""
+    # Post-order with an explicit stack: children are rebuilt before their parent.
+    done: dict[int, Any] = {}
+    stack: list[tuple[Node, bool]] = [(tree, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if not expanded:
+            stack.append((node, True))
+            stack.extend((child, False) for child in node.iter_child_nodes())
+            continue
+        changes: dict[str, Any] = {}
+        for name, value in node.iter_fields():
+            if isinstance(value, Span):
+                changes[name] = fn(value)
+            elif name in node.children and value is not None:
+                if type(value) is tuple:
+                    changes[name] = tuple(done[id(v)] for v in value)
+                else:
+                    changes[name] = done[id(value)]
+        done[id(node)] = dataclasses.replace(node, **changes)  # type: ignore[type-var]
+    return done[id(tree)]
+
 
 @dataclass(frozen=True)
-class Name:
-    """An identifier with its own span (a binding's name, an op's name)."""
+class Name(Node):
+    """An identifier with its own span (a binding's name, an op's name).
+
+    `quoted`: written as a string (`output "wine class" = ...`), because the
+    name is not an identifier; printed back with its quotes.
+    """
 
     text: str
     span: Span
+    quoted: bool = False
 
 
 # ---- expressions -----------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Ref:
+class Ref(Node):
     name: str
     span: Span
 
 
 @dataclass(frozen=True)
-class SelName:
+class SelName(Node):
     name: str
     span: Span
 
 
 @dataclass(frozen=True)
-class SelIndex:
+class SelIndex(Node):
     index: int
     span: Span
 
 
 @dataclass(frozen=True)
-class SelRange:
+class SelRange(Node):
     start: int | None
     stop: int | None
     span: Span
@@ -47,21 +145,27 @@ SelItem = SelName | SelIndex | SelRange
 
 
 @dataclass(frozen=True)
-class Select:
+class Select(Node):
+    children = ("source", "items")
+
     source: Name
     items: tuple[SelItem, ...]
     span: Span
 
 
 @dataclass(frozen=True)
-class KwArg:
+class KwArg(Node):
+    children = ("name", "value")
+
     name: Name
     value: Expr
     span: Span
 
 
 @dataclass(frozen=True)
-class Call:
+class Call(Node):
+    children = ("op", "args", "kwargs")
+
     op: Name
     args: tuple[Expr, ...]
     kwargs: tuple[KwArg, ...]
@@ -69,39 +173,47 @@ class Call:
 
 
 @dataclass(frozen=True)
-class Number:
+class Number(Node):
     value: int | float
     span: Span
 
 
 @dataclass(frozen=True)
-class String:
+class String(Node):
     value: str
     span: Span
 
 
 @dataclass(frozen=True)
-class ListLit:
+class ListLit(Node):
+    children = ("items",)
+
     items: tuple[Expr, ...]
     span: Span
 
 
 @dataclass(frozen=True)
-class Pair:
+class Pair(Node):
+    children = ("key", "value")
+
     key: Name
     value: Expr
     span: Span
 
 
 @dataclass(frozen=True)
-class DictLit:
+class DictLit(Node):
+    children = ("pairs",)
+
     pairs: tuple[Pair, ...]
     span: Span
 
 
 @dataclass(frozen=True)
-class Step:
+class Step(Node):
     """One link of a chain, optionally repeated: `dense(64, relu) * 3`."""
+
+    children = ("expr", "repeat")
 
     expr: Atom
     repeat: Number | None
@@ -109,8 +221,10 @@ class Step:
 
 
 @dataclass(frozen=True)
-class Chain:
+class Chain(Node):
     """`a -> b -> c`; a lone value is a chain of one step."""
+
+    children = ("steps",)
 
     steps: tuple[Step, ...]
     span: Span
@@ -134,21 +248,27 @@ def unwrap(expr: Expr) -> Atom | Chain:
 
 
 @dataclass(frozen=True)
-class NetworkDecl:
+class NetworkDecl(Node):
+    children = ("name",)
+
     name: Name
     span: Span
 
 
 @dataclass(frozen=True)
-class InputDecl:
+class InputDecl(Node):
+    children = ("name", "spec")
+
     name: Name
     spec: Expr
     span: Span
 
 
 @dataclass(frozen=True)
-class Assign:
+class Assign(Node):
     """`name = expr`; `a, b = expr` when expr ends in a block with several outputs."""
+
+    children = ("name", "more_names", "expr")
 
     name: Name
     expr: Expr
@@ -158,43 +278,55 @@ class Assign:
 
 
 @dataclass(frozen=True)
-class OutputDecl:
+class OutputDecl(Node):
     """`output y` marks an existing value as an output (`output y = ...` is an Assign)."""
+
+    children = ("name",)
 
     name: Name
     span: Span
 
 
 @dataclass(frozen=True)
-class CompileDecl:
+class CompileDecl(Node):
+    children = ("settings",)
+
     settings: tuple[KwArg, ...]
     span: Span
 
 
 @dataclass(frozen=True)
-class TrainDecl:
+class TrainDecl(Node):
     """`train epochs=100 batch_size=16 ...`: defaults for `netdsl train`."""
 
+    children = ("settings",)
+
     settings: tuple[KwArg, ...]
     span: Span
 
 
 @dataclass(frozen=True)
-class Param:
+class Param(Node):
+    children = ("name", "default")
+
     name: Name
     default: Expr | None
     span: Span
 
 
 @dataclass(frozen=True)
-class Return:
+class Return(Node):
+    children = ("values",)
+
     values: tuple[Expr, ...]
     span: Span
 
 
 @dataclass(frozen=True)
-class BlockDecl:
+class BlockDecl(Node):
     """`block name(params) (inputs) { statements; return ... }`"""
+
+    children = ("name", "params", "inputs", "body")
 
     name: Name
     params: tuple[Param, ...]
@@ -202,18 +334,24 @@ class BlockDecl:
     body: tuple[Assign | Return, ...]
     span: Span
     body_span: Span  # the opening brace
+    params_span: Span  # the parameters' brackets, `(` to `)`
+    inputs_span: Span  # the inputs' brackets, `(` to `)`
 
 
 @dataclass(frozen=True)
-class ImportName:
+class ImportName(Node):
+    children = ("name", "alias")
+
     name: Name
     alias: Name | None
     span: Span
 
 
 @dataclass(frozen=True)
-class Import:
+class Import(Node):
     """`import "path"` (names empty: every block) or `from "path" import a, b as c`."""
+
+    children = ("names",)
 
     path: str
     path_span: Span
@@ -225,5 +363,7 @@ Statement = NetworkDecl | InputDecl | Assign | OutputDecl | CompileDecl | TrainD
 
 
 @dataclass(frozen=True)
-class Program:
+class Program(Node):
+    children = ("statements",)
+
     statements: tuple[Statement, ...]

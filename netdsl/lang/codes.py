@@ -31,7 +31,13 @@ UNEXPECTED_TOKEN: Final = ErrorCode("ND002", "A token where the grammar does not
 UNEXPECTED_END: Final = ErrorCode("ND003", "The file ends in the middle of a statement.")
 UNCLOSED_BRACKET: Final = ErrorCode("ND004", "An opening bracket that is never closed.")
 UNMATCHED_BRACKET: Final = ErrorCode("ND005", "A closing bracket with no opening bracket before it.")
-KEYWORD_AS_NAME: Final = ErrorCode("ND006", "A keyword (network, input, output, compile) used as a name.")
+KEYWORD_AS_NAME: Final = ErrorCode(
+    "ND006",
+    "A keyword (network, input, output, compile, train, block, return, import, from, as) used as a name.",
+)
+CONTROL_CHARACTER: Final = ErrorCode(
+    "ND007", "A control character (NUL, ESC, ...) in a string: names and strings are printable text."
+)
 
 # names and structure
 UNDEFINED_NAME: Final = ErrorCode("ND101", "A name that is used but never defined.")
@@ -42,6 +48,9 @@ UNUSED_VALUE: Final = ErrorCode("ND105", "An input or layer whose value nothing 
 MISPLACED_NETWORK: Final = ErrorCode("ND106", "More than one `network` line, or a misplaced one.")
 BAD_INPUT_WIDTH: Final = ErrorCode(
     "ND107", "An input declared with something other than a width or a feature list."
+)
+CONFUSABLE_NAMES: Final = ErrorCode(
+    "ND108", "Two names that look the same but differ in their letters' scripts (warning)."
 )
 
 # blocks and imports

@@ -106,6 +106,15 @@ def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> str | None
     return "did you mean " + " or ".join(f"'{m}'" for m in matches) + "?"
 
 
+def describe_char(ch: str) -> str:
+    """A character as a message shows it: quoted when printable, else by code
+    point (a control character must not reach the terminal; a combining mark
+    alone would sit on the quote before it)."""
+    if unicodedata.category(ch).startswith("M"):
+        return f"U+{ord(ch):04X} ({unicodedata.name(ch, 'a combining mark').lower()})"
+    return repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
+
+
 def _comparable(name: str) -> str:
     """Lower case, and Hangul syllables split into their letters (NFD), so that
     a one-letter typo in a two-syllable Korean name is still a near miss."""

@@ -37,7 +37,6 @@ comments are unchanged, so a formatter bug can never silently change a spec.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import gc
 import re
 from collections.abc import Callable
@@ -282,7 +281,6 @@ class _Printer:
         self.text = text
         self.comments = comments  # of the statement being printed, in source order
         self.ctx: tuple | None = None  # the innermost bracket being printed (a span)
-        self._parens: dict[int, tuple] = {}
 
     # -- source text ----------------------------------------------------------
     def offset(self, line: int, column: int) -> int:
@@ -304,42 +302,6 @@ class _Printer:
         while k >= 0 and not self.lines[k].strip(_WS):
             k -= 1
         return k >= 0
-
-    def parens(self, node, after: tuple[int, int]) -> list[tuple]:
-        """Spans of the bracket pairs that follow `after` up to the next '{' (block headers)."""
-        cached = self._parens.get(id(node))
-        if cached is not None:
-            return cached
-        pairs, stack = [], []
-        line, col = after
-        i = self.offset(line, col)
-        text = self.text
-        while i < len(text):
-            ch = text[i]
-            if ch == '"' or ch == "#":
-                m = _STRING_OR_COMMENT.match(text, i)
-                i = m.end() if m else i + 1
-                continue
-            if ch in "([{":
-                if ch == "{" and not stack:
-                    break
-                stack.append(i)
-            elif ch in ")]}" and stack:
-                start = stack.pop()
-                if not stack:
-                    pairs.append((start, i))
-            i += 1
-        spans = []
-        for a, b in pairs:
-            la, ca = self._position(a)
-            lb, cb = self._position(b)
-            spans.append((la, ca, lb, cb + 1))
-        self._parens[id(node)] = spans
-        return spans
-
-    def _position(self, offset: int) -> tuple[int, int]:
-        k = bisect.bisect_right(self._starts, offset) - 1
-        return k + 1, offset - self._starts[k] + 1
 
     # -- documents ------------------------------------------------------------
     def doc(self, node):
@@ -364,7 +326,7 @@ class _Printer:
         close: Text,
         trailing_comma: bool = True,
         separator: str = ",",
-    ) -> object:
+    ) -> Group | list:
         """A bracket pair and its items: `(a, b)` or one item per line.
 
         Written over several lines in the source: one item per line. On one
@@ -422,7 +384,7 @@ def _has_arrows(docs) -> bool:
 
 
 def _name(n: ast.Name) -> Text:
-    return Text(n.text, _start(n.span))
+    return Text(f'"{n.text}"' if n.quoted else n.text, _start(n.span))
 
 
 def _keyword(word: str, span) -> Text:
@@ -455,7 +417,7 @@ def _print_step(p: _Printer, node: ast.Step):
             trailing_comma=False,
             separator="-> ",
         )
-        if len(atom.steps) > 1:
+        if len(atom.steps) > 1 and isinstance(doc, Group):
             doc.arrows = True
             if doc.mode == "flat":
                 doc.mode = "auto"
@@ -589,79 +551,84 @@ def _print_train(p: _Printer, node: ast.TrainDecl):
     return _settings(p, "train", node)
 
 
-if hasattr(ast, "BlockDecl"):
+# -- blocks and imports ----------------------------------------------------------
 
-    @printer(ast.Param)
-    def _print_param(p: _Printer, node):
-        if node.default is None:
-            return _name(node.name)
-        return [_name(node.name), Text("="), p.doc(node.default)]
 
-    @printer(ast.Return)
-    def _print_return(p: _Printer, node):
-        parts = [_keyword("return ", node.span)]
-        for k, v in enumerate(node.values):
-            parts += [Text(", "), p.doc(v)] if k else [p.doc(v)]
-        return parts
+@printer(ast.Param)
+def _print_param(p: _Printer, node):
+    if node.default is None:
+        return _name(node.name)
+    return [_name(node.name), Text("="), p.doc(node.default)]
 
-    @printer(ast.Import)
-    def _print_import(p: _Printer, node):
-        path = p.token(node.path_span)
-        if not node.names:
-            return [_keyword("import ", node.span), path]
-        parts = [_keyword("from ", node.span), path, Text(" import ")]
-        for k, n in enumerate(node.names):
-            parts += [Text(", "), p.doc(n)] if k else [p.doc(n)]
-        return parts
 
-    @printer(ast.ImportName)
-    def _print_import_name(p: _Printer, node):
-        if node.alias is None:
-            return _name(node.name)
-        return [_name(node.name), Text(" as "), _name(node.alias)]
+@printer(ast.Return)
+def _print_return(p: _Printer, node):
+    parts = [_keyword("return ", node.span)]
+    for k, v in enumerate(node.values):
+        parts += [Text(", "), p.doc(v)] if k else [p.doc(v)]
+    return parts
 
-    def _block_brackets(p: _Printer, node) -> tuple[tuple, tuple, tuple]:
-        """(params parens, inputs parens, body braces): spans the tree does not keep."""
-        params, inputs = p.parens(node, _end(node.name.span))[:2]
-        body = (*_start(node.body_span), *_end(node.span))
-        return params, inputs, body
 
-    @printer(ast.BlockDecl)
-    def _print_block(p: _Printer, node):
-        params, inputs, body = _block_brackets(p, node)
-        head = [
-            _keyword("block ", node.span),
-            _name(node.name),
-            p.bracket(
-                Text("(", _start(params)),
-                params,
-                lambda: [p.doc(x) for x in node.params],
-                Text(")", _last_char(params)),
-                trailing_comma=False,
-            ),
-            Text(" "),
-            p.bracket(
-                Text("(", _start(inputs)),
-                inputs,
-                lambda: [_name(x) for x in node.inputs],
-                Text(")", _last_char(inputs)),
-                trailing_comma=False,
-            ),
-            Text(" "),
-        ]
-        open_, close = Text("{", _start(body)), Text("}", _last_char(body))
-        outer, p.ctx = p.ctx, body
-        try:
-            stmts = [p.doc(s) for s in node.body]
-        finally:
-            p.ctx = outer
-        if not stmts and not p.comments_in(body):
-            return [*head, open_, close]
-        lines = []
-        for k, (s, d) in enumerate(zip(node.body, stmts)):
-            lines += [Line(blank=k > 0 and p.blank_before(s.span[0]), keep_blanks=True, first=k == 0), d]
-        lines.append(Line(keep_blanks=True, first=not stmts, extra=INDENT))
-        return [*head, Group([open_, Nest(lines[:-1]), lines[-1], close], "break")]
+@printer(ast.Import)
+def _print_import(p: _Printer, node):
+    path = p.token(node.path_span)
+    if not node.names:
+        return [_keyword("import ", node.span), path]
+    parts = [_keyword("from ", node.span), path, Text(" import ")]
+    for k, n in enumerate(node.names):
+        parts += [Text(", "), p.doc(n)] if k else [p.doc(n)]
+    return parts
+
+
+@printer(ast.ImportName)
+def _print_import_name(p: _Printer, node):
+    if node.alias is None:
+        return _name(node.name)
+    return [_name(node.name), Text(" as "), _name(node.alias)]
+
+
+def _block_brackets(node: ast.BlockDecl) -> tuple[tuple, tuple, tuple]:
+    """(params parens, inputs parens, body braces) as bracket keys."""
+    body = (*_start(node.body_span), *_end(node.span))
+    return _key(node.params_span), _key(node.inputs_span), body
+
+
+@printer(ast.BlockDecl)
+def _print_block(p: _Printer, node):
+    params, inputs, body = _block_brackets(node)
+    head = [
+        _keyword("block ", node.span),
+        _name(node.name),
+        p.bracket(
+            Text("(", _start(params)),
+            params,
+            lambda: [p.doc(x) for x in node.params],
+            Text(")", _last_char(params)),
+            trailing_comma=False,
+        ),
+        Text(" "),
+        p.bracket(
+            Text("(", _start(inputs)),
+            inputs,
+            lambda: [_name(x) for x in node.inputs],
+            Text(")", _last_char(inputs)),
+            trailing_comma=False,
+        ),
+        Text(" "),
+    ]
+    open_, close = Text("{", _start(body)), Text("}", _last_char(body))
+    outer, p.ctx = p.ctx, body
+    try:
+        stmts = [p.doc(s) for s in node.body]
+    finally:
+        p.ctx = outer
+    if not stmts and not p.comments_in(body):
+        return [*head, open_, close]
+    lines = []
+    for k, (s, d) in enumerate(zip(node.body, stmts)):
+        lines += [Line(blank=k > 0 and p.blank_before(s.span[0]), keep_blanks=True, first=k == 0), d]
+    lines.append(Line(keep_blanks=True, first=not stmts, extra=INDENT))
+    return [*head, Group([open_, Nest(lines[:-1]), lines[-1], close], "break")]
 
 
 # ---- comments and brackets ---------------------------------------------------------
@@ -679,41 +646,15 @@ def _comments(text: str, lines: list[str]) -> list[Comment]:
     return found
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _fields(node) -> tuple[str, ...]:
-    names = _FIELDS.get(type(node))
-    if names is None:
-        names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
-    return names
-
-
-def _is_node(x) -> bool:
-    return hasattr(type(x), "__dataclass_fields__")
-
-
-def _children(node):
-    for name in _fields(node):
-        value = getattr(node, name)
-        if _is_node(value):
-            yield value
-        elif type(value) is tuple:
-            yield from (v for v in value if _is_node(v))
-
-
-def _brackets(p: _Printer, node, into: list) -> list:
+def _brackets(node: ast.Node, into: list) -> list:
     """Spans of every bracket pair in a statement (the contexts comments belong to)."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
+    for n in node.walk():
         if isinstance(n, (ast.ListLit, ast.DictLit, ast.Select, ast.Call)):
             into.append(_key(n.span))
         elif isinstance(n, ast.Step) and isinstance(n.expr, ast.Chain):
             into.append(_key(n.expr.span))
-        elif hasattr(ast, "BlockDecl") and isinstance(n, ast.BlockDecl):
-            into.extend(_block_brackets(p, n))
-        stack.extend(_children(n))
+        elif isinstance(n, ast.BlockDecl):
+            into.extend(_block_brackets(n))
     return into
 
 
@@ -734,16 +675,17 @@ class _Item:
 
     first: int
     last: int
-    stmt: object = None
+    stmt: ast.Statement | None = None
     comment: Comment | None = None
     comments: list = field(default_factory=list)  # a statement's own comments
     blank: bool = False  # a blank line before it
 
 
 def _statement_lines(p: _Printer, item: _Item, width: int) -> list[str]:
+    assert item.stmt is not None
     p.comments = item.comments
     p.ctx = None
-    brackets = _brackets(p, item.stmt, []) if item.comments else []
+    brackets = _brackets(item.stmt, []) if item.comments else []
     for c in item.comments:
         c.bracket = _innermost(c, brackets)
         c.blank_before = p.blank_before(c.line)
@@ -792,10 +734,11 @@ def _network_first(items: list[_Item]) -> list[_Item]:
 
 
 def _strip_spans(node):
-    """A tree without positions, to compare two parses of the same spec."""
-    if _is_node(node):
+    """A tree without positions, to compare two parses of the same spec (1 and
+    1.0 differ: the formatter keeps numbers as written)."""
+    if isinstance(node, ast.Node):
         return (type(node).__name__,) + tuple(
-            (name, _strip_spans(getattr(node, name))) for name in _fields(node) if not name.endswith("span")
+            (name, _strip_spans(value)) for name, value in node.iter_fields() if not name.endswith("span")
         )
     if type(node) is tuple:
         return tuple(_strip_spans(x) for x in node)

@@ -7,15 +7,20 @@ LALR parser, so the parse tree is never built nor walked a second time.
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from functools import lru_cache
 from importlib import resources
+from typing import Any, NamedTuple, cast
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 from lark.lark import PostLex
 
 from . import ast, codes
-from .diagnostics import Diagnostic, SpecError, error
+from .codes import ErrorCode
+from .diagnostics import Diagnostic, Note, SpecError, describe_char, error
 from .source import Source, Span
 
 _OPEN = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
@@ -64,7 +69,7 @@ _KIND = {
 _VALUES = ("NAME", "INT", "NUMBER", "STRING")
 
 
-class _Layout(PostLex):
+class _Layout:
     """Newlines end statements, except inside brackets and next to `->`.
 
     The braces of a block body are the exception to the exception: inside
@@ -75,9 +80,12 @@ class _Layout(PostLex):
     open (an unclosed one is reported where it was opened), the last tokens
     passed on, the first token of the current statement, and a `->` that
     ended a line and so joined the next line to its chain.
+
+    One _Layout per parse (parse() makes it): the Lark parser is built once
+    and shared by every thread, so it must hold no state of a parse.
     """
 
-    always_accept = ("_NL",)
+    __slots__ = ("open", "bodies", "last", "previous", "statement", "dangling")
 
     def __init__(self) -> None:
         self.open: list[Token] = []
@@ -87,10 +95,9 @@ class _Layout(PostLex):
         self.statement: Token | None = None  # the first token of the current statement
         self.dangling: Token | None = None  # a `->` at the end of a line, in this statement
 
-    def process(self, stream):
-        self.__init__()
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         opened, bodies = self.open, self.bodies
-        pending = None
+        pending = None  # the newline that ends the statement, once a token shows it is not a `->`
         for tok in stream:
             kind = tok.type
             if kind == "_NL":
@@ -104,24 +111,13 @@ class _Layout(PostLex):
                 continue
             if pending is not None:
                 if kind != "ARROW":
-                    self._advance(pending)
-                    yield pending
-                    self.statement, self.dangling = None, None  # the parser took the statement
+                    yield self._end_statement(pending)
                 pending = None
-            if kind == "RBRACE" and opened and bodies[-1] and self.last.type not in ("_NL", "LBRACE"):
-                end = Token.new_borrow_pos("_NL", "", tok)
-                self._advance(end)
-                yield end
-                self.statement, self.dangling = None, None
+            last = self.last
+            if kind == "RBRACE" and opened and bodies[-1] and last and last.type not in ("_NL", "LBRACE"):
+                yield self._end_statement(Token.new_borrow_pos("_NL", "", tok))
             if kind in _OPEN:
-                opened.append(tok)
-                bodies.append(kind == "LBRACE" and self.last is not None and self.last.type == "RPAR")
-                if len(opened) > MAX_DEPTH:
-                    raise _Limit(
-                        f"brackets nested more than {MAX_DEPTH} deep",
-                        tok,
-                        help="name the inner parts in statements of their own",
-                    )
+                self._open(tok)
             if self.statement is None:
                 self.statement = tok
             self._advance(tok)
@@ -132,51 +128,133 @@ class _Layout(PostLex):
                 opened.pop()
                 bodies.pop()
         if self.last is not None:
-            end = pending if pending is not None else Token.new_borrow_pos("_NL", "", self.last)
-            yield end
+            yield pending if pending is not None else Token.new_borrow_pos("_NL", "", self.last)
+
+    def _open(self, tok: Token) -> None:
+        self.open.append(tok)
+        self.bodies.append(tok.type == "LBRACE" and self.last is not None and self.last.type == "RPAR")
+        if len(self.open) > MAX_DEPTH:
+            raise _Refused(
+                codes.LIMIT,
+                f"brackets nested more than {MAX_DEPTH} deep",
+                tok,
+                help="name the inner parts in statements of their own",
+            )
+
+    def _end_statement(self, newline: Token) -> Token:
+        self._advance(newline)
+        self.statement, self.dangling = None, None  # the parser takes the statement
+        return newline
 
     def _advance(self, tok: Token) -> None:
         self.previous, self.last = self.last, tok
+
+
+# The layout of the parse running in this thread (or asyncio task). The Lark
+# parser, shared, calls _LayoutPostLex.process; that finds this parse's _Layout here.
+_CURRENT: ContextVar[_Layout | None] = ContextVar("netdsl_layout", default=None)
+
+
+class _LayoutPostLex(PostLex):
+    """The post-lexer the shared Lark parser holds: stateless, it hands each
+    token stream to the _Layout of the parse that asked for it."""
+
+    always_accept = ("_NL",)
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        layout = _CURRENT.get()
+        if layout is None:  # Lark used directly (Lark.lex, a bare parse): a layout of its own
+            layout = _Layout()
+        return layout.process(stream)
 
 
 MAX_DEPTH = 100  # brackets inside brackets
 MAX_DIGITS = 18  # digits of an integer literal
 
 
-class _Limit(Exception):
-    """A literal or a nesting beyond netdsl's limits, at this token."""
+class _Refused(Exception):
+    """Text the parser takes but netdsl refuses (a literal beyond its limits,
+    a control character in a name), at this token or at one character of it."""
 
-    def __init__(self, message: str, token: Token, help: str | None = None):
+    def __init__(self, code: ErrorCode, message: str, token: Token, help: str | None = None, at: int = 0):
         super().__init__(message)
-        self.message, self.token, self.help = message, token, help
+        self.code, self.message, self.token, self.help, self.at = code, message, token, help, at
+
+    def diagnostic(self) -> Diagnostic:
+        tok: Any = self.token
+        span = _tok_span(tok) if not self.at else Span.point(tok.line, tok.column + self.at)
+        return error(self.code, self.message, span, help=self.help)
 
 
 def _int(tok: Token) -> int:
     if len(tok.value.lstrip("-")) > MAX_DIGITS:
-        raise _Limit(
-            f"the number {tok.value[:12]}... has {len(tok.value)} digits, more than any setting needs", tok
+        raise _Refused(
+            codes.LIMIT,
+            f"the number {tok.value[:12]}... has {len(tok.value)} digits, more than any setting needs",
+            tok,
         )
     return int(tok)
 
 
-def _tok_span(tok: Token) -> Span:
+# Lark types token positions as Optional; every token its lexer makes has them,
+# so the span helpers take tokens as Any (they run for every token: no checks).
+
+
+def _tok_span(tok: Any) -> Span:
     return Span(tok.line, tok.column, tok.end_line, tok.end_column)
 
 
-def _between(first, last) -> Span:
+_TOKEN: Any = Token  # isinstance against it does not narrow to Token's Optional positions
+
+
+def _between(first: Any, last: Any) -> Span:
     # Called for most nodes of every parse: no intermediate spans.
-    if isinstance(first, Token):
+    if isinstance(first, _TOKEN):
         line, column = first.line, first.column
     else:
         line, column = first.span[0], first.span[1]
-    if isinstance(last, Token):
+    if isinstance(last, _TOKEN):
         return Span(line, column, last.end_line, last.end_column)
     end = last.span
     return Span(line, column, end[2], end[3])
 
 
+def _text(tok: Token) -> str:
+    """A name as netdsl compares it: NFC, so that the same letters typed
+    precomposed or decomposed (NFD) are the same name."""
+    text = tok.value
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
+def _string(tok: Token) -> str:
+    """A string literal's text, without quotes; control characters refused
+    (they would reach file names, diagrams and terminals)."""
+    text = tok.value[1:-1]
+    if text.isascii() and text.isprintable():
+        return text
+    for k, ch in enumerate(text):
+        if unicodedata.category(ch) == "Cc":
+            raise _Refused(
+                codes.CONTROL_CHARACTER,
+                f"a string cannot hold the control character {describe_char(ch)}",
+                tok,
+                help="remove it; names and strings are printable text",
+                at=k + 1,
+            )
+    return unicodedata.normalize("NFC", text)
+
+
 def _name(tok: Token) -> ast.Name:
-    return ast.Name(str(tok), _tok_span(tok))
+    if tok.type == "STRING":
+        return ast.Name(_string(tok), _tok_span(tok), quoted=True)
+    return ast.Name(_text(tok), _tok_span(tok))
+
+
+class _Bracketed(NamedTuple):
+    """A block header's `(...)`: its items and the span of the brackets."""
+
+    items: tuple
+    span: Span
 
 
 class _ToAst(Transformer):
@@ -204,16 +282,23 @@ class _ToAst(Transformer):
         )
 
     def block(self, c):
-        kw, name, lpar, *rest = c
-        i = rest.index(next(t for t in rest if isinstance(t, Token) and t.type == "RPAR"))
-        params = tuple(x for x in rest[:i] if x is not None)
-        rest = rest[i + 2 :]  # past ')' and the inputs' '('
-        j = next(k for k, t in enumerate(rest) if isinstance(t, Token) and t.type == "RPAR")
-        inputs = tuple(_name(t) for t in rest[:j] if t is not None)
-        body = rest[j + 2 : -1]  # past ')' and '{', before '}'
+        kw, name, params, inputs, lbrace, *body, rbrace = c
         return ast.BlockDecl(
-            _name(name), params, inputs, tuple(body), _between(kw, rest[-1]), _tok_span(rest[j + 1])
+            _name(name),
+            params.items,
+            inputs.items,
+            tuple(body),
+            _between(kw, rbrace),
+            _tok_span(lbrace),
+            params.span,
+            inputs.span,
         )
+
+    def block_params(self, c):
+        return _Bracketed(tuple(x for x in c[1:-1] if x is not None), _between(c[0], c[-1]))
+
+    def block_inputs(self, c):
+        return _Bracketed(tuple(_name(t) for t in c[1:-1] if t is not None), _between(c[0], c[-1]))
 
     def param(self, c):
         name, default = c
@@ -225,11 +310,11 @@ class _ToAst(Transformer):
         return ast.Return(tuple(c[1:]), _between(c[0], c[-1]))
 
     def import_all(self, c):
-        return ast.Import(str(c[1])[1:-1], _tok_span(c[1]), (), _between(c[0], c[1]))
+        return ast.Import(_string(c[1]), _tok_span(c[1]), (), _between(c[0], c[1]))
 
     def import_from(self, c):
         names = tuple(c[3:])
-        return ast.Import(str(c[1])[1:-1], _tok_span(c[1]), names, _between(c[0], c[-1]))
+        return ast.Import(_string(c[1]), _tok_span(c[1]), names, _between(c[0], c[-1]))
 
     def import_name(self, c):
         name, _as, alias = c if len(c) == 3 else (c[0], None, None)
@@ -257,7 +342,7 @@ class _ToAst(Transformer):
         return ast.Step(atom, repeat, _between(atom, count))
 
     def ref(self, c):
-        return ast.Ref(str(c[0]), _tok_span(c[0]))
+        return ast.Ref(_text(c[0]), _tok_span(c[0]))
 
     def select(self, c):
         items = tuple(x for x in c[2:-1] if x is not None)
@@ -275,7 +360,7 @@ class _ToAst(Transformer):
         return ast.Number(value, _tok_span(tok))
 
     def string(self, c):
-        return ast.String(str(c[0])[1:-1], _tok_span(c[0]))
+        return ast.String(_string(c[0]), _tok_span(c[0]))
 
     def list(self, c):
         return ast.ListLit(tuple(x for x in c[1:-1] if x is not None), _between(c[0], c[-1]))
@@ -295,7 +380,7 @@ class _ToAst(Transformer):
 
     def sel_name(self, c):
         tok = c[0]
-        name = str(tok)[1:-1] if tok.type == "STRING" else str(tok)
+        name = _string(tok) if tok.type == "STRING" else _text(tok)
         return ast.SelName(name, _tok_span(tok))
 
     def sel_index(self, c):
@@ -313,7 +398,7 @@ class _ToAst(Transformer):
 
 
 def grammar_text() -> str:
-    return resources.files("netdsl").joinpath("grammars", "netdsl.lark").read_text("utf-8")
+    return resources.files("netdsl").joinpath("grammars/netdsl.lark").read_text("utf-8")
 
 
 @lru_cache(maxsize=1)
@@ -323,33 +408,41 @@ def _parser() -> Lark:
         parser="lalr",
         lexer="basic",
         maybe_placeholders=True,
-        postlex=_Layout(),
+        postlex=_LayoutPostLex(),
         cache=True,
         transformer=_ToAst(),
     )
 
 
 def parse(source: Source) -> ast.Program:
-    """Parse a whole file, or raise SpecError with one syntax diagnostic."""
-    parser = _parser()
-    try:
-        return parser.parse(source.text)
-    except _Limit as exc:
-        raise SpecError(
-            [error(codes.LIMIT, exc.message, _tok_span(exc.token), help=exc.help)], source
-        ) from None
-    except UnexpectedInput as exc:
-        raise SpecError([_syntax_diagnostic(exc, source, parser.options.postlex)], source) from None
-    except VisitError as exc:  # lark wraps errors raised inside the transformer
-        if isinstance(exc.orig_exc, _Limit):
-            limit = exc.orig_exc
-            raise SpecError(
-                [error(codes.LIMIT, limit.message, _tok_span(limit.token), help=limit.help)], source
-            ) from None
-        raise exc.orig_exc from None
+    """Parse a whole file, or raise SpecError with one syntax diagnostic.
 
+    Safe to call from several threads at once: the parser is shared, the
+    state of a parse (its _Layout) is not.
+    """
+    parser = _parser()
+    layout = _Layout()
+    token = _CURRENT.set(layout)
+    try:
+        return cast(ast.Program, parser.parse(source.text))
+    except _Refused as exc:
+        raise SpecError([exc.diagnostic()], source) from None
+    except UnexpectedInput as exc:
+        raise SpecError([_syntax_diagnostic(exc, source, layout)], source) from None
+    except VisitError as exc:  # lark wraps errors raised inside the transformer
+        if isinstance(exc.orig_exc, _Refused):
+            raise SpecError([exc.orig_exc.diagnostic()], source) from None
+        raise exc.orig_exc from None
+    finally:
+        _CURRENT.reset(token)
+
+
+# ---- syntax errors: what went wrong, said the way a person would fix it ----------
 
 _VALUE_START = {"NAME", "INT", "NUMBER", "STRING", "LPAR", "LSQB", "LBRACE"}
+_CLOSER = {"LPAR": ")", "LSQB": "]", "LBRACE": "}"}
+# Keywords that start a top-level statement, never a line of a block's body.
+_TOP_LEVEL = {"NETWORK", "INPUT", "OUTPUT", "COMPILE", "TRAIN", "BLOCK", "IMPORT", "FROM"}
 
 
 def _expected(exc: UnexpectedToken) -> str:
@@ -367,172 +460,247 @@ def _expected(exc: UnexpectedToken) -> str:
     return "expected " + ", ".join(names[:-1]) + " or " + names[-1]
 
 
-_CLOSER = {"LPAR": ")", "LSQB": "]", "LBRACE": "}"}
+def _what(tok: Token) -> str:
+    """How an unexpected token is named: "keyword 'input'", "name 'x'", "','"."""
+    kind = tok.type
+    if kind in KEYWORDS:
+        return f"keyword '{tok}'"
+    if kind in _KIND:
+        return f"{_KIND[kind]} '{tok}'"
+    return _DESCRIBE.get(kind, kind)
 
 
 def _syntax_diagnostic(exc: UnexpectedInput, source: Source, layout: _Layout) -> Diagnostic:
-    still_open = layout.open
     if isinstance(exc, UnexpectedCharacters):
-        span = Span.point(exc.line, exc.column)
-        char = exc.char
-        if char == '"':
-            return error(
-                codes.BAD_CHARACTER,
-                "unterminated string",
-                span,
-                help='a string opens and closes with " on the same line',
-            )
-        if char == "'":
-            return error(
-                codes.BAD_CHARACTER,
-                'unexpected character "\'"',
-                span,
-                help='strings are written with double quotes, e.g. "relu"; a plain name works too: relu',
-            )
-        if char == "-" and source.text[exc.pos_in_stream : exc.pos_in_stream + 2] != "->":
-            return error(
-                codes.BAD_CHARACTER,
-                "unexpected character '-'",
-                span,
-                help="chains are written with '->'; negative numbers as -1 or -0.5",
-            )
-        shown = repr(char) if char.isprintable() else f"U+{ord(char):04X}"
-        return error(
-            codes.BAD_CHARACTER,
-            f"unexpected character {shown}",
-            span,
-            help="names are letters, digits and '_'; comments start with '#'",
-        )
+        return _character_diagnostic(exc, source)
     assert isinstance(exc, UnexpectedToken)
     tok = exc.token
-    kind = tok.type
-    expected = _expected(exc)
-    if kind == "$END" or (kind == "_NL" and tok.value == ""):  # "" is the synthetic last newline
-        if still_open:
-            bracket = still_open[-1]
-            return error(
-                codes.UNCLOSED_BRACKET,
-                f"'{bracket}' is never closed",
-                _tok_span(bracket),
-                help=f"add the missing '{_CLOSER[bracket.type]}'",
-            )
-        return error(
-            codes.UNEXPECTED_END,
-            "unexpected end of file",
-            source.end_span(),
-            help=expected + " before the end of the file" if expected else None,
-        )
-    span = _tok_span(tok)
-    closes_innermost = kind in _CLOSE and still_open and still_open[-1].type == _CLOSE[kind]
-    if still_open and not layout.bodies[-1] and tok.line > still_open[-1].line and not closes_innermost:
-        # Newlines inside brackets are not statement ends, so a forgotten ')'
-        # shows up lines later; the place to fix is the bracket.
-        bracket = still_open[-1]
+    if tok.type == "$END" or (tok.type == "_NL" and tok.value == ""):  # "": the synthetic last newline
+        return _end_of_file(exc, source, layout)
+    for rule in _TOKEN_RULES:
+        found = rule(exc, tok, source, layout)
+        if found is not None:
+            return found
+    return error(
+        codes.UNEXPECTED_TOKEN, f"unexpected {_what(tok)}", _tok_span(tok), help=_expected(exc) or None
+    )
+
+
+def _character_diagnostic(exc: UnexpectedCharacters, source: Source) -> Diagnostic:
+    span = Span.point(exc.line, exc.column)
+    char = exc.char
+    if char == '"':
+        message, help = "unterminated string", 'a string opens and closes with " on the same line'
+    elif char == "'":
+        message = 'unexpected character "\'"'
+        help = 'strings are written with double quotes, e.g. "relu"; a plain name works too: relu'
+    elif char == "-" and not source.text.startswith("->", exc.pos_in_stream or 0):
+        message = "unexpected character '-'"
+        help = "chains are written with '->'; negative numbers as -1 or -0.5"
+    else:
+        message = f"unexpected character {describe_char(char)}"
+        help = "names are letters, digits and '_'; comments start with '#'"
+    return error(codes.BAD_CHARACTER, message, span, help=help)
+
+
+def _end_of_file(exc: UnexpectedToken, source: Source, layout: _Layout) -> Diagnostic:
+    if layout.open:
+        bracket = layout.open[-1]
         return error(
             codes.UNCLOSED_BRACKET,
             f"'{bracket}' is never closed",
             _tok_span(bracket),
-            help=f"add the missing '{_CLOSER[bracket.type]}' before the end of this statement",
+            help=f"add the missing '{_CLOSER[bracket.type]}'",
         )
-    if kind in _CLOSE and not closes_innermost:
-        if still_open:
-            bracket = still_open[-1]
-            return error(
-                codes.UNMATCHED_BRACKET,
-                f"'{tok}' does not match '{bracket}' opened at {bracket.line}:{bracket.column}",
-                span,
-                help=f"close it with '{_CLOSER[bracket.type]}'",
-            )
+    expected = _expected(exc)
+    return error(
+        codes.UNEXPECTED_END,
+        "unexpected end of file",
+        source.end_span(),
+        help=expected + " before the end of the file" if expected else None,
+    )
+
+
+# Each rule looks at an unexpected token and returns a diagnostic if it knows
+# the cause; the first that does wins (most specific first).
+_Rule = Callable[[UnexpectedToken, Token, Source, _Layout], "Diagnostic | None"]
+
+
+def _closes_innermost(tok: Token, layout: _Layout) -> bool:
+    return tok.type in _CLOSE and bool(layout.open) and layout.open[-1].type == _CLOSE[tok.type]
+
+
+def _unclosed_bracket(exc, tok, source, layout) -> Diagnostic | None:
+    """A forgotten ')' shows up lines later (newlines inside brackets are not
+    statement ends): the place to fix is the bracket."""
+    still_open = layout.open
+    if not still_open or tok.line <= still_open[-1].line or _closes_innermost(tok, layout):
+        return None
+    bracket = still_open[-1]
+    if layout.bodies[-1]:
+        # Inside a block's braces lines are statements; one that only the top
+        # level can hold means the block's '}' is missing.
+        if tok.type not in _TOP_LEVEL or layout.statement is not tok:
+            return None
         return error(
-            codes.UNMATCHED_BRACKET, f"unmatched '{tok}'", span, help="remove it, or add the opening bracket"
+            codes.UNCLOSED_BRACKET,
+            f"'{bracket}' is never closed",
+            _tok_span(bracket),
+            help=f"add the missing '}}' before line {tok.line}, where '{tok}' starts a statement "
+            "a block cannot hold",
+            notes=[Note(f"keyword '{tok}' inside the block", _tok_span(tok))],
         )
-    dangling = layout.dangling
-    if dangling is not None and tok.line > dangling.line:
-        what = (
-            f"keyword '{tok}'"
-            if kind in KEYWORDS
-            else f"{_KIND[kind]} '{tok}'"
-            if kind in _KIND
-            else _DESCRIBE.get(kind, kind)
-        )
+    return error(
+        codes.UNCLOSED_BRACKET,
+        f"'{bracket}' is never closed",
+        _tok_span(bracket),
+        help=f"add the missing '{_CLOSER[bracket.type]}' before the end of this statement",
+    )
+
+
+def _input_shape(exc, tok, source, layout) -> Diagnostic | None:
+    """`input x: (4,)`: a Keras shape where netdsl wants a width."""
+    statement, still_open = layout.statement, layout.open
+    if statement is None or statement.type != "INPUT" or tok.type != "COMMA":
+        return None
+    if not still_open or still_open[-1].type != "LPAR":
+        return None
+    return error(
+        codes.BAD_INPUT_WIDTH,
+        "an input's width is a number or a feature list, not a shape",
+        _tok_span(still_open[-1]),
+        help="write the number of features (input x: 4) or name them (input x: [a, b, c, d])",
+    )
+
+
+def _stray_closer(exc, tok, source, layout) -> Diagnostic | None:
+    if tok.type not in _CLOSE or _closes_innermost(tok, layout):
+        return None
+    span = _tok_span(tok)
+    if layout.open:
+        bracket = layout.open[-1]
         return error(
-            codes.UNEXPECTED_TOKEN,
-            f"unexpected {what}",
+            codes.UNMATCHED_BRACKET,
+            f"'{tok}' does not match '{bracket}' opened at {bracket.line}:{bracket.column}",
             span,
-            help=f"line {dangling.line} ends with '->', which continues the chain on this "
-            "line: remove the '->' or add the next step",
+            help=f"close it with '{_CLOSER[bracket.type]}'",
         )
+    return error(
+        codes.UNMATCHED_BRACKET, f"unmatched '{tok}'", span, help="remove it, or add the opening bracket"
+    )
+
+
+def _after_dangling_arrow(exc, tok, source, layout) -> Diagnostic | None:
+    dangling = layout.dangling
+    if dangling is None or tok.line <= dangling.line:
+        return None
+    return error(
+        codes.UNEXPECTED_TOKEN,
+        f"unexpected {_what(tok)}",
+        _tok_span(tok),
+        help=f"line {dangling.line} ends with '->', which continues the chain on this "
+        "line: remove the '->' or add the next step",
+    )
+
+
+def _keyword_as_name(exc, tok, source, layout) -> Diagnostic | None:
     previous = layout.previous
-    if kind == "EQUAL" and previous is not None and previous.type in KEYWORDS:
+    if tok.type == "EQUAL" and previous is not None and previous.type in KEYWORDS:
         return error(
             codes.KEYWORD_AS_NAME,
             f"'{previous}' is a keyword and cannot be used as a name",
             _tok_span(previous),
             help=f"choose another name, e.g. '{previous}_'",
         )
-    if kind in KEYWORDS and "NAME" in exc.expected:
+    if tok.type in KEYWORDS and "NAME" in exc.expected:
         hint = (
             f'write it as a string to keep the column\'s name: "{tok}"'
-            if still_open
+            if layout.open
             else f"choose another name, e.g. '{tok}_'"
         )
         return error(
-            codes.KEYWORD_AS_NAME, f"'{tok}' is a keyword and cannot be used as a name", span, help=hint
+            codes.KEYWORD_AS_NAME,
+            f"'{tok}' is a keyword and cannot be used as a name",
+            _tok_span(tok),
+            help=hint,
         )
-    if kind == "EQUAL" and source.text[tok.end_pos : tok.end_pos + 1] == ">":
-        return error(
-            codes.UNEXPECTED_TOKEN,
-            "unexpected '='",
-            span,
-            help="chains are written with '->', e.g. x -> dense(4)",
-        )
-    if kind == "_NL":
-        last = layout.previous if layout.last is tok else layout.last  # the last real token
-        at = (
-            Span.point(last.end_line, last.end_column)
-            if last is not None
-            else Span.point(tok.line, tok.column)
-        )
-        if (
-            layout.statement is not None
-            and layout.statement.type in ("COMPILE", "TRAIN")
-            and last is layout.statement
-        ):
-            word = layout.statement.value
-            example = "loss=mse optimizer=adam" if word == "compile" else "epochs=50 batch_size=16"
-            return error(codes.UNEXPECTED_END, f"'{word}' needs settings", at, help=f"e.g. {word} {example}")
-        return error(
-            codes.UNEXPECTED_END, "unexpected end of line: the statement is not finished", at, help=expected
-        )
-    what = f"{_KIND[kind]} '{tok}'" if kind in _KIND else _DESCRIBE.get(kind, kind)
-    if (kind in _VALUES or kind == "LPAR") and "_NL" in exc.expected:
-        if layout.statement is not None and layout.statement.type == "NETWORK":
-            return error(
-                codes.UNEXPECTED_TOKEN,
-                f"unexpected {what} after a complete statement",
-                span,
-                help=f"a network name is one word: write it with '_', e.g. network {layout.previous}_{tok}",
-            )
-        return error(
-            codes.UNEXPECTED_TOKEN,
-            f"unexpected {what} after a complete statement",
-            span,
-            help="join the steps of a chain with '->' (x -> dense(4)); a new statement goes on a new line",
-        )
-    if kind in _VALUES and "COMMA" in exc.expected:
-        if still_open and still_open[-1].type != "LPAR":
-            return error(
-                codes.UNEXPECTED_TOKEN,
-                f"unexpected {what}",
-                span,
-                help=f"expected ',' or '{_CLOSER[still_open[-1].type]}'",
-            )
-        return error(codes.UNEXPECTED_TOKEN, f"unexpected {what}", span, help="separate arguments with ','")
-    if kind in KEYWORDS:
-        return error(
-            codes.UNEXPECTED_TOKEN,
-            f"unexpected {what}",
-            span,
-            help=f"'{tok}' starts a statement of its own, on its own line",
-        )
-    return error(codes.UNEXPECTED_TOKEN, f"unexpected {what}", span, help=expected or None)
+    return None
+
+
+def _equal_arrow(exc, tok, source, layout) -> Diagnostic | None:
+    if tok.type != "EQUAL" or source.text[tok.end_pos : tok.end_pos + 1] != ">":
+        return None
+    return error(
+        codes.UNEXPECTED_TOKEN,
+        "unexpected '='",
+        _tok_span(tok),
+        help="chains are written with '->', e.g. x -> dense(4)",
+    )
+
+
+def _line_ends_early(exc, tok, source, layout) -> Diagnostic | None:
+    if tok.type != "_NL":
+        return None
+    last: Any = layout.previous if layout.last is tok else layout.last  # the last real token
+    where: Any = last if last is not None else tok
+    at = (
+        Span.point(where.end_line, where.end_column) if last is not None else Span.point(tok.line, tok.column)
+    )
+    statement = layout.statement
+    if statement is not None and statement.type in ("COMPILE", "TRAIN") and last is statement:
+        word = statement.value
+        example = "loss=mse optimizer=adam" if word == "compile" else "epochs=50 batch_size=16"
+        return error(codes.UNEXPECTED_END, f"'{word}' needs settings", at, help=f"e.g. {word} {example}")
+    return error(
+        codes.UNEXPECTED_END,
+        "unexpected end of line: the statement is not finished",
+        at,
+        help=_expected(exc),
+    )
+
+
+def _value_after_statement(exc, tok, source, layout) -> Diagnostic | None:
+    if not ((tok.type in _VALUES or tok.type == "LPAR") and "_NL" in exc.expected):
+        return None
+    message = f"unexpected {_what(tok)} after a complete statement"
+    if layout.statement is not None and layout.statement.type == "NETWORK":
+        help = f"a network name is one word: write it with '_', e.g. network {layout.previous}_{tok}"
+    else:
+        help = "join the steps of a chain with '->' (x -> dense(4)); a new statement goes on a new line"
+    return error(codes.UNEXPECTED_TOKEN, message, _tok_span(tok), help=help)
+
+
+def _missing_comma(exc, tok, source, layout) -> Diagnostic | None:
+    if not (tok.type in _VALUES and "COMMA" in exc.expected):
+        return None
+    still_open = layout.open
+    if still_open and still_open[-1].type != "LPAR":
+        help = f"expected ',' or '{_CLOSER[still_open[-1].type]}'"
+    else:
+        help = "separate arguments with ','"
+    return error(codes.UNEXPECTED_TOKEN, f"unexpected {_what(tok)}", _tok_span(tok), help=help)
+
+
+def _misplaced_keyword(exc, tok, source, layout) -> Diagnostic | None:
+    if tok.type not in KEYWORDS:
+        return None
+    return error(
+        codes.UNEXPECTED_TOKEN,
+        f"unexpected {_what(tok)}",
+        _tok_span(tok),
+        help=f"'{tok}' starts a statement of its own, on its own line",
+    )
+
+
+_TOKEN_RULES: tuple[_Rule, ...] = (
+    _unclosed_bracket,
+    _input_shape,
+    _stray_closer,
+    _after_dangling_arrow,
+    _keyword_as_name,
+    _equal_arrow,
+    _line_ends_early,
+    _value_after_statement,
+    _missing_comma,
+    _misplaced_keyword,
+)

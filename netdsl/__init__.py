@@ -19,6 +19,7 @@ __all__ = [
     "to_dot",
     "render",
     "train",
+    "import_keras",
     "has_errors",
     "SpecError",
     "InputFileError",
@@ -123,3 +124,14 @@ def train(spec, data, **settings):
     from .apps.training import train as run
 
     return run(spec, data, **settings)
+
+
+def import_keras(path: str, *, allow_unsupported: bool = False):
+    """A saved Keras model (.keras) as spec text, read from the archive's
+    config.json without TensorFlow. Returns an ImportResult: .text (None when
+    errors stop it), .diagnostics, .source. InputFileError for a file that is
+    not a Keras archive. With `allow_unsupported`, layers netdsl cannot express
+    are left out and the rest is written, with a comment where it stopped."""
+    from .backends.keras_import import import_keras as run
+
+    return run(path, allow_unsupported)

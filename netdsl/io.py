@@ -87,3 +87,36 @@ def _remove_dirs(created: list[str]) -> None:
     for d in created:
         with contextlib.suppress(OSError):
             os.rmdir(d)
+
+
+@contextlib.contextmanager
+def atomic_directory(path: str) -> Iterator[str]:
+    """Like atomic_output, for a directory (a SavedModel): yield a fresh path
+    beside `path` to create; on success it replaces `path` (an existing
+    directory there is removed only then); on failure nothing changes."""
+    import shutil
+
+    parent = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(parent, exist_ok=True)
+        tmp = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(path.rstrip(os.sep))}.")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write here: {exc.strerror}") from None
+    target = os.path.join(tmp, "out")
+    old = None
+    try:
+        yield target
+        if os.path.isdir(path):
+            old = tmp + ".old"
+            os.replace(path, old)
+        os.replace(target, path)
+    except BaseException as exc:
+        if old is not None and not os.path.exists(path):
+            os.replace(old, path)
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise UsageError(f"{path}: cannot write: {exc.strerror or exc}; nothing was written") from None
+        raise
+    shutil.rmtree(tmp, ignore_errors=True)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -39,6 +39,7 @@ COMMANDS = {
     "compare": _command("training", "cmd_compare"),
     "fmt": _command("fmt", "cmd_fmt"),
     "explain": _command("explain", "cmd_explain"),
+    "import": _command("lockin", "cmd_import"),
 }
 
 

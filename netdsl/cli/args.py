@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     _compare_parser(sub)
     _fmt_parser(sub)
     _explain_parser(sub)
+    from .lockin_args import add_parsers
+
+    add_parsers(sub)
     return p
 
 
@@ -57,7 +60,16 @@ def _compile_parser(sub) -> None:
     k = sub.add_parser("compile", help="compile a spec to a Keras model (.keras)")
     k.add_argument("file", metavar="FILE")
     k.add_argument(
-        "-o", "--output", metavar="OUT.keras", help="where to write the model (default: build/<name>.keras)"
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="where to write the model (default: build/<name>.keras); its suffix picks the format: "
+        ".keras, .onnx, .tflite, or a directory for a SavedModel",
+    )
+    k.add_argument(
+        "--format",
+        choices=("keras", "savedmodel", "onnx", "litert"),
+        help="the model format (default: from -o's suffix, else keras)",
     )
     k.add_argument("--data", metavar="CSV", help="CSV to adapt standardize layers on")
     k.add_argument("--seed", type=int, metavar="N", help="seed for identical initial weights")

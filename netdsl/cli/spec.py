@@ -9,7 +9,7 @@ import sys
 import netdsl
 
 from ..io import EXIT_OK, EXIT_SPEC, UsageError, atomic_output
-from .common import load, report_failure, stem
+from .common import load, report_failure
 
 
 def cmd_check(args) -> int:
@@ -28,23 +28,22 @@ def cmd_check(args) -> int:
 
 
 def cmd_compile(args) -> int:
-    output = args.output or os.path.join("build", stem(args.file) + ".keras")
-    if not output.endswith(".keras"):
-        raise UsageError(f"{output}: the output must end in .keras (Keras 3's format)")
-    if os.path.isdir(output):
-        raise UsageError(f"{output}: is a directory")
+    from .lockin import compile_target, write_model
+
+    fmt, output = compile_target(args)
     g, code, failure = load(args, compiling=True)
     if g is None:
         if failure is not None:
             report_failure(failure, False)
         return code
-    with atomic_output(output) as tmp:
-        model = netdsl.to_keras(g, seed=args.seed)
-        model.save(tmp)
+    model = netdsl.to_keras(g, seed=args.seed)
+    info = write_model(g, model, fmt, output)
     if args.summary:
         model.summary()
     p = g.graph["params"]
     print(f"wrote {output}: model '{model.name}', {p['total']:,} parameters ({p['trainable']:,} trainable)")
+    if info:
+        print(f"  {fmt}: {info}")
     return EXIT_OK
 
 
@@ -58,10 +57,15 @@ def cmd_render(args) -> int:
         )
     if os.path.isdir(args.output):
         raise UsageError(f"{args.output}: is a directory")
+    from .lockin import analyze_any
+
     try:
-        g = netdsl.analyze(args.file, include_paths=args.include_path, strict=args.strict)
+        g = analyze_any(args.file, include_paths=args.include_path, strict=args.strict)
     except netdsl.InputFileError as exc:
         raise UsageError(str(exc)) from None
+    except netdsl.SpecError as exc:  # a .keras file netdsl cannot import
+        report_failure(exc, False)
+        return EXIT_SPEC
     diags = g.graph["diagnostics"]
     failure = netdsl.SpecError(diags, g.graph["source"], g.graph.get("sources"))
     if netdsl.has_errors(diags) and (not args.allow_errors or g.graph.get("syntax_error")):

@@ -130,5 +130,28 @@ LABELS_DO_NOT_FIT: Final = ErrorCode(
 )
 TOO_FEW_ROWS: Final = ErrorCode("ND608", "Too few rows (or rows of a class) for the train/test split.")
 
+# importing saved Keras models (netdsl import, render MODEL.keras, diff)
+KERAS_VERSION: Final = ErrorCode(
+    "ND701", "A saved model from a Keras version netdsl cannot read (it reads Keras 3 archives)."
+)
+UNSUPPORTED_LAYER: Final = ErrorCode(
+    "ND702", "A layer kind netdsl cannot express (a Lambda, a custom layer, a kind with no op)."
+)
+UNSUPPORTED_SETTING: Final = ErrorCode(
+    "ND703", "A layer setting netdsl cannot express (a regularizer, a constraint, a frozen layer, ...)."
+)
+SHARED_LAYER: Final = ErrorCode("ND704", "A layer called more than once (a shared layer).")
+UNSUPPORTED_MODEL: Final = ErrorCode(
+    "ND705", "A model structure netdsl cannot express (a nested model, inputs of rank above 1, ...)."
+)
+UNSUPPORTED_COMPILE: Final = ErrorCode(
+    "ND706",
+    "A compile setting netdsl cannot express (loss weights, a custom loss or metric, ...): "
+    "left out, with a warning.",
+)
+DROPPED_SETTING: Final = ErrorCode(
+    "ND707", "A setting the imported spec leaves out because it changes only training (warning)."
+)
+
 # limits
 LIMIT: Final = ErrorCode("ND901", "A size beyond netdsl's limits (units, width, parameters, layers).")

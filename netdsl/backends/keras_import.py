@@ -1,0 +1,999 @@
+"""A saved Keras model (`.keras`) -> a readable netdsl spec. No TensorFlow.
+
+    result = import_keras("model.keras")     # ImportResult: .text, .diagnostics, .source
+
+The structure is read from the archive's `config.json` (netdsl/backends/archive.py):
+nothing is deserialized through Keras, so no code in the file can run, and a
+Lambda or a custom layer is a diagnostic, never an import.
+
+How a graph of layers becomes a spec:
+
+- every Keras layer maps to one op (`Dense` -> dense, `GetItem`/`Take` ->
+  a selection, ...); a kind with no op is an error naming the layer, its class
+  and the closest op (ND702); a setting the op cannot carry is ND703;
+- a value gets a statement of its own (`name = ...`) when it must have a
+  name: an input, an output, a value used other than exactly once, the source
+  of a selection, or a layer whose Keras name the chain form would not
+  reproduce; everything else joins a `->` chain, and a merge's operands that
+  need no name are written inline. netdsl names the layers of a chain
+  `<name>_<op>_<k>`, so a model that netdsl compiled comes back with the same
+  names; names Keras made up (`dense_3`) are dropped in favour of the chain;
+- the text goes through the formatter (netdsl/lang/fmt.py), so it is
+  `fmt`-clean, and the formatter's own re-parse checks it.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ..lang import codes
+from ..lang.diagnostics import Diagnostic, error, warning
+from ..lang.source import Source
+from .archive import Archive, read_archive
+
+# Names Keras gives layers nobody named: the class in snake case, maybe `_N`.
+_AUTO_NAME = re.compile(
+    r"^(input_layer|input|dense|dropout|normalization|identity|concatenate|add|get_item|take)(_\d+)?$"
+)
+_GENERATED = re.compile(r"^(.+)_(dense|dropout|standardize|identity|concat|add|select)_\d+$")
+_SPEC_NAME = re.compile(r"^[^\W\d]\w*$")
+_RESERVED = {
+    "network",
+    "input",
+    "output",
+    "compile",
+    "train",
+    "block",
+    "return",
+    "import",
+    "from",
+    "as",
+    "true",
+    "false",
+}
+_LAYER_OPS = ("dense", "dropout", "standardize", "identity")
+_MERGES = {"Concatenate": "concat", "Add": "add"}
+
+# The closest netdsl op for Keras layer kinds it cannot express (for ND702's help).
+_CLOSEST = {
+    "BatchNormalization": "standardize",
+    "LayerNormalization": "standardize",
+    "UnitNormalization": "standardize",
+    "Rescaling": "standardize(mean=[...], variance=[...])",
+    "Activation": "the activation argument of dense",
+    "ReLU": "the activation argument of dense (relu)",
+    "LeakyReLU": "the activation argument of dense (leaky_relu)",
+    "ELU": "the activation argument of dense (elu)",
+    "Softmax": "the activation argument of dense (softmax)",
+    "PReLU": "the activation argument of dense",
+    "EinsumDense": "dense",
+    "Multiply": "add",
+    "Subtract": "add",
+    "Average": "add",
+    "Maximum": "add",
+    "Minimum": "add",
+    "Dot": "add",
+    "AlphaDropout": "dropout",
+    "GaussianDropout": "dropout",
+    "GaussianNoise": "dropout",
+    "Flatten": "identity (inputs are vectors already)",
+    "Reshape": "a selection x[a:b]",
+}
+
+# Keras 3's defaults for the optimizer arguments netdsl knows (tests/test_lockin.py
+# checks this table against the installed Keras); arguments equal to them are left out.
+_COMMON_DEFAULTS = {
+    "weight_decay": None,
+    "clipnorm": None,
+    "clipvalue": None,
+    "global_clipnorm": None,
+    "use_ema": False,
+    "ema_momentum": 0.99,
+    "ema_overwrite_frequency": None,
+    "loss_scale_factor": None,
+    "gradient_accumulation_steps": None,
+}
+_ADAM = {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07}
+OPTIMIZER_DEFAULTS: dict[str, dict] = {
+    "adam": {**_ADAM, "amsgrad": False},
+    "adamw": {**_ADAM, "amsgrad": False, "weight_decay": 0.004},
+    "sgd": {"learning_rate": 0.01, "momentum": 0.0, "nesterov": False},
+    "rmsprop": {"learning_rate": 0.001, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-07, "centered": False},
+    "adagrad": {"learning_rate": 0.001, "initial_accumulator_value": 0.1, "epsilon": 1e-07},
+    "adadelta": {"learning_rate": 0.001, "rho": 0.95, "epsilon": 1e-07},
+    "adamax": dict(_ADAM),
+    "nadam": dict(_ADAM),
+    "ftrl": {
+        "learning_rate": 0.001,
+        "learning_rate_power": -0.5,
+        "initial_accumulator_value": 0.1,
+        "l1_regularization_strength": 0.0,
+        "l2_regularization_strength": 0.0,
+        "l2_shrinkage_regularization_strength": 0.0,
+        "beta": 0.0,
+    },
+    "lion": {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.99},
+}
+
+
+class _Unsupported(Exception):
+    def __init__(self, code, message: str, help: str | None = None):
+        super().__init__(message)
+        self.code, self.message, self.help = code, message, help
+
+
+@dataclass
+class _Node:
+    name: str  # the Keras layer name
+    cls: str
+    op: str  # the netdsl op ("input", "dense", ..., "select")
+    text: str  # a layer: its step ("dense(4, relu)"); a selection: its items; an input: its spec
+    inputs: list[str]
+    width: int
+    index: int  # position in config.json: ties in the statement order
+
+
+@dataclass
+class ImportResult:
+    text: str | None  # the spec, None when errors stop the import
+    diagnostics: list[Diagnostic]
+    source: Source  # for rendering the diagnostics: FILE is the .keras path
+    layers: int = 0
+    kept_names: int = 0  # Keras names kept as spec names
+    notes: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # layers left out (--allow-unsupported)
+
+
+def import_keras(path: str, allow_unsupported: bool = False, width: int = 88) -> ImportResult:
+    """Read a `.keras` file into spec text. Raises InputFileError for a file that
+    is not a Keras archive; every problem with the model is a diagnostic."""
+    archive = read_archive(path)
+    return import_archive(archive, allow_unsupported, width)
+
+
+def import_archive(archive: Archive, allow_unsupported: bool = False, width: int = 88) -> ImportResult:
+    source = Source(archive.path, "")
+    diags: list[Diagnostic] = []
+    version = archive.keras_version
+    if version is not None and not version.startswith("3."):
+        diags.append(
+            error(
+                codes.KERAS_VERSION,
+                f"the model was saved by Keras {version}; netdsl reads Keras 3 archives",
+                help="load it in Keras 3 and save it again with model.save('model.keras')",
+            )
+        )
+        return ImportResult(None, diags, source)
+    reader = _Reader(archive, diags)
+    try:
+        reader.read()
+    except _Unsupported as exc:
+        diags.append(error(exc.code, exc.message, help=exc.help))
+        return ImportResult(None, diags, source)
+    errors = [d for d in diags if d.severity == "error"]
+    if errors and not allow_unsupported:
+        return ImportResult(None, diags, source, layers=len(reader.nodes))
+    writer = _Writer(reader, width)
+    text = writer.write()
+    return ImportResult(
+        text,
+        diags,
+        source,
+        layers=len(reader.nodes),
+        kept_names=writer.kept_names,
+        notes=writer.notes,
+        failed=sorted(reader.failed),
+    )
+
+
+# ---- reading config.json -----------------------------------------------------
+
+
+class _Reader:
+    """config.json -> nodes (one per Keras layer), inputs and outputs, compile settings."""
+
+    def __init__(self, archive: Archive, diags: list[Diagnostic]):
+        self.archive = archive
+        self.diags = diags
+        self.nodes: dict[str, _Node] = {}
+        self.inputs: list[str] = []
+        self.outputs: list[str] = []
+        self.failed: set[str] = set()  # layers that could not be expressed
+        self.failed_inputs: dict[str, list[str]] = {}  # what each of them reads
+        self.model_name = "network"
+        self.compile: dict | None = None
+
+    def read(self) -> None:
+        cfg = self.archive.config
+        cls = cfg.get("class_name")
+        body = cfg.get("config")
+        if cls not in ("Functional", "Sequential", "Model") or not isinstance(body, dict):
+            raise _Unsupported(
+                codes.UNSUPPORTED_MODEL,
+                f"the file holds a '{cls}', not a Functional or Sequential model",
+                help="netdsl imports models built with keras.Model(inputs, outputs) or keras.Sequential",
+            )
+        self.model_name = str(body.get("name") or "network")
+        layers = body.get("layers")
+        if not isinstance(layers, list) or not layers:
+            raise _Unsupported(codes.UNSUPPORTED_MODEL, "the model has no layers")
+        if cls == "Sequential":
+            self._read_sequential(layers, cfg)
+        else:
+            self._read_functional(layers, body)
+        self.compile = cfg.get("compile_config") if isinstance(cfg.get("compile_config"), dict) else None
+
+    # -- the two model kinds
+    def _read_functional(self, layers: list, body: dict) -> None:
+        widths: dict[str, int] = {}
+        for index, entry in enumerate(layers):
+            name, cls, config = _entry(entry)
+            calls = entry.get("inbound_nodes") or []
+            args = calls[0].get("args", []) if calls and isinstance(calls[0], dict) else []
+            tensors = _tensors(args)
+            self.failed_inputs[name] = [
+                t[0] for call in calls[1:] if isinstance(call, dict) for t in _tensors(call.get("args", []))
+            ] + [t[0] for t in tensors]
+            if len(calls) > 1:
+                self._fail(
+                    name,
+                    codes.SHARED_LAYER,
+                    f"layer '{name}' ({cls}) is called {len(calls)} times: a shared layer, "
+                    "which the language cannot express yet",
+                    "give each use a layer of its own (the weights are then separate)",
+                )
+                continue
+            for src, node_index, tensor_index, _ in tensors:
+                if (node_index or tensor_index) and src not in self.failed:
+                    self._fail(
+                        name,
+                        codes.SHARED_LAYER,
+                        f"layer '{name}' ({cls}) uses a second call of layer '{src}' (a shared layer), "
+                        "which the language cannot express yet",
+                    )
+            in_widths = [w for *_, w in tensors]
+            self._add(index, name, cls, config, [t[0] for t in tensors], in_widths, args, widths)
+        self.inputs = [ref[0] for ref in _refs(body.get("input_layers"))]
+        self.outputs = [ref[0] for ref in _refs(body.get("output_layers"))]
+        if not self.outputs:
+            raise _Unsupported(codes.UNSUPPORTED_MODEL, "the model config names no outputs")
+
+    def _read_sequential(self, layers: list, cfg: dict) -> None:
+        widths: dict[str, int] = {}
+        prev = None
+        start = 0
+        first_name, first_cls, first_config = _entry(layers[0])
+        if first_cls != "InputLayer":
+            shape = (cfg.get("build_config") or {}).get("input_shape")
+            config = {"batch_shape": shape, "dtype": "float32", "name": "input_layer"}
+            self._add(-1, "input_layer", "InputLayer", config, [], [], [], widths)
+            prev = "input_layer"
+        for index, entry in enumerate(layers[start:], start):
+            name, cls, config = _entry(entry)
+            inputs = [prev] if prev is not None else []
+            w = [widths.get(prev, 0)] if prev is not None else []
+            self._add(index, name, cls, config, inputs, w, [], widths)
+            prev = name
+        self.inputs = [n for n in self.nodes if self.nodes[n].op == "input"][:1]
+        self.outputs = [prev] if prev is not None else []
+
+    def _add(self, index, name, cls, config, inputs, in_widths, args, widths) -> None:
+        if name in self.nodes:
+            raise _Unsupported(codes.UNSUPPORTED_MODEL, f"two layers are named '{name}'")
+        self.failed_inputs[name] = self.failed_inputs.get(name) or list(inputs)
+        dropped: list[str] = []
+        try:
+            op, text, width = _convert(name, cls, config, in_widths, args, dropped)
+        except _Unsupported as exc:
+            self._fail(name, exc.code, exc.message, exc.help)
+            return
+        if name in self.failed or any(src in self.failed for src in inputs):
+            self.failed.add(name)  # it reads a layer that is left out: reported there
+            return
+        self.diags.extend(warning(codes.DROPPED_SETTING, m) for m in dropped)
+        if op == "input":
+            features = (self.archive.netdsl.get("features") or {}).get(name)
+            if (
+                isinstance(features, list)
+                and len(features) == width
+                and all(_SPEC_NAME.match(f) for f in features)
+            ):
+                text = "[" + ", ".join(features) + "]"
+        self.nodes[name] = _Node(name, cls, op, text, list(inputs), width, index)
+        widths[name] = width
+
+    def _fail(self, name: str, code, message: str, help: str | None = None) -> None:
+        self.failed.add(name)
+        self.diags.append(error(code, message, help=help))
+
+
+def _entry(entry) -> tuple[str, str, dict]:
+    if not isinstance(entry, dict):
+        raise _Unsupported(codes.UNSUPPORTED_MODEL, "config.json lists a layer that is not an object")
+    config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+    name = entry.get("name") or config.get("name")
+    cls = entry.get("class_name")
+    if not isinstance(name, str) or not isinstance(cls, str):
+        raise _Unsupported(codes.UNSUPPORTED_MODEL, "config.json lists a layer without a name or class")
+    return name, cls, config
+
+
+def _refs(value) -> list:
+    """`input_layers` / `output_layers`: [name, 0, 0] or a list of them."""
+    if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, list) and len(v) == 3 and isinstance(v[0], str)]
+    if isinstance(value, dict):
+        raise _Unsupported(
+            codes.UNSUPPORTED_MODEL, "the model's inputs or outputs are a dictionary", "use a list"
+        )
+    return []
+
+
+def _tensors(args) -> list[tuple[str, int, int, int]]:
+    """Every Keras tensor among a call's arguments: (layer, node, tensor, width)."""
+    found: list = []
+    stack = [args]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            if v.get("class_name") == "__keras_tensor__":
+                c = v.get("config") or {}
+                layer, node, tensor = (c.get("keras_history") or [None, 0, 0])[:3]
+                shape = c.get("shape") or []
+                if len(shape) != 2 or not isinstance(shape[1], int):
+                    raise _Unsupported(
+                        codes.UNSUPPORTED_MODEL,
+                        f"the output of layer '{layer}' has shape {tuple(shape)}: netdsl's values are "
+                        "vectors of features (batch, n)",
+                    )
+                found.append((layer, node, tensor, shape[1]))
+            continue
+        if isinstance(v, list):
+            stack.extend(reversed(v))
+    return found
+
+
+# ---- one Keras layer -> one op -------------------------------------------------
+
+
+def _convert(
+    name: str, cls: str, config: dict, in_widths: list[int], args, dropped: list[str]
+) -> tuple[str, str, int]:
+    """(op, text, output width) for a layer, or _Unsupported; settings that change
+    only how training starts (initializers, seeds) are left out and listed in `dropped`."""
+    _check_dtype(name, cls, config)
+    if cls == "InputLayer":
+        return _input(name, config)
+    if cls in ("Functional", "Sequential", "Model"):
+        raise _Unsupported(
+            codes.UNSUPPORTED_MODEL,
+            f"layer '{name}' is a whole model ({cls}) used as a layer",
+            "a block is netdsl's reusable sub-network; write the inner model as a block",
+        )
+    if config.get("trainable") is False:
+        raise _Unsupported(
+            codes.UNSUPPORTED_SETTING,
+            f"layer '{name}' ({cls}) is frozen (trainable=False), which netdsl cannot express",
+        )
+    width = in_widths[0] if in_widths else 0
+    if cls == "Dense":
+        _initializers(name, config, dropped)
+        return "dense", _dense(name, config), int(config.get("units", 0))
+    if cls == "Dropout":
+        if config.get("seed") is not None:
+            dropped.append(
+                f"layer '{name}' (Dropout): seed={config['seed']} left out (netdsl seeds with --seed)"
+            )
+        return "dropout", _dropout(name, config), width
+    if cls == "Normalization":
+        return "standardize", _standardize(name, config, width), width
+    if cls == "Identity":
+        return "identity", "identity", width
+    if cls in _MERGES:
+        axis = config.get("axis", -1)
+        if cls == "Concatenate" and axis not in (-1, 1):
+            raise _Unsupported(
+                codes.UNSUPPORTED_SETTING, f"layer '{name}' (Concatenate) joins along axis {axis}"
+            )
+        out = sum(in_widths) if cls == "Concatenate" else width
+        return _MERGES[cls], _MERGES[cls], out
+    if cls == "GetItem":
+        indices = _getitem_indices(name, args, width)
+        return "select", _indices_text(indices), len(indices)
+    if cls == "Take":
+        indices = _take_indices(name, config, args, width)
+        return "select", _indices_text(indices), len(indices)
+    raise _unsupported_layer(name, cls)
+
+
+def _unsupported_layer(name: str, cls: str) -> _Unsupported:
+    if cls == "Lambda":
+        return _Unsupported(
+            codes.UNSUPPORTED_LAYER,
+            f"layer '{name}' is a Lambda: it holds Python code, which netdsl never runs or translates",
+            "closest op: none; rewrite the function with netdsl's ops (dense, add, concat, selections)",
+        )
+    closest = _CLOSEST.get(cls)
+    return _Unsupported(
+        codes.UNSUPPORTED_LAYER,
+        f"layer '{name}' ({cls}) has no netdsl op",
+        f"closest op: {closest}"
+        if closest
+        else "closest op: none; netdsl has dense, dropout, standardize, identity, concat, add and "
+        "feature selections",
+    )
+
+
+def _check_dtype(name: str, cls: str, config: dict) -> None:
+    dtype = config.get("dtype")
+    if isinstance(dtype, dict):
+        dtype = (dtype.get("config") or {}).get("name")
+    if dtype not in (None, "float32"):
+        raise _Unsupported(
+            codes.UNSUPPORTED_SETTING,
+            f"layer '{name}' ({cls}) computes in {dtype}; netdsl models compute in float32",
+        )
+
+
+def _input(name: str, config: dict) -> tuple[str, str, int]:
+    shape = config.get("batch_shape") or config.get("batch_input_shape")
+    if shape is None and config.get("shape") is not None:
+        shape = [None, *config["shape"]]
+    if not isinstance(shape, list) or len(shape) != 2 or not isinstance(shape[1], int):
+        raise _Unsupported(
+            codes.UNSUPPORTED_MODEL,
+            f"input '{name}' has shape {tuple(shape or ())}: "
+            "netdsl's inputs are vectors of features (batch, n)",
+        )
+    if config.get("sparse") or config.get("ragged"):
+        raise _Unsupported(codes.UNSUPPORTED_MODEL, f"input '{name}' is sparse or ragged")
+    return "input", str(shape[1]), shape[1]
+
+
+_DENSE_KNOWN = {
+    "kernel_regularizer": None,
+    "bias_regularizer": None,
+    "activity_regularizer": None,
+    "kernel_constraint": None,
+    "bias_constraint": None,
+    "quantization_config": None,
+    "lora_rank": None,
+}
+
+
+_DEFAULT_INITIALIZERS = {"kernel_initializer": "GlorotUniform", "bias_initializer": "Zeros"}
+
+
+def _initializers(name: str, config: dict, dropped: list[str]) -> None:
+    for key, cls in _DEFAULT_INITIALIZERS.items():
+        init = config.get(key)
+        if init is None:
+            continue
+        given = init.get("class_name") if isinstance(init, dict) else init
+        settings = (init.get("config") or {}) if isinstance(init, dict) else {}
+        if _snake(str(given)) != _snake(cls) or any(v is not None for v in settings.values()):
+            dropped.append(
+                f"layer '{name}' (Dense): {key}={_short_json(init)} left out; "
+                f"the spec starts from Keras's default ({cls})"
+            )
+
+
+def _dense(name: str, config: dict) -> str:
+    for key, default in _DENSE_KNOWN.items():
+        if config.get(key, default) != default:
+            raise _Unsupported(
+                codes.UNSUPPORTED_SETTING,
+                f"layer '{name}' (Dense) has {key}={_short_json(config[key])}, which netdsl cannot express",
+            )
+    units = config.get("units")
+    activation = config.get("activation", "linear")
+    from ..ir.ops import ACTIVATIONS
+
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        raise _Unsupported(
+            codes.UNSUPPORTED_SETTING,
+            f"layer '{name}' (Dense) has activation {_short_json(activation)}, which netdsl does not know",
+            "netdsl's activations: " + ", ".join(ACTIVATIONS),
+        )
+    text = f"dense({units}" + ("" if activation == "linear" else f", {activation}")
+    if config.get("use_bias", True) is False:
+        text += ", use_bias=false"
+    return text + ")"
+
+
+def _dropout(name: str, config: dict) -> str:
+    rate = config.get("rate")
+    if config.get("noise_shape") is not None:
+        raise _Unsupported(codes.UNSUPPORTED_SETTING, f"layer '{name}' (Dropout) has a noise_shape")
+    if not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+        raise _Unsupported(codes.UNSUPPORTED_SETTING, f"layer '{name}' (Dropout) has rate {rate!r}")
+    return f"dropout({number(rate)})"
+
+
+def _standardize(name: str, config: dict, width: int) -> str:
+    axis = config.get("axis", -1)
+    if axis not in (-1, [-1], 1, [1], (-1,)):
+        raise _Unsupported(codes.UNSUPPORTED_SETTING, f"layer '{name}' (Normalization) has axis {axis}")
+    if config.get("invert"):
+        raise _Unsupported(codes.UNSUPPORTED_SETTING, f"layer '{name}' (Normalization) inverts (invert=True)")
+    mean, variance = config.get("mean"), config.get("variance")
+    if mean is None and variance is None:
+        return "standardize"
+    values = []
+    for label, v in (("mean", mean), ("variance", variance)):
+        v = [v] * width if isinstance(v, (int, float)) else v
+        if not isinstance(v, list) or len(v) != width or not all(isinstance(x, (int, float)) for x in v):
+            raise _Unsupported(
+                codes.UNSUPPORTED_SETTING, f"layer '{name}' (Normalization) has a {label} netdsl cannot read"
+            )
+        values.append("[" + ", ".join(number(x) for x in v) + "]")
+    return f"standardize(mean={values[0]}, variance={values[1]})"
+
+
+def _getitem_indices(name: str, args, width: int) -> list[int]:
+    key = args[1] if isinstance(args, list) and len(args) > 1 else None
+    slices = key if isinstance(key, list) else [key]
+    ok = (
+        len(slices) == 2
+        and all(isinstance(s, dict) and s.get("class_name") == "__slice__" for s in slices)
+        and all(v is None for v in (slices[0].get("config") or {}).values())
+    )
+    c = (slices[1].get("config") or {}) if ok else {}
+    if not ok or c.get("step") not in (None, 1):
+        raise _Unsupported(
+            codes.UNSUPPORTED_SETTING,
+            f"layer '{name}' (GetItem) is not a selection of feature columns x[:, a:b]",
+            "netdsl selects features as x[a:b] or x[i, j]",
+        )
+    picked = list(range(width))[slice(c.get("start"), c.get("stop"))]
+    if not picked:
+        raise _Unsupported(codes.UNSUPPORTED_SETTING, f"layer '{name}' (GetItem) selects nothing")
+    return picked
+
+
+def _take_indices(name: str, config: dict, args, width: int) -> list[int]:
+    raw = args[1] if isinstance(args, list) and len(args) > 1 else None
+    if isinstance(raw, dict) and raw.get("class_name") == "__numpy__":
+        raw = (raw.get("config") or {}).get("value")
+    axis = config.get("axis")
+    if axis not in (1, -1) or not isinstance(raw, list) or not all(isinstance(i, int) for i in raw):
+        raise _Unsupported(
+            codes.UNSUPPORTED_SETTING,
+            f"layer '{name}' (Take) is not a selection of feature columns (axis 1, a list of indices)",
+        )
+    if not raw or any(not -width <= i < width for i in raw):
+        raise _Unsupported(codes.UNSUPPORTED_SETTING, f"layer '{name}' (Take) has indices out of range")
+    picked = [i % width for i in raw]
+    if len(set(picked)) != len(picked):
+        raise _Unsupported(
+            codes.UNSUPPORTED_SETTING, f"layer '{name}' (Take) selects a column twice, which netdsl refuses"
+        )
+    return picked
+
+
+def _indices_text(indices: list[int]) -> str:
+    """Positions as netdsl writes them: a range for a contiguous run, else a list."""
+    if indices == list(range(indices[0], indices[0] + len(indices))) and len(indices) > 1:
+        return f"{indices[0]}:{indices[-1] + 1}"
+    return ", ".join(str(i) for i in indices)
+
+
+def number(x) -> str:
+    """A number as a spec writes it: the shortest text that gives the same float32
+    (Keras keeps rates, statistics and learning rates in float32)."""
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, int):
+        return str(x)
+    target = struct.unpack("f", struct.pack("f", x))[0] if abs(x) < 3.4e38 else x
+    for digits in range(1, 18):
+        text = f"{x:.{digits}g}"
+        value = float(text)
+        if value == x or struct.unpack("f", struct.pack("f", value))[0] == target:
+            break
+    if "e" not in text and "." not in text and "n" not in text:
+        text += ".0"
+    return text
+
+
+def _short_json(value) -> str:
+    import json
+
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# ---- writing the spec ----------------------------------------------------------
+
+
+class _Writer:
+    """Nodes -> spec text: which values get statements, chains, names, compile."""
+
+    def __init__(self, reader: _Reader, width: int):
+        self.r = reader
+        self.width = width
+        self.nodes = reader.nodes
+        self.kept_names = 0
+        self.notes: list[str] = []
+        self.consumers: dict[str, list[str]] = {n: [] for n in self.nodes}
+        for n in self.nodes.values():
+            for src in n.inputs:
+                if src in self.consumers:
+                    self.consumers[src].append(n.name)
+
+    def write(self) -> str:
+        outputs = [o for o in self.r.outputs if o in self.nodes]
+        frontier = self._frontier()
+        self.outputs = outputs + [f for f in frontier if f not in outputs]
+        self.named = self._must_name()
+        self.spec_names = self._spec_names()
+        for _ in range(len(self.nodes) + 1):
+            statements, generated = self._statements()
+            lost = {
+                n
+                for n, gen in generated.items()
+                if gen != n and n not in self.named and not _AUTO_NAME.match(n)
+            }
+            if not lost:
+                break
+            # Name the layers whose names no chain makes first; else one at a
+            # time, since naming one renumbers the others of its chain.
+            plain = {n for n in lost if not self._generated_form(n)}
+            self.named |= plain or {min(lost, key=lambda n: self.nodes[n].index)}
+            self.spec_names = self._spec_names()
+        self.kept_names = sum(1 for n, gen in generated.items() if gen == n)
+        text = "\n".join(self._lines(statements)) + "\n"
+        from ..lang.fmt import format_source
+
+        return format_source(text, self.width)
+
+    def _frontier(self) -> list[str]:
+        """With --allow-unsupported: the values the left-out layers would have read
+        become outputs, so that the rest is a spec that checks."""
+        failed = self.r.failed
+        reads = {src for f, ins in self.r.failed_inputs.items() if f in failed for src in ins}
+        return [n for n in self.nodes if n in reads]
+
+    def _generated_form(self, name: str) -> bool:
+        """`sepal_h_dense_1` where a layer `sepal_h` exists: a name a chain makes."""
+        m = _GENERATED.match(name)
+        return bool(m) and m.group(1) in self.nodes
+
+    def _must_name(self) -> set[str]:
+        named = set(self.outputs)
+        for n in self.nodes.values():
+            if n.op == "input" or len(self.consumers[n.name]) != 1:
+                named.add(n.name)
+            elif not _AUTO_NAME.match(n.name) and not self._generated_form(n.name):
+                named.add(n.name)
+            if n.op == "select":
+                named.add(n.inputs[0])
+        return named
+
+    def _spec_names(self) -> dict[str, str]:
+        """Keras name -> the spec's name for every named value: valid, unique, no keyword."""
+        from ..ir.ops import OPS
+
+        taken: set[str] = set()
+        out = {}
+        for n in sorted(self.named, key=lambda n: self.nodes[n].index):
+            base = n if _SPEC_NAME.match(n) else re.sub(r"\W", "_", n)
+            if not _SPEC_NAME.match(base):
+                base = "n" + base
+            if base in _RESERVED or base in OPS:
+                base += "_"
+            candidate, k = base, 1
+            while candidate in taken:
+                k += 1
+                candidate = f"{base}_{k}"
+            taken.add(candidate)
+            out[n] = candidate
+        return out
+
+    # -- statements and the names netdsl will give their layers
+    def _statements(self):
+        """[(kind, spec name, text)] in dependency order, and the name netdsl
+        will give each Keras layer (graph.py's rule: the statement's name for
+        its last layer, `<name>_<op>_<k>` for the others, skipping taken names)."""
+        order = _topological(self.nodes)
+        taken = set(self.spec_names.values())
+        generated: dict[str, str] = {}
+        statements = []
+        for name in order:
+            if name not in self.named:
+                continue
+            node = self.nodes[name]
+            spec = self.spec_names[name]
+            if node.op == "input":
+                statements.append(("input", spec, node.text))
+                generated[name] = spec
+                continue
+            counters: Counter = Counter()
+
+            def fresh(op: str, spec=spec, counters=counters) -> str:
+                while True:
+                    counters[op] += 1
+                    candidate = f"{spec}_{op}_{counters[op]}"
+                    if candidate not in taken:
+                        taken.add(candidate)
+                        return candidate
+
+            text = self._chain(name, fresh, generated, final=spec)
+            statements.append(("assign", spec, text))
+        return statements, generated
+
+    def _chain(self, name: str, fresh, generated: dict, final: str | None) -> str:
+        """The expression computing `name`, recording the names its layers get."""
+        steps = [name]
+        cur = self.nodes[name]
+        while cur.op in _LAYER_OPS and cur.inputs and cur.inputs[0] not in self.named:
+            cur = self.nodes[cur.inputs[0]]
+            steps.insert(0, cur.name)
+        head_node = self.nodes[steps[0]]
+        if head_node.op in _LAYER_OPS:
+            src = head_node.inputs[0]
+            head = self.spec_names[src]
+            if len(steps) == 1 and head_node.op == "identity" and final is not None:
+                generated[name] = final
+                return head  # `y = x`: netdsl makes the identity layer y
+        else:
+            head = self._head(head_node, fresh, generated, final if len(steps) == 1 else None)
+            steps = steps[1:]
+        texts = []
+        for i, step in enumerate(steps):
+            node = self.nodes[step]
+            last = i == len(steps) - 1 and final is not None
+            generated[step] = final if last else fresh(node.op)
+            texts.append(node.text)
+        return " -> ".join([head] + _repeats(texts))
+
+    def _head(self, node: _Node, fresh, generated: dict, final: str | None) -> str:
+        if node.op == "select":
+            src = node.inputs[0]
+            text = f"{self.spec_names[src]}[{self._selection(node, self.nodes[src])}]"
+        else:
+            operands = []
+            for src in node.inputs:
+                if src in self.named:
+                    operands.append(self.spec_names[src])
+                else:
+                    operands.append(self._chain(src, fresh, generated, None))
+            text = f"{node.op}({', '.join(operands)})"
+        generated[node.name] = final if final is not None else fresh(node.op)
+        return text
+
+    def _selection(self, node: _Node, src: _Node) -> str:
+        if src.op == "input" and src.text.startswith("["):
+            features = src.text[1:-1].split(", ")
+            return ", ".join(features[i] for i in _parse_indices(node.text))
+        return node.text
+
+    def _lines(self, statements) -> list[str]:
+        r = self.r
+        lines = ["# imported from a saved Keras model by netdsl import", f"network {_network(r)}", ""]
+        outputs = [self.spec_names[o] for o in self.outputs]
+        assigns = [s for kind, s, _ in statements if kind == "assign"]
+        inline = [s for s in assigns if s in outputs] == outputs
+        for kind, spec, text in statements:
+            if kind == "input":
+                lines.append(f"input {spec}: {text}")
+        lines.append("")
+        for kind, spec, text in statements:
+            if kind == "assign":
+                lead = "output " if inline and spec in outputs else ""
+                lines.append(f"{lead}{spec} = {text}")
+        if not inline:
+            lines.append("")
+            lines.extend(f"output {o}" for o in outputs)
+        if r.failed:
+            lines += ["", "# netdsl import stopped here; left out (no netdsl op or setting):"]
+            lines += [f"#   {n}" for n in sorted(r.failed)]
+        compile_line = self._compile_line()
+        if compile_line:
+            lines += ["", compile_line]
+        return lines
+
+    def _compile_line(self) -> str | None:
+        c = self.r.compile
+        if not c or self.r.failed:
+            return None
+        return compile_line(c, {o: self.spec_names.get(o, o) for o in self.r.outputs}, self.r.diags)
+
+
+def _repeats(texts: list[str]) -> list[str]:
+    """`dense(16, relu) -> dense(16, relu)` as `dense(16, relu) * 2`: netdsl names
+    the layers of a repetition exactly as it names the same steps written out."""
+    out: list[str] = []
+    i = 0
+    while i < len(texts):
+        j = i
+        while j < len(texts) and texts[j] == texts[i]:
+            j += 1
+        out.append(texts[i] if j - i == 1 else f"{texts[i]} * {j - i}")
+        i = j
+    return out
+
+
+def _parse_indices(text: str) -> list[int]:
+    if ":" in text:
+        a, b = text.split(":")
+        return list(range(int(a), int(b)))
+    return [int(i) for i in text.split(", ")]
+
+
+def _network(r: _Reader) -> str:
+    name = r.model_name if _SPEC_NAME.match(r.model_name) else re.sub(r"\W", "_", r.model_name)
+    return name if _SPEC_NAME.match(name) and name not in _RESERVED else "n_" + name
+
+
+def _topological(nodes: dict[str, _Node]) -> list[str]:
+    """Dependency order, ties broken by the config's order (Kahn with a heap)."""
+    import heapq
+
+    indegree = {n: sum(1 for s in node.inputs if s in nodes) for n, node in nodes.items()}
+    consumers: dict[str, list[str]] = {n: [] for n in nodes}
+    for n, node in nodes.items():
+        for s in node.inputs:
+            if s in nodes:
+                consumers[s].append(n)
+    ready = [(node.index, n) for n, node in nodes.items() if indegree[n] == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        _, n = heapq.heappop(ready)
+        order.append(n)
+        for c in consumers[n]:
+            indegree[c] -= 1
+            if indegree[c] == 0:
+                heapq.heappush(ready, (nodes[c].index, c))
+    return order
+
+
+# ---- the compile settings ------------------------------------------------------
+
+
+def compile_line(c: dict, outputs: dict[str, str], diags: list) -> str | None:
+    """config.json's compile_config -> `compile loss=... optimizer=... metrics=[...]`."""
+    for key in ("loss_weights", "weighted_metrics"):
+        if c.get(key) is not None:
+            diags.append(
+                warning(
+                    codes.UNSUPPORTED_COMPILE,
+                    f"the model is compiled with {key}, which netdsl's compile line cannot express; "
+                    "it is left out",
+                )
+            )
+    order = list(outputs)
+    parts = []
+    settings = (
+        ("loss", lambda: _per_output(c.get("loss"), order, outputs, _loss_name)),
+        ("optimizer", lambda: _optimizer(c.get("optimizer"))),
+        ("metrics", lambda: _metrics(c.get("metrics"), order, outputs)),
+    )
+    for key, convert in settings:
+        try:
+            value = convert()
+        except _Unsupported as exc:
+            # The network itself is unaffected: leave the setting out, say so.
+            diags.append(warning(exc.code, exc.message + f"; the compile line leaves {key} out", exc.help))
+            continue
+        if value is not None:
+            parts.append(f"{key}={value}")
+    return "compile " + " ".join(parts) if parts else None
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _setting_name(value, table, kind: str) -> str:
+    if isinstance(value, dict):
+        cls = value.get("class_name", "?")
+        cfg = value.get("config") or {}
+        name = _snake(cls) if isinstance(cls, str) else "?"
+        extra = {k: v for k, v in cfg.items() if k not in ("name", "reduction", "dtype", "from_logits")}
+        if (
+            name in table
+            and not cfg.get("from_logits")
+            and not any(v not in (None, -1) for v in extra.values())
+        ):
+            return name
+        raise _Unsupported(
+            codes.UNSUPPORTED_COMPILE, f"the {kind} {cls} with these settings is not one netdsl can name"
+        )
+    if isinstance(value, str) and value in table:
+        return value
+    raise _Unsupported(
+        codes.UNSUPPORTED_COMPILE,
+        f"the {kind} {_short_json(value)} is not one netdsl knows",
+        f"netdsl's {kind}es: " + ", ".join(table) if kind == "loss" else None,
+    )
+
+
+def _loss_name(value) -> str:
+    from ..ir.settings import LOSSES
+
+    return _setting_name(value, LOSSES, "loss")
+
+
+def _per_output(value, order, outputs, convert) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list) and len(order) > 1 and len(value) == len(order):
+        value = dict(zip(order, value))
+    if isinstance(value, dict) and "class_name" not in value:
+        items = [f"{outputs.get(k, k)}: {convert(v)}" for k, v in value.items() if v is not None]
+        return "{" + ", ".join(items) + "}"
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    return convert(value)
+
+
+def _metrics(value, order, outputs) -> str | None:
+    from ..ir.settings import METRIC_ALIASES, METRICS
+
+    def one(v) -> str:
+        if isinstance(v, str) and v in METRIC_ALIASES:
+            v = METRIC_ALIASES[v]
+        return _setting_name(v, METRICS, "metric")
+
+    def listing(vs) -> str:
+        vs = vs if isinstance(vs, list) else [vs]
+        return "[" + ", ".join(one(v) for v in vs if v is not None) + "]"
+
+    if value is None or value == []:
+        return None
+    if isinstance(value, dict) and "class_name" not in value:
+        return "{" + ", ".join(f"{outputs.get(k, k)}: {listing(v)}" for k, v in value.items()) + "}"
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, list) for v in value)
+        and len(value) == len(order)
+    ):
+        return "{" + ", ".join(f"{outputs.get(k, k)}: {listing(v)}" for k, v in zip(order, value) if v) + "}"
+    return listing(value)
+
+
+def _optimizer(value) -> str | None:
+    from ..ir.settings import OPTIMIZERS
+
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if value in OPTIMIZERS:
+            return value
+        raise _Unsupported(codes.UNSUPPORTED_COMPILE, f"the optimizer '{value}' is not one netdsl knows")
+    cls = value.get("class_name") if isinstance(value, dict) else None
+    name = next((k for k, (c, _) in OPTIMIZERS.items() if c == cls), None)
+    if name is None:
+        raise _Unsupported(codes.UNSUPPORTED_COMPILE, f"the optimizer {cls} is not one netdsl knows")
+    cfg = value.get("config") or {}
+    known = OPTIMIZERS[name][1]
+    defaults = {**_COMMON_DEFAULTS, **OPTIMIZER_DEFAULTS[name]}
+    args = []
+    for key, v in cfg.items():
+        if key in ("name",) or _same(v, defaults.get(key, v)):
+            continue
+        if key not in known or isinstance(v, (dict, list)) or v is None:
+            raise _Unsupported(
+                codes.UNSUPPORTED_COMPILE,
+                f"the optimizer's {key}={_short_json(v)} cannot be written on a compile line",
+            )
+        args.append(f"{key}={number(v)}")
+    return f"{name}({', '.join(args)})" if args else name
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool):
+        return number(a) == number(float(b))
+    return a == b
+
+
+def dropped_settings_warning(message: str) -> Diagnostic:
+    return warning(codes.DROPPED_SETTING, message)

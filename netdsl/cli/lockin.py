@@ -1,0 +1,123 @@
+"""import, emit and diff: the commands that take netdsl's models somewhere else and back.
+
+Also the output side of `compile --format` (which format, where) and reading a
+`.keras` file where a command takes a spec (render, diff).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import netdsl
+
+from ..io import EXIT_OK, EXIT_SPEC, UsageError, atomic_output
+from .common import stem, summary_line
+
+# --format -> the file name suffix it writes ("" for a SavedModel directory)
+EXPORT_SUFFIXES = {"keras": ".keras", "savedmodel": "", "onnx": ".onnx", "litert": ".tflite"}
+
+
+def cmd_import(args) -> int:
+    """netdsl import MODEL.keras [-o model.net] [--allow-unsupported]"""
+    if args.output and not args.output.endswith(".net"):
+        raise UsageError(f"{args.output}: the spec written must end in .net")
+    if args.output and os.path.isdir(args.output):
+        raise UsageError(f"{args.output}: is a directory")
+    try:
+        result = netdsl.import_keras(args.file, allow_unsupported=args.allow_unsupported)
+    except netdsl.InputFileError as exc:
+        raise UsageError(str(exc)) from None
+    failure = netdsl.SpecError(result.diagnostics, result.source)
+    if result.text is None:
+        print(failure.render(), file=sys.stderr)
+        print(f"netdsl: {args.file}: {summary_line(result.diagnostics)}; nothing written", file=sys.stderr)
+        return EXIT_SPEC
+    if result.diagnostics:
+        print(failure.render(), file=sys.stderr)
+    if not args.output:
+        sys.stdout.write(result.text)
+        return EXIT_OK
+    with atomic_output(args.output) as tmp:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(result.text)
+    stopped = " (stopped at unsupported layers: see the comment in the spec)" if result.failed else ""
+    print(
+        f"wrote {args.output}: {result.layers} layers, "
+        f"{result.kept_names} of {result.layers} Keras layer names kept{stopped}"
+    )
+    return EXIT_OK
+
+
+def analyze_any(path: str, include_paths=(), strict: bool = False):
+    """netdsl.analyze for a spec, or for a saved Keras model through import."""
+    if not path.endswith(".keras"):
+        return netdsl.analyze(path, include_paths=include_paths, strict=strict)
+    result = netdsl.import_keras(path, allow_unsupported=False)
+    if result.text is None:
+        raise netdsl.SpecError(result.diagnostics, result.source)
+    from ..ir.pipeline import analyze
+    from ..lang.source import Source
+
+    g = analyze(Source(path[: -len(".keras")] + ".net", result.text))
+    if strict:
+        g.graph["diagnostics"] = [d.as_error() for d in g.graph["diagnostics"]]
+    return g
+
+
+def compile_target(args) -> tuple[str, str]:
+    """(format, output path) of `compile`: --format, else -o's suffix, else .keras."""
+    fmt = args.format
+    output = args.output
+    if output is not None and fmt is None:
+        suffix = os.path.splitext(output.rstrip("/"))[1].lower()
+        by_suffix = {s: f for f, s in EXPORT_SUFFIXES.items()}
+        if suffix not in by_suffix:
+            raise UsageError(
+                f"{output}: unknown output format; use .keras, .onnx or .tflite, a directory name "
+                "for a SavedModel, or --format"
+            )
+        fmt = by_suffix[suffix]
+    fmt = fmt or "keras"
+    if output is None:
+        output = os.path.join("build", stem(args.file) + (EXPORT_SUFFIXES[fmt] or "_savedmodel"))
+    suffix = EXPORT_SUFFIXES[fmt]
+    if suffix and not output.endswith(suffix):
+        raise UsageError(f"{output}: --format {fmt} writes a {suffix} file")
+    if fmt == "savedmodel" and os.path.isfile(output):
+        raise UsageError(f"{output}: a SavedModel is a directory, and this is a file")
+    if fmt != "savedmodel" and os.path.isdir(output):
+        raise UsageError(f"{output}: is a directory")
+    return fmt, output
+
+
+def write_model(g, model, fmt: str, output: str) -> str:
+    """Write the built model in `fmt`, atomically; a description of what was written."""
+    if fmt == "keras":
+        from ..backends.archive import add_netdsl_entry
+
+        with atomic_output(output) as tmp:
+            model.save(tmp)
+            add_netdsl_entry(tmp, _features(g, model))
+        return ""
+    from ..backends.export import export
+    from ..io import atomic_directory
+
+    if fmt == "savedmodel":
+        with atomic_directory(output) as tmp:
+            info = export(model, tmp, fmt)
+    else:
+        with atomic_output(output) as tmp:
+            info = export(model, tmp, fmt)
+    return info
+
+
+def _features(g, model) -> dict:
+    from ..backends.keras import keras_names
+
+    names = keras_names(g)
+    return {
+        names[i]: list(g.nodes[i]["features"])
+        for i in g.graph["inputs"]
+        if g.nodes[i].get("features") is not None
+    }

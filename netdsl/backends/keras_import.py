@@ -620,6 +620,7 @@ class _Writer:
         self.nodes = reader.nodes
         self.kept_names = 0
         self.notes: list[str] = []
+        self.spelled = {_spelled(n) for n in self.nodes}
         self.consumers: dict[str, list[str]] = {n: [] for n in self.nodes}
         for n in self.nodes.values():
             for src in n.inputs:
@@ -634,10 +635,12 @@ class _Writer:
         self.spec_names = self._spec_names()
         for _ in range(len(self.nodes) + 1):
             statements, generated = self._statements()
+            # A name a chain gives back (spelled as a spec name: `h.x_1` as
+            # `h_x_1`) needs no statement; names Keras made up are dropped.
             lost = {
                 n
                 for n, gen in generated.items()
-                if gen != n and n not in self.named and not _AUTO_NAME.match(n)
+                if gen != _spelled(n) and n not in self.named and not _AUTO_NAME.match(n)
             }
             if not lost:
                 break
@@ -661,8 +664,8 @@ class _Writer:
 
     def _generated_form(self, name: str) -> bool:
         """`sepal_h_dense_1` where a layer `sepal_h` exists: a name a chain makes."""
-        m = _GENERATED.match(name)
-        return bool(m) and m.group(1) in self.nodes
+        m = _GENERATED.match(_spelled(name))
+        return bool(m) and m.group(1) in self.spelled
 
     def _must_name(self) -> set[str]:
         named = set(self.outputs)
@@ -682,7 +685,7 @@ class _Writer:
         taken: set[str] = set()
         out = {}
         for n in sorted(self.named, key=lambda n: self.nodes[n].index):
-            base = n if _SPEC_NAME.match(n) else re.sub(r"\W", "_", n)
+            base = _spelled(n)
             if not _SPEC_NAME.match(base):
                 base = "n" + base
             if base in _RESERVED or base in OPS:
@@ -805,16 +808,21 @@ class _Writer:
         return compile_line(c, {o: self.spec_names.get(o, o) for o in self.r.outputs}, self.r.diags)
 
 
+def _spelled(name: str) -> str:
+    """A Keras name as a spec name: `h.residual_1.out` (a block's layer) as `h_residual_1_out`."""
+    return name if _SPEC_NAME.match(name) else re.sub(r"\W", "_", name)
+
+
 def _repeats(texts: list[str]) -> list[str]:
-    """`dense(16, relu) -> dense(16, relu)` as `dense(16, relu) * 2`: netdsl names
-    the layers of a repetition exactly as it names the same steps written out."""
+    """Three or more equal steps as `dense(16, relu) * 3`: netdsl names the layers
+    of a repetition exactly as it names the same steps written out."""
     out: list[str] = []
     i = 0
     while i < len(texts):
         j = i
         while j < len(texts) and texts[j] == texts[i]:
             j += 1
-        out.append(texts[i] if j - i == 1 else f"{texts[i]} * {j - i}")
+        out.extend([texts[i]] * (j - i) if j - i < 3 else [f"{texts[i]} * {j - i}"])
         i = j
     return out
 

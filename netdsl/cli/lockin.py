@@ -74,8 +74,8 @@ def compile_target(args) -> tuple[str, str]:
         by_suffix = {s: f for f, s in EXPORT_SUFFIXES.items()}
         if suffix not in by_suffix:
             raise UsageError(
-                f"{output}: unknown output format; use .keras, .onnx or .tflite, a directory name "
-                "for a SavedModel, or --format"
+                f"{output}: unknown output format: the output must end in .keras (Keras 3's format), "
+                ".onnx or .tflite, or be a directory name for a SavedModel (or give --format)"
             )
         fmt = by_suffix[suffix]
     fmt = fmt or "keras"

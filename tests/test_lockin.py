@@ -1,0 +1,481 @@
+"""No lock-in: `.keras` -> spec (import), export formats, round trips.
+
+One TensorFlow process for the whole module. For every example spec and for
+models written directly in Keras here:
+
+- `.net -> .keras -> import -> .net -> .keras`: the same signature (layer
+  classes in order, connectivity, configs, names, parameter counts) and the
+  same predictions with the same weights; importing the second `.keras`
+  gives the same text again, and it is fmt-clean;
+- ONNX (onnxruntime), SavedModel (tf.saved_model.load) and LiteRT (the
+  LiteRT interpreter) give Keras's outputs on 100 random rows (<= 1e-5).
+
+Bad input (not a zip, no config.json, Keras 2, Lambda, custom layer) is
+refused with a clear error, nothing written and no code run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import netdsl
+from conftest import EXAMPLES, IRIS_CSV, run_cli
+
+keras = pytest.importorskip("keras")
+L = keras.layers
+
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*.net")) + [EXAMPLES / "towers" / "model.net"]
+WITH_BLOCKS = {"residual_blocks", "model"}  # blocks come back flat (see README)
+_AUTO = re.compile(
+    r"^(input_layer|dense|dropout|normalization|identity|concatenate|add|get_item|take)(_\d+)?$"
+)
+
+
+# ---- helpers -------------------------------------------------------------------
+
+
+def _clean(value):
+    """A config without what differs between two equal models (object ids)."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items() if k != "shared_object_id"}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _sources(entry) -> list[str]:
+    found = []
+
+    def walk(v):
+        if isinstance(v, dict):
+            if v.get("class_name") == "__keras_tensor__":
+                found.append(v["config"]["keras_history"][0])
+            else:
+                for x in v.values():
+                    walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+
+    walk(entry.get("inbound_nodes", []))
+    return found
+
+
+def assert_same_model(original, rebuilt) -> None:
+    """Same layers in order, configs, parameters and wiring; the same names,
+    except where Keras made the original name up (`dense_3`)."""
+    a, b = signature(original), signature(rebuilt)
+    assert [row[0] for row in b] == [row[0] for row in a]
+    rename = {rb[1]: ra[1] for ra, rb in zip(a, b)}
+    for ra, rb in zip(a, b):
+        assert (rb[2], [rename[s] for s in rb[3]], rb[4]) == (ra[2], ra[3], ra[4]), (ra, rb)
+        if not _AUTO.match(ra[1]):
+            assert rb[1] == ra[1]
+
+
+def signature(model, names: bool = True) -> list[tuple]:
+    """(class, name, config, inputs, parameters) per layer, in the config's order."""
+    if isinstance(model, keras.Sequential):  # the same layers, as the functional graph they make
+        model = keras.Model(model.inputs, model.outputs, name=model.name)
+    params = {
+        op.name: sum(int(np.prod(w.shape)) for w in getattr(op, "weights", [])) for op in model.operations
+    }
+    rows = []
+    rename = {}
+    for entry in model.get_config()["layers"]:
+        name = entry["name"]
+        shown = name if names or not _AUTO.match(name) else f"<{entry['class_name']}>"
+        rename[name] = shown
+        config = {k: v for k, v in _clean(entry["config"]).items() if k != "name"}
+        rows.append(
+            (entry["class_name"], shown, config, [rename.get(s, s) for s in _sources(entry)], params[name])
+        )
+    return rows
+
+
+def random_inputs(model, rows: int = 100, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    return {t.name: rng.normal(size=(rows, t.shape[1])).astype("float32") for t in model.inputs}
+
+
+def outputs_of(model, x: dict) -> dict:
+    y = model.predict(x if len(x) > 1 else next(iter(x.values())), verbose=0)
+    y = y if isinstance(y, list) else [y]
+    names = getattr(model, "output_names", None) or [f"output_{i}" for i in range(len(y))]
+    return dict(zip(names, y))
+
+
+def save(g, model, path: Path, fmt: str = "keras") -> str:
+    from netdsl.cli.lockin import write_model
+
+    return write_model(g, model, fmt, str(path))
+
+
+def import_text(path: Path) -> str:
+    result = netdsl.import_keras(str(path))
+    assert result.text is not None, netdsl.SpecError(result.diagnostics, result.source).render()
+    return result.text
+
+
+def build(spec: Path, seed: int = 0):
+    data = IRIS_CSV if "standardize" in spec.read_text() and "mean=" not in spec.read_text() else None
+    g = netdsl.load(str(spec), data=str(data) if data else None)
+    return g, netdsl.to_keras(g, seed=seed)
+
+
+def _statements(text: str) -> list[str]:
+    """A spec's statements without comments, blank lines and the train line, with
+    `step * n` written out (the same layers and names either way)."""
+    from netdsl.lang.fmt import format_source
+
+    text = format_source(text, 1000)  # one statement per line
+    text = re.sub(r"(\w+\([^()]*\)) \* (\d+)", lambda m: " -> ".join([m.group(1)] * int(m.group(2))), text)
+    lines = [line.split("#")[0].rstrip() for line in text.splitlines()]
+    return [line for line in lines if line.strip() and not line.startswith("train ")]
+
+
+# ---- examples: .net -> .keras -> import -> .net -> .keras -----------------------
+
+
+@pytest.fixture(scope="module")
+def round_trips(tmp_path_factory):
+    """Every example through the round trip once; the artifacts, for the tests below."""
+    tmp = tmp_path_factory.mktemp("roundtrip")
+    out = {}
+    for spec in EXAMPLE_FILES:
+        name = spec.stem
+        g1, m1 = build(spec, seed=0)
+        save(g1, m1, tmp / f"{name}.keras")
+        text = import_text(tmp / f"{name}.keras")
+        imported = tmp / f"{name}_imported.net"
+        imported.write_text(text, encoding="utf-8")
+        g2, m2 = build(imported, seed=1)
+        m2.set_weights(m1.get_weights())
+        save(g2, m2, tmp / f"{name}_2.keras")
+        out[name] = dict(spec=spec, g1=g1, m1=m1, text=text, g2=g2, m2=m2, tmp=tmp)
+    return out
+
+
+@pytest.mark.parametrize("spec", EXAMPLE_FILES, ids=lambda p: p.stem)
+def test_example_round_trip_keeps_the_model(round_trips, spec):
+    r = round_trips[spec.stem]
+    sig1, sig2 = signature(r["m1"]), signature(r["m2"])
+    if spec.stem in WITH_BLOCKS:  # block layers `h.residual_1.x` come back as `h_residual_1_x`
+        sig1 = [(c, n.replace(".", "_"), *rest) for c, n, *rest in sig1]
+    assert sig2 == sig1
+    x = random_inputs(r["m1"])
+    a, b = outputs_of(r["m1"], x), outputs_of(r["m2"], x)
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_allclose(b[k], a[k], atol=1e-6)
+    assert r["g2"].graph["params"] == r["g1"].graph["params"]
+
+
+@pytest.mark.parametrize("spec", EXAMPLE_FILES, ids=lambda p: p.stem)
+def test_example_import_is_a_fixpoint_and_fmt_clean(round_trips, spec):
+    from netdsl.lang.fmt import format_source
+
+    r = round_trips[spec.stem]
+    again = import_text(r["tmp"] / f"{spec.stem}_2.keras")
+    assert again == r["text"]
+    assert format_source(r["text"]) == r["text"]
+    if spec.stem not in WITH_BLOCKS:
+        # the examples are written in the canonical form: the import gives them back
+        # (Keras saves swish as its other name, silu: the same function; an
+        # optimizer argument equal to Keras's default is left out)
+        original = spec.read_text().replace("swish", "silu").replace("adam(learning_rate=0.001)", "adam")
+        assert _statements(r["text"]) == _statements(original)
+
+
+# ---- models written directly in Keras --------------------------------------------
+
+
+def sequential_mlp():
+    model = keras.Sequential(
+        [
+            keras.Input((8,)),
+            L.Dense(16, activation="relu"),
+            L.Dropout(0.25),
+            L.Dense(16, activation="tanh"),
+            L.Dense(1, activation="sigmoid"),
+        ],
+        name="sequential_mlp",
+    )
+    model.compile(loss="binary_crossentropy", optimizer=keras.optimizers.SGD(momentum=0.9), metrics=["auc"])
+    return model
+
+
+def selections():
+    from keras.src.ops.numpy import GetItem, Take
+
+    x = keras.Input((6,), name="features")
+    a = GetItem(name="first_three")(x, (slice(None), slice(0, 3)))
+    b = Take(axis=1, name="odd_pick")(x, np.asarray([5, 1], dtype="int32"))
+    ha = L.Dense(4, activation="relu", name="left")(a)
+    hb = L.Dense(4, activation="relu", name="right")(b)
+    y = L.Dense(2, activation="softmax", name="label")(L.Concatenate(name="joined")([ha, hb]))
+    model = keras.Model(x, y, name="selections")
+    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    return model
+
+
+def two_outputs():
+    x = keras.Input((5,), name="x")
+    z = keras.Input((3,), name="z")
+    n = L.Normalization(mean=[0.5, 1.0, 2.0], variance=[1.0, 4.0, 0.25], name="z_scaled")(z)
+    h = L.Dense(8, activation="relu", name="trunk")(L.Concatenate(name="both")([x, n]))
+    cls = L.Dense(3, activation="softmax", name="kind")(h)
+    reg = L.Dense(1, name="size")(L.Dropout(0.1)(h))
+    model = keras.Model([x, z], [cls, reg], name="two_outputs")
+    model.compile(
+        loss={"kind": "categorical_crossentropy", "size": "mse"},
+        optimizer=keras.optimizers.Adam(learning_rate=0.005),
+        metrics={"kind": ["accuracy"], "size": ["mae"]},
+    )
+    return model
+
+
+def mnist_mlp():
+    # The Keras guide's MNIST MLP (guides/functional_api), as written there.
+    inputs = keras.Input(shape=(784,))
+    x = L.Dense(64, activation="relu")(inputs)
+    x = L.Dense(64, activation="relu")(x)
+    outputs = L.Dense(10)(x)
+    model = keras.Model(inputs=inputs, outputs=outputs, name="mnist_model")
+    model.compile(
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        optimizer=keras.optimizers.RMSprop(),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def shared_layers():
+    a = keras.Input((4,), name="left")
+    b = keras.Input((4,), name="right")
+    shared = L.Dense(8, activation="relu", name="tower")
+    y = L.Dense(1, activation="sigmoid", name="same")(L.Add(name="sum")([shared(a), shared(b)]))
+    model = keras.Model([a, b], y, name="siamese")
+    model.compile(loss="binary_crossentropy", optimizer="adam")
+    return model
+
+
+HAND_WRITTEN = {f.__name__: f for f in (sequential_mlp, selections, two_outputs, mnist_mlp)}
+
+
+@pytest.mark.parametrize("make", HAND_WRITTEN.values(), ids=HAND_WRITTEN)
+def test_keras_model_round_trip(tmp_path, make):
+    keras.utils.set_random_seed(0)
+    m0 = make()
+    m0.save(tmp_path / "m0.keras")
+    result = netdsl.import_keras(str(tmp_path / "m0.keras"))
+    assert result.text is not None
+    (tmp_path / "a.net").write_text(result.text, encoding="utf-8")
+    g1, m1 = build(tmp_path / "a.net")
+    # Names Keras made up come back as the chain's names; every other name is kept.
+    assert_same_model(m0, m1)
+    m1.set_weights(m0.get_weights())
+    x = random_inputs(m0)
+    a, b = outputs_of(m0, x), outputs_of(m1, x)
+    for k0, k1 in zip(a, b):
+        np.testing.assert_allclose(b[k1], a[k0], atol=1e-6)
+    save(g1, m1, tmp_path / "m1.keras")
+    assert import_text(tmp_path / "m1.keras") == result.text
+
+
+def test_keras_model_compile_settings_come_back(tmp_path):
+    m0 = two_outputs()
+    m0.save(tmp_path / "m.keras")
+    text = import_text(tmp_path / "m.keras")
+    assert (
+        "compile loss={kind: categorical_crossentropy, size: mse} optimizer=adam(learning_rate=0.005) "
+        "metrics={kind: [accuracy], size: [mae]}"
+    ) in text
+    assert "z_scaled = z -> standardize(mean=[0.5, 1.0, 2.0], variance=[1.0, 4.0, 0.25])" in text
+
+
+def test_guide_mnist_loss_from_logits_is_a_warning(tmp_path):
+    mnist_mlp().save(tmp_path / "m.keras")
+    r = run_cli("import", tmp_path / "m.keras", "-o", tmp_path / "m.net")
+    assert r.returncode == 0, r.stderr
+    assert "warning[ND706]" in r.stderr and "SparseCategoricalCrossentropy" in r.stderr
+    assert "compile optimizer=rmsprop metrics=[accuracy]" in (tmp_path / "m.net").read_text()
+
+
+def test_shared_layer_is_a_diagnostic_naming_it(tmp_path):
+    shared_layers().save(tmp_path / "s.keras")
+    r = run_cli("import", tmp_path / "s.keras", "-o", tmp_path / "s.net")
+    assert r.returncode == 1
+    assert "error[ND704]: layer 'tower' (Dense) is called 2 times" in r.stderr
+    assert not (tmp_path / "s.net").exists()
+    r = run_cli("import", tmp_path / "s.keras", "-o", tmp_path / "s.net", "--allow-unsupported")
+    assert r.returncode == 0, r.stderr
+    text = (tmp_path / "s.net").read_text()
+    assert "# netdsl import stopped here" in text and "#   tower" in text
+    assert run_cli("check", tmp_path / "s.net").returncode == 0
+
+
+# ---- exports -------------------------------------------------------------------
+
+
+EXPORTED = ["iris_feature_groups", "standardized", "towers", "mlp_dropout"]
+
+
+@pytest.fixture(scope="module")
+def exported(round_trips, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("export")
+    out = {}
+    for spec in EXAMPLE_FILES:
+        name = spec.stem if spec.stem != "model" else "towers"
+        if name not in EXPORTED:
+            continue
+        r = round_trips[spec.stem]
+        files = {
+            "onnx": tmp / f"{name}.onnx",
+            "savedmodel": tmp / f"{name}_savedmodel",
+            "litert": tmp / f"{name}.tflite",
+        }
+        info = {fmt: save(r["g1"], r["m1"], path, fmt) for fmt, path in files.items()}
+        x = random_inputs(r["m1"], rows=100, seed=7)
+        out[name] = dict(files=files, info=info, x=x, y=outputs_of(r["m1"], x))
+    return out
+
+
+@pytest.mark.parametrize("name", EXPORTED)
+def test_onnx_matches_keras(exported, name):
+    import onnx
+    import onnxruntime as ort
+
+    e = exported[name]
+    path = str(e["files"]["onnx"])
+    assert {o.version for o in onnx.load(path).opset_import if o.domain == ""} == {17}
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    assert sorted(i.name for i in session.get_inputs()) == sorted(e["x"])
+    names = [o.name for o in session.get_outputs()]
+    got = dict(zip(names, session.run(None, e["x"])))
+    assert got.keys() == e["y"].keys()
+    for k in got:
+        assert np.abs(got[k] - e["y"][k]).max() <= 1e-5
+
+
+@pytest.mark.parametrize("name", EXPORTED)
+def test_savedmodel_serves_the_same_outputs(exported, name):
+    import tensorflow as tf
+
+    e = exported[name]
+    loaded = tf.saved_model.load(str(e["files"]["savedmodel"]))
+    serve = loaded.signatures["serving_default"]
+    got = serve(**{k: tf.constant(v) for k, v in e["x"].items()})
+    assert set(got) == set(e["y"])
+    for k in got:
+        assert np.abs(got[k].numpy() - e["y"][k]).max() <= 1e-5
+
+
+@pytest.mark.parametrize("name", EXPORTED)
+def test_litert_interpreter_gives_the_same_outputs(exported, name):
+    from ai_edge_litert.interpreter import Interpreter
+
+    e = exported[name]
+    runner = Interpreter(model_path=str(e["files"]["litert"])).get_signature_runner()
+    got = runner(**e["x"])
+    assert set(got) == set(e["y"])
+    for k in got:
+        assert np.abs(got[k] - e["y"][k]).max() <= 1e-5
+
+
+def test_compile_format_from_the_suffix_and_refusals(tmp_path):
+    spec = EXAMPLES / "iris_concat.net"
+    r = run_cli("compile", spec, "-o", tmp_path / "m.onnx")
+    assert r.returncode == 0, r.stderr
+    assert (
+        "onnx: inputs sepal (None, 2), petal (None, 2); outputs species (None, 3), ONNX opset 17" in r.stdout
+    )
+    assert "tf2onnx" not in r.stderr and "INFO" not in r.stderr
+    r = run_cli("compile", spec, "--format", "onnx", "-o", tmp_path / "m.keras")
+    assert r.returncode == 2 and "--format onnx writes a .onnx file" in r.stderr
+    r = run_cli("compile", spec, "-o", tmp_path / "m.pb")
+    assert r.returncode == 2 and "unknown output format" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]
+
+
+# ---- bad input -----------------------------------------------------------------
+
+
+def _zip(path: Path, entries: dict) -> Path:
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in entries.items():
+            z.writestr(name, data if isinstance(data, str) else json.dumps(data))
+    return path
+
+
+def test_bad_archives_are_refused_and_nothing_is_written(tmp_path):
+    not_zip = tmp_path / "text.keras"
+    not_zip.write_text("not a zip")
+    no_config = _zip(tmp_path / "noconf.keras", {"metadata.json": {"keras_version": "3.15.1"}})
+    cases = [
+        (not_zip, 2, "not a Keras archive"),
+        (no_config, 2, "a zip without config.json"),
+        (tmp_path / "missing.keras", 2, "no such file"),
+    ]
+    sequential = sequential_mlp()
+    sequential.save(tmp_path / "ok.keras")
+    config = json.loads(zipfile.ZipFile(tmp_path / "ok.keras").read("config.json"))
+    old = _zip(
+        tmp_path / "keras2.keras", {"config.json": config, "metadata.json": {"keras_version": "2.15.0"}}
+    )
+    cases.append((old, 1, "error[ND701]: the model was saved by Keras 2.15.0"))
+    for path, code, message in cases:
+        out = tmp_path / "out.net"
+        r = run_cli("import", path, "-o", out)
+        assert r.returncode == code and message in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr and not out.exists()
+
+
+def test_lambda_and_custom_layers_are_refused_without_running_code(tmp_path):
+    sentinel = tmp_path / "ran"
+    x = keras.Input((2,), name="x")
+    # If anything ever deserialized this Lambda, it would create the sentinel file.
+    y = L.Lambda(lambda t, p=str(sentinel): (open(p, "w").close(), t)[1], name="sneaky")(x)
+    keras.Model(x, L.Dense(1, name="out")(y)).save(tmp_path / "lambda.keras")
+    assert sentinel.exists()  # building the model ran it here, once
+    sentinel.unlink()
+    r = run_cli("import", tmp_path / "lambda.keras", "-o", tmp_path / "l.net")
+    assert r.returncode == 1
+    assert "error[ND702]: layer 'sneaky' is a Lambda" in r.stderr
+    config = json.loads(zipfile.ZipFile(tmp_path / "lambda.keras").read("config.json"))
+    for entry in config["config"]["layers"]:
+        if entry["class_name"] == "Lambda":
+            entry.update(class_name="Exploder", module="os", registered_name="evil>Exploder")
+    custom = _zip(
+        tmp_path / "custom.keras", {"config.json": config, "metadata.json": {"keras_version": "3.15.1"}}
+    )
+    r = run_cli("import", custom, "-o", tmp_path / "c.net")
+    assert r.returncode == 1 and "error[ND702]: layer 'sneaky' (Exploder) has no netdsl op" in r.stderr
+    r = run_cli("render", custom, "-o", tmp_path / "c.svg")
+    assert r.returncode == 1 and "ND702" in r.stderr
+    assert not sentinel.exists()
+    assert not (tmp_path / "l.net").exists() and not (tmp_path / "c.net").exists()
+    assert not (tmp_path / "c.svg").exists()
+
+
+def test_import_and_render_never_load_tensorflow(round_trips, tmp_path):
+    path = round_trips["iris_feature_groups"]["tmp"] / "iris_feature_groups.keras"
+    code = (
+        "import sys\nfrom netdsl.cli import main\n"
+        f"rc = main(['import', {str(path)!r}, '-o', {str(tmp_path / 'x.net')!r}])\n"
+        f"rc2 = main(['render', {str(path)!r}, '-o', {str(tmp_path / 'x.dot')!r}])\n"
+        "heavy = sorted(m for m in sys.modules\n"
+        "               if m.split('.')[0] in ('tensorflow', 'keras', 'numpy', 'h5py'))\n"
+        "print(rc, rc2, heavy)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.stdout.strip().splitlines()[-1] == "0 0 []", r.stdout + r.stderr
+    assert "species" in (tmp_path / "x.dot").read_text()

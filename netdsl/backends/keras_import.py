@@ -313,7 +313,8 @@ class _Reader:
 def _entry(entry) -> tuple[str, str, dict]:
     if not isinstance(entry, dict):
         raise _Unsupported(codes.UNSUPPORTED_MODEL, "config.json lists a layer that is not an object")
-    config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+    raw = entry.get("config")
+    config: dict = raw if isinstance(raw, dict) else {}
     name = entry.get("name") or config.get("name")
     cls = entry.get("class_name")
     if not isinstance(name, str) or not isinstance(cls, str):
@@ -537,7 +538,7 @@ def _standardize(name: str, config: dict, width: int) -> str:
 
 def _getitem_indices(name: str, args, width: int) -> list[int]:
     key = args[1] if isinstance(args, list) and len(args) > 1 else None
-    slices = key if isinstance(key, list) else [key]
+    slices: list = key if isinstance(key, list) else [key]
     ok = (
         len(slices) == 2
         and all(isinstance(s, dict) and s.get("class_name") == "__slice__" for s in slices)
@@ -665,7 +666,7 @@ class _Writer:
     def _generated_form(self, name: str) -> bool:
         """`sepal_h_dense_1` where a layer `sepal_h` exists: a name a chain makes."""
         m = _GENERATED.match(_spelled(name))
-        return bool(m) and m.group(1) in self.spelled
+        return m is not None and m.group(1) in self.spelled
 
     def _must_name(self) -> set[str]:
         named = set(self.outputs)
@@ -888,7 +889,9 @@ def compile_line(c: dict, outputs: dict[str, str], diags: list) -> str | None:
             value = convert()
         except _Unsupported as exc:
             # The network itself is unaffected: leave the setting out, say so.
-            diags.append(warning(exc.code, exc.message + f"; the compile line leaves {key} out", exc.help))
+            diags.append(
+                warning(exc.code, exc.message + f"; the compile line leaves {key} out", help=exc.help)
+            )
             continue
         if value is not None:
             parts.append(f"{key}={value}")
@@ -1001,7 +1004,3 @@ def _same(a, b) -> bool:
     if isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool):
         return number(a) == number(float(b))
     return a == b
-
-
-def dropped_settings_warning(message: str) -> Diagnostic:
-    return warning(codes.DROPPED_SETTING, message)

@@ -18,6 +18,7 @@ import networkx as nx
 from ..data.tables import DataError, Table, matrix, read_csv
 from ..lang import codes
 from ..lang.diagnostics import Diagnostic, SpecError, did_you_mean, error, has_errors
+from .evaluate import held_out_report, without_curves
 
 # How a loss wants its targets.
 ONE_HOT = ("categorical_crossentropy", "categorical_focal_crossentropy", "categorical_hinge", "kl_divergence")
@@ -56,6 +57,8 @@ class TrainResult:
     settings: dict  # epochs, batch_size, test_size, validation_split, seed
     rows: dict = field(default_factory=dict)
     seconds: float = 0.0
+    report: dict = field(default_factory=dict)  # output -> evaluation report on the test rows
+    binding: Binding | None = None
 
     def summary(self) -> dict:
         return {
@@ -64,6 +67,7 @@ class TrainResult:
             "classes": self.classes,
             "history": self.history,
             "test": self.test,
+            "report": without_curves(self.report),
             "train_seconds": round(self.seconds, 3),
         }
 
@@ -365,6 +369,7 @@ def train(
     model, history, test = fit_and_evaluate(g, table, binding, inputs, targets, split, settings, verbose)
     seconds = time.perf_counter() - started
     classes = {t.output: t.classes for t in binding.targets if t.classes is not None}
+    report = held_out_report(model, g, binding, inputs, targets, split.test, settings["batch_size"])
     return TrainResult(
         model,
         history,
@@ -373,4 +378,6 @@ def train(
         settings,
         rows={"train": len(split.train), "test": len(split.test)},
         seconds=seconds,
+        report=report,
+        binding=binding,
     )

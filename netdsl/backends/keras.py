@@ -195,3 +195,8 @@ def fit_and_evaluate(
     test = model.evaluate(x_test, y_test, batch_size=settings["batch_size"], verbose=0, return_dict=True)
     history = {k: [float(v) for v in vs] for k, vs in fitted.history.items()}
     return model, history, {k: float(v) for k, v in test.items()}
+
+
+def load_model(path: str):
+    """A saved .keras model, loaded as plain Keras would (safe_mode stays on)."""
+    return keras.saving.load_model(path, safe_mode=True)

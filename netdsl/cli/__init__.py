@@ -40,6 +40,7 @@ COMMANDS = {
     "fmt": _command("fmt", "cmd_fmt"),
     "explain": _command("explain", "cmd_explain"),
     "import": _command("lockin", "cmd_import"),
+    "evaluate": _command("experiments", "cmd_evaluate"),
 }
 
 

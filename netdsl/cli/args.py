@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .lockin_args import add_parsers
 
     add_parsers(sub)
+    from .experiments_args import add_experiment_parsers
+
+    add_experiment_parsers(sub)
     return p
 
 

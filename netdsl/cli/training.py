@@ -79,6 +79,9 @@ def cmd_train(args) -> int:
         f"seed {s['seed']} ({result.seconds:.1f} s)"
     )
     print("test: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(result.test.items(), key=_metric_order)))
+    from .experiments import print_reports
+
+    print_reports(result.report)
     record = {
         "spec": args.file,
         "data": args.data,
@@ -88,8 +91,11 @@ def cmd_train(args) -> int:
     }
     if args.output:
         labels = os.path.splitext(args.output)[0] + ".labels.json"
+        from ..apps.evaluate import record_binding
+
         with atomic_output(args.output) as tmp:
             result.model.save(tmp)
+            record_binding(tmp, g, result.binding)
         write_json(labels, result.classes)
         print(f"wrote {args.output} and its label mapping {labels}")
     if args.history:

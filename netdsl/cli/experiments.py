@@ -1,0 +1,102 @@
+"""evaluate: how good a trained model is on a labelled CSV."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ..io import EXIT_OK, EXIT_SPEC, UsageError, atomic_output
+
+
+def dumps(obj, indent: int | None = 2) -> str:
+    """JSON with NaN and infinities as null (strict JSON has no NaN)."""
+    import json
+    import math
+
+    def clean(v):
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [clean(x) for x in v]
+        return v
+
+    return json.dumps(clean(obj), indent=indent, ensure_ascii=False)
+
+
+def print_reports(reports: dict, out=None) -> None:
+    from ..apps.evaluate import format_report
+
+    for name, report in reports.items():
+        print(format_report(name, report), file=out or sys.stdout)
+
+
+def check_plot_path(path: str | None) -> None:
+    if not path:
+        return
+    if os.path.splitext(path)[1].lower() not in (".png", ".svg", ".pdf"):
+        raise UsageError(f"{path}: the plot is .png, .svg or .pdf")
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise UsageError("--plot needs matplotlib: pip install matplotlib (or leave out --plot)")
+
+
+def _read_inputs(args):
+    """The model's binding and the labelled arrays, before TensorFlow loads."""
+    from ..apps.evaluate import labelled_arrays, read_binding
+    from ..data.tables import read_csv
+    from ..io import InputFileError
+
+    if not args.model.endswith(".keras"):
+        raise UsageError(f"{args.model}: expected a .keras model (Keras 3's format)")
+    for path in (args.model, args.data):
+        if not os.path.isfile(path):
+            raise UsageError(f"{path}: " + ("is a directory" if os.path.isdir(path) else "no such file"))
+    try:
+        entry = read_binding(args.model)
+    except InputFileError as exc:
+        raise UsageError(str(exc)) from None
+    if entry is None:
+        raise UsageError(
+            f"{args.model}: says which columns feed its inputs but not its labels' encoding; "
+            "evaluate reads models written by `netdsl train -o`"
+        )
+    try:
+        table = read_csv(args.data)
+    except OSError as exc:
+        raise UsageError(f"{args.data}: {exc.strerror}") from None
+    return entry, table, labelled_arrays(entry, table)
+
+
+def cmd_evaluate(args) -> int:
+    from ..data.tables import DataError
+
+    check_plot_path(args.plot)
+    try:
+        entry, table, (x, y) = _read_inputs(args)
+    except DataError as exc:
+        print(f"netdsl: error: {exc}", file=sys.stderr)
+        return EXIT_SPEC
+    from ..apps.evaluate import evaluate_arrays
+    from ..backends.keras import load_model
+
+    try:
+        model = load_model(args.model)
+    except (ValueError, OSError) as exc:
+        raise UsageError(f"{args.model}: Keras cannot load it: {exc}") from None
+    reports = evaluate_arrays(model, entry, x, y)
+    if args.json:
+        print(dumps({"model": args.model, "data": args.data, "outputs": reports}, indent=2))
+    else:
+        print(f"{args.model} on {args.data}: {len(table.rows):,} rows")
+        print_reports(reports)
+    if args.plot:
+        from ..apps.plot import plot_evaluation
+
+        with atomic_output(args.plot) as tmp:
+            plot_evaluation(reports, tmp, f"{os.path.basename(args.model)} on {os.path.basename(args.data)}")
+        if not args.json:
+            print(f"wrote {args.plot}")
+    return EXIT_OK

@@ -39,8 +39,8 @@ def classification_report(true_idx, scores, classes: list) -> dict:
     true_idx = np.asarray(true_idx, dtype="int64").reshape(-1)
     scores = np.asarray(scores, dtype="float64")
     binary = scores.ndim == 1 or scores.shape[1] == 1
-    positive = scores.reshape(-1) if binary else None
-    pred_idx = (positive >= 0.5).astype("int64") if binary else scores.argmax(axis=1)
+    positive = scores.reshape(-1)  # used only when binary
+    pred_idx = np.where(positive >= 0.5, 1, 0) if binary else scores.argmax(axis=1)
     m = confusion(true_idx, pred_idx, len(classes))
     per_class = []
     for k, name in enumerate(classes):

@@ -83,6 +83,17 @@ def test_wheel_installs_and_runs_outside_the_source_tree(tmp_path):
     assert check.returncode == 0, check.stderr
     assert "123 parameters" in check.stdout
 
+    # The Pygments lexer is found by name through the wheel's entry point.
+    lexed = subprocess.run(
+        [str(bindir / "python"), "-m", "pygments", "-l", "netdsl", "-f", "html", "spec.net"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert lexed.returncode == 0, lexed.stderr
+    assert '<span class="kd">input</span>' in lexed.stdout and '<span class="nf">dense</span>' in lexed.stdout
+
     build = subprocess.run(
         [str(bindir / "netdsl"), "compile", "spec.net", "-o", "out/model.keras"],
         cwd=work,

@@ -41,6 +41,7 @@ COMMANDS = {
     "explain": _command("explain", "cmd_explain"),
     "import": _command("lockin", "cmd_import"),
     "evaluate": _command("experiments", "cmd_evaluate"),
+    "lsp": _command("lsp", "cmd_lsp"),
 }
 
 

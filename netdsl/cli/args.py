@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     _compare_parser(sub)
     _fmt_parser(sub)
     _explain_parser(sub)
+    _editor_parsers(sub)
     from .lockin_args import add_parsers
 
     add_parsers(sub)
@@ -150,6 +151,10 @@ def _explain_parser(sub) -> None:
     e = sub.add_parser("explain", help="explain an error code, e.g. ND301 (all codes without one)")
     e.add_argument("code", metavar="CODE", nargs="?")
     e.add_argument("--markdown", action="store_true", help="all codes as a Markdown table")
+
+
+def _editor_parsers(sub) -> None:
+    sub.add_parser("lsp", help="run the language server on stdin/stdout (for editors)")
 
 
 def checked_number(convert, ok, accepts: str):

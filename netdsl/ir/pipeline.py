@@ -34,6 +34,9 @@ def _gc_paused():
             gc.enable()
 
 
+gc_paused = _gc_paused  # for callers that run the stages themselves (the language server)
+
+
 def analyze(source: Source, include_paths=()) -> nx.DiGraph:
     """Parse, resolve imports, build and check; never raises for a bad spec.
     Diagnostics are in graph.graph["diagnostics"], sorted by position;
@@ -46,21 +49,31 @@ def _analyze(source: Source, include_paths) -> nx.DiGraph:
     try:
         program = parse(source)
     except SpecError as exc:
-        g = nx.DiGraph()
-        g.graph.update(
-            name=None,
-            source=source,
-            outputs=[],
-            inputs=[],
-            definitions={},
-            compile=None,
-            training=None,
-            diagnostics=list(exc.diagnostics),
-            params={"total": 0, "trainable": 0, "non_trainable": 0},
-            syntax_error=True,
-            sources=[source],
-        )
-        return g
+        return syntax_error_graph(source, exc.diagnostics)
+    return analyze_program(source, program, include_paths)
+
+
+def syntax_error_graph(source: Source, diagnostics) -> nx.DiGraph:
+    """The graph of a spec that does not parse: no nodes, its syntax diagnostics."""
+    g = nx.DiGraph()
+    g.graph.update(
+        name=None,
+        source=source,
+        outputs=[],
+        inputs=[],
+        definitions={},
+        compile=None,
+        training=None,
+        diagnostics=list(diagnostics),
+        params={"total": 0, "trainable": 0, "non_trainable": 0},
+        syntax_error=True,
+        sources=[source],
+    )
+    return g
+
+
+def analyze_program(source: Source, program, include_paths=()) -> nx.DiGraph:
+    """analyze() of a spec already parsed (an editor parses it incrementally)."""
     resolver = Resolver(source, include_paths)
     imported = resolver.resolve(program)
     g = build_graph(program, source, imported, resolver.namespaces)

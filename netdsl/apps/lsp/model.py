@@ -1,0 +1,201 @@
+"""What the editor features read of an analysed spec, in one place.
+
+The language server and the playground never touch the IR's storage
+directly: graph attributes and node payloads are read here, through small
+typed records, so that a change of the IR's representation is one change in
+this module. Analysis itself (parse, imports, graph, checks) also starts
+here, incrementally (netdsl.lang.incremental) and under a lock while the
+Lark parser is not reentrant.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import networkx as nx
+
+from ...data.tables import check_data
+from ...ir.ops import ACTIVATIONS, OPS, Op, fmt_shape
+from ...ir.pipeline import analyze_program, gc_paused, syntax_error_graph
+from ...lang import ast
+from ...lang.diagnostics import ERROR, Diagnostic, sort_diagnostics
+from ...lang.incremental import IncrementalParser
+from ...lang.source import Source, Span
+
+# The Lark parser keeps per-parse state in shared objects: until it is made
+# reentrant, one analysis (which parses the spec and its imports) at a time.
+PARSE_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One version of one document, analysed."""
+
+    version: int | None
+    source: Source
+    statements: tuple  # every statement that parses (all of them when syntax_ok)
+    syntax_ok: bool
+    graph: nx.DiGraph  # a graph without nodes when the spec does not parse
+
+    @property
+    def program(self) -> ast.Program:
+        return ast.Program(self.statements)
+
+
+def analyze(
+    name: str, text: str, version: int | None, parser: IncrementalParser, include_paths=()
+) -> Analysis:
+    """Parse (reusing what did not change since the parser's last call) and check."""
+    source = Source(name, text[1:] if text.startswith("\ufeff") else text)
+    with PARSE_LOCK, gc_paused():
+        statements, error = parser.parse_partial(source)
+        if error is not None:
+            graph = syntax_error_graph(source, error)
+        else:
+            graph = analyze_program(source, ast.Program(statements), include_paths)
+            # What `netdsl check FILE` adds without --data (a standardize with nothing to adapt on).
+            extra = check_data(graph, None, compiling=False)
+            if extra:
+                graph.graph["diagnostics"] = sort_diagnostics(graph.graph["diagnostics"] + extra)
+    return Analysis(version, source, statements, error is None, graph)
+
+
+def parse_file(path: str, text: str) -> tuple:
+    """The statements of another file (an import), for navigation."""
+    with PARSE_LOCK:
+        statements, _error = IncrementalParser().parse_partial(Source(path, text))
+    return statements
+
+
+# ---- graph-level data --------------------------------------------------------------
+
+
+def diagnostics(g: nx.DiGraph) -> list[Diagnostic]:
+    return list(g.graph.get("diagnostics", ()))
+
+
+def has_errors(g: nx.DiGraph) -> bool:
+    return any(d.severity == ERROR for d in diagnostics(g))
+
+
+def sources(g: nx.DiGraph) -> list[Source]:
+    return list(g.graph.get("sources") or [g.graph["source"]])
+
+
+def network_name(g: nx.DiGraph) -> str:
+    return g.graph.get("name") or "network"
+
+
+def totals(g: nx.DiGraph) -> dict:
+    return dict(g.graph.get("params") or {"total": 0, "trainable": 0, "non_trainable": 0})
+
+
+def blocks(g: nx.DiGraph) -> dict[str, ast.BlockDecl]:
+    """Every block the spec can use, by the name it uses (its own and imported)."""
+    return dict(g.graph.get("blocks") or {})
+
+
+def value_names(g: nx.DiGraph) -> list[str]:
+    return list(g.graph.get("definitions") or {})
+
+
+# ---- nodes -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """One layer as the editor shows it."""
+
+    name: str
+    op: str | None
+    shape: tuple | None
+    params: tuple[int, int] | None  # (trainable, non-trainable)
+    features: tuple[str, ...] | None
+    span: Span
+    op_span: Span
+    binding: str
+    inputs: tuple[str, ...]
+    output: bool
+    details: str
+    keras_class: str
+    block_uses: tuple[tuple[str, str, Span], ...]  # (prefix, block, use span), outermost first
+
+    @property
+    def shape_text(self) -> str:
+        return fmt_shape(self.shape)
+
+    @property
+    def param_count(self) -> int | None:
+        return None if self.params is None else sum(self.params)
+
+    @property
+    def spec(self) -> Op | None:
+        return OPS.get(self.op) if self.op else None
+
+
+def _details(op: Op | None, data: dict) -> str:
+    if op is None:
+        return ""
+    if op.kind == "input":
+        features = data.get("features")
+        return ", ".join(features) if features else (f"{data['width']} features" if data.get("width") else "")
+    if op.kind == "merge":
+        return ", ".join(data.get("inputs", ()))
+    args = data.get("args")
+    return op.describe(args) if args is not None else ""
+
+
+def _info(name: str, data: dict) -> NodeInfo:
+    op = OPS.get(data.get("op") or "")
+    return NodeInfo(
+        name=name,
+        op=data.get("op"),
+        shape=data.get("shape"),
+        params=data.get("params"),
+        features=data.get("features"),
+        span=data["span"],
+        op_span=data.get("op_span") or data["span"],
+        binding=data.get("binding", name),
+        inputs=tuple(data.get("inputs", ())),
+        output=bool(data.get("output")),
+        details=_details(op, data),
+        keras_class=op.keras_class if op else "",
+        block_uses=tuple(data.get("uses") or ()),
+    )
+
+
+def nodes(g: nx.DiGraph) -> list[NodeInfo]:
+    """Every layer, in source order."""
+    order = sorted(g.nodes, key=lambda n: g.nodes[n]["order"])
+    return [_info(n, g.nodes[n]) for n in order]
+
+
+def node(g: nx.DiGraph, name: str) -> NodeInfo | None:
+    """The layer a value's name stands for (following a block output's alias)."""
+    target = (g.graph.get("aliases") or {}).get(name, name)
+    return _info(target, g.nodes[target]) if target in g else None
+
+
+def _covers(span: Span, line: int, column: int) -> bool:
+    return span.file == 0 and (span.line, span.column) <= (line, column) < (span.end_line, span.end_column)
+
+
+def node_at_op(g: nx.DiGraph, line: int, column: int) -> NodeInfo | None:
+    """The layer whose op name is written at (line, column) of the spec itself."""
+    for n, data in g.nodes(data=True):
+        op_span = data.get("op_span")
+        if op_span is not None and _covers(op_span, line, column):
+            return _info(n, data)
+    return None
+
+
+def nodes_of_use(g: nx.DiGraph, use: Span) -> Iterator[NodeInfo]:
+    """The layers one use of a block made (the call written at `use`)."""
+    for n, data in g.nodes(data=True):
+        if any(span == use for _prefix, _block, span in data.get("uses") or ()):
+            yield _info(n, data)
+
+
+__all__ = ["ACTIVATIONS", "OPS", "Analysis", "NodeInfo", "PARSE_LOCK", "analyze", "parse_file"]

@@ -376,8 +376,7 @@ async def formatting(ls, params: types.DocumentFormattingParams) -> list[types.T
         return None
     text = doc.text
     try:
-        with model.PARSE_LOCK:
-            formatted = format_source(text, ls.width, name=doc.name)
+        formatted = format_source(text, ls.width, name=doc.name)
     except SpecError as exc:
         first = exc.diagnostics[0] if exc.diagnostics else None
         where = f" at {first.span.line}:{first.span.column}" if first and first.span else ""

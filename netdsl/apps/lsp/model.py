@@ -4,13 +4,12 @@ The language server and the playground never touch the IR's storage
 directly: graph attributes and node payloads are read here, through small
 typed records, so that a change of the IR's representation is one change in
 this module. Analysis itself (parse, imports, graph, checks) also starts
-here, incrementally (netdsl.lang.incremental) and under a lock while the
-Lark parser is not reentrant.
+here, incrementally (netdsl.lang.incremental). The parser is reentrant, so
+documents are analysed in worker threads side by side.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -23,10 +22,6 @@ from ...lang import ast
 from ...lang.diagnostics import ERROR, Diagnostic, sort_diagnostics
 from ...lang.incremental import IncrementalParser
 from ...lang.source import Source, Span
-
-# The Lark parser keeps per-parse state in shared objects: until it is made
-# reentrant, one analysis (which parses the spec and its imports) at a time.
-PARSE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -49,7 +44,7 @@ def analyze(
 ) -> Analysis:
     """Parse (reusing what did not change since the parser's last call) and check."""
     source = Source(name, text[1:] if text.startswith("\ufeff") else text)
-    with PARSE_LOCK, gc_paused():
+    with gc_paused():
         statements, error = parser.parse_partial(source)
         if error is not None:
             graph = syntax_error_graph(source, error)
@@ -64,8 +59,7 @@ def analyze(
 
 def parse_file(path: str, text: str) -> tuple:
     """The statements of another file (an import), for navigation."""
-    with PARSE_LOCK:
-        statements, _error = IncrementalParser().parse_partial(Source(path, text))
+    statements, _error = IncrementalParser().parse_partial(Source(path, text))
     return statements
 
 
@@ -198,4 +192,4 @@ def nodes_of_use(g: nx.DiGraph, use: Span) -> Iterator[NodeInfo]:
             yield _info(n, data)
 
 
-__all__ = ["ACTIVATIONS", "OPS", "Analysis", "NodeInfo", "PARSE_LOCK", "analyze", "parse_file"]
+__all__ = ["ACTIVATIONS", "OPS", "Analysis", "NodeInfo", "analyze", "parse_file"]

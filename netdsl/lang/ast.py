@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, overload
 
 from .source import Span
 
@@ -186,9 +186,11 @@ class String(Node):
 
 @dataclass(frozen=True)
 class ListLit(Node):
+    """`[a, b]`; an item may be a pair, `[a, island: string]` (an input's typed features)."""
+
     children = ("items",)
 
-    items: tuple[Expr, ...]
+    items: tuple[Expr | Pair, ...]
     span: Span
 
 
@@ -234,8 +236,19 @@ Atom = Ref | Select | Call | Number | String | ListLit | DictLit | Chain
 Expr = Chain
 
 
-def unwrap(expr: Expr) -> Atom | Chain:
-    """The single atom of a one-step, unrepeated chain; the chain otherwise."""
+@overload
+def unwrap(expr: Expr) -> Atom | Chain: ...
+@overload
+def unwrap(expr: Pair) -> Pair: ...
+@overload
+def unwrap(expr: Expr | Pair) -> Atom | Chain | Pair: ...
+
+
+def unwrap(expr):
+    """The single atom of a one-step, unrepeated chain; the chain otherwise
+    (and a list's `key: value` item as it is)."""
+    if not isinstance(expr, Chain):
+        return expr
     while len(expr.steps) == 1 and expr.steps[0].repeat is None:
         inner = expr.steps[0].expr
         if not isinstance(inner, Chain):

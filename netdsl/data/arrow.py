@@ -1,0 +1,518 @@
+"""Tables read with pyarrow: CSV (multi-threaded, or streamed in batches) and Parquet.
+
+Columns are read with the types the spec declares for them, never as Python
+strings per cell:
+
+  float   numbers (float32); a missing cell is NaN
+  string  string categories; a missing cell is ""
+  int     integer categories (int64); a missing cell is -1
+  label   a label column, read as text (classes) or numbers (regression)
+
+A cell is missing when it is empty or one of MISSING (pyarrow's null
+markers: `NA`, `NaN`, `null`, ...). Whether a missing cell is allowed is the
+spec's business (netdsl/data/tables.py), not the reader's.
+
+Problems are DataErrors naming the file, the line (the row of a Parquet
+file) and the column. pyarrow's own messages name neither the row nor the
+line, so on an error (only then) the file is scanned again to find them.
+pyarrow is imported only when a table is read: `netdsl check` without data
+never loads it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .tables import DataError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+FLOAT, STRING, INT, LABEL = "float", "string", "int", "label"
+KINDS = (FLOAT, STRING, INT, LABEL)
+# What a missing cell is at the model's inputs (the saved model's convention).
+MISSING_STRING, MISSING_INT = "", -1
+MISSING = ("", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None")
+BLOCK_BYTES = 1 << 20  # the streaming reader's block: peak memory does not grow with the file
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def is_parquet(path: str) -> bool:
+    return path.lower().endswith(PARQUET_SUFFIXES)
+
+
+def _error(path: str, message: str, line: int | None = None, help: str | None = None) -> DataError:
+    text = f"{path}:{line}: {message}" if line else f"{path}: {message}"
+    exc = DataError(text)
+    exc.help = help  # type: ignore[attr-defined]
+    return exc
+
+
+# ---- the header -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Header:
+    """A file's column names (stripped of spaces) and how pyarrow spells them."""
+
+    path: str
+    columns: list[str]
+    raw: list[str]  # as written, for pyarrow's include_columns
+    parquet: bool = False
+
+    def raw_name(self, column: str) -> str:
+        return self.raw[self.columns.index(column)]
+
+
+def read_header(path: str) -> Header:
+    """The column names of a CSV or Parquet file. OSError for I/O problems,
+    DataError when the file has no header or names a column twice."""
+    if is_parquet(path):
+        import pyarrow.parquet as pq
+
+        try:
+            names = list(pq.read_schema(path).names)
+        except OSError:
+            raise
+        except Exception as exc:  # pyarrow raises ArrowInvalid for a file that is not Parquet
+            raise _error(path, f"not a Parquet file: {_arrow_message(exc)}") from None
+        header = Header(path, names, names, parquet=True)
+    else:
+        with open(path, "rb") as fh:
+            first = _first_record(fh, path)
+        header = Header(path, [c.strip() for c in first], first)
+    _check_duplicates(header)
+    return header
+
+
+def _first_record(fh, path: str) -> list[str]:
+    """The header: the first non-empty record (its quoted cells may span lines)."""
+    text = fh.read(BLOCK_BYTES).decode("utf-8-sig", errors="replace")
+    try:
+        record = next((r for r in csv.reader(io.StringIO(text, newline="")) if r), None)
+    except csv.Error:
+        raise _error(path, "the header row is not valid CSV", 1) from None
+    if record is None:
+        raise _error(path, "the file is empty")
+    return record
+
+
+def _check_duplicates(header: Header) -> None:
+    seen: dict[str, int] = {}
+    for j, name in enumerate(header.columns):
+        if name in seen:
+            raise _error(
+                header.path,
+                f"column '{name}' is named twice in the header (columns {seen[name] + 1} and {j + 1})",
+                None if header.parquet else 1,
+                help="rename one of them: netdsl binds features and outputs to columns by name",
+            )
+        seen[name] = j
+
+
+# ---- tables ----------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    """The columns of a file that a spec reads, typed; `columns` lists them all."""
+
+    path: str
+    columns: list[str]
+    data: pa.Table  # one column per name read, in the types of `kinds`
+    kinds: dict[str, str] = field(default_factory=dict)
+    offset: int = 0  # the file's data row of this table's first row (a streamed piece)
+    row_ids: np.ndarray | None = None  # the file's data row of each row, after take()
+
+    @property
+    def num_rows(self) -> int:
+        return self.data.num_rows
+
+    def numbers(self, names) -> np.ndarray:
+        """The named float columns as one float32 array, rows x columns; NaN where missing."""
+        import numpy as np
+
+        out = np.empty((self.num_rows, len(names)), dtype="float32")
+        for k, name in enumerate(names):
+            out[:, k] = _to_numpy(self.data.column(name), np.nan)
+        return out
+
+    def strings(self, name: str) -> np.ndarray:
+        """A string column as an array of Python strings; "" where missing."""
+        import pyarrow.compute as pc
+
+        column = pc.fill_null(self.data.column(name), MISSING_STRING)
+        return column.to_numpy(zero_copy_only=False)
+
+    def ints(self, name: str) -> np.ndarray:
+        """An int column as int64; -1 where missing."""
+        return _to_numpy(self.data.column(name), MISSING_INT)
+
+    def values(self, name: str) -> np.ndarray:
+        """A column in its kind's array form (numbers as a (rows,) float32 array)."""
+        kind = self.kinds.get(name, FLOAT)
+        if kind == STRING:
+            return self.strings(name)
+        if kind == INT:
+            return self.ints(name)
+        return self.numbers([name])[:, 0]
+
+    def missing_count(self, name: str) -> int:
+        return self.data.column(name).null_count
+
+    def file_row(self, i: int) -> int:
+        """The 0-based data row of the file that row i of this table is."""
+        return int(self.row_ids[i]) if self.row_ids is not None else self.offset + i
+
+    def take(self, indices) -> Table:
+        """The rows at `indices` (a split), still located in the file."""
+        import numpy as np
+
+        picked = np.asarray(indices, dtype="int64")
+        ids = self.row_ids[picked] if self.row_ids is not None else picked + self.offset
+        return Table(self.path, self.columns, self.data.take(picked), dict(self.kinds), 0, ids)
+
+    def first_missing(self, name: str) -> DataError:
+        """The error for the first missing cell of a column, located in the file."""
+        import pyarrow.compute as pc
+
+        column = self.data.column(name)
+        i = pc.index(pc.is_null(column), True).as_py()
+        line, raw = locate_cell(self.path, self.columns, name, self.file_row(i))
+        what = "is empty on this row" if not raw.strip() else f"is missing on this row ({raw.strip()!r})"
+        return _error(
+            self.path,
+            f"column '{name}' {what}",
+            line,
+            help=f"fill it in the model, e.g. x[{name}] -> fill(mean), or remove the row",
+        )
+
+
+def _to_numpy(column, fill) -> np.ndarray:
+    import pyarrow.compute as pc
+
+    if column.null_count:
+        column = pc.fill_null(column, fill)
+    return column.to_numpy()
+
+
+def _arrow_types(kinds: Mapping[str, str]) -> dict[str, Any]:
+    import pyarrow as pa
+
+    by_kind = {FLOAT: pa.float32(), STRING: pa.string(), INT: pa.int64(), LABEL: pa.string()}
+    return {name: by_kind[kind] for name, kind in kinds.items()}
+
+
+def _csv_options(header: Header, kinds: Mapping[str, str], block_bytes: int | None = None):
+    import pyarrow.csv as pcsv
+
+    types = _arrow_types(kinds)
+    read = pcsv.ReadOptions(block_size=block_bytes) if block_bytes else pcsv.ReadOptions()
+    parse = pcsv.ParseOptions(newlines_in_values=True)
+    convert = pcsv.ConvertOptions(
+        column_types={header.raw_name(c): t for c, t in types.items()},
+        include_columns=[header.raw_name(c) for c in kinds],
+        null_values=list(MISSING),
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=False,
+    )
+    return read, parse, convert
+
+
+def read_table(path: str, kinds: Mapping[str, str], header: Header | None = None) -> Table:
+    """Read the named columns of a CSV or Parquet file, typed by `kinds`
+    (column -> float/string/int/label). The whole file is read at once, on
+    every core; see iter_batches for files larger than memory."""
+    header = header or read_header(path)
+    if header.parquet:
+        data = _read_parquet(header, kinds)
+    else:
+        import pyarrow.csv as pcsv
+
+        read, parse, convert = _csv_options(header, kinds)
+        try:
+            data = pcsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+        except OSError:
+            raise
+        except Exception as exc:  # pyarrow.ArrowInvalid: locate it
+            raise locate_csv_error(header, kinds, exc) from None
+        data = data.rename_columns(list(kinds))
+    table = Table(path, header.columns, _normalized(data, kinds), dict(kinds))
+    _check_table(table)
+    return table
+
+
+def iter_batches(
+    path: str, kinds: Mapping[str, str], header: Header | None = None, block_bytes: int = BLOCK_BYTES
+) -> Iterator[Table]:
+    """The file in consecutive pieces (about `block_bytes` of CSV each), typed
+    like read_table; each piece's `rows` says which rows of the file it holds."""
+    header = header or read_header(path)
+    start = 0
+    for batch in _raw_batches(header, kinds, block_bytes):
+        import pyarrow as pa
+
+        data = _normalized(pa.Table.from_batches([batch]).rename_columns(list(kinds)), kinds)
+        piece = Table(path, header.columns, data, dict(kinds), offset=start)
+        _check_table(piece, first=start == 0)
+        start += batch.num_rows
+        yield piece
+    if start == 0:
+        raise _error(path, "there is a header but no data rows", None if header.parquet else 1)
+
+
+def _raw_batches(header: Header, kinds: Mapping[str, str], block_bytes: int):
+    if header.parquet:
+        import pyarrow.parquet as pq
+
+        pf = pq.ParquetFile(header.path)
+        rows = max(1, block_bytes // 64)
+        for batch in pf.iter_batches(batch_size=rows, columns=[header.raw_name(c) for c in kinds]):
+            yield _cast_parquet(header, kinds, batch)
+        return
+    import pyarrow.csv as pcsv
+
+    read, parse, convert = _csv_options(header, kinds, block_bytes)
+    try:
+        reader = pcsv.open_csv(header.path, read_options=read, parse_options=parse, convert_options=convert)
+        yield from reader
+    except OSError:
+        raise
+    except Exception as exc:
+        if isinstance(exc, DataError):
+            raise
+        raise locate_csv_error(header, kinds, exc) from None
+
+
+def _normalized(data: pa.Table, kinds: Mapping[str, str]) -> pa.Table:
+    """Text cells without surrounding spaces; a missing marker among spaces is missing."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for name, kind in kinds.items():
+        if kind not in (STRING, LABEL):
+            continue
+        column = pc.utf8_trim_whitespace(data.column(name))
+        column = pc.if_else(pc.is_in(column, pa.array(MISSING)), pa.scalar(None, pa.string()), column)
+        data = data.set_column(data.schema.get_field_index(name), name, column)
+    return data
+
+
+def _check_table(table: Table, first: bool = True) -> None:
+    """Empty files and numbers that are not finite (`inf`), located."""
+    import pyarrow.compute as pc
+
+    if first and table.num_rows == 0:
+        raise _error(table.path, "there is a header but no data rows", None if is_parquet(table.path) else 1)
+    for name, kind in table.kinds.items():
+        if kind != FLOAT:
+            continue
+        column = table.data.column(name)
+        bad = pc.is_inf(column)
+        if pc.any(bad).as_py():
+            line, cell = locate_cell(
+                table.path, table.columns, name, table.file_row(pc.index(bad, True).as_py())
+            )
+            raise _error(table.path, f"column '{name}' is {cell.strip()!r}, not a finite number", line)
+
+
+# ---- Parquet -----------------------------------------------------------------------------
+
+
+def _read_parquet(header: Header, kinds: Mapping[str, str]) -> pa.Table:
+    import pyarrow.parquet as pq
+
+    try:
+        data = pq.read_table(header.path, columns=[header.raw_name(c) for c in kinds])
+    except OSError:
+        raise
+    except Exception as exc:
+        raise _error(header.path, f"cannot read the Parquet file: {_arrow_message(exc)}") from None
+    import pyarrow as pa
+
+    batches = [_cast_parquet(header, kinds, b) for b in data.to_batches()]
+    schema = batches[0].schema if batches else None
+    return pa.Table.from_batches(batches, schema=schema) if batches else data
+
+
+def _cast_parquet(header: Header, kinds: Mapping[str, str], batch):
+    """A Parquet batch in the kinds' types; a column of another type is an error."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    types = _arrow_types(kinds)
+    arrays = []
+    for name, kind in kinds.items():
+        column = batch.column(header.raw_name(name))
+        if pa.types.is_dictionary(column.type):
+            column = column.dictionary_decode()
+        t = column.type
+        numeric = pa.types.is_integer(t) or pa.types.is_floating(t)
+        ok = {
+            FLOAT: numeric,
+            STRING: pa.types.is_string(t) or pa.types.is_large_string(t),
+            INT: pa.types.is_integer(t),
+            LABEL: True,
+        }[kind]
+        if not ok:
+            raise _error(
+                header.path,
+                f"column '{name}' holds {t} values in the Parquet file, not {_kind_text(kind)}",
+                help=_type_help(name, kind),
+            )
+        if kind == FLOAT and pa.types.is_floating(t):
+            column = pc.if_else(pc.is_nan(column), pa.scalar(None, t), column)
+        if kind == LABEL and not (pa.types.is_string(t) or pa.types.is_large_string(t)):
+            column = pc.cast(column, pa.string())
+        arrays.append(pc.cast(column, types[name]))
+    return pa.RecordBatch.from_arrays(arrays, names=[header.raw_name(c) for c in kinds])
+
+
+def _kind_text(kind: str) -> str:
+    return {FLOAT: "numbers", STRING: "text (string categories)", INT: "integers", LABEL: "labels"}[kind]
+
+
+def _type_help(name: str, kind: str) -> str | None:
+    if kind == FLOAT:
+        return f"declare it as a category in the input: {name}: string"
+    if kind == INT:
+        return f"declare it as {name}: string, or as a number ({name} without a type)"
+    return None
+
+
+# ---- locating pyarrow's errors in the file ---------------------------------------------------
+
+
+def _arrow_message(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def locate_csv_error(header: Header, kinds: Mapping[str, str], exc: BaseException) -> DataError:
+    """pyarrow's error (which names neither row nor line) as a located DataError."""
+    message = str(exc)
+    path = header.path
+    if "Empty CSV file" in message:
+        return _error(path, "the file is empty")
+    if "invalid UTF8" in message or "UTF8" in message:
+        return _not_utf8(path)
+    if "Expected" in message and "columns, got" in message:
+        return _bad_width(header)
+    if "conversion error" in message:
+        located = _bad_value(header, kinds, message)
+        if located is not None:
+            return located
+    return _error(path, f"not a valid CSV file: {_arrow_message(exc)}")
+
+
+def _records(path: str) -> Iterator[tuple[int, list[str]]]:
+    """(first line, cells) of every data record, as pyarrow sees them: the
+    header and empty lines are skipped; quoted cells may span lines."""
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        reader = csv.reader(fh)
+        end = 0
+        header_seen = False
+        for record in reader:
+            start, end = end + 1, reader.line_num
+            if not record:
+                continue
+            if not header_seen:
+                header_seen = True
+                continue
+            yield start, record
+
+
+def locate_cell(path: str, columns: list[str], name: str, row: int) -> tuple[int | None, str]:
+    """(line, text as written) of one cell; a Parquet file has no lines (None, "")."""
+    if is_parquet(path):
+        return None, ""
+    j = columns.index(name)
+    for i, (line, record) in enumerate(_records(path)):
+        if i == row:
+            return line, record[j] if j < len(record) else ""
+    return None, ""
+
+
+def _bad_width(header: Header) -> DataError:
+    n = len(header.columns)
+    for line, record in _records(header.path):
+        if len(record) != n:
+            short = len(record) < n
+            missing = ", ".join(f"'{c}'" for c in header.columns[len(record) :][:3])
+            detail = f": no {missing}{', ...' if n - len(record) > 3 else ''}" if short else ""
+            return _error(
+                header.path,
+                f"this row has {len(record)} cell{'s' * (len(record) != 1)}, "
+                f"the header {n} column{'s' * (n != 1)}{detail}",
+                line,
+                help="every row needs one cell per column (an empty cell is written ,,)"
+                if short
+                else 'a cell holding a comma must be quoted: "a, b"',
+            )
+    return _error(header.path, "a row does not have one cell per column")
+
+
+def _bad_value(header: Header, kinds: Mapping[str, str], message: str) -> DataError | None:
+    """The first cell of a typed column that is not of its type."""
+    for name, kind in kinds.items():
+        if kind not in (FLOAT, INT):
+            continue
+        j = header.columns.index(name)
+        for line, record in _records(header.path):
+            cell = record[j].strip() if j < len(record) else ""
+            if cell in MISSING or _parses(cell, kind):
+                continue
+            if kind == FLOAT:
+                text = f"column '{name}' is not a number: {cell!r}"
+                hint = f"declare it as a category in the input: {name}: string"
+            else:
+                text = f"column '{name}' is not an integer: {cell!r}"
+                hint = f"declare it as {name}: string to read any text as a category"
+            return _error(header.path, text, line, help=hint)
+    return None
+
+
+def _parses(cell: str, kind: str) -> bool:
+    if "_" in cell:  # Python reads 1_000; pyarrow does not
+        return False
+    try:
+        if kind == INT:
+            int(cell)
+        else:
+            float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _not_utf8(path: str) -> DataError:
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line, offset = 1, 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(BLOCK_BYTES):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                # the bad byte is inside this chunk (or the decoder's pending bytes)
+                pos = max(exc.start - len(decoder.getstate()[0]), 0)
+                line += chunk.count(b"\n", 0, pos)
+                return _error(
+                    path,
+                    f"not UTF-8 text: byte 0x{chunk[pos]:02x} at line {line}",
+                    line,
+                    help="save the file as UTF-8 (most spreadsheets offer 'CSV UTF-8')",
+                )
+            line += chunk.count(b"\n")
+            offset += len(chunk)
+    return _error(path, "not UTF-8 text")
+
+
+def file_size(path: str) -> int:
+    return os.path.getsize(path)

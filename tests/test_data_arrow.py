@@ -1,0 +1,94 @@
+"""The pyarrow reader (netdsl/data/arrow.py): typed columns, missing cells, and
+errors that name the file, the line and the column — also when pyarrow's own
+message names neither, and when the file is read in streamed pieces."""
+
+from __future__ import annotations
+
+import pytest
+
+pa = pytest.importorskip("pyarrow")
+import pyarrow.parquet as pq  # noqa: E402
+
+from netdsl.data.arrow import FLOAT, INT, LABEL, STRING, iter_batches, read_header, read_table  # noqa: E402
+from netdsl.data.tables import DataError  # noqa: E402
+
+
+def write(tmp_path, data: bytes, name: str = "data.csv") -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+def error_of(path: str, kinds: dict) -> str:
+    with pytest.raises(DataError) as info:
+        read_table(path, kinds)
+    return str(info.value)
+
+
+def test_typed_columns_and_missing_cells(tmp_path):
+    path = write(tmp_path, b"x,island,year,species\n1.5, Biscoe ,2007,Adelie\nNA,,NA,Gentoo\n,NA,2009,\n")
+    t = read_table(path, {"x": FLOAT, "island": STRING, "year": INT, "species": LABEL})
+    assert t.columns == ["x", "island", "year", "species"] and t.num_rows == 3
+    numbers = t.numbers(["x"])
+    assert numbers.dtype == "float32" and numbers[0, 0] == 1.5
+    assert numbers[1:, 0].tolist() != numbers[1:, 0].tolist()  # NaN, twice
+    assert t.strings("island").tolist() == ["Biscoe", "", ""]  # trimmed; missing is ""
+    assert t.ints("year").tolist() == [2007, -1, 2009]
+    assert [t.missing_count(c) for c in ("x", "island", "year", "species")] == [2, 2, 1, 1]
+
+
+def test_first_missing_cell_is_located_by_line(tmp_path):
+    path = write(tmp_path, b'x,note\n1,"two\nlines"\n\nNA,b\n')
+    t = read_table(path, {"x": FLOAT})
+    assert str(t.first_missing("x")) == f"{path}:5: column 'x' is missing on this row ('NA')"
+    assert str(t.take([1]).first_missing("x")).startswith(f"{path}:5:")
+
+
+@pytest.mark.parametrize(
+    "data, kinds, message",
+    [
+        (b'a,b\n"x\ny",2\n"z",oops\n', {"b": FLOAT}, ":4: column 'b' is not a number: 'oops'"),
+        (b"a,b\n1,2\n\n3\n", {"a": FLOAT}, ":4: this row has 1 cell, the header 2 columns: no 'b'"),
+        (b"a,b\n1,2\n3,4,5\n", {"a": FLOAT}, ":3: this row has 3 cells, the header 2 columns"),
+        (b"a,a\n1,2\n", {"a": FLOAT}, ":1: column 'a' is named twice in the header (columns 1 and 2)"),
+        (b"a,b\n1,x\n2,y\xff\n", {"a": FLOAT, "b": STRING}, ":3: not UTF-8 text: byte 0xff at line 3"),
+        (b"a,b\n1,2\n\ninf,3\n", {"a": FLOAT}, ":4: column 'a' is 'inf', not a finite number"),
+        (b"a,b\n1,2\n3.5,3\n", {"a": INT}, ":3: column 'a' is not an integer: '3.5'"),
+        (b"", {"a": FLOAT}, ": the file is empty"),
+        (b"a,b\n", {"a": FLOAT}, ":1: there is a header but no data rows"),
+    ],
+)
+def test_bad_files_are_located(tmp_path, data, kinds, message):
+    path = write(tmp_path, data)
+    assert error_of(path, kinds) == path + message
+
+
+def test_bom_crlf_and_spaces_in_the_header(tmp_path):
+    path = write(tmp_path, b"\xef\xbb\xbf a ,b\r\n1,x\r\n")
+    assert read_header(path).columns == ["a", "b"]
+    assert read_table(path, {"a": FLOAT}).numbers(["a"]).tolist() == [[1.0]]
+
+
+def test_streamed_pieces_cover_the_file_and_locate_errors(tmp_path):
+    rows = b"".join(b"%d,c%d\n" % (i, i % 3) for i in range(2000))
+    path = write(tmp_path, b"x,c\n" + rows + b"oops,c1\n")
+    pieces = []
+    with pytest.raises(DataError) as info:
+        for piece in iter_batches(path, {"x": FLOAT, "c": STRING}, block_bytes=4096):
+            pieces.append(piece)
+    assert len(pieces) > 2 and str(info.value) == f"{path}:2002: column 'x' is not a number: 'oops'"
+    assert sum(p.num_rows for p in pieces) <= 2000
+    assert [p.offset for p in pieces[:2]] == [0, pieces[0].num_rows]
+    assert pieces[1].numbers(["x"])[0, 0] == pieces[0].num_rows
+
+
+def test_parquet_types_nulls_and_nan(tmp_path):
+    path = str(tmp_path / "t.parquet")
+    pq.write_table(pa.table({"a": [1.0, float("nan"), None], "s": ["x", None, "y"], "i": [1, 2, 3]}), path)
+    t = read_table(path, {"a": FLOAT, "s": STRING, "i": INT})
+    assert t.missing_count("a") == 2 and t.strings("s").tolist() == ["x", "", "y"]
+    assert t.ints("i").tolist() == [1, 2, 3]
+    assert (
+        error_of(path, {"s": FLOAT})
+        == f"{path}: column 's' holds string values in the Parquet file, not numbers"
+    )

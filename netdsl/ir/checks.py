@@ -558,6 +558,16 @@ def _per_output(expr, outputs, diags, one: Callable):
                 )
             )
             continue
+        if pair.value is None:
+            diags.append(
+                error(
+                    codes.BAD_COMPILE_SETTING,
+                    f"output '{key}' is given no value",
+                    pair.span,
+                    help=f"write it as {key}: <value>",
+                )
+            )
+            continue
         result[key] = one(ast.unwrap(pair.value), diags)
     return result
 

@@ -196,10 +196,12 @@ class ListLit(Node):
 
 @dataclass(frozen=True)
 class Pair(Node):
+    """`key: value`; in braces a bare key has no value (`{a, island: string}`)."""
+
     children = ("key", "value")
 
     key: Name
-    value: Expr
+    value: Expr | None
     span: Span
 
 

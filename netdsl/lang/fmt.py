@@ -504,6 +504,8 @@ def _print_dict(p: _Printer, node: ast.DictLit):
 
 @printer(ast.Pair)
 def _print_pair(p: _Printer, node: ast.Pair):
+    if node.value is None:
+        return [_name(node.key)]
     return [_name(node.key), Text(": "), p.doc(node.value)]
 
 

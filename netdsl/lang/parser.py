@@ -371,6 +371,9 @@ class _ToAst(Transformer):
     def pair(self, c):
         return ast.Pair(_name(c[0]), c[1], _between(c[0], c[1]))
 
+    def key(self, c):
+        return ast.Pair(_name(c[0]), None, _tok_span(c[0]))
+
     def group(self, c):
         inner = c[1]
         return ast.Chain(inner.steps, _between(c[0], c[2]))

@@ -51,6 +51,8 @@ FULL = dict(
     scale_small=2_000,
     scale_large=20_000,
     keras_layers=500,
+    typos_small=200,
+    typos_large=2_000,
     reps_tf_import=5,
     reps_floor=15,
     reps_check=7,
@@ -66,6 +68,8 @@ QUICK = dict(
     scale_small=200,
     scale_large=2_000,
     keras_layers=60,
+    typos_small=200,
+    typos_large=2_000,
     reps_tf_import=1,
     reps_floor=1,
     reps_check=1,
@@ -85,6 +89,7 @@ CASE_IDS = (
     "check_vs_bare_parse",
     "check_vs_bare_parse_gc_paused",
     "scaling",
+    "did_you_mean_scaling",
     "memory",
     "to_keras_vs_hand",
     "render_cold_vs_plot_model",
@@ -253,6 +258,35 @@ def w_check(path: str, small: str, large: str, reps: int, reps_scale: int) -> di
     return {"nodes": nodes, "load": ta, "parse": tb, "parse_gc_paused": tc, "small": ts, "large": tl}
 
 
+def misspelled_spec(n: int) -> str:
+    """n layers, then n uses of misspelled names (`lyer_7` for `layer_7`): n
+    undefined-name errors, each with a did-you-mean among 2n names."""
+    lines = ["input x: 4"]
+    lines += [f"layer_{i} = x -> dense(2)" for i in range(n)]
+    lines += [f"use_{i} = lyer_{i} -> dense(2)" for i in range(n)]
+    lines.append("output y = concat(" + ", ".join(f"use_{i}" for i in range(n)) + ") -> dense(1)")
+    return "\n".join(lines) + "\n"
+
+
+def w_did_you_mean(small: str, large: str, reps: int) -> dict:
+    """Check of n misspelled uses among n names, for two sizes (did-you-mean's cost)."""
+    import netdsl
+    from netdsl.lang import names
+
+    def check(path):
+        def run():
+            names._INDEXES.clear()  # each check starts cold, as a `netdsl check` process does
+            g = netdsl.analyze(path)
+            assert g.graph["diagnostics"]
+            return g
+
+        return run
+
+    suggested = sum("did you mean" in (d.help or "") for d in check(large)().graph["diagnostics"])
+    ts, tl, _ = interleave(lambda: _timed(check(small)), lambda: _timed(check(large)), reps)
+    return {"small": ts, "large": tl, "suggested_large": suggested}
+
+
 def w_memory(path: str, mode: str) -> dict:
     """Peak memory of netdsl.load(path) above the baseline of netdsl loaded and
     its parser built (a tiny spec checked first)."""
@@ -381,7 +415,13 @@ def w_epoch(reps: int, batch_size: int) -> dict:
     }
 
 
-WORKERS = {"check": w_check, "memory": w_memory, "keras": w_keras, "epoch": w_epoch}
+WORKERS = {
+    "check": w_check,
+    "did_you_mean": w_did_you_mean,
+    "memory": w_memory,
+    "keras": w_keras,
+    "epoch": w_epoch,
+}
 
 RENDER_BASELINE = '''\
 """The iris_concat model built by hand in Keras and drawn with plot_model."""
@@ -548,6 +588,26 @@ def run_cases(cfg: dict, tmp: Path, reps_override: int | None) -> list[dict]:
             ),
         ]
 
+    def did_you_mean():
+        sizes = cfg["typos_small"], cfg["typos_large"]
+        files = []
+        for size in sizes:
+            p = tmp / f"misspelled_{size}.net"
+            p.write_text(misspelled_spec(size), encoding="utf-8")
+            files.append(str(p))
+        r = worker("did_you_mean", small=files[0], large=files[1], reps=reps("reps_scale"))
+        return [
+            case(
+                "did_you_mean_scaling",
+                f"did-you-mean scaling: check of {sizes[1]:,} misspelled uses among {sizes[1]:,} names "
+                f"vs {sizes[0]:,} among {sizes[0]:,} ({r['suggested_large']:,} suggestions made)",
+                median(r["large"]) / median(r["small"]),
+                ("<=", 11.0),
+                summarize(r["large"]),
+                summarize(r["small"]),
+            )
+        ]
+
     def memory():
         rss = [worker("memory", path=paths[n], mode="rss") for _ in range(reps("reps_memory"))]
         traced = worker("memory", path=paths[n], mode="tracemalloc")
@@ -626,6 +686,7 @@ def run_cases(cfg: dict, tmp: Path, reps_override: int | None) -> list[dict]:
     attempt(["check_cold_vs_tensorflow"], cold_vs_tf)
     attempt(["check_cold_vs_import_floor"], cold_vs_floor)
     attempt(["check_vs_bare_parse", "check_vs_bare_parse_gc_paused", "scaling"], in_process_check)
+    attempt(["did_you_mean_scaling"], did_you_mean)
     attempt(["memory"], memory)
     attempt(["to_keras_vs_hand"], to_keras)
     attempt(["render_cold_vs_plot_model"], render)

@@ -819,3 +819,72 @@ def mutated_specs(base=None, max_mutations: int = 4):
         return name, ms, data
 
     return build()
+
+
+# ---- hostile text: deep nesting, long lines, control characters -------------------------
+
+_BRACKETS = ("()", "[]", "{}")
+
+
+@st.composite
+def deeply_nested_specs(draw) -> tuple[str, int, str]:
+    """(spec, depth, brackets): a value wrapped in brackets `depth` deep, in one of the places
+    a value may stand (an input's width, a layer's argument, a chain's group, a loss)."""
+    depth = draw(st.sampled_from((1, 2, 50, 99, 100, 101, 150, 1_000, 3_000)))
+    pair = draw(st.sampled_from(_BRACKETS))
+    wrap = lambda v: pair[0] * depth + v + pair[1] * depth  # noqa: E731
+    place = draw(st.sampled_from(("width", "argument", "group", "loss", "block")))
+    if place == "width":
+        return f"input x: {wrap('4')}\noutput y = x -> dense(1)\n", depth, pair
+    if place == "argument":
+        return f"input x: 4\noutput y = x -> dense({wrap('2')})\n", depth, pair
+    if place == "group":
+        return f"input x: 4\noutput y = x -> {wrap('dense(2)')}\n", depth, pair
+    if place == "loss":
+        return f"input x: 4\noutput y = x -> dense(1)\ncompile loss={wrap('mse')}\n", depth, pair
+    return f"block b() (x) {{\n    return {wrap('x')}\n}}\ninput x: 4\noutput y = x -> b()\n", depth, pair
+
+
+_LONG_UNITS = ("a, ", "x -> dense(1) ", "1, ", "\t", "꽃", " ", "f_1, ")
+
+
+@st.composite
+def long_line_specs(draw) -> tuple[str, str]:
+    """(spec, the long line's text): a statement made very long with a
+    mistake at its start, its middle or its end (or none)."""
+    unit = draw(st.sampled_from(_LONG_UNITS))
+    size = draw(st.sampled_from((200, 5_000, 60_000, 300_000)))
+    where = draw(st.sampled_from(("start", "middle", "end", "nowhere")))
+    body = unit * (size // len(unit))
+    bad = draw(st.sampled_from(("$", "oops oops", ")", "dens(1)")))
+    half = len(body) // 2
+    if where == "start":
+        body = bad + " " + body
+    elif where == "middle":
+        body = body[:half] + " " + bad + " " + body[half:]
+    elif where == "end":
+        body = body + " " + bad
+    line = f"input x: [{body}]"
+    return f"{line}\noutput y = x -> dense(1)\n", line
+
+
+CONTROL_CHARACTERS = tuple(chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, 0x9B))
+_INVISIBLE = ("\u202e", "\u200b", "\u2066", "\ufeff", "\u00ad")
+
+
+@st.composite
+def control_character_specs(draw) -> tuple[str, str]:
+    """(spec, file name): a control character (or an invisible format
+    character) in a feature name, a selection, a comment, a name or the file name."""
+    ch = draw(st.sampled_from(CONTROL_CHARACTERS + _INVISIBLE))
+    place = draw(st.sampled_from(("feature", "selection", "comment", "name", "file", "import")))
+    file = f"c{ch}.net" if place == "file" and ch not in ("\x00", "/") else "c.net"
+    spec = {
+        "feature": f'input x: [a, "b{ch}"]\noutput y = x -> dense(1)\n',
+        "selection": f'input x: [a, b]\noutput y = x["a{ch}"] -> dense(1)\n',
+        "comment": f"input x: 4  # note {ch}[31m red\noutput y = x -> dens(1)\n",
+        "name": f"input x{ch}y: 4\noutput y = x -> dense(1)\n",
+        "file": "input x: 4\noutput y = x -> dens(1)\n",
+        "import": f'import "lib{ch}.net"\ninput x: 4\noutput y = x -> dense(1)\n',
+    }[place]
+    return spec, file

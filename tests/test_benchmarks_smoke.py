@@ -21,6 +21,7 @@ CASES = {
     "check_vs_bare_parse",
     "check_vs_bare_parse_gc_paused",
     "scaling",
+    "did_you_mean_scaling",
     "memory",
     "to_keras_vs_hand",
     "render_cold_vs_plot_model",

@@ -36,7 +36,14 @@ from hypothesis import strategies as st
 import netdsl
 from netdsl.cli import main
 from netdsl.ir.settings import OPTIMIZERS
-from strategies import example_files, mutated_specs, programs
+from strategies import (
+    control_character_specs,
+    deeply_nested_specs,
+    example_files,
+    long_line_specs,
+    mutated_specs,
+    programs,
+)
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"
@@ -455,3 +462,60 @@ def test_glu_activation_is_refused_with_a_reason(text):
     with pytest.raises(SpecError) as info:
         netdsl.loads(text)
     assert "glu" in info.value.diagnostics[0].message
+
+
+# ---- 3. hostile text: deep nesting, long lines, control characters ---------------------
+
+N_HOSTILE = examples(60)
+
+
+@settings(max_examples=N_HOSTILE, **COMMON)
+@given(deeply_nested_specs())
+def test_deep_nesting_is_checked_or_refused_never_crashed(workdir, case):
+    text, depth, pair = case
+    code, out, err = _check_file(workdir, text)
+    assert_no_crash(code, out, err)
+    assert code in (0, 1), err
+    if depth > 100 and pair != "{}":  # `{{` is a syntax error before any depth counts
+        assert "ND901" in err, err
+
+
+@settings(max_examples=N_HOSTILE, **COMMON)
+@given(long_line_specs())
+def test_long_lines_are_shown_cut_with_the_caret_on_the_span(workdir, case):
+    text, line = case
+    path = workdir / "long.net"
+    path.write_text(text, encoding="utf-8")
+    try:
+        netdsl.load(str(path))
+        return
+    except netdsl.SpecError as exc:
+        failure = exc
+    shown = failure.render()
+    assert len(shown) < 600 * len(failure.diagnostics), len(shown)
+    for d, block in zip(failure.diagnostics, shown.split("\n" + path.as_posix())):
+        if d.span is None or d.span.line != 1:
+            continue
+        excerpt = block.splitlines()[1:3]
+        source_line, caret = excerpt
+        at = caret.index("^")
+        if "\t" not in line[: d.span.column] and "꽃" not in line[: d.span.column]:
+            # the character under the caret is the span's first character
+            assert source_line[at] == line[d.span.column - 1], (source_line, caret)
+
+
+@settings(max_examples=N_HOSTILE, **COMMON)
+@given(control_character_specs())
+def test_control_characters_never_reach_the_terminal(workdir, case):
+    text, name = case
+    path = workdir / name
+    path.write_text(text, encoding="utf-8")
+    try:
+        code, out, err = run(["check", path])
+    finally:
+        path.unlink()
+    assert_no_crash(code, out, err)
+    assert code in (0, 1), err
+    shown = out + err
+    bad = [ch for ch in shown if ch != "\n" and (ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F)]
+    assert not bad, shown

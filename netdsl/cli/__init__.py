@@ -45,11 +45,34 @@ COMMANDS = {
 }
 
 
+def _never_fail_on_encoding() -> None:
+    """Characters the terminal's encoding lacks (a Korean spec on an ASCII
+    terminal, a file name with an undecodable byte) print escaped, never fail."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="backslashreplace")
+
+
+def _choose_color(choice: str) -> None:
+    from ..lang.diagnostics import set_color
+
+    if choice == "auto":
+        stderr = sys.stderr
+        on = not os.environ.get("NO_COLOR") and hasattr(stderr, "isatty") and stderr.isatty()
+    else:
+        on = choice == "always"
+    set_color(on)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
+    _never_fail_on_encoding()
     try:
         args = build_parser().parse_args(argv)
+        _choose_color(getattr(args, "color", "auto"))
         if args.command is None:
             build_parser().print_help(sys.stderr)
             return EXIT_USAGE

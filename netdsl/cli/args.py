@@ -29,6 +29,15 @@ def _include_option(p) -> None:
     )
 
 
+def _color_option(p) -> None:
+    p.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour diagnostics: auto (default: on a terminal, unless NO_COLOR is set), always, never",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="netdsl", description="Write, check, compile and draw neural-network graphs.")
     p.add_argument("--version", action="version", version=f"netdsl {__version__}")
@@ -58,6 +67,7 @@ def _check_parser(sub) -> None:
     c.add_argument("--data", metavar="CSV", help="also check the spec's features against a CSV")
     c.add_argument("--strict", action="store_true", help="treat warnings as errors")
     _include_option(c)
+    _color_option(c)
 
 
 def _compile_parser(sub) -> None:
@@ -80,6 +90,7 @@ def _compile_parser(sub) -> None:
     k.add_argument("--summary", action="store_true", help="print the Keras model summary")
     k.add_argument("--strict", action="store_true", help="treat warnings as errors")
     _include_option(k)
+    _color_option(k)
 
 
 def _render_parser(sub) -> None:
@@ -110,6 +121,7 @@ def _render_parser(sub) -> None:
     )
     r.add_argument("--strict", action="store_true", help="treat warnings as errors")
     _include_option(r)
+    _color_option(r)
 
 
 def _train_parser(sub) -> None:
@@ -120,6 +132,7 @@ def _train_parser(sub) -> None:
     t.add_argument("--history", metavar="FILE.json", help="save the per-epoch history and test metrics")
     t.add_argument("--seed", type=natural(0), metavar="S", help="seed: identical weights and metrics")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    _color_option(t)
 
 
 def _compare_parser(sub) -> None:
@@ -131,6 +144,7 @@ def _compare_parser(sub) -> None:
     c.add_argument("--plot", metavar="CURVES.png", help="save the validation curves (.png, .svg, .pdf)")
     c.add_argument("--json", action="store_true", help="print one JSON object")
     c.add_argument("--quiet", action="store_true", help="no progress lines")
+    _color_option(c)
 
 
 def _fmt_parser(sub) -> None:
@@ -145,6 +159,7 @@ def _fmt_parser(sub) -> None:
         metavar="N",
         help="split chains longer than this (default 88)",
     )
+    _color_option(f)
 
 
 def _explain_parser(sub) -> None:

@@ -9,6 +9,7 @@ import sys
 import netdsl
 
 from ..io import EXIT_OK, EXIT_SPEC, UsageError, atomic_output
+from ..lang.diagnostics import printable
 
 
 def load(args, compiling: bool = False, data=None):
@@ -64,7 +65,7 @@ def report_failure(exc, as_json: bool) -> None:
         )
         return
     print(exc.render(), file=sys.stderr)
-    print(f"netdsl: {exc.source.name}: {summary_line(exc.diagnostics)}", file=sys.stderr)
+    print(f"netdsl: {printable(exc.source.name)}: {summary_line(exc.diagnostics)}", file=sys.stderr)
 
 
 def write_json(path: str, obj) -> None:

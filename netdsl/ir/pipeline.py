@@ -10,6 +10,7 @@ import networkx as nx
 
 from ..lang.diagnostics import ERROR, Diagnostic, Note, SpecError, has_errors, sort_diagnostics
 from ..lang.imports import Resolver
+from ..lang.lint import confusable_names
 from ..lang.parser import parse
 from ..lang.source import Source
 from .checks import run_checks
@@ -79,6 +80,7 @@ def analyze_program(source: Source, program, include_paths=()) -> nx.DiGraph:
     g = build_graph(program, source, imported, resolver.namespaces)
     g.graph["sources"] = resolver.sources
     g.graph["diagnostics"].extend(resolver.diags)
+    g.graph["diagnostics"].extend(confusable_names(program))
     if not has_errors(g.graph["diagnostics"]) or g.number_of_nodes():
         run_checks(g)
     diagnostics = resolver.without_cascades(g.graph["diagnostics"])  # one error per failed import

@@ -765,7 +765,9 @@ def format_source(text: str, width: int = 88, name: str = "<string>") -> str:
 def _format(text: str, width: int, name: str) -> str:
     if text.startswith("\ufeff"):
         text = text[1:]
-    program = parse(Source(name, text))
+    source = Source(name, text)
+    text = source.text  # lone CRs read as line ends
+    program = parse(source)
     p = _Printer(text, [])
     comments = _comments(text, p.lines)
 

@@ -463,13 +463,18 @@ def _expected(exc: UnexpectedToken) -> str:
     return "expected " + ", ".join(names[:-1]) + " or " + names[-1]
 
 
+def _short(text: str, keep: int = 40) -> str:
+    """A token's text as a message quotes it: a huge one cut (the excerpt shows where it is)."""
+    return text if len(text) <= keep else text[: keep - 10] + "…" + text[-9:]
+
+
 def _what(tok: Token) -> str:
     """How an unexpected token is named: "keyword 'input'", "name 'x'", "','"."""
     kind = tok.type
     if kind in KEYWORDS:
         return f"keyword '{tok}'"
     if kind in _KIND:
-        return f"{_KIND[kind]} '{tok}'"
+        return f"{_KIND[kind]} '{_short(tok.value)}'"
     return _DESCRIBE.get(kind, kind)
 
 
@@ -667,7 +672,8 @@ def _value_after_statement(exc, tok, source, layout) -> Diagnostic | None:
         return None
     message = f"unexpected {_what(tok)} after a complete statement"
     if layout.statement is not None and layout.statement.type == "NETWORK":
-        help = f"a network name is one word: write it with '_', e.g. network {layout.previous}_{tok}"
+        previous = _short(str(layout.previous))
+        help = f"a network name is one word: write it with '_', e.g. network {previous}_{_short(tok.value)}"
     else:
         help = "join the steps of a chain with '->' (x -> dense(4)); a new statement goes on a new line"
     return error(codes.UNEXPECTED_TOKEN, message, _tok_span(tok), help=help)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
@@ -42,12 +43,23 @@ class Span(NamedTuple):
         return f"{self.line}:{self.column}"
 
 
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
 @dataclass(frozen=True)
 class Source:
-    """The text of one spec file, with its name as the user gave it."""
+    """The text of one spec file, with its name as the user gave it.
+
+    Line ends may be LF, CRLF or a lone CR (old Mac files): a lone CR is
+    read as LF, so that lines and columns are the ones an editor shows.
+    """
 
     name: str
     text: str
+
+    def __post_init__(self) -> None:
+        if "\r" in self.text:
+            object.__setattr__(self, "text", _LONE_CR.sub("\n", self.text))
 
     @classmethod
     def from_bytes(cls, name: str, data: bytes) -> Source:
@@ -69,6 +81,10 @@ class Source:
             starts.append(i + 1)
             i = find("\n", i + 1)
         return starts
+
+    @property
+    def line_count(self) -> int:
+        return len(self._line_starts)
 
     def line_text(self, line: int) -> str:
         starts = self._line_starts

@@ -19,6 +19,7 @@ __all__ = [
     "to_dot",
     "render",
     "train",
+    "predict",
     "import_keras",
     "has_errors",
     "SpecError",
@@ -135,3 +136,17 @@ def import_keras(path: str, *, allow_unsupported: bool = False):
     from .backends.keras_import import import_keras as run
 
     return run(path, allow_unsupported)
+
+
+def predict(model, data, *, output=None, batch_size: int = 1024, stream=None):
+    """Predict the rows of a CSV or Parquet file with a saved `.keras` model.
+
+    Returns a PredictResult: .rows, .columns and, without `output`, .table (a
+    pyarrow.Table: the file's columns, then per output `<output>_predicted` and
+    one `<output>_prob_<class>` column per class). With `output`, the CSV is
+    written there atomically. The file is checked against the model before
+    TensorFlow loads: netdsl.data.tables.DataError names the column (and line).
+    """
+    from .apps.predict import predict as run
+
+    return run(str(model), str(data), output=output, batch_size=batch_size, stream=stream)

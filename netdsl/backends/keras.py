@@ -200,3 +200,20 @@ def fit_and_evaluate(
 def load_model(path: str):
     """A saved .keras model, loaded as plain Keras would (safe_mode stays on)."""
     return keras.saving.load_model(path, safe_mode=True)
+
+
+def predict_arrays(model, x: dict, batch_size: int = 1024) -> list:
+    """The model's predictions, one array per output in the model's order.
+
+    `x` maps input names to arrays; text columns are given to Keras as string
+    tensors (model.predict refuses NumPy arrays of Python strings).
+    """
+    import tensorflow as tf
+
+    feed = {k: tf.constant(v) if v.dtype.kind in "OUS" else v for k, v in x.items()}
+    if len(feed) == 1 and not isinstance(model.input, dict):
+        feed = next(iter(feed.values()))
+    out = model.predict(feed, batch_size=batch_size, verbose=0)
+    if isinstance(out, dict):
+        return [out[name] for name in model.output_names]
+    return list(out) if isinstance(out, (list, tuple)) else [out]

@@ -42,6 +42,7 @@ COMMANDS = {
     "import": _command("lockin", "cmd_import"),
     "evaluate": _command("experiments", "cmd_evaluate"),
     "lsp": _command("lsp", "cmd_lsp"),
+    "predict": _command("predict", "cmd_predict"),
 }
 
 

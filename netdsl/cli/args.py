@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .experiments_args import add_experiment_parsers
 
     add_experiment_parsers(sub)
+    from .predict_args import add_predict_parser
+
+    add_predict_parser(sub)
     return p
 
 

@@ -7,6 +7,7 @@ strings per cell:
   string  string categories; a missing cell is ""
   int     integer categories (int64); a missing cell is -1
   label   a label column, read as text (classes) or numbers (regression)
+  raw     any other column, as written (passed through by `predict`)
 
 A cell is missing when it is empty or one of MISSING (pyarrow's null
 markers: `NA`, `NaN`, `null`, ...). Whether a missing cell is allowed is the
@@ -34,8 +35,8 @@ if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
-FLOAT, STRING, INT, LABEL = "float", "string", "int", "label"
-KINDS = (FLOAT, STRING, INT, LABEL)
+FLOAT, STRING, INT, LABEL, RAW = "float", "string", "int", "label", "raw"
+KINDS = (FLOAT, STRING, INT, LABEL, RAW)
 # What a missing cell is at the model's inputs (the saved model's convention).
 MISSING_STRING, MISSING_INT = "", -1
 MISSING = ("", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None")
@@ -205,7 +206,13 @@ def _to_numpy(column, fill) -> np.ndarray:
 def _arrow_types(kinds: Mapping[str, str]) -> dict[str, Any]:
     import pyarrow as pa
 
-    by_kind = {FLOAT: pa.float32(), STRING: pa.string(), INT: pa.int64(), LABEL: pa.string()}
+    by_kind = {
+        FLOAT: pa.float32(),
+        STRING: pa.string(),
+        INT: pa.int64(),
+        LABEL: pa.string(),
+        RAW: pa.string(),
+    }
     return {name: by_kind[kind] for name, kind in kinds.items()}
 
 
@@ -219,8 +226,7 @@ def _csv_options(header: Header, kinds: Mapping[str, str], block_bytes: int | No
         column_types={header.raw_name(c): t for c, t in types.items()},
         include_columns=[header.raw_name(c) for c in kinds],
         null_values=list(MISSING),
-        strings_can_be_null=True,
-        quoted_strings_can_be_null=False,
+        strings_can_be_null=False,  # text is made missing by _normalized (raw columns stay as written)
     )
     return read, parse, convert
 
@@ -353,6 +359,9 @@ def _cast_parquet(header: Header, kinds: Mapping[str, str], batch):
         if pa.types.is_dictionary(column.type):
             column = column.dictionary_decode()
         t = column.type
+        if kind == RAW:
+            arrays.append(column)
+            continue
         numeric = pa.types.is_integer(t) or pa.types.is_floating(t)
         ok = {
             FLOAT: numeric,

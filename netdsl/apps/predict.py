@@ -1,0 +1,297 @@
+"""Predictions of a saved model on a table: `netdsl predict MODEL.keras --data new.csv`.
+
+What a model reads is known without TensorFlow: netdsl's entry in the
+`.keras` archive (`netdsl.json`, written by `netdsl train` and `compile`)
+names each Keras input's columns and their types, the columns allowed to be
+missing (the model fills them), and each output's label column, encoding and
+class names. A model without that entry (written by hand in Keras) is read
+from its config: every input of shape (1,) is a column of its name and dtype.
+
+So the file is checked before TensorFlow loads — a column the model needs
+and the file lacks, a value of the wrong type, a missing number the model
+cannot fill — and then predicted in batches. The result has every column of
+the file (the model's columns as Arrow writes their values, the others as
+written) and, per output, `<output>_predicted` (the class name, or the value
+of a regression) and one `<output>_prob_<class>` column per class.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..data import arrow
+from ..data.tables import DataError
+from ..io import UsageError
+
+STREAM_BYTES = 256 << 20  # larger files are predicted piece by piece
+
+
+@dataclass
+class ModelInput:
+    key: str  # the model's input (its dict key, or its name)
+    columns: list[str]
+    kinds: list[str]  # arrow.FLOAT / STRING / INT per column
+
+
+@dataclass
+class Target:
+    output: str  # the Keras output name
+    label: str  # the column name the predictions are named after
+    encoding: str  # one_hot, index, binary or value
+    classes: list | None = None
+
+
+@dataclass
+class Plan:
+    """What a saved model reads and gives, known without TensorFlow."""
+
+    model: str
+    inputs: list[ModelInput]
+    targets: list[Target]
+    fillable: set[str] = field(default_factory=set)  # numeric columns the model fills when missing
+    outputs: list[str] = field(default_factory=list)  # the model's output names, in order
+
+    def kinds(self) -> dict[str, str]:
+        return {c: k for i in self.inputs for c, k in zip(i.columns, i.kinds)}
+
+
+@dataclass
+class PredictResult:
+    rows: int
+    columns: list[str]  # the columns written
+    table: Any = None  # a pyarrow.Table when nothing was written to a file
+
+
+def read_plan(model_path: str) -> Plan:
+    """The model's inputs and outputs from its archive (no TensorFlow)."""
+    from ..backends.archive import read_archive
+
+    archive = read_archive(model_path)
+    outputs = _output_names(archive.config)
+    entry = archive.netdsl if isinstance(archive.netdsl, dict) else {}
+    if isinstance(entry.get("features"), dict):
+        kinds = entry.get("kinds") or {}
+        inputs = [
+            ModelInput(key, list(cols), [kinds.get(c, arrow.FLOAT) for c in cols])
+            for key, cols in entry["features"].items()
+        ]
+    else:
+        inputs = _inputs_from_config(model_path, archive.config)
+    targets = [
+        Target(t["output"], t.get("column") or t["output"], t["encoding"], t.get("classes"))
+        for t in entry.get("targets") or ()
+    ] or _sidecar_targets(model_path, outputs)
+    return Plan(model_path, inputs, targets, set(entry.get("fillable") or ()), outputs)
+
+
+def _output_names(config: dict) -> list[str]:
+    layers = (config.get("config") or {}).get("output_layers") or []
+    if layers and isinstance(layers[0], str):  # a single output: [name, 0, 0]
+        layers = [layers]
+    return [str(entry[0]) for entry in layers if isinstance(entry, list) and entry]
+
+
+_DTYPES = {
+    "float32": arrow.FLOAT,
+    "float64": arrow.FLOAT,
+    "string": arrow.STRING,
+    "int64": arrow.INT,
+    "int32": arrow.INT,
+}
+
+
+def _inputs_from_config(model_path: str, config: dict) -> list[ModelInput]:
+    """A model netdsl did not write: each (1,)-shaped input reads the column of its name."""
+    inputs = []
+    for layer in (config.get("config") or {}).get("layers") or []:
+        if layer.get("class_name") != "InputLayer":
+            continue
+        cfg = layer.get("config") or {}
+        shape = cfg.get("batch_shape") or cfg.get("batch_input_shape") or []
+        kind = _DTYPES.get(str(cfg.get("dtype")))
+        if list(shape[1:]) != [1] or kind is None:
+            raise UsageError(
+                f"{model_path}: input '{cfg.get('name')}' of shape {tuple(shape[1:])} is not one column, "
+                "and the archive does not say which columns feed it (netdsl train and compile write that)"
+            )
+        inputs.append(ModelInput(str(cfg.get("name")), [str(cfg.get("name"))], [kind]))
+    return inputs
+
+
+def _sidecar_targets(model_path: str, outputs: list[str]) -> list[Target]:
+    """Class names from the `<model>.labels.json` older netdsl versions wrote beside a model."""
+    import json
+
+    path = os.path.splitext(model_path)[0] + ".labels.json"
+    try:
+        with open(path, encoding="utf-8") as fh:
+            classes = json.load(fh)
+    except (OSError, ValueError):
+        return []
+    if not isinstance(classes, dict):
+        return []
+    return [Target(o, o, "one_hot", list(classes[o])) for o in outputs if isinstance(classes.get(o), list)]
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+
+def check_columns(plan: Plan, header: arrow.Header) -> None:
+    """Every column the model reads is in the file; DataError otherwise (with did-you-mean)."""
+    from ..lang.diagnostics import did_you_mean
+
+    for column in plan.kinds():
+        if column not in header.columns:
+            hint = did_you_mean(column, header.columns) or "its columns are: " + ", ".join(header.columns)
+            raise DataError(f"{header.path}: the model reads column '{column}', which the file lacks; {hint}")
+
+
+def _file_kinds(plan: Plan, header: arrow.Header) -> dict[str, str]:
+    model = plan.kinds()
+    return {c: model.get(c, arrow.RAW) for c in header.columns}
+
+
+def _check_missing(plan: Plan, table: arrow.Table) -> None:
+    for column, kind in plan.kinds().items():
+        if kind == arrow.FLOAT and column not in plan.fillable and table.missing_count(column):
+            raise table.first_missing(column)
+
+
+def model_arrays(plan: Plan, table: arrow.Table) -> dict[str, Any]:
+    """The model's inputs from a table: (rows, k) float32 for numbers; a
+    category column as (rows, 1) int64 or strings."""
+    x: dict[str, Any] = {}
+    for i in plan.inputs:
+        if all(k == arrow.FLOAT for k in i.kinds):
+            x[i.key] = table.numbers(i.columns)
+        else:
+            x[i.key] = table.values(i.columns[0]).reshape(-1, 1)
+    return x
+
+
+# ---- predicting --------------------------------------------------------------------------
+
+
+def predict(
+    model: str, data: str, *, output: str | None = None, batch_size: int = 1024, stream: bool | None = None
+) -> PredictResult:
+    """Predict every row of `data` (CSV or Parquet) with the saved model.
+
+    Writes a CSV to `output` when given (atomically); otherwise returns the
+    result as a pyarrow Table. DataError for a file the model cannot read,
+    raised before TensorFlow loads; UsageError for a model netdsl cannot map
+    to columns.
+    """
+    plan = read_plan(model)
+    header = arrow.read_header(data)
+    check_columns(plan, header)
+    kinds = _file_kinds(plan, header)
+    streaming = stream if stream is not None else arrow.file_size(data) > STREAM_BYTES
+    if streaming:
+        pieces = arrow.iter_batches(data, kinds, header)
+        first = next(pieces)  # the first piece is checked before TensorFlow loads
+        _check_missing(plan, first)
+        chunks = _chain(first, pieces)
+    else:
+        table = arrow.read_table(data, kinds, header)
+        _check_missing(plan, table)
+        chunks = iter([table])
+    from ..backends.keras import load_model, predict_arrays
+
+    keras_model = load_model(model)
+    columns: list[str] = []
+    written = 0
+    results = []
+    with _Sink(output) as sink:
+        for chunk in chunks:
+            _check_missing(plan, chunk)
+            predicted = predict_arrays(keras_model, model_arrays(plan, chunk), batch_size)
+            result = _result_table(plan, chunk, predicted)
+            columns = result.column_names
+            written += result.num_rows
+            if output is None:
+                results.append(result)
+            else:
+                sink.write(result)
+    table_out = None
+    if output is None:
+        import pyarrow as pa
+
+        table_out = pa.concat_tables(results) if results else None
+    return PredictResult(written, columns, table_out)
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest
+
+
+class _Sink:
+    """A CSV written batch by batch into a temporary file, renamed into place at the end."""
+
+    def __init__(self, path: str | None):
+        self.path, self.writer, self._ctx, self.tmp = path, None, None, None
+
+    def __enter__(self):
+        if self.path is not None:
+            from ..io import atomic_output
+
+            self._ctx = atomic_output(self.path)
+            self.tmp = self._ctx.__enter__()
+        return self
+
+    def write(self, table) -> None:
+        import pyarrow.csv as pcsv
+
+        if self.writer is None:
+            options = pcsv.WriteOptions(quoting_style="needed")
+            self.writer = pcsv.CSVWriter(self.tmp, table.schema, write_options=options)
+        self.writer.write_table(table)
+
+    def __exit__(self, kind, value, tb):
+        if self.writer is not None:
+            self.writer.close()
+        if self._ctx is not None:
+            return self._ctx.__exit__(kind, value, tb)
+        return False
+
+
+def _result_table(plan: Plan, table: arrow.Table, predicted: list):
+    """The file's columns, then the predictions of every output."""
+    import numpy as np
+    import pyarrow as pa
+
+    out = table.data
+    by_output = dict(zip(plan.outputs, predicted)) if plan.outputs else {}
+    targets = {t.output: t for t in plan.targets}
+    names = plan.outputs or [f"output_{k}" for k in range(len(predicted))]
+    for k, name in enumerate(names):
+        scores = np.asarray(by_output.get(name, predicted[k]), dtype="float32")
+        scores = scores.reshape(len(scores), -1)
+        for column, values in _output_columns(name, targets.get(name), scores):
+            if column in out.column_names:
+                raise UsageError(f"{table.path}: has a column '{column}' already; predict would overwrite it")
+            out = out.append_column(column, pa.array(values))
+    return out
+
+
+def _output_columns(name: str, target: Target | None, scores):
+    """(column, values) of one output's predictions."""
+    import numpy as np
+
+    if target is None or target.encoding == "value" or not target.classes:
+        label = target.label if target else name
+        if scores.shape[1] == 1:
+            return [(f"{label}_predicted", scores[:, 0])]
+        return [(f"{label}_{k}", scores[:, k]) for k in range(scores.shape[1])]
+    classes = [str(c) for c in target.classes]
+    if scores.shape[1] == 1:  # one sigmoid unit: the probability of the second class
+        probs = np.concatenate([1.0 - scores, scores], axis=1)
+    else:
+        probs = scores
+    chosen = np.asarray(classes, dtype=object)[probs.argmax(axis=1)]
+    columns = [(f"{target.label}_predicted", chosen.tolist())]
+    columns += [(f"{target.label}_prob_{c}", probs[:, j]) for j, c in enumerate(classes)]
+    return columns

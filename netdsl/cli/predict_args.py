@@ -1,0 +1,24 @@
+"""The command line's grammar for `netdsl predict`."""
+
+from __future__ import annotations
+
+
+def add_predict_parser(sub) -> None:
+    from .args import natural
+
+    p = sub.add_parser(
+        "predict",
+        help="predict the rows of a CSV or Parquet file with a saved model",
+    )
+    p.add_argument("model", metavar="MODEL.keras", help="a model written by `netdsl train -o` (or `compile`)")
+    p.add_argument("--data", metavar="FILE", required=True, help="the rows to predict (.csv, or .parquet)")
+    p.add_argument(
+        "-o", "--output", metavar="OUT.csv", help="write the result here (default: standard output)"
+    )
+    p.add_argument("--batch-size", type=natural(1), default=1024, metavar="B", help="rows per batch (1024)")
+    p.add_argument(
+        "--stream",
+        action="store_true",
+        default=None,
+        help="read the file piece by piece (the default for files over 256 MiB)",
+    )

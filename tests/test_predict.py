@@ -1,0 +1,101 @@
+"""netdsl predict: a saved model's predictions for the rows of a file.
+
+The file is checked against the model before TensorFlow loads; the output
+has the file's columns plus the predicted label and one probability per class
+(names restored from the model's archive), equal to Keras's own predict.
+"""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+
+import pytest
+
+from conftest import EXAMPLES, IRIS_CSV, run_cli
+
+
+@pytest.fixture(scope="module")
+def iris_model(tmp_path_factory):
+    out = tmp_path_factory.mktemp("predict") / "iris.keras"
+    r = run_cli(
+        "train",
+        EXAMPLES / "iris_dense.net",
+        "--data",
+        IRIS_CSV,
+        "--epochs",
+        2,
+        "--seed",
+        1,
+        "-o",
+        out,
+        "--quiet",
+    )
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_predict_writes_columns_labels_and_probabilities(iris_model, tmp_path):
+    out = tmp_path / "pred.csv"
+    r = run_cli("predict", iris_model, "--data", IRIS_CSV, "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == f"wrote {out}: 150 rows, 9 columns"
+    with open(out, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    with open(IRIS_CSV, newline="", encoding="utf-8") as fh:
+        source = list(csv.DictReader(fh))
+    assert len(rows) == 150
+    classes = ["setosa", "versicolor", "virginica"]
+    assert list(rows[0]) == list(source[0]) + ["species_predicted"] + [f"species_prob_{c}" for c in classes]
+    assert [r["species"] for r in rows] == [s["species"] for s in source]
+
+    import netdsl
+    from netdsl.backends.keras import load_model
+
+    model = load_model(str(iris_model))
+    import numpy as np
+
+    x = np.asarray([[float(s[c]) for c in list(s)[:4]] for s in source], dtype="float32")
+    expected = model.predict(x, verbose=0)
+    got = np.asarray([[float(r[f"species_prob_{c}"]) for c in classes] for r in rows], dtype="float32")
+    assert np.allclose(got, expected, atol=1e-6)
+    assert [r["species_predicted"] for r in rows] == [classes[i] for i in expected.argmax(axis=1)]
+    # the API gives the same table, in memory
+    result = netdsl.predict(iris_model, IRIS_CSV)
+    assert result.rows == 150 and result.table.column("species_predicted").to_pylist() == [
+        r["species_predicted"] for r in rows
+    ]
+
+
+def test_bad_files_fail_before_tensorflow_loads(iris_model, tmp_path):
+    lacking = tmp_path / "lacking.csv"
+    lacking.write_text(
+        "sepal_length,sepal_widht,petal_length,petal_width\n5.1,3.5,1.4,0.2\n", encoding="utf-8"
+    )
+    text = tmp_path / "text.csv"
+    text.write_text(
+        "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n4.9,three,1.4,0.2\n",
+        encoding="utf-8",
+    )
+    code = (
+        "import sys\nfrom netdsl.cli import main\n"
+        f"a = main(['predict', {str(iris_model)!r}, '--data', {str(lacking)!r}])\n"
+        f"b = main(['predict', {str(iris_model)!r}, '--data', {str(text)!r}])\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))\n"
+        "print(a, b, heavy)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.stdout.strip().splitlines()[-1] == "1 1 []", r.stdout + r.stderr
+    assert (
+        f"{lacking}: the model reads column 'sepal_width', which the file lacks; did you mean 'sepal_widht'?"
+        in r.stderr
+    )
+    assert f"{text}:3: column 'sepal_width' is not a number: 'three'" in r.stderr
+
+
+def test_usage_errors(iris_model, tmp_path):
+    r = run_cli("predict", iris_model, "--data", tmp_path / "none.csv")
+    assert r.returncode == 2 and "no such file" in r.stderr
+    r = run_cli("predict", iris_model, "--data", IRIS_CSV, "-o", tmp_path / "out.txt")
+    assert r.returncode == 2 and "written as CSV" in r.stderr and not (tmp_path / "out.txt").exists()

@@ -43,6 +43,7 @@ COMMANDS = {
     "evaluate": _command("experiments", "cmd_evaluate"),
     "lsp": _command("lsp", "cmd_lsp"),
     "predict": _command("predict", "cmd_predict"),
+    "serve": _command("lsp", "cmd_serve"),
 }
 
 

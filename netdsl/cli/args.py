@@ -173,6 +173,10 @@ def _explain_parser(sub) -> None:
 
 def _editor_parsers(sub) -> None:
     sub.add_parser("lsp", help="run the language server on stdin/stdout (for editors)")
+    s = sub.add_parser("serve", help="a playground in the browser: edit a spec, see its diagram live")
+    s.add_argument("path", metavar="PATH", nargs="?", default=".", help="a directory (or a spec) to serve")
+    s.add_argument("--port", type=natural(0), default=8765, metavar="N", help="port (default 8765; 0: any)")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
 
 
 def checked_number(convert, ok, accepts: str):

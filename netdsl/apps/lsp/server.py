@@ -158,9 +158,11 @@ def error_response(msg_id, code: int, message: str) -> dict:
     return {"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}}
 
 
-def receive(server: LanguageServer, body: bytes | str, reply) -> None:
+def receive(server: LanguageServer, body: bytes | str, reply, on_exit=None) -> None:
     """Handle one JSON-RPC message; `reply(dict)` sends an error response when
-    the message cannot be handled at all (pygls logs and drops those)."""
+    the message cannot be handled at all (pygls logs and drops those). With
+    `on_exit`, an `exit` notification calls it instead of ending the process
+    (a playground page leaving must not stop the server of every page)."""
     try:
         raw = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -169,6 +171,9 @@ def receive(server: LanguageServer, body: bytes | str, reply) -> None:
     if not isinstance(raw, dict) or raw.get("jsonrpc") != "2.0":
         msg_id = raw.get("id") if isinstance(raw, dict) else None
         reply(error_response(msg_id, INVALID_REQUEST, "Invalid Request: not a JSON-RPC 2.0 message"))
+        return
+    if on_exit is not None and raw.get("method") == "exit":
+        on_exit()
         return
     try:
         message = json.loads(body, object_hook=server.protocol.structure_message)

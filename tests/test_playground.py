@@ -118,7 +118,7 @@ def test_type_see_the_diagram_break_it_see_the_error_fix_it(page):
         driver, "input x: 4", Keys.ENTER, "a = x -> dense(2", Keys.END, Keys.ENTER, "output y = a -> dense(1"
     )
     wait_for(lambda: node_names(driver) == {"x", "a", "y"})
-    assert driver.find_element("id", "counts").text == "none"
+    wait_for(lambda: driver.find_element("id", "counts").text == "none")  # the last keystroke's analysis
 
     # A new line: the diagram gains its node.
     go_to(driver, 2, len("a = x -> dense(2)") + 1)

@@ -2,7 +2,7 @@
 // lexer (netdsl/lang/highlight.py) and the TextMate grammar, as a stream parser.
 import { StreamLanguage } from "@codemirror/language";
 
-const NAME = /^[^\W\d]\w*/u;
+const NAME = /^[\p{L}\p{Nl}\p{No}_][\p{L}\p{N}_]*/u; // Python's [^\W\d]\w*, the grammar's NAME
 const KEYWORDS = new Set(["network", "input", "output", "compile", "train", "block", "return", "import", "from", "as"]);
 const DECLARES = new Set(["network", "input", "output", "block"]);
 

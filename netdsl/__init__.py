@@ -21,6 +21,9 @@ __all__ = [
     "train",
     "predict",
     "import_keras",
+    "load_any",
+    "to_python",
+    "diff",
     "has_errors",
     "SpecError",
     "InputFileError",
@@ -150,3 +153,51 @@ def predict(model, data, *, output=None, batch_size: int = 1024, stream=None):
     from .apps.predict import predict as run
 
     return run(str(model), str(data), output=output, batch_size=batch_size, stream=stream)
+
+
+def load_any(path: str, *, include_paths=(), strict: bool = False):
+    """netdsl.load for a spec; for a saved Keras model (.keras), its import,
+    checked the same way (SpecError with the import's diagnostics otherwise)."""
+    if not str(path).endswith(".keras"):
+        return load(path, include_paths=include_paths, strict=strict)
+    from .lang.diagnostics import SpecError
+
+    result = import_keras(path)
+    if result.text is None:
+        raise SpecError(result.diagnostics, result.source)
+    return loads(result.text, str(path)[: -len(".keras")] + ".net", strict=strict)
+
+
+def diff(a: str, b: str, *, include_paths=()):
+    """What changed from model `a` to model `b` (each a .net or .keras path): a
+    netdsl.ir.diff.Diff with .added, .removed, .renamed, .changed, .rewired,
+    .params, .text(), .to_json()."""
+    from .ir.diff import diff_graphs
+
+    ga = load_any(a, include_paths=include_paths)
+    gb = load_any(b, include_paths=include_paths)
+    return diff_graphs(ga, gb, str(a), str(b))
+
+
+def to_python(graph, *, origin: str = "") -> str:
+    """Readable Keras 3 Python source that builds the model of a checked graph.
+    Standardize layers that adapt on --data are built (TensorFlow loads) to
+    write their statistics as constants; otherwise nothing heavy is imported
+    beyond the Keras backend's names."""
+    from .backends.python import to_python as emit
+
+    adapted = {}
+    needs = [
+        n
+        for n, d in graph.nodes(data=True)
+        if d.get("op") == "standardize" and (d.get("args") or {}).get("mean") is None
+    ]
+    if needs:
+        from .backends.keras import keras_names
+
+        model = to_keras(graph, seed=0)
+        names = keras_names(graph)
+        for n in needs:
+            mean, variance, count = model.get_layer(names[n]).get_weights()
+            adapted[n] = (mean.reshape(-1).tolist(), variance.reshape(-1).tolist(), int(count))
+    return emit(graph, adapted, origin)

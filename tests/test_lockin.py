@@ -479,3 +479,138 @@ def test_import_and_render_never_load_tensorflow(round_trips, tmp_path):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.stdout.strip().splitlines()[-1] == "0 0 []", r.stdout + r.stderr
     assert "species" in (tmp_path / "x.dot").read_text()
+
+
+# ---- emit --python -------------------------------------------------------------
+
+_RUN_EMITTED = """
+import json, runpy, sys
+for source, target in json.loads(sys.argv[1]):
+    runpy.run_path(source)["model"].save(target)
+print("netdsl" in sys.modules)
+"""
+
+
+def test_emitted_python_builds_the_same_model_in_a_fresh_process(round_trips, tmp_path):
+    from netdsl.backends.keras import keras_names
+
+    jobs = []
+    for name, r in round_trips.items():
+        text = netdsl.to_python(r["g1"], origin=r["spec"].name)
+        assert "import netdsl" not in text and "from netdsl" not in text
+        source = tmp_path / f"{name}.py"
+        source.write_text(text, encoding="utf-8")
+        jobs.append((str(source), str(tmp_path / f"{name}_emitted.keras")))
+    run = subprocess.run(
+        [sys.executable, "-c", _RUN_EMITTED, json.dumps(jobs)], capture_output=True, text=True, timeout=600
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.strip().splitlines()[-1] == "False"  # the file needs no netdsl
+    for (name, r), (_, target) in zip(round_trips.items(), jobs):
+        emitted = keras.saving.load_model(target)
+        assert signature(emitted) == signature(r["m1"]), name
+        assert emitted.name == r["m1"].name and keras_names(r["g1"])
+        emitted.set_weights(r["m1"].get_weights())
+        x = random_inputs(r["m1"])
+        a, b = outputs_of(r["m1"], x), outputs_of(emitted, x)
+        for k in a:
+            np.testing.assert_allclose(b[k], a[k], atol=1e-6)
+    ruff = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--isolated", "--check", *(s for s, _ in jobs)]
+    )
+    assert ruff.returncode == 0, "the emitted Python is not formatted"
+
+
+def test_emit_cli_writes_python_with_adapted_statistics(tmp_path):
+    out = tmp_path / "standardized.py"
+    r = run_cli("emit", EXAMPLES / "standardized.net", "--python", "--data", IRIS_CSV, "-o", out)
+    assert r.returncode == 0, r.stderr
+    text = out.read_text()
+    assert "mean=[5.8433347, 3.0573332, 3.7580001, 1.1993335]" in text
+    assert "model.compile(" in text and 'keras.Input(shape=(4,), name="iris")' in text
+    r = run_cli("emit", EXAMPLES / "standardized.net", "--python", "-o", tmp_path / "x.py")
+    assert r.returncode == 1 and "ND601" in r.stderr and not (tmp_path / "x.py").exists()
+
+
+# ---- diff ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", EXAMPLE_FILES, ids=lambda p: p.stem)
+def test_diff_of_a_spec_with_itself_and_with_its_keras_file_is_empty(round_trips, spec):
+    from netdsl.ir.diff import SAME_ACTIVATION
+
+    for a, b in SAME_ACTIVATION.items():  # names the diff treats as one
+        assert keras.activations.get(a) is keras.activations.get(b)
+    assert netdsl.diff(str(spec), str(spec)).empty
+    if spec.stem not in WITH_BLOCKS:
+        keras_file = round_trips[spec.stem]["tmp"] / f"{spec.stem}.keras"
+        d = netdsl.diff(str(spec), str(keras_file))
+        assert d.empty, d.text()
+
+
+EDITS = {
+    "units": ("dense(8, relu) -> dense(3, softmax)", "dense(12, relu) -> dense(3, softmax)"),
+    "rename": ("h = x", "hidden = x"),
+    "insert": ("dense(8, relu) -> dense(3", "dense(8, relu) -> dropout(0.5) -> dense(3"),
+}
+BASE = """network edit
+input x: 4
+h = x -> dense(8, relu) -> dense(3, softmax)
+output y = h -> dense(2)
+"""
+
+
+def _edited(tmp_path, key):
+    a, b = tmp_path / "a.net", tmp_path / "b.net"
+    a.write_text(BASE)
+    old, new = EDITS[key]
+    text = BASE.replace(old, new)
+    b.write_text(text.replace("= h ->", "= hidden ->") if key == "rename" else text)
+    return a, b
+
+
+def test_diff_reports_exactly_a_changed_argument(tmp_path):
+    a, b = _edited(tmp_path, "units")
+    d = netdsl.diff(str(a), str(b)).to_json()
+    assert not d["added"] and not d["removed"] and not d["renamed"] and not d["rewired"]
+    assert d["changed"] == [
+        {
+            "layer": "h_dense_1",
+            "was": "h_dense_1",
+            "changes": [
+                {"what": "units", "from": 8, "to": 12},
+                {"what": "shape", "from": [8], "to": [12]},
+                {"what": "params", "from": 40, "to": 60},
+            ],
+        },
+        {"layer": "h", "was": "h", "changes": [{"what": "params", "from": 27, "to": 39}]},
+    ]
+    assert d["params"] == {"a": 75, "b": 107, "delta": 32}
+
+
+def test_diff_matches_a_renamed_chain_by_structure(tmp_path):
+    a, b = _edited(tmp_path, "rename")
+    d = netdsl.diff(str(a), str(b)).to_json()
+    assert d["renamed"] == [{"from": "h_dense_1", "to": "hidden_dense_1"}, {"from": "h", "to": "hidden"}]
+    assert not d["added"] and not d["removed"] and not d["changed"] and not d["rewired"]
+    assert d["params"]["delta"] == 0
+
+
+def test_diff_cli_text_json_and_render(tmp_path):
+    a, b = _edited(tmp_path, "insert")
+    r = run_cli("diff", a, b)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[2:] == [
+        "+ added    h_dropout_1: dropout(rate=0.5) (8,), 0 params from h_dense_1",
+        "~ rewired  h: from h_dense_1 -> from h_dropout_1",
+        "parameters: 75 -> 75 (+0)",
+    ]
+    r = run_cli("diff", a, b, "--json")
+    assert json.loads(r.stdout)["added"][0]["name"] == "h_dropout_1"
+    r = run_cli("render", "--diff", a, b, "-o", tmp_path / "d.dot")
+    assert r.returncode == 0, r.stderr
+    dot = (tmp_path / "d.dot").read_text()
+    assert '"h_dropout_1" [color="#15803d"' in dot and '"h" [color="#c2410c"' in dot
+    assert "1 added, 0 removed" in dot
+    r = run_cli("diff", a, tmp_path / "missing.net")
+    assert r.returncode == 2 and "no such file" in r.stderr

@@ -44,6 +44,8 @@ COMMANDS = {
     "lsp": _command("lsp", "cmd_lsp"),
     "predict": _command("predict", "cmd_predict"),
     "serve": _command("lsp", "cmd_serve"),
+    "diff": _command("lockin", "cmd_diff"),
+    "emit": _command("lockin", "cmd_emit"),
 }
 
 

@@ -123,6 +123,7 @@ def _render_parser(sub) -> None:
         help="draw a spec with errors anyway, the offending parts in red",
     )
     r.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    r.add_argument("--diff", metavar="A", help="colour what FILE changed since the model A (.net or .keras)")
     _include_option(r)
     _color_option(r)
 

@@ -121,3 +121,86 @@ def _features(g, model) -> dict:
         for i in g.graph["inputs"]
         if g.nodes[i].get("features") is not None
     }
+
+
+def cmd_diff(args) -> int:
+    """netdsl diff A B [--json]: each a .net or a .keras file."""
+    import json
+
+    try:
+        d = netdsl.diff(args.a, args.b, include_paths=args.include_path)
+    except netdsl.InputFileError as exc:
+        raise UsageError(str(exc)) from None
+    except netdsl.SpecError as exc:
+        print(exc.render(), file=sys.stderr)
+        print(f"netdsl: {exc.source.name}: {summary_line(exc.diagnostics)}", file=sys.stderr)
+        return EXIT_SPEC
+    if args.json:
+        print(json.dumps(d.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print(d.text())
+    return EXIT_OK
+
+
+# Colours of `render --diff`: what B changed, drawn over B's own diagram.
+DIFF_STYLE = {
+    "added": ("#15803d", "#bbf7d0"),
+    "changed": ("#c2410c", "#fed7aa"),
+    "rewired": ("#c2410c", "#ffedd5"),
+    "renamed": ("#1d4ed8", "#bfdbfe"),
+}
+
+
+def diff_dot(g, dot_text: str, against: str, include_paths=()) -> str:
+    """B's DOT with its changes since `against` coloured, and A's removed layers
+    as dashed ghosts. Later DOT statements override a node's attributes."""
+    from ..ir.diff import diff_graphs
+
+    d = diff_graphs(netdsl.load_any(against, include_paths=include_paths), g, against, "this spec")
+    extra = []
+    for name, mark in sorted(d.changed_in_b().items()):
+        color, fill = DIFF_STYLE[mark]
+        extra.append(f'  "{_dot_escape(name)}" [color="{color}", fillcolor="{fill}", penwidth="2.4"];')
+    for layer in d.removed:
+        label = f"removed: {layer.name}\n{layer.op}"
+        extra.append(
+            f'  "removed:{_dot_escape(layer.name)}" [label="{_dot_escape(label)}", shape=box, '
+            'style="dashed,rounded", color="#94a3b8", fontcolor="#64748b"];'
+        )
+    legend = (
+        f"changes since {against}: {len(d.added)} added, {len(d.removed)} removed, "
+        f"{len(d.changed)} changed, {len(d.renamed)} renamed, {len(d.rewired)} rewired; "
+        f"parameters {d.params[0]:,} -> {d.params[1]:,}"
+    )
+    extra.append(f'  "diff-legend" [shape=plaintext, label="{_dot_escape(legend)}", fontcolor="#334155"];')
+    body = dot_text.rstrip()
+    assert body.endswith("}"), "a DOT graph"
+    return body[:-1] + "\n".join(extra) + "\n}\n"
+
+
+def _dot_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def cmd_emit(args) -> int:
+    """netdsl emit FILE.net --python [-o model.py] [--data CSV]"""
+    from .common import load
+
+    if args.output and not args.output.endswith(".py"):
+        raise UsageError(f"{args.output}: the Python file written must end in .py")
+    g, code, failure = load(args, compiling=True)
+    if g is None:
+        if failure is not None:
+            from .common import report_failure
+
+            report_failure(failure, False)
+        return code
+    text = netdsl.to_python(g, origin=os.path.basename(args.file))
+    if not args.output:
+        sys.stdout.write(text)
+        return EXIT_OK
+    with atomic_output(args.output) as tmp:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    print(f"wrote {args.output}: Keras 3 Python for model '{g.graph['name']}'")
+    return EXIT_OK

@@ -80,7 +80,13 @@ def cmd_render(args) -> int:
         collapse_blocks=args.collapse_blocks,
     )
     try:
-        data = netdsl.render(g, fmt, options)
+        if args.diff:
+            from ..backends.dot import render as draw
+            from .lockin import diff_dot
+
+            data = draw(diff_dot(g, netdsl.to_dot(g, options), args.diff, args.include_path), fmt)
+        else:
+            data = netdsl.render(g, fmt, options)
     except RenderError as exc:
         raise UsageError(str(exc)) from None
     with atomic_output(args.output) as tmp:

@@ -129,15 +129,22 @@ def output_report(encoding: str, classes: list | None, y_true, y_pred) -> dict:
     return classification_report(true_idx, y_pred, list(classes or []))
 
 
-def predict(model, x, batch_size: int = 1024) -> list:
+def predict(model, x: dict, batch_size: int = 1024) -> list:
     """The model's predictions, one array per output in the model's order.
-    `x` maps Keras input names to arrays."""
-    if len(x) == 1:  # a one-input model wants the bare array, as fit was given
-        x = next(iter(x.values()))
-    out = model.predict(x, batch_size=batch_size, verbose=0)
-    if isinstance(out, dict):
-        return [out[name] for name in model.output_names]
-    return list(out) if isinstance(out, (list, tuple)) else [out]
+    `x` maps Keras input names to arrays. The model is called directly, batch
+    by batch: model.predict would trace a new function for every model, which
+    compare and tune build by the dozen."""
+    import numpy as np
+
+    n = len(next(iter(x.values())))
+    parts: list[list] = []
+    for start in range(0, n, batch_size):
+        batch = {k: v[start : start + batch_size] for k, v in x.items()}
+        out = model(batch if len(batch) > 1 else next(iter(batch.values())), training=False)
+        if isinstance(out, dict):
+            out = [out[name] for name in model.output_names]
+        parts.append([np.asarray(o) for o in (out if isinstance(out, (list, tuple)) else [out])])
+    return [np.concatenate([p[k] for p in parts]) for k in range(len(parts[0]))]
 
 
 def held_out_report(model, g, binding, inputs: dict, targets: dict, rows, batch_size: int) -> dict:

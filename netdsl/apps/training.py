@@ -266,6 +266,17 @@ class _TooFew(Exception):
         self.rows, self.test_size, self.per_class = rows, test_size, per_class
 
 
+def stratify_labels(binding: Binding, targets: dict):
+    """The first output's class indices (splits keep their shares); None for a regression."""
+    import numpy as np
+
+    first = binding.targets[0]
+    if first.encoding == "value":
+        return None
+    y = targets[first.output]
+    return y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else np.asarray(y).reshape(-1)
+
+
 def prepare(g: nx.DiGraph, table: Table, columns=None, test_size=0.2, seed=0):
     """Bind, encode and split; raises SpecError with every problem found."""
     training = g.graph.get("training") or {}
@@ -290,12 +301,7 @@ def prepare(g: nx.DiGraph, table: Table, columns=None, test_size=0.2, seed=0):
     if has_errors(diags):
         raise SpecError(diags, g.graph["source"])
     first = binding.targets[0]
-    stratify = None
-    if first.encoding != "value":
-        import numpy as np
-
-        y = targets[first.output]
-        stratify = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else np.asarray(y).reshape(-1)
+    stratify = stratify_labels(binding, targets)
     try:
         split = stratified_split(stratify, len(table.rows), test_size, seed)
     except _TooFew as exc:
@@ -338,11 +344,14 @@ def train(
     seed=None,
     columns=None,
     verbose=0,
+    fold: tuple[int, int] | None = None,
 ) -> TrainResult:
     """Train a spec on a CSV; `spec` is a path or a graph from netdsl.load.
 
     Settings default to the spec's `train` line, then to netdsl's defaults.
-    Standardize layers adapt on the training split only.
+    Standardize layers adapt on the training split only. `fold` (i, K) holds
+    out fold i of a stratified K-fold split (seeded by `seed`) instead of a
+    test_size share.
     """
     if isinstance(spec, (str, os.PathLike)):
         from ..data.spec import checked
@@ -363,6 +372,10 @@ def train(
         ),
     )
     binding, inputs, targets, split = prepare(g, table, columns, settings["test_size"], settings["seed"])
+    if fold is not None:
+        from .folds import fold_split
+
+        split = fold_split(g, binding, targets, len(table.rows), fold, settings["seed"])
     from ..backends.keras import fit_and_evaluate
 
     started = time.perf_counter()

@@ -149,6 +149,9 @@ def _compare_parser(sub) -> None:
     c.add_argument("--json", action="store_true", help="print one JSON object")
     c.add_argument("--quiet", action="store_true", help="no progress lines")
     _color_option(c)
+    from .experiments_args import add_scale_options
+
+    add_scale_options(c, natural)
 
 
 def _fmt_parser(sub) -> None:

@@ -25,6 +25,54 @@ def dumps(obj, indent: int | None = 2) -> str:
     return json.dumps(clean(obj), indent=indent, ensure_ascii=False)
 
 
+def train_all(args, graphs, overrides: dict, seeds: list[int]) -> list:
+    """Every spec x seed (x fold) on the executor the options ask for; rows of
+    (path, graph, results) with the results in seed (then fold) order."""
+    from ..apps.runner import default_jobs, make_task, progress_printer, run_all, task_label
+
+    if args.ray and args.jobs:
+        raise UsageError("--jobs and --ray exclude each other: Ray places the trials on its own workers")
+    folds = [(i, args.folds) for i in range(args.folds)] if args.folds else [None]
+    if args.folds:
+        _check_folds(args, graphs)
+    tasks = [
+        make_task(
+            path,
+            args.data,
+            {**overrides, "seed": seed},
+            columns=dict(args.columns),
+            fold=fold,
+            include_paths=args.include_path,
+        )
+        for path, _ in graphs
+        for seed in seeds
+        for fold in folds
+    ]
+    jobs = args.jobs or min(default_jobs(), len(tasks))
+    quiet = args.quiet or getattr(args, "json", False)
+    progress = None if quiet else progress_printer(len(tasks), task_label)
+    if not quiet:
+        where = f"the Ray cluster at {args.ray}" if args.ray else f"{jobs} process(es)"
+        print(f"netdsl: {len(tasks)} training runs on {where}", file=sys.stderr, flush=True)
+    results = run_all(tasks, jobs, args.ray, progress)
+    per_spec = len(seeds) * len(folds)
+    return [(path, g, results[k * per_spec : (k + 1) * per_spec]) for k, (path, g) in enumerate(graphs)]
+
+
+def _check_folds(args, graphs) -> None:
+    from ..apps.folds import check_folds
+    from ..apps.runner import cached_table
+    from ..lang.diagnostics import SpecError
+    from .common import report_failure
+
+    for _, g in graphs:
+        try:
+            check_folds(g, cached_table(os.path.abspath(args.data)), dict(args.columns), args.folds)
+        except SpecError as exc:
+            report_failure(exc, False)
+            raise SystemExit(EXIT_SPEC) from None
+
+
 def print_reports(reports: dict, out=None) -> None:
     from ..apps.evaluate import format_report
 

@@ -7,6 +7,27 @@ def add_experiment_parsers(sub) -> None:
     _evaluate_parser(sub)
 
 
+def add_scale_options(p, natural) -> None:
+    """How many runs are made and where: compare and tune."""
+    p.add_argument(
+        "--folds",
+        type=natural(2),
+        metavar="K",
+        help="stratified K-fold cross-validation instead of one test split (the same folds for every spec)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=natural(1),
+        metavar="N",
+        help="train in N local worker processes (default: one per core; 1: in this process)",
+    )
+    p.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="run the trials on the Ray cluster at HOST:PORT through Ray Tune (needs netdsl[ray])",
+    )
+
+
 def _evaluate_parser(sub) -> None:
     e = sub.add_parser(
         "evaluate",

@@ -149,18 +149,9 @@ def _seeds(args) -> list[int]:
 
 
 def _train_all(args, graphs) -> list:
-    import netdsl
+    from .experiments import train_all
 
-    rows = []
-    for path, g in graphs:
-        runs = []
-        for seed in _seeds(args):
-            if not args.quiet and not args.json:
-                print(f"  training {path} (seed {seed})", file=sys.stderr, flush=True)
-            overrides = {**_overrides(args), "seed": seed}
-            runs.append(netdsl.train(g, args.data_table, columns=dict(args.columns), **overrides))
-        rows.append((path, g, runs))
-    return rows
+    return train_all(args, graphs, _overrides(args), _seeds(args))
 
 
 def _stats(values):
@@ -172,7 +163,7 @@ def _stats(values):
 
 
 def _compare_report(args, rows) -> dict:
-    report = {"data": args.data, "runs": args.runs, "seeds": _seeds(args), "specs": []}
+    report = {"data": args.data, "runs": args.runs, "folds": args.folds, "seeds": _seeds(args), "specs": []}
     for path, g, runs in rows:
         metrics = sorted(runs[0].test, key=lambda k: (k == "loss", k))
         report["specs"].append(
@@ -209,8 +200,11 @@ def _compare_table(report: dict) -> str:
         for r in [head] + body
     ]
     seeds = report["seeds"]
+    folds = report.get("folds")
+    runs = f"{report['runs']} runs x {folds} folds" if folds else f"{report['runs']} runs"
+    same = "the same folds" if folds else "the same train/test split"
     return (
-        f"{len(report['specs'])} specs on {report['data']}, {report['runs']} runs "
-        f"(seeds {seeds[0]}-{seeds[-1]}; the same train/test split for every spec in a run); "
+        f"{len(report['specs'])} specs on {report['data']}, {runs} "
+        f"(seeds {seeds[0]}-{seeds[-1]}; {same} for every spec in a run); "
         f"mean ± std\n" + "\n".join(lines)
     )

@@ -22,16 +22,15 @@ SETTINGS = ["--runs", "2", "--folds", "2", "--epochs", "2", "--json", "--quiet"]
 def test_stratified_folds_partition_the_rows_and_keep_class_shares():
     labels = np.repeat([0, 1, 2], [50, 30, 20])
     folds = stratified_folds(labels, 100, 5, seed=3)
-    tests = [f.test for f in folds]
+    tests = [test for _, test in folds]
     assert sorted(sum(tests, [])) == list(range(100))  # every row tested exactly once
-    for f in folds:
-        assert not set(f.train) & set(f.test) and len(f.train) + len(f.test) == 100
-        assert np.bincount(labels[f.test]).tolist() == [10, 6, 4]
-    again = stratified_folds(labels, 100, 5, seed=3)
-    assert [f.test for f in again] == tests and [f.train for f in again] == [f.train for f in folds]
-    assert [f.test for f in stratified_folds(labels, 100, 5, seed=4)] != tests
+    for train, test in folds:
+        assert not set(train) & set(test) and len(train) + len(test) == 100
+        assert np.bincount(labels[test]).tolist() == [10, 6, 4]
+    assert stratified_folds(labels, 100, 5, seed=3) == folds
+    assert [test for _, test in stratified_folds(labels, 100, 5, seed=4)] != tests
     uneven = stratified_folds(np.repeat([0, 1], [7, 4]), 11, 3, seed=0)
-    assert sorted(len(f.test) for f in uneven) == [3, 4, 4]
+    assert sorted(len(test) for _, test in uneven) == [3, 4, 4]
 
 
 def test_fold_and_executor_errors(tmp_path):

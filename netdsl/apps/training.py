@@ -325,6 +325,42 @@ def prepare(g: nx.DiGraph, table: Table, columns=None, test_size=0.2, seed=0):
     return binding, inputs, targets, split
 
 
+def fold_split(g: nx.DiGraph, binding: Binding, targets: dict, n_rows: int, fold, seed: int) -> Split:
+    """Split `fold` = (i, K) of a stratified K-fold; SpecError when a class
+    (or the table) has fewer than K rows."""
+    from .folds import stratified_folds, too_few_for_folds
+
+    i, k = fold
+    labels = stratify_labels(binding, targets)
+    smallest = too_few_for_folds(labels, n_rows, k)
+    if smallest is not None:
+        first = binding.targets[0]
+        where = (
+            f"a class of '{first.column}' has only {smallest} row(s), and each fold needs one of every class"
+            if labels is not None
+            else f"the data has only {smallest} row(s)"
+        )
+        raise SpecError(
+            [
+                error(
+                    codes.TOO_FEW_ROWS,
+                    f"too few rows for {k} folds: {where}",
+                    g.graph["definitions"].get(first.output),
+                    help=f"use at most --folds {smallest}, or add rows",
+                )
+            ],
+            g.graph["source"],
+        )
+    train, test = stratified_folds(labels, n_rows, k, seed)[i]
+    return Split(train, test)
+
+
+def check_folds(g: nx.DiGraph, table: Table, columns, k: int) -> None:
+    """SpecError, before any training, when the table cannot be cut into k folds."""
+    binding, _, targets, _ = prepare(g, table, columns, 0.5, 0)
+    fold_split(g, binding, targets, len(table.rows), (0, k), 0)
+
+
 def resolve_settings(g: nx.DiGraph, overrides: dict) -> dict:
     settings = dict(g.graph.get("fit") or {})
     settings.update({k: v for k, v in overrides.items() if v is not None})
@@ -373,8 +409,6 @@ def train(
     )
     binding, inputs, targets, split = prepare(g, table, columns, settings["test_size"], settings["seed"])
     if fold is not None:
-        from .folds import fold_split
-
         split = fold_split(g, binding, targets, len(table.rows), fold, settings["seed"])
     from ..backends.keras import fit_and_evaluate
 

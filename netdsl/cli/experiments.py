@@ -60,8 +60,8 @@ def train_all(args, graphs, overrides: dict, seeds: list[int]) -> list:
 
 
 def _check_folds(args, graphs) -> None:
-    from ..apps.folds import check_folds
     from ..apps.runner import cached_table
+    from ..apps.training import check_folds
     from ..lang.diagnostics import SpecError
     from .common import report_failure
 

@@ -147,7 +147,7 @@ def bind(
                     codes.OUTPUT_WITHOUT_COLUMN,
                     f"output '{out}' has no column '{out}' in {table.path}",
                     span,
-                    help=did_you_mean(out, header)
+                    help=did_you_mean(out, header, as_names=True)
                     or "name the output after its label column; the columns are: " + ", ".join(header),
                 )
             )

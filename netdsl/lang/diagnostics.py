@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .codes import ErrorCode
-from .names import index_of, script_difference
+from .names import index_of, script_difference, written
 from .source import Source, Span
 
 ERROR = "error"
@@ -84,17 +84,23 @@ def warning(
     return Diagnostic(WARNING, code, message, span, help, tuple(notes))
 
 
-def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> str | None:
+def did_you_mean(word: str, candidates: Iterable[str], n: int = 3, as_names: bool = False) -> str | None:
     """A `help:` text suggesting the closest candidates, or None.
 
     Only candidates about as close as the best one are named, so a clear typo
     gets one suggestion and a real tie gets several. A candidate that differs
     only by look-alike letters of another script is named with the letter
     that differs. Bounded work however many names and lookups (names.py).
+    `as_names`: the candidates are names the user will write in the spec (a
+    label column for an output): one that is not an identifier is shown in
+    the quotes the spec needs.
     """
     matches = index_of(candidates).closest(word, n)
     if not matches:
         return None
+    if as_names and any(written(m) != m for m in matches):
+        shown = " or ".join(written(m) if written(m) != m else f"'{m}'" for m in matches)
+        return f"did you mean {shown}? (a name that is not an identifier is written in quotes)"
     text = "did you mean " + " or ".join(f"'{m}'" for m in matches) + "?"
     why = script_difference(word, matches[0])
     return f"{text} ('{word}' {why})" if why else text

@@ -29,6 +29,7 @@ from __future__ import annotations
 import bisect
 import difflib
 import heapq
+import re
 import threading
 import unicodedata
 from collections import Counter, OrderedDict
@@ -49,6 +50,20 @@ _LOOKALIKES = dict(
         "aeopcyxijsdhlqwbkmhtABEKMHOPCTXYIJSQWoaiuvkptxABEZHIKMNOPTYX",
     )
 )
+
+
+# What the grammar's NAME terminal matches (netdsl.lark), and the keywords it may not be.
+_IDENTIFIER = re.compile(r"[^\W\d][\w\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]*")
+KEYWORDS = frozenset(
+    ("network", "input", "output", "compile", "train", "block", "return", "import", "from", "as")
+)
+
+
+def written(name: str) -> str:
+    """A name as a spec must write it: bare when it is an identifier, else in quotes."""
+    if _IDENTIFIER.fullmatch(name) and name not in KEYWORDS:
+        return name
+    return f'"{name}"'
 
 
 def skeleton(name: str) -> str:

@@ -59,6 +59,7 @@ FULL = dict(
     reps_scale=5,
     reps_memory=3,
     reps_keras=7,
+    reps_import=7,
     reps_render=5,
     reps_epoch=30,
     warmup_cold=1,
@@ -76,6 +77,7 @@ QUICK = dict(
     reps_scale=1,
     reps_memory=1,
     reps_keras=1,
+    reps_import=1,
     reps_render=1,
     reps_epoch=1,
     warmup_cold=0,
@@ -94,6 +96,7 @@ CASE_IDS = (
     "to_keras_vs_hand",
     "render_cold_vs_plot_model",
     "epoch_vs_hand",
+    "import_vs_load_model",
 )
 
 
@@ -415,7 +418,29 @@ def w_epoch(reps: int, batch_size: int) -> dict:
     }
 
 
+def w_import(path: str, out: str, reps: int) -> dict:
+    """`netdsl import` (in process: netdsl.import_keras) of a saved N-layer model vs
+    `keras.saving.load_model` of the same file, interleaved in one process."""
+    import netdsl
+    from netdsl.backends import keras as backend  # imports TensorFlow (quietly)
+    from netdsl.cli.lockin import write_model
+
+    keras = backend.keras
+    g = netdsl.load(path)
+    write_model(g, netdsl.to_keras(g, seed=0), "keras", out)
+    text = netdsl.import_keras(out).text
+    again = netdsl.loads(text, "imported.net")  # the import is a spec of the same model
+    same = again.number_of_nodes() == g.number_of_nodes() and again.graph["params"] == g.graph["params"]
+    ta, tb, _ = interleave(
+        lambda: _timed(lambda: netdsl.import_keras(out)),
+        lambda: _timed(lambda: keras.saving.load_model(out)),
+        reps,
+    )
+    return {"ours": ta, "keras": tb, "layers": g.number_of_nodes(), "same_model": bool(same)}
+
+
 WORKERS = {
+    "import": w_import,
     "check": w_check,
     "did_you_mean": w_did_you_mean,
     "memory": w_memory,
@@ -644,6 +669,23 @@ def run_cases(cfg: dict, tmp: Path, reps_override: int | None) -> list[dict]:
             )
         ]
 
+    def import_keras():
+        k = cfg["keras_layers"]
+        r = worker("import", path=paths[k], out=str(tmp / f"generated_{k}.keras"), reps=reps("reps_import"))
+        return [
+            case(
+                "import_vs_load_model",
+                f"`netdsl import` (in-process `netdsl.import_keras`) of a saved {r['layers']}-layer model "
+                "vs `keras.saving.load_model` of the same file (the spec imported checks to the same "
+                f"layers and parameters: {'yes' if r['same_model'] else 'NO'})",
+                median(r["ours"]) / median(r["keras"]),
+                ("<=", 0.05),
+                summarize(r["ours"]),
+                summarize(r["keras"]),
+                same_model=r["same_model"],
+            )
+        ]
+
     def render():
         script = tmp / "plot_model_baseline.py"
         script.write_text(RENDER_BASELINE, encoding="utf-8")
@@ -691,6 +733,7 @@ def run_cases(cfg: dict, tmp: Path, reps_override: int | None) -> list[dict]:
     attempt(["to_keras_vs_hand"], to_keras)
     attempt(["render_cold_vs_plot_model"], render)
     attempt(["epoch_vs_hand"], epoch)
+    attempt(["import_vs_load_model"], import_keras)
     return cases
 
 

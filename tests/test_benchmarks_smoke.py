@@ -26,6 +26,7 @@ CASES = {
     "to_keras_vs_hand",
     "render_cold_vs_plot_model",
     "epoch_vs_hand",
+    "import_vs_load_model",
 }
 
 
@@ -63,3 +64,4 @@ def test_quick_benchmark_run(tmp_path):
     # The baselines compared really are the same models.
     assert by_id["to_keras_vs_hand"]["same_model"] is True, context
     assert by_id["epoch_vs_hand"]["same_initial_weights"] is True, context
+    assert by_id["import_vs_load_model"]["same_model"] is True, context

@@ -614,3 +614,18 @@ def test_diff_cli_text_json_and_render(tmp_path):
     assert "1 added, 0 removed" in dot
     r = run_cli("diff", a, tmp_path / "missing.net")
     assert r.returncode == 2 and "no such file" in r.stderr
+
+
+def test_import_of_a_generated_model_is_fmt_clean_and_checks_the_same(tmp_path):
+    sys.path.insert(0, str(EXAMPLES.parent / "benchmarks"))
+    import genspec
+    from netdsl.lang.fmt import format_source
+
+    spec = tmp_path / "g.net"
+    spec.write_text(genspec.generate(300, seed=3).to_net(), encoding="utf-8")
+    g, model = build(spec)
+    save(g, model, tmp_path / "g.keras")
+    text = import_text(tmp_path / "g.keras")
+    assert format_source(text) == text
+    again = netdsl.loads(text, "g_imported.net")
+    assert again.graph["params"] == g.graph["params"] and again.number_of_nodes() == g.number_of_nodes()

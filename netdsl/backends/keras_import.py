@@ -651,10 +651,7 @@ class _Writer:
             self.named |= plain or {min(lost, key=lambda n: self.nodes[n].index)}
             self.spec_names = self._spec_names()
         self.kept_names = sum(1 for n, gen in generated.items() if gen == n)
-        text = "\n".join(self._lines(statements)) + "\n"
-        from ..lang.fmt import format_source
-
-        return format_source(text, self.width)
+        return canonical("\n".join(self._lines(statements)) + "\n", self.width)
 
     def _frontier(self) -> list[str]:
         """With --allow-unsupported: the values the left-out layers would have read
@@ -807,6 +804,45 @@ class _Writer:
         if not c or self.r.failed:
             return None
         return compile_line(c, {o: self.spec_names.get(o, o) for o in self.r.outputs}, self.r.diags)
+
+
+def canonical(text: str, width: int) -> str:
+    """The text in fmt's layout. The lines written above already follow it (one
+    statement a line, fmt's spacing), except that a chain longer than `width`
+    is split before each top-level `->`; when a split line is still too long
+    (a long merge written inline), the formatter itself lays the text out.
+    Either way `netdsl fmt` leaves the result unchanged (tests/test_lockin.py)."""
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width or line.startswith("#") or " -> " not in line:
+            out.append(line)
+            continue
+        parts = _top_level_split(line)
+        out.append(parts[0])
+        out.extend("    -> " + p for p in parts[1:])
+    if any(len(line) > width and " -> " in line for line in out):
+        from ..lang.fmt import format_source
+
+        return format_source(text, width)
+    return "\n".join(out)
+
+
+def _top_level_split(line: str) -> list[str]:
+    """`a = x -> f(y -> z) -> g` split at the arrows outside brackets."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(line):
+        ch = line[i]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and line.startswith(" -> ", i):
+            parts.append(line[start:i])
+            start = i + 4
+            i += 4
+            continue
+        i += 1
+    return parts + [line[start:]]
 
 
 def _spelled(name: str) -> str:

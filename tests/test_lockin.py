@@ -306,7 +306,7 @@ def test_guide_mnist_loss_from_logits_is_a_warning(tmp_path):
     mnist_mlp().save(tmp_path / "m.keras")
     r = run_cli("import", tmp_path / "m.keras", "-o", tmp_path / "m.net")
     assert r.returncode == 0, r.stderr
-    assert "warning[ND706]" in r.stderr and "SparseCategoricalCrossentropy" in r.stderr
+    assert "warning[ND706]: the loss SparseCategoricalCrossentropy(from_logits=true)" in r.stderr
     assert "compile optimizer=rmsprop metrics=[accuracy]" in (tmp_path / "m.net").read_text()
 
 
@@ -629,3 +629,15 @@ def test_import_of_a_generated_model_is_fmt_clean_and_checks_the_same(tmp_path):
     assert format_source(text) == text
     again = netdsl.loads(text, "g_imported.net")
     assert again.graph["params"] == g.graph["params"] and again.number_of_nodes() == g.number_of_nodes()
+
+
+def test_training_only_settings_are_left_out_with_a_warning(tmp_path):
+    x = keras.Input((3,), name="x")
+    h = L.Dense(4, kernel_initializer="he_normal", name="h")(x)
+    keras.Model(x, L.Dropout(0.2, seed=7, name="y")(h)).save(tmp_path / "m.keras")
+    r = run_cli("import", tmp_path / "m.keras")
+    assert r.returncode == 0, r.stderr
+    assert "warning[ND707]: layer 'h' (Dense): kernel_initializer=" in r.stderr
+    assert "warning[ND707]: layer 'y' (Dropout): seed=7 left out" in r.stderr
+    assert "output y = x -> dense(4) -> dropout(0.2)" not in r.stdout  # h keeps its name
+    assert "h = x -> dense(4)\n" in r.stdout and "output y = h -> dropout(0.2)" in r.stdout

@@ -950,8 +950,14 @@ def _setting_name(value, table, kind: str) -> str:
             and not any(v not in (None, -1) for v in extra.values())
         ):
             return name
+        shown = {k: v for k, v in cfg.items() if k in extra and v not in (None, -1)}
+        if cfg.get("from_logits"):
+            shown["from_logits"] = True
+        settings = ", ".join(f"{k}={_short_json(v)}" for k, v in shown.items())
         raise _Unsupported(
-            codes.UNSUPPORTED_COMPILE, f"the {kind} {cls} with these settings is not one netdsl can name"
+            codes.UNSUPPORTED_COMPILE,
+            f"the {kind} {cls}({settings}) cannot be written on a compile line "
+            f"(netdsl names a {kind} without arguments)",
         )
     if isinstance(value, str) and value in table:
         return value

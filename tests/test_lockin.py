@@ -641,3 +641,25 @@ def test_training_only_settings_are_left_out_with_a_warning(tmp_path):
     assert "warning[ND707]: layer 'y' (Dropout): seed=7 left out" in r.stderr
     assert "output y = x -> dense(4) -> dropout(0.2)" not in r.stdout  # h keeps its name
     assert "h = x -> dense(4)\n" in r.stdout and "output y = h -> dropout(0.2)" in r.stdout
+
+
+def test_raw_string_inputs_export_or_say_which_input_blocks_the_format(tmp_path):
+    import tensorflow as tf
+    from ai_edge_litert.interpreter import Interpreter
+
+    from netdsl.backends.export import ExportError, export
+
+    island = keras.Input((1,), dtype="string", name="island")
+    x = L.StringLookup(vocabulary=["a", "b", "c"], output_mode="one_hot", name="lookup")(island)
+    model = keras.Model(island, L.Dense(2, name="y")(x), name="strings")
+    words = tf.constant([["a"], ["c"], ["zzz"]])
+    expected = model(words).numpy()
+    with pytest.raises(ExportError, match="input 'island' takes raw strings, which ONNX export cannot"):
+        export(model, str(tmp_path / "s.onnx"), "onnx")
+    assert not (tmp_path / "s.onnx").exists()
+    export(model, str(tmp_path / "s.tflite"), "litert")
+    got = Interpreter(model_path=str(tmp_path / "s.tflite")).get_signature_runner()(island=words.numpy())
+    assert np.abs(got["y"] - expected).max() <= 1e-5
+    export(model, str(tmp_path / "s_savedmodel"), "savedmodel")
+    served = tf.saved_model.load(str(tmp_path / "s_savedmodel")).signatures["serving_default"](island=words)
+    assert np.abs(served["y"].numpy() - expected).max() <= 1e-5

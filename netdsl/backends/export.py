@@ -50,12 +50,17 @@ def export(model, path: str, fmt: str) -> str:
 
 
 def _check_inputs(model, fmt: str) -> None:
+    """Raw string inputs: SavedModel and LiteRT carry them (checked by tests/test_lockin.py);
+    tf2onnx writes a file onnxruntime refuses (it cannot convert the string lookup table,
+    LookupTableFindV2), so ONNX export stops here and says which input blocks it."""
+    if fmt != "onnx":
+        return
     for t in model.inputs:
-        if t.dtype == "string" and fmt in ("onnx", "litert"):
+        if t.dtype == "string":
             raise ExportError(
-                f"input '{t.name}' takes raw strings, which {fmt} export cannot carry "
-                "(TensorFlow string ops have no ONNX or LiteRT builtin); export a savedmodel, "
-                "or look strings up before the model"
+                f"input '{t.name}' takes raw strings, which ONNX export cannot carry: tf2onnx cannot "
+                "convert Keras's string lookup, and onnxruntime refuses the file it writes; export "
+                "savedmodel or litert, which keep string inputs, or look the strings up before the model"
             )
 
 

@@ -100,16 +100,17 @@ def write_model(g, model, fmt: str, output: str) -> str:
             model.save(tmp)
             add_netdsl_entry(tmp, _features(g, model))
         return ""
-    from ..backends.export import export
+    from ..backends.export import ExportError, export
     from ..io import atomic_directory
 
-    if fmt == "savedmodel":
-        with atomic_directory(output) as tmp:
-            info = export(model, tmp, fmt)
-    else:
+    try:
+        if fmt == "savedmodel":
+            with atomic_directory(output) as tmp:
+                return export(model, tmp, fmt)
         with atomic_output(output) as tmp:
-            info = export(model, tmp, fmt)
-    return info
+            return export(model, tmp, fmt)
+    except ExportError as exc:
+        raise UsageError(f"{output}: {exc}; nothing was written") from None
 
 
 def _features(g, model) -> dict:

@@ -136,6 +136,9 @@ def _train_parser(sub) -> None:
     t.add_argument("--history", metavar="FILE.json", help="save the per-epoch history and test metrics")
     t.add_argument("--seed", type=natural(0), metavar="S", help="seed: identical weights and metrics")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    from .experiments_args import add_distribute_options
+
+    add_distribute_options(t, natural)
     _color_option(t)
 
 

@@ -73,6 +73,20 @@ def _check_folds(args, graphs) -> None:
             raise SystemExit(EXIT_SPEC) from None
 
 
+def train_distributed(args, g, table, overrides: dict, verbose: int):
+    """train --distribute: the same TrainResult as netdsl.train."""
+    from ..apps.distributed import train_data_parallel, train_mirrored
+    from ..apps.training import resolve_settings
+
+    settings = resolve_settings(g, overrides)
+    columns = dict(args.columns)
+    if args.distribute == "mirrored":
+        return train_mirrored(g, table, columns, settings, args.replicas, verbose)
+    return train_data_parallel(
+        g, table, columns, settings, args.coordinator, args.num_processes, args.process_id, verbose
+    )
+
+
 def print_reports(reports: dict, out=None) -> None:
     from ..apps.evaluate import format_report
 

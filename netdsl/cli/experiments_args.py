@@ -28,6 +28,29 @@ def add_scale_options(p, natural) -> None:
     )
 
 
+def add_distribute_options(p, natural) -> None:
+    """One model trained by several processes or devices: train."""
+    p.add_argument(
+        "--distribute",
+        choices=("data-parallel", "mirrored"),
+        help="data-parallel: N processes on Keras's JAX backend (netdsl[jax]); "
+        "mirrored: TensorFlow's MirroredStrategy over this machine's devices",
+    )
+    p.add_argument("--coordinator", metavar="HOST:PORT", help="data-parallel: where process 0 listens")
+    p.add_argument(
+        "--num-processes", type=natural(1), default=1, metavar="N", help="data-parallel: processes in all"
+    )
+    p.add_argument(
+        "--process-id", type=natural(0), default=0, metavar="I", help="data-parallel: this one, 0..N-1"
+    )
+    p.add_argument(
+        "--replicas",
+        type=natural(1),
+        metavar="N",
+        help="mirrored without a GPU: split the CPU into N logical devices",
+    )
+
+
 def _evaluate_parser(sub) -> None:
     e = sub.add_parser(
         "evaluate",

@@ -71,7 +71,14 @@ def cmd_train(args) -> int:
     import netdsl
 
     verbose = 1 if sys.stdout.isatty() and not args.quiet else 0
-    result = netdsl.train(g, args.data_table, columns=dict(args.columns), verbose=verbose, **_overrides(args))
+    if args.distribute:
+        from .experiments import train_distributed
+
+        result = train_distributed(args, g, args.data_table, _overrides(args), verbose)
+    else:
+        result = netdsl.train(
+            g, args.data_table, columns=dict(args.columns), verbose=verbose, **_overrides(args)
+        )
     s = result.settings
     print(
         f"trained {g.graph['name']} on {args.data}: {result.rows['train']} training rows, "

@@ -1,0 +1,172 @@
+"""One model trained by several processes or devices: the Keras backend's
+distributed training.
+
+- data-parallel: Keras 3 on the JAX backend with `keras.distribution.DataParallel`
+  over the devices of every process (`jax.distributed.initialize`). Each
+  process feeds its own rows of every global batch; gradients are averaged
+  across processes, so every process ends with the same weights, those of one
+  process trained on the same global batches. `model.fit` is unchanged.
+- mirrored: TensorFlow's `MirroredStrategy` over the local devices (GPUs, or
+  the CPU split into logical devices).
+
+(TensorFlow's MultiWorkerMirroredStrategy is not offered: Keras 3's `fit`
+fails under it, keras-team/keras#20585.)
+
+The backend is chosen when Keras is imported (KERAS_BACKEND): `start_jax`
+must run before anything imports Keras in this process.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import networkx as nx
+
+from ..data.tables import Table
+from ..io import UsageError
+
+
+def start_jax(coordinator: str | None, num_processes: int, process_id: int) -> None:
+    """Select Keras's JAX backend and join the group of processes. The
+    coordinator (process 0) listens on exactly HOST:PORT, not on every
+    interface (JAX's default)."""
+    if "keras" in sys.modules and os.environ.get("KERAS_BACKEND") != "jax":
+        raise UsageError("data-parallel training needs Keras's JAX backend, but Keras is already loaded")
+    os.environ["KERAS_BACKEND"] = "jax"
+    try:
+        import jax
+    except ImportError:
+        raise UsageError("--distribute data-parallel needs JAX: pip install 'netdsl[jax]'") from None
+    if num_processes > 1:
+        assert coordinator is not None
+        jax.distributed.initialize(
+            coordinator_address=coordinator,
+            num_processes=num_processes,
+            process_id=process_id,
+            coordinator_bind_address=coordinator,
+            initialization_timeout=120,
+        )
+
+
+def _pick(names: dict, arrays: dict, idx, keys):
+    picked = {names[k]: arrays[k][idx] for k in keys}
+    return picked if len(picked) > 1 else next(iter(picked.values()))
+
+
+def fit_data_parallel(g: nx.DiGraph, table: Table, binding, inputs, targets, shards, settings, verbose: int):
+    """Fit on this process's rows of every global batch (`shards`: its
+    train and validation row indices and the global train rows for
+    standardize), then return the model rebuilt without distribution (so it
+    can be evaluated and saved by one process) and the history."""
+    import jax
+    import numpy as np
+
+    from .keras import keras, keras_names, to_keras
+
+    keras.distribution.set_distribution(
+        keras.distribution.DataParallel(devices=jax.devices(), auto_shard_dataset=False)
+    )
+    adapt_on = Table(table.path, table.columns, [table.rows[i] for i in shards.train_rows])
+    model = to_keras(g, adapt_on, seed=settings["seed"])
+    names = keras_names(g)
+    outputs = [t.output for t in binding.targets]
+    local = settings["batch_size"] // shards.processes
+    validation = None
+    if len(shards.validation):
+        validation = (
+            _pick(names, inputs, shards.validation, inputs),
+            _pick(names, targets, shards.validation, outputs),
+        )
+    fitted = model.fit(
+        _pick(names, inputs, shards.train, inputs),
+        _pick(names, targets, shards.train, outputs),
+        epochs=settings["epochs"],
+        batch_size=local,
+        validation_data=validation,
+        validation_batch_size=local,
+        shuffle=False,  # the batches are the global batches, cut across processes
+        verbose=verbose,
+    )
+    weights = [np.asarray(w) for w in model.get_weights()]
+    keras.distribution.set_distribution(None)
+    plain = to_keras(g, adapt_on, seed=settings["seed"])
+    plain.set_weights(weights)
+    history = {k: [float(v) for v in vs] for k, vs in fitted.history.items()}
+    return plain, history
+
+
+def evaluate(g: nx.DiGraph, model, binding, inputs, targets, rows, batch_size: int) -> dict:
+    import numpy as np
+
+    from .keras import keras_names
+
+    if not len(rows):
+        return {}
+    names = keras_names(g)
+    idx = np.asarray(rows, dtype="int64")
+    outputs = [t.output for t in binding.targets]
+    test = model.evaluate(
+        _pick(names, inputs, idx, inputs),
+        _pick(names, targets, idx, outputs),
+        batch_size=batch_size,
+        verbose=0,
+        return_dict=True,
+    )
+    return {k: float(v) for k, v in test.items()}
+
+
+def split_cpu(replicas: int | None) -> None:
+    """Without a GPU, make `replicas` logical CPU devices for MirroredStrategy.
+    TensorFlow allows this only before it starts its devices, so this runs
+    before the Keras backend is imported."""
+    if "netdsl.backends.keras" in sys.modules:
+        raise UsageError("--replicas must be set before TensorFlow starts")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:  # TensorFlow's C++ start-up notices, as the Keras backend keeps them off stderr
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        import tensorflow as tf
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+    if replicas and replicas > 1 and not tf.config.list_physical_devices("GPU"):
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * replicas)
+
+
+def mirrored_strategy():
+    """TensorFlow's MirroredStrategy over the GPUs, else the (logical) CPUs."""
+    import tensorflow as tf
+
+    kind = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+    return tf.distribute.MirroredStrategy(devices=[d.name for d in tf.config.list_logical_devices(kind)])
+
+
+def fit_mirrored(g: nx.DiGraph, table: Table, binding, inputs, targets, split, settings, verbose):
+    """Build and compile under the strategy's scope; `fit` splits each batch
+    across the replicas and sums their gradients."""
+    import numpy as np
+
+    from .keras import keras_names, to_keras
+
+    strategy = mirrored_strategy()
+    train_table = Table(table.path, table.columns, [table.rows[i] for i in split.train])
+    with strategy.scope():
+        model = to_keras(g, train_table, seed=settings["seed"])
+    names = keras_names(g)
+    outputs = [t.output for t in binding.targets]
+    idx = np.asarray(split.train, dtype="int64")
+    fitted = model.fit(
+        _pick(names, inputs, idx, inputs),
+        _pick(names, targets, idx, outputs),
+        epochs=settings["epochs"],
+        batch_size=settings["batch_size"],
+        validation_split=settings["validation_split"],
+        shuffle=True,
+        verbose=verbose,
+    )
+    history = {k: [float(v) for v in vs] for k, vs in fitted.history.items()}
+    return model, history, strategy.num_replicas_in_sync

@@ -1,0 +1,102 @@
+"""One model over several processes (data-parallel, Keras on JAX) or devices
+(mirrored, TensorFlow). Servers on 127.0.0.1 only: JAX's coordinator binds the
+address it is given, and its collectives follow it."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import EXAMPLES, IRIS_CSV, run_cli
+from netdsl.apps.distributed import local_rows, make_shards
+
+ARGS = [EXAMPLES / "iris_feature_groups.net", "--data", IRIS_CSV, "--epochs", "2", "--seed", "7", "--quiet"]
+
+
+def test_each_process_feeds_its_slice_of_every_global_batch():
+    rows = list(range(100, 122))  # 22 rows: batches of 8, 8, 6
+    p0, p1 = local_rows(rows, 8, 2, 0), local_rows(rows, 8, 2, 1)
+    assert p0 == [100, 101, 102, 103, 108, 109, 110, 111, 116, 117, 118]
+    assert p1 == [104, 105, 106, 107, 112, 113, 114, 115, 119, 120, 121]
+    # the global batches rebuilt from the local ones are the batches of one process
+    rebuilt = [p0[i : i + 4] + p1[i : i + 4] for i in (0, 4)] + [p0[8:] + p1[8:]]
+    assert rebuilt == [rows[0:8], rows[8:16], rows[16:22]]
+    s = make_shards(list(range(121)), {"batch_size": 8, "validation_split": 0.1}, 2, 1)
+    assert s.dropped == 1 and len(s.train_rows) == 108 and len(s.validation) == 6 and len(s.train) == 54
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _netdsl(*args) -> list[str]:
+    return [sys.executable, "-m", "netdsl", *map(str, args)]
+
+
+def test_two_processes_end_with_the_weights_of_one(tmp_path):
+    pytest.importorskip("jax", reason="data-parallel needs the jax extra: pip install 'netdsl[jax]'")
+    coordinator = f"127.0.0.1:{_free_port()}"
+    dp = ["train", *ARGS, "--distribute", "data-parallel"]
+    procs = [
+        subprocess.Popen(
+            _netdsl(
+                *dp,
+                "--num-processes",
+                2,
+                "--process-id",
+                i,
+                "--coordinator",
+                coordinator,
+                "-o",
+                tmp_path / f"p{i}.keras",
+            ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in (0, 1)
+    ]
+    one = run_cli(*dp, "-o", tmp_path / "one.keras", "--history", tmp_path / "one.json")
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert one.returncode == 0, one.stderr
+    assert [p.returncode for p in procs] == [0, 0], [err[-2000:] for _, err in outs]
+    # loaded by plain Keras on the TensorFlow backend, safe_mode on
+    import keras
+
+    assert keras.backend.backend() == "tensorflow"
+    models = [keras.saving.load_model(tmp_path / f"{n}.keras", safe_mode=True) for n in ("p0", "p1", "one")]
+    w0, w1, w = (m.get_weights() for m in models)
+    assert all(np.array_equal(a, b) for a, b in zip(w0, w1))
+    assert max(float(np.abs(a - b).max()) for a, b in zip(w0, w)) <= 1e-5
+    record = json.loads((tmp_path / "one.json").read_text())
+    assert record["rows"]["train"] == 108 and len(record["history"]["val_loss"]) == 2
+
+
+def test_mirrored_over_two_logical_cpus(tmp_path):
+    r = run_cli(
+        "train", *ARGS, "--distribute", "mirrored", "--replicas", "2", "--history", tmp_path / "h.json"
+    )
+    assert r.returncode == 0, r.stderr
+    record = json.loads((tmp_path / "h.json").read_text())
+    assert record["rows"]["replicas"] == 2 and set(record["test"]) == {"accuracy", "loss"}
+
+
+def test_distribute_usage_errors():
+    dp = ["train", *ARGS, "--distribute", "data-parallel"]
+    r = run_cli(*dp, "--num-processes", "2")
+    assert r.returncode == 2 and "needs --coordinator HOST:PORT" in r.stderr
+    r = run_cli(*dp, "--num-processes", "2", "--process-id", "2", "--coordinator", "127.0.0.1:1")
+    assert r.returncode == 2 and "must be from 0 to 1" in r.stderr
+    r = run_cli(*dp, "--num-processes", "3", "--coordinator", "127.0.0.1:1")
+    assert r.returncode == 2 and "batch size 16 is not a multiple of 3 processes" in r.stderr
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        taken = f"127.0.0.1:{busy.getsockname()[1]}"
+        r = run_cli(*dp, "--num-processes", "2", "--coordinator", taken)
+    assert r.returncode == 2 and "process 0 cannot listen there" in r.stderr

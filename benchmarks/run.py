@@ -63,6 +63,11 @@ FULL = dict(
     reps_render=5,
     reps_epoch=30,
     warmup_cold=1,
+    lsp_lines=1_000,
+    reps_lsp=20,
+    reps_page=20,
+    load_clients=20,
+    load_seconds=30,
 )
 QUICK = dict(
     check_layers=1_000,
@@ -81,6 +86,11 @@ QUICK = dict(
     reps_render=1,
     reps_epoch=1,
     warmup_cold=0,
+    lsp_lines=1_000,
+    reps_lsp=3,
+    reps_page=3,
+    load_clients=3,
+    load_seconds=4,
 )
 EPOCH_BATCH = 16
 MEMORY_BUDGET_MB = 200.0
@@ -97,7 +107,13 @@ CASE_IDS = (
     "render_cold_vs_plot_model",
     "epoch_vs_hand",
     "import_vs_load_model",
+    "lsp_diagnostics_latency",
+    "playground_keystroke_to_diagram",
+    "serve_under_load",
 )
+LSP_BUDGET_MS = 50.0
+PAGE_BUDGET_MS = 300.0
+LOAD_BUDGET_S = 2.0
 
 
 # ---- helpers -----------------------------------------------------------------
@@ -492,6 +508,8 @@ def verdict(c: dict) -> str:
     value = c.get("value", c["ratio"])
     if t is None:
         return "info"
+    if c.get("conditions_met") is False:  # e.g. the server under load crashed or dropped a message
+        return "FAIL"
     if value is None or value != value:
         return "ERROR"
     if t[0] == "<=":
@@ -504,11 +522,11 @@ def target_text(c: dict) -> str:
     if t is None:
         return "(info)"
     if t[0] == "<=":
-        return f"<= {t[1]:g}{' MB' if c['unit'] == 'MB' else 'x'}"
+        return f"<= {t[1]:g}{' ' + c['unit'] if c['unit'] in ('MB', 'ms', 's') and 'value' in c else 'x'}"
     return f"{t[1]:g}-{t[2]:g}x"
 
 
-def run_cases(cfg: dict, tmp: Path, reps_override: int | None) -> list[dict]:
+def run_cases(cfg: dict, tmp: Path, reps_override: int | None, only: set | None = None) -> list[dict]:
     def reps(key):
         return reps_override if reps_override is not None else cfg[key]
 
@@ -518,6 +536,8 @@ def run_cases(cfg: dict, tmp: Path, reps_override: int | None) -> list[dict]:
     warm = cfg["warmup_cold"]
 
     def attempt(ids, fn):
+        if only and not set(ids) & only:
+            return
         log(f"[bench] {', '.join(ids)} ...")
         t = time.perf_counter()
         try:
@@ -734,7 +754,82 @@ def run_cases(cfg: dict, tmp: Path, reps_override: int | None) -> list[dict]:
     attempt(["render_cold_vs_plot_model"], render)
     attempt(["epoch_vs_hand"], epoch)
     attempt(["import_vs_load_model"], import_keras)
+    editor_cases(cfg, reps, attempt)
     return cases
+
+
+def editor_cases(cfg: dict, reps, attempt) -> None:
+    """The language server and the playground: absolute budgets, from the client's side."""
+    import editors
+
+    def lsp():
+        r = editors.lsp_latency(cfg["lsp_lines"], reps("reps_lsp"))
+        ms = median(r["all"]) * 1000
+        return [
+            case(
+                "lsp_diagnostics_latency",
+                f"`netdsl lsp`: didChange to publishDiagnostics on a {r['lines']:,}-line spec "
+                f"({r['layers']:,} layers), warm server, median of {len(r['all'])} edits measured by the "
+                "client over stdio "
+                f"(typing in a line: {median(r['typing']) * 1000:.1f} ms; adding a line: "
+                f"{median(r['newline']) * 1000:.1f} ms; the server's CPU time per edit: "
+                f"{median(r['server_cpu']) * 1000:.0f} ms)",
+                ms / LSP_BUDGET_MS,
+                ("<=", LSP_BUDGET_MS),
+                unit="ms",
+                value=ms,
+                samples_ms=[x * 1000 for x in r["all"]],
+            )
+        ]
+
+    def page():
+        r = editors.browser_latency(reps("reps_page"))
+        ms = median(r["samples"]) * 1000
+        return [
+            case(
+                "playground_keystroke_to_diagram",
+                "`netdsl serve`: keystroke to the new diagram on screen for examples/iris_concat.net, "
+                "in headless Chromium (keydown to the frame after the SVG is in the page), median of "
+                f"{len(r['samples'])} edits",
+                ms / PAGE_BUDGET_MS,
+                ("<=", PAGE_BUDGET_MS),
+                unit="ms",
+                value=ms,
+                samples_ms=[x * 1000 for x in r["samples"]],
+            )
+        ]
+
+    def load():
+        r = editors.load(cfg["load_clients"], cfg["load_seconds"])
+        worst = max(r["edits"] + r["requests"]) if r["edits"] else float("nan")
+        grown = r["rss_end_mb"] - r["rss_start_mb"]
+        answered = sorted(r["error_responses"]) == sorted([-32700, -32600] * r["clients"])
+        flat = grown <= max(0.2 * r["rss_start_mb"], 20.0)
+        ok = r["alive"] and not r["failures"] and not r["unanswered"] and answered and flat
+        return [
+            case(
+                "serve_under_load",
+                f"`netdsl serve` under load: {r['clients']} pages (opened 0.1 s apart) editing at once, "
+                f"~5 keys/s each, for {r['seconds']:g} s "
+                f"({r['sent_edits']:,} edits, {len(r['requests'])} hovers; edit to diagram median "
+                f"{r['edit_p50'] * 1000:.0f} ms), slowest response; each page's malformed and oversized "
+                f"message answered with an error: {'yes' if answered else 'NO'}; server alive: "
+                f"{'yes' if r['alive'] else 'NO'}; memory {r['rss_start_mb']:.0f} -> "
+                f"{r['rss_end_mb']:.0f} MB ({'flat' if flat else 'GROWING'})",
+                worst / LOAD_BUDGET_S,
+                ("<=", LOAD_BUDGET_S),
+                unit="s",
+                value=worst,
+                conditions_met=ok,
+                failures=r["failures"],
+                unanswered=r["unanswered"],
+                rss_mb=[r["rss_start_mb"], r["rss_end_mb"], r["rss_max_mb"]],
+            )
+        ]
+
+    attempt(["lsp_diagnostics_latency"], lsp)
+    attempt(["playground_keystroke_to_diagram"], page)
+    attempt(["serve_under_load"], load)
 
 
 # ---- the report ------------------------------------------------------------------
@@ -755,8 +850,9 @@ def table(cases: list[dict]) -> str:
         if c.get("error"):
             lines.append(f"| {c['label']} | - | - | - | - | ERROR: {c['error'][:160]} |")
             continue
-        if c["unit"] == "MB":
-            a, b, ratio = f"{c['value']:.1f} MB", "-", f"{c['ratio']:.2f} of budget"
+        if c["unit"] in ("MB", "ms") or (c["unit"] == "s" and "value" in c):
+            number = f"{c['value']:.2f}" if c["unit"] == "s" else f"{c['value']:.1f}"
+            a, b, ratio = f"{number} {c['unit']}", "-", f"{c['ratio']:.2f} of budget"
         else:
             a, b, ratio = fmt_seconds(c["a"]["median"]), fmt_seconds(c["b"]["median"]), f"{c['ratio']:.3f}x"
         lines.append(f"| {c['label']} | {a} | {b} | {ratio} | {target_text(c)} | {verdict(c)} |")
@@ -769,7 +865,8 @@ def report(cases, info, total) -> str:
         f"# netdsl benchmarks ({info['mode']} run)",
         "",
         f"- date: {info['date']}",
-        f"- machine: {info['cores']} cores ({info['platform']})",
+        f"- machine: {info['cores']} cores ({info['platform']}); load average at the start "
+        f"{info.get('load_average', '?')} (other work on the machine slows every absolute figure)",
         f"- Python {v['python']}, netdsl {v['netdsl']}, Lark {v['lark']}, networkx {v['networkx']}, "
         f"TensorFlow {v['tensorflow']}, Keras {v['keras']}, Graphviz: {v['graphviz']}",
         f"- repetitions: {info['reps']} (A and B interleaved, medians, after an untimed warm-up); "
@@ -784,6 +881,7 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="smoke run: 1 repetition, small sizes")
     ap.add_argument("--reps", type=int, metavar="N", help="repetitions of every case (default: per case)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    ap.add_argument("--only", metavar="ID,...", help="run only these cases (ids as in the JSON)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--worker-args", default="{}", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -803,6 +901,7 @@ def main(argv=None) -> int:
         "mode": "quick" if args.quick else "full",
         "cores": os.cpu_count(),
         "cores_usable": cores_usable,
+        "load_average": " / ".join(f"{x:.1f}" for x in os.getloadavg()),
         "platform": platform.platform(),
         "versions": versions(),
         "reps": args.reps
@@ -811,7 +910,7 @@ def main(argv=None) -> int:
         "sizes": {k: v for k, v in cfg.items() if not k.startswith("reps_")},
     }
     with tempfile.TemporaryDirectory(prefix="netdsl-bench-") as tmp:
-        cases = run_cases(cfg, Path(tmp), args.reps)
+        cases = run_cases(cfg, Path(tmp), args.reps, set(args.only.split(",")) if args.only else None)
     total = time.perf_counter() - started
     for c in cases:
         c["result"] = verdict(c) if not c.get("error") else "ERROR"

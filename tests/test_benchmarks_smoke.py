@@ -27,6 +27,9 @@ CASES = {
     "render_cold_vs_plot_model",
     "epoch_vs_hand",
     "import_vs_load_model",
+    "lsp_diagnostics_latency",
+    "playground_keystroke_to_diagram",
+    "serve_under_load",
 }
 
 

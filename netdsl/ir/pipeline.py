@@ -35,9 +35,6 @@ def _gc_paused():
             gc.enable()
 
 
-gc_paused = _gc_paused  # for callers that run the stages themselves (the language server)
-
-
 def analyze(source: Source, include_paths=()) -> nx.DiGraph:
     """Parse, resolve imports, build and check; never raises for a bad spec.
     Diagnostics are in graph.graph["diagnostics"], sorted by position;

@@ -200,6 +200,7 @@ function open(path, text) {
   window.playground.uri = current.uri;
   $("path").value = path;
   stats.pending = [];
+  stats.diagramVersion = null;
   view = new EditorView({
     doc: text,
     parent: $("editor"),

@@ -54,18 +54,22 @@ def _initialize(ls, params: types.InitializeParams) -> None:
 # ---- text synchronization --------------------------------------------------------------
 
 
-async def did_open(ls, params: types.DidOpenTextDocumentParams) -> None:
+# Plain functions that start the analysis as a task: pygls keeps the future of an
+# async notification handler forever (one per keystroke), a plain one it does not.
+
+
+def did_open(ls, params: types.DidOpenTextDocumentParams) -> None:
     item = params.text_document
     doc = ls.open(item.uri, item.version, ls.workspace.get_text_document(item.uri).source)
-    await ls.analyse(doc)
+    ls.start_analysis(doc)
 
 
-async def did_change(ls, params: types.DidChangeTextDocumentParams) -> None:
+def did_change(ls, params: types.DidChangeTextDocumentParams) -> None:
     doc = ls.docs.get(params.text_document.uri)
     if doc is None:
         return
     doc.update(params.text_document.version, ls.workspace.get_text_document(doc.uri).source)
-    await ls.analyse(doc)
+    ls.start_analysis(doc)
 
 
 def did_close(ls, params: types.DidCloseTextDocumentParams) -> None:

@@ -100,6 +100,9 @@ def _statement(st, index: FileIndex) -> None:
         spec = ast.unwrap(st.spec)
         if isinstance(spec, ast.ListLit):
             for item in spec.items:
+                if isinstance(item, ast.Pair):  # a typed feature: `island: string`
+                    index.add(Occurrence(item.key.text, item.key.span, FEATURE, None, True, st.name.text))
+                    continue
                 atom = ast.unwrap(item)
                 if isinstance(atom, ast.Ref):
                     index.add(Occurrence(atom.name, atom.span, FEATURE, None, True, st.name.text))
@@ -159,7 +162,8 @@ def _setting(kw: ast.KwArg, index: FileIndex) -> None:
     if isinstance(value, ast.DictLit):  # per output: {species: ..., size: ...}
         for pair in value.pairs:
             _name(index, pair.key, VALUE, None)
-            _setting_value(ast.unwrap(pair.value), key, index)
+            if pair.value is not None:
+                _setting_value(ast.unwrap(pair.value), key, index)
     else:
         _setting_value(value, key, index)
 
@@ -195,10 +199,13 @@ def _atom(atom, scope, index: FileIndex, head: bool) -> None:
         _chain(atom, scope, index, head)
     elif isinstance(atom, ast.ListLit):
         for element in atom.items:
-            _chain(element, scope, index, head=True)
+            value = element.value if isinstance(element, ast.Pair) else element
+            if value is not None:
+                _chain(value, scope, index, head=True)
     elif isinstance(atom, ast.DictLit):
         for pair in atom.pairs:
-            _chain(pair.value, scope, index, head=True)
+            if pair.value is not None:
+                _chain(pair.value, scope, index, head=True)
 
 
 def _call(call: ast.Call, scope, index: FileIndex) -> None:

@@ -10,6 +10,9 @@ documents are analysed in worker threads side by side.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -17,11 +20,43 @@ import networkx as nx
 
 from ...data.tables import check_data
 from ...ir.ops import ACTIVATIONS, OPS, Op, fmt_shape
-from ...ir.pipeline import analyze_program, gc_paused, syntax_error_graph
+from ...ir.pipeline import analyze_program, syntax_error_graph
 from ...lang import ast
 from ...lang.diagnostics import ERROR, Diagnostic, sort_diagnostics
 from ...lang.incremental import IncrementalParser
 from ...lang.source import Source, Span
+
+_pauses = 0
+_analyses = 0
+_pause_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """The cyclic GC paused while any thread analyses (it would rescan the
+    parse's many small objects), resumed when none does.
+
+    Not the pipeline's pause: that one moves what an analysis made straight to
+    the oldest generation, which in a long-running server analysing all the
+    time piles up in memory (only full collections look there, and they hardly
+    ever come). A full collection every 500 analyses bounds what overlapping
+    pauses leave behind."""
+    global _pauses, _analyses
+    with _pause_lock:
+        if _pauses == 0:
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pauses -= 1
+            _analyses += 1
+            collect = _analyses % 500 == 0
+            if _pauses == 0:
+                gc.enable()
+        if collect:
+            gc.collect()
 
 
 @dataclass(frozen=True)

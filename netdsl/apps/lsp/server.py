@@ -58,6 +58,7 @@ class NetdslServer(LanguageServer):
         self.include_paths: list[str] = []
         self.width = 88
         self.diagram_sink = diagram_sink  # called with each analysis, for the playground
+        self._tasks: set[asyncio.Task] = set()
         self.executor = shared_executor()
         from . import features
 
@@ -106,6 +107,11 @@ class NetdslServer(LanguageServer):
 
     async def analyse(self, doc: Document) -> None:
         await doc.analyse(self.executor, self.include_paths, self._published)
+
+    def start_analysis(self, doc: Document) -> None:
+        task = asyncio.get_running_loop().create_task(self.analyse(doc))
+        self._tasks.add(task)  # a task nobody references may be collected mid-way
+        task.add_done_callback(self._tasks.discard)
 
     async def _published(self, doc: Document, analysis: model.Analysis) -> None:
         if doc.path:

@@ -19,6 +19,7 @@ global state wants).
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import os
 import tempfile
@@ -263,17 +264,39 @@ def _compile(name: str, text: str) -> bytes | str:
 
 
 class _QueueWriter:
-    """pygls's writer for one WebSocket: messages go out in order, from one task."""
+    """pygls's writer for one WebSocket: messages go out in order, from one task.
 
-    def __init__(self, queue: asyncio.Queue):
-        self.queue = queue
+    Diagrams are the big messages (tens of kB): only the newest one of each
+    document waits to be sent, so a page that reads slowly gets fewer of them,
+    not an ever longer queue in the server's memory.
+    """
+
+    def __init__(self) -> None:
+        self.queue: collections.deque[str] = collections.deque()
+        self.diagrams: dict[str, str] = {}  # uri -> the newest diagram not yet sent
+        self.ready = asyncio.Event()
         self.overflowed = False
 
     def write(self, data: bytes) -> None:
-        if self.queue.qsize() >= MAX_QUEUED_MESSAGES:
+        if len(self.queue) >= MAX_QUEUED_MESSAGES:
             self.overflowed = True
             return
-        self.queue.put_nowait(data.decode("utf-8"))
+        self.queue.append(data.decode("utf-8"))
+        self.ready.set()
+
+    def diagram(self, uri: str, payload: dict) -> None:
+        self.diagrams.pop(uri, None)
+        self.diagrams[uri] = json.dumps({"jsonrpc": "2.0", "method": "netdsl/diagram", "params": payload})
+        self.ready.set()
+
+    def next(self) -> str | None:
+        if self.queue:
+            return self.queue.popleft()
+        if self.diagrams:
+            uri = next(iter(self.diagrams))
+            return self.diagrams.pop(uri)
+        self.ready.clear()
+        return None
 
     def close(self) -> None:
         return None
@@ -284,14 +307,17 @@ async def serve_lsp(play: Playground, websocket: WebSocket) -> None:
         await websocket.close(code=1008)
         return
     await websocket.accept()
-    queue: asyncio.Queue = asyncio.Queue()
-    writer = _QueueWriter(queue)
-    server = NetdslServer(root=play.root, restrict=True, diagram_sink=_send_diagram)
+    writer = _QueueWriter()
+    server = NetdslServer(root=play.root, restrict=True, diagram_sink=_diagram_sink(writer))
     server.protocol.set_writer(writer, include_headers=False)
 
     async def send() -> None:
         while True:
-            await websocket.send_text(await queue.get())
+            message = writer.next()
+            if message is None:
+                await writer.ready.wait()
+                continue
+            await websocket.send_text(message)
 
     sender = asyncio.create_task(send())
     closing = asyncio.Event()
@@ -333,12 +359,17 @@ def _too_large(body: str) -> dict:
     )
 
 
-async def _send_diagram(ls: NetdslServer, doc, analysis: model.Analysis) -> None:
-    loop = asyncio.get_running_loop()
-    payload = await loop.run_in_executor(ls.executor, diagram_payload, analysis)
-    if doc.latest is analysis:  # else a newer version is on its way
-        payload["uri"] = doc.uri
-        ls.protocol.notify("netdsl/diagram", payload)
+def _diagram_sink(writer: _QueueWriter):
+    """What the server does after each analysis of a page's document: draw it."""
+
+    async def sink(ls: NetdslServer, doc, analysis: model.Analysis) -> None:
+        loop = asyncio.get_running_loop()
+        payload = await loop.run_in_executor(ls.executor, diagram_payload, analysis)
+        if doc.latest is analysis:  # else a newer version is on its way
+            payload["uri"] = doc.uri
+            writer.diagram(doc.uri, payload)
+
+    return sink
 
 
 def create_app(root: str, initial: str | None = None, host: str = "127.0.0.1") -> Starlette:

@@ -35,7 +35,7 @@ def diagram_payload(analysis: model.Analysis, svg_only: bool = False):
         return svg_of(analysis)
     diagnostics = model.diagnostics(g)
     errors = sum(d.severity == "error" for d in diagnostics)
-    payload = {
+    payload: dict = {
         "version": analysis.version,
         "syntaxError": not analysis.syntax_ok,
         "errors": errors,

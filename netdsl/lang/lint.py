@@ -9,18 +9,21 @@ from .names import script_difference, skeleton
 
 def defined_names(program: ast.Program) -> list[ast.Name]:
     """Every name a spec defines: inputs, values, blocks, and a block's parameters,
-    inputs and values, in source order."""
+    inputs and values, in source order. Names are defined by statements only, so
+    only statements are visited, never the expressions inside them."""
     found: list[ast.Name] = []
-    for node in program.walk():
-        if isinstance(node, ast.InputDecl):
-            found.append(node.name)
-        elif isinstance(node, ast.Assign):
-            found.append(node.name)
-            found.extend(node.more_names)
-        elif isinstance(node, ast.BlockDecl):
-            found.append(node.name)
-            found.extend(p.name for p in node.params)
-            found.extend(node.inputs)
+    for st in program.statements:
+        if isinstance(st, (ast.InputDecl, ast.Assign)):
+            found.append(st.name)
+            found.extend(getattr(st, "more_names", ()))
+        elif isinstance(st, ast.BlockDecl):
+            found.append(st.name)
+            found.extend(p.name for p in st.params)
+            found.extend(st.inputs)
+            for inner in st.body:
+                if isinstance(inner, ast.Assign):
+                    found.append(inner.name)
+                    found.extend(inner.more_names)
     return found
 
 

@@ -26,10 +26,10 @@ test: setup
 	$(PYTHON) -m mypy
 	$(PYTHON) -m pytest
 
-# The README's comparison of the iris models (about two minutes).
+# The README's comparison of the iris models (a few minutes).
 compare:
 	$(PYTHON) -m netdsl compare examples/iris_dense.net examples/iris_concat.net examples/iris_add.net \
-	  examples/iris_feature_groups.net --data examples/data/iris.csv --runs 5 --plot docs/compare_iris.png
+	  examples/iris_feature_groups.net --data examples/data/iris.csv --runs 5 --quiet --plot docs/compare_iris.png
 
 # Ratios against baselines, measured side by side (about two and a half minutes).
 bench: setup

@@ -265,7 +265,7 @@ def w_check(path: str, small: str, large: str, reps: int, reps_scale: int) -> di
                 gc.enable()
 
     g = netdsl.load(path)
-    assert not g.graph["diagnostics"], "the generated spec has diagnostics"
+    assert not netdsl.network(g).diagnostics, "the generated spec has diagnostics"
     nodes = g.number_of_nodes()
     del g
     ta, tb, tc = interleave(
@@ -296,12 +296,12 @@ def w_did_you_mean(small: str, large: str, reps: int) -> dict:
         def run():
             names._INDEXES.clear()  # each check starts cold, as a `netdsl check` process does
             g = netdsl.analyze(path)
-            assert g.graph["diagnostics"]
+            assert netdsl.network(g).diagnostics
             return g
 
         return run
 
-    suggested = sum("did you mean" in (d.help or "") for d in check(large)().graph["diagnostics"])
+    suggested = sum("did you mean" in (d.help or "") for d in netdsl.network(check(large)()).diagnostics)
     ts, tl, _ = interleave(lambda: _timed(check(small)), lambda: _timed(check(large)), reps)
     return {"small": ts, "large": tl, "suggested_large": suggested}
 
@@ -446,7 +446,10 @@ def w_import(path: str, out: str, reps: int) -> dict:
     write_model(g, netdsl.to_keras(g, seed=0), "keras", out)
     text = netdsl.import_keras(out).text
     again = netdsl.loads(text, "imported.net")  # the import is a spec of the same model
-    same = again.number_of_nodes() == g.number_of_nodes() and again.graph["params"] == g.graph["params"]
+    same = (
+        again.number_of_nodes() == g.number_of_nodes()
+        and netdsl.network(again).params == netdsl.network(g).params
+    )
     ta, tb, _ = interleave(
         lambda: _timed(lambda: netdsl.import_keras(out)),
         lambda: _timed(lambda: keras.saving.load_model(out)),

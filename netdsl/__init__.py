@@ -1,6 +1,7 @@
 """netdsl: write, check, compile and draw neural-network graphs.
 
     graph = netdsl.load("spec.net")        # parsed and checked; SpecError if not clean
+    netdsl.network(graph).params.total     # the typed IR: network(graph), node(graph, name)
     model = netdsl.to_keras(graph)         # a Keras 3 Functional model
 
 Importing netdsl is cheap: Lark, networkx and TensorFlow load only when used.
@@ -15,6 +16,8 @@ __all__ = [
     "load",
     "loads",
     "analyze",
+    "network",
+    "node",
     "to_keras",
     "to_dot",
     "render",
@@ -24,6 +27,7 @@ __all__ = [
     "load_any",
     "to_python",
     "diff",
+    "prepare",
     "has_errors",
     "SpecError",
     "InputFileError",
@@ -44,18 +48,23 @@ def __getattr__(name):
         from .lang.diagnostics import has_errors
 
         return has_errors
+    if name in ("network", "node"):
+        from .ir import core
+
+        return getattr(core, name)
     raise AttributeError(name)
 
 
 def load(path: str, *, data=None, strict: bool = False, include_paths=(), compiling: bool = False):
-    """Read, parse and check a spec file; returns the checked networkx graph.
+    """Read, parse and check a spec file; returns the checked networkx graph
+    (its typed data: netdsl.network(graph), netdsl.node(graph, name)).
 
     Raises SpecError (with every diagnostic) when the spec has errors, and
     InputFileError when the file cannot be read. With `data`, a CSV path (or a
-    netdsl.data.tables.Table), the spec's named features are bound to its
-    columns and standardize layers without statistics are adapted on it by
-    to_keras. `strict` turns warnings into errors; `compiling` also reports
-    what would stop to_keras (a standardize layer with nothing to adapt on).
+    netdsl.data.tables.Table), the spec's named features are checked against
+    its columns (pass the same data to to_keras to adapt standardize layers).
+    `strict` turns warnings into errors; `compiling` also reports what would
+    stop to_keras without data (a standardize layer with nothing to adapt on).
     """
     from .data.spec import checked
     from .lang.source import read_source
@@ -73,33 +82,45 @@ def loads(text: str, name: str = "<string>", *, data=None, strict: bool = False,
 
 def analyze(path: str, *, include_paths=(), strict: bool = False):
     """Parse and check a spec file without raising for its errors: the graph
-    holds what could be built, graph.graph["diagnostics"] every problem
+    holds what could be built, network(graph).diagnostics every problem
     (warnings made errors with `strict`). InputFileError when unreadable."""
+    from .ir.core import network
     from .ir.pipeline import analyze as run
     from .lang.source import read_source
 
     g = run(read_source(path), include_paths)
     if strict:
-        g.graph["diagnostics"] = [d.as_error() for d in g.graph["diagnostics"]]
+        net = network(g)
+        net.diagnostics = [d.as_error() for d in net.diagnostics]
     return g
 
 
-def to_keras(graph, *, seed: int | None = None):
+def to_keras(graph, *, data=None, seed: int | None = None):
     """The Keras model of a checked graph (imports TensorFlow).
 
-    Raises SpecError, before TensorFlow loads, if the model cannot be built as
-    checked (a standardize layer with nothing to adapt on).
+    `data` (a CSV path or a Table; check it with load(..., data=...)) is what
+    standardize layers without statistics adapt on. Raises SpecError, before
+    TensorFlow loads, when such a layer has no data; DataError when the data
+    lacks the columns it reads.
     """
-    from .data.tables import check_data
-    from .lang.diagnostics import SpecError, has_errors
+    from .ir.core import network
 
-    table = graph.graph.get("table")
-    problems = check_data(graph, table, compiling=True)
-    if has_errors(problems):
-        raise SpecError(problems, graph.graph["source"])
+    if data is None:
+        from .data.tables import missing_data
+        from .lang.diagnostics import SpecError
+
+        problems = missing_data(graph, compiling=True)
+        if problems:
+            raise SpecError(problems, network(graph).source)
+        arrays = None
+    else:
+        from .data.spec import as_table
+        from .data.tables import adapt_arrays
+
+        arrays = adapt_arrays(graph, as_table(data))
     from .backends.keras import to_keras as build
 
-    return build(graph, table, seed=seed)
+    return build(graph, arrays, seed=seed)
 
 
 def to_dot(graph, options=None) -> str:
@@ -118,7 +139,8 @@ def render(graph, fmt: str = "svg", options=None) -> bytes:
 
 
 def train(spec, data, **settings):
-    """Train a spec (a path, or a graph from load) on a CSV file.
+    """Train a spec (a path, or a graph from load) on a CSV file (a path, a
+    Table, or what prepare() made of one).
 
     Returns a TrainResult: .model (keras.Model), .history (per-epoch metrics),
     .test (metrics on the held-out split), .classes (label names per output),
@@ -179,25 +201,33 @@ def diff(a: str, b: str, *, include_paths=()):
     return diff_graphs(ga, gb, str(a), str(b))
 
 
-def to_python(graph, *, origin: str = "") -> str:
+def to_python(graph, *, data=None, origin: str = "") -> str:
     """Readable Keras 3 Python source that builds the model of a checked graph.
-    Standardize layers that adapt on --data are built (TensorFlow loads) to
-    write their statistics as constants; otherwise nothing heavy is imported
-    beyond the Keras backend's names."""
+    Standardize layers that adapt on `data` (as to_keras) are built
+    (TensorFlow loads) to write their statistics as constants; otherwise
+    nothing heavy is imported beyond the Keras backend's names."""
     from .backends.python import to_python as emit
+    from .data.tables import adapting_nodes
 
     adapted = {}
-    needs = [
-        n
-        for n, d in graph.nodes(data=True)
-        if d.get("op") == "standardize" and (d.get("args") or {}).get("mean") is None
-    ]
+    needs = adapting_nodes(graph)
     if needs:
-        from .backends.keras import keras_names
+        from .backends.keras_layers import keras_names
 
-        model = to_keras(graph, seed=0)
+        model = to_keras(graph, data=data, seed=0)
         names = keras_names(graph)
         for n in needs:
             mean, variance, count = model.get_layer(names[n]).get_weights()
             adapted[n] = (mean.reshape(-1).tolist(), variance.reshape(-1).tolist(), int(count))
     return emit(graph, adapted, origin)
+
+
+def prepare(graph, data, *, columns=None):
+    """Bind a checked graph to data for training, without TensorFlow: inputs
+    to columns, labels encoded as the loss wants. Raises SpecError (every
+    problem) or DataError. Train on the result as many times as you like:
+    train(graph, prepare(graph, data), seed=...) reads the data once."""
+    from .apps.training import prepare as run
+    from .data.spec import as_table
+
+    return run(graph, as_table(data), columns)

@@ -7,6 +7,7 @@ import sys
 import threading
 from pathlib import Path
 
+from netdsl.ir.core import network
 from netdsl.ir.pipeline import analyze
 from netdsl.lang import ast
 from netdsl.lang.parser import parse
@@ -26,7 +27,7 @@ def _snapshot(path: Path):
     """What a run of the front end produced: its diagnostics and the graph's nodes and edges."""
     g = analyze(read_source(str(path)))
     return (
-        list(g.graph["diagnostics"]),
+        list(network(g).diagnostics),
         sorted(g.nodes(data=True), key=lambda n: n[0]),
         sorted(g.edges(data=True), key=lambda e: (e[0], e[1])),
     )

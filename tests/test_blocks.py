@@ -35,17 +35,17 @@ def test_expansion_names_show_where_each_layer_came_from():
         "y/residual_2/h",
         "y/residual_2/out",
     ]
-    assert g.nodes["y/residual_1/out"]["inputs"] == ["y_dense_1", "y/residual_1/h"]
-    assert g.nodes["y/residual_2/h_dense_1"]["inputs"] == ["y/residual_1/out"]
-    assert g.nodes["y"]["inputs"] == ["y/residual_2/out"]
-    assert g.nodes["y/residual_1/h_dropout_1"]["args"] == {"rate": 0.0}  # the default
-    assert g.graph["params"]["total"] == (8 * 16 + 16) + 2 * 2 * (16 * 16 + 16) + 17
+    assert netdsl.node(g, "y/residual_1/out").inputs == ["y_dense_1", "y/residual_1/h"]
+    assert netdsl.node(g, "y/residual_2/h_dense_1").inputs == ["y/residual_1/out"]
+    assert netdsl.node(g, "y").inputs == ["y/residual_2/out"]
+    assert netdsl.node(g, "y/residual_1/h_dropout_1").args == {"rate": 0.0}  # the default
+    assert netdsl.network(g).params.total == (8 * 16 + 16) + 2 * 2 * (16 * 16 + 16) + 17
 
 
 def test_parameters_by_position_and_keyword():
     g = netdsl.loads(RESIDUAL + "input f: 4\noutput y = f -> residual(rate=0.5, width=4)\n")
-    assert g.nodes["y/residual_1/h_dropout_1"]["args"]["rate"] == 0.5
-    assert g.nodes["y/residual_1/h"]["args"]["units"] == 4
+    assert netdsl.node(g, "y/residual_1/h_dropout_1").args["rate"] == 0.5
+    assert netdsl.node(g, "y/residual_1/h").args["units"] == 4
 
 
 def test_several_inputs_and_outputs():
@@ -56,10 +56,10 @@ def test_several_inputs_and_outputs():
         "output y = concat(m, w) -> dense(1)\noutput z = concat(v, u)\n"
     )
     g = netdsl.loads(text)
-    assert g.nodes["y_concat_1"]["inputs"] == ["m/gate_1/m", "m/gate_1/g"]
-    assert g.nodes["m/gate_1/g_concat_1"]["inputs"] == ["a", "b"]
-    assert g.nodes["z"]["inputs"] == ["v/gate_1/m", "v/gate_1/g"]
-    assert g.nodes["v/gate_1/m"]["shape"] == (5,)
+    assert netdsl.node(g, "y_concat_1").inputs == ["m/gate_1/m", "m/gate_1/g"]
+    assert netdsl.node(g, "m/gate_1/g_concat_1").inputs == ["a", "b"]
+    assert netdsl.node(g, "z").inputs == ["v/gate_1/m", "v/gate_1/g"]
+    assert netdsl.node(g, "v/gate_1/m").shape == (5,)
     # one name for two outputs, or two outputs in the middle of a chain: an error
     for bad in ("v = a -> gate(5, b=b)\noutput z = v\n", "output z = a -> gate(5, b=b) -> dense(1)\n"):
         d = diags_of(text.split("input a")[0] + "input a: 2\ninput b: 3\n" + bad)
@@ -72,10 +72,10 @@ def test_blocks_using_blocks_and_repeated():
         "input f: 4\noutput y = f -> stack(4) * 2\n"
     )
     g = netdsl.loads(text)
-    assert "y/stack_2/residual_2/out" in g and g.nodes["y"]["op"] == "identity"
-    assert g.nodes["y/stack_1/out"]["op"] == "dense"
-    assert g.nodes["y/stack_1/out"]["inputs"] == ["y/stack_1/residual_2/out"]
-    assert g.nodes["y/stack_2/residual_1/h_dense_1"]["inputs"] == ["y/stack_1/out"]
+    assert "y/stack_2/residual_2/out" in g and netdsl.node(g, "y").op == "identity"
+    assert netdsl.node(g, "y/stack_1/out").op == "dense"
+    assert netdsl.node(g, "y/stack_1/out").inputs == ["y/stack_1/residual_2/out"]
+    assert netdsl.node(g, "y/stack_2/residual_1/h_dense_1").inputs == ["y/stack_1/out"]
 
 
 @pytest.mark.parametrize(
@@ -123,7 +123,7 @@ def test_a_block_name_that_is_unknown_gets_a_suggestion():
 def test_keras_model_of_a_block_spec_matches_its_graph():
     g = netdsl.load(str(EXAMPLES / "residual_blocks.net"))
     model = netdsl.to_keras(g, seed=0)
-    assert model.count_params() == g.graph["params"]["total"]
+    assert model.count_params() == netdsl.network(g).params.total
     assert model.get_layer("h.residual_3.out").output.shape == (None, 64)
     out = model.predict(np.random.default_rng(0).normal(size=(4, 30)).astype("float32"), verbose=0)
     assert out.shape == (4, 2) and np.allclose(out.sum(axis=1), 1, atol=1e-5)

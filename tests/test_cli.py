@@ -20,9 +20,11 @@ def test_check_every_example_is_clean(path):
     assert r.returncode == 0, r.stderr
     assert r.stderr == ""
     g = netdsl.load(str(path))
-    total = g.graph["params"]["total"]
+    total = netdsl.network(g).params.total
     first = r.stdout.splitlines()[0]
-    assert first.startswith(f"network {g.graph['name']}: {g.number_of_nodes()} nodes, {total:,} parameters")
+    assert first.startswith(
+        f"network {netdsl.network(g).name}: {g.number_of_nodes()} nodes, {total:,} parameters"
+    )
     for name in g.nodes:
         assert any(line.split()[0] == name for line in r.stdout.splitlines()[2:]), name
 

@@ -160,7 +160,7 @@ def run_front_end(spec: Spec, monkeypatch) -> list:
         return list(exc.diagnostics)
     except Exception as exc:  # noqa: BLE001 - the point is that nothing else escapes
         pytest.fail(f"{spec.path.name}: {type(exc).__name__} escaped instead of a SpecError: {exc}")
-    return list(g.graph["diagnostics"])
+    return list(netdsl.network(g).diagnostics)
 
 
 def actual_of(diags) -> list[tuple]:
@@ -332,9 +332,9 @@ def test_valid_control_loads_cleanly(path, monkeypatch):
 def test_korean_control_is_a_real_network(monkeypatch):
     monkeypatch.chdir(VALID)
     g = netdsl.load("korean_iris.net")
-    assert g.graph["outputs"] == ["품종"]
-    assert g.nodes["받침_select_1"]["features"] == ("꽃받침_길이", "꽃받침_너비")
-    assert g.nodes["품종"]["shape"] == (3,)
+    assert netdsl.network(g).outputs == ["품종"]
+    assert netdsl.node(g, "받침_select_1").features == ("꽃받침_길이", "꽃받침_너비")
+    assert netdsl.node(g, "품종").shape == (3,)
 
 
 def test_line_end_and_bom_files_are_what_they_claim():

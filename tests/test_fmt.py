@@ -69,25 +69,27 @@ def _plain(x):
 def graph_summary(g) -> dict:
     nodes = {
         n: {
-            "op": d.get("op"),
-            "inputs": list(d.get("inputs", ())),
-            "args": _plain(d.get("args")),
-            "shape": d.get("shape"),
-            "params": d.get("params"),
-            "order": d.get("order"),
-            "output": d.get("output"),
+            "op": d.op,
+            "inputs": list(d.inputs),
+            "args": _plain(d.args),
+            "selection": d.selection,
+            "shape": d.shape,
+            "params": d.params,
+            "order": d.order,
+            "output": d.output,
         }
-        for n, d in g.nodes(data=True)
+        for n, d in ((n, netdsl.node(g, n)) for n in g)
     }
+    net = netdsl.network(g)
     return {
         "nodes": nodes,
         "ids": list(g.nodes),
-        "outputs": list(g.graph["outputs"]),
-        "inputs": list(g.graph["inputs"]),
-        "name": g.graph["name"],
-        "training": _plain(g.graph.get("training")),
-        "fit": _plain(g.graph.get("fit")),
-        "params": g.graph.get("params"),
+        "outputs": list(net.outputs),
+        "inputs": list(net.inputs),
+        "name": net.name,
+        "training": _plain(net.compile),
+        "fit": _plain(net.train),
+        "params": net.params,
     }
 
 

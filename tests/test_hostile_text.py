@@ -114,7 +114,7 @@ def test_imports_just_within_the_limit_work(tmp_path):
     spec = tmp_path / "main.net"
     spec.write_text('import "f0.net"\ninput x: 2\noutput y = x -> b0() -> dense(1)\n')
     g = netdsl.load(str(spec))  # every file of the chain is read, the last block reached
-    assert g.graph["outputs"] == ["y"] and len(g.graph["sources"]) == depth + 1
+    assert netdsl.network(g).outputs == ["y"] and len(netdsl.network(g).sources) == depth + 1
 
 
 # ---- 17.5: a long line is shown cut around the span ------------------------------
@@ -207,12 +207,12 @@ def subprocess_cli(args, env, cwd=None):
 
 def test_nfd_and_nfc_spellings_are_one_name():
     g = netdsl.loads("input caf\u00e9: 4\noutput y = cafe\u0301 -> dense(1)\n")
-    assert g.graph["inputs"] == ["caf\u00e9"] and list(g.predecessors("y")) == ["caf\u00e9"]
+    assert netdsl.network(g).inputs == ["caf\u00e9"] and list(g.predecessors("y")) == ["caf\u00e9"]
 
 
 def test_cr_only_line_ends_are_line_ends_with_the_right_positions():
     g = netdsl.loads("input x: 4\routput y = x -> dense(1)\r")
-    assert g.graph["outputs"] == ["y"]
+    assert netdsl.network(g).outputs == ["y"]
     failure = diags_of("input x: 4\r\routput y = x -> dens(1)\r")
     d = failure.diagnostics[0]
     assert (d.span.line, d.span.column) == (3, 17)
@@ -221,7 +221,7 @@ def test_cr_only_line_ends_are_line_ends_with_the_right_positions():
 
 def test_confusable_definitions_warn_and_suggestions_say_which_letter():
     g = netdsl.loads("input hal: 4\nh\u0430l = hal -> dense(2)\noutput y = h\u0430l -> dense(1)\n")
-    (w,) = g.graph["diagnostics"]
+    (w,) = netdsl.network(g).diagnostics
     assert w.code == "ND108" and "differs in letter 2: Cyrillic '\u0430' U+0430" in w.message
     assert did_you_mean("h\u0430l", ["hal", "hall"]) == (
         "did you mean 'hal'? ('h\u0430l' differs in letter 2: Cyrillic '\u0430' U+0430)"

@@ -241,9 +241,13 @@ def test_every_example_is_covered():
     assert sorted(p.stem for p in EXAMPLES.glob("*.net")) == NAMES
 
 
+def example_data(name):
+    """The data an example's standardize layers adapt on (None: it needs none)."""
+    return str(IRIS) if EXAMPLE_SPECS[name][1] else None
+
+
 def load_example(name):
-    data = str(IRIS) if EXAMPLE_SPECS[name][1] else None
-    return netdsl.load(str(EXAMPLES / f"{name}.net"), data=data)
+    return netdsl.load(str(EXAMPLES / f"{name}.net"), data=example_data(name))
 
 
 # --------------------------------------------------------------------------
@@ -348,7 +352,7 @@ class Built:
     def __init__(self, name):
         self.name = name
         self.graph = load_example(name)
-        self.net = netdsl.to_keras(self.graph, seed=0)
+        self.net = netdsl.to_keras(self.graph, data=example_data(name), seed=0)
         self.hand = EXAMPLE_SPECS[name][0]()
         # before any weight is copied: netdsl's own adapted statistics
         self.net_initial = {op.name: [np.array(w) for w in op.get_weights()] for op in self.net.layers}
@@ -408,7 +412,7 @@ def test_connectivity_and_output_shapes(ex):
     for h, n in pair_operations(ex.hand, ex.net):
         assert tuple(n.output.shape) == tuple(h.output.shape), n.name
         # the static shape of the graph node agrees with Keras
-        assert (None,) + tuple(ex.graph.nodes[node_of(ex, n.name)]["shape"]) == tuple(n.output.shape)
+        assert (None,) + tuple(netdsl.node(ex.graph, node_of(ex, n.name)).shape) == tuple(n.output.shape)
 
 
 def test_layer_configs_match(ex):
@@ -423,8 +427,8 @@ def test_layer_configs_match(ex):
 def test_layer_names_follow_the_spec(ex):
     """Layers carry the spec's names (the hand-written model uses them too);
     selections are named operations of their own."""
-    needed = set(ex.graph.graph["outputs"])
-    for out in ex.graph.graph["outputs"]:
+    needed = set(netdsl.network(ex.graph).outputs)
+    for out in netdsl.network(ex.graph).outputs:
         needed |= nx.ancestors(ex.graph, out)
     from netdsl.backends.keras import keras_names
 
@@ -432,14 +436,14 @@ def test_layer_names_follow_the_spec(ex):
     assert sorted(op.name for op in ex.net.operations) == sorted(names[n] for n in needed)
     for h, n in pair_operations(ex.hand, ex.net):
         if type(h).__name__ in ("GetItem", "Take"):
-            assert ex.graph.nodes[node_of(ex, n.name)]["op"] == "select"
+            assert netdsl.node(ex.graph, node_of(ex, n.name)).op == "select"
         else:
             assert n.name == h.name
     assert ex.net.name == ex.hand.name
 
 
 def test_parameter_counts(ex):
-    static = ex.graph.graph["params"]
+    static = netdsl.network(ex.graph).params.as_dict()
     assert ex.net.count_params() == static["total"] == ex.hand.count_params()
     assert count(ex.net.trainable_weights) == static["trainable"] == count(ex.hand.trainable_weights)
     assert (
@@ -447,7 +451,7 @@ def test_parameter_counts(ex):
     )
     assert static["total"] == static["trainable"] + static["non_trainable"]
     for h, n in pair_operations(ex.hand, ex.net):
-        t, nt = ex.graph.nodes[node_of(ex, n.name)]["params"]
+        t, nt = netdsl.node(ex.graph, node_of(ex, n.name)).params
         got_t = count(n.trainable_weights) if isinstance(n, L.Layer) else 0
         got_nt = count(n.non_trainable_weights) if isinstance(n, L.Layer) else 0
         assert (got_t, got_nt) == (t, nt), n.name
@@ -646,7 +650,7 @@ def test_cli_compiled_models_load_without_netdsl(cli):
         assert child[name]["operations"] == [[type(op).__name__, op.name] for op in loaded.operations]
         # the saved model is the model netdsl builds
         graph = load_example(name)
-        assert loaded.count_params() == graph.graph["params"]["total"]
+        assert loaded.count_params() == netdsl.network(graph).params.total
         assert loaded.name == name
 
 
@@ -668,12 +672,12 @@ def differs(a, b):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_seeded_builds_are_identical_in_process(name):
-    graph = load_example(name)
-    first = weights_of(netdsl.to_keras(graph, seed=SEED))
-    second = weights_of(netdsl.to_keras(load_example(name), seed=SEED))
+    graph, data = load_example(name), example_data(name)
+    first = weights_of(netdsl.to_keras(graph, data=data, seed=SEED))
+    second = weights_of(netdsl.to_keras(load_example(name), data=data, seed=SEED))
     assert_same_weights(first, second)
     # the seed matters: another seed gives other initial weights
-    assert differs(first, weights_of(netdsl.to_keras(graph, seed=SEED + 1)))
+    assert differs(first, weights_of(netdsl.to_keras(graph, data=data, seed=SEED + 1)))
 
 
 @pytest.mark.filterwarnings(SKIPPED_OPTIMIZER)
@@ -685,4 +689,5 @@ def test_seeded_cli_compiles_are_identical(cli):
     # and `--seed 7` in a process of its own is `to_keras(g, seed=7)` here
     for name in NAMES:
         a = weights_of(keras.models.load_model(cli["first"] / f"{name}.keras"))
-        assert_same_weights(a, weights_of(netdsl.to_keras(load_example(name), seed=SEED)))
+        rebuilt = netdsl.to_keras(load_example(name), data=example_data(name), seed=SEED)
+        assert_same_weights(a, weights_of(rebuilt))

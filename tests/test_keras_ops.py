@@ -33,7 +33,7 @@ def fresh_session():
 
 def build(text, **kwargs):
     graph = netdsl.loads(text, **kwargs)
-    return graph, netdsl.to_keras(graph, seed=0)
+    return graph, netdsl.to_keras(graph, data=kwargs.get("data"), seed=0)
 
 
 def rows(n, width, seed=0):
@@ -85,7 +85,7 @@ def assert_same_predictions(net, hand, x):
 
 
 def assert_params(graph, net, hand=None):
-    p = graph.graph["params"]
+    p = netdsl.network(graph).params.as_dict()
     assert net.count_params() == p["total"]
     assert sum(int(np.prod(w.shape)) for w in net.trainable_weights) == p["trainable"]
     assert sum(int(np.prod(w.shape)) for w in net.non_trainable_weights) == p["non_trainable"]
@@ -100,8 +100,8 @@ def assert_params(graph, net, hand=None):
 
 def test_dense_without_bias():
     graph, net = build("network nobias\ninput x: 5\noutput y = x -> dense(3, tanh, use_bias=false)\n")
-    assert graph.graph["params"] == {"total": 5 * 3, "trainable": 5 * 3, "non_trainable": 0}
-    assert graph.nodes["y"]["params"] == (15, 0)
+    assert netdsl.network(graph).params.as_dict() == {"total": 5 * 3, "trainable": 5 * 3, "non_trainable": 0}
+    assert netdsl.node(graph, "y").params == (15, 0)
     layer = net.get_layer("y")
     assert type(layer) is L.Dense and layer.use_bias is False and len(layer.weights) == 1
     assert layer.get_config()["activation"] == "tanh"
@@ -125,7 +125,7 @@ def test_dense_repeated_three_times():
     assert parent_names(dense[0]) == ["x"]
     assert parent_names(dense[1]) == ["y_dense_1"]
     assert parent_names(dense[2]) == ["y_dense_2"]
-    assert graph.graph["params"]["total"] == (4 * 8 + 8) + 2 * (8 * 8 + 8)
+    assert netdsl.network(graph).params.total == (4 * 8 + 8) + 2 * (8 * 8 + 8)
 
     x = keras.Input(shape=(4,), name="x")
     h = x
@@ -142,7 +142,7 @@ def test_dropout_rate():
     layer = net.get_layer("y")
     assert type(layer) is L.Dropout
     assert layer.rate == 0.25
-    assert graph.graph["params"]["total"] == 0 == net.count_params()
+    assert netdsl.network(graph).params.total == 0 == net.count_params()
     hand = L.Dropout(0.25)
     assert {k: v for k, v in layer.get_config().items() if k != "name"} == {
         k: v for k, v in hand.get_config().items() if k != "name"
@@ -165,8 +165,8 @@ def test_standardize_with_explicit_statistics():
     layer = net.get_layer("y")
     assert type(layer) is L.Normalization
     assert layer.weights == []
-    assert graph.graph["params"] == {"total": 0, "trainable": 0, "non_trainable": 0}
-    assert graph.nodes["y"]["params"] == (0, 0)
+    assert netdsl.network(graph).params.as_dict() == {"total": 0, "trainable": 0, "non_trainable": 0}
+    assert netdsl.node(graph, "y").params == (0, 0)
 
     i = keras.Input(shape=(3,), name="x")
     hand = keras.Model(i, L.Normalization(axis=-1, mean=mean, variance=variance)(i))
@@ -195,7 +195,7 @@ def test_standardize_adapted_after_a_selection():
     np.testing.assert_allclose(mean, picked.astype("float64").mean(axis=0), rtol=1e-5)
     np.testing.assert_allclose(var, picked.astype("float64").var(axis=0), rtol=1e-5)
     assert_params(graph, net)
-    assert graph.graph["params"]["non_trainable"] == 2 * 2 + 1
+    assert netdsl.network(graph).params.non_trainable == 2 * 2 + 1
 
 
 def test_standardize_adapted_on_two_inputs():
@@ -229,7 +229,7 @@ def test_concat_of_three_operands():
     assert type(cat) is L.Concatenate
     assert parent_names(cat) == ["a", "b", "c"]
     assert tuple(cat.output.shape) == (None, 6)
-    assert graph.graph["params"]["total"] == 6 * 2 + 2
+    assert netdsl.network(graph).params.total == 6 * 2 + 2
 
     ins = [keras.Input(shape=(w,), name=n) for n, w in (("a", 2), ("b", 3), ("c", 1))]
     j = L.Concatenate(name="joined")(ins)
@@ -294,7 +294,7 @@ def test_selection(input_line, selection, columns, kind, by_hand):
     assert type(sel).__name__ == kind
     assert tuple(sel.output.shape) == (None, len(columns))
     assert parent_names(sel) == ["x"]
-    assert graph.graph["params"]["total"] == len(columns) * 2 + 2
+    assert netdsl.network(graph).params.total == len(columns) * 2 + 2
 
     i = keras.Input(shape=(4,), name="x")
     picked = by_hand(i)
@@ -385,7 +385,7 @@ def test_one_loss_for_two_outputs_applies_to_each():
 
 def test_unused_input_is_not_a_model_input():
     graph, net = build("network unused\ninput x: 3\ninput extra: 5\noutput y = x -> dense(2)\n")
-    assert [d.code for d in graph.graph["diagnostics"]] == ["ND105"]  # a warning only
+    assert [d.code for d in netdsl.network(graph).diagnostics] == ["ND105"]  # a warning only
     assert [t.name for t in net.inputs] == ["x"]
     assert "extra" not in [op.name for op in net.operations]
     assert len(net.inputs) == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 import netdsl
+from netdsl.ir.core import Compile, Optimizer
 from netdsl.lang.diagnostics import SpecError
 
 
@@ -23,7 +24,7 @@ def errors_of(text: str):
 
 
 def node(g, name):
-    return g.nodes[name]
+    return netdsl.node(g, name)
 
 
 # 1. inputs ---------------------------------------------------------------
@@ -34,10 +35,10 @@ def test_input_with_width_and_with_named_features():
         'input x: 4\ninput iris: [sepal_length, sepal_width, "petal length"]\n'
         "output y = concat(x, iris) -> dense(1)\n"
     )
-    assert node(g, "x")["shape"] == (4,) and node(g, "x")["features"] is None
-    assert node(g, "iris")["shape"] == (3,)
-    assert node(g, "iris")["features"] == ("sepal_length", "sepal_width", "petal length")
-    assert g.graph["inputs"] == ["x", "iris"]
+    assert node(g, "x").shape == (4,) and node(g, "x").features is None
+    assert node(g, "iris").shape == (3,)
+    assert node(g, "iris").features == ("sepal_length", "sepal_width", "petal length")
+    assert netdsl.network(g).inputs == ["x", "iris"]
 
 
 @pytest.mark.parametrize(
@@ -78,16 +79,16 @@ IRIS = "input iris: [sepal_length, sepal_width, petal_length, petal_width]\n"
 def test_selection_by_name_position_and_range(selection, indices):
     g = netdsl.loads(IRIS + f"output y = {selection} -> dense(1)\n")
     sel = node(g, "y_select_1")
-    assert sel["op"] == "select"
-    assert sel["args"]["indices"] == indices
-    assert sel["shape"] == (len(indices),)
+    assert sel.op == "select"
+    assert list(sel.selection.indices) == indices
+    assert sel.shape == (len(indices),)
     names = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
-    assert sel["features"] == tuple(names[i] for i in indices)
+    assert sel.features == tuple(names[i] for i in indices)
 
 
 def test_selection_from_width_only_input_by_position():
     g = netdsl.loads("input x: 5\noutput y = x[1:4] -> dense(2)\n")
-    assert node(g, "y_select_1")["shape"] == (3,)
+    assert node(g, "y_select_1").shape == (3,)
 
 
 @pytest.mark.parametrize(
@@ -119,7 +120,7 @@ def test_selected_features_carry_through_to_later_selections():
     g = netdsl.loads(
         IRIS + "petals = iris[petal_length, petal_width]\noutput y = petals[petal_width] -> dense(1)\n"
     )
-    assert node(g, "y_select_1")["args"]["indices"] == [1]
+    assert list(node(g, "y_select_1").selection.indices) == [1]
 
 
 # 3. dense stacks -------------------------------------------------------------
@@ -127,23 +128,23 @@ def test_selected_features_carry_through_to_later_selections():
 
 def test_dense_arguments_and_bias():
     g = netdsl.loads("input x: 3\nh = x -> dense(4, relu, use_bias=false)\noutput y = h -> dense(units=2)\n")
-    assert node(g, "h")["args"] == {"units": 4, "activation": "relu", "use_bias": False}
-    assert node(g, "h")["params"] == (12, 0)
-    assert node(g, "y")["args"]["activation"] == "linear"
-    assert node(g, "y")["params"] == (4 * 2 + 2, 0)
+    assert node(g, "h").args == {"units": 4, "activation": "relu", "use_bias": False}
+    assert node(g, "h").params == (12, 0)
+    assert node(g, "y").args["activation"] == "linear"
+    assert node(g, "y").params == (4 * 2 + 2, 0)
 
 
 def test_repetition_expands_into_named_layers():
     g = netdsl.loads("input x: 3\noutput y = x -> dense(8, relu) * 3 -> dense(1)\n")
-    dense = [n for n in g if node(g, n)["op"] == "dense"]
+    dense = [n for n in g if node(g, n).op == "dense"]
     assert dense == ["y_dense_1", "y_dense_2", "y_dense_3", "y"]
-    assert node(g, "y_dense_2")["inputs"] == ["y_dense_1"]
-    assert g.graph["params"]["total"] == (3 * 8 + 8) + 2 * (8 * 8 + 8) + (8 + 1)
+    assert node(g, "y_dense_2").inputs == ["y_dense_1"]
+    assert netdsl.network(g).params.total == (3 * 8 + 8) + 2 * (8 * 8 + 8) + (8 + 1)
 
 
 def test_repeated_group_of_layers():
     g = netdsl.loads("input x: 4\noutput y = x -> (dense(4, relu) -> dropout(0.1)) * 2\n")
-    assert [node(g, n)["op"] for n in ["y_dense_1", "y_dropout_1", "y_dense_2", "y"]] == [
+    assert [node(g, n).op for n in ["y_dense_1", "y_dropout_1", "y_dense_2", "y"]] == [
         "dense",
         "dropout",
         "dense",
@@ -187,7 +188,7 @@ def test_unknown_activation_gets_a_suggestion():
 def test_dropout_rate_range(rate, ok):
     text = f"input x: 3\noutput y = x -> dropout({rate})\n"
     if ok:
-        assert netdsl.loads(text).nodes["y"]["args"]["rate"] == float(rate)
+        assert netdsl.node(netdsl.loads(text), "y").args["rate"] == float(rate)
     else:
         assert errors_of(text) == [("ND206", 2, 25)]
 
@@ -197,14 +198,14 @@ def test_dropout_rate_range(rate, ok):
 
 def test_standardize_with_explicit_statistics_has_no_weights():
     g = netdsl.loads("input x: 2\noutput y = x -> standardize(mean=[1, 2], variance=[4, 9])\n")
-    assert node(g, "y")["args"] == {"mean": (1.0, 2.0), "variance": (4.0, 9.0)}
-    assert node(g, "y")["params"] == (0, 0)
+    assert node(g, "y").args == {"mean": (1.0, 2.0), "variance": (4.0, 9.0)}
+    assert node(g, "y").params == (0, 0)
 
 
 def test_standardize_adapted_has_2n_plus_1_non_trainable_parameters():
     g = netdsl.loads("input x: [a, b, c]\noutput y = x -> standardize\n")
-    assert node(g, "y")["params"] == (0, 7)
-    assert g.graph["params"] == {"total": 7, "trainable": 0, "non_trainable": 7}
+    assert node(g, "y").params == (0, 7)
+    assert netdsl.network(g).params.as_dict() == {"total": 7, "trainable": 0, "non_trainable": 7}
 
 
 @pytest.mark.parametrize(
@@ -223,7 +224,7 @@ def test_standardize_statistics_errors(args, code):
 
 def test_standardize_without_data_warns_on_check_and_fails_to_compile():
     g = netdsl.loads("input x: [a, b]\noutput y = x -> standardize\n")
-    assert [(d.severity, d.code) for d in g.graph["diagnostics"]] == [("warning", "ND601")]
+    assert [(d.severity, d.code) for d in netdsl.network(g).diagnostics] == [("warning", "ND601")]
     with pytest.raises(SpecError) as info:
         netdsl.to_keras(g)
     assert [d.code for d in info.value.diagnostics] == ["ND601"]
@@ -256,15 +257,15 @@ def test_concat_and_add_of_several_operands():
         "s = add(a -> dense(5), b -> dense(5), c -> dense(5))\n"
         "output y = concat(wide, s) -> dense(1)\n"
     )
-    assert node(g, "wide")["shape"] == (9,)
-    assert node(g, "s")["shape"] == (5,)
-    assert node(g, "s")["inputs"] == ["s_dense_1", "s_dense_2", "s_dense_3"]
-    assert node(g, "y_concat_1")["shape"] == (14,)
+    assert node(g, "wide").shape == (9,)
+    assert node(g, "s").shape == (5,)
+    assert node(g, "s").inputs == ["s_dense_1", "s_dense_2", "s_dense_3"]
+    assert node(g, "y_concat_1").shape == (14,)
 
 
 def test_merge_as_a_step_takes_the_chain_as_first_operand():
     g = netdsl.loads("input x: 4\noutput y = x -> dense(4) -> add(x)\n")
-    assert node(g, "y")["op"] == "add" and node(g, "y")["inputs"] == ["y_dense_1", "x"]
+    assert node(g, "y").op == "add" and node(g, "y").inputs == ["y_dense_1", "x"]
 
 
 def test_add_shape_mismatch_names_each_operand_and_where_it_was_defined():
@@ -295,35 +296,35 @@ def test_several_named_outputs_in_declaration_order():
         "input x: 4\nh = x -> dense(8, relu)\noutput b = h -> dense(1)\n"
         "a = h -> dense(3, softmax)\noutput a\n"
     )
-    assert g.graph["outputs"] == ["b", "a"]
-    assert node(g, "a")["output"] and node(g, "b")["output"] and not node(g, "h")["output"]
+    assert netdsl.network(g).outputs == ["b", "a"]
+    assert node(g, "a").output and node(g, "b").output and not node(g, "h").output
 
 
 def test_generated_names_never_collide_with_user_names():
     g = netdsl.loads("input x: 2\ny_dense_1 = x -> dense(3)\noutput y = y_dense_1 -> dense(4) -> dense(1)\n")
     assert sorted(g.nodes) == ["x", "y", "y_dense_1", "y_dense_2"]
-    assert node(g, "y_dense_2")["inputs"] == ["y_dense_1"]
+    assert node(g, "y_dense_2").inputs == ["y_dense_1"]
 
 
 def test_alias_becomes_identity_layer():
     g = netdsl.loads("input x: 2\noutput y = x\n")
-    assert node(g, "y")["op"] == "identity" and node(g, "y")["inputs"] == ["x"]
+    assert node(g, "y").op == "identity" and node(g, "y").inputs == ["x"]
 
 
 def test_names_may_be_used_before_they_are_defined():
     g = netdsl.loads("output y = h -> dense(1)\nh = x -> dense(2)\ninput x: 3\n")
-    assert g.graph["params"]["total"] == 3 * 2 + 2 + 3
+    assert netdsl.network(g).params.total == 3 * 2 + 2 + 3
 
 
 def test_non_ascii_names():
     g = netdsl.loads(
         "input 꽃: [꽃받침_길이, 꽃잎_길이]\n가지 = 꽃[꽃잎_길이] -> dense(2)\noutput 종 = 가지 -> dense(3)\n"
     )
-    assert node(g, "가지_select_1")["features"] == ("꽃잎_길이",)
+    assert node(g, "가지_select_1").features == ("꽃잎_길이",)
 
 
 def test_network_name_defaults_to_file_stem():
-    assert netdsl.loads("input x: 1\noutput y = x\n", "dir/my_net.net").graph["name"] == "my_net"
+    assert netdsl.network(netdsl.loads("input x: 1\noutput y = x\n", "dir/my_net.net")).name == "my_net"
 
 
 # structure checks ---------------------------------------------------------------------
@@ -362,7 +363,7 @@ def test_no_output():
 
 def test_unused_input_and_value_are_warnings_not_errors():
     g = netdsl.loads("input x: 2\ninput z: 3\nspare = x -> dense(4)\noutput y = x -> dense(1)\n")
-    assert [(d.severity, d.code, d.span.line) for d in g.graph["diagnostics"]] == [
+    assert [(d.severity, d.code, d.span.line) for d in netdsl.network(g).diagnostics] == [
         ("warning", "ND105", 2),
         ("warning", "ND105", 3),
     ]
@@ -401,11 +402,11 @@ def test_compile_settings_are_normalized():
         "compile loss=categorical_crossentropy optimizer=adam(learning_rate=0.001, amsgrad=true) "
         "metrics=[accuracy, auc]\n"
     )
-    assert g.graph["training"] == {
-        "loss": "categorical_crossentropy",
-        "optimizer": {"name": "adam", "args": {"learning_rate": 0.001, "amsgrad": True}},
-        "metrics": ["accuracy", "auc"],
-    }
+    assert netdsl.network(g).compile == Compile(
+        loss="categorical_crossentropy",
+        optimizer=Optimizer("adam", {"learning_rate": 0.001, "amsgrad": True}),
+        metrics=["accuracy", "auc"],
+    )
 
 
 def test_compile_loss_per_output():
@@ -413,8 +414,8 @@ def test_compile_loss_per_output():
         "input x: 4\noutput a = x -> dense(1)\noutput b = x -> dense(2, softmax)\n"
         "compile loss={a: mse, b: sparse_categorical_crossentropy} optimizer=sgd metrics={a: [mae]}\n"
     )
-    assert g.graph["training"]["loss"] == {"a": "mse", "b": "sparse_categorical_crossentropy"}
-    assert g.graph["training"]["metrics"] == {"a": ["mae"]}
+    assert netdsl.network(g).compile.loss == {"a": "mse", "b": "sparse_categorical_crossentropy"}
+    assert netdsl.network(g).compile.metrics == {"a": ["mae"]}
 
 
 @pytest.mark.parametrize(
@@ -470,5 +471,5 @@ def test_chains_split_over_lines_comments_crlf_and_bom():
 
 def test_spans_of_nodes():
     g = netdsl.loads("input x: 2\noutput y = x -> dense(2, relu) -> dense(1)\n")
-    s = g.nodes["y_dense_1"]["span"]
+    s = netdsl.node(g, "y_dense_1").span
     assert (s.line, s.column, s.end_line, s.end_column) == (2, 17, 2, 31)

@@ -23,6 +23,7 @@ from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
 from conftest import EXAMPLES, ROOT
 from netdsl.data.spec import checked
+from netdsl.ir.core import network
 from netdsl.lang.diagnostics import SpecError
 from netdsl.lang.fmt import format_source
 from netdsl.lang.source import read_source
@@ -133,7 +134,7 @@ def check_diagnostics(path: Path) -> list:
         g = checked(read_source(str(path)), None, False, False)
     except SpecError as exc:
         return exc.diagnostics
-    return g.graph["diagnostics"]
+    return network(g).diagnostics
 
 
 # ---- diagnostics ---------------------------------------------------------------------

@@ -41,7 +41,7 @@ def test_an_import_is_found_in_an_include_directory(tree):
     r = run_cli("check", "app/main.net", "--include-path", "lib", cwd=tree)
     assert r.returncode == 0, r.stderr
     g = netdsl.load(str(tree / "app" / "main.net"), include_paths=[str(tree / "lib")])
-    assert g.graph["sources"][1].name.endswith("lib/blocks.net")
+    assert netdsl.network(g).sources[1].name.endswith("lib/blocks.net")
 
 
 def test_include_directories_are_searched_in_order_after_the_importing_file(tree):
@@ -49,7 +49,7 @@ def test_include_directories_are_searched_in_order_after_the_importing_file(tree
 
     def found(*dirs: str) -> str:
         g = netdsl.load(str(main), include_paths=[str(tree / d) for d in dirs])
-        return Path(g.graph["sources"][1].name).parent.name
+        return Path(netdsl.network(g).sources[1].name).parent.name
 
     assert found("vendor", "lib") == "vendor"
     assert found("lib", "vendor") == "lib"
@@ -108,7 +108,7 @@ QUOTED = (
 
 def test_an_output_name_may_be_a_quoted_string():
     g = netdsl.loads(QUOTED)
-    assert g.graph["outputs"] == ["wine class"] and g.nodes["wine class"]["shape"] == (3,)
+    assert netdsl.network(g).outputs == ["wine class"] and netdsl.node(g, "wine class").shape == (3,)
     assert format_source(QUOTED) == QUOTED  # printed back with its quotes
 
 

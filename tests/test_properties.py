@@ -122,16 +122,20 @@ def assert_no_crash(code: int, out: str, err: str) -> None:
 @given(programs())
 def test_generated_programs_load_with_no_diagnostics(prog):
     g = netdsl.loads(prog.text)
-    assert g.graph["diagnostics"] == []
-    assert g.graph["params"] == {"total": prog.params, "trainable": prog.params, "non_trainable": 0}
+    assert netdsl.network(g).diagnostics == []
+    assert netdsl.network(g).params.as_dict() == {
+        "total": prog.params,
+        "trainable": prog.params,
+        "non_trainable": 0,
+    }
     assert g.number_of_nodes() == prog.nodes
-    assert sorted(g.graph["inputs"]) == sorted(prog.inputs)
-    assert sorted(g.graph["outputs"]) == sorted(prog.outputs)
-    for out in g.graph["outputs"]:
-        assert g.nodes[out]["shape"] == (prog.outputs[out],), out
-    for name, data in g.nodes(data=True):
-        assert data["shape"] is not None and data["params"] is not None, name
-    assert sum(sum(d["params"]) for _, d in g.nodes(data=True)) == prog.params
+    assert sorted(netdsl.network(g).inputs) == sorted(prog.inputs)
+    assert sorted(netdsl.network(g).outputs) == sorted(prog.outputs)
+    for out in netdsl.network(g).outputs:
+        assert netdsl.node(g, out).shape == (prog.outputs[out],), out
+    for name in g:
+        assert netdsl.node(g, name).shape is not None and netdsl.node(g, name).params is not None, name
+    assert sum(sum(netdsl.node(g, n).params) for n in g) == prog.params
 
 
 @settings(max_examples=N_VALID_CLI, **COMMON)
@@ -181,13 +185,15 @@ def test_generated_programs_build_in_keras(keras, prog):
     keras.utils.clear_session()
     g = netdsl.loads(prog.text)
     model = netdsl.to_keras(g, seed=0)
-    assert model.count_params() == g.graph["params"]["total"] == prog.params
-    outputs = g.graph["outputs"]
-    assert [tuple(t.shape[1:]) for t in model.outputs] == [g.nodes[o]["shape"] for o in outputs]
+    assert model.count_params() == netdsl.network(g).params.total == prog.params
+    outputs = netdsl.network(g).outputs
+    assert [tuple(t.shape[1:]) for t in model.outputs] == [netdsl.node(g, o).shape for o in outputs]
     rng = np.random.default_rng(0)
-    xs = [rng.normal(size=(5, g.nodes[i]["shape"][0])).astype("float32") for i in g.graph["inputs"]]
+    xs = [
+        rng.normal(size=(5, netdsl.node(g, i).shape[0])).astype("float32") for i in netdsl.network(g).inputs
+    ]
     ys = _as_list(model.predict(xs if len(xs) > 1 else xs[0], verbose=0, batch_size=5))
-    assert [tuple(np.shape(y)) for y in ys] == [(5,) + g.nodes[o]["shape"] for o in outputs]
+    assert [tuple(np.shape(y)) for y in ys] == [(5,) + netdsl.node(g, o).shape for o in outputs]
     if "exponential" not in prog.text:  # exp(exp(...)) may overflow: not a netdsl matter
         assert all(np.isfinite(y).all() for y in ys), ys
     keras.utils.clear_session()

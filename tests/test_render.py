@@ -76,11 +76,11 @@ def test_svg_has_a_node_for_every_layer_and_is_byte_identical(path, tmp_path):
     nodes = _svg_nodes(a.read_bytes())
     assert set(nodes) == set(g.nodes)
     for name, text in nodes.items():
-        data = g.nodes[name]
-        assert name in text and data["op"] in text
-        assert f"{sum(data['params']):,} param" in text
+        data = netdsl.node(g, name)
+        assert name in text and data.op in text
+        assert f"{sum(data.params):,} param" in text
     title = ET.fromstring(a.read_bytes()).find(f"{SVG}g/{SVG}text")
-    assert title is not None and title.text == g.graph["name"]
+    assert title is not None and title.text == netdsl.network(g).name
 
 
 def test_svg_shows_what_a_reader_needs(tmp_path):

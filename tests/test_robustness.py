@@ -128,7 +128,7 @@ def test_crlf_and_bom_give_the_same_graph_and_positions(tmp_path):
     p.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
     a, b = netdsl.load(str(EXAMPLES / "iris_concat.net")), netdsl.load(str(p))
     assert sorted(a.nodes) == sorted(b.nodes)
-    assert [a.nodes[n]["span"] for n in a] == [b.nodes[n]["span"] for n in b]
+    assert [netdsl.node(a, n).span for n in a] == [netdsl.node(b, n).span for n in b]
     bad = tmp_path / "bad.net"
     bad.write_bytes(b"\xef\xbb\xbfinput x: 2\r\noutput y = x -> dense(0)\r\n")
     code, _, err = run_in_process("check", bad)
@@ -179,7 +179,7 @@ def test_chain_of_50000_layers_works_without_recursion(tmp_path):
     p.write_text("input x: 4\noutput y = x" + "\n  -> dense(4, relu)" * 50_000 + "\n")
     g = netdsl.load(str(p))
     assert g.number_of_nodes() == 50_001
-    assert g.graph["params"]["total"] == 50_000 * 20
+    assert netdsl.network(g).params.total == 50_000 * 20
 
 
 def test_deep_nesting_is_a_diagnostic_not_a_recursion_error(tmp_path):

@@ -118,7 +118,8 @@ def test_spec_without_loss_cannot_train(spec):
 
 def _prepared(text: str, columns=None, test_size=0.2, seed=0):
     g = netdsl.loads(text, "t.net")
-    return g, prepare(g, read_csv(str(IRIS_CSV)), columns, test_size, seed)
+    prepared = prepare(g, read_csv(str(IRIS_CSV)), columns)
+    return g, (prepared.binding, prepared.inputs, prepared.targets, prepared.split(g, test_size, seed))
 
 
 @pytest.mark.parametrize(
@@ -173,7 +174,8 @@ def test_stratified_seeded_split():
 def test_standardize_adapts_on_the_training_split_only():
     result = netdsl.train(str(EXAMPLES / "standardized.net"), str(IRIS_CSV), epochs=1, seed=3)
     g = netdsl.load(str(EXAMPLES / "standardized.net"))
-    _, inputs, _, split = prepare(g, read_csv(str(IRIS_CSV)), None, 0.2, 3)
+    prepared = prepare(g, read_csv(str(IRIS_CSV)))
+    inputs, split = prepared.inputs, prepared.split(g, 0.2, 3)
     layer = result.model.get_layer("species_standardize_1")
     train_rows = inputs["iris"][split.train]
     np.testing.assert_allclose(np.asarray(layer.mean).ravel(), train_rows.mean(axis=0), rtol=1e-5)
@@ -193,7 +195,7 @@ def test_two_seeded_runs_are_identical():
 @pytest.mark.parametrize("name", ["iris_concat", "iris_add", "iris_dense", "iris_feature_groups"])
 def test_examples_reach_90_percent_with_their_own_settings(name):
     g = netdsl.load(str(EXAMPLES / f"{name}.net"))
-    assert g.graph["fit"]["seed"] is not None, "the example fixes its seed"
+    assert netdsl.network(g).train.seed is not None, "the example fixes its seed"
     result = netdsl.train(g, str(IRIS_CSV))
     assert result.test["accuracy"] >= 0.9, result.test
 

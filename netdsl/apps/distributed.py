@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 
 from ..io import UsageError
-from .training import TrainResult, prepare
+from .training import Prepared, TrainResult
 
 
 @dataclass
@@ -86,14 +86,15 @@ def parse_coordinator(text: str | None, processes: int, process_id: int) -> str 
 
 
 def train_data_parallel(
-    g, table, columns, settings: dict, coordinator, processes: int, process_id: int, verbose
+    g, prepared: Prepared, settings: dict, coordinator, processes: int, process_id: int, verbose
 ):
     """Fit with keras.distribution.DataParallel on the JAX backend; every
     process returns the same model."""
     if not 0 <= process_id < processes:
         raise UsageError(f"--process-id {process_id}: must be from 0 to {processes - 1}")
     coordinator = parse_coordinator(coordinator, processes, process_id)
-    binding, inputs, targets, split = prepare(g, table, columns, settings["test_size"], settings["seed"])
+    binding, inputs, targets = prepared.binding, prepared.inputs, prepared.targets
+    split = prepared.split(g, settings["test_size"], settings["seed"])
     shards = make_shards(split.train, settings, processes, process_id)
     from ..backends.keras_distributed import start_jax
 
@@ -101,7 +102,7 @@ def train_data_parallel(
     from ..backends.keras_distributed import evaluate, fit_data_parallel
 
     started = time.perf_counter()
-    model, history = fit_data_parallel(g, table, binding, inputs, targets, shards, settings, verbose)
+    model, history = fit_data_parallel(g, binding, inputs, targets, shards, settings, verbose)
     seconds = time.perf_counter() - started
     test = evaluate(g, model, binding, inputs, targets, split.test, settings["batch_size"])
     rows = {"train": len(shards.train_rows), "test": len(split.test), "dropped": shards.dropped}
@@ -109,16 +110,17 @@ def train_data_parallel(
     return _result(g, model, history, test, settings, rows, seconds, binding, inputs, targets, split)
 
 
-def train_mirrored(g, table, columns, settings: dict, replicas: int | None, verbose):
+def train_mirrored(g, prepared: Prepared, settings: dict, replicas: int | None, verbose):
     """Fit under TensorFlow's MirroredStrategy over the local devices."""
     from ..backends.keras_distributed import split_cpu
 
     split_cpu(replicas)  # before the Keras backend starts TensorFlow
-    binding, inputs, targets, split = prepare(g, table, columns, settings["test_size"], settings["seed"])
+    binding, inputs, targets = prepared.binding, prepared.inputs, prepared.targets
+    split = prepared.split(g, settings["test_size"], settings["seed"])
     from ..backends.keras_distributed import evaluate, fit_mirrored
 
     started = time.perf_counter()
-    model, history, n = fit_mirrored(g, table, binding, inputs, targets, split, settings, verbose)
+    model, history, n = fit_mirrored(g, binding, inputs, targets, split, settings, verbose)
     seconds = time.perf_counter() - started
     test = evaluate(g, model, binding, inputs, targets, split.test, settings["batch_size"])
     rows = {"train": len(split.train), "test": len(split.test), "replicas": n}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 from ..data.tables import DataError, Table, matrix
+from ..ir.core import network
 
 
 def _ratio(num: float, den: float) -> float:
@@ -158,7 +159,7 @@ def held_out_report(model, g, binding, inputs: dict, targets: dict, rows, batch_
     idx = np.asarray(rows, dtype="int64")
     names = keras_names(g)
     x = {names[k]: v[idx] for k, v in inputs.items()}
-    predicted = dict(zip([names[o] for o in g.graph["outputs"]], predict(model, x, batch_size)))
+    predicted = dict(zip([names[o] for o in network(g).outputs], predict(model, x, batch_size)))
     return {
         t.output: output_report(t.encoding, t.classes, targets[t.output][idx], predicted[names[t.output]])
         for t in binding.targets

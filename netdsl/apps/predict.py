@@ -232,7 +232,10 @@ class _Sink:
     """A CSV written batch by batch into a temporary file, renamed into place at the end."""
 
     def __init__(self, path: str | None):
-        self.path, self.writer, self._ctx, self.tmp = path, None, None, None
+        self.path = path
+        self.writer: Any = None
+        self._ctx: Any = None
+        self.tmp: Any = None
 
     def __enter__(self):
         if self.path is not None:

@@ -12,10 +12,13 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
 
+from ..data.spec import as_table
 from ..data.tables import DataError, Table, matrix, read_csv
+from ..ir.core import Node, network, node
 from ..lang import codes
 from ..lang.diagnostics import Diagnostic, SpecError, did_you_mean, error, has_errors
 from .evaluate import held_out_report, without_curves
@@ -85,9 +88,17 @@ def encoding_for(loss: str | None, width: int) -> str:
 
 
 def _loss_of(g: nx.DiGraph, output: str) -> str | None:
-    training = g.graph.get("training") or {}
-    loss = training.get("loss")
+    settings = network(g).compile
+    loss = settings.loss if settings is not None else None
     return loss.get(output) if isinstance(loss, dict) else loss
+
+
+def _declared_span(n: Node):
+    return n.declared.span if n.declared is not None else n.span
+
+
+def _output_span(g: nx.DiGraph, output: str):
+    return network(g).definitions.get(output, node(g, output).span)
 
 
 def bind(
@@ -98,34 +109,11 @@ def bind(
     header = table.columns
     diags: list[Diagnostic] = []
     inputs: dict[str, list[str]] = {}
-    for name in g.graph["inputs"]:
-        data = g.nodes[name]
+    for name in network(g).inputs:
         if g.out_degree(name) == 0:
             continue
-        if name in columns:
-            cols = columns[name]
-            if len(cols) != data["width"]:
-                diags.append(
-                    error(
-                        codes.UNBOUND_INPUT,
-                        f"--columns gives {len(cols)} column(s) for input '{name}', "
-                        f"which has width {data['width']}",
-                        data["width_span"],
-                    )
-                )
-                continue
-        elif data.get("features"):
-            cols = list(data["features"])
-        else:
-            diags.append(
-                error(
-                    codes.UNBOUND_INPUT,
-                    f"input '{name}' has no feature names to read from the data",
-                    data["width_span"],
-                    help=f"name them (input {name}: [col_a, col_b, ...]) or pass "
-                    f"--columns {name}=col_a,col_b,...",
-                )
-            )
+        cols = _input_columns(node(g, name), columns, diags)
+        if cols is None:
             continue
         for col in cols:
             if col not in header:
@@ -133,28 +121,61 @@ def bind(
                     error(
                         codes.MISSING_COLUMN,
                         f"input '{name}': '{col}' is not a column of {table.path}",
-                        data["width_span"],
+                        _declared_span(node(g, name)),
                         help=did_you_mean(col, header) or "its columns are: " + ", ".join(header),
                     )
                 )
         inputs[name] = cols
     targets = []
-    for out in g.graph["outputs"]:
-        span = g.graph["definitions"].get(out, g.nodes[out]["span"])
+    for out in network(g).outputs:
         if out not in header:
             diags.append(
                 error(
                     codes.OUTPUT_WITHOUT_COLUMN,
                     f"output '{out}' has no column '{out}' in {table.path}",
-                    span,
+                    _output_span(g, out),
                     help=did_you_mean(out, header, as_names=True)
                     or "name the output after its label column; the columns are: " + ", ".join(header),
                 )
             )
             continue
-        width = g.nodes[out]["shape"][-1]
-        targets.append(Target(out, out, encoding_for(_loss_of(g, out), width)))
+        targets.append(Target(out, out, encoding_for(_loss_of(g, out), _width(g, out))))
     return Binding(inputs, targets), diags
+
+
+def _width(g: nx.DiGraph, name: str) -> int:
+    shape = node(g, name).shape
+    assert shape is not None, "a checked graph"
+    return shape[-1]
+
+
+def _input_columns(n: Node, columns: dict[str, list[str]], diags: list[Diagnostic]) -> list[str] | None:
+    """The columns of one input: --columns, else its feature names."""
+    width = n.args["width"] if n.args is not None else None
+    if n.name in columns:
+        cols = columns[n.name]
+        if len(cols) != width:
+            diags.append(
+                error(
+                    codes.UNBOUND_INPUT,
+                    f"--columns gives {len(cols)} column(s) for input '{n.name}', which has width {width}",
+                    _declared_span(n),
+                )
+            )
+            return None
+        return cols
+    if n.features:
+        return list(n.features)
+    diags.append(
+        error(
+            codes.UNBOUND_INPUT,
+            f"input '{n.name}' has no feature names to read from the data",
+            _declared_span(n),
+            help=f"name them (input {n.name}: [col_a, col_b, ...]) or pass "
+            f"--columns {n.name}=col_a,col_b,...",
+        )
+    )
+    return None
 
 
 def _class_labels(values: list[str]) -> list:
@@ -168,74 +189,83 @@ def _class_labels(values: list[str]) -> list:
 
 def encode_targets(g: nx.DiGraph, table: Table, binding: Binding) -> tuple[dict, list[Diagnostic]]:
     """Label columns -> arrays the losses expect; fills each Target's classes."""
-    import numpy as np
-
     arrays, diags = {}, []
     for t in binding.targets:
         j = table.columns.index(t.column)
         raw = [(row[j].strip() if j < len(row) else "") for row in table.rows]
-        span = g.graph["definitions"].get(t.output, g.nodes[t.output]["span"])
-        width = g.nodes[t.output]["shape"][-1]
         missing = [i for i, v in enumerate(raw) if v == ""]
         if missing:
             raise DataError(f"{table.path}:{missing[0] + 2}: column '{t.column}' is empty on this row")
-        if t.encoding == "value":
-            values = table.column(t.column)
-            if width != 1:
-                diags.append(
-                    error(
-                        codes.LABELS_DO_NOT_FIT,
-                        f"output '{t.output}' has {width} units but '{t.column}' is one number per row",
-                        span,
-                        help=f"use dense(1) for '{t.output}'",
-                    )
-                )
-                continue
-            arrays[t.output] = np.asarray(values, dtype="float32").reshape(-1, 1)
-            continue
-        classes = _class_labels(raw)
-        t.classes = classes
-        if len(classes) < 2:
-            diags.append(
+        try:
+            if t.encoding == "value":
+                arrays[t.output] = _values(g, t, table)
+            else:
+                arrays[t.output] = _classes(g, t, raw)
+        except _LabelsDoNotFit as exc:
+            diags.append(exc.diagnostic)
+    return arrays, diags
+
+
+class _LabelsDoNotFit(Exception):
+    def __init__(self, diagnostic: Diagnostic):
+        self.diagnostic = diagnostic
+
+
+def _values(g: nx.DiGraph, t: Target, table: Table):
+    """A regression target: one number per row, for an output of one unit."""
+    import numpy as np
+
+    values = table.column(t.column)
+    width = _width(g, t.output)
+    if width != 1:
+        raise _LabelsDoNotFit(
+            error(
+                codes.LABELS_DO_NOT_FIT,
+                f"output '{t.output}' has {width} units but '{t.column}' is one number per row",
+                _output_span(g, t.output),
+                help=f"use dense(1) for '{t.output}'",
+            )
+        )
+    return np.asarray(values, dtype="float32").reshape(-1, 1)
+
+
+def _classes(g: nx.DiGraph, t: Target, raw: list[str]):
+    """A classification target: class indices, one-hot rows, or 0/1 for a binary loss."""
+    import numpy as np
+
+    span, width = _output_span(g, t.output), _width(g, t.output)
+    classes = _class_labels(raw)
+    t.classes = classes
+    if len(classes) < 2:
+        message = f"label column '{t.column}' has a single class ('{classes[0]}'): there is nothing to learn"
+        raise _LabelsDoNotFit(error(codes.LABELS_DO_NOT_FIT, message, span))
+    index = {c: i for i, c in enumerate(classes)}
+    idx = np.asarray([index[v] for v in raw], dtype="int64")
+    if t.encoding == "binary":
+        if len(classes) != 2 or width != 1:
+            raise _LabelsDoNotFit(
                 error(
                     codes.LABELS_DO_NOT_FIT,
-                    f"label column '{t.column}' has a single class "
-                    f"('{classes[0]}'): there is nothing to learn",
+                    f"{_loss_of(g, t.output)} needs 2 classes and 1 unit; "
+                    f"'{t.column}' has {len(classes)} classes and '{t.output}' "
+                    f"{width} unit(s)",
                     span,
+                    help="use categorical_crossentropy with one unit per class",
                 )
             )
-            continue
-        index = {c: i for i, c in enumerate(classes)}
-        idx = np.asarray([index[v] for v in raw], dtype="int64")
-        if t.encoding == "binary":
-            if len(classes) != 2 or width != 1:
-                diags.append(
-                    error(
-                        codes.LABELS_DO_NOT_FIT,
-                        f"{_loss_of(g, t.output)} needs 2 classes and 1 unit; "
-                        f"'{t.column}' has {len(classes)} classes and '{t.output}' "
-                        f"{width} unit(s)",
-                        span,
-                        help="use categorical_crossentropy with one unit per class",
-                    )
-                )
-                continue
-            arrays[t.output] = idx.astype("float32").reshape(-1, 1)
-        else:
-            if len(classes) != width:
-                diags.append(
-                    error(
-                        codes.LABELS_DO_NOT_FIT,
-                        f"output '{t.output}' has {width} units but '{t.column}' "
-                        f"has {len(classes)} classes ({', '.join(map(str, classes[:6]))}"
-                        f"{', ...' if len(classes) > 6 else ''})",
-                        span,
-                        help=f"end '{t.output}' with dense({len(classes)}, softmax)",
-                    )
-                )
-                continue
-            arrays[t.output] = np.eye(width, dtype="float32")[idx] if t.encoding == "one_hot" else idx
-    return arrays, diags
+        return idx.astype("float32").reshape(-1, 1)
+    if len(classes) != width:
+        raise _LabelsDoNotFit(
+            error(
+                codes.LABELS_DO_NOT_FIT,
+                f"output '{t.output}' has {width} units but '{t.column}' "
+                f"has {len(classes)} classes ({', '.join(map(str, classes[:6]))}"
+                f"{', ...' if len(classes) > 6 else ''})",
+                span,
+                help=f"end '{t.output}' with dense({len(classes)}, softmax)",
+            )
+        )
+    return np.eye(width, dtype="float32")[idx] if t.encoding == "one_hot" else idx
 
 
 def input_arrays(table: Table, binding: Binding) -> dict:
@@ -277,64 +307,86 @@ def stratify_labels(binding: Binding, targets: dict):
     return y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else np.asarray(y).reshape(-1)
 
 
-def prepare(g: nx.DiGraph, table: Table, columns=None, test_size=0.2, seed=0):
-    """Bind, encode and split; raises SpecError with every problem found."""
-    training = g.graph.get("training") or {}
-    if training.get("loss") is None:
-        decl = g.graph.get("compile")
+@dataclass
+class Prepared:
+    """A table bound to a network for training (filled by prepare): what
+    every run on it shares. Each (test_size, seed) has its split."""
+
+    table: Table
+    binding: Binding
+    inputs: dict[str, Any]  # input -> float32 array, rows x its columns
+    targets: dict[str, Any]  # output -> labels encoded as its loss wants
+    stratify: Any  # the class of each row (of the first output), or None
+    splits: dict[tuple[float, int], Split] = field(default_factory=dict)
+
+    def split(self, g: nx.DiGraph, test_size: float, seed: int) -> Split:
+        """The seeded train/test split; SpecError when a class has too few rows."""
+        key = (test_size, seed)
+        if key not in self.splits:
+            self.splits[key] = _split(g, self, test_size, seed)
+        return self.splits[key]
+
+
+def prepare(g: nx.DiGraph, table: Table, columns=None) -> Prepared:
+    """Bind, read and encode; raises SpecError with every problem found."""
+    net = network(g)
+    if net.compile is None or net.compile.loss is None:
+        decl = net.compile_decl
         raise SpecError(
             [
                 error(
                     codes.NO_LOSS,
                     "training needs a loss: the spec has no compile line with loss=...",
-                    decl.span if decl else g.graph["source"].end_span(),
+                    decl.span if decl else net.source.end_span(),
                     help="add e.g. `compile loss=categorical_crossentropy optimizer=adam metrics=[accuracy]`",
                 )
             ],
-            g.graph["source"],
+            net.source,
         )
     binding, diags = bind(g, table, columns)
     if has_errors(diags):
-        raise SpecError(diags, g.graph["source"])
+        raise SpecError(diags, net.source)
     inputs = input_arrays(table, binding)  # bad cells first: row and column named
     targets, diags = encode_targets(g, table, binding)
     if has_errors(diags):
-        raise SpecError(diags, g.graph["source"])
-    first = binding.targets[0]
+        raise SpecError(diags, net.source)
     stratify = stratify_labels(binding, targets)
+    return Prepared(table, binding, inputs, targets, stratify)
+
+
+def _split(g: nx.DiGraph, prepared: Prepared, test_size: float, seed: int) -> Split:
     try:
-        split = stratified_split(stratify, len(table.rows), test_size, seed)
+        return stratified_split(prepared.stratify, len(prepared.table.rows), test_size, seed)
     except _TooFew as exc:
+        first = prepared.binding.targets[0]
         where = (
             f"a class of '{first.column}' has only {exc.rows} row(s)"
             if exc.per_class
             else f"the data has only {exc.rows} row(s)"
         )
-        span = g.graph["definitions"].get(first.output)
         raise SpecError(
             [
                 error(
                     codes.TOO_FEW_ROWS,
                     f"too few rows for a test split of {exc.test_size:g}: {where}",
-                    span,
+                    network(g).definitions.get(first.output),
                     help="add rows, or change test_size (train test_size=... or --test-size)",
                 )
             ],
-            g.graph["source"],
+            network(g).source,
         ) from None
-    return binding, inputs, targets, split
 
 
-def fold_split(g: nx.DiGraph, binding: Binding, targets: dict, n_rows: int, fold, seed: int) -> Split:
+def fold_split(g: nx.DiGraph, prepared: Prepared, fold, seed: int) -> Split:
     """Split `fold` = (i, K) of a stratified K-fold; SpecError when a class
     (or the table) has fewer than K rows."""
     from .folds import stratified_folds, too_few_for_folds
 
     i, k = fold
-    labels = stratify_labels(binding, targets)
+    labels, n_rows = prepared.stratify, len(prepared.table.rows)
     smallest = too_few_for_folds(labels, n_rows, k)
     if smallest is not None:
-        first = binding.targets[0]
+        first = prepared.binding.targets[0]
         where = (
             f"a class of '{first.column}' has only {smallest} row(s), and each fold needs one of every class"
             if labels is not None
@@ -345,11 +397,11 @@ def fold_split(g: nx.DiGraph, binding: Binding, targets: dict, n_rows: int, fold
                 error(
                     codes.TOO_FEW_ROWS,
                     f"too few rows for {k} folds: {where}",
-                    g.graph["definitions"].get(first.output),
+                    network(g).definitions.get(first.output),
                     help=f"use at most --folds {smallest}, or add rows",
                 )
             ],
-            g.graph["source"],
+            network(g).source,
         )
     train, test = stratified_folds(labels, n_rows, k, seed)[i]
     return Split(train, test)
@@ -357,12 +409,12 @@ def fold_split(g: nx.DiGraph, binding: Binding, targets: dict, n_rows: int, fold
 
 def check_folds(g: nx.DiGraph, table: Table, columns, k: int) -> None:
     """SpecError, before any training, when the table cannot be cut into k folds."""
-    binding, _, targets, _ = prepare(g, table, columns, 0.5, 0)
-    fold_split(g, binding, targets, len(table.rows), (0, k), 0)
+    fold_split(g, prepare(g, table, columns), (0, k), 0)
 
 
 def resolve_settings(g: nx.DiGraph, overrides: dict) -> dict:
-    settings = dict(g.graph.get("fit") or {})
+    """The spec's train settings with `overrides` (None: not given); a random seed if none."""
+    settings = network(g).train.as_dict()
     settings.update({k: v for k, v in overrides.items() if v is not None})
     if settings.get("seed") is None:
         settings["seed"] = int.from_bytes(os.urandom(4), "little")
@@ -382,21 +434,22 @@ def train(
     verbose=0,
     fold: tuple[int, int] | None = None,
 ) -> TrainResult:
-    """Train a spec on a CSV; `spec` is a path or a graph from netdsl.load.
+    """Train a spec on data; `spec` is a path or a graph from netdsl.load,
+    `data` a CSV path, a Table, or what prepare() made of one (then
+    `columns` is already bound and not given again).
 
     Settings default to the spec's `train` line, then to netdsl's defaults.
-    Standardize layers adapt on the training split only. `fold` (i, K) holds
-    out fold i of a stratified K-fold split (seeded by `seed`) instead of a
-    test_size share.
+    Layers that adapt (standardize) adapt on the training split only. `fold`
+    (i, K) holds out fold i of a stratified K-fold split (seeded by `seed`)
+    instead of a test_size share.
     """
-    if isinstance(spec, (str, os.PathLike)):
-        from ..data.spec import checked
-        from ..lang.source import read_source
-
-        g = checked(read_source(str(spec)), data, strict=False, compiling=False)
-    else:
-        g = spec
-    table = read_csv(data) if isinstance(data, (str, os.PathLike)) else data
+    if isinstance(data, (str, os.PathLike)):
+        try:
+            data = read_csv(str(data))
+        except DataError:
+            pass  # reported where the spec names its features (a path spec), or just below
+    g = _load(str(spec), data) if isinstance(spec, (str, os.PathLike)) else spec
+    prepared = data if isinstance(data, Prepared) else prepare(g, as_table(data), columns)
     settings = resolve_settings(
         g,
         dict(
@@ -407,16 +460,22 @@ def train(
             seed=seed,
         ),
     )
-    binding, inputs, targets, split = prepare(g, table, columns, settings["test_size"], settings["seed"])
     if fold is not None:
-        split = fold_split(g, binding, targets, len(table.rows), fold, settings["seed"])
+        split = fold_split(g, prepared, fold, settings["seed"])
+    else:
+        split = prepared.split(g, settings["test_size"], settings["seed"])
     from ..backends.keras import fit_and_evaluate
 
     started = time.perf_counter()
-    model, history, test = fit_and_evaluate(g, table, binding, inputs, targets, split, settings, verbose)
+    model, history, test = fit_and_evaluate(
+        g, prepared.binding, prepared.inputs, prepared.targets, split, settings, verbose
+    )
     seconds = time.perf_counter() - started
+    binding = prepared.binding
     classes = {t.output: t.classes for t in binding.targets if t.classes is not None}
-    report = held_out_report(model, g, binding, inputs, targets, split.test, settings["batch_size"])
+    report = held_out_report(
+        model, g, binding, prepared.inputs, prepared.targets, split.test, settings["batch_size"]
+    )
     return TrainResult(
         model,
         history,
@@ -428,3 +487,13 @@ def train(
         report=report,
         binding=binding,
     )
+
+
+def _load(path: str, data) -> nx.DiGraph:
+    """The spec at `path`, checked against the data it is trained on."""
+    from ..data.spec import checked
+    from ..lang.source import read_source
+
+    if isinstance(data, Prepared):
+        data = data.table
+    return checked(read_source(path), data if isinstance(data, Table) else str(data), False, False)

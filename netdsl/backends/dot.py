@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from ..ir.ops import OPS, is_slice
+from ..ir.core import FLOAT, Node, in_order, network, node, nodes
+from ..ir.ops import describe
 from ..lang.diagnostics import ERROR, Diagnostic
+from .keras_layers import keras_class
 
 FONT = "Helvetica,Arial,sans-serif"
 INK = "#1e293b"  # text
@@ -23,6 +25,19 @@ MUTED = "#64748b"  # secondary text, edges
 ERROR_INK = "#b91c1c"
 ERROR_FILL = "#fee2e2"
 DEFAULT_STYLE = {"shape": "box", "style": "rounded,filled", "fillcolor": "#ffffff", "color": "#475569"}
+MERGE_STYLE = {"fillcolor": "#dcfce7", "color": "#15803d", "style": "filled"}
+
+# op -> Graphviz node attributes over DEFAULT_STYLE (an op not listed is drawn plain).
+STYLES: dict[str, dict[str, str]] = {
+    "input": {"fillcolor": "#dbeafe", "color": "#1d4ed8"},
+    "dense": {"fillcolor": "#ffffff", "color": "#475569"},
+    "dropout": {"fillcolor": "#f8fafc", "color": "#94a3b8", "style": "rounded,filled,dashed"},
+    "standardize": {"fillcolor": "#fef3c7", "color": "#b45309"},
+    "identity": {"fillcolor": "#f8fafc", "color": "#94a3b8"},
+    "concat": MERGE_STYLE,
+    "add": MERGE_STYLE,
+    "select": {"fillcolor": "#ede9fe", "color": "#6d28d9", "shape": "cds"},
+}
 
 FORMATS = ("dot", "svg", "png", "pdf")
 
@@ -57,45 +72,33 @@ def _count(n: int) -> str:
     return f"{n:,} param" + ("" if n == 1 else "s")
 
 
-def _details(data: dict) -> str:
-    op = OPS.get(data["op"])
-    if op is None or data.get("args") is None:
-        return ""
-    if op.kind == "input":
-        feats = data.get("features")
-        return ", ".join(feats) if feats else f"{data.get('width')} features"
-    return op.describe(data["args"])
+def _details(n: Node) -> str:
+    if n.op == "input" and n.args is not None:
+        features = n.args["features"]
+        return ", ".join(features) if features else f"{n.args['width']} features"
+    return describe(n)
 
 
-def _keras_class(data: dict) -> str:
-    op = OPS.get(data["op"])
-    if op is None:
-        return ""
-    if op.name == "select" and data.get("args", {}).get("indices"):
-        return "GetItem" if is_slice(data["args"]["indices"]) else "Take"
-    return op.keras_class
-
-
-def _label(node: str, data: dict, problems: list[str]) -> str:
-    op = data["op"] or "?"
-    rows = [f'<TR><TD ALIGN="CENTER"><B>{_h(node)}</B><FONT COLOR="{MUTED}"> · {_h(op)}</FONT></TD></TR>']
-    details = _details(data)
+def _label(n: Node, problems: list[str]) -> str:
+    op = n.op or "?"
+    rows = [f'<TR><TD ALIGN="CENTER"><B>{_h(n.name)}</B><FONT COLOR="{MUTED}"> · {_h(op)}</FONT></TD></TR>']
+    details = _details(n)
     if details:
         for line in textwrap.wrap(details, 44) or [""]:
             rows.append(f"<TR><TD>{_h(line)}</TD></TR>")
-    params = data.get("params")
-    klass = _keras_class(data)
+    params = n.params
+    klass = keras_class(n)
     if klass:
-        facts = [klass, "float32"]
+        facts = [klass, n.dtype or FLOAT]  # dtype unknown (an error upstream): the default
         if params is not None:
-            facts.append("trainable" if params[0] else "no trainable weights")
+            facts.append("trainable" if params.trainable else "no trainable weights")
         rows.append(f'<TR><TD><FONT POINT-SIZE="9" COLOR="{MUTED}">{_h(" · ".join(facts))}</FONT></TD></TR>')
-    facts = [f"out {_keras_shape(data.get('shape'))}"]
+    facts = [f"out {_keras_shape(n.shape)}"]
     if params is not None:
-        total = params[0] + params[1]
-        facts.append(_count(total) + (f" ({params[1]:,} non-trainable)" if params[1] else ""))
+        extra = f" ({params.non_trainable:,} non-trainable)" if params.non_trainable else ""
+        facts.append(_count(params.total) + extra)
     rows.append(f'<TR><TD><FONT POINT-SIZE="10">{_h(" · ".join(facts))}</FONT></TD></TR>')
-    if data.get("output"):
+    if n.output:
         rows.append(f'<TR><TD><FONT POINT-SIZE="9" COLOR="{INK}"><B>OUTPUT</B></FONT></TD></TR>')
     for message in problems:
         for line in textwrap.wrap(message, 48):
@@ -115,7 +118,7 @@ def _attrs(pairs: dict) -> str:
 
 def _problems_by_node(g: nx.DiGraph, diagnostics: list[Diagnostic]) -> tuple[dict, list[str]]:
     """Each error goes to the innermost node whose span holds it; the rest to the title."""
-    spans = [(n, d["span"]) for n, d in g.nodes(data=True)]
+    spans = [(n.name, n.span) for n in nodes(g)]
     by_node: dict[str, list[str]] = {}
     loose: list[str] = []
     for diag in diagnostics:
@@ -164,107 +167,129 @@ def _graph_attrs(direction: str, title: str) -> dict:
 
 def to_dot(g: nx.DiGraph, options: DiagramOptions = DiagramOptions()) -> str:
     """The diagram as DOT text, identical for identical specs."""
-    order = sorted(g.nodes, key=lambda n: g.nodes[n]["order"])
-    problems, loose = (
-        _problems_by_node(g, g.graph.get("diagnostics", [])) if options.allow_errors else ({}, [])
-    )
-    p = g.graph.get("params") or {"total": 0, "trainable": 0}
-    title = (
-        f'<<B>{_h(g.graph["name"])}</B><BR/><FONT POINT-SIZE="10" COLOR="{MUTED}">'
-        f"{p['total']:,} parameters · {p['trainable']:,} trainable · "
-        f"{p['total'] - p['trainable']:,} non-trainable</FONT>"
-    )
-    for message in loose:
-        title += f'<BR/><FONT POINT-SIZE="10" COLOR="{ERROR_INK}">{_h(message)}</FONT>'
-    title += ">"
-    lines = [
-        f"digraph {_q(g.graph['name'])} {{",
-        f"  graph {_attrs(_graph_attrs(options.direction, title))};",
-        f"  node {_attrs(NODE_DEFAULTS)};",
-        f"  edge {_attrs(EDGE_DEFAULTS)};",
-    ]
+    return _Diagram(g, options).text()
 
-    def node_line(n: str, indent: str) -> str:
-        data = g.nodes[n]
-        op = OPS.get(data["op"])
+
+class _Diagram:
+    """One diagram being written: its nodes (or, collapsed, block uses),
+    nested clusters, undefined names and edges, in source order."""
+
+    def __init__(self, g: nx.DiGraph, options: DiagramOptions):
+        self.g, self.options = g, options
+        self.order = in_order(g)
+        diagnostics = network(g).diagnostics
+        self.problems, self.loose = _problems_by_node(g, diagnostics) if options.allow_errors else ({}, [])
+        self.lines: list[str] = []
+        # What each node is drawn as: itself, or (--collapse-blocks) its outermost block use.
+        self.rep = {n.name: n.name for n in self.order}
+        self.collapsed: dict[str, list[str]] = {}
+        if options.collapse_blocks:
+            for n in self.order:
+                if n.uses:
+                    self.rep[n.name] = n.uses[0].prefix
+                    self.collapsed.setdefault(n.uses[0].prefix, []).append(n.name)
+        self.block_of = {use.prefix: use.block for n in self.order for use in n.uses}
+
+    def text(self) -> str:
+        net = network(self.g)
+        self.lines += [
+            f"digraph {_q(net.name)} {{",
+            f"  graph {_attrs(_graph_attrs(self.options.direction, self.title()))};",
+            f"  node {_attrs(NODE_DEFAULTS)};",
+            f"  edge {_attrs(EDGE_DEFAULTS)};",
+        ]
+        self.emit(self.cluster_tree(), "  ")
+        self.undefined()
+        self.edges()
+        self.lines.append("}")
+        return "\n".join(self.lines) + "\n"
+
+    def title(self) -> str:
+        net = network(self.g)
+        p = net.params
+        title = (
+            f'<<B>{_h(net.name)}</B><BR/><FONT POINT-SIZE="10" COLOR="{MUTED}">'
+            f"{p.total:,} parameters · {p.trainable:,} trainable · "
+            f"{p.non_trainable:,} non-trainable</FONT>"
+        )
+        for message in self.loose:
+            title += f'<BR/><FONT POINT-SIZE="10" COLOR="{ERROR_INK}">{_h(message)}</FONT>'
+        return title + ">"
+
+    def cluster_tree(self) -> dict:
+        """Clusters nest: a named chain holds its layers and its block uses; a
+        block use holds its layers and the uses of blocks inside it."""
+        rep, collapsed = self.rep, self.collapsed
+        tree: dict = {"members": [], "children": {}}
+        for n in self.order:
+            me = rep[n.name]
+            if me != n.name and me in collapsed and collapsed[me][0] != n.name:
+                continue  # drawn once, as its block use
+            path = [n.uses[0].prefix.split("/", 1)[0] if n.uses else n.binding]
+            path += [use.prefix for use in n.uses]
+            if me != n.name:
+                path = path[:1]  # the collapsed use sits in its chain
+            branch = tree
+            for key in path if self.options.clusters else ():
+                branch = branch["children"].setdefault(key, {"members": [], "children": {}})
+            branch["members"].append(me)
+        return tree
+
+    def emit(self, tree: dict, indent: str) -> None:
+        for key, child in tree["children"].items():
+            if key not in self.block_of and _size(child) < 2 and not child["children"]:
+                tree["members"].extend(child["members"])  # a one-layer chain needs no box
+                continue
+            self.lines.append(f"{indent}subgraph {_q('cluster_' + key)} {{")
+            self.lines.append(f"{indent}  graph {_attrs(self.cluster_style(key))};")
+            self.emit(child, indent + "  ")
+            self.lines.append(f"{indent}}}")
+        for m in tree["members"]:
+            self.lines.append(
+                self.block_line(m, indent) if m in self.collapsed else self.node_line(m, indent)
+            )
+
+    def cluster_style(self, key: str) -> dict:
+        block = self.block_of.get(key)
+        label = (
+            f'<<B>{_h(key)}</B><FONT COLOR="{MUTED}"> · block {_h(block)}</FONT>>'
+            if block is not None
+            else f"<<B>{_h(key)}</B>>"
+        )
+        style = {
+            "label": label,
+            "style": "rounded,dashed",
+            "color": "#cbd5e1",
+            "fontsize": "11",
+            "fontcolor": MUTED,
+            "labeljust": "l",
+        }
+        if block is not None:
+            style.update(style="rounded,filled", fillcolor="#f8fafc", color="#94a3b8")
+        return style
+
+    def node_line(self, name: str, indent: str) -> str:
+        n = node(self.g, name)
         attrs = dict(DEFAULT_STYLE)
-        if op is not None:
-            attrs.update(op.style)
-        if data.get("output"):
+        attrs.update(STYLES.get(n.op or "", {}))
+        if n.output:
             attrs["penwidth"] = "2.6"
             attrs["color"] = INK
-        mine = problems.get(n, [])
+        mine = self.problems.get(name, [])
         if mine:
             attrs.update(color=ERROR_INK, fillcolor=ERROR_FILL, penwidth="2")
-        attrs["label"] = _label(n, data, mine)
-        return f"{indent}{_q(n)} {_attrs(attrs)};"
+        attrs["label"] = _label(n, mine)
+        return f"{indent}{_q(name)} {_attrs(attrs)};"
 
-    # What each node is drawn as: itself, or (--collapse-blocks) its outermost block use.
-    rep = {n: n for n in order}
-    collapsed: dict[str, list[str]] = {}
-    if options.collapse_blocks:
-        for n in order:
-            uses = g.nodes[n].get("uses") or ()
-            if uses:
-                rep[n] = uses[0][0]
-                collapsed.setdefault(uses[0][0], []).append(n)
-
-    # Clusters nest: a named chain holds its layers and its block uses; a block
-    # use holds its layers and the uses of blocks inside it.
-    tree: dict = {"members": [], "children": {}}
-    for n in order:
-        if rep[n] != n and rep[n] in collapsed and collapsed[rep[n]][0] != n:
-            continue  # drawn once, as its block use
-        data = g.nodes[n]
-        uses = data.get("uses") or ()
-        path = [uses[0][0].split("/", 1)[0] if uses else data["binding"]]
-        path += [prefix for prefix, _block, _span in uses]
-        if rep[n] != n:
-            path = path[:1]  # the collapsed use sits in its chain
-        node = tree
-        for key in path if options.clusters else ():
-            node = node["children"].setdefault(key, {"members": [], "children": {}})
-        node["members"].append(rep[n])
-    labels = {prefix: block for n in order for prefix, block, _ in (g.nodes[n].get("uses") or ())}
-
-    def size(t) -> int:
-        return len(t["members"]) + sum(size(c) for c in t["children"].values())
-
-    def emit(t, indent: str) -> None:
-        for key, child in t["children"].items():
-            if key not in labels and size(child) < 2 and not child["children"]:
-                t["members"].extend(child["members"])  # a one-layer chain needs no box
-                continue
-            label = (
-                f'<<B>{_h(key)}</B><FONT COLOR="{MUTED}"> · block {_h(labels[key])}</FONT>>'
-                if key in labels
-                else f"<<B>{_h(key)}</B>>"
-            )
-            style = {
-                "label": label,
-                "style": "rounded,dashed",
-                "color": "#cbd5e1",
-                "fontsize": "11",
-                "fontcolor": MUTED,
-                "labeljust": "l",
-            }
-            if key in labels:
-                style.update(style="rounded,filled", fillcolor="#f8fafc", color="#94a3b8")
-            lines.append(f"{indent}subgraph {_q('cluster_' + key)} {{")
-            lines.append(f"{indent}  graph {_attrs(style)};")
-            emit(child, indent + "  ")
-            lines.append(f"{indent}}}")
-        for m in t["members"]:
-            lines.append(block_line(m, indent) if m in collapsed else node_line(m, indent))
-
-    def block_line(use: str, indent: str) -> str:
-        members = collapsed[use]
-        outs = [m for m in members if any(rep.get(s) != use for s in g.successors(m))] or members[-1:]
-        params = [g.nodes[m].get("params") for m in members]
-        total = sum(sum(x) for x in params if x) if all(params) else None
-        shape = g.nodes[outs[-1]].get("shape")
+    def block_line(self, use: str, indent: str) -> str:
+        g, members = self.g, self.collapsed[use]
+        outs = [m for m in members if any(self.rep.get(s) != use for s in g.successors(m))] or members[-1:]
+        params = [node(g, m).params for m in members]
+        total = sum(p.total for p in params if p) if all(params) else None
+        shape = node(g, outs[-1]).shape
+        block = self.block_of[use]
         rows = [
-            f'<TR><TD><B>{_h(use)}</B><FONT COLOR="{MUTED}"> · block {_h(labels[use])}</FONT></TD></TR>',
+            f'<TR><TD><B>{_h(use)}</B><FONT COLOR="{MUTED}"> · block {_h(block)}</FONT></TD></TR>',
             f'<TR><TD><FONT POINT-SIZE="9" COLOR="{MUTED}">{len(members)} layers</FONT></TD></TR>',
             f'<TR><TD><FONT POINT-SIZE="10">out {_h(_keras_shape(shape))}'
             + (f" · {_h(_count(total))}" if total is not None else "")
@@ -280,44 +305,47 @@ def to_dot(g: nx.DiGraph, options: DiagramOptions = DiagramOptions()) -> str:
             + "".join(rows)
             + "</TABLE>>",
         }
-        if any(m in problems for m in members):
+        if any(m in self.problems for m in members):
             attrs.update(color=ERROR_INK, fillcolor=ERROR_FILL)
         return f"{indent}{_q(use)} {_attrs(attrs)};"
 
-    emit(tree, "  ")
+    def undefined(self) -> None:
+        """A node for each undefined name an operand uses (with --allow-errors)."""
+        if not self.options.allow_errors:
+            return
+        missing: list[str] = []
+        for n in self.order:
+            for src in n.inputs:
+                if src not in self.g and src not in missing:
+                    missing.append(src)
+        for src in missing:
+            label = f'<<B>{_h(src)}</B><BR/><FONT POINT-SIZE="9" COLOR="{ERROR_INK}">not defined</FONT>>'
+            self.lines.append(f"  {_q('?' + src)} {_attrs(_undefined_attrs(label))};")
 
-    missing: list[str] = []
-    for n in order:
-        for src in g.nodes[n]["inputs"]:
-            if src not in g and src not in missing and options.allow_errors:
-                missing.append(src)
-    for src in missing:
-        label = f'<<B>{_h(src)}</B><BR/><FONT POINT-SIZE="9" COLOR="{ERROR_INK}">not defined</FONT>>'
-        lines.append(f"  {_q('?' + src)} {_attrs(_undefined_attrs(label))};")
+    def edges(self) -> None:
+        g, rep, drawn = self.g, self.rep, set()
+        for n in self.order:
+            for src in n.inputs:
+                if src in g:
+                    a, b = rep[src], rep[n.name]
+                    if a == b or (a, b) in drawn:
+                        continue
+                    drawn.add((a, b))
+                    attrs = {}
+                    shape = node(g, src).shape
+                    if shape is not None:
+                        attrs["label"] = " " + _keras_shape(shape)
+                    if n.name in self.problems or src in self.problems:
+                        attrs["color"] = ERROR_INK
+                    self.lines.append(f"  {_q(a)} -> {_q(b)}" + (f" {_attrs(attrs)}" if attrs else "") + ";")
+                elif self.options.allow_errors and ("?" + src, n.name) not in drawn:
+                    drawn.add(("?" + src, n.name))
+                    style = {"color": ERROR_INK, "style": "dashed"}
+                    self.lines.append(f"  {_q('?' + src)} -> {_q(rep[n.name])} {_attrs(style)};")
 
-    drawn = set()
-    for n in order:
-        data = g.nodes[n]
-        for src in data["inputs"]:
-            attrs = {}
-            if src in g:
-                a, b = rep[src], rep[n]
-                if a == b or (a, b) in drawn:
-                    continue
-                drawn.add((a, b))
-                shape = g.nodes[src].get("shape")
-                if shape is not None:
-                    attrs["label"] = " " + _keras_shape(shape)
-                if n in problems or src in problems:
-                    attrs["color"] = ERROR_INK
-                lines.append(f"  {_q(a)} -> {_q(b)}" + (f" {_attrs(attrs)}" if attrs else "") + ";")
-            elif options.allow_errors and ("?" + src, n) not in drawn:
-                drawn.add(("?" + src, n))
-                lines.append(
-                    f"  {_q('?' + src)} -> {_q(rep[n])} {_attrs({'color': ERROR_INK, 'style': 'dashed'})};"
-                )
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+
+def _size(tree: dict) -> int:
+    return len(tree["members"]) + sum(_size(c) for c in tree["children"].values())
 
 
 def render(dot_text: str, fmt: str) -> bytes:

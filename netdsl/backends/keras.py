@@ -1,5 +1,6 @@
 """Checked graph -> Keras 3 Functional model. The only module that imports Keras.
 
+Each layer is instantiated from its description in keras_layers.LAYERS.
 Layers are created in dependency order (ties broken by source order) and named
 after the spec, so the same spec and seed give the same model and weights.
 """
@@ -7,13 +8,21 @@ after the spec, so the same spec and seed give the same model and weights.
 from __future__ import annotations
 
 import os
-import re
+from collections.abc import Mapping
+from typing import Any
 
 import networkx as nx
 
-from ..data.tables import Table, matrix
-from ..ir.ops import OPS
-from ..ir.settings import OPTIMIZERS
+from ..ir.core import Compile, network, node
+from .keras_layers import (
+    LAYERS_MODULE,
+    LayerSpec,
+    compile_spec,
+    keras_names,
+    layer_spec,
+    model_name,
+    needed_nodes,
+)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # C++ notices would bury our messages
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -45,115 +54,74 @@ def _import_keras():
 
 keras = _import_keras()
 
-
-# TensorFlow's name-scope rule for a root scope; Keras also refuses '/'.
-_VALID = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.-]*$")
+__all__ = ["keras", "keras_names", "model_name", "needed_nodes", "to_keras", "fit_and_evaluate"]
 
 
-def _ascii_name(name: str) -> str:
-    """A name TensorFlow accepts: '/' (from blocks) as '.', other characters
-    spelled as uXXXX, a letter or digit first."""
-    out = "".join(
-        ch if ch.isascii() and (ch.isalnum() or ch in "_.-") else "." if ch == "/" else f"u{ord(ch):04x}"
-        for ch in name
-    )
-    return out if out and _VALID.match(out) else "n" + out
+def _instantiate(spec: LayerSpec, name: str):
+    if spec.module == LAYERS_MODULE:
+        return getattr(keras.layers, spec.class_name)(name=name, **spec.config)
+    return keras.saving.deserialize_keras_object(spec.serialized(name), safe_mode=True)
 
 
-def model_name(g: nx.DiGraph) -> str:
-    return _ascii_name(g.graph["name"] or "network")
+def to_keras(g: nx.DiGraph, inputs: Mapping[str, Any] | None = None, seed: int | None = None) -> Any:
+    """Build (and compile, if the spec has a compile line) the Keras model.
 
-
-def keras_names(g: nx.DiGraph) -> dict[str, str]:
-    """Spec name -> Keras layer name. Names Keras accepts are kept as they are
-    (so `sepal_h` is found in model.summary()); others (`가지`, `_hidden`) are
-    spelled in ASCII, deterministically and without collisions."""
-    names = {n: n for n in g if _VALID.match(n)}
-    taken = set(names)
-    for n in sorted(g, key=lambda n: g.nodes[n]["order"]):
-        if n in names:
-            continue
-        base = candidate = _ascii_name(n)
-        k = 1
-        while candidate in taken:
-            k += 1
-            candidate = f"{base}_{k}"
-        taken.add(candidate)
-        names[n] = candidate
-    return names
-
-
-def needed_nodes(g: nx.DiGraph) -> set[str]:
-    """The outputs and everything they depend on."""
-    needed = set(g.graph["outputs"])
-    for out in g.graph["outputs"]:
-        needed |= nx.ancestors(g, out)
-    return needed
-
-
-def to_keras(g: nx.DiGraph, table: Table | None = None, seed: int | None = None) -> keras.Model:
-    """Build (and compile, if the spec has a compile line) the Keras model."""
+    `inputs` maps input names to the arrays (rows x features) that layers
+    which adapt (standardize without statistics) learn from.
+    """
     if seed is not None:
         keras.utils.set_random_seed(seed)
+    net = network(g)
     needed = needed_nodes(g)
     names = keras_names(g)
-    order = nx.get_node_attributes(g, "order")
-    tensors: dict[str, object] = {}
-    for node in nx.lexicographical_topological_sort(g.subgraph(needed), key=order.__getitem__):
-        data = g.nodes[node]
-        op = OPS[data["op"]]
-        if op.kind == "input":
-            tensors[node] = keras.Input(shape=data["shape"], name=names[node])
+    tensors: dict[str, Any] = {}
+    for name in nx.lexicographical_topological_sort(g.subgraph(needed), key=lambda m: node(g, m).order):
+        n = node(g, name)
+        spec = layer_spec(n)
+        assert spec is not None, f"'{name}' was checked"
+        if n.op == "input":
+            tensors[name] = keras.Input(shape=n.shape, name=names[name])
             continue
-        args = data["args"]
-        if op.name == "standardize" and args.get("mean") is None:
-            args = {**args, "adapt_data": _adapt_data(g, node, tensors, table)}
-        tensors[node] = op.build(keras, names[node], args, [tensors[s] for s in data["inputs"]])
-    inputs = [tensors[i] for i in g.graph["inputs"] if i in needed]
-    outputs = [tensors[o] for o in g.graph["outputs"]]
+        layer = _instantiate(spec, names[name])
+        if spec.adapt:
+            layer.adapt(_adapt_data(g, name, tensors, inputs))
+        operands = [tensors[s] for s in n.inputs]
+        tensors[name] = layer(operands) if spec.merge else layer(operands[0], *spec.call_args)
+    ins = [tensors[i] for i in net.inputs if i in needed]
+    outs = [tensors[o] for o in net.outputs]
     model = keras.Model(
-        inputs=inputs[0] if len(inputs) == 1 else inputs,
-        outputs=outputs[0] if len(outputs) == 1 else outputs,
+        inputs=ins[0] if len(ins) == 1 else ins,
+        outputs=outs[0] if len(outs) == 1 else outs,
         name=model_name(g),
     )
-    training = g.graph.get("training")
-    if training:
+    if net.compile is not None:
         # The optimizer is left unbuilt, as in a hand-written model: building
         # it would add its slots to summary()'s "Total params".
-        model.compile(**compile_arguments(g, training))
+        model.compile(**compile_arguments(g, net.compile))
     return model
 
 
-def compile_arguments(g: nx.DiGraph, training: dict) -> dict:
-    names = keras_names(g)
-    outputs = [names[o] for o in g.graph["outputs"]]
+def compile_arguments(g: nx.DiGraph, settings: Compile) -> dict:
+    spec = compile_spec(g, settings)
     kwargs: dict = {}
-    loss = training.get("loss")
-    if isinstance(loss, dict):
-        loss = {names[o]: v for o, v in loss.items()}
-    if loss is not None:
-        kwargs["loss"] = {o: loss for o in outputs} if isinstance(loss, str) and len(outputs) > 1 else loss
-    opt = training.get("optimizer")
-    if opt is not None:
-        kwargs["optimizer"] = getattr(keras.optimizers, OPTIMIZERS[opt["name"]][0])(**opt["args"])
-    metrics = training.get("metrics")
-    if isinstance(metrics, dict):
-        metrics = {names[o]: v for o, v in metrics.items()}
-    if metrics is not None:
-        kwargs["metrics"] = (
-            {o: list(metrics) for o in outputs} if isinstance(metrics, list) and len(outputs) > 1 else metrics
-        )
+    if "loss" in spec.given:
+        kwargs["loss"] = spec.loss
+    if spec.optimizer is not None:
+        class_name, config = spec.optimizer
+        kwargs["optimizer"] = getattr(keras.optimizers, class_name)(**config)
+    if "metrics" in spec.given:
+        kwargs["metrics"] = spec.metrics
     return kwargs
 
 
-def _adapt_data(g: nx.DiGraph, node: str, tensors: dict, table: Table | None):
-    """What the standardize layer `node` sees when the model runs on the table."""
-    if table is None:
-        raise ValueError(f"standardize layer '{node}' needs data to adapt on")
-    src = g.nodes[node]["inputs"][0]
-    ancestors = nx.ancestors(g, node)
-    sources = [i for i in g.graph["inputs"] if i in ancestors]
-    arrays = [matrix(table, g.nodes[i]["features"]) for i in sources]
+def _adapt_data(g: nx.DiGraph, name: str, tensors: dict, inputs: Mapping[str, Any] | None):
+    """What the layer `name` sees when the model runs on the inputs' arrays."""
+    if inputs is None:
+        raise ValueError(f"{node(g, name).op} layer '{name}' needs data to adapt on")
+    src = node(g, name).inputs[0]
+    ancestors = nx.ancestors(g, name)
+    sources = [i for i in network(g).inputs if i in ancestors]
+    arrays = [inputs[i] for i in sources]
     if src in sources:
         return arrays[sources.index(src)]
     sub = keras.Model([tensors[i] for i in sources], tensors[src])
@@ -161,20 +129,19 @@ def _adapt_data(g: nx.DiGraph, node: str, tensors: dict, table: Table | None):
 
 
 def fit_and_evaluate(
-    g: nx.DiGraph, table: Table, binding, inputs: dict, targets: dict, split, settings: dict, verbose: int
+    g: nx.DiGraph, binding, inputs: dict, targets: dict, split, settings: dict, verbose: int
 ):
-    """Build on the training rows (standardize adapts on them only), fit, and
+    """Build on the training rows (layers adapt on them only), fit, and
     evaluate on the test rows. Seeded and deterministic."""
     import numpy as np
     import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()
-    train_table = Table(table.path, table.columns, [table.rows[i] for i in split.train])
-    model = to_keras(g, train_table, seed=settings["seed"])
+    train_idx, test_idx = np.asarray(split.train), np.asarray(split.test)
+    model = to_keras(g, {k: v[train_idx] for k, v in inputs.items()}, seed=settings["seed"])
     if not model.compiled:
         raise ValueError("the spec has no compile line")  # checked before; a guard
     names = keras_names(g)
-    train_idx, test_idx = np.asarray(split.train), np.asarray(split.test)
 
     def pick(arrays: dict, idx, keys):
         picked = {names[k]: arrays[k][idx] for k in keys}

@@ -23,7 +23,6 @@ import sys
 
 import networkx as nx
 
-from ..data.tables import Table
 from ..io import UsageError
 
 
@@ -54,7 +53,7 @@ def _pick(names: dict, arrays: dict, idx, keys):
     return picked if len(picked) > 1 else next(iter(picked.values()))
 
 
-def fit_data_parallel(g: nx.DiGraph, table: Table, binding, inputs, targets, shards, settings, verbose: int):
+def fit_data_parallel(g: nx.DiGraph, binding, inputs, targets, shards, settings, verbose: int):
     """Fit on this process's rows of every global batch (`shards`: its
     train and validation row indices and the global train rows for
     standardize), then return the model rebuilt without distribution (so it
@@ -67,7 +66,7 @@ def fit_data_parallel(g: nx.DiGraph, table: Table, binding, inputs, targets, sha
     keras.distribution.set_distribution(
         keras.distribution.DataParallel(devices=jax.devices(), auto_shard_dataset=False)
     )
-    adapt_on = Table(table.path, table.columns, [table.rows[i] for i in shards.train_rows])
+    adapt_on = {k: v[np.asarray(shards.train_rows, dtype="int64")] for k, v in inputs.items()}
     model = to_keras(g, adapt_on, seed=settings["seed"])
     names = keras_names(g)
     outputs = [t.output for t in binding.targets]
@@ -145,7 +144,7 @@ def mirrored_strategy():
     return tf.distribute.MirroredStrategy(devices=[d.name for d in tf.config.list_logical_devices(kind)])
 
 
-def fit_mirrored(g: nx.DiGraph, table: Table, binding, inputs, targets, split, settings, verbose):
+def fit_mirrored(g: nx.DiGraph, binding, inputs, targets, split, settings, verbose):
     """Build and compile under the strategy's scope; `fit` splits each batch
     across the replicas and sums their gradients."""
     import numpy as np
@@ -153,12 +152,11 @@ def fit_mirrored(g: nx.DiGraph, table: Table, binding, inputs, targets, split, s
     from .keras import keras_names, to_keras
 
     strategy = mirrored_strategy()
-    train_table = Table(table.path, table.columns, [table.rows[i] for i in split.train])
+    idx = np.asarray(split.train, dtype="int64")
     with strategy.scope():
-        model = to_keras(g, train_table, seed=settings["seed"])
+        model = to_keras(g, {k: v[idx] for k, v in inputs.items()}, seed=settings["seed"])
     names = keras_names(g)
     outputs = [t.output for t in binding.targets]
-    idx = np.asarray(split.train, dtype="int64")
     fitted = model.fit(
         _pick(names, inputs, idx, inputs),
         _pick(names, targets, idx, outputs),

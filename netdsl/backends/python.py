@@ -16,56 +16,19 @@ from __future__ import annotations
 import keyword
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 import networkx as nx
 
-from ..ir.ops import OPS, is_slice
-from ..ir.settings import OPTIMIZERS
-
-OPS_MODULE = "keras.src.ops.numpy"  # GetItem / Take: operations without a public class
-
-
-@dataclass(frozen=True)
-class LayerSpec:
-    """One Keras layer or operation, as data (class, constructor arguments, call arguments)."""
-
-    class_name: str
-    config: dict[str, Any]
-    call_args: tuple = ()
-    module: str = "keras.layers"
-    merge: bool = False
-    adapt: bool = False
+from ..ir.core import network, node
+from .keras_layers import OPS_MODULE, LayerSpec, compile_spec, layer_spec
 
 
 def describe(g: nx.DiGraph, name: str) -> LayerSpec:
-    """The Keras description of a checked node."""
-    data = g.nodes[name]
-    op, a = data["op"], data.get("args") or {}
-    if op == "input":
-        return LayerSpec("InputLayer", {"shape": tuple(data["shape"])})
-    if op == "dense":
-        return LayerSpec(
-            "Dense", {"units": a["units"], "activation": a["activation"], "use_bias": a["use_bias"]}
-        )
-    if op == "dropout":
-        return LayerSpec("Dropout", {"rate": a["rate"]})
-    if op == "standardize":
-        if a.get("mean") is not None:
-            return LayerSpec(
-                "Normalization", {"axis": -1, "mean": list(a["mean"]), "variance": list(a["variance"])}
-            )
-        return LayerSpec("Normalization", {"axis": -1}, adapt=True)
-    if op == "identity":
-        return LayerSpec("Identity", {})
-    if op in ("concat", "add"):
-        return LayerSpec(OPS[op].keras_class, {}, merge=True)
-    if op == "select":
-        idx = list(a["indices"])
-        if is_slice(idx):
-            return LayerSpec("GetItem", {}, ((slice(None), slice(idx[0], idx[-1] + 1)),), module=OPS_MODULE)
-        return LayerSpec("Take", {"axis": 1}, (idx,), module=OPS_MODULE)
-    raise ValueError(f"no Keras description for op {op!r}")  # the registry is ours
+    """The Keras description of a checked node: the one the builder instantiates."""
+    spec = layer_spec(node(g, name))
+    if spec is None:
+        raise ValueError(f"'{name}' has no Keras description")  # the graph was checked
+    return spec
 
 
 @dataclass
@@ -79,19 +42,20 @@ class _Source:
 def to_python(g: nx.DiGraph, adapted: dict[str, tuple] | None = None, origin: str = "") -> str:
     """The Python source of the model; `adapted` maps standardize layers without
     statistics to their (mean, variance, count), from the data they adapted on."""
-    from .keras import keras_names, model_name, needed_nodes
+    from .keras_layers import keras_names, model_name, needed_nodes
 
     names = keras_names(g)
     needed = needed_nodes(g)
-    order = nx.get_node_attributes(g, "order")
+    order = {name: node(g, name).order for name in needed}
     var = _variables(g, sorted(needed, key=order.__getitem__))
     src = _Source()
-    for node in nx.lexicographical_topological_sort(g.subgraph(needed), key=order.__getitem__):
-        spec = describe(g, node)
-        operands = [var[s] for s in g.nodes[node]["inputs"]]
-        src.lines += _layer_lines(spec, var[node], names[node], operands, (adapted or {}).get(node), src)
-    ins = [var[i] for i in g.graph["inputs"] if i in needed]
-    outs = [var[o] for o in g.graph["outputs"]]
+    net = network(g)
+    for name in nx.lexicographical_topological_sort(g.subgraph(needed), key=order.__getitem__):
+        spec = describe(g, name)
+        operands = [var[s] for s in node(g, name).inputs]
+        src.lines += _layer_lines(spec, var[name], names[name], operands, (adapted or {}).get(name), src)
+    ins = [var[i] for i in net.inputs if i in needed]
+    outs = [var[o] for o in net.outputs]
     src.lines += [
         "",
         "model = keras.Model(",
@@ -105,7 +69,7 @@ def to_python(g: nx.DiGraph, adapted: dict[str, tuple] | None = None, origin: st
 
 
 def _header(g: nx.DiGraph, origin: str, src: _Source) -> str:
-    doc = f"{g.graph['name']}: a Keras 3 model, written by `netdsl emit --python`"
+    doc = f"{network(g).name}: a Keras 3 model, written by `netdsl emit --python`"
     doc += f" from {origin}." if origin else "."
     lines = [f'"""{doc}"""', ""]
     lines += ["import keras"] + (["import numpy as np"] if src.needs_numpy else [])
@@ -246,28 +210,19 @@ def _listing(vs: list[str]) -> str:
 
 
 def _compile_lines(g: nx.DiGraph, names: dict[str, str]) -> list[str]:
-    training = g.graph.get("training")
-    if not training:
+    settings = network(g).compile
+    if settings is None:
         return []
-    outputs = [names[o] for o in g.graph["outputs"]]
+    spec = compile_spec(g, settings)  # what the builder passes to model.compile
     parts = []
-    loss = training.get("loss")
-    if isinstance(loss, dict):
-        loss = {names[o]: v for o, v in loss.items()}
-    if isinstance(loss, str) and len(outputs) > 1:
-        loss = {o: loss for o in outputs}
-    if loss is not None:
-        parts.append(f"loss={_py_setting(loss)}")
-    opt = training.get("optimizer")
-    if opt is not None:
-        args = ", ".join(f"{k}={_py(v)}" for k, v in opt["args"].items())
-        parts.append(f"optimizer=keras.optimizers.{OPTIMIZERS[opt['name']][0]}({args})")
-    metrics = training.get("metrics")
-    if isinstance(metrics, dict):
-        metrics = {names[o]: v for o, v in metrics.items()}
-    if metrics is not None:
-        multi = isinstance(metrics, list) and len(outputs) > 1
-        parts.append(f"metrics={_py_setting({o: list(metrics) for o in outputs} if multi else metrics)}")
+    if "loss" in spec.given:
+        parts.append(f"loss={_py_setting(spec.loss)}")
+    if spec.optimizer is not None:
+        class_name, config = spec.optimizer
+        args = ", ".join(f"{k}={_py(v)}" for k, v in config.items())
+        parts.append(f"optimizer=keras.optimizers.{class_name}({args})")
+    if "metrics" in spec.given:
+        parts.append(f"metrics={_py_setting(spec.metrics)}")
     return ["model.compile("] + [f"    {p}," for p in parts] + [")"]
 
 

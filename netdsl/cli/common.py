@@ -37,9 +37,9 @@ def load(args, compiling: bool = False, data=None):
         return None, EXIT_SPEC, None
     except netdsl.SpecError as exc:
         return None, EXIT_SPEC, exc
-    diags = g.graph["diagnostics"]
-    if diags and not getattr(args, "json", False):
-        print(netdsl.SpecError(diags, g.graph["source"], g.graph.get("sources")).render(), file=sys.stderr)
+    net = netdsl.network(g)
+    if net.diagnostics and not getattr(args, "json", False):
+        print(netdsl.SpecError(net.diagnostics, net.source, net.sources).render(), file=sys.stderr)
     return g, EXIT_OK, None
 
 

@@ -73,17 +73,16 @@ def _check_folds(args, graphs) -> None:
             raise SystemExit(EXIT_SPEC) from None
 
 
-def train_distributed(args, g, table, overrides: dict, verbose: int):
-    """train --distribute: the same TrainResult as netdsl.train."""
+def train_distributed(args, g, prepared, overrides: dict, verbose: int):
+    """train --distribute: the same TrainResult as netdsl.train, on the data netdsl.prepare bound."""
     from ..apps.distributed import train_data_parallel, train_mirrored
     from ..apps.training import resolve_settings
 
     settings = resolve_settings(g, overrides)
-    columns = dict(args.columns)
     if args.distribute == "mirrored":
-        return train_mirrored(g, table, columns, settings, args.replicas, verbose)
+        return train_mirrored(g, prepared, settings, args.replicas, verbose)
     return train_data_parallel(
-        g, table, columns, settings, args.coordinator, args.num_processes, args.process_id, verbose
+        g, prepared, settings, args.coordinator, args.num_processes, args.process_id, verbose
     )
 
 

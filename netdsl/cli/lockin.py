@@ -61,7 +61,8 @@ def analyze_any(path: str, include_paths=(), strict: bool = False):
 
     g = analyze(Source(path[: -len(".keras")] + ".net", result.text))
     if strict:
-        g.graph["diagnostics"] = [d.as_error() for d in g.graph["diagnostics"]]
+        net = netdsl.network(g)
+        net.diagnostics = [d.as_error() for d in net.diagnostics]
     return g
 
 
@@ -117,11 +118,8 @@ def _features(g, model) -> dict:
     from ..backends.keras import keras_names
 
     names = keras_names(g)
-    return {
-        names[i]: list(g.nodes[i]["features"])
-        for i in g.graph["inputs"]
-        if g.nodes[i].get("features") is not None
-    }
+    features = {i: netdsl.node(g, i).features for i in netdsl.network(g).inputs}
+    return {names[i]: list(f) for i, f in features.items() if f is not None}
 
 
 def cmd_diff(args) -> int:
@@ -196,12 +194,12 @@ def cmd_emit(args) -> int:
 
             report_failure(failure, False)
         return code
-    text = netdsl.to_python(g, origin=os.path.basename(args.file))
+    text = netdsl.to_python(g, data=args.data, origin=os.path.basename(args.file))
     if not args.output:
         sys.stdout.write(text)
         return EXIT_OK
     with atomic_output(args.output) as tmp:
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(text)
-    print(f"wrote {args.output}: Keras 3 Python for model '{g.graph['name']}'")
+    print(f"wrote {args.output}: Keras 3 Python for model '{netdsl.network(g).name}'")
     return EXIT_OK

@@ -36,12 +36,12 @@ def cmd_compile(args) -> int:
         if failure is not None:
             report_failure(failure, False)
         return code
-    model = netdsl.to_keras(g, seed=args.seed)
+    model = netdsl.to_keras(g, data=args.data, seed=args.seed)
     info = write_model(g, model, fmt, output)
     if args.summary:
         model.summary()
-    p = g.graph["params"]
-    print(f"wrote {output}: model '{model.name}', {p['total']:,} parameters ({p['trainable']:,} trainable)")
+    p = netdsl.network(g).params
+    print(f"wrote {output}: model '{model.name}', {p.total:,} parameters ({p.trainable:,} trainable)")
     if info:
         print(f"  {fmt}: {info}")
     return EXIT_OK
@@ -66,9 +66,10 @@ def cmd_render(args) -> int:
     except netdsl.SpecError as exc:  # a .keras file netdsl cannot import
         report_failure(exc, False)
         return EXIT_SPEC
-    diags = g.graph["diagnostics"]
-    failure = netdsl.SpecError(diags, g.graph["source"], g.graph.get("sources"))
-    if netdsl.has_errors(diags) and (not args.allow_errors or g.graph.get("syntax_error")):
+    net = netdsl.network(g)
+    diags = net.diagnostics
+    failure = netdsl.SpecError(diags, net.source, net.sources)
+    if netdsl.has_errors(diags) and (not args.allow_errors or net.syntax_error):
         report_failure(failure, False)
         return EXIT_SPEC
     if diags:

@@ -13,8 +13,10 @@ from .common import load, report_failure, write_json
 
 
 def _prepare_training(args, path: str):
-    """Load and bind a spec for training without TensorFlow: the graph, or an exit code."""
-    from ..apps.training import prepare, resolve_settings
+    """Load and bind a spec for training without TensorFlow: (graph, prepared data), or an exit code."""
+    import netdsl
+
+    from ..apps.training import resolve_settings
     from ..data.tables import DataError, read_csv
     from ..lang.diagnostics import SpecError
 
@@ -29,7 +31,6 @@ def _prepare_training(args, path: str):
     except DataError as exc:
         print(f"netdsl: error: {exc}", file=sys.stderr)
         return EXIT_SPEC
-    args.data_table = table
     spec_args = argparse.Namespace(file=path, data=None, strict=False, include_path=args.include_path)
     g, code, failure = load(spec_args, compiling=True, data=table)
     if g is None:
@@ -40,14 +41,15 @@ def _prepare_training(args, path: str):
     if args.seed is None:
         args.seed = settings["seed"]  # chosen once: the split checked here is the one used
     try:
-        prepare(g, table, dict(args.columns), settings["test_size"], settings["seed"])
+        prepared = netdsl.prepare(g, table, columns=dict(args.columns))
+        prepared.split(g, settings["test_size"], settings["seed"])
     except SpecError as exc:
         report_failure(exc, False)
         return EXIT_SPEC
     except DataError as exc:
         print(f"netdsl: error: {exc}", file=sys.stderr)
         return EXIT_SPEC
-    return g
+    return g, prepared
 
 
 def _overrides(args) -> dict:
@@ -65,23 +67,23 @@ def cmd_train(args) -> int:
         raise UsageError(f"{args.output}: the output must end in .keras (Keras 3's format)")
     if args.history and not args.history.endswith(".json"):
         raise UsageError(f"{args.history}: the history is written as JSON; name it *.json")
-    g = _prepare_training(args, args.file)
-    if isinstance(g, int):
-        return g
+    loaded = _prepare_training(args, args.file)
+    if isinstance(loaded, int):
+        return loaded
+    g, prepared = loaded
     import netdsl
 
     verbose = 1 if sys.stdout.isatty() and not args.quiet else 0
     if args.distribute:
         from .experiments import train_distributed
 
-        result = train_distributed(args, g, args.data_table, _overrides(args), verbose)
+        result = train_distributed(args, g, prepared, _overrides(args), verbose)
     else:
-        result = netdsl.train(
-            g, args.data_table, columns=dict(args.columns), verbose=verbose, **_overrides(args)
-        )
+        result = netdsl.train(g, prepared, verbose=verbose, **_overrides(args))
+    net = netdsl.network(g)
     s = result.settings
     print(
-        f"trained {g.graph['name']} on {args.data}: {result.rows['train']} training rows, "
+        f"trained {net.name} on {args.data}: {result.rows['train']} training rows, "
         f"{result.rows['test']} test rows, {s['epochs']} epochs, batch size {s['batch_size']}, "
         f"seed {s['seed']} ({result.seconds:.1f} s)"
     )
@@ -92,8 +94,8 @@ def cmd_train(args) -> int:
     record = {
         "spec": args.file,
         "data": args.data,
-        "network": g.graph["name"],
-        "params": g.graph["params"],
+        "network": net.name,
+        "params": net.params.as_dict(),
         **result.summary(),
     }
     if args.output:
@@ -125,10 +127,10 @@ def cmd_compare(args) -> int:
             raise UsageError("--plot needs matplotlib: pip install matplotlib (or leave out --plot)")
     graphs = []
     for path in args.files:
-        g = _prepare_training(args, path)
-        if isinstance(g, int):
-            return g
-        graphs.append((path, g))
+        loaded = _prepare_training(args, path)
+        if isinstance(loaded, int):
+            return loaded
+        graphs.append((path, loaded[0]))  # each run prepares the data in its worker (apps/runner.py)
     rows = _train_all(args, graphs)
     report = _compare_report(args, rows)
     if args.plot:
@@ -170,14 +172,17 @@ def _stats(values):
 
 
 def _compare_report(args, rows) -> dict:
+    import netdsl
+
     report = {"data": args.data, "runs": args.runs, "folds": args.folds, "seeds": _seeds(args), "specs": []}
     for path, g, runs in rows:
         metrics = sorted(runs[0].test, key=lambda k: (k == "loss", k))
+        net = netdsl.network(g)
         report["specs"].append(
             {
                 "spec": path,
-                "network": g.graph["name"],
-                "params": g.graph["params"]["total"],
+                "network": net.name,
+                "params": net.params.total,
                 "settings": {k: v for k, v in runs[0].settings.items() if k != "seed"},
                 "test": {m: _stats([r.test[m] for r in runs]) for m in metrics},
                 "train_seconds": _stats([r.seconds for r in runs]),

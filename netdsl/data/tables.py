@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from ..ir.core import Node, network, node, nodes
+from ..ir.ops import OPS
 from ..lang import codes
 from ..lang.diagnostics import Diagnostic, did_you_mean, error, warning
 
@@ -29,6 +31,8 @@ class Table:
     rows: list[list[str]]
 
     def column(self, name: str) -> list[float]:
+        if name not in self.columns:
+            raise DataError(f"{self.path}: there is no column '{name}'")
         j = self.columns.index(name)
         values = []
         for i, row in enumerate(self.rows, start=2):
@@ -71,72 +75,110 @@ def read_csv(path: str) -> Table:
     return Table(path, header, rows[1:])
 
 
-def adapting_standardizers(g: nx.DiGraph) -> list[str]:
-    """standardize layers with no mean/variance: they are adapted on data."""
+def adapting_nodes(g: nx.DiGraph) -> list[str]:
+    """Layers that learn their statistics from data (standardize without mean/variance)."""
+    found = []
+    for n in nodes(g):
+        op = OPS.get(n.op) if n.op is not None else None
+        if op is not None and n.args is not None and op.adapts(n.args):
+            found.append(n.name)
+    return found
+
+
+def missing_data(g: nx.DiGraph, compiling: bool) -> list[Diagnostic]:
+    """Without data: each layer that must adapt is an error when compiling
+    (Keras would silently use mean 0, variance 1) and a warning when only
+    checking. Reads the graph only."""
+    report = error if compiling else warning
     return [
-        n
-        for n, d in g.nodes(data=True)
-        if d["op"] == "standardize"
-        and d.get("args")
-        and d["args"].get("mean") is None
-        and d["args"].get("variance") is None
+        report(
+            codes.STANDARDIZE_NO_DATA,
+            f"standardize layer '{name}' has no mean/variance and no data to adapt on",
+            node(g, name).span,
+            help="pass --data FILE.csv to adapt it, or give standardize(mean=[..], variance=[..])",
+        )
+        for name in adapting_nodes(g)
     ]
 
 
 def check_data(g: nx.DiGraph, table: Table | None, compiling: bool) -> list[Diagnostic]:
-    """What compiling with (or without) this table would meet; [] when all is bound.
-
-    Without a table, a standardize layer that must be adapted is an error when
-    compiling (Keras would silently use mean 0, variance 1) and a warning when
-    only checking.
-    """
-    diags = []
-    adapting = adapting_standardizers(g)
+    """What compiling with (or without) this table would meet; [] when all is bound."""
     if table is None:
-        report = error if compiling else warning
-        for node in adapting:
-            diags.append(
-                report(
-                    codes.STANDARDIZE_NO_DATA,
-                    f"standardize layer '{node}' has no mean/variance and no data to adapt on",
-                    g.nodes[node]["span"],
-                    help="pass --data FILE.csv to adapt it, or give standardize(mean=[..], variance=[..])",
+        return missing_data(g, compiling)
+    diags = _missing_columns(g, table)
+    adapting = adapting_nodes(g)
+    for name in adapting:
+        for src in _inputs_of(g, name):
+            if not node(g, src).features:
+                diags.append(
+                    error(
+                        codes.STANDARDIZE_UNBOUND,
+                        f"standardize layer '{name}' depends on input '{src}', which has no "
+                        "feature names to read from the data",
+                        node(g, name).span,
+                        help=f"name the columns: input {src}: [col_a, col_b, ...]",
+                    )
                 )
-            )
-        return diags
+    if not diags:
+        diags = _unreadable_columns(g, table, adapting)
+    return diags
+
+
+def _inputs_of(g: nx.DiGraph, name: str) -> list[str]:
+    """The inputs a node depends on, in source order."""
+    return [
+        a for a in sorted(nx.ancestors(g, name), key=lambda m: node(g, m).order) if node(g, a).op == "input"
+    ]
+
+
+def _missing_columns(g: nx.DiGraph, table: Table) -> list[Diagnostic]:
+    diags = []
     columns = set(table.columns)
-    for name in g.graph["inputs"]:
-        data = g.nodes[name]
-        for feature in data.get("features") or ():
+    for name in network(g).inputs:
+        n = node(g, name)
+        for feature in n.features or ():
             if feature not in columns:
                 diags.append(
                     error(
                         codes.MISSING_COLUMN,
                         f"input '{name}': feature '{feature}' is not a column of {table.path}",
-                        data["width_span"],
+                        _declared_span(n),
                         help=did_you_mean(feature, table.columns)
                         or "its columns are: " + ", ".join(table.columns),
                     )
                 )
-    for node in adapting:
-        for src in sorted(nx.ancestors(g, node), key=lambda n: g.nodes[n]["order"]):
-            if g.nodes[src]["op"] == "input" and not g.nodes[src].get("features"):
-                diags.append(
-                    error(
-                        codes.STANDARDIZE_UNBOUND,
-                        f"standardize layer '{node}' depends on input '{src}', which has no "
-                        "feature names to read from the data",
-                        g.nodes[node]["span"],
-                        help=f"name the columns: input {src}: [col_a, col_b, ...]",
-                    )
-                )
-    if not diags:
-        for node in adapting:
-            for src in nx.ancestors(g, node):
-                for feature in g.nodes[src].get("features") or () if g.nodes[src]["op"] == "input" else ():
-                    try:
-                        table.column(feature)
-                    except DataError as exc:
-                        diags.append(error(codes.BAD_DATA_FILE, str(exc), g.nodes[src]["width_span"]))
-                        break
     return diags
+
+
+def _unreadable_columns(g: nx.DiGraph, table: Table, adapting: list[str]) -> list[Diagnostic]:
+    """Cells that are not numbers in the columns a layer adapts on."""
+    diags = []
+    for name in adapting:
+        for src in nx.ancestors(g, name):
+            n = node(g, src)
+            for feature in n.features or () if n.op == "input" else ():
+                try:
+                    table.column(feature)
+                except DataError as exc:
+                    diags.append(error(codes.BAD_DATA_FILE, str(exc), _declared_span(n)))
+                    break
+    return diags
+
+
+def _declared_span(n: Node):
+    return n.declared.span if n.declared is not None else n.span
+
+
+def adapt_arrays(g: nx.DiGraph, table: Table) -> dict:
+    """The arrays (rows x features) of the inputs that adapting layers learn
+    from; DataError when the table cannot give them (check it against the
+    spec first with check_data for located diagnostics)."""
+    arrays = {}
+    for name in adapting_nodes(g):
+        for src in _inputs_of(g, name):
+            features = node(g, src).features
+            if not features:
+                raise DataError(f"{table.path}: input '{src}' has no feature names to read from the data")
+            if src not in arrays:
+                arrays[src] = matrix(table, features)
+    return arrays

@@ -1,20 +1,22 @@
-"""Checks: plain functions over the graph, run in a fixed order.
+"""Checks: plain functions over the graph, run in a fixed order (CHECKS, at the end).
 
-Each check reads the graph (and what earlier checks added to it) and appends
-diagnostics to `graph.graph["diagnostics"]`; none stops the others, so a file's
-problems are all reported together. The order is the pipeline, in one place:
+Each check reads the graph (and what earlier checks filled in) and appends
+diagnostics to the network's list; none stops the others, so a file's
+problems are all reported together. Each check fills the fields of the IR
+(ir/core.py) that name it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import networkx as nx
 
 from ..lang import ast, codes
-from ..lang.diagnostics import Note, did_you_mean, error, has_errors, warning
-from .ops import ACTIVATIONS, MAX_PARAMS, MAX_WIDTH, OPS, Operand, ShapeError, is_finite_number
+from ..lang.diagnostics import Diagnostic, Note, did_you_mean, error, has_errors, warning
+from .core import FLOAT, NODE, Compile, Node, Optimizer, Params, TrainSettings, network, node
+from .ops import MAX_PARAMS, MAX_WIDTH, OPS, Op, OpCall, Operand, ShapeError, fmt_shape
 from .settings import (
     BOOL_OPTIMIZER_ARGS,
     CLIP_ARGS,
@@ -26,14 +28,16 @@ from .settings import (
     OPTIMIZERS,
     POSITIVE_OPTIMIZER_ARGS,
 )
+from .values import BadValue, convert, describe
 
 
 def check_names(g: nx.DiGraph) -> None:
     """Every operand names something defined."""
-    diags = g.graph["diagnostics"]
-    known = g.graph["definitions"]
-    for _node, data in g.nodes(data=True):
-        for src, span in zip(data["inputs"], data["input_spans"]):
+    net = network(g)
+    diags, known = net.diagnostics, net.definitions
+    for data in g._node.values():
+        n: Node = data[NODE]
+        for src, span in zip(n.inputs, n.input_spans):
             if src not in g:
                 diags.append(
                     error(
@@ -75,22 +79,21 @@ def _acyclic(g: nx.DiGraph) -> bool:
 def check_cycles(g: nx.DiGraph) -> None:
     """Layers that feed into themselves. Linear: an ordering pass, and strongly
     connected components only when that pass leaves nodes behind."""
-    diags = g.graph["diagnostics"]
-    cyclic = set()
-    g.graph["cyclic"] = cyclic
+    net = network(g)
+    cyclic: set[str] = set()
+    net.cyclic = cyclic
     if _acyclic(g):
         return
     for component in nx.strongly_connected_components(g):
         if len(component) == 1:
-            (node,) = component
-            if not g.has_edge(node, node):
+            (only,) = component
+            if not g.has_edge(only, only):
                 continue
         cyclic |= component
-        members = sorted(component, key=lambda n: g.nodes[n]["order"])
-        first = members[0]
-        named = [m for m in members if g.nodes[m]["binding"] == m] or members
-        where = g.graph["definitions"].get(named[0], g.nodes[first]["span"])
-        diags.append(
+        members = sorted(component, key=lambda m: node(g, m).order)
+        named = [m for m in members if node(g, m).binding == m] or members
+        where = net.definitions.get(named[0], node(g, members[0]).span)
+        net.diagnostics.append(
             error(
                 codes.CYCLE,
                 "cycle: " + " -> ".join(named + [named[0]]),
@@ -98,91 +101,126 @@ def check_cycles(g: nx.DiGraph) -> None:
                 help="a value cannot depend on itself; give one of them another input",
             )
         )
-    g.graph["cyclic"] = cyclic
 
 
-def _about(diags: list, start: int, node: str) -> None:
-    """Mark the diagnostics added since `start` as being about `node`."""
+def _about(diags: list, start: int, name: str) -> None:
+    """Mark the diagnostics added since `start` as being about node `name`."""
     for i in range(start, len(diags)):
-        diags[i] = dataclasses.replace(diags[i], node=node)
+        diags[i] = dataclasses.replace(diags[i], node=name)
 
 
 def check_arguments(g: nx.DiGraph) -> None:
-    """Arity and arguments of every layer, against the registry. Sets node["args"]."""
-    diags = g.graph["diagnostics"]
-    for node, data in g.nodes(data=True):
+    """Arity and arguments of every layer, against the registry. Fills Node.args and arity_ok."""
+    diags = network(g).diagnostics
+    for data in g._node.values():
+        n: Node = data[NODE]
         start = len(diags)
-        _check_node_arguments(node, data, diags)
-        _about(diags, start, node)
+        _check_node_arguments(n, diags)
+        _about(diags, start, n.name)
 
 
-def _check_node_arguments(node: str, data: dict, diags: list) -> None:
-    op = OPS.get(data["op"])
+def _check_node_arguments(n: Node, diags: list[Diagnostic]) -> None:
+    op = OPS.get(n.op) if n.op is not None else None
     if op is None:
         return
     if op.kind == "input":
-        data["args"] = {}
-        _check_input(data, diags)
+        n.args = _input_arguments(n, diags)
         return
     if op.kind == "select":
-        data["args"] = {"items": data["raw_args"]}
+        n.args = {"items": n.raw_args}
         return
-    n = len(data["inputs"])
-    if n < op.min_inputs or (op.max_inputs is not None and n > op.max_inputs):
+    count = len(n.inputs)
+    if count < op.min_inputs or (op.max_inputs is not None and count > op.max_inputs):
         want = f"at least {op.min_inputs}" if op.max_inputs is None else str(op.min_inputs)
         diags.append(
             error(
                 codes.ARITY,
-                f"{op.name}() takes {want} operands, got {n}",
-                data["span"],
+                f"{op.name}() takes {want} operands, got {count}",
+                n.span,
                 help=f"e.g. {op.name}(a, b)" if op.kind == "merge" else None,
             )
         )
-        data["bad"] = True
-    data["args"] = _bind_arguments(op, data, diags)
+        n.arity_ok = False
+    n.args = _bind_arguments(op, n, diags)
 
 
-def _check_input(data: dict, diags: list) -> None:
-    width = data.get("width")
-    if width is None:
-        return
+def _input_arguments(n: Node, diags: list[Diagnostic]) -> dict | None:
+    """An input's declaration as its arguments: width and features; None when unusable."""
+    declared = n.declared
+    if declared is None or declared.width is None:
+        return None
+    width = declared.width
     if width < 1:
         diags.append(
-            error(
-                codes.ARGUMENT_RANGE, f"an input's width must be at least 1, got {width}", data["width_span"]
-            )
+            error(codes.ARGUMENT_RANGE, f"an input's width must be at least 1, got {width}", declared.span)
         )
-        data["width"] = None
-    elif width > MAX_WIDTH:
+        return None
+    if width > MAX_WIDTH:
         diags.append(
-            error(codes.LIMIT, f"input width {width} exceeds the limit of {MAX_WIDTH}", data["width_span"])
+            error(codes.LIMIT, f"input width {width} exceeds the limit of {MAX_WIDTH}", declared.span)
         )
-        data["width"] = None
+        return None
+    return {"width": width, "features": declared.features}
 
 
-def _bind_arguments(op, data, diags) -> dict | None:
+def _bind_arguments(op: Op, n: Node, diags: list[Diagnostic]) -> dict | None:
     """Positional and keyword arguments -> {param: value}; None if any is wrong."""
+    given = _given_arguments(op, n, diags)
+    if given is None:
+        return None
+    values, ok = given
+    args = {}
+    for p in op.params:
+        if p.name not in values:
+            if p.required:
+                diags.append(
+                    error(
+                        codes.MISSING_ARGUMENT,
+                        f"{op.name}() needs the argument '{p.name}'",
+                        n.span,
+                        help=_signature(op),
+                    )
+                )
+                ok = False
+            else:
+                args[p.name] = p.default
+            continue
+        try:
+            args[p.name] = _param_value(p, values[p.name])
+        except BadValue as exc:
+            diags.append(
+                error(
+                    exc.code,
+                    f"{op.name}() argument '{p.name}': {exc.message}",
+                    exc.span or ast.unwrap(values[p.name]).span,
+                    help=exc.help,
+                )
+            )
+            ok = False
+    return args if ok else None
+
+
+def _given_arguments(op: Op, n: Node, diags: list[Diagnostic]) -> tuple[dict, bool] | None:
+    """({param: expression} as written, False if a keyword is unknown or
+    repeated); None when there are too many positional arguments."""
     values: dict = {}
-    spans: dict = {}
     ok = True
-    for i, expr in enumerate(data["raw_args"]):
+    for i, expr in enumerate(n.raw_args):
         if i >= len(op.params):
             diags.append(
                 error(
                     codes.TOO_MANY_ARGUMENTS,
                     f"{op.name}() takes at most {len(op.params)} positional "
-                    f"argument(s), got {len(data['raw_args'])}",
+                    f"argument(s), got {len(n.raw_args)}",
                     expr.span,
                     help=_signature(op),
                 )
             )
             return None
-        p = op.params[i]
-        values[p.name], spans[p.name] = expr, expr.span
-    for kw in data["raw_kwargs"]:
+        values[op.params[i].name] = expr
+    for kw in n.raw_kwargs:
         key = kw.name.text
-        p = op.param(key)
-        if p is None:
+        if op.param(key) is None:
             diags.append(
                 error(
                     codes.UNKNOWN_ARGUMENT,
@@ -192,45 +230,33 @@ def _bind_arguments(op, data, diags) -> dict | None:
                 )
             )
             ok = False
-            continue
-        if key in values:
+        elif key in values:
             diags.append(
                 error(codes.DUPLICATE_ARGUMENT, f"argument '{key}' of {op.name}() is given twice", kw.span)
             )
             ok = False
-            continue
-        values[key], spans[key] = kw.value, kw.span
-    args = {}
-    for p in op.params:
-        if p.name not in values:
-            if p.required:
-                diags.append(
-                    error(
-                        codes.MISSING_ARGUMENT,
-                        f"{op.name}() needs the argument '{p.name}'",
-                        data["span"],
-                        help=_signature(op),
-                    )
-                )
-                ok = False
-            else:
-                args[p.name] = p.default
-            continue
-        value, problem = _convert(p, values[p.name])
-        if problem:
-            code, message, hint, *where = problem
-            diags.append(
-                error(
-                    code,
-                    f"{op.name}() argument '{p.name}': {message}",
-                    where[0] if where else ast.unwrap(values[p.name]).span,
-                    help=hint,
-                )
-            )
-            ok = False
         else:
-            args[p.name] = value
-    return args if ok else None
+            values[key] = kw.value
+    return values, ok
+
+
+def _param_value(p, expr):
+    """A layer argument's value: converted, within the op's limits and range."""
+    try:
+        value = convert(p.type, expr, p.check, f"{p.name} values must be {p.range_text}")
+    except BadValue as exc:
+        if exc.help is None and p.type in ("int", "float"):
+            exc.help = p.range_text or None
+        raise
+    if p.type == "int" and value > MAX_WIDTH:
+        raise BadValue(codes.LIMIT, f"{value} exceeds the limit of {MAX_WIDTH}")
+    if p.type != "floats" and p.check is not None and not p.check(value):
+        atom = ast.unwrap(expr)
+        assert isinstance(atom, ast.Number), "only numbers have ranges"
+        raise BadValue(
+            codes.ARGUMENT_RANGE, f"{atom.value!r} is out of range", f"{p.name} must be {p.range_text}"
+        )
+    return value
 
 
 def _signature(op) -> str:
@@ -244,181 +270,105 @@ def _show_default(v) -> str:
     return "none" if v is None else str(v)
 
 
-def _describe(atom) -> str:
-    if isinstance(atom, ast.Number):
-        return repr(atom.value)
-    if isinstance(atom, ast.Ref):
-        return f"name '{atom.name}'"
-    if isinstance(atom, ast.String):
-        return f'string "{atom.value}"'
-    return {
-        ast.ListLit: "a list",
-        ast.DictLit: "a dictionary",
-        ast.Call: "a call",
-        ast.Select: "a selection",
-        ast.Chain: "a chain",
-    }.get(type(atom), "this")
-
-
-def _convert(p, expr):
-    """(value, None) or (None, (code, message, help))."""
-    atom = ast.unwrap(expr)
-    t = p.type
-    if t == "int":
-        if isinstance(atom, ast.Number) and isinstance(atom.value, int):
-            value = atom.value
-        else:
-            return None, (
-                codes.ARGUMENT_TYPE,
-                f"expected an integer, got {_describe(atom)}",
-                p.range_text or None,
-            )
-        if value > MAX_WIDTH:
-            return None, (codes.LIMIT, f"{value} exceeds the limit of {MAX_WIDTH}", None)
-    elif t == "float":
-        if not isinstance(atom, ast.Number) or not is_finite_number(atom.value):
-            return None, (
-                codes.ARGUMENT_TYPE,
-                f"expected a number, got {_describe(atom)}",
-                p.range_text or None,
-            )
-        value = float(atom.value)
-    elif t == "bool":
-        if isinstance(atom, ast.Ref) and atom.name in ("true", "false"):
-            value = atom.name == "true"
-        else:
-            return None, (codes.ARGUMENT_TYPE, f"expected true or false, got {_describe(atom)}", None)
-    elif t == "activation":
-        name = (
-            atom.name if isinstance(atom, ast.Ref) else atom.value if isinstance(atom, ast.String) else None
-        )
-        if name is None:
-            return None, (codes.ARGUMENT_TYPE, f"expected an activation name, got {_describe(atom)}", None)
-        if name == "glu":
-            return None, (
-                codes.UNKNOWN_ACTIVATION,
-                "the glu activation is not supported: it halves the width, and "
-                "Keras's Dense builds the next layer for the full width",
-                "use gelu or swish",
-            )
-        if name not in ACTIVATIONS:
-            return None, (
-                codes.UNKNOWN_ACTIVATION,
-                f"unknown activation '{name}'",
-                did_you_mean(name, ACTIVATIONS) or "known: " + ", ".join(ACTIVATIONS),
-            )
-        value = name
-    elif t == "floats":
-        if not isinstance(atom, ast.ListLit):
-            return None, (codes.ARGUMENT_TYPE, f"expected a list of numbers, got {_describe(atom)}", None)
-        value = []
-        for item in atom.items:
-            v = ast.unwrap(item)
-            if not isinstance(v, ast.Number) or not is_finite_number(v.value):
-                return None, (codes.ARGUMENT_TYPE, f"expected a list of numbers, found {_describe(v)}", None)
-            if p.check is not None and not p.check(v.value):
-                return None, (
-                    codes.ARGUMENT_RANGE,
-                    f"{v.value!r} is out of range",
-                    f"{p.name} values must be {p.range_text}",
-                    v.span,
-                )
-            value.append(float(v.value))
-        return tuple(value), None
-    else:  # pragma: no cover - the registry is ours
-        raise AssertionError(f"unknown parameter type {t}")
-    if p.check is not None and not p.check(value):
-        return None, (
-            codes.ARGUMENT_RANGE,
-            f"{atom.value!r} is out of range",
-            f"{p.name} must be {p.range_text}",
-        )
-    return value, None
-
-
 def check_shapes(g: nx.DiGraph) -> None:
-    """Infer every node's shape in topological order; a node whose inputs are
-    unknown stays unknown without a diagnostic of its own (no cascades)."""
-    diags = g.graph["diagnostics"]
-    cyclic = g.graph.get("cyclic", set())
+    """Infer every node's shape, dtype and features in topological order; a
+    node whose inputs are unknown stays unknown without a diagnostic of its
+    own (no cascades). Fills Node.selection, shape, dtype, features."""
+    net = network(g)
+    diags = net.diagnostics
     nodes = g._node
-    for node in _topological(g, cyclic):
-        data = g.nodes[node]
-        data["shape"] = None
-        data.setdefault("features", None)
-        op = OPS.get(data["op"])
-        if op is None or data.get("args") is None or data.get("bad"):
+    for name in _topological(g, net.cyclic):
+        n: Node = nodes[name][NODE]
+        op = OPS.get(n.op) if n.op is not None else None
+        if op is None or n.args is None or not n.arity_ok:
             continue
-        if op.kind == "input":
-            if data["width"] is not None:
-                data["shape"] = (data["width"],)
+        operands = _operands(g, n, op)
+        if operands is None:
             continue
-        operands = []
-        for src, span in zip(data["inputs"], data["input_spans"]):
-            s = nodes.get(src)
-            if s is None or s.get("shape") is None:
-                break
-            operands.append(
-                Operand(
-                    src, s["shape"], s.get("features"), s["span"] if op.kind == "merge" else span, s["op"]
-                )
+        try:
+            _infer(n, op, OpCall(operands, n.args))
+        except ShapeError as exc:
+            notes = [Note(msg, where) for msg, where in exc.notes]
+            diagnostic = error(exc.code, exc.message, exc.span or n.span, help=exc.help, notes=notes)
+            diags.append(dataclasses.replace(diagnostic, node=name))
+
+
+def _operands(g: nx.DiGraph, n: Node, op: Op) -> list[Operand] | None:
+    """What the rules see of each operand; None when one's shape is unknown."""
+    nodes = g._node
+    operands = []
+    for src, span in zip(n.inputs, n.input_spans):
+        s = nodes.get(src)
+        if s is None:
+            return None
+        sn: Node = s[NODE]
+        if sn.shape is None:
+            return None
+        where = sn.span if op.kind == "merge" else span
+        operands.append(Operand(src, sn.shape, sn.features, where, sn.op, sn.dtype or FLOAT))
+    return operands
+
+
+def _infer(n: Node, op: Op, call: OpCall) -> None:
+    """Run an op's rules on one node; ShapeError when they refuse it."""
+    for o in call.inputs:
+        if o.dtype not in op.dtypes or len(o.shape) not in op.ranks:
+            accepts = " or ".join(op.dtypes)
+            ranks = " or ".join(str(r) for r in op.ranks)
+            raise ShapeError(
+                codes.OPERAND_TYPE,
+                f"{op.name}() takes {accepts} values of rank {ranks}; '{o.name}' is {o.dtype} "
+                f"of shape {fmt_shape(o.shape)}",
+                span=o.span,
             )
-        else:
-            try:
-                data["shape"] = op.shape(operands, data["args"])
-                data["features"] = op.features(operands, data["args"])
-                data["operands"] = operands
-            except ShapeError as exc:
-                span = exc.span or data["span"]
-                notes = [Note(msg, where) for msg, where in exc.notes]
-                diags.append(
-                    dataclasses.replace(
-                        error(exc.code, exc.message, span, help=exc.help, notes=notes), node=node
-                    )
-                )
+    if op.resolve is not None:
+        n.selection = op.resolve(call)
+        call = OpCall(call.inputs, call.args, n.selection)
+    n.shape = op.shape(call)
+    n.dtype = op.dtype(call)
+    n.features = op.features(call)
 
 
-def _topological(g: nx.DiGraph, cyclic: set):
+def _topological(g: nx.DiGraph, cyclic: set) -> Iterable[str]:
     """Nodes in dependency order, ties broken by source order; cycles left out.
 
     Nodes are created in source order, which already is a dependency order
     unless a name is used before the line that defines it: then (only) sort.
     """
-    nodes = [n for n in g if n not in cyclic] if cyclic else list(g)
+    names = [n for n in g if n not in cyclic] if cyclic else list(g)
     seen: set = set()
     pred = g._pred
-    for n in nodes:
+    for n in names:
         if any(p not in seen for p in pred[n] if p not in cyclic):
             break
         seen.add(n)
     else:
-        return nodes
-    sub = g.subgraph(nodes) if cyclic else g
-    order = nx.get_node_attributes(sub, "order")
-    return nx.lexicographical_topological_sort(sub, key=order.__getitem__)
+        return names
+    sub = g.subgraph(names) if cyclic else g
+    return nx.lexicographical_topological_sort(sub, key=lambda m: node(g, m).order)
 
 
 def check_params(g: nx.DiGraph) -> None:
-    """Parameter counts, statically; equal to Keras's count_params()."""
+    """Parameter counts, statically; equal to Keras's count_params(). Fills
+    Node.params and Network.params."""
+    net = network(g)
     trainable = non_trainable = 0
-    for _node, data in g.nodes(data=True):
-        if data.get("shape") is None:
-            data["params"] = None
+    for data in g._node.values():
+        n: Node = data[NODE]
+        if n.shape is None or n.args is None or n.op is None:
             continue
-        op = OPS[data["op"]]
-        t, nt = op.count(data.get("operands", []), data["shape"], data["args"])
-        data["params"] = (t, nt)
-        trainable += t
-        non_trainable += nt
-    g.graph["params"] = {
-        "total": trainable + non_trainable,
-        "trainable": trainable,
-        "non_trainable": non_trainable,
-    }
+        op = OPS[n.op]
+        operands = _operands(g, n, op) or []
+        n.params = Params(*op.count(OpCall(operands, n.args, n.selection), n.shape))
+        trainable += n.params.trainable
+        non_trainable += n.params.non_trainable
+    net.params = Params(trainable, non_trainable)
     if trainable + non_trainable > MAX_PARAMS:
-        sized = [(sum(d["params"]), -d["order"], d["span"]) for _, d in g.nodes(data=True) if d["params"]]
+        sized = [
+            (n.params.total, -n.order, n.span) for n in map(lambda d: d[NODE], g._node.values()) if n.params
+        ]
         span = max(sized)[2] if sized else None
-        g.graph["diagnostics"].append(
+        net.diagnostics.append(
             error(
                 codes.LIMIT,
                 f"the model has {trainable + non_trainable:,} parameters, over the limit of {MAX_PARAMS:,}",
@@ -429,29 +379,28 @@ def check_params(g: nx.DiGraph) -> None:
 
 
 def check_outputs(g: nx.DiGraph) -> None:
-    if not g.graph["outputs"] and not g.graph.get("output_statements"):
-        source = g.graph["source"]
-        if not g.number_of_nodes():
-            if g.graph.get("blocks"):
-                return  # a library of blocks, for other specs to import
-            g.graph["diagnostics"].append(
-                error(
-                    codes.NO_OUTPUT,
-                    "the spec defines no network",
-                    source.end_span(),
-                    help="declare an input and an output, e.g. `input x: 4` and `output y = x -> dense(1)`",
-                )
+    net = network(g)
+    if net.outputs or net.output_statements:
+        return
+    source = net.source
+    if not g.number_of_nodes():
+        if net.blocks:
+            return  # a library of blocks, for other specs to import
+        net.diagnostics.append(
+            error(
+                codes.NO_OUTPUT,
+                "the spec defines no network",
+                source.end_span(),
+                help="declare an input and an output, e.g. `input x: 4` and `output y = x -> dense(1)`",
             )
-            return
-        last = max(
-            (d for n, d in g.nodes(data=True) if d["binding"] == n), key=lambda d: d["order"], default=None
         )
-        hint = "mark the result with 'output', e.g. output y = x -> dense(1)"
-        if last is not None and last["op"] != "input":
-            hint = f"mark the result as an output: add the line 'output {last['binding']}'"
-        g.graph["diagnostics"].append(
-            error(codes.NO_OUTPUT, "the network has no output", source.end_span(), help=hint)
-        )
+        return
+    named = (n for n in map(lambda d: d[NODE], g._node.values()) if n.binding == n.name)
+    last = max(named, key=lambda n: n.order, default=None)
+    hint = "mark the result with 'output', e.g. output y = x -> dense(1)"
+    if last is not None and last.op != "input":
+        hint = f"mark the result as an output: add the line 'output {last.binding}'"
+    net.diagnostics.append(error(codes.NO_OUTPUT, "the network has no output", source.end_span(), help=hint))
 
 
 def check_unused(g: nx.DiGraph) -> None:
@@ -460,46 +409,49 @@ def check_unused(g: nx.DiGraph) -> None:
     Skipped when the spec already has errors: the broken line may be the one
     that would have used them.
     """
-    diags = g.graph["diagnostics"]
+    diags = network(g).diagnostics
     if has_errors(diags):
         return
-    for node, data in g.nodes(data=True):
-        if data["output"] or g.out_degree(node) or data["binding"] != node:
+    for name, data in g._node.items():
+        n: Node = data[NODE]
+        if n.output or g.out_degree(name) or n.binding != name:
             continue
-        kind = "input" if data["op"] == "input" else "value"
-        span = data["op_span"] if kind == "input" else data["span"]
+        kind = "input" if n.op == "input" else "value"
         diags.append(
             warning(
                 codes.UNUSED_VALUE,
-                f"{kind} '{node}' is never used",
-                span,
-                help=f"use it, mark it with 'output {node}', or remove it",
+                f"{kind} '{name}' is never used",
+                n.op_span if kind == "input" else n.span,
+                help=f"use it, mark it with 'output {name}', or remove it",
             )
         )
 
 
+COMPILE_SETTINGS = ("loss", "optimizer", "metrics")
+
+
 def check_compile(g: nx.DiGraph) -> None:
-    """The compile line: loss, optimizer, metrics. Sets graph["training"]."""
-    decl = g.graph["compile"]
-    g.graph["training"] = None
+    """The compile line: loss, optimizer, metrics. Fills Network.compile."""
+    net = network(g)
+    decl = net.compile_decl
+    net.compile = None
     if decl is None:
         return
-    diags = g.graph["diagnostics"]
-    outputs = g.graph["outputs"]
-    training: dict = {"loss": None, "optimizer": None, "metrics": None}
+    diags, outputs = net.diagnostics, net.outputs
+    settings = Compile()
     seen: dict = {}
-    for kw in _settings(decl, "compile", training, codes.BAD_COMPILE_SETTING, diags):
+    for kw in _settings(decl, "compile", COMPILE_SETTINGS, codes.BAD_COMPILE_SETTING, diags):
         key = kw.name.text
         seen[key] = kw.span
         if key == "loss":
-            training["loss"] = _per_output(kw.value, outputs, diags, _one_loss)
+            settings.loss = _per_output(kw.value, outputs, diags, _one_loss)
         elif key == "metrics":
-            training["metrics"] = _per_output(kw.value, outputs, diags, _metric_list)
+            settings.metrics = _per_output(kw.value, outputs, diags, _metric_list)
         else:
-            training["optimizer"] = _optimizer(kw.value, diags)
-    if isinstance(training["loss"], dict) and not any(d.code == codes.UNKNOWN_OUTPUT_SETTING for d in diags):
+            settings.optimizer = _optimizer(kw.value, diags)
+    if isinstance(settings.loss, dict) and not any(d.code == codes.UNKNOWN_OUTPUT_SETTING for d in diags):
         for out in outputs:
-            if out not in training["loss"]:
+            if out not in settings.loss:
                 diags.append(
                     error(
                         codes.OUTPUT_WITHOUT_LOSS,
@@ -508,10 +460,10 @@ def check_compile(g: nx.DiGraph) -> None:
                         help=f"add '{out}: <loss>' to the loss dictionary",
                     )
                 )
-    g.graph["training"] = training
+    net.compile = settings
 
 
-def _settings(decl, word: str, known, code: str, diags: list):
+def _settings(decl, word: str, known, code, diags: list):
     """The `key=value` settings of a compile or train line that exist and are
     given once; the others are reported."""
     seen: dict = {}
@@ -586,7 +538,7 @@ def _one_loss(atom, diags):
         diags.append(
             error(
                 codes.UNKNOWN_LOSS,
-                f"a loss is a name, got {_describe(atom)}",
+                f"a loss is a name, got {describe(atom)}",
                 atom.span,
                 help="e.g. loss=categorical_crossentropy",
             )
@@ -614,7 +566,7 @@ def _metric_list(atom, diags):
             diags.append(
                 error(
                     codes.UNKNOWN_METRIC,
-                    f"a metric is a name, got {_describe(item)}",
+                    f"a metric is a name, got {describe(item)}",
                     item.span,
                     help="e.g. metrics=[accuracy]",
                 )
@@ -631,17 +583,18 @@ def _metric_list(atom, diags):
     return names
 
 
-def _optimizer(expr, diags):
+def _optimizer(expr, diags) -> Optimizer | None:
+    """`adam`, `adam(learning_rate=0.01)`: the optimizer and its checked arguments."""
     atom = ast.unwrap(expr)
     if isinstance(atom, (ast.Ref, ast.String)):
-        name, name_span, call = _name_of(atom), atom.span, None
+        name, name_span, call = atom.name if isinstance(atom, ast.Ref) else atom.value, atom.span, None
     elif isinstance(atom, ast.Call):
         name, name_span, call = atom.op.text, atom.op.span, atom
     else:
         diags.append(
             error(
                 codes.UNKNOWN_OPTIMIZER,
-                f"an optimizer is a name or a call, got {_describe(atom)}",
+                f"an optimizer is a name or a call, got {describe(atom)}",
                 atom.span,
                 help="e.g. optimizer=adam(learning_rate=0.001)",
             )
@@ -657,52 +610,51 @@ def _optimizer(expr, diags):
             )
         )
         return None
+    if call is None:
+        return Optimizer(name, {})
+    args = _optimizer_arguments(name, call, diags)
+    return None if args is None else Optimizer(name, args)
+
+
+def _optimizer_arguments(name: str, call: ast.Call, diags: list[Diagnostic]) -> dict | None:
+    """An optimizer call's keyword arguments, checked as Keras's constructor would."""
     allowed = OPTIMIZERS[name][1]
-    args = {}
+    args: dict = {}
     ok = True
-    if call is not None:
-        for arg in call.args:
-            diags.append(
-                error(
-                    codes.OPTIMIZER_ARGUMENT,
-                    f"{name}() arguments are given by keyword",
-                    arg.span,
-                    help=f"e.g. {name}(learning_rate=0.001)",
-                )
+    for arg in call.args:
+        diags.append(
+            error(
+                codes.OPTIMIZER_ARGUMENT,
+                f"{name}() arguments are given by keyword",
+                arg.span,
+                help=f"e.g. {name}(learning_rate=0.001)",
             )
+        )
+        ok = False
+    for kw in call.kwargs:
+        key = kw.name.text
+        value = ast.unwrap(kw.value)
+        problem = None
+        if key not in allowed:
+            hint = (
+                "Keras 3 calls it learning_rate"
+                if key == "lr"
+                else did_you_mean(key, allowed) or "it takes: " + ", ".join(allowed)
+            )
+            problem = error(
+                codes.OPTIMIZER_ARGUMENT, f"optimizer {name} has no argument '{key}'", kw.name.span, help=hint
+            )
+        elif key in args:
+            problem = error(codes.OPTIMIZER_ARGUMENT, f"argument '{key}' is given twice", kw.name.span)
+        else:
+            try:
+                args[key] = _optimizer_value(name, key, value)
+            except BadValue as exc:
+                message = f"{name}() argument '{key}': {exc.message}"
+                problem = error(codes.OPTIMIZER_ARGUMENT, message, value.span)
+        if problem is not None:
+            diags.append(problem)
             ok = False
-        for kw in call.kwargs:
-            key = kw.name.text
-            value = ast.unwrap(kw.value)
-            if key not in allowed:
-                hint = (
-                    "Keras 3 calls it learning_rate"
-                    if key == "lr"
-                    else did_you_mean(key, allowed) or "it takes: " + ", ".join(allowed)
-                )
-                diags.append(
-                    error(
-                        codes.OPTIMIZER_ARGUMENT,
-                        f"optimizer {name} has no argument '{key}'",
-                        kw.name.span,
-                        help=hint,
-                    )
-                )
-                ok = False
-            elif key in args:
-                diags.append(
-                    error(codes.OPTIMIZER_ARGUMENT, f"argument '{key}' is given twice", kw.name.span)
-                )
-                ok = False
-            else:
-                converted = _optimizer_value(name, key, value)
-                if isinstance(converted, str):
-                    diags.append(
-                        error(codes.OPTIMIZER_ARGUMENT, f"{name}() argument '{key}': {converted}", value.span)
-                    )
-                    ok = False
-                else:
-                    args[key] = converted[0]
     clips = [k for k in CLIP_ARGS if k in args]
     if len(clips) > 1:
         diags.append(
@@ -714,72 +666,74 @@ def _optimizer(expr, diags):
             )
         )
         ok = False
-    return {"name": name, "args": args} if ok else None
+    return args if ok else None
 
 
 def _optimizer_value(optimizer: str, key: str, atom):
-    """(value,) or a problem message."""
+    """An optimizer argument's value, within the range Keras accepts; BadValue if not."""
     if key in BOOL_OPTIMIZER_ARGS:
-        if isinstance(atom, ast.Ref) and atom.name in ("true", "false"):
-            return (atom.name == "true",)
-        return f"expected true or false, got {_describe(atom)}"
-    if not isinstance(atom, ast.Number) or not is_finite_number(atom.value):
-        return f"expected a number, got {_describe(atom)}"
-    value = atom.value
-    if key in INT_OPTIMIZER_ARGS and not isinstance(value, int):
-        return f"expected an integer, got {value!r}"
+        return convert("bool", atom)
+    value = convert("number", atom)
+    problem = None
     limit = OPTIMIZER_LIMITS.get((optimizer, key)) or OPTIMIZER_LIMITS.get(("*", key))
-    if limit is not None:
+    if key in INT_OPTIMIZER_ARGS and not isinstance(value, int):
+        problem = f"expected an integer, got {value!r}"
+    elif limit is not None:
         test, accepts = limit
         if not test(value):
-            return f"must be {accepts}, got {value!r}"
+            problem = f"must be {accepts}, got {value!r}"
     elif key in INT_OPTIMIZER_ARGS and value < 1:
-        return f"expected a positive integer, got {value!r}"
+        problem = f"expected a positive integer, got {value!r}"
     elif key in POSITIVE_OPTIMIZER_ARGS and value <= 0:
-        return f"must be greater than 0, got {value!r}"
+        problem = f"must be greater than 0, got {value!r}"
     elif value < 0:
-        return f"must not be negative, got {value!r}"
-    return (value if key in INT_OPTIMIZER_ARGS else float(value),)
+        problem = f"must not be negative, got {value!r}"
+    if problem is not None:
+        raise BadValue(codes.OPTIMIZER_ARGUMENT, problem)
+    return value if key in INT_OPTIMIZER_ARGS else float(value)
 
 
-# `train` settings: name -> (kind, test, what the test accepts, default)
+# `train` settings: name -> (kind, test, what the test accepts); defaults in core.TrainSettings
 TRAIN_SETTINGS = {
-    "epochs": ("int", lambda v: 1 <= v <= 100_000, "an integer from 1 to 100000", 100),
-    "batch_size": ("int", lambda v: 1 <= v <= 1_000_000, "a positive integer", 32),
-    "test_size": ("float", lambda v: 0 < v < 1, "a fraction between 0 and 1", 0.2),
-    "validation_split": ("float", lambda v: 0 <= v < 1, "a fraction from 0 up to 1", 0.1),
-    "seed": ("int", lambda v: 0 <= v < 2**32, "an integer from 0 to 2**32-1", None),
+    "epochs": ("int", lambda v: 1 <= v <= 100_000, "an integer from 1 to 100000"),
+    "batch_size": ("int", lambda v: 1 <= v <= 1_000_000, "a positive integer"),
+    "test_size": ("float", lambda v: 0 < v < 1, "a fraction between 0 and 1"),
+    "validation_split": ("float", lambda v: 0 <= v < 1, "a fraction from 0 up to 1"),
+    "seed": ("int", lambda v: 0 <= v < 2**32, "an integer from 0 to 2**32-1"),
 }
 
 
 def check_train(g: nx.DiGraph) -> None:
-    """The train line: defaults for `netdsl train`. Sets graph["fit"]."""
-    fit = {k: spec[3] for k, spec in TRAIN_SETTINGS.items()}
-    g.graph["fit"] = fit
-    decl = g.graph.get("train_decl")
+    """The train line: defaults for `netdsl train`. Fills Network.train."""
+    net = network(g)
+    fit = net.train = TrainSettings()
+    decl = net.train_decl
     if decl is None:
         return
-    diags = g.graph["diagnostics"]
+    diags = net.diagnostics
     for kw in _settings(decl, "train", TRAIN_SETTINGS, codes.BAD_TRAIN_SETTING, diags):
         key = kw.name.text
-        kind, test, accepts, _ = TRAIN_SETTINGS[key]
+        kind, test, accepts = TRAIN_SETTINGS[key]
         atom = ast.unwrap(kw.value)
-        value = atom.value if isinstance(atom, ast.Number) and is_finite_number(atom.value) else None
+        try:
+            value = convert("number", atom)
+        except BadValue:
+            value = None
         if value is not None and kind == "int":
             value = value if isinstance(value, int) else None
         if value is None or not test(value):
             diags.append(
                 error(
                     codes.BAD_TRAIN_SETTING,
-                    f"train setting '{key}' must be {accepts}, got {_describe(atom)}",
+                    f"train setting '{key}' must be {accepts}, got {describe(atom)}",
                     atom.span,
                 )
             )
             continue
-        fit[key] = float(value) if kind == "float" else value
+        setattr(fit, key, float(value) if kind == "float" else value)
 
 
-# The pipeline, in order. Each entry reads what the ones before it added.
+# The pipeline, in order. Each entry reads what the ones before it filled in.
 CHECKS: tuple[Callable[[nx.DiGraph], None], ...] = (
     check_names,
     check_cycles,

@@ -17,6 +17,7 @@ from typing import Any
 
 import networkx as nx
 
+from .core import network, node
 from .ops import fmt_shape
 from .report import graph_json
 
@@ -109,12 +110,12 @@ def layers(g: nx.DiGraph) -> dict[str, Layer]:
 
 def _args(g: nx.DiGraph, name: str, op: str) -> tuple:
     """A layer's arguments as sorted plain pairs (a selection: the columns it picks)."""
-    args = g.nodes[name].get("args") or {}
+    n = node(g, name)
+    args = n.args or {}
     if op == "select":
-        return (("columns", tuple(args.get("indices") or ())),)
+        return (("columns", n.selection.indices if n.selection is not None else ()),)
     if op == "input":
-        features = g.nodes[name].get("features")
-        return (("features", tuple(features)),) if features else ()
+        return (("features", tuple(n.features)),) if n.features else ()
     return tuple(
         sorted(
             (k, _canonical(k, tuple(v) if isinstance(v, list) else v))
@@ -134,7 +135,7 @@ def _canonical(key: str, value):
 
 def diff_graphs(ga: nx.DiGraph, gb: nx.DiGraph, a_name: str = "A", b_name: str = "B") -> Diff:
     a, b = layers(ga), layers(gb)
-    d = Diff(a_name, b_name, params=(ga.graph["params"]["total"], gb.graph["params"]["total"]))
+    d = Diff(a_name, b_name, params=(network(ga).params.total, network(gb).params.total))
     match = {n: n for n in b if n in a}  # B's name -> A's name
     taken = set(match.values())
     for n in _dependency_order(gb):

@@ -5,30 +5,24 @@ last layer of a statement takes the statement's name (`sepal_h`), the layers
 before it `<name>_<op>_<k>` (`sepal_h_dense_1`), so names are deterministic and
 a user finds their own names in Keras's summary and in the diagram.
 
-Node attributes:
-  op         registry op name (None when the op is unknown)
-  span       where the layer is written; op_span: its op's name
-  binding    the statement's name it belongs to
-  inputs     ordered operand node ids (may name undefined values; see checks)
-  input_spans  where each operand is written
-  raw_args / raw_kwargs   argument expressions, validated by checks.check_arguments
-  order      creation order (ties in topological order are broken by it)
-  output     True for declared outputs
-Later stages add: args, shape, features, params.
-
-Graph attributes: name, source, outputs, inputs, definitions, compile, train_decl, diagnostics.
-Building never fails: problems become diagnostics and the checks go on.
+This is the builder stage: it fills the builder's fields of each Node and of
+the Network (see ir/core.py); the checks fill the rest. Building never fails:
+problems become diagnostics and the checks go on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import networkx as nx
 
 from ..lang import ast, codes
-from ..lang.diagnostics import Note, did_you_mean, error
+from ..lang.diagnostics import Diagnostic, Note, did_you_mean, error
 from ..lang.source import Source, Span
+from .core import NETWORK, NODE, BlockUse, InputSpec, Network, Node, new_graph
 from .ops import ACTIVATIONS, MAX_NODES, OPS, layer_ops
 
 # Nested groups `((x))` are lowered recursively; deeper than this is refused.
@@ -40,17 +34,18 @@ class _TooLarge(Exception):
 
 
 class _Builder:
-    def __init__(self, graph: nx.DiGraph, taken: set[str], blocks: dict[str, ast.BlockDecl]):
+    def __init__(self, graph: nx.DiGraph, net: Network, blocks: dict[str, ast.BlockDecl]):
         self.g = graph
-        self.taken = taken  # every name in use, user or generated
+        self.net = net
+        self.taken = set(net.definitions)  # every name in use, user or generated
         self.counters: dict[tuple[str, str], int] = {}
-        self.diags = graph.graph["diagnostics"]
+        self.diags = net.diagnostics
         self.depth = 0
         self.blocks = blocks  # name -> declaration (local or imported)
         self.scope: dict[str, str] | None = None  # inside a block: local name -> node id
         self.expanding: list[str] = []  # blocks being expanded, outermost first
-        self.uses: tuple = ()  # (prefix, block, use span) of each enclosing use
-        self.aliases = graph.graph["aliases"]  # a name bound to a block's output -> node id
+        self.uses: tuple[BlockUse, ...] = ()  # each enclosing block use
+        self.aliases = net.aliases  # a name bound to a block's output -> node id
         self.last_outputs: list[str] = []  # every output of the last block expanded
         self.namespaces: dict[int, dict] = {}  # id(imported block) -> names of its own file
         self.block_prefixes: set[str] = set()  # `h/residual_1`: layers of its return go under it
@@ -84,22 +79,23 @@ class _Builder:
         op_span: Span | None = None,
     ) -> str:
         g = self.g
-        if g.number_of_nodes() >= MAX_NODES:
+        order = g.number_of_nodes()
+        if order >= MAX_NODES:
             raise _TooLarge(span)
-        g.add_node(
+        payload = Node(
             node_id,
-            op=op,
-            span=span,
-            op_span=op_span or span,
-            binding=binding,
-            inputs=list(inputs),
-            input_spans=list(input_spans),
-            raw_args=tuple(raw_args),
-            raw_kwargs=tuple(raw_kwargs),
-            order=g.number_of_nodes(),
-            output=False,
-            uses=self.uses,
+            op,
+            span,
+            op_span or span,
+            binding,
+            order,
+            list(inputs),
+            list(input_spans),
+            tuple(raw_args),
+            tuple(raw_kwargs),
+            self.uses,
         )
+        g.add_node(node_id, **{NODE: payload})
         return node_id
 
     def resolve(self, name: str, span: Span) -> str | None:
@@ -120,6 +116,21 @@ class _Builder:
             )
         )
         return None
+
+    @contextlib.contextmanager
+    def deeper(self, what: str, span: Span, help: str | None = None) -> Iterator[bool]:
+        """One level of nesting down; yields False (reported) past MAX_NESTING."""
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                self.diags.append(
+                    error(codes.LIMIT, f"{what} nested more than {MAX_NESTING} deep", span, help=help)
+                )
+                yield False
+            else:
+                yield True
+        finally:
+            self.depth -= 1
 
     # ---- expressions -----------------------------------------------------
     def lower_value(
@@ -171,7 +182,10 @@ class _Builder:
                 node, "select", atom.span, binding, [src], [atom.source.span], raw_args=atom.items
             )
         if isinstance(atom, ast.Chain):
-            return self.nested(atom, binding, final)
+            with self.deeper(
+                "expressions", atom.span, help="name the inner parts in statements of their own"
+            ) as ok:
+                return self.lower_value(atom, binding, final)[0] if ok else None
         if isinstance(atom, ast.Call):
             if atom.op.text in self.blocks:
                 return self.expand(atom, binding, final, None, None)
@@ -193,29 +207,12 @@ class _Builder:
         self.not_a_value(atom)
         return None
 
-    def nested(self, chain: ast.Chain, binding: str, final: str | None) -> str | None:
-        self.depth += 1
-        try:
-            if self.depth > MAX_NESTING:
-                self.diags.append(
-                    error(
-                        codes.LIMIT,
-                        f"expressions nested more than {MAX_NESTING} deep",
-                        chain.span,
-                        help="name the inner parts in statements of their own",
-                    )
-                )
-                return None
-            return self.lower_value(chain, binding, final)[0]
-        finally:
-            self.depth -= 1
-
     def lower_step(
         self, step: ast.Step, cur: str, cur_span: Span, binding: str, final: str | None
     ) -> str | None:
         times = 1
         if step.repeat is not None:
-            times = step.repeat.value
+            times = int(step.repeat.value)
             if times < 1:
                 self.diags.append(
                     error(
@@ -237,47 +234,29 @@ class _Builder:
                 return None
         for k in range(times):
             last = final if k == times - 1 else None
-            cur = self.apply(step.expr, cur, cur_span, binding, last)
-            if cur is None:
+            result = self.apply(step.expr, cur, cur_span, binding, last)
+            if result is None:
                 return None
-            cur_span = step.expr.span
+            cur, cur_span = result, step.expr.span
         return cur
 
     def apply(self, atom, cur: str, cur_span: Span, binding: str, final: str | None) -> str | None:
         """Apply one step (`-> dense(4)`, `-> standardize`, `-> (a -> b)`) to `cur`."""
         if isinstance(atom, ast.Ref):
-            if (atom.name in OPS and OPS[atom.name].kind in ("layer", "merge")) or atom.name in self.blocks:
-                atom = ast.Call(ast.Name(atom.name, atom.span), (), (), atom.span)
-            elif atom.name in (self.scope if self.scope is not None else self.g.graph["definitions"]):
-                self.diags.append(
-                    error(
-                        codes.NOT_A_LAYER,
-                        f"'{atom.name}' is a value, not a layer: it cannot follow '->'",
-                        atom.span,
-                        help=f"to combine values use concat(..., {atom.name}) or add(..., {atom.name})",
-                    )
-                )
-                return None
-            else:
-                self.unknown_op(ast.Name(atom.name, atom.span))
+            atom = self.as_call(atom)
+            if atom is None:
                 return None
         if isinstance(atom, ast.Chain):
-            self.depth += 1
-            try:
-                if self.depth > MAX_NESTING:
-                    self.diags.append(
-                        error(codes.LIMIT, f"chains nested more than {MAX_NESTING} deep", atom.span)
-                    )
+            with self.deeper("chains", atom.span) as ok:
+                if not ok:
                     return None
                 for i, step in enumerate(atom.steps):
                     last = final if i == len(atom.steps) - 1 else None
-                    cur = self.lower_step(step, cur, cur_span, binding, last)
-                    if cur is None:
+                    result = self.lower_step(step, cur, cur_span, binding, last)
+                    if result is None:
                         return None
-                    cur_span = step.span
+                    cur, cur_span = result, step.span
                 return cur
-            finally:
-                self.depth -= 1
         if not isinstance(atom, ast.Call):
             self.not_a_value(atom, after_arrow=True)
             return None
@@ -294,6 +273,23 @@ class _Builder:
             node, op.name, atom.span, binding, [cur], [cur_span], atom.args, atom.kwargs, op_span=atom.op.span
         )
 
+    def as_call(self, ref: ast.Ref) -> ast.Call | None:
+        """`-> standardize`, `-> my_block`: a bare name after '->' is a call without arguments."""
+        if (ref.name in OPS and OPS[ref.name].kind in ("layer", "merge")) or ref.name in self.blocks:
+            return ast.Call(ast.Name(ref.name, ref.span), (), (), ref.span)
+        if ref.name in (self.scope if self.scope is not None else self.net.definitions):
+            self.diags.append(
+                error(
+                    codes.NOT_A_LAYER,
+                    f"'{ref.name}' is a value, not a layer: it cannot follow '->'",
+                    ref.span,
+                    help=f"to combine values use concat(..., {ref.name}) or add(..., {ref.name})",
+                )
+            )
+        else:
+            self.unknown_op(ast.Name(ref.name, ref.span))
+        return None
+
     def merge(
         self, call: ast.Call, op: str, binding: str, final: str | None, inputs: list[str], spans: list[Span]
     ) -> str | None:
@@ -301,8 +297,10 @@ class _Builder:
         ok = True
         for arg in call.args:
             node, span = self.lower_operand(arg, binding)
-            ok = ok and node is not None
-            inputs.append(node)
+            if node is None:
+                ok = False
+            else:
+                inputs.append(node)
             spans.append(span)
         if not ok:
             return None
@@ -310,16 +308,8 @@ class _Builder:
         return self.add(node, op, call.span, binding, inputs, spans, (), call.kwargs, op_span=call.op.span)
 
     def lower_operand(self, chain: ast.Chain, binding: str) -> tuple[str | None, Span]:
-        self.depth += 1
-        try:
-            if self.depth > MAX_NESTING:
-                self.diags.append(
-                    error(codes.LIMIT, f"expressions nested more than {MAX_NESTING} deep", chain.span)
-                )
-                return None, chain.span
-            return self.lower_value(chain, binding, None)
-        finally:
-            self.depth -= 1
+        with self.deeper("expressions", chain.span) as ok:
+            return self.lower_value(chain, binding, None) if ok else (None, chain.span)
 
     # ---- blocks ----------------------------------------------------------
     def expand(
@@ -346,109 +336,18 @@ class _Builder:
                 )
             )
             return None
-        params = {p.name.text: p for p in decl.params}
-        inputs = [i.text for i in decl.inputs]
-        values: dict[str, ast.Expr] = {}
-        fed: dict[str, tuple[str, Span]] = {}
-        ok = True
-        if first is not None:
-            if not inputs:
-                self.diags.append(
-                    error(codes.ARITY, f"block '{name}' takes no input, so it cannot follow '->'", call.span)
-                )
-                return None
-            fed[inputs[0]] = (first, first_span)
-        if len(call.args) > len(decl.params):
-            self.diags.append(
-                error(
-                    codes.TOO_MANY_ARGUMENTS,
-                    f"block '{name}' takes {len(decl.params)} parameter(s), got {len(call.args)}",
-                    call.args[len(decl.params)].span,
-                    help=_block_signature(decl),
-                )
-            )
+        bound = self.bind_block(call, decl, binding, first, first_span)
+        if bound is None:
             return None
-        for p_decl, arg in zip(decl.params, call.args):
-            values[p_decl.name.text] = arg
-        for kw in call.kwargs:
-            key = kw.name.text
-            if key in params and key not in values:
-                values[key] = kw.value
-            elif key in inputs and key not in fed:
-                node, span = self.lower_operand(kw.value, binding)
-                if node is None:
-                    ok = False
-                fed[key] = (node, span)
-            elif key in params or key in inputs:
-                self.diags.append(
-                    error(codes.DUPLICATE_ARGUMENT, f"'{key}' of block '{name}' is given twice", kw.span)
-                )
-                ok = False
-            else:
-                self.diags.append(
-                    error(
-                        codes.UNKNOWN_ARGUMENT,
-                        f"block '{name}' has no parameter or input '{key}'",
-                        kw.name.span,
-                        help=did_you_mean(key, list(params) + inputs) or _block_signature(decl),
-                    )
-                )
-                ok = False
-        for p_decl in decl.params:
-            if p_decl.name.text not in values:
-                if p_decl.default is None:
-                    self.diags.append(
-                        error(
-                            codes.MISSING_ARGUMENT,
-                            f"block '{name}' needs the parameter '{p_decl.name.text}'",
-                            call.span,
-                            help=_block_signature(decl),
-                        )
-                    )
-                    ok = False
-                else:
-                    values[p_decl.name.text] = p_decl.default
-        for i in inputs:
-            if i not in fed:
-                self.diags.append(
-                    error(
-                        codes.ARITY,
-                        f"block '{name}' needs its input '{i}'",
-                        call.span,
-                        help=f"feed it with '->' or by keyword: {name}(..., {i}=value)",
-                    )
-                )
-                ok = False
-        if not ok:
-            return None
-        returns = [st for st in decl.body if isinstance(st, ast.Return)]
-        if len(returns) != 1:
+        values, fed = bound
+        if sum(isinstance(st, ast.Return) for st in decl.body) != 1:
             self.diags.append(
                 error(
                     codes.BLOCK_OUTPUTS, f"block '{name}' must end with one return statement", decl.name.span
                 )
             )
             return None
-
-        key = (binding, name)
-        k = self.counters.get(key, 0) + 1
-        self.counters[key] = k
-        prefix = f"{binding}/{name}_{k}"
-        self.block_prefixes.add(prefix)
-        scope = {i: node for i, (node, _span) in fed.items()}
-        for st in decl.body:
-            if isinstance(st, ast.Assign):
-                for n in (st.name,) + st.more_names:
-                    scope[n.text] = f"{prefix}/{n.text}"
-        saved = (self.scope, self.uses, self.blocks)
-        self.scope, self.uses = scope, self.uses + ((prefix, name, call.span),)
-        self.blocks = self.namespaces.get(id(decl), self.blocks)  # an imported block sees its file's names
-        self.expanding.append(name)
-        try:
-            outputs = self._lower_body(decl, prefix, values)
-        finally:
-            self.scope, self.uses, self.blocks = saved
-            self.expanding.pop()
+        outputs = self.lower_block(call, decl, binding, values, fed)
         if outputs is None:
             return None
         if len(outputs) > 1 and not multi:
@@ -466,6 +365,135 @@ class _Builder:
             self.aliases[final] = outputs[0]
         return outputs[0]
 
+    def bind_block(
+        self,
+        call: ast.Call,
+        decl: ast.BlockDecl,
+        binding: str,
+        first: str | None,
+        first_span: Span | None,
+    ) -> tuple[dict[str, ast.Expr], dict[str, tuple[str | None, Span]]] | None:
+        """A use's arguments -> (parameter values, inputs fed); None when any is wrong."""
+        name = call.op.text  # as used: an imported block may go by another name
+        params = {p.name.text: p for p in decl.params}
+        inputs = [i.text for i in decl.inputs]
+        values: dict[str, ast.Expr] = {}
+        fed: dict[str, tuple[str | None, Span]] = {}
+        if first is not None:
+            if not inputs:
+                self.diags.append(
+                    error(codes.ARITY, f"block '{name}' takes no input, so it cannot follow '->'", call.span)
+                )
+                return None
+            assert first_span is not None
+            fed[inputs[0]] = (first, first_span)
+        if len(call.args) > len(decl.params):
+            self.diags.append(
+                error(
+                    codes.TOO_MANY_ARGUMENTS,
+                    f"block '{name}' takes {len(decl.params)} parameter(s), got {len(call.args)}",
+                    call.args[len(decl.params)].span,
+                    help=_block_signature(decl),
+                )
+            )
+            return None
+        for p_decl, arg in zip(decl.params, call.args):
+            values[p_decl.name.text] = arg
+        ok = True
+        for kw in call.kwargs:
+            key = kw.name.text
+            if key in params and key not in values:
+                values[key] = kw.value
+            elif key in inputs and key not in fed:
+                node, span = self.lower_operand(kw.value, binding)
+                ok = ok and node is not None
+                fed[key] = (node, span)  # fed, even if wrong: no "needs its input" as well
+            else:
+                self.bad_block_keyword(kw, name, decl, key in params or key in inputs)
+                ok = False
+        ok = self.block_defaults(call, name, decl, values) and ok
+        for i in inputs:
+            if i not in fed:
+                self.diags.append(
+                    error(
+                        codes.ARITY,
+                        f"block '{name}' needs its input '{i}'",
+                        call.span,
+                        help=f"feed it with '->' or by keyword: {name}(..., {i}=value)",
+                    )
+                )
+                ok = False
+        return (values, fed) if ok else None
+
+    def bad_block_keyword(self, kw: ast.KwArg, name: str, decl: ast.BlockDecl, repeated: bool) -> None:
+        key = kw.name.text
+        if repeated:
+            self.diags.append(
+                error(codes.DUPLICATE_ARGUMENT, f"'{key}' of block '{name}' is given twice", kw.span)
+            )
+            return
+        known = [p.name.text for p in decl.params] + [i.text for i in decl.inputs]
+        self.diags.append(
+            error(
+                codes.UNKNOWN_ARGUMENT,
+                f"block '{name}' has no parameter or input '{key}'",
+                kw.name.span,
+                help=did_you_mean(key, known) or _block_signature(decl),
+            )
+        )
+
+    def block_defaults(
+        self, call: ast.Call, name: str, decl: ast.BlockDecl, values: dict[str, ast.Expr]
+    ) -> bool:
+        """Parameters not given take their defaults; False when one without a default is missing."""
+        ok = True
+        for p_decl in decl.params:
+            if p_decl.name.text in values:
+                continue
+            if p_decl.default is None:
+                self.diags.append(
+                    error(
+                        codes.MISSING_ARGUMENT,
+                        f"block '{name}' needs the parameter '{p_decl.name.text}'",
+                        call.span,
+                        help=_block_signature(decl),
+                    )
+                )
+                ok = False
+            else:
+                values[p_decl.name.text] = p_decl.default
+        return ok
+
+    def lower_block(
+        self,
+        call: ast.Call,
+        decl: ast.BlockDecl,
+        binding: str,
+        values: dict[str, ast.Expr],
+        fed: dict[str, tuple[str | None, Span]],
+    ) -> list[str] | None:
+        """The body of one use, in the use's own scope; its outputs' node ids."""
+        name = call.op.text
+        key = (binding, name)
+        k = self.counters.get(key, 0) + 1
+        self.counters[key] = k
+        prefix = f"{binding}/{name}_{k}"
+        self.block_prefixes.add(prefix)
+        scope = {i: node for i, (node, _span) in fed.items() if node is not None}
+        for st in decl.body:
+            if isinstance(st, ast.Assign):
+                for n in (st.name,) + st.more_names:
+                    scope[n.text] = f"{prefix}/{n.text}"
+        saved = (self.scope, self.uses, self.blocks)
+        self.scope, self.uses = scope, self.uses + (BlockUse(prefix, name, call.span),)
+        self.blocks = self.namespaces.get(id(decl), self.blocks)  # an imported block sees its file's names
+        self.expanding.append(name)
+        try:
+            return self._lower_body(decl, prefix, values)
+        finally:
+            self.scope, self.uses, self.blocks = saved
+            self.expanding.pop()
+
     def _lower_body(self, decl: ast.BlockDecl, prefix: str, values: dict) -> list[str] | None:
         outputs = None
         for st in decl.body:
@@ -479,7 +507,7 @@ class _Builder:
                 if node is None:
                     self.add(local, None, st.expr.span, local)
                 elif st.more_names:
-                    self._bind_outputs(st, node, lambda n: f"{prefix}/{n}")
+                    self.bind_outputs(st, node, lambda n: f"{prefix}/{n}")
                 elif node != local and local not in self.aliases:
                     self.add(local, "identity", st.expr.span, local, [node], [st.expr.span])
             else:
@@ -496,7 +524,7 @@ class _Builder:
                     outputs.append(self.aliases.get(node, node))
         return outputs
 
-    def _bind_outputs(self, st: ast.Assign, node: str, name_of) -> bool:
+    def bind_outputs(self, st: ast.Assign, node: str, name_of: Callable[[str], str]) -> bool:
         """`a, b = x -> two_outputs(...)`: one name per output of the block."""
         names = (st.name,) + st.more_names
         outs = self.last_outputs if self.last_outputs and self.last_outputs[0] == node else [node]
@@ -513,6 +541,98 @@ class _Builder:
         for n, out in zip(names, outs):
             self.aliases[name_of(n.text)] = out
         return True
+
+    # ---- statements ------------------------------------------------------
+    def assign(self, st: ast.Assign, outputs: list[tuple[str, Span]]) -> None:
+        name = st.name.text
+        self.last_outputs = []
+        node, _ = self.lower_value(st.expr, name, None if st.more_names else name, multi=bool(st.more_names))
+        if node is None or (st.more_names and not self.bind_outputs(st, node, lambda n: n)):
+            # Already reported; placeholders keep uses of the names from
+            # cascading into "not defined" errors.
+            for n in (st.name,) + st.more_names:
+                self.add(n.text, None, st.expr.span, n.text)
+        elif not st.more_names and node != name and (st.is_output or name not in self.aliases):
+            # an output keeps its own name in Keras: an identity layer
+            self.aliases.pop(name, None)
+            self.add(name, "identity", st.expr.span, name, [node], [st.expr.span])
+        if st.is_output:
+            outputs.append((name, st.name.span))
+
+    def output_decl(self, st: ast.OutputDecl, outputs: list[tuple[str, Span]]) -> None:
+        if st.name.text in self.aliases:
+            target = self.aliases.pop(st.name.text)
+            self.add(st.name.text, "identity", st.name.span, st.name.text, [target], [st.name.span])
+        outputs.append((st.name.text, st.name.span))
+
+    def section(self, st: ast.CompileDecl | ast.TrainDecl) -> None:
+        """The compile or train line; a second one is an error."""
+        net = self.net
+        word = "compile" if isinstance(st, ast.CompileDecl) else "train"
+        first = net.compile_decl if isinstance(st, ast.CompileDecl) else net.train_decl
+        if first is not None:
+            self.diags.append(
+                error(
+                    codes.DUPLICATE_SECTION,
+                    f"a spec has one {word} line",
+                    st.span,
+                    help=f"merge the settings into the first {word} line",
+                    notes=[Note(f"first {word} line", first.span)],
+                )
+            )
+        elif isinstance(st, ast.CompileDecl):
+            net.compile_decl = st
+        else:
+            net.train_decl = st
+
+    def input_decl(self, st: ast.InputDecl) -> None:
+        spec = ast.unwrap(st.spec)
+        name = st.name.text
+        width, features = None, None
+        if isinstance(spec, ast.Number) and isinstance(spec.value, int):
+            width = spec.value
+        elif isinstance(spec, ast.ListLit):
+            features = self.feature_list(name, spec)
+            width = None if features is None else len(features)
+        else:
+            self.diags.append(
+                error(
+                    codes.BAD_INPUT_WIDTH,
+                    f"input '{name}' needs a width or a list of features",
+                    st.spec.span,
+                    help=f"e.g. input {name}: 4, or input {name}: [a, b, c, d]",
+                )
+            )
+        self.add(name, "input", st.span, name, op_span=st.name.span)
+        self.g._node[name][NODE].declared = InputSpec(width, features, st.spec.span)
+        self.net.inputs.append(name)
+
+    def feature_list(self, name: str, spec: ast.ListLit) -> tuple[str, ...] | None:
+        features: list[str] = []
+        for item in spec.items:
+            value = ast.unwrap(item)
+            if not isinstance(value, (ast.Ref, ast.String)):
+                self.diags.append(
+                    error(
+                        codes.BAD_INPUT_WIDTH,
+                        "a feature is written as a name or a quoted string",
+                        item.span,
+                        help=f'e.g. input {name}: [sepal_length, "petal width"]',
+                    )
+                )
+                return None
+            label = value.name if isinstance(value, ast.Ref) else value.value
+            if label in features:
+                self.diags.append(
+                    error(
+                        codes.FEATURE_SELECTED_TWICE,
+                        f"feature '{label}' is listed twice in input '{name}'",
+                        value.span,
+                        help="remove the repeated feature",
+                    )
+                )
+            features.append(label)
+        return tuple(features)
 
     # ---- errors ----------------------------------------------------------
     def unknown_op(self, name: ast.Name) -> None:
@@ -537,7 +657,7 @@ class _Builder:
         if isinstance(atom, ast.Select):
             s = atom.span
             written = (
-                self.g.graph["source"].line_text(s.line)[s.column - 1 : s.end_column - 1]
+                self.net.source.line_text(s.line)[s.column - 1 : s.end_column - 1]
                 if s.line == s.end_line
                 else f"{atom.source.text}[...]"
             )
@@ -554,33 +674,34 @@ class _Builder:
         )
 
 
-def _block_signature(decl: ast.BlockDecl) -> str:
+def block_signature(decl: ast.BlockDecl) -> str:
+    """`block residual(units, rate=...) (x)`: how a block is used."""
     params = ", ".join(p.name.text if p.default is None else f"{p.name.text}=..." for p in decl.params)
     inputs = ", ".join(i.text for i in decl.inputs)
     return f"block {decl.name.text}({params}) ({inputs})"
 
 
-def _substitute(node, values: dict):
+_block_signature = block_signature
+
+
+def _substitute(tree: Any, values: dict[str, ast.Expr]) -> Any:
     """The AST with every reference to a block parameter replaced by its value."""
     if not values:
-        return node
-    if isinstance(node, ast.Ref):
-        return values.get(node.name, node)
-    if isinstance(node, Span):
-        return node
-    if isinstance(node, tuple):
-        return tuple(_substitute(x, values) for x in node)
-    if isinstance(
-        node, (ast.Name, ast.Number, ast.String, ast.SelName, ast.SelIndex, ast.SelRange)
-    ) or not dataclasses.is_dataclass(node):
-        return node
+        return tree
+    if isinstance(tree, ast.Ref):
+        return values.get(tree.name, tree)
     changes = {}
-    for f in dataclasses.fields(node):
-        old = getattr(node, f.name)
-        new = _substitute(old, values)
-        if new is not old:
-            changes[f.name] = new
-    return dataclasses.replace(node, **changes) if changes else node
+    for name in tree.children:  # the fields that hold child nodes (lang/ast.py)
+        old = getattr(tree, name)
+        if type(old) is tuple:
+            new = tuple(_substitute(child, values) for child in old)
+            if any(a is not b for a, b in zip(new, old)):
+                changes[name] = new
+        elif old is not None:
+            child = _substitute(old, values)
+            if child is not old:
+                changes[name] = child
+    return dataclasses.replace(tree, **changes) if changes else tree
 
 
 def build_graph(
@@ -588,28 +709,29 @@ def build_graph(
 ) -> nx.DiGraph:
     """Build the graph of a program. `imported` maps names to blocks from
     imports; `namespaces` gives an imported block the names of its own file."""
-    g = nx.DiGraph()
-    g.graph.update(
-        name=None,
-        source=source,
-        outputs=[],
-        inputs=[],
-        definitions={},
-        compile=None,
-        train_decl=None,
-        diagnostics=[],
-        aliases={},
-        blocks={},
-    )
-    diags = g.graph["diagnostics"]
-    definitions: dict[str, Span] = g.graph["definitions"]
-    network_span = None
-
+    g = new_graph(source)
+    net: Network = g.graph[NETWORK]
+    net.name = default_name(source)  # until a `network NAME` line names it
+    net.blocks.update(imported or {})
     # Pass 1: every defined name, so that names may be used before the line
     # that defines them, and generated names never collide with them.
-    blocks: dict[str, ast.BlockDecl] = g.graph["blocks"]
-    for alias, decl in (imported or {}).items():
-        blocks[alias] = decl
+    skip = _declare(program, net)
+    b = _Builder(g, net, net.blocks)
+    b.namespaces = namespaces or {}
+    outputs: list[tuple[str, Span]] = []
+    try:
+        _lower_statements(b, program, skip, outputs)
+    except _TooLarge as exc:
+        net.diagnostics.append(error(codes.LIMIT, f"the spec has more than {MAX_NODES} layers", exc.args[0]))
+        return g
+    _mark_outputs(g, net, outputs)
+    _connect(g, net.aliases)
+    return g
+
+
+def _declare(program: ast.Program, net: Network) -> set[int]:
+    """Blocks and top-level names; returns the ids of statements that redefine a name."""
+    diags, definitions, blocks = net.diagnostics, net.definitions, net.blocks
     skip = set()
     for st in program.statements:
         if isinstance(st, ast.BlockDecl):
@@ -626,9 +748,9 @@ def build_graph(
                 )
             else:
                 blocks[st.name.text] = st
-            continue
-        if isinstance(st, (ast.InputDecl, ast.Assign)):
-            for name in (st.name,) + getattr(st, "more_names", ()):
+        elif isinstance(st, (ast.InputDecl, ast.Assign)):
+            more = st.more_names if isinstance(st, ast.Assign) else ()
+            for name in (st.name,) + more:
                 if name.text in definitions:
                     first = definitions[name.text]
                     diags.append(
@@ -643,80 +765,46 @@ def build_graph(
                     skip.add(id(st))
                 else:
                     definitions[name.text] = name.span
+    return skip
 
-    b = _Builder(g, set(definitions), blocks)
-    b.namespaces = namespaces or {}
-    outputs: list[tuple[str, Span]] = []
-    try:
-        for st in program.statements:
-            if id(st) in skip:
-                continue
-            if isinstance(st, ast.NetworkDecl):
-                if network_span is not None:
-                    diags.append(
-                        error(
-                            codes.MISPLACED_NETWORK,
-                            "a spec names its network once",
-                            st.span,
-                            notes=[Note("first named here", network_span)],
-                        )
+
+def _lower_statements(b: _Builder, program: ast.Program, skip: set[int], outputs: list) -> None:
+    network_span = None
+    for st in program.statements:
+        if id(st) in skip:
+            continue
+        if isinstance(st, ast.NetworkDecl):
+            if network_span is not None:
+                b.diags.append(
+                    error(
+                        codes.MISPLACED_NETWORK,
+                        "a spec names its network once",
+                        st.span,
+                        notes=[Note("first named here", network_span)],
                     )
-                else:
-                    g.graph["name"], network_span = st.name.text, st.span
-            elif isinstance(st, ast.InputDecl):
-                _lower_input(b, st)
-            elif isinstance(st, ast.Assign):
-                name = st.name.text
-                b.last_outputs = []
-                node, _ = b.lower_value(
-                    st.expr, name, None if st.more_names else name, multi=bool(st.more_names)
                 )
-                if node is None:
-                    # Already reported; placeholders keep uses of the names from
-                    # cascading into "not defined" errors.
-                    for n in (st.name,) + st.more_names:
-                        b.add(n.text, None, st.expr.span, n.text)
-                elif st.more_names:
-                    if not b._bind_outputs(st, node, lambda n: n):
-                        for n in (st.name,) + st.more_names:
-                            b.add(n.text, None, st.expr.span, n.text)
-                elif node != name and (st.is_output or name not in b.aliases):
-                    # an output keeps its own name in Keras: an identity layer
-                    b.aliases.pop(name, None)
-                    b.add(name, "identity", st.expr.span, name, [node], [st.expr.span])
-                if st.is_output:
-                    outputs.append((name, st.name.span))
-            elif isinstance(st, ast.OutputDecl):
-                if st.name.text in b.aliases:
-                    target = b.aliases.pop(st.name.text)
-                    b.add(st.name.text, "identity", st.name.span, st.name.text, [target], [st.name.span])
-                outputs.append((st.name.text, st.name.span))
-            elif isinstance(st, (ast.CompileDecl, ast.TrainDecl)):
-                key, word = (
-                    ("compile", "compile") if isinstance(st, ast.CompileDecl) else ("train_decl", "train")
-                )
-                if g.graph[key] is not None:
-                    diags.append(
-                        error(
-                            codes.DUPLICATE_SECTION,
-                            f"a spec has one {word} line",
-                            st.span,
-                            help=f"merge the settings into the first {word} line",
-                            notes=[Note(f"first {word} line", g.graph[key].span)],
-                        )
-                    )
-                else:
-                    g.graph[key] = st
-    except _TooLarge as exc:
-        diags.append(error(codes.LIMIT, f"the spec has more than {MAX_NODES} layers", exc.args[0]))
-        return g
+            else:
+                b.net.name, network_span = st.name.text, st.span
+        elif isinstance(st, ast.InputDecl):
+            b.input_decl(st)
+        elif isinstance(st, ast.Assign):
+            b.assign(st, outputs)
+        elif isinstance(st, ast.OutputDecl):
+            b.output_decl(st, outputs)
+        elif isinstance(st, (ast.CompileDecl, ast.TrainDecl)):
+            b.section(st)
 
-    if g.graph["name"] is None:
-        stem = source.name.replace("\\", "/").rsplit("/", 1)[-1]
-        stem = stem[:-4] if stem.endswith(".net") else stem
-        g.graph["name"] = stem if stem and not stem.startswith("<") else "network"
 
-    g.graph["output_statements"] = len(outputs)
+def default_name(source: Source) -> str:
+    """A network without `network NAME` is named after its file."""
+    stem = source.name.replace("\\", "/").rsplit("/", 1)[-1]
+    stem = stem[:-4] if stem.endswith(".net") else stem
+    return stem if stem and not stem.startswith("<") else "network"
+
+
+def _mark_outputs(g: nx.DiGraph, net: Network, outputs: list[tuple[str, Span]]) -> None:
+    net.output_statements = len(outputs)
+    diags = net.diagnostics
     seen = set()
     for name, span in outputs:
         if name in seen:
@@ -729,24 +817,26 @@ def build_graph(
                     codes.UNDEFINED_NAME,
                     f"output '{name}' is not defined",
                     span,
-                    help=did_you_mean(name, definitions),
+                    help=did_you_mean(name, net.definitions),
                 )
             )
             continue
-        g.nodes[name]["output"] = True
-        g.graph["outputs"].append(name)
+        g._node[name][NODE].output = True
+        net.outputs.append(name)
 
-    aliases = b.aliases
-    for node, data in g.nodes(data=True):
+
+def _connect(g: nx.DiGraph, aliases: dict[str, str]) -> None:
+    """Edges from each operand to its user, through the names bound to block outputs."""
+    for name, data in list(g._node.items()):
+        n: Node = data[NODE]
         if aliases:
-            data["inputs"] = [aliases.get(src, src) for src in data["inputs"]]
-        for src in data["inputs"]:
+            n.inputs = [aliases.get(src, src) for src in n.inputs]
+        for src in n.inputs:
             if src in g:
-                g.add_edge(src, node)
-    return g
+                g.add_edge(src, name)
 
 
-def _check_block_decl(decl: ast.BlockDecl, diags: list) -> None:
+def _check_block_decl(decl: ast.BlockDecl, diags: list[Diagnostic]) -> None:
     """Names inside one block declaration: each defined once."""
     seen: dict[str, Span] = {}
     names = [p.name for p in decl.params] + list(decl.inputs)
@@ -763,55 +853,3 @@ def _check_block_decl(decl: ast.BlockDecl, diags: list) -> None:
             )
         else:
             seen[n.text] = n.span
-
-
-def _lower_input(b: _Builder, st: ast.InputDecl) -> None:
-    spec = ast.unwrap(st.spec)
-    name = st.name.text
-    width, features = None, None
-    if isinstance(spec, ast.Number) and isinstance(spec.value, int):
-        width = spec.value
-    elif isinstance(spec, ast.ListLit):
-        features = []
-        for item in spec.items:
-            value = ast.unwrap(item)
-            if isinstance(value, (ast.Ref, ast.String)):
-                label = value.name if isinstance(value, ast.Ref) else value.value
-                if label in features:
-                    b.diags.append(
-                        error(
-                            codes.FEATURE_SELECTED_TWICE,
-                            f"feature '{label}' is listed twice in input '{name}'",
-                            value.span,
-                            help="remove the repeated feature",
-                        )
-                    )
-                features.append(label)
-            else:
-                b.diags.append(
-                    error(
-                        codes.BAD_INPUT_WIDTH,
-                        "a feature is written as a name or a quoted string",
-                        item.span,
-                        help=f'e.g. input {name}: [sepal_length, "petal width"]',
-                    )
-                )
-                features = None
-                break
-        if features is not None:
-            width = len(features)
-            features = tuple(features)
-    else:
-        b.diags.append(
-            error(
-                codes.BAD_INPUT_WIDTH,
-                f"input '{name}' needs a width or a list of features",
-                st.spec.span,
-                help=f"e.g. input {name}: 4, or input {name}: [a, b, c, d]",
-            )
-        )
-    b.add(name, "input", st.span, name, op_span=st.name.span)
-    attrs = b.g.nodes[name]
-    attrs["width"], attrs["features"] = width, features
-    attrs["width_span"] = st.spec.span
-    b.g.graph["inputs"].append(name)

@@ -1,23 +1,25 @@
-"""The op registry: every layer kind declared once.
+"""The op registry: what every layer kind means, declared once.
 
-An op declares its parameters (types, defaults, ranges), how many inputs it
-takes, its shape rule, its parameter-count rule, how it is built in Keras and
-how it is drawn. Adding a layer kind means adding one entry to OPS; the
-grammar, the checks, the Keras backend and the diagram all read this table.
+An op declares its parameters (types, defaults, ranges), how many operands it
+takes and which dtypes and ranks it accepts, its shape, feature-name, dtype
+and parameter-count rules, and its documentation. Adding a layer kind means
+adding one entry to OPS here, plus one entry in each backend's own table
+(backends/keras_layers.py LAYERS, backends/dot.py STYLES); the checks read
+only this table.
 
-Nothing here imports Keras: builders receive the `keras` module as an argument.
+Nothing here imports Keras or knows how a layer is drawn.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..lang import codes
-
-Shape = tuple  # feature shape without the batch axis, e.g. (4,)
+from ..lang.codes import ErrorCode
+from .core import FLOAT, Node, Selection, Shape
 
 REQUIRED = object()
 
@@ -66,7 +68,7 @@ ACTIVATIONS = (
 @dataclass(frozen=True)
 class Param:
     name: str
-    type: str  # "int", "float", "bool", "activation", "floats"
+    type: str  # a kind of value.convert_argument: "int", "float", "bool", "activation", "floats"
     default: Any = REQUIRED
     check: Callable[[Any], bool] | None = None
     range_text: str = ""  # says what `check` accepts, for messages
@@ -76,23 +78,34 @@ class Param:
         return self.default is REQUIRED
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Operand:
-    """What a shape rule knows of one input: its name, shape, features, span."""
+    """What the rules know of one operand: its name, shape, dtype, features, span."""
 
     name: str
     shape: Shape
     features: tuple[str, ...] | None
     span: Any = None
     op: str | None = None
+    dtype: str = FLOAT
+
+
+@dataclass(frozen=True, slots=True)
+class OpCall:
+    """What an op's rules see of one layer: its operands, its checked
+    arguments and, for a selection, what `resolve` made of them."""
+
+    inputs: Sequence[Operand]
+    args: Mapping[str, Any]
+    selection: Selection | None = None
 
 
 class ShapeError(Exception):
-    """Raised by a shape rule; checks.py turns it into a diagnostic."""
+    """Raised by a rule; checks.py turns it into a diagnostic."""
 
     def __init__(
         self,
-        code: str,
+        code: ErrorCode,
         message: str,
         help: str | None = None,
         notes: Sequence[tuple[str, Any]] = (),
@@ -103,6 +116,10 @@ class ShapeError(Exception):
         self.notes, self.span = tuple(notes), span
 
 
+def _first_dtype(c: OpCall) -> str:
+    return c.inputs[0].dtype if c.inputs else FLOAT
+
+
 @dataclass(frozen=True)
 class Op:
     name: str
@@ -111,13 +128,18 @@ class Op:
     params: tuple[Param, ...] = ()
     min_inputs: int = 1
     max_inputs: int | None = 1
-    shape: Callable[[list[Operand], dict], Shape] = None
-    features: Callable[[list[Operand], dict], tuple[str, ...] | None] = lambda ins, a: None
-    count: Callable[[list[Operand], Shape, dict], tuple[int, int]] = lambda ins, out, a: (0, 0)
-    build: Callable[..., Any] = None  # (keras, name, args, tensors) -> tensor
-    keras_class: str = ""
-    describe: Callable[[dict], str] = lambda a: ""
-    style: dict = field(default_factory=dict)  # Graphviz node attributes for the diagram
+    dtypes: tuple[str, ...] = (FLOAT,)  # operand dtypes accepted
+    ranks: tuple[int, ...] = (1,)  # operand ranks accepted (without the batch axis)
+    shape: Callable[[OpCall], Shape] = lambda c: c.inputs[0].shape
+    features: Callable[[OpCall], tuple[str, ...] | None] = lambda c: None
+    dtype: Callable[[OpCall], str] = _first_dtype
+    count: Callable[[OpCall, Shape], tuple[int, int]] = lambda c, out: (0, 0)  # (trainable, non-trainable)
+    describe: Callable[[OpCall], str] = lambda c: ""  # a short text of its arguments, for people
+    # A selection's items, resolved against its operand (runs before `shape`).
+    resolve: Callable[[OpCall], Selection] | None = None
+    # True when the layer learns statistics from data as the model is built
+    # (Keras `adapt`): it then needs data, see netdsl/data/tables.py.
+    adapts: Callable[[Mapping[str, Any]], bool] = lambda a: False
 
     def param(self, name: str) -> Param | None:
         for p in self.params:
@@ -130,35 +152,23 @@ def _width(shape: Shape) -> int:
     return shape[-1]
 
 
-def _same_shape(ins, args):
-    return ins[0].shape
+def _keep_features(c: OpCall) -> tuple[str, ...] | None:
+    return c.inputs[0].features
 
 
-def _keep_features(ins, args):
-    return ins[0].features
+def _dense_count(c: OpCall, out: Shape) -> tuple[int, int]:
+    n_in, units = _width(c.inputs[0].shape), c.args["units"]
+    return n_in * units + (units if c.args["use_bias"] else 0), 0
 
 
-def _dense_count(ins, out, a):
-    n_in, units = _width(ins[0].shape), a["units"]
-    return n_in * units + (units if a["use_bias"] else 0), 0
-
-
-def _dense_build(keras, name, a, xs):
-    return keras.layers.Dense(a["units"], activation=a["activation"], use_bias=a["use_bias"], name=name)(
-        xs[0]
-    )
-
-
-def _dense_describe(a):
+def _dense_describe(c: OpCall) -> str:
+    a = c.args
     text = f"{a['units']} unit{'s' * (a['units'] != 1)}, {a['activation']}"
     return text if a["use_bias"] else text + ", no bias"
 
 
-def _dropout_build(keras, name, a, xs):
-    return keras.layers.Dropout(a["rate"], name=name)(xs[0])
-
-
-def _standardize_shape(ins, a):
+def _standardize_shape(c: OpCall) -> Shape:
+    ins, a = c.inputs, c.args
     n = _width(ins[0].shape)
     mean, variance = a.get("mean"), a.get("variance")
     if (mean is None) != (variance is None):
@@ -168,7 +178,7 @@ def _standardize_shape(ins, a):
             f"standardize has {given}= but no {missing}=",
             help="give both mean= and variance=, or neither to adapt them from --data",
         )
-    if mean is not None:
+    if mean is not None and variance is not None:
         for label, values in (("mean", mean), ("variance", variance)):
             if len(values) != n:
                 raise ShapeError(
@@ -180,28 +190,22 @@ def _standardize_shape(ins, a):
     return ins[0].shape
 
 
-def _standardize_count(ins, out, a):
+def _standardize_adapts(a: Mapping[str, Any]) -> bool:
+    return a.get("mean") is None and a.get("variance") is None
+
+
+def _standardize_count(c: OpCall, out: Shape) -> tuple[int, int]:
     # Adapted: mean (n,), variance (n,), count () as non-trainable weights.
     # Explicit statistics live in the config: no weights at all.
-    return (0, 0) if a.get("mean") is not None else (0, 2 * _width(ins[0].shape) + 1)
+    return (0, 0) if c.args.get("mean") is not None else (0, 2 * _width(c.inputs[0].shape) + 1)
 
 
-def _standardize_build(keras, name, a, xs):
-    if a.get("mean") is not None:
-        layer = keras.layers.Normalization(
-            axis=-1, mean=list(a["mean"]), variance=list(a["variance"]), name=name
-        )
-    else:
-        layer = keras.layers.Normalization(axis=-1, name=name)
-        layer.adapt(a["adapt_data"])
-    return layer(xs[0])
+def _standardize_describe(c: OpCall) -> str:
+    return "mean/variance given" if c.args.get("mean") is not None else "adapted from data"
 
 
-def _standardize_describe(a):
-    return "mean/variance given" if a.get("mean") is not None else "adapted from data"
-
-
-def _concat_shape(ins, a):
+def _concat_shape(c: OpCall) -> Shape:
+    ins = c.inputs
     head = ins[0]
     for other in ins[1:]:
         if len(other.shape) != len(head.shape) or other.shape[:-1] != head.shape[:-1]:
@@ -214,13 +218,14 @@ def _concat_shape(ins, a):
     return head.shape[:-1] + (sum(_width(o.shape) for o in ins),)
 
 
-def _concat_features(ins, a):
-    if all(o.features is not None for o in ins):
-        return tuple(f for o in ins for f in o.features)
+def _concat_features(c: OpCall) -> tuple[str, ...] | None:
+    if all(o.features is not None for o in c.inputs):
+        return tuple(f for o in c.inputs for f in o.features or ())
     return None
 
 
-def _add_shape(ins, a):
+def _add_shape(c: OpCall) -> Shape:
+    ins = c.inputs
     head = ins[0]
     if all(o.shape == head.shape for o in ins):
         return head.shape
@@ -239,90 +244,22 @@ def _add_shape(ins, a):
     )
 
 
-def _merge_build(cls):
-    def build(keras, name, a, xs):
-        return getattr(keras.layers, cls)(name=name)(list(xs))
-
-    return build
-
-
-def _identity_build(keras, name, a, xs):
-    return keras.layers.Identity(name=name)(xs[0])
-
-
-def _select_shape(ins, a):
-    """Resolve the selection items against the input; records indices and labels in `a`."""
-    from ..lang.ast import SelIndex, SelName
-
-    src = ins[0]
+def _resolve_selection(c: OpCall) -> Selection:
+    """The selection items (`x[a, 0:2]`) -> the input's columns, checked."""
+    src = c.inputs[0]
     width = _width(src.shape)
-    features = src.features
-    indices: list[int] = []
-    if not a["items"]:
+    items = c.args["items"]
+    if not items:
         raise ShapeError(
             codes.EMPTY_SELECTION,
             f"empty selection from '{src.name}'",
             help="name the features to keep, e.g. x[0:2] or x[a, b]",
         )
-    for item in a["items"]:
-        if isinstance(item, SelName):
-            if features is None:
-                hint = (
-                    (
-                        f"select by position, e.g. {src.name}[0:2], or declare the input's "
-                        f"features: input {src.name}: [a, b, ...]"
-                    )
-                    if src.op == "input"
-                    else (
-                        f"select by position, e.g. {src.name}[0:2]; only inputs declared with features, "
-                        "and selections from them, have feature names"
-                    )
-                )
-                raise ShapeError(
-                    codes.NO_FEATURE_NAMES,
-                    f"'{src.name}' has no feature names, so '{item.name}' cannot be selected",
-                    help=hint,
-                    span=item.span,
-                )
-            if item.name not in features:
-                from ..lang.diagnostics import did_you_mean
-
-                raise ShapeError(
-                    codes.UNKNOWN_FEATURE,
-                    f"'{src.name}' has no feature '{item.name}'",
-                    help=did_you_mean(item.name, features) or f"its features are: {', '.join(features)}",
-                    span=item.span,
-                )
-            picked = [features.index(item.name)]
-        elif isinstance(item, SelIndex):
-            i = item.index
-            if not -width <= i < width:
-                raise ShapeError(
-                    codes.INDEX_OUT_OF_RANGE,
-                    f"index {i} is out of range for '{src.name}', which has "
-                    f"{width} feature(s) (0 to {width - 1})",
-                    span=item.span,
-                )
-            picked = [i % width]
-        else:
-            for bound in (item.start, item.stop):
-                if bound is not None and not -width <= bound <= width:
-                    raise ShapeError(
-                        codes.INDEX_OUT_OF_RANGE,
-                        f"range bound {bound} is out of range for '{src.name}', which has {width} feature(s)",
-                        span=item.span,
-                    )
-            picked = list(range(width))[item.start : item.stop]
-            if not picked:
-                raise ShapeError(
-                    codes.EMPTY_SELECTION,
-                    f"range {_range_text(item)} selects no feature of '{src.name}'",
-                    help="the start must be less than the stop",
-                    span=item.span,
-                )
-        for i in picked:
+    indices: list[int] = []
+    for item in items:
+        for i in _selected(src, width, item):
             if i in indices:
-                label = features[i] if features else str(i)
+                label = src.features[i] if src.features else str(i)
                 raise ShapeError(
                     codes.FEATURE_SELECTED_TWICE,
                     f"feature '{label}' of '{src.name}' is selected twice",
@@ -330,9 +267,75 @@ def _select_shape(ins, a):
                     span=item.span,
                 )
             indices.append(i)
-    a["indices"] = indices
-    a["labels"] = [features[i] for i in indices] if features else [str(i) for i in indices]
-    return src.shape[:-1] + (len(indices),)
+    features = src.features
+    labels = [features[i] for i in indices] if features else [str(i) for i in indices]
+    return Selection(tuple(indices), tuple(labels))
+
+
+def _selected(src: Operand, width: int, item) -> list[int]:
+    """The columns one selection item picks."""
+    from ..lang.ast import SelIndex, SelName
+
+    if isinstance(item, SelName):
+        return [_feature_index(src, item)]
+    if isinstance(item, SelIndex):
+        i = item.index
+        if not -width <= i < width:
+            raise ShapeError(
+                codes.INDEX_OUT_OF_RANGE,
+                f"index {i} is out of range for '{src.name}', which has "
+                f"{width} feature(s) (0 to {width - 1})",
+                span=item.span,
+            )
+        return [i % width]
+    for bound in (item.start, item.stop):
+        if bound is not None and not -width <= bound <= width:
+            raise ShapeError(
+                codes.INDEX_OUT_OF_RANGE,
+                f"range bound {bound} is out of range for '{src.name}', which has {width} feature(s)",
+                span=item.span,
+            )
+    picked = list(range(width))[item.start : item.stop]
+    if not picked:
+        raise ShapeError(
+            codes.EMPTY_SELECTION,
+            f"range {_range_text(item)} selects no feature of '{src.name}'",
+            help="the start must be less than the stop",
+            span=item.span,
+        )
+    return picked
+
+
+def _feature_index(src: Operand, item) -> int:
+    features = src.features
+    if features is None:
+        hint = (
+            (
+                f"select by position, e.g. {src.name}[0:2], or declare the input's "
+                f"features: input {src.name}: [a, b, ...]"
+            )
+            if src.op == "input"
+            else (
+                f"select by position, e.g. {src.name}[0:2]; only inputs declared with features, "
+                "and selections from them, have feature names"
+            )
+        )
+        raise ShapeError(
+            codes.NO_FEATURE_NAMES,
+            f"'{src.name}' has no feature names, so '{item.name}' cannot be selected",
+            help=hint,
+            span=item.span,
+        )
+    if item.name not in features:
+        from ..lang.diagnostics import did_you_mean
+
+        raise ShapeError(
+            codes.UNKNOWN_FEATURE,
+            f"'{src.name}' has no feature '{item.name}'",
+            help=did_you_mean(item.name, features) or f"its features are: {', '.join(features)}",
+            span=item.span,
+        )
+    return features.index(item.name)
 
 
 def _range_text(item) -> str:
@@ -341,30 +344,17 @@ def _range_text(item) -> str:
     return f"{start}:{stop}"
 
 
-def _select_features(ins, a):
-    return tuple(a["labels"]) if ins[0].features is not None else None
+def _select_shape(c: OpCall) -> Shape:
+    assert c.selection is not None
+    return c.inputs[0].shape[:-1] + (len(c.selection.indices),)
 
 
-def _select_build(keras, name, a, xs):
-    # Named Keras operations (GetItem / Take) that save to .keras and load with
-    # safe_mode=True; keras.ops.take has no `name` argument, so use the class
-    # (reached through the module the backend passes in: no import here).
-    operations = keras.src.ops.numpy
-    indices = a["indices"]
-    if is_slice(indices):
-        return operations.GetItem(name=name)(xs[0], (slice(None), slice(indices[0], indices[-1] + 1)))
-    import numpy as np
-
-    return operations.Take(axis=1, name=name)(xs[0], np.asarray(indices, dtype="int32"))
+def _select_features(c: OpCall) -> tuple[str, ...] | None:
+    return c.selection.labels if c.selection is not None and c.inputs[0].features is not None else None
 
 
-def is_slice(indices: list[int]) -> bool:
-    """A contiguous ascending selection compiles to a slice (GetItem), others to Take."""
-    return indices == list(range(indices[0], indices[0] + len(indices)))
-
-
-def _select_describe(a):
-    return "features: " + ", ".join(a["labels"]) if a.get("labels") else ""
+def _select_describe(c: OpCall) -> str:
+    return "features: " + ", ".join(c.selection.labels) if c.selection is not None else ""
 
 
 def _positive(v):
@@ -384,8 +374,9 @@ OPS: dict[str, Op] = {
             "A named model input of a given width or list of features.",
             min_inputs=0,
             max_inputs=0,
-            keras_class="InputLayer",
-            style={"fillcolor": "#dbeafe", "color": "#1d4ed8"},
+            # arguments from the declaration (checks.check_arguments): width, features
+            shape=lambda c: (c.args["width"],),
+            features=lambda c: c.args["features"],
         ),
         Op(
             "dense",
@@ -396,24 +387,17 @@ OPS: dict[str, Op] = {
                 Param("activation", "activation", "linear"),
                 Param("use_bias", "bool", True),
             ),
-            shape=lambda ins, a: ins[0].shape[:-1] + (a["units"],),
+            shape=lambda c: c.inputs[0].shape[:-1] + (c.args["units"],),
             count=_dense_count,
-            build=_dense_build,
-            keras_class="Dense",
             describe=_dense_describe,
-            style={"fillcolor": "#ffffff", "color": "#475569"},
         ),
         Op(
             "dropout",
             "layer",
             "Randomly zeroes a fraction of the values while training: dropout(rate).",
             params=(Param("rate", "float", check=_unit_interval_open, range_text="0 <= rate < 1"),),
-            shape=_same_shape,
             features=_keep_features,
-            build=_dropout_build,
-            keras_class="Dropout",
-            describe=lambda a: f"rate {a['rate']:g}",
-            style={"fillcolor": "#f8fafc", "color": "#94a3b8", "style": "rounded,filled,dashed"},
+            describe=lambda c: f"rate {c.args['rate']:g}",
         ),
         Op(
             "standardize",
@@ -427,20 +411,14 @@ OPS: dict[str, Op] = {
             shape=_standardize_shape,
             features=_keep_features,
             count=_standardize_count,
-            build=_standardize_build,
-            keras_class="Normalization",
             describe=_standardize_describe,
-            style={"fillcolor": "#fef3c7", "color": "#b45309"},
+            adapts=_standardize_adapts,
         ),
         Op(
             "identity",
             "layer",
             "Passes its input through unchanged (a named alias).",
-            shape=_same_shape,
             features=_keep_features,
-            build=_identity_build,
-            keras_class="Identity",
-            style={"fillcolor": "#f8fafc", "color": "#94a3b8"},
         ),
         Op(
             "concat",
@@ -450,9 +428,6 @@ OPS: dict[str, Op] = {
             max_inputs=None,
             shape=_concat_shape,
             features=_concat_features,
-            build=_merge_build("Concatenate"),
-            keras_class="Concatenate",
-            style={"fillcolor": "#dcfce7", "color": "#15803d", "style": "filled"},
         ),
         Op(
             "add",
@@ -461,23 +436,26 @@ OPS: dict[str, Op] = {
             min_inputs=2,
             max_inputs=None,
             shape=_add_shape,
-            build=_merge_build("Add"),
-            keras_class="Add",
-            style={"fillcolor": "#dcfce7", "color": "#15803d", "style": "filled"},
         ),
         Op(
             "select",
             "select",
             "Feature selection: x[name, ...], x[i], x[a:b].",
+            resolve=_resolve_selection,
             shape=_select_shape,
             features=_select_features,
-            build=_select_build,
-            keras_class="GetItem",
             describe=_select_describe,
-            style={"fillcolor": "#ede9fe", "color": "#6d28d9", "shape": "cds"},
         ),
     )
 }
+
+
+def describe(n: Node) -> str:
+    """A short text of a checked node's arguments (the table of `check`, the diagram)."""
+    op = OPS.get(n.op) if n.op is not None else None
+    if op is None or n.args is None:
+        return ""
+    return op.describe(OpCall((), n.args, n.selection))
 
 
 def fmt_shape(shape: Shape | None) -> str:

@@ -14,7 +14,8 @@ from ..lang.lint import confusable_names
 from ..lang.parser import parse
 from ..lang.source import Source
 from .checks import run_checks
-from .graph import build_graph
+from .core import network, new_graph, node
+from .graph import build_graph, default_name
 
 
 @contextlib.contextmanager
@@ -37,8 +38,8 @@ def _gc_paused():
 
 def analyze(source: Source, include_paths=()) -> nx.DiGraph:
     """Parse, resolve imports, build and check; never raises for a bad spec.
-    Diagnostics are in graph.graph["diagnostics"], sorted by position;
-    graph.graph["sources"] lists the spec and the files it imports."""
+    Diagnostics are in network(graph).diagnostics, sorted by position;
+    network(graph).sources lists the spec and the files it imports."""
     with _gc_paused():
         return _analyze(source, include_paths)
 
@@ -53,20 +54,12 @@ def _analyze(source: Source, include_paths) -> nx.DiGraph:
 
 def syntax_error_graph(source: Source, diagnostics) -> nx.DiGraph:
     """The graph of a spec that does not parse: no nodes, its syntax diagnostics."""
-    g = nx.DiGraph()
-    g.graph.update(
-        name=None,
-        source=source,
-        outputs=[],
-        inputs=[],
-        definitions={},
-        compile=None,
-        training=None,
-        diagnostics=list(diagnostics),
-        params={"total": 0, "trainable": 0, "non_trainable": 0},
-        syntax_error=True,
-        sources=[source],
-    )
+    g = new_graph(source)
+    net = network(g)
+    net.name = default_name(source)
+    net.diagnostics = list(diagnostics)
+    net.syntax_error = True
+    net.sources = [source]
     return g
 
 
@@ -75,13 +68,14 @@ def analyze_program(source: Source, program, include_paths=()) -> nx.DiGraph:
     resolver = Resolver(source, include_paths)
     imported = resolver.resolve(program)
     g = build_graph(program, source, imported, resolver.namespaces)
-    g.graph["sources"] = resolver.sources
-    g.graph["diagnostics"].extend(resolver.diags)
-    g.graph["diagnostics"].extend(confusable_names(program))
-    if not has_errors(g.graph["diagnostics"]) or g.number_of_nodes():
+    net = network(g)
+    net.sources = resolver.sources
+    net.diagnostics.extend(resolver.diags)
+    net.diagnostics.extend(confusable_names(program))
+    if not has_errors(net.diagnostics) or g.number_of_nodes():
         run_checks(g)
-    diagnostics = resolver.without_cascades(g.graph["diagnostics"])  # one error per failed import
-    g.graph["diagnostics"] = sort_diagnostics(_with_block_uses(g, diagnostics))
+    diagnostics = resolver.without_cascades(net.diagnostics)  # one error per failed import
+    net.diagnostics = sort_diagnostics(_with_block_uses(g, diagnostics))
     return g
 
 
@@ -89,29 +83,30 @@ def _with_block_uses(g: nx.DiGraph, diagnostics: list[Diagnostic]) -> list[Diagn
     """A problem in a layer that a block made gets a second location: the use
     of the block when the problem is written inside the block, or the line
     inside the block when it is an argument written at the use."""
-    if not g.graph.get("blocks"):
+    if not network(g).blocks:
         return diagnostics
     out = []
     for diag in diagnostics:
-        data = g.nodes[diag.node] if diag.node in g else None
-        if data is None or not data.get("uses") or diag.span is None:
+        n = node(g, diag.node) if diag.node is not None and diag.node in g else None
+        if n is None or not n.uses or diag.span is None:
             out.append(diag)
             continue
-        prefix, block, use = data["uses"][-1]
+        prefix, block, use = n.uses[-1]
         if use.contains(diag.span):  # an argument written at the use
-            note = Note(f"passed into block '{block}', where it is used here", data["span"])
+            note = Note(f"passed into block '{block}', where it is used here", n.span)
         else:
-            note = Note(f"in block '{block}' ({prefix}), used here", data["uses"][0][2])
+            note = Note(f"in block '{block}' ({prefix}), used here", n.uses[0].span)
         out.append(dataclasses.replace(diag, notes=diag.notes + (note,)))
     return out
 
 
 def finish(g: nx.DiGraph, extra=(), strict: bool = False) -> nx.DiGraph:
     """Add diagnostics from later stages; raise SpecError if there are errors."""
-    diags = sort_diagnostics(list(g.graph["diagnostics"]) + list(extra))
+    net = network(g)
+    diags = sort_diagnostics(list(net.diagnostics) + list(extra))
     if strict:
         diags = [d.as_error() for d in diags]
-    g.graph["diagnostics"] = diags
+    net.diagnostics = diags
     if any(d.severity == ERROR for d in diags):
-        raise SpecError(diags, g.graph["source"], g.graph.get("sources"))
+        raise SpecError(diags, net.source, net.sources)
     return g

@@ -5,70 +5,67 @@ from __future__ import annotations
 import networkx as nx
 
 from ..lang.diagnostics import to_json
-from .ops import OPS, fmt_shape
+from .core import Node, in_order, network
+from .graph import block_signature
+from .ops import OPS, describe, fmt_shape
 
 
 def ordered_nodes(g: nx.DiGraph) -> list[str]:
-    return sorted(g.nodes, key=lambda n: g.nodes[n]["order"])
+    return [n.name for n in in_order(g)]
 
 
 def graph_json(g: nx.DiGraph) -> dict:
-    source = g.graph["source"]
+    net = network(g)
     nodes = []
-    for n in ordered_nodes(g):
-        d = g.nodes[n]
-        params = d.get("params")
+    for n in in_order(g):
         nodes.append(
             {
-                "name": n,
-                "op": d["op"],
-                "shape": list(d["shape"]) if d.get("shape") is not None else None,
-                "params": sum(params) if params is not None else None,
-                "inputs": list(d["inputs"]),
-                "output": d["output"],
-                "line": d["span"].line,
-                "column": d["span"].column,
+                "name": n.name,
+                "op": n.op,
+                "shape": list(n.shape) if n.shape is not None else None,
+                "params": n.params.total if n.params is not None else None,
+                "inputs": list(n.inputs),
+                "output": n.output,
+                "line": n.span.line,
+                "column": n.span.column,
             }
         )
     return {
         "ok": True,
-        "network": g.graph["name"],
-        "diagnostics": [to_json(d, source, g.graph.get("sources")) for d in g.graph["diagnostics"]],
+        "network": net.name,
+        "diagnostics": [to_json(d, net.source, net.sources) for d in net.diagnostics],
         "nodes": nodes,
-        "params": g.graph["params"],
+        "params": net.params.as_dict(),
     }
 
 
-def _args_text(d: dict) -> str:
-    op = OPS[d["op"]]
-    if op.kind == "input":
-        return ", ".join(d["features"]) if d.get("features") else ""
-    if op.kind == "merge":
-        return ", ".join(d["inputs"])
-    return op.describe(d["args"])
+def _args_text(n: Node) -> str:
+    kind = OPS[n.op].kind if n.op is not None else None
+    if kind == "input":
+        return ", ".join(n.features) if n.features else ""
+    if kind == "merge":
+        return ", ".join(n.inputs)
+    return describe(n)
 
 
 def node_table(g: nx.DiGraph) -> str:
-    if not g.number_of_nodes() and g.graph.get("blocks"):
-        from .graph import _block_signature
-
-        blocks = g.graph["blocks"]
+    net = network(g)
+    if not g.number_of_nodes() and net.blocks:
         return (
-            f"{g.graph['name']}: a library of {len(blocks)} block(s), for other specs to import\n"
-            + "\n".join("  " + _block_signature(d) for d in blocks.values())
+            f"{net.name}: a library of {len(net.blocks)} block(s), for other specs to import\n"
+            + "\n".join("  " + block_signature(d) for d in net.blocks.values())
         )
     return _node_table(g)
 
 
 def _node_table(g: nx.DiGraph) -> str:
     rows = [("name", "op", "shape", "params", "from", "details")]
-    for n in ordered_nodes(g):
-        d = g.nodes[n]
-        op = d["op"]
-        kind = OPS[op].kind
-        source = "" if kind in ("input", "merge") else ", ".join(d["inputs"])
-        name = n + (" (output)" if d["output"] else "")
-        rows.append((name, op, fmt_shape(d["shape"]), f"{sum(d['params']):,}", source, _args_text(d)))
+    for n in in_order(g):
+        kind = OPS[n.op].kind if n.op is not None else None
+        source = "" if kind in ("input", "merge") else ", ".join(n.inputs)
+        name = n.name + (" (output)" if n.output else "")
+        params = f"{n.params.total:,}" if n.params is not None else "?"
+        rows.append((name, n.op or "?", fmt_shape(n.shape), params, source, _args_text(n)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for r in rows:
@@ -81,9 +78,9 @@ def _node_table(g: nx.DiGraph) -> str:
             r[5],
         ]
         lines.append("  " + "  ".join(cells).rstrip())
-    p = g.graph["params"]
+    p = network(g).params
     head = (
-        f"network {g.graph['name']}: {g.number_of_nodes()} nodes, {p['total']:,} parameters "
-        f"({p['trainable']:,} trainable, {p['non_trainable']:,} non-trainable)"
+        f"network {network(g).name}: {g.number_of_nodes()} nodes, {p.total:,} parameters "
+        f"({p.trainable:,} trainable, {p.non_trainable:,} non-trainable)"
     )
     return head + "\n" + "\n".join(lines)

@@ -88,6 +88,7 @@ CONCAT_SHAPE_MISMATCH: Final = ErrorCode(
 STANDARDIZE_STATS: Final = ErrorCode(
     "ND303", "standardize mean/variance that do not match the width of its input."
 )
+OPERAND_TYPE: Final = ErrorCode("ND304", "An operand of a dtype or rank that the op does not accept.")
 
 # feature selection
 UNKNOWN_FEATURE: Final = ErrorCode("ND401", "A selected feature the input does not have.")

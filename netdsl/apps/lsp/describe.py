@@ -60,7 +60,7 @@ def node_lines(info: model.NodeInfo) -> list[str]:
 
 def op_markdown(op: Op) -> str:
     return f"```netdsl\n{signature(op)}\n```\n{op.doc}" + (
-        f"\n\nKeras `{op.keras_class}`" if op.keras_class else ""
+        f"\n\nKeras `{model.op_keras_class(op)}`" if model.op_keras_class(op) else ""
     )
 
 

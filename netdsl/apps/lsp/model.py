@@ -18,8 +18,12 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from ...backends.keras_layers import LAYERS, keras_class
 from ...data.tables import check_data
-from ...ir.ops import ACTIVATIONS, OPS, Op, fmt_shape
+from ...ir.core import Node, in_order, network
+from ...ir.core import node as ir_node
+from ...ir.core import nodes as all_nodes
+from ...ir.ops import ACTIVATIONS, OPS, Op, describe, fmt_shape
 from ...ir.pipeline import analyze_program, syntax_error_graph
 from ...lang import ast
 from ...lang.diagnostics import ERROR, Diagnostic, sort_diagnostics
@@ -88,7 +92,8 @@ def analyze(
             # What `netdsl check FILE` adds without --data (a standardize with nothing to adapt on).
             extra = check_data(graph, None, compiling=False)
             if extra:
-                graph.graph["diagnostics"] = sort_diagnostics(graph.graph["diagnostics"] + extra)
+                net = network(graph)
+                net.diagnostics = sort_diagnostics(net.diagnostics + extra)
     return Analysis(version, source, statements, error is None, graph)
 
 
@@ -102,7 +107,7 @@ def parse_file(path: str, text: str) -> tuple:
 
 
 def diagnostics(g: nx.DiGraph) -> list[Diagnostic]:
-    return list(g.graph.get("diagnostics", ()))
+    return list(network(g).diagnostics)
 
 
 def has_errors(g: nx.DiGraph) -> bool:
@@ -110,24 +115,25 @@ def has_errors(g: nx.DiGraph) -> bool:
 
 
 def sources(g: nx.DiGraph) -> list[Source]:
-    return list(g.graph.get("sources") or [g.graph["source"]])
+    net = network(g)
+    return list(net.sources or [net.source])
 
 
 def network_name(g: nx.DiGraph) -> str:
-    return g.graph.get("name") or "network"
+    return network(g).name or "network"
 
 
 def totals(g: nx.DiGraph) -> dict:
-    return dict(g.graph.get("params") or {"total": 0, "trainable": 0, "non_trainable": 0})
+    return network(g).params.as_dict()
 
 
 def blocks(g: nx.DiGraph) -> dict[str, ast.BlockDecl]:
     """Every block the spec can use, by the name it uses (its own and imported)."""
-    return dict(g.graph.get("blocks") or {})
+    return dict(network(g).blocks)
 
 
 def value_names(g: nx.DiGraph) -> list[str]:
-    return list(g.graph.get("definitions") or {})
+    return list(network(g).definitions)
 
 
 # ---- nodes -------------------------------------------------------------------------
@@ -164,47 +170,45 @@ class NodeInfo:
         return OPS.get(self.op) if self.op else None
 
 
-def _details(op: Op | None, data: dict) -> str:
+def _details(op: Op | None, n: Node) -> str:
     if op is None:
         return ""
     if op.kind == "input":
-        features = data.get("features")
-        return ", ".join(features) if features else (f"{data['width']} features" if data.get("width") else "")
+        width = n.args["width"] if n.args is not None else None
+        return ", ".join(n.features) if n.features else (f"{width} features" if width else "")
     if op.kind == "merge":
-        return ", ".join(data.get("inputs", ()))
-    args = data.get("args")
-    return op.describe(args) if args is not None else ""
+        return ", ".join(n.inputs)
+    return describe(n)
 
 
-def _info(name: str, data: dict) -> NodeInfo:
-    op = OPS.get(data.get("op") or "")
+def _info(n: Node) -> NodeInfo:
+    op = OPS.get(n.op or "")
     return NodeInfo(
-        name=name,
-        op=data.get("op"),
-        shape=data.get("shape"),
-        params=data.get("params"),
-        features=data.get("features"),
-        span=data["span"],
-        op_span=data.get("op_span") or data["span"],
-        binding=data.get("binding", name),
-        inputs=tuple(data.get("inputs", ())),
-        output=bool(data.get("output")),
-        details=_details(op, data),
-        keras_class=op.keras_class if op else "",
-        block_uses=tuple(data.get("uses") or ()),
+        name=n.name,
+        op=n.op,
+        shape=n.shape,
+        params=n.params,
+        features=n.features,
+        span=n.span,
+        op_span=n.op_span,
+        binding=n.binding,
+        inputs=tuple(n.inputs),
+        output=n.output,
+        details=_details(op, n),
+        keras_class=keras_class(n),
+        block_uses=tuple(n.uses),
     )
 
 
 def nodes(g: nx.DiGraph) -> list[NodeInfo]:
     """Every layer, in source order."""
-    order = sorted(g.nodes, key=lambda n: g.nodes[n]["order"])
-    return [_info(n, g.nodes[n]) for n in order]
+    return [_info(n) for n in in_order(g)]
 
 
 def node(g: nx.DiGraph, name: str) -> NodeInfo | None:
     """The layer a value's name stands for (following a block output's alias)."""
-    target = (g.graph.get("aliases") or {}).get(name, name)
-    return _info(target, g.nodes[target]) if target in g else None
+    target = network(g).aliases.get(name, name)
+    return _info(ir_node(g, target)) if target in g else None
 
 
 def _covers(span: Span, line: int, column: int) -> bool:
@@ -213,18 +217,23 @@ def _covers(span: Span, line: int, column: int) -> bool:
 
 def node_at_op(g: nx.DiGraph, line: int, column: int) -> NodeInfo | None:
     """The layer whose op name is written at (line, column) of the spec itself."""
-    for n, data in g.nodes(data=True):
-        op_span = data.get("op_span")
-        if op_span is not None and _covers(op_span, line, column):
-            return _info(n, data)
+    for n in all_nodes(g):
+        if _covers(n.op_span, line, column):
+            return _info(n)
     return None
 
 
 def nodes_of_use(g: nx.DiGraph, use: Span) -> Iterator[NodeInfo]:
     """The layers one use of a block made (the call written at `use`)."""
-    for n, data in g.nodes(data=True):
-        if any(span == use for _prefix, _block, span in data.get("uses") or ()):
-            yield _info(n, data)
+    for n in all_nodes(g):
+        if any(u.span == use for u in n.uses):
+            yield _info(n)
+
+
+def op_keras_class(op: Op) -> str:
+    """The Keras class an op becomes (its usual one: a selection may also be a Take)."""
+    entry = LAYERS.get(op.name)
+    return entry.class_name if entry is not None else ""
 
 
 __all__ = ["ACTIVATIONS", "OPS", "Analysis", "NodeInfo", "analyze", "parse_file"]

@@ -1,0 +1,204 @@
+"""What each op is in Keras, as data: no TensorFlow here.
+
+A layer is described the way Keras serializes it (`keras.saving`'s
+serialization_lib): a class name, the module it comes from and a config dict,
+plus the extra arguments of its call. `LAYERS` maps each op to its class and
+how its config is made from a checked node; the Keras builder
+(backends/keras.py) instantiates it, the diagram names its class, and a
+Python-source emitter can print it: one description, so they cannot drift.
+
+Names, the compile settings and the optimizer are described here too, for the
+same reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from ..ir.core import Compile, Node, in_order, network
+from ..ir.ops import OPS
+from ..ir.settings import OPTIMIZERS
+
+LAYERS_MODULE = "keras.layers"
+# GetItem and Take are operations, not layers: they have no public class.
+# Keras itself writes this module into every .keras file holding a slice,
+# and `keras.saving.deserialize_keras_object` rebuilds them from it (with
+# safe_mode=True, as load_model does).
+OPS_MODULE = "keras.src.ops.numpy"
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One Keras layer or operation, as data."""
+
+    class_name: str  # e.g. "Dense"
+    config: dict[str, Any]  # constructor arguments, without the name
+    call_args: tuple = ()  # arguments of its call after the input tensor(s)
+    module: str = LAYERS_MODULE
+    merge: bool = False  # called with the list of its input tensors
+    adapt: bool = False  # learns its statistics from data (`layer.adapt`) before its call
+
+    def serialized(self, name: str) -> dict[str, Any]:
+        """The description `keras.saving.deserialize_keras_object` takes."""
+        return {
+            "module": self.module,
+            "class_name": self.class_name,
+            "config": {"name": name, **self.config},
+            "registered_name": None if self.module == LAYERS_MODULE else self.class_name,
+        }
+
+
+@dataclass(frozen=True)
+class KerasLayer:
+    """How one op becomes a Keras layer: its class, and its config from a checked node."""
+
+    class_name: str
+    config: Callable[[Node, dict], dict[str, Any]] = lambda n, a: {}
+    merge: bool = False  # called with the list of its input tensors
+    # For an op whose class or call depends on its node (select): the whole description.
+    spec: Callable[[Node, dict], LayerSpec] | None = None
+
+
+def _normalization(n: Node, a: dict) -> dict[str, Any]:
+    if a.get("mean") is None:
+        return {"axis": -1}  # adapted (OPS["standardize"].adapts)
+    return {"axis": -1, "mean": list(a["mean"]), "variance": list(a["variance"])}
+
+
+def _select(n: Node, a: dict) -> LayerSpec:
+    # Named operations that save to .keras and load with safe_mode=True (a
+    # Lambda would not): a slice for contiguous columns, a gather otherwise.
+    sel = n.selection
+    assert sel is not None, "a checked selection"
+    if sel.is_slice:
+        key = (slice(None), slice(sel.indices[0], sel.indices[-1] + 1))
+        return LayerSpec("GetItem", {}, (key,), module=OPS_MODULE)
+    return LayerSpec("Take", {"axis": 1}, (list(sel.indices),), module=OPS_MODULE)
+
+
+# op -> its Keras layer. An input becomes keras.Input(shape=..., name=...).
+LAYERS: dict[str, KerasLayer] = {
+    "input": KerasLayer("InputLayer", lambda n, a: {"shape": n.shape}),
+    "dense": KerasLayer(
+        "Dense", lambda n, a: {"units": a["units"], "activation": a["activation"], "use_bias": a["use_bias"]}
+    ),
+    "dropout": KerasLayer("Dropout", lambda n, a: {"rate": a["rate"]}),
+    "standardize": KerasLayer("Normalization", _normalization),
+    "identity": KerasLayer("Identity"),
+    "concat": KerasLayer("Concatenate", merge=True),
+    "add": KerasLayer("Add", merge=True),
+    "select": KerasLayer("GetItem", spec=_select),  # GetItem for a slice, Take for a gather
+}
+
+
+def layer_spec(n: Node) -> LayerSpec | None:
+    """The Keras description of a checked node; None when it has none (an
+    error in it or upstream left its arguments or selection unknown)."""
+    if n.op is None or n.op not in LAYERS or n.args is None:
+        return None
+    entry = LAYERS[n.op]
+    if entry.spec is not None:
+        return entry.spec(n, n.args) if n.op != "select" or n.selection is not None else None
+    adapt = OPS[n.op].adapts(n.args)
+    return LayerSpec(entry.class_name, entry.config(n, n.args), merge=entry.merge, adapt=adapt)
+
+
+def keras_class(n: Node) -> str:
+    """The Keras class of a node, or the one its op usually becomes ("" for an unknown op)."""
+    spec = layer_spec(n)
+    if spec is not None:
+        return spec.class_name
+    entry = LAYERS.get(n.op) if n.op is not None else None
+    return entry.class_name if entry is not None else ""
+
+
+# ---- names --------------------------------------------------------------
+
+# TensorFlow's name-scope rule for a root scope; Keras also refuses '/'.
+_VALID = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.-]*$")
+
+
+def _ascii_name(name: str) -> str:
+    """A name TensorFlow accepts: '/' (from blocks) as '.', other characters
+    spelled as uXXXX, a letter or digit first."""
+    out = "".join(
+        ch if ch.isascii() and (ch.isalnum() or ch in "_.-") else "." if ch == "/" else f"u{ord(ch):04x}"
+        for ch in name
+    )
+    return out if out and _VALID.match(out) else "n" + out
+
+
+def model_name(g: nx.DiGraph) -> str:
+    return _ascii_name(network(g).name or "network")
+
+
+def keras_names(g: nx.DiGraph) -> dict[str, str]:
+    """Spec name -> Keras layer name. Names Keras accepts are kept as they are
+    (so `sepal_h` is found in model.summary()); others (`가지`, `_hidden`) are
+    spelled in ASCII, deterministically and without collisions."""
+    names = {n: n for n in g if _VALID.match(n)}
+    taken = set(names)
+    for n in in_order(g):
+        if n.name in names:
+            continue
+        base = candidate = _ascii_name(n.name)
+        k = 1
+        while candidate in taken:
+            k += 1
+            candidate = f"{base}_{k}"
+        taken.add(candidate)
+        names[n.name] = candidate
+    return names
+
+
+def needed_nodes(g: nx.DiGraph) -> set[str]:
+    """The outputs and everything they depend on."""
+    outputs = network(g).outputs
+    needed = set(outputs)
+    for out in outputs:
+        needed |= nx.ancestors(g, out)
+    return needed
+
+
+# ---- compile ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompileSpec:
+    """`model.compile(...)`'s arguments as data (the optimizer as a class and config)."""
+
+    loss: Any = None
+    metrics: Any = None
+    optimizer: tuple[str, dict[str, Any]] | None = None  # (class in keras.optimizers, config)
+    given: tuple[str, ...] = field(default=())  # the arguments to pass
+
+
+def compile_spec(g: nx.DiGraph, settings: Compile) -> CompileSpec:
+    """The compile line, keyed by Keras output names; one loss or metric list
+    for several outputs is given to each of them."""
+    names = keras_names(g)
+    outputs = [names[o] for o in network(g).outputs]
+    given = []
+    loss: Any = settings.loss
+    if isinstance(loss, dict):
+        loss = {names[o]: v for o, v in loss.items()}
+    if loss is not None:
+        loss = {o: loss for o in outputs} if isinstance(loss, str) and len(outputs) > 1 else loss
+        given.append("loss")
+    optimizer = None
+    if settings.optimizer is not None:
+        optimizer = (OPTIMIZERS[settings.optimizer.name][0], dict(settings.optimizer.args))
+        given.append("optimizer")
+    metrics: Any = settings.metrics
+    if isinstance(metrics, dict):
+        metrics = {names[o]: v for o, v in metrics.items()}
+    if metrics is not None:
+        multi = isinstance(metrics, list) and len(outputs) > 1
+        metrics = {o: list(metrics) for o in outputs} if multi else metrics
+        given.append("metrics")
+    return CompileSpec(loss, metrics, optimizer, tuple(given))

@@ -1,0 +1,202 @@
+"""The typed IR: what a node of the graph is, and what the network is.
+
+The graph is a `networkx.DiGraph` whose node ids are the spec's names; each
+node's data holds one `Node` under the key NODE, and the graph's data one
+`Network` under the key NETWORK. Read them with `node(g, name)` and
+`network(g)`.
+
+Every field says which stage fills it. A stage fills its own fields and reads
+those of the stages before it; it never writes another stage's fields:
+
+  builder   ir/graph.py     the syntax tree lowered to nodes and edges
+  pipeline  ir/pipeline.py  sources, syntax errors, the final diagnostics
+  checks    ir/checks.py    arguments, shapes, parameter counts, settings
+
+Backends and data (netdsl/backends, netdsl/data, netdsl/apps) only read the
+IR: what they need besides it (a table to adapt on, a seed) is passed to them
+as arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from ..lang import ast
+    from ..lang.diagnostics import Diagnostic
+    from ..lang.source import Source, Span
+
+NODE = "node"  # the key of a node's Node in networkx's node data
+NETWORK = "network"  # the key of the Network in networkx's graph data
+
+Shape = tuple[int, ...]  # a value's shape without the batch axis, e.g. (4,)
+FLOAT = "float32"  # the dtype of every value today
+
+
+class BlockUse(NamedTuple):
+    """One use of a block that made a node: `h/residual_1`, `residual`, where it is used."""
+
+    prefix: str  # the node-name prefix of the use's layers
+    block: str  # the block's name
+    span: Span  # where the block is used
+
+
+class Params(NamedTuple):
+    """Parameter counts, as Keras counts them (`count_params()` = total)."""
+
+    trainable: int = 0
+    non_trainable: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.trainable + self.non_trainable
+
+    def as_dict(self) -> dict[str, int]:
+        return {"total": self.total, "trainable": self.trainable, "non_trainable": self.non_trainable}
+
+
+@dataclass(frozen=True, slots=True)
+class InputSpec:
+    """An input's declaration as written: `input x: 4` or `input x: [a, b]`."""
+
+    width: int | None  # the width written (a feature list's length); None when unusable
+    features: tuple[str, ...] | None  # the feature names, when listed
+    span: Span  # where the width or list is written
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """A selection (`x[a, c]`, `x[0:2]`) resolved against its input."""
+
+    indices: tuple[int, ...]  # the input's columns kept, in order (non-negative)
+    labels: tuple[str, ...]  # their feature names, or their indices as text
+
+    @property
+    def is_slice(self) -> bool:
+        """Contiguous and ascending: a slice of the input rather than a gather."""
+        first = self.indices[0]
+        return self.indices == tuple(range(first, first + len(self.indices)))
+
+
+@dataclass(slots=True)
+class Node:
+    """One layer, input, merge or selection of the network (equal when every field is)."""
+
+    # ---- filled by the builder (ir/graph.py) ----
+    name: str  # the node id: the spec's name, or a generated `<binding>_<op>_<k>`
+    op: str | None  # the registry op's name; None for a placeholder left by an error
+    span: Span  # where the layer is written
+    op_span: Span  # where its op's name is written (an input: its name)
+    binding: str  # the statement (or block-local name) it belongs to
+    order: int  # creation order; ties in topological order are broken by it
+    inputs: list[str] = field(default_factory=list)  # operand node ids, in order (may be undefined)
+    input_spans: list[Span] = field(default_factory=list)  # where each operand is written
+    raw_args: tuple = ()  # positional argument expressions (a selection: its items)
+    raw_kwargs: tuple = ()  # keyword arguments (ast.KwArg)
+    uses: tuple[BlockUse, ...] = ()  # the block uses that made it, outermost first
+    declared: InputSpec | None = None  # an input's declaration
+    output: bool = False  # a declared output of the network
+
+    # ---- filled by the checks (ir/checks.py) ----
+    args: dict[str, Any] | None = None  # check_arguments: {param: value}; None when wrong or unknown
+    arity_ok: bool = True  # check_arguments: False when the number of operands is wrong
+    selection: Selection | None = None  # check_shapes: a select node's resolved selection
+    shape: Shape | None = None  # check_shapes: None when unknown (an error here or upstream)
+    dtype: str | None = None  # check_shapes: the dtype of its values
+    features: tuple[str, ...] | None = None  # check_shapes: the names of its features, when known
+    params: Params | None = None  # check_params: None when the shape is unknown
+
+
+@dataclass(slots=True)
+class Optimizer:
+    name: str  # a key of ir/settings.OPTIMIZERS
+    args: dict[str, Any] = field(default_factory=dict)  # checked keyword arguments
+
+
+@dataclass(slots=True)
+class Compile:
+    """The compile line, checked. Each setting is None when not given (or wrong);
+    loss and metrics are either one for every output or a dict per output."""
+
+    loss: str | dict[str, str | None] | None = None
+    optimizer: Optimizer | None = None
+    metrics: list[str] | dict[str, list[str]] | None = None
+
+
+@dataclass(slots=True)
+class TrainSettings:
+    """The train line, checked: defaults for `netdsl train` (ranges in checks.TRAIN_SETTINGS)."""
+
+    epochs: int = 100
+    batch_size: int = 32
+    test_size: float = 0.2
+    validation_split: float = 0.1
+    seed: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True, eq=False)
+class Network:
+    """What the spec says of the network as a whole."""
+
+    # ---- filled by the builder (ir/graph.py) ----
+    source: Source  # the spec file
+    name: str = "network"  # `network NAME`, else the file's stem
+    inputs: list[str] = field(default_factory=list)  # input node ids, in source order
+    outputs: list[str] = field(default_factory=list)  # output node ids, in declaration order
+    output_statements: int = 0  # output declarations written (some may be wrong)
+    definitions: dict[str, Span] = field(default_factory=dict)  # top-level name -> where defined
+    blocks: dict[str, ast.BlockDecl] = field(default_factory=dict)  # blocks declared or imported
+    # A name bound to a block's output (`h = x -> block(...)`, `a, b = ...`) -> the node it is.
+    aliases: dict[str, str] = field(default_factory=dict)
+    compile_decl: ast.CompileDecl | None = None  # the compile line as written
+    train_decl: ast.TrainDecl | None = None  # the train line as written
+
+    # ---- filled by the pipeline (ir/pipeline.py) ----
+    sources: list[Source] = field(default_factory=list)  # the spec, then each file it imports
+    syntax_error: bool = False  # the spec did not parse: no graph was built
+    # Every stage appends its problems; the pipeline sorts them (and adds
+    # block-use notes) when a stage is done.
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    # ---- filled by the checks (ir/checks.py) ----
+    cyclic: set[str] = field(default_factory=set)  # check_cycles: nodes on a cycle
+    params: Params = Params()  # check_params: the whole model's counts
+    compile: Compile | None = None  # check_compile: None without a compile line
+    train: TrainSettings = field(default_factory=TrainSettings)  # check_train
+
+
+def network(g: nx.DiGraph) -> Network:
+    """The network's own data."""
+    return g.graph[NETWORK]
+
+
+def node(g: nx.DiGraph, name: str) -> Node:
+    """The Node of node id `name`."""
+    return g._node[name][NODE]
+
+
+def nodes(g: nx.DiGraph) -> Iterator[Node]:
+    """Every Node, in the graph's insertion order."""
+    for data in g._node.values():
+        yield data[NODE]
+
+
+def in_order(g: nx.DiGraph) -> list[Node]:
+    """Every Node in creation (source) order."""
+    return sorted(nodes(g), key=lambda n: n.order)
+
+
+def new_graph(source: Source) -> nx.DiGraph:
+    """An empty graph with its Network."""
+    import networkx as nx
+
+    g = nx.DiGraph()
+    g.graph[NETWORK] = Network(source)
+    return g

@@ -1,0 +1,107 @@
+"""One converter from an argument's expression to its value.
+
+Layer arguments (`dense(8, relu)`), optimizer arguments
+(`adam(learning_rate=0.01)`) and train settings (`train epochs=20`) are all
+written the same way; each kind of value is converted, and its type errors
+worded, here once. Range checks stay with what the value is for: the
+registry's Param, the optimizer limits, the train settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..lang import ast, codes
+from ..lang.codes import ErrorCode
+from ..lang.diagnostics import did_you_mean
+from ..lang.source import Span
+from .ops import ACTIVATIONS, is_finite_number
+
+# The kinds `convert` knows: "int", "float" (a number, as a float), "number"
+# (an int or a float, as written), "bool", "activation" (a name), "floats" (a list).
+KINDS = ("int", "float", "number", "bool", "activation", "floats")
+
+
+class BadValue(Exception):
+    """A value that is not of its kind; `span` when it is one item of a list."""
+
+    def __init__(self, code: ErrorCode, message: str, help: str | None = None, span: Span | None = None):
+        super().__init__(message)
+        self.code, self.message, self.help, self.span = code, message, help, span
+
+
+def describe(atom: Any) -> str:
+    """How a value is named in a message: `2.5`, `name 'relu'`, `a list`."""
+    if isinstance(atom, ast.Number):
+        return repr(atom.value)
+    if isinstance(atom, ast.Ref):
+        return f"name '{atom.name}'"
+    if isinstance(atom, ast.String):
+        return f'string "{atom.value}"'
+    return {
+        ast.ListLit: "a list",
+        ast.DictLit: "a dictionary",
+        ast.Call: "a call",
+        ast.Select: "a selection",
+        ast.Chain: "a chain",
+    }.get(type(atom), "this")
+
+
+def convert(
+    kind: str, expr: Any, item_check: Callable[[Any], bool] | None = None, item_help: str = ""
+) -> Any:
+    """The value of `expr` as a `kind`; raises BadValue. For "floats",
+    `item_check` tests each item (`item_help` says what it accepts)."""
+    atom = ast.unwrap(expr) if isinstance(expr, ast.Chain) else expr
+    if kind == "int":
+        if isinstance(atom, ast.Number) and isinstance(atom.value, int):
+            return atom.value
+        raise BadValue(codes.ARGUMENT_TYPE, f"expected an integer, got {describe(atom)}")
+    if kind in ("float", "number"):
+        if not isinstance(atom, ast.Number) or not is_finite_number(atom.value):
+            raise BadValue(codes.ARGUMENT_TYPE, f"expected a number, got {describe(atom)}")
+        return float(atom.value) if kind == "float" else atom.value
+    if kind == "bool":
+        if isinstance(atom, ast.Ref) and atom.name in ("true", "false"):
+            return atom.name == "true"
+        raise BadValue(codes.ARGUMENT_TYPE, f"expected true or false, got {describe(atom)}")
+    if kind == "activation":
+        return _activation(atom)
+    if kind == "floats":
+        return _floats(atom, item_check, item_help)
+    raise AssertionError(f"unknown kind of value {kind}")  # pragma: no cover - the kinds are ours
+
+
+def _activation(atom: Any) -> str:
+    name = atom.name if isinstance(atom, ast.Ref) else atom.value if isinstance(atom, ast.String) else None
+    if name is None:
+        raise BadValue(codes.ARGUMENT_TYPE, f"expected an activation name, got {describe(atom)}")
+    if name == "glu":
+        raise BadValue(
+            codes.UNKNOWN_ACTIVATION,
+            "the glu activation is not supported: it halves the width, and "
+            "Keras's Dense builds the next layer for the full width",
+            "use gelu or swish",
+        )
+    if name not in ACTIVATIONS:
+        raise BadValue(
+            codes.UNKNOWN_ACTIVATION,
+            f"unknown activation '{name}'",
+            did_you_mean(name, ACTIVATIONS) or "known: " + ", ".join(ACTIVATIONS),
+        )
+    return name
+
+
+def _floats(atom: Any, item_check: Callable[[Any], bool] | None, item_help: str) -> tuple[float, ...]:
+    if not isinstance(atom, ast.ListLit):
+        raise BadValue(codes.ARGUMENT_TYPE, f"expected a list of numbers, got {describe(atom)}")
+    values = []
+    for item in atom.items:
+        v = ast.unwrap(item)
+        if not isinstance(v, ast.Number) or not is_finite_number(v.value):
+            raise BadValue(codes.ARGUMENT_TYPE, f"expected a list of numbers, found {describe(v)}")
+        if item_check is not None and not item_check(v.value):
+            raise BadValue(codes.ARGUMENT_RANGE, f"{v.value!r} is out of range", item_help, v.span)
+        values.append(float(v.value))
+    return tuple(values)

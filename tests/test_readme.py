@@ -444,11 +444,11 @@ def test_python_api_section_names_every_public_name():
 def test_python_api_params_are_trainable_and_non_trainable():
     assert "a pair of counts (trainable,\nnon-trainable)" in _section("Python API")
     graph = netdsl.load(str(EXAMPLES / "standardized.net"), data=str(EXAMPLES / "data" / "iris.csv"))
-    pairs = [d["params"] for _, d in graph.nodes(data=True)]
+    pairs = [netdsl.node(graph, n).params for n in graph]
     assert all(isinstance(p, tuple) and len(p) == 2 for p in pairs)
     assert (0, 9) in pairs  # the standardize layer of 4 features, as the README says
-    assert sum(t for t, _ in pairs) == graph.graph["params"]["trainable"]
-    assert sum(n for _, n in pairs) == graph.graph["params"]["non_trainable"]
+    assert sum(t for t, _ in pairs) == netdsl.network(graph).params.trainable
+    assert sum(n for _, n in pairs) == netdsl.network(graph).params.non_trainable
 
 
 # ---- set-up ---------------------------------------------------------------------------

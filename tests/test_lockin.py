@@ -125,10 +125,15 @@ def import_text(path: Path) -> str:
     return result.text
 
 
+def data_for(spec: Path) -> str | None:
+    """The data a spec's standardize layers adapt on (None: they need none)."""
+    text = spec.read_text()
+    return str(IRIS_CSV) if "standardize" in text and "mean=" not in text else None
+
+
 def build(spec: Path, seed: int = 0):
-    data = IRIS_CSV if "standardize" in spec.read_text() and "mean=" not in spec.read_text() else None
-    g = netdsl.load(str(spec), data=str(data) if data else None)
-    return g, netdsl.to_keras(g, data=str(data) if data else None, seed=seed)
+    g = netdsl.load(str(spec), data=data_for(spec))
+    return g, netdsl.to_keras(g, data=data_for(spec), seed=seed)
 
 
 def _statements(text: str) -> list[str]:
@@ -496,7 +501,7 @@ def test_emitted_python_builds_the_same_model_in_a_fresh_process(round_trips, tm
 
     jobs = []
     for name, r in round_trips.items():
-        text = netdsl.to_python(r["g1"], origin=r["spec"].name)
+        text = netdsl.to_python(r["g1"], data=data_for(r["spec"]), origin=r["spec"].name)
         assert "import netdsl" not in text and "from netdsl" not in text
         source = tmp_path / f"{name}.py"
         source.write_text(text, encoding="utf-8")

@@ -1,0 +1,114 @@
+"""What layers learn from data, computed without TensorFlow: vocabularies and fill values.
+
+Vocabularies come from every row of the file (a vocabulary is the data's
+schema: `check --data` then knows the sizes the trained model will have),
+in the order Keras's `adapt` gives them (most frequent first, ties broken by
+the value, descending), without missing cells. Fill values (mean, median)
+come from the training rows only. Both can be accumulated over a streamed
+file piece by piece: memory grows with the number of distinct categories,
+not with the file.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import arrow
+
+# A streamed median is the median of a uniform sample of at most this many
+# values per column (exact below it); a mean is always exact.
+MEDIAN_SAMPLE = 1_000_000
+
+
+@dataclass
+class Counts:
+    """Value counts of one category column, and how many of its cells are missing."""
+
+    counts: Counter = field(default_factory=Counter)
+    missing: int = 0
+
+    def add(self, column) -> None:
+        import pyarrow.compute as pc
+
+        self.missing += column.null_count
+        for item in pc.value_counts(column.drop_null()).to_pylist():
+            self.counts[item["values"]] += item["counts"]
+
+    def vocabulary(self, extra: Any = None) -> list:
+        """The distinct values in Keras's adapt order; `extra` (a fill token for
+        the missing cells) counts once per missing cell."""
+        counts = Counter(self.counts)
+        if extra is not None and self.missing:
+            counts[extra] += self.missing
+        key = (
+            (lambda v: v.encode("utf-8")) if counts and isinstance(next(iter(counts)), str) else (lambda v: v)
+        )
+        return [v for v, _ in sorted(counts.items(), key=lambda kv: (kv[1], key(kv[0])), reverse=True)]
+
+
+def category_counts(table: arrow.Table, columns) -> dict[str, Counts]:
+    out = {}
+    for c in columns:
+        out[c] = Counts()
+        out[c].add(table.data.column(c))
+    return out
+
+
+@dataclass
+class Moments:
+    """Running sums for the mean, and a bounded sample for the median, of float columns."""
+
+    columns: list[str]
+    total: Any = None
+    count: Any = None
+    sample: list = field(default_factory=list)
+    sampled: int = 0
+    seed: int = 0
+
+    def add(self, values) -> None:
+        """`values`: rows x columns float32, NaN where missing."""
+        import numpy as np
+
+        present = ~np.isnan(values)
+        sums = np.where(present, values, 0.0).sum(axis=0, dtype="float64")
+        counts = present.sum(axis=0)
+        self.total = sums if self.total is None else self.total + sums
+        self.count = counts if self.count is None else self.count + counts
+        self._sample(values)
+
+    def _sample(self, values) -> None:
+        import numpy as np
+
+        room = MEDIAN_SAMPLE - self.sampled
+        if room >= len(values):
+            self.sample.append(values)
+            self.sampled += len(values)
+            return
+        # Past the bound, keep a uniform share of the new rows (a reservoir by blocks).
+        rng = np.random.default_rng(self.seed + self.sampled)
+        keep = rng.random(len(values)) < MEDIAN_SAMPLE / (self.sampled + len(values))
+        merged = np.concatenate(self.sample + [values[keep]])
+        drop = len(merged) - MEDIAN_SAMPLE
+        if drop > 0:
+            merged = np.delete(merged, rng.choice(len(merged), drop, replace=False), axis=0)
+        self.sample, self.sampled = [merged], self.sampled + len(values)
+
+    def mean(self) -> list[float]:
+        import numpy as np
+
+        return (self.total / np.maximum(self.count, 1)).astype("float32").tolist()
+
+    def median(self) -> list[float]:
+        import numpy as np
+
+        values = np.concatenate(self.sample) if self.sample else np.zeros((0, len(self.columns)), "float32")
+        return [
+            float(np.nanmedian(values[:, j])) if (~np.isnan(values[:, j])).any() else 0.0
+            for j in range(len(self.columns))
+        ]
+
+    def empty_columns(self) -> list[str]:
+        """Columns with no value at all in the rows seen (nothing to fill with)."""
+        return [c for c, n in zip(self.columns, self.count if self.count is not None else []) if n == 0]

@@ -114,10 +114,9 @@ def to_keras(graph, *, data=None, seed: int | None = None):
             raise SpecError(problems, network(graph).source)
         arrays = None
     else:
-        from .data.spec import as_table
-        from .data.tables import adapt_arrays
+        from .apps.training import learning_feed
 
-        arrays = adapt_arrays(graph, as_table(data))
+        arrays = learning_feed(graph, data)
     from .backends.keras import to_keras as build
 
     return build(graph, arrays, seed=seed)
@@ -228,6 +227,6 @@ def prepare(graph, data, *, columns=None):
     problem) or DataError. Train on the result as many times as you like:
     train(graph, prepare(graph, data), seed=...) reads the data once."""
     from .apps.training import prepare as run
-    from .data.spec import as_table
+    from .data.spec import read_for
 
-    return run(graph, as_table(data), columns)
+    return run(graph, read_for(graph, data, columns), columns)

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 
-from ..data.tables import DataError, Table, matrix
+from ..data import arrow
+from ..data.tables import DataError
 from ..ir.core import network
 
 
@@ -132,16 +133,18 @@ def output_report(encoding: str, classes: list | None, y_true, y_pred) -> dict:
 
 def predict(model, x: dict, batch_size: int = 1024) -> list:
     """The model's predictions, one array per output in the model's order.
-    `x` maps Keras input names to arrays. The model is called directly, batch
-    by batch: model.predict would trace a new function for every model, which
-    compare and tune build by the dozen."""
+    `x` maps the model's input keys (keras_inputs) to arrays. The model is
+    called directly, batch by batch: model.predict would trace a new function
+    for every model, which compare and tune build by the dozen."""
     import numpy as np
+
+    from ..backends.keras import model_input
 
     n = len(next(iter(x.values())))
     parts: list[list] = []
     for start in range(0, n, batch_size):
         batch = {k: v[start : start + batch_size] for k, v in x.items()}
-        out = model(batch if len(batch) > 1 else next(iter(batch.values())), training=False)
+        out = model(model_input(model, batch), training=False)
         if isinstance(out, dict):
             out = [out[name] for name in model.output_names]
         parts.append([np.asarray(o) for o in (out if isinstance(out, (list, tuple)) else [out])])
@@ -158,7 +161,7 @@ def held_out_report(model, g, binding, inputs: dict, targets: dict, rows, batch_
         return {}
     idx = np.asarray(rows, dtype="int64")
     names = keras_names(g)
-    x = {names[k]: v[idx] for k, v in inputs.items()}
+    x = {k: v[idx] for k, v in inputs.items()}
     predicted = dict(zip([names[o] for o in network(g).outputs], predict(model, x, batch_size)))
     return {
         t.output: output_report(t.encoding, t.classes, targets[t.output][idx], predicted[names[t.output]])
@@ -170,8 +173,9 @@ def held_out_report(model, g, binding, inputs: dict, targets: dict, rows, batch_
 
 
 def record_binding(path: str, g, binding) -> None:
-    """Record in a saved .keras archive what `evaluate` needs to read a CSV for
-    it without its spec: the columns of each Keras input and how each output's
+    """Record in a saved .keras archive what `evaluate` and `predict` need to
+    read a file for it without its spec: the columns of each Keras input and
+    their types, the numeric columns the model fills, and how each output's
     labels are encoded."""
     from ..backends.archive import add_netdsl_entry
     from ..backends.keras import keras_names
@@ -181,7 +185,8 @@ def record_binding(path: str, g, binding) -> None:
         {"output": names[t.output], "column": t.column, "encoding": t.encoding, "classes": t.classes}
         for t in binding.targets
     ]
-    add_netdsl_entry(path, {names[i]: cols for i, cols in binding.inputs.items()}, targets)
+    extra = {"kinds": dict(binding.kinds), "fillable": list(binding.fillable)}
+    add_netdsl_entry(path, dict(binding.inputs), targets, extra)
 
 
 def read_binding(path: str) -> dict | None:
@@ -193,42 +198,50 @@ def read_binding(path: str) -> dict | None:
     return entry if isinstance(entry, dict) and isinstance(entry.get("targets"), list) else None
 
 
-def labelled_arrays(entry: dict, table: Table) -> tuple[dict, dict]:
-    """Inputs (by Keras input name) and encoded labels (by Keras output name)
-    read from `table` as the model's training read its own data."""
+def read_labelled(entry: dict, path: str) -> tuple[arrow.Table, dict, dict]:
+    """The table, the model's inputs (by Keras input key) and the encoded labels
+    (by Keras output name) read from the file at `path` as the model's training
+    read its own data. DataError for a column it lacks or a cell it cannot use."""
     import numpy as np
 
-    for cols in entry["features"].values():
-        for col in cols:
-            _need_column(table, col)
-    x = {name: matrix(table, cols) for name, cols in entry["features"].items()}
+    from .predict import check_columns, check_missing, model_arrays, plan_of_entry
+
+    plan = plan_of_entry(path, entry)
+    header = arrow.read_header(path)
+    check_columns(plan, header)
+    kinds = plan.kinds()
+    for t in entry["targets"]:
+        _need_column(header, t["column"])
+        kinds.setdefault(t["column"], arrow.LABEL)
+    table = arrow.read_table(path, kinds, header)
+    check_missing(plan, table)
+    x = model_arrays(plan, table)
     y = {}
     for t in entry["targets"]:
-        j = _need_column(table, t["column"])
+        column = t["column"]
+        if table.missing_count(column):
+            raise table.first_missing(column)
         if t["encoding"] == "value":
-            y[t["output"]] = np.asarray(table.column(t["column"]), dtype="float32").reshape(-1, 1)
+            y[t["output"]] = table.numbers_of_text(column).reshape(-1, 1)
             continue
-        index = {str(c): k for k, c in enumerate(t["classes"])}
-        idx = []
-        for i, row in enumerate(table.rows):
-            label = row[j].strip() if j < len(row) else ""
-            if label not in index:
-                raise DataError(
-                    f"{table.path}:{i + 2}: column '{t['column']}' has {label!r}, not a class the model "
-                    f"was trained on ({', '.join(map(str, t['classes']))})"
-                )
-            idx.append(index[label])
-        y[t["output"]] = np.asarray(idx, dtype="int64")
-    return x, y
+        idx = table.index_in(column, [str(c) for c in t["classes"]])
+        if (idx < 0).any():
+            i = int(np.flatnonzero(idx < 0)[0])
+            line, cell = arrow.locate_cell(path, table.columns, column, table.file_row(i))
+            raise DataError(
+                f"{path}:{line}: column '{column}' has {cell.strip()!r}, not a class the model "
+                f"was trained on ({', '.join(map(str, t['classes']))})"
+            )
+        y[t["output"]] = idx
+    return table, x, y
 
 
-def _need_column(table: Table, column: str) -> int:
-    if column not in table.columns:
+def _need_column(header: arrow.Header, column: str) -> None:
+    if column not in header.columns:
         from ..lang.diagnostics import did_you_mean
 
-        hint = did_you_mean(column, table.columns) or "its columns are: " + ", ".join(table.columns)
-        raise DataError(f"{table.path}: the model reads column '{column}', which the file lacks; {hint}")
-    return table.columns.index(column)
+        hint = did_you_mean(column, header.columns) or "its columns are: " + ", ".join(header.columns)
+        raise DataError(f"{header.path}: the model reads column '{column}', which the file lacks; {hint}")
 
 
 def evaluate_arrays(model, entry: dict, x: dict, y: dict, batch_size: int = 1024) -> dict:

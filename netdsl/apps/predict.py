@@ -69,8 +69,14 @@ def read_plan(model_path: str) -> Plan:
     from ..backends.archive import read_archive
 
     archive = read_archive(model_path)
-    outputs = _output_names(archive.config)
     entry = archive.netdsl if isinstance(archive.netdsl, dict) else {}
+    return plan_of_entry(model_path, entry, archive.config)
+
+
+def plan_of_entry(model_path: str, entry: dict, config: dict | None = None) -> Plan:
+    """The plan from netdsl's entry of an archive (and its config, for a model
+    netdsl did not write)."""
+    outputs = _output_names(config or {})
     if isinstance(entry.get("features"), dict):
         kinds = entry.get("kinds") or {}
         inputs = [
@@ -78,7 +84,7 @@ def read_plan(model_path: str) -> Plan:
             for key, cols in entry["features"].items()
         ]
     else:
-        inputs = _inputs_from_config(model_path, archive.config)
+        inputs = _inputs_from_config(model_path, config or {})
     targets = [
         Target(t["output"], t.get("column") or t["output"], t["encoding"], t.get("classes"))
         for t in entry.get("targets") or ()
@@ -153,7 +159,7 @@ def _file_kinds(plan: Plan, header: arrow.Header) -> dict[str, str]:
     return {c: model.get(c, arrow.RAW) for c in header.columns}
 
 
-def _check_missing(plan: Plan, table: arrow.Table) -> None:
+def check_missing(plan: Plan, table: arrow.Table) -> None:
     for column, kind in plan.kinds().items():
         if kind == arrow.FLOAT and column not in plan.fillable and table.missing_count(column):
             raise table.first_missing(column)
@@ -192,11 +198,11 @@ def predict(
     if streaming:
         pieces = arrow.iter_batches(data, kinds, header)
         first = next(pieces)  # the first piece is checked before TensorFlow loads
-        _check_missing(plan, first)
+        check_missing(plan, first)
         chunks = _chain(first, pieces)
     else:
         table = arrow.read_table(data, kinds, header)
-        _check_missing(plan, table)
+        check_missing(plan, table)
         chunks = iter([table])
     from ..backends.keras import load_model, predict_arrays
 
@@ -206,7 +212,7 @@ def predict(
     results = []
     with _Sink(output) as sink:
         for chunk in chunks:
-            _check_missing(plan, chunk)
+            check_missing(plan, chunk)
             predicted = predict_arrays(keras_model, model_arrays(plan, chunk), batch_size)
             result = _result_table(plan, chunk, predicted)
             columns = result.column_names

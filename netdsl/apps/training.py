@@ -16,8 +16,9 @@ from typing import Any
 
 import networkx as nx
 
-from ..data.spec import as_table
-from ..data.tables import DataError, Table, matrix, read_csv
+from ..data import arrow
+from ..data.spec import read_for
+from ..data.tables import filled_columns
 from ..ir.core import Node, network, node
 from ..lang import codes
 from ..lang.diagnostics import Diagnostic, SpecError, did_you_mean, error, has_errors
@@ -41,8 +42,10 @@ class Target:
 
 @dataclass
 class Binding:
-    inputs: dict[str, list[str]]  # input -> its columns, in feature order
+    inputs: dict[str, list[str]]  # Keras input key (keras_inputs) -> its columns, in order
     targets: list[Target]
+    kinds: dict[str, str] = field(default_factory=dict)  # column -> float, string or int
+    fillable: list[str] = field(default_factory=list)  # numeric columns the model fills when missing
 
 
 @dataclass
@@ -102,17 +105,20 @@ def _output_span(g: nx.DiGraph, output: str):
 
 
 def bind(
-    g: nx.DiGraph, table: Table, columns: dict[str, list[str]] | None = None
+    g: nx.DiGraph, table: arrow.Table, columns: dict[str, list[str]] | None = None
 ) -> tuple[Binding, list[Diagnostic]]:
-    """Inputs to their feature columns, outputs to the column of their name."""
+    """The model's inputs to their columns (a record's fields, a vector
+    input's features or --columns), outputs to the column of their name."""
+    from ..backends.keras_layers import keras_inputs
+
     columns = columns or {}
     header = table.columns
     diags: list[Diagnostic] = []
     inputs: dict[str, list[str]] = {}
-    for name in network(g).inputs:
-        if g.out_degree(name) == 0:
-            continue
-        cols = _input_columns(node(g, name), columns, diags)
+    kinds: dict[str, str] = {}
+    for ki in keras_inputs(g):
+        n = node(g, ki.node)
+        cols = [ki.field] if ki.field is not None else _input_columns(n, columns, diags)
         if cols is None:
             continue
         for col in cols:
@@ -120,12 +126,15 @@ def bind(
                 diags.append(
                     error(
                         codes.MISSING_COLUMN,
-                        f"input '{name}': '{col}' is not a column of {table.path}",
-                        _declared_span(node(g, name)),
+                        f"input '{ki.node}': '{col}' is not a column of {table.path}",
+                        _declared_span(n),
                         help=did_you_mean(col, header) or "its columns are: " + ", ".join(header),
                     )
                 )
-        inputs[name] = cols
+            kinds[col] = _kind(ki.dtype)
+        inputs[ki.key] = cols
+    filled = filled_columns(g)
+    fillable = sorted({c for (i, c) in filled})
     targets = []
     for out in network(g).outputs:
         if out not in header:
@@ -140,7 +149,11 @@ def bind(
             )
             continue
         targets.append(Target(out, out, encoding_for(_loss_of(g, out), _width(g, out))))
-    return Binding(inputs, targets), diags
+    return Binding(inputs, targets, kinds, fillable), diags
+
+
+def _kind(dtype: str) -> str:
+    return {"string": arrow.STRING, "int64": arrow.INT}.get(dtype, arrow.FLOAT)
 
 
 def _width(g: nx.DiGraph, name: str) -> int:
@@ -150,7 +163,7 @@ def _width(g: nx.DiGraph, name: str) -> int:
 
 
 def _input_columns(n: Node, columns: dict[str, list[str]], diags: list[Diagnostic]) -> list[str] | None:
-    """The columns of one input: --columns, else its feature names."""
+    """The columns of one vector input: --columns, else its feature names."""
     width = n.args["width"] if n.args is not None else None
     if n.name in columns:
         cols = columns[n.name]
@@ -187,20 +200,17 @@ def _class_labels(values: list[str]) -> list:
         return sorted(distinct)
 
 
-def encode_targets(g: nx.DiGraph, table: Table, binding: Binding) -> tuple[dict, list[Diagnostic]]:
+def encode_targets(g: nx.DiGraph, table: arrow.Table, binding: Binding) -> tuple[dict, list[Diagnostic]]:
     """Label columns -> arrays the losses expect; fills each Target's classes."""
     arrays, diags = {}, []
     for t in binding.targets:
-        j = table.columns.index(t.column)
-        raw = [(row[j].strip() if j < len(row) else "") for row in table.rows]
-        missing = [i for i, v in enumerate(raw) if v == ""]
-        if missing:
-            raise DataError(f"{table.path}:{missing[0] + 2}: column '{t.column}' is empty on this row")
+        if table.missing_count(t.column):
+            raise table.first_missing(t.column)
         try:
             if t.encoding == "value":
                 arrays[t.output] = _values(g, t, table)
             else:
-                arrays[t.output] = _classes(g, t, raw)
+                arrays[t.output] = _classes(g, t, table)
         except _LabelsDoNotFit as exc:
             diags.append(exc.diagnostic)
     return arrays, diags
@@ -211,11 +221,11 @@ class _LabelsDoNotFit(Exception):
         self.diagnostic = diagnostic
 
 
-def _values(g: nx.DiGraph, t: Target, table: Table):
+def _values(g: nx.DiGraph, t: Target, table: arrow.Table):
     """A regression target: one number per row, for an output of one unit."""
     import numpy as np
 
-    values = table.column(t.column)
+    values = table.numbers_of_text(t.column)
     width = _width(g, t.output)
     if width != 1:
         raise _LabelsDoNotFit(
@@ -229,18 +239,17 @@ def _values(g: nx.DiGraph, t: Target, table: Table):
     return np.asarray(values, dtype="float32").reshape(-1, 1)
 
 
-def _classes(g: nx.DiGraph, t: Target, raw: list[str]):
+def _classes(g: nx.DiGraph, t: Target, table: arrow.Table):
     """A classification target: class indices, one-hot rows, or 0/1 for a binary loss."""
     import numpy as np
 
     span, width = _output_span(g, t.output), _width(g, t.output)
-    classes = _class_labels(raw)
+    classes = _class_labels(table.distinct(t.column))
     t.classes = classes
     if len(classes) < 2:
         message = f"label column '{t.column}' has a single class ('{classes[0]}'): there is nothing to learn"
         raise _LabelsDoNotFit(error(codes.LABELS_DO_NOT_FIT, message, span))
-    index = {c: i for i, c in enumerate(classes)}
-    idx = np.asarray([index[v] for v in raw], dtype="int64")
+    idx = table.index_in(t.column, classes)
     if t.encoding == "binary":
         if len(classes) != 2 or width != 1:
             raise _LabelsDoNotFit(
@@ -268,8 +277,37 @@ def _classes(g: nx.DiGraph, t: Target, raw: list[str]):
     return np.eye(width, dtype="float32")[idx] if t.encoding == "one_hot" else idx
 
 
-def input_arrays(table: Table, binding: Binding) -> dict:
-    return {name: matrix(table, cols) for name, cols in binding.inputs.items()}
+def input_arrays(table: arrow.Table, binding: Binding) -> dict:
+    """Each model input's array: (rows, k) float32 numbers (NaN where a filled
+    column is missing); a category column as (rows, 1) strings or int64."""
+    for cols in binding.inputs.values():
+        for col in cols:
+            number = binding.kinds.get(col) == arrow.FLOAT
+            if number and col not in binding.fillable and table.missing_count(col):
+                raise table.first_missing(col)
+    x = {}
+    for key, cols in binding.inputs.items():
+        if all(binding.kinds.get(c, arrow.FLOAT) == arrow.FLOAT for c in cols):
+            x[key] = table.numbers(cols)
+        else:
+            x[key] = table.values(cols[0]).reshape(-1, 1)
+    return x
+
+
+def learning_feed(g: nx.DiGraph, data, columns=None):
+    """The rows that layers learning from data (standardize, discretize, fill,
+    ...) learn from when a model is compiled with data: every row of `data`
+    (a path or an arrow.Table). SpecError for columns it lacks, DataError for cells."""
+    from ..data.feed import ArrayFeed
+
+    table = read_for(g, data, columns, labels=False)
+    binding, diags = bind(g, table, columns)
+    problems = [d for d in diags if d.code != codes.OUTPUT_WITHOUT_COLUMN]
+    if has_errors(problems):
+        raise SpecError(problems, network(g).source)
+    import numpy as np
+
+    return ArrayFeed(input_arrays(table, binding), {}, np.arange(table.num_rows))
 
 
 def stratified_split(labels, n_rows: int, test_size: float, seed: int) -> Split:
@@ -312,7 +350,7 @@ class Prepared:
     """A table bound to a network for training (filled by prepare): what
     every run on it shares. Each (test_size, seed) has its split."""
 
-    table: Table
+    table: arrow.Table
     binding: Binding
     inputs: dict[str, Any]  # input -> float32 array, rows x its columns
     targets: dict[str, Any]  # output -> labels encoded as its loss wants
@@ -327,7 +365,7 @@ class Prepared:
         return self.splits[key]
 
 
-def prepare(g: nx.DiGraph, table: Table, columns=None) -> Prepared:
+def prepare(g: nx.DiGraph, table: arrow.Table, columns=None) -> Prepared:
     """Bind, read and encode; raises SpecError with every problem found."""
     net = network(g)
     if net.compile is None or net.compile.loss is None:
@@ -356,7 +394,7 @@ def prepare(g: nx.DiGraph, table: Table, columns=None) -> Prepared:
 
 def _split(g: nx.DiGraph, prepared: Prepared, test_size: float, seed: int) -> Split:
     try:
-        return stratified_split(prepared.stratify, len(prepared.table.rows), test_size, seed)
+        return stratified_split(prepared.stratify, prepared.table.num_rows, test_size, seed)
     except _TooFew as exc:
         first = prepared.binding.targets[0]
         where = (
@@ -443,13 +481,10 @@ def train(
     (i, K) holds out fold i of a stratified K-fold split (seeded by `seed`)
     instead of a test_size share.
     """
-    if isinstance(data, (str, os.PathLike)):
-        try:
-            data = read_csv(str(data))
-        except DataError:
-            pass  # reported where the spec names its features (a path spec), or just below
     g = _load(str(spec), data) if isinstance(spec, (str, os.PathLike)) else spec
-    prepared = data if isinstance(data, Prepared) else prepare(g, as_table(data), columns)
+    if not isinstance(data, Prepared):
+        data = prepare(g, read_for(g, data, columns), columns)
+    prepared = data
     settings = resolve_settings(
         g,
         dict(
@@ -496,4 +531,4 @@ def _load(path: str, data) -> nx.DiGraph:
 
     if isinstance(data, Prepared):
         data = data.table
-    return checked(read_source(path), data if isinstance(data, Table) else str(data), False, False)
+    return checked(read_source(path), data if isinstance(data, arrow.Table) else str(data), False, False)

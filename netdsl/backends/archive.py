@@ -74,12 +74,15 @@ def _json_entry(z: zipfile.ZipFile, path: str, name: str):
         raise InputFileError(f"{path}: {name} is not valid JSON ({exc})") from None
 
 
-def add_netdsl_entry(path: str, features: dict[str, list[str]], targets: list[dict] | None = None) -> None:
+def add_netdsl_entry(
+    path: str, features: dict[str, list[str]], targets: list[dict] | None = None, extra: dict | None = None
+) -> None:
     """Record the inputs' feature names (by Keras input name) in the archive;
     a trained model also records its targets (the label column of each output,
     its encoding and class names), which `netdsl evaluate` reads."""
     data: dict = {"format": 1, "features": {k: list(v) for k, v in features.items()}}
     if targets is not None:
         data["targets"] = targets
+    data.update(extra or {})
     with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr(NETDSL_ENTRY, json.dumps(data, indent=1, ensure_ascii=False))

@@ -7,21 +7,26 @@ after the spec, so the same spec and seed give the same model and weights.
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Mapping
 from typing import Any
 
 import networkx as nx
 
+from ..data.feed import ArrayFeed, Feed
+from ..data.stats import Moments
 from ..ir.core import Compile, network, node
 from .keras_layers import (
     LAYERS_MODULE,
+    OPS_MODULE,
     LayerSpec,
     compile_spec,
+    keras_inputs,
     keras_names,
     layer_spec,
     model_name,
     needed_nodes,
+    takes_dict,
 )
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # C++ notices would bury our messages
@@ -63,42 +68,121 @@ def _instantiate(spec: LayerSpec, name: str):
     return keras.saving.deserialize_keras_object(spec.serialized(name), safe_mode=True)
 
 
-def to_keras(g: nx.DiGraph, inputs: Mapping[str, Any] | None = None, seed: int | None = None) -> Any:
+def to_keras(g: nx.DiGraph, data: Feed | None = None, seed: int | None = None) -> Any:
     """Build (and compile, if the spec has a compile line) the Keras model.
 
-    `inputs` maps input names to the arrays (rows x features) that layers
-    which adapt (standardize without statistics) learn from.
+    `data` is what layers that learn from data (standardize and discretize
+    adapting, fill(mean)/fill(median)) learn from: a Feed of input arrays
+    keyed as the model's inputs (keras_inputs), read chunk by chunk.
     """
     if seed is not None:
         keras.utils.set_random_seed(seed)
     net = network(g)
     needed = needed_nodes(g)
     names = keras_names(g)
+    ins = keras_inputs(g)
+    columns = {(ki.node, ki.field): keras.Input(shape=ki.shape, dtype=ki.dtype, name=ki.name) for ki in ins}
     tensors: dict[str, Any] = {}
     for name in nx.lexicographical_topological_sort(g.subgraph(needed), key=lambda m: node(g, m).order):
         n = node(g, name)
+        if n.op == "input":
+            tensors[name] = _input_tensor(n, columns)
+            continue
+        if n.op == "select" and n.members is not None:
+            tensors[name] = _columns_of(n, tensors[n.inputs[0]])
+            continue
         spec = layer_spec(n)
         assert spec is not None, f"'{name}' was checked"
-        if n.op == "input":
-            tensors[name] = keras.Input(shape=n.shape, name=names[name])
-            continue
-        layer = _instantiate(spec, names[name])
-        if spec.adapt:
-            layer.adapt(_adapt_data(g, name, tensors, inputs))
-        operands = [tensors[s] for s in n.inputs]
-        tensors[name] = layer(operands) if spec.merge else layer(operands[0], *spec.call_args)
-    ins = [tensors[i] for i in net.inputs if i in needed]
+        operands = _flat([tensors[s] for s in n.inputs])
+        tensors[name] = _apply(g, n, spec, names[name], operands, tensors, columns, data)
     outs = [tensors[o] for o in net.outputs]
-    model = keras.Model(
-        inputs=ins[0] if len(ins) == 1 else ins,
-        outputs=outs[0] if len(outs) == 1 else outs,
-        name=model_name(g),
-    )
+    if takes_dict(g):
+        model_inputs: Any = {ki.key: columns[(ki.node, ki.field)] for ki in ins}
+    else:
+        listed = [columns[(ki.node, None)] for ki in ins]
+        model_inputs = listed[0] if len(listed) == 1 else listed
+    model = keras.Model(inputs=model_inputs, outputs=outs[0] if len(outs) == 1 else outs, name=model_name(g))
     if net.compile is not None:
         # The optimizer is left unbuilt, as in a hand-written model: building
         # it would add its slots to summary()'s "Total params".
         model.compile(**compile_arguments(g, net.compile))
     return model
+
+
+def _input_tensor(n, columns: dict):
+    """A vector input's Input; a record's column Inputs (a list: a bundle), or its one column's."""
+    fields = n.args.get("fields") if n.args else None
+    if not fields:
+        return columns[(n.name, None)]
+    tensors = [columns.get((n.name, f.name)) for f in fields]
+    return tensors if len(tensors) > 1 else tensors[0]
+
+
+def _columns_of(n, source):
+    """The columns a selection from a record picks: no layer, the Inputs themselves."""
+    assert n.selection is not None
+    picked = [source[i] for i in n.selection.indices] if isinstance(source, list) else [source]
+    return picked if n.bundle else picked[0]
+
+
+def _flat(operands: list) -> list:
+    """Operands with each bundle (a list of column tensors) spread out."""
+    out: list = []
+    for t in operands:
+        out.extend(t if isinstance(t, list) else [t])
+    return out
+
+
+def _apply(g, n, spec: LayerSpec, name: str, operands: list, tensors: dict, columns: dict, data):
+    """Make the layer of one node (learning what it learns from data) and call it."""
+    if spec.learn is not None:
+        values = _statistic(spec.learn, _operand_values(g, n, tensors, columns, data, name))
+        spec = dataclasses.replace(spec, config={**spec.config, "nan": values})
+    if spec.replace is not None:
+        marker, token = spec.replace
+        missing = _instantiate(LayerSpec("Equal", {}, module=OPS_MODULE), f"{name}_missing")(
+            operands[0], marker
+        )
+        return _instantiate(spec, name)(missing, token, operands[0])
+    layer = _instantiate(spec, name)
+    if spec.adapt:
+        layer.adapt(_adapt_dataset(_operand_values(g, n, tensors, columns, data, name)))
+    return layer(operands) if spec.merge else layer(operands[0], *spec.call_args)
+
+
+def _operand_values(g, n, tensors: dict, columns: dict, data, name: str):
+    """A function giving, chunk by chunk, what node `n`'s operand computes over the data."""
+    if data is None:
+        raise ValueError(f"{n.op} layer '{name}' needs data to learn from")
+    src = tensors[n.inputs[0]]
+    keys = {id(t): ki for ki in keras_inputs(g) for t in [columns[(ki.node, ki.field)]]}
+    if id(src) in keys:
+        key = keys[id(src)].key
+        return lambda: (x[key] for x, _ in data.chunks())
+    feeds = {ki.key: columns[(ki.node, ki.field)] for ki in keras_inputs(g)}
+    sub = keras.Model(feeds, src)
+    return lambda: (sub.predict_on_batch({k: x[k] for k in feeds}) for x, _ in data.chunks())
+
+
+def _adapt_dataset(values):
+    """A tf.data Dataset of the values a layer adapts on, read chunk by chunk."""
+    import tensorflow as tf
+
+    first = next(iter(values()))
+    spec = tf.TensorSpec((None, *first.shape[1:]), tf.as_dtype(first.dtype))
+    return tf.data.Dataset.from_generator(values, output_signature=spec)
+
+
+def _statistic(kind: str, values) -> list[float]:
+    """fill's mean or median of each feature over the data (NaN cells left out)."""
+    moments = None
+    for chunk in values():
+        if moments is None:
+            moments = Moments([str(k) for k in range(chunk.shape[1])])
+        moments.add(chunk)
+    if moments is None:
+        raise ValueError("no rows to learn fill values from")
+    return moments.mean() if kind == "mean" else moments.median()
 
 
 def compile_arguments(g: nx.DiGraph, settings: Compile) -> dict:
@@ -114,52 +198,67 @@ def compile_arguments(g: nx.DiGraph, settings: Compile) -> dict:
     return kwargs
 
 
-def _adapt_data(g: nx.DiGraph, name: str, tensors: dict, inputs: Mapping[str, Any] | None):
-    """What the layer `name` sees when the model runs on the inputs' arrays."""
-    if inputs is None:
-        raise ValueError(f"{node(g, name).op} layer '{name}' needs data to adapt on")
-    src = node(g, name).inputs[0]
-    ancestors = nx.ancestors(g, name)
-    sources = [i for i in network(g).inputs if i in ancestors]
-    arrays = [inputs[i] for i in sources]
-    if src in sources:
-        return arrays[sources.index(src)]
-    sub = keras.Model([tensors[i] for i in sources], tensors[src])
-    return sub.predict(arrays, verbose=0, batch_size=1024)
+def dataset(feed: Feed, batch_size: int, x_alone: bool = False, y_alone: bool = False):
+    """A tf.data pipeline over a feed's chunks, cut into batches in TensorFlow
+    (`rebatch`): Python runs once per chunk, not once per batch. With
+    `x_alone` / `y_alone` the one input / target is given bare, not in a dict."""
+    import tensorflow as tf
+
+    def spec(c):
+        return tf.TensorSpec((None, *c.shape), tf.string if c.dtype == "string" else tf.as_dtype(c.dtype))
+
+    def rows():
+        for x, y in feed.chunks():
+            yield _structure(x, x_alone), _structure(y, y_alone)
+
+    signature = (
+        _structure({c.key: spec(c) for c in feed.inputs}, x_alone),
+        _structure({c.key: spec(c) for c in feed.targets}, y_alone),
+    )
+    ds = tf.data.Dataset.from_generator(rows, output_signature=signature).rebatch(batch_size)
+    n = len(feed) if hasattr(feed, "__len__") else None
+    if n is not None:  # known: Keras then counts its steps instead of running out of data
+        ds = ds.apply(tf.data.experimental.assert_cardinality(-(-n // batch_size)))
+    return ds.prefetch(2)
+
+
+def _structure(values: dict, alone: bool):
+    return next(iter(values.values())) if alone else values
 
 
 def fit_and_evaluate(
     g: nx.DiGraph, binding, inputs: dict, targets: dict, split, settings: dict, verbose: int
 ):
-    """Build on the training rows (layers adapt on them only), fit, and
-    evaluate on the test rows. Seeded and deterministic."""
+    """Build on the training rows (layers learn from them only), fit, and
+    evaluate on the test rows. Seeded and deterministic: the rows are shuffled
+    by NumPy with the seed and the epoch, and TensorFlow's ops are deterministic.
+    The last `validation_split` of the (shuffled) training rows validate."""
     import numpy as np
     import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()
-    train_idx, test_idx = np.asarray(split.train), np.asarray(split.test)
-    model = to_keras(g, {k: v[train_idx] for k, v in inputs.items()}, seed=settings["seed"])
+    seed, batch = settings["seed"], settings["batch_size"]
+    train_idx = np.asarray(split.train, dtype="int64")
+    model = to_keras(g, ArrayFeed(inputs, {}, train_idx), seed=seed)
     if not model.compiled:
         raise ValueError("the spec has no compile line")  # checked before; a guard
     names = keras_names(g)
+    y = {names[t.output]: targets[t.output] for t in binding.targets}
+    x_alone, y_alone = not takes_dict(g) and len(inputs) == 1, len(y) == 1
+    n_val = int(len(train_idx) * settings["validation_split"])
+    fit_rows, val_rows = train_idx[: len(train_idx) - n_val], train_idx[len(train_idx) - n_val :]
 
-    def pick(arrays: dict, idx, keys):
-        picked = {names[k]: arrays[k][idx] for k in keys}
-        return picked if len(picked) > 1 else next(iter(picked.values()))
+    def part(rows, shuffle=False):
+        return dataset(ArrayFeed(inputs, y, rows, seed=seed, shuffle=shuffle), batch, x_alone, y_alone)
 
-    outputs = [t.output for t in binding.targets]
-    x_train, y_train = pick(inputs, train_idx, inputs), pick(targets, train_idx, outputs)
-    x_test, y_test = pick(inputs, test_idx, inputs), pick(targets, test_idx, outputs)
     fitted = model.fit(
-        x_train,
-        y_train,
+        part(fit_rows, shuffle=True),
         epochs=settings["epochs"],
-        batch_size=settings["batch_size"],
-        validation_split=settings["validation_split"],
-        shuffle=True,
+        validation_data=part(val_rows) if n_val else None,
+        shuffle=False,  # the feed shuffles, seeded
         verbose=verbose,
     )
-    test = model.evaluate(x_test, y_test, batch_size=settings["batch_size"], verbose=0, return_dict=True)
+    test = model.evaluate(part(np.asarray(split.test, dtype="int64")), verbose=0, return_dict=True)
     history = {k: [float(v) for v in vs] for k, vs in fitted.history.items()}
     return model, history, {k: float(v) for k, v in test.items()}
 
@@ -169,18 +268,25 @@ def load_model(path: str):
     return keras.saving.load_model(path, safe_mode=True)
 
 
+def model_input(model, x: dict):
+    """Named input arrays as the model takes them: a dict (its inputs by key),
+    or the bare array of a one-input model; text as string tensors (Keras
+    refuses NumPy arrays of Python strings)."""
+    import tensorflow as tf
+
+    feed = {k: tf.constant(v) if v.dtype.kind in "OUS" else v for k, v in x.items()}
+    if len(feed) == 1 and not isinstance(model.input, dict):
+        return next(iter(feed.values()))
+    return feed
+
+
 def predict_arrays(model, x: dict, batch_size: int = 1024) -> list:
     """The model's predictions, one array per output in the model's order.
 
     `x` maps input names to arrays; text columns are given to Keras as string
     tensors (model.predict refuses NumPy arrays of Python strings).
     """
-    import tensorflow as tf
-
-    feed = {k: tf.constant(v) if v.dtype.kind in "OUS" else v for k, v in x.items()}
-    if len(feed) == 1 and not isinstance(model.input, dict):
-        feed = next(iter(feed.values()))
-    out = model.predict(feed, batch_size=batch_size, verbose=0)
+    out = model.predict(model_input(model, x), batch_size=batch_size, verbose=0)
     if isinstance(out, dict):
         return [out[name] for name in model.output_names]
     return list(out) if isinstance(out, (list, tuple)) else [out]

@@ -20,7 +20,7 @@ from typing import Any
 
 import networkx as nx
 
-from ..ir.core import Compile, Node, in_order, network
+from ..ir.core import FLOAT, INT, STRING, Compile, Node, in_order, network, node
 from ..ir.ops import OPS
 from ..ir.settings import OPTIMIZERS
 
@@ -42,6 +42,12 @@ class LayerSpec:
     module: str = LAYERS_MODULE
     merge: bool = False  # called with the list of its input tensors
     adapt: bool = False  # learns its statistics from data (`layer.adapt`) before its call
+    # fill(mean)/fill(median): the config's `nan` is that statistic of its input
+    # over the data, computed before the layer is made.
+    learn: str | None = None
+    # fill("x") of a category: (missing marker, token): an Equal operation finds
+    # the missing cells and this Where operation puts the token there.
+    replace: tuple | None = None
 
     def serialized(self, name: str) -> dict[str, Any]:
         """The description `keras.saving.deserialize_keras_object` takes."""
@@ -81,6 +87,72 @@ def _select(n: Node, a: dict) -> LayerSpec:
     return LayerSpec("Take", {"axis": 1}, (list(sel.indices),), module=OPS_MODULE)
 
 
+# ---- encodings (docs/design/tabular.md) --------------------------------------
+
+
+def _lookup_class(vocabulary) -> str:
+    return "StringLookup" if vocabulary and isinstance(vocabulary[0], str) else "IntegerLookup"
+
+
+def _lookup_config(vocabulary, a: dict, mode: str) -> dict[str, Any]:
+    strings = bool(vocabulary) and isinstance(vocabulary[0], str)
+    config: dict[str, Any] = {
+        "vocabulary": list(vocabulary),
+        "num_oov_indices": a.get("oov", 1),
+        "output_mode": mode,
+    }
+    if a.get("mask"):
+        config["mask_token"] = "" if strings else 0
+    return config
+
+
+def _lookup(n: Node, a: dict) -> LayerSpec:
+    assert n.vocabulary is not None, "a lookup with a known vocabulary"
+    return LayerSpec(_lookup_class(n.vocabulary), _lookup_config(n.vocabulary, a, a["output"]))
+
+
+def _encode(mode: str):
+    def spec(n: Node, a: dict) -> LayerSpec:
+        if n.vocabulary is not None:  # of a raw category: the lookup itself encodes
+            return LayerSpec(_lookup_class(n.vocabulary), _lookup_config(n.vocabulary, {}, mode))
+        assert n.shape is not None and n.shape[-1] is not None, "a known number of categories"
+        return LayerSpec("CategoryEncoding", {"num_tokens": n.shape[-1], "output_mode": mode})
+
+    return spec
+
+
+def _discretize(n: Node, a: dict) -> LayerSpec:
+    if a.get("boundaries") is not None:
+        return LayerSpec(
+            "Discretization", {"bin_boundaries": list(a["boundaries"]), "output_mode": a["output"]}
+        )
+    return LayerSpec("Discretization", {"num_bins": a["bins"], "output_mode": a["output"]}, adapt=True)
+
+
+def _hash(n: Node, a: dict) -> LayerSpec:
+    config: dict[str, Any] = {"num_bins": a["bins"], "output_mode": a["output"]}
+    if a.get("salt") is not None:
+        config["salt"] = a["salt"]
+    return LayerSpec("Hashing", config)
+
+
+MISSING_MARKERS = {STRING: "", INT: -1}  # how a missing category reaches the model
+
+
+def _fill(n: Node, a: dict) -> LayerSpec:
+    kind, value = a["value"]
+    if n.dtype in MISSING_MARKERS:
+        return LayerSpec("Where", {}, module=OPS_MODULE, replace=(MISSING_MARKERS[n.dtype], value))
+    if kind in ("mean", "median"):
+        return LayerSpec("NanToNum", {"nan": None}, module=OPS_MODULE, learn=kind)
+    assert n.shape is not None
+    values = list(value) if kind == "numbers" else [float(value)] * n.shape[-1]
+    return LayerSpec("NanToNum", {"nan": values}, module=OPS_MODULE)
+
+
+INPUT_DTYPES = {FLOAT: "float32", STRING: "string", INT: "int64"}
+
+
 # op -> its Keras layer. An input becomes keras.Input(shape=..., name=...).
 LAYERS: dict[str, KerasLayer] = {
     "input": KerasLayer("InputLayer", lambda n, a: {"shape": n.shape}),
@@ -93,6 +165,19 @@ LAYERS: dict[str, KerasLayer] = {
     "concat": KerasLayer("Concatenate", merge=True),
     "add": KerasLayer("Add", merge=True),
     "select": KerasLayer("GetItem", spec=_select),  # GetItem for a slice, Take for a gather
+    "lookup": KerasLayer("StringLookup", spec=_lookup),  # or IntegerLookup, by the vocabulary
+    "one_hot": KerasLayer("CategoryEncoding", spec=_encode("one_hot")),  # or the lookup, of a category
+    "multi_hot": KerasLayer("CategoryEncoding", spec=_encode("multi_hot")),
+    "embedding": KerasLayer(
+        "Embedding", lambda n, a: {"input_dim": n.cardinality, "output_dim": n.shape[-1] if n.shape else None}
+    ),
+    "flatten": KerasLayer("Flatten"),
+    "hash": KerasLayer("Hashing", spec=_hash),
+    "discretize": KerasLayer("Discretization", spec=_discretize),
+    "cross": KerasLayer(
+        "HashedCrossing", lambda n, a: {"num_bins": a["bins"], "output_mode": a["output"]}, merge=True
+    ),
+    "fill": KerasLayer("NanToNum", spec=_fill),  # Equal + Where for a category
 }
 
 
@@ -102,6 +187,8 @@ def layer_spec(n: Node) -> LayerSpec | None:
     if n.op is None or n.op not in LAYERS or n.args is None:
         return None
     entry = LAYERS[n.op]
+    if n.op == "select" and n.members is not None:
+        return LayerSpec("", {})  # columns of a record: its Inputs themselves, no layer
     if entry.spec is not None:
         return entry.spec(n, n.args) if n.op != "select" or n.selection is not None else None
     adapt = OPS[n.op].adapts(n.args)
@@ -154,6 +241,75 @@ def keras_names(g: nx.DiGraph) -> dict[str, str]:
         taken.add(candidate)
         names[n.name] = candidate
     return names
+
+
+@dataclass(frozen=True)
+class KerasInput:
+    """One input of the Keras model: a vector input, or one column of a record."""
+
+    key: str  # its key in the model's inputs: the column of a record field, else its Keras name
+    node: str  # the input node it belongs to
+    field: str | None  # the record field, or None for a vector input
+    name: str  # the Keras layer name of the Input
+    shape: tuple
+    dtype: str  # "float32", "string" or "int64"
+    columns: tuple[str, ...] | None  # the data columns it reads, when named
+
+
+def keras_inputs(g: nx.DiGraph) -> list[KerasInput]:
+    """The Keras model's inputs, in the spec's order: each vector input the
+    outputs need, and each record field they read."""
+    needed = needed_nodes(g)
+    names = keras_names(g)
+    taken = set(names.values())
+    out = []
+    for name in network(g).inputs:
+        if name not in needed:
+            continue
+        n = node(g, name)
+        fields = n.args.get("fields") if n.args else None
+        if not fields:
+            out.append(
+                KerasInput(names[name], name, None, names[name], tuple(n.shape or ()), "float32", n.features)
+            )
+            continue
+        used = used_fields(g, name, needed)
+        for f in fields:
+            if f.name in used:
+                keras_name = _unique(_ascii_name(f.name), taken)
+                out.append(
+                    KerasInput(f.name, name, f.name, keras_name, (1,), INPUT_DTYPES[f.dtype], (f.name,))
+                )
+    return out
+
+
+def used_fields(g: nx.DiGraph, record: str, needed: set[str]) -> set[str]:
+    """The fields of a record that the needed nodes read."""
+    n = node(g, record)
+    used: set[str] = set()
+    for succ in g.successors(record):
+        if succ not in needed:
+            continue
+        s = node(g, succ)
+        if s.op == "select" and s.members is not None:
+            used |= {f.name for f in s.members}
+        else:
+            used |= set(n.features or ())
+    return used
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    candidate, k = base, 1
+    while candidate in taken:
+        k += 1
+        candidate = f"{base}_input" if k == 2 else f"{base}_input_{k - 1}"
+    taken.add(candidate)
+    return candidate
+
+
+def takes_dict(g: nx.DiGraph) -> bool:
+    """A model with a record takes a dict of columns; others their input(s) as before."""
+    return any(ki.field is not None for ki in keras_inputs(g))
 
 
 def needed_nodes(g: nx.DiGraph) -> set[str]:

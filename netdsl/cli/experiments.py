@@ -106,8 +106,7 @@ def check_plot_path(path: str | None) -> None:
 
 def _read_inputs(args):
     """The model's binding and the labelled arrays, before TensorFlow loads."""
-    from ..apps.evaluate import labelled_arrays, read_binding
-    from ..data.tables import read_csv
+    from ..apps.evaluate import read_binding, read_labelled
     from ..io import InputFileError
 
     if not args.model.endswith(".keras"):
@@ -125,10 +124,10 @@ def _read_inputs(args):
             "evaluate reads models written by `netdsl train -o`"
         )
     try:
-        table = read_csv(args.data)
+        table, x, y = read_labelled(entry, args.data)
     except OSError as exc:
         raise UsageError(f"{args.data}: {exc.strerror}") from None
-    return entry, table, labelled_arrays(entry, table)
+    return entry, table, (x, y)
 
 
 def cmd_evaluate(args) -> int:
@@ -151,7 +150,7 @@ def cmd_evaluate(args) -> int:
     if args.json:
         print(dumps({"model": args.model, "data": args.data, "outputs": reports}, indent=2))
     else:
-        print(f"{args.model} on {args.data}: {len(table.rows):,} rows")
+        print(f"{args.model} on {args.data}: {table.num_rows:,} rows")
         print_reports(reports)
     if args.plot:
         from ..apps.plot import plot_evaluation

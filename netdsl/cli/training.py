@@ -17,11 +17,15 @@ def _prepare_training(args, path: str):
     import netdsl
 
     from ..apps.training import resolve_settings
-    from ..data.tables import DataError, read_csv
+    from ..data.spec import read_for
+    from ..data.tables import DataError
     from ..lang.diagnostics import SpecError
 
     try:
-        table = read_csv(args.data)
+        declared = netdsl.analyze(path, include_paths=args.include_path)  # the columns it declares
+        table = read_for(declared, args.data, dict(args.columns))
+    except netdsl.InputFileError as exc:
+        raise UsageError(str(exc)) from None
     except FileNotFoundError:
         raise UsageError(f"{args.data}: no such file") from None
     except IsADirectoryError:

@@ -164,6 +164,33 @@ class Table:
             return self.ints(name)
         return self.numbers([name])[:, 0]
 
+    def numbers_of_text(self, name: str) -> np.ndarray:
+        """A text column (a label) as float32 numbers; DataError at the first that is not one."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        try:
+            return pc.cast(self.data.column(name), pa.float32()).to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            values = self.data.column(name).to_pylist()
+            i = next(k for k, v in enumerate(values) if v is None or not _parses(v, FLOAT))
+            line, cell = locate_cell(self.path, self.columns, name, self.file_row(i))
+            raise _error(self.path, f"column '{name}' is not a number: {cell.strip()!r}", line) from None
+
+    def distinct(self, name: str) -> list:
+        """The distinct non-missing values of a column."""
+        import pyarrow.compute as pc
+
+        return pc.unique(self.data.column(name).drop_null()).to_pylist()
+
+    def index_in(self, name: str, values: list) -> np.ndarray:
+        """Each row's position of its value in `values` (int64; -1 when absent)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        index = pc.index_in(self.data.column(name), value_set=pa.array(values))
+        return pc.fill_null(index, -1).to_numpy(zero_copy_only=False).astype("int64")
+
     def missing_count(self, name: str) -> int:
         return self.data.column(name).null_count
 
@@ -185,14 +212,20 @@ class Table:
 
         column = self.data.column(name)
         i = pc.index(pc.is_null(column), True).as_py()
-        line, raw = locate_cell(self.path, self.columns, name, self.file_row(i))
-        what = "is empty on this row" if not raw.strip() else f"is missing on this row ({raw.strip()!r})"
-        return _error(
-            self.path,
-            f"column '{name}' {what}",
-            line,
-            help=f"fill it in the model, e.g. x[{name}] -> fill(mean), or remove the row",
-        )
+        return missing_cell_error(self.path, self.columns, name, self.file_row(i))
+
+
+def missing_cell_error(path: str, columns: list[str], name: str, row: int) -> DataError:
+    """The error for a missing cell in a column that must have values, located."""
+    line, raw = locate_cell(path, columns, name, row)
+    what = "is empty on this row" if not raw.strip() else f"is missing on this row ({raw.strip()!r})"
+    where = "" if line is not None or not is_parquet(path) else f" (row {row + 1})"
+    return _error(
+        path,
+        f"column '{name}' {what}{where}",
+        line,
+        help=f"fill it in the model (x[{name}] -> fill(mean)), or remove the row",
+    )
 
 
 def _to_numpy(column, fill) -> np.ndarray:

@@ -36,16 +36,16 @@ class Counts:
         for item in pc.value_counts(column.drop_null()).to_pylist():
             self.counts[item["values"]] += item["counts"]
 
-    def vocabulary(self, extra: Any = None) -> list:
-        """The distinct values in Keras's adapt order; `extra` (a fill token for
-        the missing cells) counts once per missing cell."""
-        counts = Counter(self.counts)
-        if extra is not None and self.missing:
-            counts[extra] += self.missing
-        key = (
-            (lambda v: v.encode("utf-8")) if counts and isinstance(next(iter(counts)), str) else (lambda v: v)
+    def ordered(self) -> list[tuple[Any, int]]:
+        """(value, count) in Keras's adapt order: most frequent first, ties by value, descending."""
+        counts = self.counts
+        strings = bool(counts) and isinstance(next(iter(counts)), str)
+        return sorted(
+            counts.items(), key=lambda kv: (kv[1], kv[0].encode("utf-8") if strings else kv[0]), reverse=True
         )
-        return [v for v, _ in sorted(counts.items(), key=lambda kv: (kv[1], key(kv[0])), reverse=True)]
+
+    def vocabulary(self) -> list:
+        return [v for v, _ in self.ordered()]
 
 
 def category_counts(table: arrow.Table, columns) -> dict[str, Counts]:
@@ -112,3 +112,46 @@ class Moments:
     def empty_columns(self) -> list[str]:
         """Columns with no value at all in the rows seen (nothing to fill with)."""
         return [c for c, n in zip(self.columns, self.count if self.count is not None else []) if n == 0]
+
+
+@dataclass
+class Summary:
+    """What `check --data` learns of a file in one streamed pass: its columns,
+    rows, missing cells per column, and each category column's value counts.
+    Memory grows with the distinct categories, not with the file."""
+
+    path: str
+    columns: list[str]
+    rows: int = 0
+    missing: dict[str, int] = field(default_factory=dict)
+    first_missing_row: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, Counts] = field(default_factory=dict)
+
+    def missing_count(self, column: str) -> int:
+        return self.missing.get(column, 0)
+
+    def first_missing(self, column: str):
+        """The DataError of the column's first missing cell, located in the file."""
+        return arrow.missing_cell_error(self.path, self.columns, column, self.first_missing_row[column])
+
+
+def scan(path: str, kinds: dict[str, str], header: arrow.Header | None = None) -> Summary:
+    """Read the typed columns of a file piece by piece (DataError at the first
+    bad cell) and summarize them."""
+    header = header or arrow.read_header(path)
+    summary = Summary(path, header.columns)
+    for piece in arrow.iter_batches(path, kinds, header):
+        for column, kind in kinds.items():
+            values = piece.data.column(column)
+            if values.null_count:
+                if column not in summary.first_missing_row:
+                    import pyarrow.compute as pc
+
+                    summary.first_missing_row[column] = (
+                        piece.offset + pc.index(pc.is_null(values), True).as_py()
+                    )
+                summary.missing[column] = summary.missing.get(column, 0) + values.null_count
+            if kind in (arrow.STRING, arrow.INT):
+                summary.counts.setdefault(column, Counts()).add(values)
+        summary.rows += piece.num_rows
+    return summary

@@ -1,126 +1,149 @@
-"""CSV data: reading a table and binding a spec's named features to its columns.
+"""A spec checked against its data: columns bound, cells usable, layers that learn from data.
 
-Only the csv module: `check --data` stays fast; numpy is imported by the
-Keras backend when arrays are needed.
+Tables are read with pyarrow (netdsl/data/arrow.py), typed as the spec
+declares its columns (`kinds`); `check --data` streams the file once
+(netdsl/data/stats.py scan). Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
 
-import csv
-import math
-from dataclasses import dataclass
+from collections.abc import Iterable
 
 import networkx as nx
 
-from ..ir.core import Node, network, node, nodes
+from ..ir.core import CATEGORIES, FLOAT, INT, STRING, Node, network, node, nodes
 from ..ir.ops import OPS
 from ..lang import codes
 from ..lang.diagnostics import Diagnostic, did_you_mean, error, warning
-
-MAX_DATA_BYTES = 1 << 30
 
 
 class DataError(Exception):
     """A data file that cannot be used; the message says where and why."""
 
 
-@dataclass
-class Table:
-    path: str
-    columns: list[str]
-    rows: list[list[str]]
-
-    def column(self, name: str) -> list[float]:
-        if name not in self.columns:
-            raise DataError(f"{self.path}: there is no column '{name}'")
-        j = self.columns.index(name)
-        values = []
-        for i, row in enumerate(self.rows, start=2):
-            cell = row[j].strip() if j < len(row) else ""
-            if cell == "":
-                raise DataError(f"{self.path}:{i}: column '{name}' is empty on this row")
-            try:
-                value = float(cell)
-            except ValueError:
-                raise DataError(f"{self.path}:{i}: column '{name}' is not a number: {cell!r}") from None
-            if not math.isfinite(value):
-                raise DataError(f"{self.path}:{i}: column '{name}' is {cell!r}, not a finite number")
-            values.append(value)
-        return values
+KIND_OF = {FLOAT: "float", STRING: "string", INT: "int"}  # a field's dtype -> arrow's kind
 
 
-def matrix(table: Table, columns):
-    """The named columns as a float32 array, rows x columns (numpy only here)."""
-    import numpy as np
-
-    return np.ascontiguousarray(np.asarray([table.column(c) for c in columns], dtype="float32").T)
-
-
-def read_csv(path: str) -> Table:
-    """Read a CSV with a header row. OSError for I/O problems, DataError for content."""
-    with open(path, "rb") as fh:
-        raw = fh.read(MAX_DATA_BYTES + 1)
-    if len(raw) > MAX_DATA_BYTES:
-        raise DataError(f"{path}: larger than {MAX_DATA_BYTES >> 20} MiB")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    rows = [r for r in csv.reader(text.splitlines()) if any(cell.strip() for cell in r)]
-    if not rows:
-        raise DataError(f"{path}: the file is empty")
-    header = [c.strip() for c in rows[0]]
-    if len(rows) < 2:
-        raise DataError(f"{path}: there is a header but no data rows")
-    return Table(path, header, rows[1:])
+def spec_kinds(
+    g: nx.DiGraph, columns: Iterable[str], bound: dict[str, list[str]] | None = None, labels: bool = True
+) -> dict[str, str]:
+    """The columns of a file the spec reads, with the kind each is read as: a
+    record's fields as declared, a vector input's features as numbers (or the
+    columns `bound` gives it), an output's label column as a label. Reads the
+    declarations only (it runs before the checks too)."""
+    present = set(columns)
+    kinds: dict[str, str] = {}
+    for name in network(g).inputs:
+        declared = node(g, name).declared
+        if declared is None:
+            continue
+        if declared.fields:
+            kinds.update((f.name, KIND_OF[f.dtype]) for f in declared.fields)
+        else:
+            kinds.update((c, "float") for c in (bound or {}).get(name) or declared.features or ())
+    if labels:
+        for out in network(g).outputs:
+            kinds.setdefault(out, "label")
+    return {c: k for c, k in kinds.items() if c in present}
 
 
-def adapting_nodes(g: nx.DiGraph) -> list[str]:
-    """Layers that learn their statistics from data (standardize without mean/variance)."""
+def category_facts(g: nx.DiGraph, counts: dict) -> dict[tuple[str, str], tuple[tuple, int]]:
+    """Network.vocabularies from the value counts of the data's category columns."""
+    facts = {}
+    for name in network(g).inputs:
+        declared = node(g, name).declared
+        for f in (declared.fields if declared is not None else None) or ():
+            if f.dtype in CATEGORIES and f.name in counts:
+                c = counts[f.name]
+                facts[(name, f.name)] = (tuple(c.ordered()), c.missing)
+    return facts
+
+
+# What a layer learns from data, for the message when there is none.
+LEARNS = {
+    "standardize": ("mean/variance", "or give standardize(mean=[..], variance=[..])"),
+    "discretize": ("bin boundaries", "or give discretize(boundaries=[..])"),
+    "fill": ("fill values", "or fill with given numbers: fill(0)"),
+    "lookup": (
+        "vocabulary",
+        'or give it: lookup(vocabulary=["a", "b"]), or declare it: x: string(vocabulary=[..])',
+    ),
+}
+
+
+def learning_nodes(g: nx.DiGraph) -> list[str]:
+    """Layers that learn from data: standardize and discretize adapting,
+    fill(mean)/fill(median), and lookups (and one-hot encodings of raw
+    categories) whose vocabulary is not given."""
     found = []
     for n in nodes(g):
         op = OPS.get(n.op) if n.op is not None else None
-        if op is not None and n.args is not None and op.adapts(n.args):
+        if op is None or n.args is None:
+            continue
+        if op.adapts(n.args) or _learns_vocabulary(g, n):
             found.append(n.name)
     return found
 
 
+def _learns_vocabulary(g: nx.DiGraph, n: Node) -> bool:
+    if n.op not in ("lookup", "one_hot", "multi_hot") or n.shape is None or not n.inputs:
+        return False
+    operand = node(g, n.inputs[0]) if n.inputs[0] in g else None
+    return operand is not None and operand.dtype in CATEGORIES and n.vocabulary is None
+
+
 def missing_data(g: nx.DiGraph, compiling: bool) -> list[Diagnostic]:
-    """Without data: each layer that must adapt is an error when compiling
-    (Keras would silently use mean 0, variance 1) and a warning when only
-    checking. Reads the graph only."""
+    """Without data: each layer that must learn from it is an error when
+    compiling (Keras would silently use mean 0, variance 1; a lookup would
+    have no vocabulary) and a warning when only checking (its sizes wait)."""
     report = error if compiling else warning
-    return [
-        report(
-            codes.STANDARDIZE_NO_DATA,
-            f"standardize layer '{name}' has no mean/variance and no data to adapt on",
-            node(g, name).span,
-            help="pass --data FILE.csv to adapt it, or give standardize(mean=[..], variance=[..])",
+    diags = []
+    for name in learning_nodes(g):
+        n = node(g, name)
+        if n.op == "standardize":
+            diags.append(
+                report(
+                    codes.STANDARDIZE_NO_DATA,
+                    f"standardize layer '{name}' has no mean/variance and no data to adapt on",
+                    n.span,
+                    help="pass --data FILE.csv to adapt it, or give standardize(mean=[..], variance=[..])",
+                )
+            )
+            continue
+        what, other = LEARNS.get(n.op or "", LEARNS["lookup"])
+        waits = f"; its sizes wait for it ({n.waits})" if n.waits and not compiling else ""
+        diags.append(
+            report(
+                codes.ADAPT_NO_DATA,
+                f"{n.op} layer '{name}' learns its {what} from data, and there is none{waits}",
+                n.span,
+                help=f"pass --data FILE, {other}",
+            )
         )
-        for name in adapting_nodes(g)
-    ]
+    return diags
 
 
-def check_data(g: nx.DiGraph, table: Table | None, compiling: bool) -> list[Diagnostic]:
-    """What compiling with (or without) this table would meet; [] when all is bound."""
+def check_data(g: nx.DiGraph, table, compiling: bool) -> list[Diagnostic]:
+    """What compiling with (or without) this data would meet; [] when all is
+    bound. `table` is an arrow.Table or a stats.Summary of the file (its
+    columns, and the missing cells of each)."""
     if table is None:
         return missing_data(g, compiling)
     diags = _missing_columns(g, table)
-    adapting = adapting_nodes(g)
-    for name in adapting:
+    for name in learning_nodes(g):
         for src in _inputs_of(g, name):
             if not node(g, src).features:
                 diags.append(
                     error(
                         codes.STANDARDIZE_UNBOUND,
-                        f"standardize layer '{name}' depends on input '{src}', which has no "
+                        f"{node(g, name).op} layer '{name}' depends on input '{src}', which has no "
                         "feature names to read from the data",
                         node(g, name).span,
                         help=f"name the columns: input {src}: [col_a, col_b, ...]",
                     )
                 )
     if not diags:
-        diags = _unreadable_columns(g, table, adapting)
+        diags = _unfilled(g, table)
     return diags
 
 
@@ -131,7 +154,7 @@ def _inputs_of(g: nx.DiGraph, name: str) -> list[str]:
     ]
 
 
-def _missing_columns(g: nx.DiGraph, table: Table) -> list[Diagnostic]:
+def _missing_columns(g: nx.DiGraph, table) -> list[Diagnostic]:
     diags = []
     columns = set(table.columns)
     for name in network(g).inputs:
@@ -150,35 +173,52 @@ def _missing_columns(g: nx.DiGraph, table: Table) -> list[Diagnostic]:
     return diags
 
 
-def _unreadable_columns(g: nx.DiGraph, table: Table, adapting: list[str]) -> list[Diagnostic]:
-    """Cells that are not numbers in the columns a layer adapts on."""
+def _unfilled(g: nx.DiGraph, table) -> list[Diagnostic]:
+    """A missing number the model would see as NaN: one error per input, at its first such cell."""
     diags = []
-    for name in adapting:
-        for src in nx.ancestors(g, name):
-            n = node(g, src)
-            for feature in n.features or () if n.op == "input" else ():
-                try:
-                    table.column(feature)
-                except DataError as exc:
-                    diags.append(error(codes.BAD_DATA_FILE, str(exc), _declared_span(n)))
-                    break
+    filled = filled_columns(g)
+    for name in network(g).inputs:
+        n = node(g, name)
+        if g.out_degree(name) == 0:
+            continue
+        for column in number_columns(n):
+            if table.missing_count(column) and (name, column) not in filled:
+                diags.append(
+                    error(codes.UNFILLED_MISSING, str(table.first_missing(column)), _declared_span(n))
+                )
+                break
     return diags
+
+
+def number_columns(n: Node) -> list[str]:
+    """The numeric columns an input reads (a vector's features, a record's float fields)."""
+    fields = n.args.get("fields") if n.args else None
+    if fields:
+        return [f.name for f in fields if f.dtype == FLOAT]
+    return list(n.features or ())
+
+
+def filled_columns(g: nx.DiGraph) -> set[tuple[str, str]]:
+    """(input, column) of the numeric columns whose every use goes through
+    fill first (through selections, joins and aliases), so a missing cell
+    is allowed: the model fills it."""
+    used: set[tuple[str, str]] = set()
+    filled: set[tuple[str, str]] = set()
+    for name in network(g).inputs:
+        stack = [(name, frozenset(number_columns(node(g, name))))]
+        while stack:
+            current, columns = stack.pop()
+            for succ in g.successors(current):
+                s = node(g, succ)
+                carried = columns & frozenset(s.features or ()) if s.op == "select" else columns
+                if s.op in ("select", "concat", "identity"):
+                    stack.append((succ, carried))
+                elif s.op == "fill":
+                    filled |= {(name, c) for c in carried}
+                else:
+                    used |= {(name, c) for c in carried}
+    return filled - used
 
 
 def _declared_span(n: Node):
     return n.declared.span if n.declared is not None else n.span
-
-
-def adapt_arrays(g: nx.DiGraph, table: Table) -> dict:
-    """The arrays (rows x features) of the inputs that adapting layers learn
-    from; DataError when the table cannot give them (check it against the
-    spec first with check_data for located diagnostics)."""
-    arrays = {}
-    for name in adapting_nodes(g):
-        for src in _inputs_of(g, name):
-            features = node(g, src).features
-            if not features:
-                raise DataError(f"{table.path}: input '{src}' has no feature names to read from the data")
-            if src not in arrays:
-                arrays[src] = matrix(table, features)
-    return arrays

@@ -15,8 +15,31 @@ import networkx as nx
 
 from ..lang import ast, codes
 from ..lang.diagnostics import Diagnostic, Note, did_you_mean, error, has_errors, warning
-from .core import FLOAT, NODE, Compile, Node, Optimizer, Params, TrainSettings, network, node
-from .ops import MAX_PARAMS, MAX_WIDTH, OPS, Op, OpCall, Operand, ShapeError, fmt_shape
+from .core import (
+    CATEGORIES,
+    FLOAT,
+    NODE,
+    Compile,
+    Field,
+    Node,
+    Optimizer,
+    Params,
+    TrainSettings,
+    network,
+    node,
+)
+from .ops import (
+    MAX_PARAMS,
+    MAX_WIDTH,
+    OPS,
+    Op,
+    OpCall,
+    Operand,
+    ShapeError,
+    category_of,
+    fmt_shape,
+    not_encoded,
+)
 from .settings import (
     BOOL_OPTIMIZER_ARGS,
     CLIP_ARGS,
@@ -111,26 +134,30 @@ def _about(diags: list, start: int, name: str) -> None:
 
 def check_arguments(g: nx.DiGraph) -> None:
     """Arity and arguments of every layer, against the registry. Fills Node.args and arity_ok."""
-    diags = network(g).diagnostics
+    net = network(g)
+    diags = net.diagnostics
     for data in g._node.values():
         n: Node = data[NODE]
         start = len(diags)
-        _check_node_arguments(n, diags)
+        _check_node_arguments(n, diags, net.vocabularies)
         _about(diags, start, n.name)
 
 
-def _check_node_arguments(n: Node, diags: list[Diagnostic]) -> None:
+def _check_node_arguments(n: Node, diags: list[Diagnostic], facts: dict) -> None:
     op = OPS.get(n.op) if n.op is not None else None
     if op is None:
         return
     if op.kind == "input":
         n.args = _input_arguments(n, diags)
+        if n.args is not None and n.declared is not None and n.declared.fields:
+            n.args["fields"] = tuple(_with_counts(n.name, f, facts) for f in n.declared.fields)
         return
     if op.kind == "select":
         n.args = {"items": n.raw_args}
         return
     count = len(n.inputs)
-    if count < op.min_inputs or (op.max_inputs is not None and count > op.max_inputs):
+    one_bundle = count == 1 and op.kind == "merge"  # perhaps a record's columns: checked with shapes
+    if not one_bundle and (count < op.min_inputs or (op.max_inputs is not None and count > op.max_inputs)):
         want = f"at least {op.min_inputs}" if op.max_inputs is None else str(op.min_inputs)
         diags.append(
             error(
@@ -161,6 +188,15 @@ def _input_arguments(n: Node, diags: list[Diagnostic]) -> dict | None:
         )
         return None
     return {"width": width, "features": declared.features}
+
+
+def _with_counts(input_name: str, f: Field, facts: dict) -> Field:
+    """A record field with what the data says of it (its values' counts, its missing cells)."""
+    fact = facts.get((input_name, f.name))
+    if fact is None or f.dtype not in CATEGORIES:
+        return f
+    counts, missing = fact
+    return dataclasses.replace(f, counts=tuple(counts), missing=missing)
 
 
 def _bind_arguments(op: Op, n: Node, diags: list[Diagnostic]) -> dict | None:
@@ -248,8 +284,16 @@ def _param_value(p, expr):
         if exc.help is None and p.type in ("int", "float"):
             exc.help = p.range_text or None
         raise
-    if p.type == "int" and value > MAX_WIDTH:
+    if p.type == "int" and value is not None and value > MAX_WIDTH:
         raise BadValue(codes.LIMIT, f"{value} exceeds the limit of {MAX_WIDTH}")
+    if p.choices and value not in p.choices:
+        raise BadValue(
+            codes.ARGUMENT_RANGE,
+            f"'{value}' is not one of {', '.join(p.choices)}",
+            did_you_mean(value, p.choices) or f"{p.name} is one of {', '.join(p.choices)}",
+        )
+    if p.type in ("name", "vocabulary", "fill", "size"):
+        return value
     if p.type != "floats" and p.check is not None and not p.check(value):
         atom = ast.unwrap(expr)
         assert isinstance(atom, ast.Number), "only numbers have ranges"
@@ -305,28 +349,84 @@ def _operands(g: nx.DiGraph, n: Node, op: Op) -> list[Operand] | None:
         if sn.shape is None:
             return None
         where = sn.span if op.kind == "merge" else span
-        operands.append(Operand(src, sn.shape, sn.features, where, sn.op, sn.dtype or FLOAT))
+        operands.append(
+            Operand(
+                src,
+                sn.shape,
+                sn.features,
+                where,
+                sn.op,
+                sn.dtype or FLOAT,
+                sn.members,
+                sn.bundle,
+                sn.cardinality,
+                sn.vocabulary,
+                sn.waits,
+            )
+        )
     return operands
 
 
 def _infer(n: Node, op: Op, call: OpCall) -> None:
     """Run an op's rules on one node; ShapeError when they refuse it."""
     for o in call.inputs:
-        if o.dtype not in op.dtypes or len(o.shape) not in op.ranks:
-            accepts = " or ".join(op.dtypes)
-            ranks = " or ".join(str(r) for r in op.ranks)
-            raise ShapeError(
-                codes.OPERAND_TYPE,
-                f"{op.name}() takes {accepts} values of rank {ranks}; '{o.name}' is {o.dtype} "
-                f"of shape {fmt_shape(o.shape)}",
-                span=o.span,
-            )
+        _check_operand(n, op, o)
+    if op.kind == "merge" and len(call.inputs) == 1 and not call.inputs[0].bundle and op.min_inputs > 1:
+        raise ShapeError(
+            codes.ARITY,
+            f"{op.name}() takes at least {op.min_inputs} operands, got 1",
+            f"e.g. {op.name}(a, b)",
+            span=n.span,
+        )
     if op.resolve is not None:
         n.selection = op.resolve(call)
         call = OpCall(call.inputs, call.args, n.selection)
     n.shape = op.shape(call)
     n.dtype = op.dtype(call)
     n.features = op.features(call)
+    n.members = op.members(call)
+    n.bundle = op.kind in ("input", "select") and n.members is not None and len(n.members) > 1
+    n.cardinality = op.cardinality(call)
+    n.vocabulary = op.vocabulary(call)
+    n.waits = op.waits(call)
+    if n.bundle and n.output:
+        raise ShapeError(
+            codes.BUNDLE_NOT_JOINED,
+            f"output '{n.name}' is {len(n.members or ())} columns of a record, not one value",
+            help=f"join them: output {n.name} = ... -> concat",
+        )
+
+
+def _check_operand(n: Node, op: Op, o: Operand) -> None:
+    """An operand the op does not take: a category where numbers are needed, a
+    record's several columns where one value is, a wrong rank."""
+    if o.bundle and op.kind not in ("merge", "select"):
+        if op.dtypes == (FLOAT,) and category_of(o) is not None:
+            raise not_encoded(op.name, o)
+        raise ShapeError(
+            codes.BUNDLE_NOT_JOINED,
+            f"{op.name}() takes one value; '{o.name}' is {len(o.members or ())} columns of a record",
+            help=f"join them first: {o.name} -> concat -> {op.name}(...)",
+            span=o.span,
+        )
+    dtypes = {f.dtype for f in o.members} if o.bundle and o.members else {o.dtype}
+    if op.dtypes and not dtypes <= set(op.dtypes):
+        if FLOAT in op.dtypes and (dtypes - {FLOAT}) and category_of(o) is not None:
+            raise not_encoded(op.name, o)
+        accepts = " or ".join(op.dtypes)
+        raise ShapeError(
+            codes.OPERAND_TYPE,
+            f"{op.name}() takes {accepts} values; '{o.name}' is {o.dtype}",
+            span=o.span,
+        )
+    if op.dtypes and len(o.shape) not in op.ranks:
+        ranks = " or ".join(str(r) for r in op.ranks)
+        raise ShapeError(
+            codes.OPERAND_TYPE,
+            f"{op.name}() takes values of rank {ranks}; '{o.name}' has shape {fmt_shape(o.shape)}",
+            help=f"flatten it first: {o.name} -> flatten" if len(o.shape) > max(op.ranks) else None,
+            span=o.span,
+        )
 
 
 def _topological(g: nx.DiGraph, cyclic: set) -> Iterable[str]:
@@ -359,6 +459,8 @@ def check_params(g: nx.DiGraph) -> None:
             continue
         op = OPS[n.op]
         operands = _operands(g, n, op) or []
+        if None in n.shape or any(None in o.shape for o in operands):
+            continue  # its size waits for data
         n.params = Params(*op.count(OpCall(operands, n.args, n.selection), n.shape))
         trainable += n.params.trainable
         non_trainable += n.params.non_trainable

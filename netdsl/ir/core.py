@@ -33,8 +33,20 @@ if TYPE_CHECKING:
 NODE = "node"  # the key of a node's Node in networkx's node data
 NETWORK = "network"  # the key of the Network in networkx's graph data
 
-Shape = tuple[int, ...]  # a value's shape without the batch axis, e.g. (4,)
-FLOAT = "float32"  # the dtype of every value today
+# A value's shape without the batch axis, e.g. (4,); a dimension is None while
+# it waits for data (the width of a one-hot encoding whose vocabulary is adapted).
+Shape = tuple[int, ...]
+# What a value holds: numbers, string or integer categories (a record's typed
+# fields), or category indices 0..V-1 (what a lookup, hash, discretize or cross
+# gives; V is the node's cardinality). Keras holds indices as int64.
+FLOAT = "float32"
+STRING = "string"
+INT = "int64"
+INDEX = "index"
+MIXED = "mixed"  # a bundle of columns of different dtypes
+CATEGORIES = (STRING, INT)  # a raw category, before any lookup
+# A record field's declared type -> its dtype.
+FIELD_TYPES = {"float": FLOAT, "string": STRING, "int": INT}
 
 
 class BlockUse(NamedTuple):
@@ -60,12 +72,32 @@ class Params(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
+class Field:
+    """One column of a record input: `island: string(vocabulary=[...])`."""
+
+    name: str
+    dtype: str  # FLOAT, STRING or INT
+    vocabulary: tuple | None = None  # declared with the type; None: from the data
+    span: Span | None = None
+    # What the data says (filled from Network.vocabularies by check_arguments):
+    # each value with its count, most frequent first (Keras's adapt order), and
+    # the count of missing cells. None without data.
+    counts: tuple[tuple[Any, int], ...] | None = None
+    missing: int = 0
+
+    def data_vocabulary(self) -> tuple | None:
+        return None if self.counts is None else tuple(v for v, _ in self.counts)
+
+
+@dataclass(frozen=True, slots=True)
 class InputSpec:
-    """An input's declaration as written: `input x: 4` or `input x: [a, b]`."""
+    """An input's declaration as written: `input x: 4`, `input x: [a, b]`, or a
+    record `input x: {a, b: string}` (one Keras input per field)."""
 
     width: int | None  # the width written (a feature list's length); None when unusable
     features: tuple[str, ...] | None  # the feature names, when listed
     span: Span  # where the width or list is written
+    fields: tuple[Field, ...] | None = None  # a record's fields, in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +140,15 @@ class Node:
     shape: Shape | None = None  # check_shapes: None when unknown (an error here or upstream)
     dtype: str | None = None  # check_shapes: the dtype of its values
     features: tuple[str, ...] | None = None  # check_shapes: the names of its features, when known
+    # check_shapes, for values of a record: the record's fields this value is,
+    # several (a *bundle*: no layer of its own; a merge takes its columns) or one.
+    members: tuple[str, ...] | None = None
+    bundle: bool = False  # check_shapes: several columns of a record, not one tensor
+    # check_shapes: an INDEX value's V, the number of categories (None: waits for
+    # data); an embedding's: the categories it embeds (its input_dim)
+    cardinality: int | None = None
+    vocabulary: tuple | None = None  # check_shapes: a category's (or a lookup's) vocabulary, when known
+    waits: str | None = None  # check_shapes: what its sizes wait for, when they wait for data
     params: Params | None = None  # check_params: None when the shape is unknown
 
 
@@ -164,6 +205,11 @@ class Network:
     # Every stage appends its problems; the pipeline sorts them (and adds
     # block-use notes) when a stage is done.
     diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    # ---- filled by the data stage (data/spec.py), before the checks ----
+    # What the data says of a record's category fields: (input, field) -> each
+    # value with its count (Keras's adapt order), and the count of missing cells.
+    vocabularies: dict[tuple[str, str], tuple[tuple[tuple[Any, int], ...], int]] = field(default_factory=dict)
 
     # ---- filled by the checks (ir/checks.py) ----
     cyclic: set[str] = field(default_factory=set)  # check_cycles: nodes on a cycle

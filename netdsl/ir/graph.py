@@ -22,8 +22,18 @@ import networkx as nx
 from ..lang import ast, codes
 from ..lang.diagnostics import Diagnostic, Note, did_you_mean, error
 from ..lang.source import Source, Span
-from .core import NETWORK, NODE, BlockUse, InputSpec, Network, Node, new_graph
+from .core import (
+    NETWORK,
+    NODE,
+    BlockUse,
+    Field,
+    InputSpec,
+    Network,
+    Node,
+    new_graph,
+)
 from .ops import ACTIVATIONS, MAX_NODES, OPS, layer_ops
+from .records import field_of, item_text
 
 # Nested groups `((x))` are lowered recursively; deeper than this is refused.
 MAX_NESTING = 100
@@ -594,22 +604,32 @@ class _Builder:
         elif isinstance(spec, ast.ListLit):
             features = self.feature_list(name, spec)
             width = None if features is None else len(features)
+        elif isinstance(spec, ast.DictLit):
+            fields = self.record_fields(name, spec)
+            features = None if fields is None else tuple(f.name for f in fields)
+            width = None if features is None else len(features)
         else:
             self.diags.append(
                 error(
                     codes.BAD_INPUT_WIDTH,
                     f"input '{name}' needs a width or a list of features",
                     st.spec.span,
-                    help=f"e.g. input {name}: 4, or input {name}: [a, b, c, d]",
+                    help=f"e.g. input {name}: 4, input {name}: [a, b, c, d], or a record of "
+                    f"typed columns, input {name}: {{a, b, kind: string}}",
                 )
             )
+            fields = None
         self.add(name, "input", st.span, name, op_span=st.name.span)
-        self.g._node[name][NODE].declared = InputSpec(width, features, st.spec.span)
+        record = fields if isinstance(spec, ast.DictLit) else None
+        self.g._node[name][NODE].declared = InputSpec(width, features, st.spec.span, record)
         self.net.inputs.append(name)
 
     def feature_list(self, name: str, spec: ast.ListLit) -> tuple[str, ...] | None:
         features: list[str] = []
         for item in spec.items:
+            if isinstance(item, ast.Pair):
+                self.typed_in_brackets(name, spec, item)
+                return None
             value = ast.unwrap(item)
             if not isinstance(value, (ast.Ref, ast.String)):
                 self.diags.append(
@@ -633,6 +653,52 @@ class _Builder:
                 )
             features.append(label)
         return tuple(features)
+
+    def typed_in_brackets(self, name: str, spec: ast.ListLit, item: ast.Pair) -> None:
+        braces = "{" + ", ".join(item_text(i) for i in spec.items) + "}"
+        self.diags.append(
+            error(
+                codes.TYPED_FEATURE_IN_LIST,
+                f"feature '{item.key.text}' has a type, but brackets declare one vector of numbers",
+                item.span,
+                help=f"declare a record of typed columns (one Keras input each) with braces: "
+                f"input {name}: {braces}",
+            )
+        )
+
+    def record_fields(self, name: str, spec: ast.DictLit) -> tuple[Field, ...] | None:
+        """A record's fields: `{a, island: string, year: int(vocabulary=[2007, 2008])}`."""
+        fields: list[Field] = []
+        seen: set[str] = set()
+        ok = True
+        for pair in spec.pairs:
+            label = pair.key.text
+            if label in seen:
+                self.diags.append(
+                    error(
+                        codes.FEATURE_SELECTED_TWICE,
+                        f"field '{label}' is listed twice in input '{name}'",
+                        pair.key.span,
+                        help="remove the repeated field",
+                    )
+                )
+                ok = False
+            seen.add(label)
+            field_ = field_of(label, pair, self.diags)
+            ok = ok and field_ is not None
+            if field_ is not None:
+                fields.append(field_)
+        if not fields and ok:
+            self.diags.append(
+                error(
+                    codes.BAD_INPUT_WIDTH,
+                    f"record '{name}' has no fields",
+                    spec.span,
+                    help=f"e.g. input {name}: {{a, b}}",
+                )
+            )
+            return None
+        return tuple(fields) if ok else None
 
     # ---- errors ----------------------------------------------------------
     def unknown_op(self, name: ast.Name) -> None:

@@ -12,6 +12,7 @@ Nothing here imports Keras or knows how a layer is drawn.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Any
 
 from ..lang import codes
 from ..lang.codes import ErrorCode
-from .core import FLOAT, Node, Selection, Shape
+from .core import CATEGORIES, FLOAT, INDEX, INT, MIXED, STRING, Field, Node, Selection, Shape
 
 REQUIRED = object()
 
@@ -68,10 +69,11 @@ ACTIVATIONS = (
 @dataclass(frozen=True)
 class Param:
     name: str
-    type: str  # a kind of value.convert_argument: "int", "float", "bool", "activation", "floats"
+    type: str  # a kind of values.convert: "int", "float", "bool", "activation", "floats", "name", ...
     default: Any = REQUIRED
     check: Callable[[Any], bool] | None = None
     range_text: str = ""  # says what `check` accepts, for messages
+    choices: tuple[str, ...] = ()  # the names a "name" argument may be
 
     @property
     def required(self) -> bool:
@@ -80,7 +82,9 @@ class Param:
 
 @dataclass(frozen=True, slots=True)
 class Operand:
-    """What the rules know of one operand: its name, shape, dtype, features, span."""
+    """What the rules know of one operand: its name, shape, dtype, features, span,
+    and for the columns of a record and the categories made of them, the
+    record fields it is, its number of categories and its vocabulary."""
 
     name: str
     shape: Shape
@@ -88,6 +92,11 @@ class Operand:
     span: Any = None
     op: str | None = None
     dtype: str = FLOAT
+    members: tuple[Field, ...] | None = None  # the record fields this value is
+    bundle: bool = False  # several record columns, not one tensor
+    cardinality: int | None = None  # an INDEX value's number of categories (None: waits for data)
+    vocabulary: tuple | None = None  # a category's vocabulary, when known
+    waits: str | None = None  # what its sizes wait for
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +149,13 @@ class Op:
     # True when the layer learns statistics from data as the model is built
     # (Keras `adapt`): it then needs data, see netdsl/data/tables.py.
     adapts: Callable[[Mapping[str, Any]], bool] = lambda a: False
+    # Records and categories (docs/design/tabular.md): the record fields a
+    # value is, an INDEX value's number of categories, a category's vocabulary.
+    members: Callable[[OpCall], tuple[Field, ...] | None] = lambda c: None
+    cardinality: Callable[[OpCall], int | None] = lambda c: None
+    vocabulary: Callable[[OpCall], tuple | None] = lambda c: None
+    # What its sizes wait for (data not given yet): by default its operands'.
+    waits: Callable[[OpCall], str | None] = lambda c: next((o.waits for o in c.inputs if o.waits), None)
 
     def param(self, name: str) -> Param | None:
         for p in self.params:
@@ -215,7 +231,8 @@ def _concat_shape(c: OpCall) -> Shape:
                 f"'{head.name}' is {fmt_shape(head.shape)}, '{other.name}' is {fmt_shape(other.shape)}",
                 notes=[(f"'{o.name}' has shape {fmt_shape(o.shape)}", o.span) for o in ins],
             )
-    return head.shape[:-1] + (sum(_width(o.shape) for o in ins),)
+    widths = [_width(o.shape) for o in ins]
+    return head.shape[:-1] + (None if None in widths else sum(widths),)
 
 
 def _concat_features(c: OpCall) -> tuple[str, ...] | None:
@@ -357,6 +374,107 @@ def _select_describe(c: OpCall) -> str:
     return "features: " + ", ".join(c.selection.labels) if c.selection is not None else ""
 
 
+# ---- records (docs/design/tabular.md) -----------------------------------------
+
+
+def _fields_dtype(fields: tuple[Field, ...] | None) -> str:
+    """A record's dtype: its fields' one dtype, or MIXED; a vector input's is FLOAT."""
+    if not fields:
+        return FLOAT
+    kinds = {f.dtype for f in fields}
+    return kinds.pop() if len(kinds) == 1 else MIXED
+
+
+def _single_vocabulary(fields: tuple[Field, ...] | None) -> tuple | None:
+    """The vocabulary of one category column (declared, or the data's)."""
+    if fields is None or len(fields) != 1 or fields[0].dtype not in CATEGORIES:
+        return None
+    f = fields[0]
+    return f.vocabulary if f.vocabulary is not None else f.data_vocabulary()
+
+
+def _keep_members(c: OpCall) -> tuple[Field, ...] | None:
+    return c.inputs[0].members
+
+
+def _keep_cardinality(c: OpCall) -> int | None:
+    return c.inputs[0].cardinality
+
+
+def _keep_vocabulary(c: OpCall) -> tuple | None:
+    return c.inputs[0].vocabulary
+
+
+def _select_members(c: OpCall) -> tuple[Field, ...] | None:
+    members = c.inputs[0].members
+    if members is None or c.selection is None:
+        return None
+    return tuple(members[i] for i in c.selection.indices)
+
+
+def _select_dtype(c: OpCall) -> str:
+    members = _select_members(c)
+    return _fields_dtype(members) if members is not None else c.inputs[0].dtype
+
+
+def category_of(o: Operand) -> str | None:
+    """The first category column of an operand (its name), or None when it holds numbers."""
+    if o.members is not None:
+        for f in o.members:
+            if f.dtype in CATEGORIES:
+                return f.name
+    if o.dtype in CATEGORIES or o.dtype == INDEX:
+        return o.features[0] if o.features else o.name
+    return None
+
+
+def not_encoded(op: str, o: Operand) -> ShapeError:
+    """A category where numbers are needed: name it, say how to encode it."""
+    column = category_of(o) or o.name
+    if o.dtype == INDEX:
+        what = f"'{o.name}' holds category indices"
+        hint = f"encode them: {o.name} -> one_hot, or {o.name} -> embedding(8) -> flatten"
+    else:
+        kind = "string" if _dtype_of(o, column) == STRING else "integer"
+        what = f"'{column}' is a {kind} category"
+        where = f"{o.name}[{column}]" if o.members and len(o.members) > 1 else o.name
+        hint = f"encode it first, e.g. {where} -> one_hot (or {where} -> lookup -> embedding(4) -> flatten)"
+    return ShapeError(
+        codes.CATEGORICAL_NOT_ENCODED, f"{op}() needs numbers, but {what}", help=hint, span=o.span
+    )
+
+
+def _dtype_of(o: Operand, column: str) -> str:
+    for f in o.members or ():
+        if f.name == column:
+            return f.dtype
+    return o.dtype
+
+
+def _concat_dtype(c: OpCall) -> str:
+    """Columns of one type join; numbers with a category is the error that names it."""
+    dtypes = {f.dtype for o in c.inputs for f in (o.members if o.bundle and o.members else [o])}
+    if len(dtypes) == 1:
+        return dtypes.pop()
+    if FLOAT in dtypes:
+        raise not_encoded("concat", next(o for o in c.inputs if category_of(o) is not None))
+    raise ShapeError(
+        codes.OPERAND_TYPE,
+        "concat() joins values of one type; "
+        + ", ".join(f"'{o.name}' holds {_type_text(o.dtype)}" for o in c.inputs),
+        help="join categories of one type, or encode them first (one_hot)",
+    )
+
+
+def _type_text(dtype: str) -> str:
+    return {
+        FLOAT: "numbers",
+        STRING: "string categories",
+        INT: "integer categories",
+        INDEX: "category indices",
+    }.get(dtype, dtype)
+
+
 def _positive(v):
     return v >= 1
 
@@ -374,9 +492,13 @@ OPS: dict[str, Op] = {
             "A named model input of a given width or list of features.",
             min_inputs=0,
             max_inputs=0,
-            # arguments from the declaration (checks.check_arguments): width, features
+            # arguments from the declaration (checks.check_arguments): width, features, fields
+            dtypes=(),
             shape=lambda c: (c.args["width"],),
             features=lambda c: c.args["features"],
+            dtype=lambda c: _fields_dtype(c.args.get("fields")),
+            members=lambda c: c.args.get("fields"),
+            vocabulary=lambda c: _single_vocabulary(c.args.get("fields")),
         ),
         Op(
             "dense",
@@ -418,16 +540,23 @@ OPS: dict[str, Op] = {
             "identity",
             "layer",
             "Passes its input through unchanged (a named alias).",
+            dtypes=(FLOAT, STRING, INT, INDEX),
             features=_keep_features,
+            members=_keep_members,
+            cardinality=_keep_cardinality,
+            vocabulary=_keep_vocabulary,
         ),
         Op(
             "concat",
             "merge",
-            "Joins its operands along the feature axis: concat(a, b, ...).",
+            "Joins its operands along the feature axis: concat(a, b, ...); a record's columns: "
+            "x[a, b] -> concat.",
             min_inputs=2,
             max_inputs=None,
+            dtypes=(FLOAT, STRING, INT),
             shape=_concat_shape,
             features=_concat_features,
+            dtype=_concat_dtype,
         ),
         Op(
             "add",
@@ -441,10 +570,15 @@ OPS: dict[str, Op] = {
             "select",
             "select",
             "Feature selection: x[name, ...], x[i], x[a:b].",
+            dtypes=(FLOAT, STRING, INT, INDEX, MIXED),
             resolve=_resolve_selection,
             shape=_select_shape,
             features=_select_features,
             describe=_select_describe,
+            dtype=_select_dtype,
+            members=_select_members,
+            vocabulary=lambda c: _single_vocabulary(_select_members(c)),
+            cardinality=_keep_cardinality,
         ),
     )
 }
@@ -461,7 +595,9 @@ def describe(n: Node) -> str:
 def fmt_shape(shape: Shape | None) -> str:
     if shape is None:
         return "?"
-    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+    return (
+        "(" + ", ".join("?" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+    )
 
 
 def layer_ops() -> list[str]:
@@ -471,3 +607,438 @@ def layer_ops() -> list[str]:
 
 def is_finite_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+# ---- encodings and missing values (docs/design/tabular.md) ----------------------------------
+
+OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count")
+ANY_DTYPE = (FLOAT, STRING, INT, INDEX)
+
+
+def _wrong_operand(op: str, o: Operand, wants: str, help: str | None) -> ShapeError:
+    return ShapeError(
+        codes.ENCODING_OPERAND,
+        f"{op}() takes {wants}; '{o.name}' holds {_type_text(o.dtype)}",
+        help=help,
+        span=o.span,
+    )
+
+
+def _raw_category(op: str, o: Operand) -> None:
+    """A lookup or hash takes a string or integer category column."""
+    if o.dtype in CATEGORIES:
+        return
+    if o.dtype == INDEX:
+        raise _wrong_operand(
+            op, o, "string or integer categories", f"they are indices already: {o.name} -> one_hot"
+        )
+    raise _wrong_operand(
+        op,
+        o,
+        "string or integer categories",
+        "declare the column a category in its record (x: string, or x: int), or bin the numbers "
+        "with discretize(bins=8)",
+    )
+
+
+def _vocabulary_of(c: OpCall) -> tuple | None:
+    """A lookup's vocabulary: its argument, else its operand's (declared, or from the data)."""
+    given = c.args.get("vocabulary")
+    if given is None:
+        return c.inputs[0].vocabulary
+    o = c.inputs[0]
+    strings = isinstance(given[0], str)
+    if strings != (o.dtype == STRING):
+        want = "strings" if o.dtype == STRING else "integers"
+        raise ShapeError(
+            codes.BAD_VOCABULARY,
+            f"'{o.name}' holds {_type_text(o.dtype)}, so its vocabulary is a list of {want}",
+            span=o.span,
+        )
+    return given
+
+
+def lookup_size(c: OpCall) -> int | None:
+    """V: the vocabulary, its out-of-vocabulary slots and the mask slot."""
+    vocabulary = _vocabulary_of(c)
+    if vocabulary is None:
+        return None
+    return len(vocabulary) + c.args.get("oov", 1) + (1 if c.args.get("mask") else 0)
+
+
+def _encoded_shape(op: str, o: Operand, mode: str, size: int | None) -> Shape:
+    """The shape of an encoding in `mode`: the operand's for int, else (V,)."""
+    if mode == "int":
+        return o.shape
+    if mode == "one_hot" and o.shape[-1] != 1:
+        raise ShapeError(
+            codes.ENCODING_OPERAND,
+            f"{op}() one-hot encodes one column; '{o.name}' has {o.shape[-1]}",
+            help="encode several columns into one vector with multi_hot",
+            span=o.span,
+        )
+    return (size,)
+
+
+def _lookup_shape(c: OpCall) -> Shape:
+    o = c.inputs[0]
+    _raw_category("lookup", o)
+    return _encoded_shape("lookup", o, c.args["output"], lookup_size(c))
+
+
+def _waits_for_vocabulary(c: OpCall) -> str | None:
+    o = c.inputs[0]
+    if lookup_size(c) is not None:
+        return o.waits
+    column = o.features[0] if o.features else o.name
+    return f"the vocabulary of '{column}' (from --data)"
+
+
+def _mode_dtype(c: OpCall) -> str:
+    return INDEX if c.args.get("output", "int") == "int" else FLOAT
+
+
+def _lookup_describe(c: OpCall) -> str:
+    vocabulary = c.args.get("vocabulary")
+    where = f"{len(vocabulary)} given" if vocabulary is not None else "vocabulary from the data"
+    mode = c.args.get("output", "int")
+    return f"{where}, {c.args.get('oov', 1)} OOV" + ("" if mode == "int" else f", {mode}")
+
+
+def _encode_shape(mode: str):
+    def shape(c: OpCall) -> Shape:
+        o = c.inputs[0]
+        if o.dtype == INDEX:
+            return _encoded_shape(mode, o, mode, o.cardinality)
+        if o.dtype in CATEGORIES:
+            return _encoded_shape(mode, o, mode, lookup_size(c))
+        raise _wrong_operand(
+            mode,
+            o,
+            "categories or category indices",
+            "declare the column a category in its record (x: string), or bin the numbers first: "
+            "-> discretize(bins=8) -> " + mode,
+        )
+
+    return shape
+
+
+def _encode_waits(c: OpCall) -> str | None:
+    o = c.inputs[0]
+    return o.waits if o.dtype == INDEX else _waits_for_vocabulary(c)
+
+
+def _embedding_dim(c: OpCall) -> int | None:
+    from .values import BadValue, evaluate_size
+
+    o = c.inputs[0]
+    expr = c.args["dim"]
+    try:
+        value = evaluate_size(expr, o.cardinality)
+    except BadValue as exc:
+        raise ShapeError(
+            exc.code, f"embedding() argument 'dim': {exc.message}", exc.help, span=exc.span
+        ) from None
+    if value is None:
+        return None
+    if value != int(value) or value < 1:
+        raise ShapeError(
+            codes.ARGUMENT_RANGE,
+            f"embedding() argument 'dim' comes to {value:g}, not a positive integer",
+            help="round it: floor(...), ceil(...) or round(...)"
+            if value >= 1
+            else "use a dimension of 1 or more",
+        )
+    return int(value)
+
+
+def _embedding_shape(c: OpCall) -> Shape:
+    o = c.inputs[0]
+    if o.dtype != INDEX:
+        hint = (
+            f"look the categories up first: {o.name} -> lookup -> embedding(...)"
+            if o.dtype in CATEGORIES
+            else "an embedding maps category indices (from lookup, hash, discretize or cross) to vectors"
+        )
+        raise _wrong_operand("embedding", o, "category indices", hint)
+    return o.shape + (_embedding_dim(c),)
+
+
+def _embedding_count(c: OpCall, out: Shape) -> tuple[int, int]:
+    size, dim = c.inputs[0].cardinality, out[-1]
+    return (size * dim, 0) if size is not None and dim is not None else (0, 0)
+
+
+def _flatten_shape(c: OpCall) -> Shape:
+    dims = c.inputs[0].shape
+    return (None if None in dims else math.prod(dims),)
+
+
+def _hash_shape(c: OpCall) -> Shape:
+    o = c.inputs[0]
+    _raw_category("hash", o)
+    return _encoded_shape("hash", o, c.args["output"], c.args["bins"])
+
+
+def _discretize_size(c: OpCall) -> int:
+    boundaries, bins = c.args.get("boundaries"), c.args.get("bins")
+    if (boundaries is None) == (bins is None):
+        raise ShapeError(
+            codes.ARGUMENT_TYPE,
+            "discretize() takes boundaries=[...] or bins=N" + (", not both" if bins is not None else ""),
+            help="discretize(boundaries=[0, 10, 100]) cuts at given values; discretize(bins=8) adapts "
+            "its cuts on the training rows",
+        )
+    if boundaries is not None:
+        if list(boundaries) != sorted(set(boundaries)):
+            raise ShapeError(codes.ARGUMENT_RANGE, "discretize() boundaries must increase", help="sort them")
+        return len(boundaries) + 1
+    return bins
+
+
+def _discretize_shape(c: OpCall) -> Shape:
+    o = c.inputs[0]
+    if o.dtype != FLOAT:
+        raise _wrong_operand(
+            "discretize", o, "numbers", "categories need no bins: use lookup, hash or one_hot"
+        )
+    size = _discretize_size(c)
+    return _encoded_shape("discretize", o, c.args["output"], size)
+
+
+def _columns(c: OpCall) -> list[tuple[str, str, Shape]]:
+    """(name, dtype, shape) of every column a merge gets, a bundle's one by one."""
+    out = []
+    for o in c.inputs:
+        if o.bundle and o.members:
+            out += [(f.name, f.dtype, (1,)) for f in o.members]
+        else:
+            out.append((o.name, o.dtype, o.shape))
+    return out
+
+
+def _cross_shape(c: OpCall) -> Shape:
+    columns = _columns(c)
+    if len(columns) < 2:
+        raise ShapeError(
+            codes.ARITY,
+            f"cross() crosses two or more columns, got {len(columns)}",
+            help="e.g. cross(x[island], x[sex], bins=16)",
+        )
+    for name, dtype, shape in columns:
+        if dtype not in CATEGORIES + (INDEX,) or shape != (1,):
+            what = "numbers" if dtype == FLOAT else f"{shape[-1]} columns"
+            raise ShapeError(
+                codes.ENCODING_OPERAND,
+                f"cross() crosses single category columns; '{name}' is {what}",
+                help="bin numbers first (discretize(bins=8)); select one column at a time",
+            )
+    mode = c.args["output"]
+    return (1,) if mode == "int" else (c.args["bins"],)
+
+
+def _fill_check(c: OpCall) -> Shape:
+    o = c.inputs[0]
+    kind, value = c.args["value"]
+    if o.dtype == FLOAT:
+        if kind == "token":
+            raise ShapeError(
+                codes.ARGUMENT_TYPE,
+                f"fill() of numbers takes mean, median or numbers; '{o.name}' holds numbers",
+                help=f"e.g. {o.name} -> fill(mean)",
+            )
+        if kind == "numbers" and len(value) != o.shape[-1]:
+            raise ShapeError(
+                codes.ARGUMENT_RANGE,
+                f"fill() has {len(value)} value(s) but '{o.name}' has {o.shape[-1]} feature(s)",
+                help="give one value per feature, or one number for all",
+            )
+        return o.shape
+    if o.dtype == INDEX:
+        raise _wrong_operand("fill", o, "numbers or raw categories", "fill the column before its lookup")
+    wants_number = o.dtype == INT
+    if kind != ("number" if wants_number else "token") or (wants_number and not isinstance(value, int)):
+        example = "fill(-1)" if wants_number else 'fill("none")'
+        raise ShapeError(
+            codes.ARGUMENT_TYPE,
+            f"fill() of {_type_text(o.dtype)} takes the category that missing cells become",
+            help=f"e.g. {o.name} -> {example}; without fill, a missing category goes to the "
+            "out-of-vocabulary slot",
+        )
+    return o.shape
+
+
+def fill_token(c: OpCall) -> Any:
+    return c.args["value"][1] if c.inputs[0].dtype in CATEGORIES else None
+
+
+def _fill_members(c: OpCall) -> tuple[Field, ...] | None:
+    """A filled category column: its missing cells now count for the token."""
+    members, token = c.inputs[0].members, fill_token(c)
+    if members is None or token is None or len(members) != 1 or members[0].counts is None:
+        return members
+    f = members[0]
+    counts = dict(f.counts)
+    counts[token] = counts.get(token, 0) + f.missing
+    key = (lambda v: v.encode("utf-8")) if isinstance(token, str) else (lambda v: v)
+    ordered = tuple(sorted(counts.items(), key=lambda kv: (kv[1], key(kv[0])), reverse=True))
+    return (dataclasses.replace(f, counts=ordered, missing=0),)
+
+
+def _fill_vocabulary(c: OpCall) -> tuple | None:
+    members = _fill_members(c)
+    if members is not None and len(members) == 1 and c.inputs[0].members:
+        return _single_vocabulary(members)
+    return c.inputs[0].vocabulary
+
+
+def _fill_adapts(a: Mapping[str, Any]) -> bool:
+    return a["value"][0] in ("mean", "median")
+
+
+def _fill_describe(c: OpCall) -> str:
+    kind, value = c.args["value"]
+    if kind in ("mean", "median"):
+        return f"missing: the {kind} of the training rows"
+    if kind == "numbers":
+        return "missing: " + ", ".join(f"{v:g}" for v in value)
+    return f"missing: {value!r}" if kind == "token" else f"missing: {value:g}"
+
+
+def _keep_waits(c: OpCall) -> str | None:
+    return next((o.waits for o in c.inputs if o.waits), None)
+
+
+OPS.update(
+    (op.name, op)
+    for op in (
+        Op(
+            "lookup",
+            "layer",
+            "Category -> index (StringLookup / IntegerLookup): lookup(vocabulary=[..], oov=1, mask=false, "
+            "output=int); without a vocabulary it comes from --data.",
+            params=(
+                Param("vocabulary", "vocabulary", None),
+                Param("oov", "int", 1, check=lambda v: 0 <= v <= 1000, range_text="0 to 1000"),
+                Param("mask", "bool", False),
+                Param("output", "name", "int", choices=OUTPUT_MODES),
+            ),
+            dtypes=ANY_DTYPE,
+            shape=_lookup_shape,
+            dtype=_mode_dtype,
+            features=_keep_features,
+            cardinality=lambda c: lookup_size(c) if c.args["output"] == "int" else None,
+            vocabulary=_vocabulary_of,
+            waits=_waits_for_vocabulary,
+            describe=_lookup_describe,
+        ),
+        Op(
+            "one_hot",
+            "layer",
+            "One-hot encoding of one category column (of indices: CategoryEncoding; of raw categories: "
+            "the lookup with output one_hot).",
+            dtypes=ANY_DTYPE,
+            shape=_encode_shape("one_hot"),
+            dtype=lambda c: FLOAT,
+            waits=_encode_waits,
+            vocabulary=lambda c: _vocabulary_of(c) if c.inputs[0].dtype in CATEGORIES else None,
+        ),
+        Op(
+            "multi_hot",
+            "layer",
+            "Multi-hot encoding: one vector marking the categories of several columns.",
+            dtypes=ANY_DTYPE,
+            shape=_encode_shape("multi_hot"),
+            dtype=lambda c: FLOAT,
+            waits=_encode_waits,
+            vocabulary=lambda c: _vocabulary_of(c) if c.inputs[0].dtype in CATEGORIES else None,
+        ),
+        Op(
+            "embedding",
+            "layer",
+            "A trainable vector per category index (Embedding): embedding(dim); dim may be computed, "
+            "e.g. embedding(floor(sqrt(vocab_size()))).",
+            params=(Param("dim", "size"),),
+            dtypes=ANY_DTYPE,
+            shape=_embedding_shape,
+            dtype=lambda c: FLOAT,
+            count=_embedding_count,
+            cardinality=_keep_cardinality,  # the categories it embeds: Embedding's input_dim
+            describe=lambda c: (
+                f"dimension {c.args['dim']}"
+                if isinstance(c.args["dim"], int)
+                else "dimension from vocab_size()"
+            ),
+        ),
+        Op(
+            "flatten",
+            "layer",
+            "Flattens a value to one axis (Flatten): an embedding's (columns, dim) to (columns * dim,).",
+            ranks=(1, 2, 3),
+            dtypes=(FLOAT,),
+            shape=_flatten_shape,
+        ),
+        Op(
+            "hash",
+            "layer",
+            "Category -> one of `bins` indices by hashing (Hashing): hash(bins, output=int).",
+            params=(
+                Param("bins", "int", check=_positive, range_text="a positive integer"),
+                Param("output", "name", "int", choices=OUTPUT_MODES),
+                Param("salt", "int", None),
+            ),
+            dtypes=ANY_DTYPE,
+            shape=_hash_shape,
+            dtype=_mode_dtype,
+            cardinality=lambda c: c.args["bins"] if c.args["output"] == "int" else None,
+            describe=lambda c: f"{c.args['bins']} bins",
+        ),
+        Op(
+            "discretize",
+            "layer",
+            "Number -> bin index (Discretization): discretize(boundaries=[..]) or discretize(bins=N) "
+            "adapted on the training rows.",
+            params=(
+                Param("boundaries", "floats", None),
+                Param("bins", "int", None, check=lambda v: v >= 2, range_text="2 or more"),
+                Param("output", "name", "int", choices=OUTPUT_MODES),
+            ),
+            dtypes=ANY_DTYPE,
+            shape=_discretize_shape,
+            dtype=_mode_dtype,
+            cardinality=lambda c: _discretize_size(c) if c.args["output"] == "int" else None,
+            adapts=lambda a: a.get("bins") is not None,
+            describe=lambda c: f"{c.args['bins']} bins, adapted" if c.args.get("bins") else "bins given",
+        ),
+        Op(
+            "cross",
+            "merge",
+            "Crossed categories hashed into `bins` indices (HashedCrossing): cross(a, b, bins=N).",
+            params=(
+                Param("bins", "int", check=_positive, range_text="a positive integer"),
+                Param("output", "name", "int", choices=("int", "one_hot")),
+            ),
+            min_inputs=1,
+            max_inputs=None,
+            dtypes=ANY_DTYPE + (MIXED,),
+            shape=_cross_shape,
+            dtype=_mode_dtype,
+            cardinality=lambda c: c.args["bins"] if c.args["output"] == "int" else None,
+            describe=lambda c: f"{c.args['bins']} bins",
+        ),
+        Op(
+            "fill",
+            "layer",
+            "Missing values: fill(mean), fill(median), fill(0), fill([..]) for numbers (NanToNum, "
+            'statistics from the training rows); fill("none") for a category.',
+            params=(Param("value", "fill"),),
+            dtypes=ANY_DTYPE,
+            shape=_fill_check,
+            features=_keep_features,
+            members=_fill_members,
+            vocabulary=_fill_vocabulary,
+            adapts=_fill_adapts,
+            describe=_fill_describe,
+        ),
+    )
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
+from collections.abc import Callable
 
 import networkx as nx
 
@@ -36,20 +37,24 @@ def _gc_paused():
             gc.enable()
 
 
-def analyze(source: Source, include_paths=()) -> nx.DiGraph:
+def analyze(
+    source: Source, include_paths=(), before_checks: Callable[[nx.DiGraph], None] | None = None
+) -> nx.DiGraph:
     """Parse, resolve imports, build and check; never raises for a bad spec.
     Diagnostics are in network(graph).diagnostics, sorted by position;
-    network(graph).sources lists the spec and the files it imports."""
+    network(graph).sources lists the spec and the files it imports.
+    `before_checks(graph)` runs on the built graph before the checks: the
+    data stage fills what the data says there (network(graph).vocabularies)."""
     with _gc_paused():
-        return _analyze(source, include_paths)
+        return _analyze(source, include_paths, before_checks)
 
 
-def _analyze(source: Source, include_paths) -> nx.DiGraph:
+def _analyze(source: Source, include_paths, before_checks=None) -> nx.DiGraph:
     try:
         program = parse(source)
     except SpecError as exc:
         return syntax_error_graph(source, exc.diagnostics)
-    return analyze_program(source, program, include_paths)
+    return analyze_program(source, program, include_paths, before_checks)
 
 
 def syntax_error_graph(source: Source, diagnostics) -> nx.DiGraph:
@@ -63,7 +68,7 @@ def syntax_error_graph(source: Source, diagnostics) -> nx.DiGraph:
     return g
 
 
-def analyze_program(source: Source, program, include_paths=()) -> nx.DiGraph:
+def analyze_program(source: Source, program, include_paths=(), before_checks=None) -> nx.DiGraph:
     """analyze() of a spec already parsed (an editor parses it incrementally)."""
     resolver = Resolver(source, include_paths)
     imported = resolver.resolve(program)
@@ -72,6 +77,8 @@ def analyze_program(source: Source, program, include_paths=()) -> nx.DiGraph:
     net.sources = resolver.sources
     net.diagnostics.extend(resolver.diags)
     net.diagnostics.extend(confusable_names(program))
+    if before_checks is not None:
+        before_checks(g)
     if not has_errors(net.diagnostics) or g.number_of_nodes():
         run_checks(g)
     diagnostics = resolver.without_cascades(net.diagnostics)  # one error per failed import

@@ -36,6 +36,7 @@ def graph_json(g: nx.DiGraph) -> dict:
         "diagnostics": [to_json(d, net.source, net.sources) for d in net.diagnostics],
         "nodes": nodes,
         "params": net.params.as_dict(),
+        "waits": sorted({n.waits for n in in_order(g) if n.waits}),
     }
 
 
@@ -83,4 +84,7 @@ def _node_table(g: nx.DiGraph) -> str:
         f"network {network(g).name}: {g.number_of_nodes()} nodes, {p.total:,} parameters "
         f"({p.trainable:,} trainable, {p.non_trainable:,} non-trainable)"
     )
+    waiting = sorted({n.waits for n in in_order(g) if n.waits})
+    if waiting:
+        head += "; more when sizes known (? waits for " + "; ".join(waiting) + ")"
     return head + "\n" + "\n".join(lines)

@@ -19,8 +19,11 @@ from ..lang.source import Span
 from .ops import ACTIVATIONS, is_finite_number
 
 # The kinds `convert` knows: "int", "float" (a number, as a float), "number"
-# (an int or a float, as written), "bool", "activation" (a name), "floats" (a list).
-KINDS = ("int", "float", "number", "bool", "activation", "floats")
+# (an int or a float, as written), "bool", "activation" (a name), "floats" (a list),
+# "name" (an identifier or a string), "vocabulary" (a list of strings or of
+# integers), "fill" (what fill() puts in a missing cell), "size" (an integer or
+# a size computed from the operand, `floor(sqrt(vocab_size()))`).
+KINDS = ("int", "float", "number", "bool", "activation", "floats", "name", "vocabulary", "fill", "size")
 
 
 class BadValue(Exception):
@@ -70,6 +73,18 @@ def convert(
         return _activation(atom)
     if kind == "floats":
         return _floats(atom, item_check, item_help)
+    if kind == "name":
+        if isinstance(atom, ast.Ref):
+            return atom.name
+        if isinstance(atom, ast.String):
+            return atom.value
+        raise BadValue(codes.ARGUMENT_TYPE, f"expected a name, got {describe(atom)}")
+    if kind == "vocabulary":
+        return _vocabulary(atom)
+    if kind == "fill":
+        return _fill(atom)
+    if kind == "size":
+        return _size(atom)
     raise AssertionError(f"unknown kind of value {kind}")  # pragma: no cover - the kinds are ours
 
 
@@ -105,3 +120,136 @@ def _floats(atom: Any, item_check: Callable[[Any], bool] | None, item_help: str)
             raise BadValue(codes.ARGUMENT_RANGE, f"{v.value!r} is out of range", item_help, v.span)
         values.append(float(v.value))
     return tuple(values)
+
+
+def _vocabulary(atom: Any) -> tuple:
+    """A list of strings, or of integers: each once, no empty string."""
+    if not isinstance(atom, ast.ListLit) or not atom.items:
+        raise BadValue(
+            codes.BAD_VOCABULARY,
+            f"a vocabulary is a non-empty list of strings or of integers, got {describe(atom)}",
+            'e.g. vocabulary=["a", "b"]',
+        )
+    values: list = []
+    strings = isinstance(ast.unwrap(atom.items[0]), ast.String)
+    for item in atom.items:
+        v = ast.unwrap(item)
+        ok = isinstance(v, ast.String) if strings else isinstance(v, ast.Number) and type(v.value) is int
+        if not ok:
+            want = "strings" if strings else "integers"
+            raise BadValue(codes.BAD_VOCABULARY, f"a vocabulary of {want} holds {describe(v)}", None, v.span)
+        if v.value in values:
+            raise BadValue(
+                codes.BAD_VOCABULARY,
+                f"{v.value!r} is in the vocabulary twice",
+                "list each value once",
+                v.span,
+            )
+        if v.value == "":
+            raise BadValue(
+                codes.BAD_VOCABULARY,
+                "the empty string is how a missing category reaches the model; it cannot be in a vocabulary",
+                'to give missing values a category of their own, fill them first: -> fill("none")',
+                v.span,
+            )
+        values.append(v.value)
+    return tuple(values)
+
+
+FILL_STRATEGIES = ("mean", "median")
+
+
+def _fill(atom: Any) -> tuple[str, Any]:
+    """fill(mean) / fill(median) -> ("mean", None); fill(0) -> ("number", 0);
+    fill([1, 2]) -> ("numbers", (1.0, 2.0)); fill("none") -> ("token", "none")."""
+    if isinstance(atom, ast.Ref):
+        if atom.name in FILL_STRATEGIES:
+            return atom.name, None
+        raise BadValue(
+            codes.ARGUMENT_TYPE,
+            f"unknown fill '{atom.name}'",
+            did_you_mean(atom.name, FILL_STRATEGIES)
+            or 'fill with mean, median, a number, a list of numbers, or a category ("none")',
+        )
+    if isinstance(atom, ast.Number) and is_finite_number(atom.value):
+        return "number", atom.value
+    if isinstance(atom, ast.String):
+        if atom.value == "":
+            raise BadValue(
+                codes.ARGUMENT_RANGE, "a missing category already is the empty string", 'e.g. fill("none")'
+            )
+        return "token", atom.value
+    if isinstance(atom, ast.ListLit):
+        return "numbers", _floats(atom, None, "")
+    raise BadValue(
+        codes.ARGUMENT_TYPE,
+        f"expected mean, median, a number, a list of numbers or a string, got {describe(atom)}",
+    )
+
+
+# Functions a computed size may use (keras_io.md §3.3); vocab_size() is the
+# operand's number of categories.
+SIZE_FUNCTIONS = ("floor", "ceil", "round", "sqrt", "log2", "min", "max", "int", "vocab_size")
+
+
+def _size(atom: Any) -> Any:
+    """An integer, or a call of SIZE_FUNCTIONS kept as written (evaluated by the
+    shape rule, which knows the operand)."""
+    if isinstance(atom, ast.Number) and type(atom.value) is int:
+        return atom.value
+    if isinstance(atom, ast.Call):
+        for call in atom.find_all(ast.Call):
+            if call.op.text not in SIZE_FUNCTIONS:
+                raise BadValue(
+                    codes.ARGUMENT_TYPE,
+                    f"unknown function '{call.op.text}' in a size",
+                    did_you_mean(call.op.text, SIZE_FUNCTIONS) or "functions: " + ", ".join(SIZE_FUNCTIONS),
+                    call.op.span,
+                )
+            if call.kwargs:
+                raise BadValue(
+                    codes.ARGUMENT_TYPE, f"{call.op.text}() takes no keyword arguments", None, call.span
+                )
+        return atom
+    raise BadValue(
+        codes.ARGUMENT_TYPE,
+        f"expected an integer or a size computed from the vocabulary, got {describe(atom)}",
+        "e.g. embedding(8) or embedding(floor(sqrt(vocab_size())))",
+    )
+
+
+def evaluate_size(expr: Any, vocab_size: int | None) -> float | None:
+    """The value of a size: None when it needs vocab_size() and that waits for data.
+    Raises BadValue for a wrong call (with its span)."""
+    import math
+
+    if not isinstance(expr, ast.Call):
+        return expr.value if isinstance(expr, ast.Number) else expr
+    name = expr.op.text
+    if name == "vocab_size":
+        if expr.args:
+            raise BadValue(codes.ARGUMENT_TYPE, "vocab_size() takes no argument here", None, expr.span)
+        return vocab_size
+    args = []
+    for arg in expr.args:
+        value = evaluate_size(ast.unwrap(arg), vocab_size)
+        if value is None:
+            return None
+        args.append(value)
+    unary = {
+        "floor": math.floor,
+        "ceil": math.ceil,
+        "round": round,
+        "sqrt": math.sqrt,
+        "log2": math.log2,
+        "int": int,
+    }
+    if name in unary:
+        if len(args) != 1:
+            raise BadValue(codes.ARGUMENT_TYPE, f"{name}() takes one argument", None, expr.span)
+        if (name == "sqrt" and args[0] < 0) or (name == "log2" and args[0] <= 0):
+            raise BadValue(codes.ARGUMENT_RANGE, f"{name}() of {args[0]:g}", None, expr.span)
+        return unary[name](args[0])
+    if not args:
+        raise BadValue(codes.ARGUMENT_TYPE, f"{name}() needs arguments", None, expr.span)
+    return min(args) if name == "min" else max(args)

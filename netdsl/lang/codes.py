@@ -64,6 +64,14 @@ BAD_IMPORT: Final = ErrorCode(
     "or a path outside the spec's directory.",
 )
 IMPORTED_NON_BLOCK: Final = ErrorCode("ND114", "An imported file that holds more than blocks and imports.")
+UNKNOWN_TYPE: Final = ErrorCode(
+    "ND120", "A feature type netdsl does not know (a record's fields are float, string or int)."
+)
+TYPED_FEATURE_IN_LIST: Final = ErrorCode(
+    "ND121",
+    "A typed feature inside brackets: brackets declare one vector of numbers; a record of "
+    "typed columns is written in braces.",
+)
 
 # ops and arguments
 UNKNOWN_OP: Final = ErrorCode("ND201", "An op that the registry does not know.")
@@ -89,6 +97,22 @@ STANDARDIZE_STATS: Final = ErrorCode(
     "ND303", "standardize mean/variance that do not match the width of its input."
 )
 OPERAND_TYPE: Final = ErrorCode("ND304", "An operand of a dtype or rank that the op does not accept.")
+CATEGORICAL_NOT_ENCODED: Final = ErrorCode(
+    "ND320",
+    "A category (a string or int column, or category indices) where numbers are needed: encode it first "
+    "(one_hot, lookup -> embedding, ...).",
+)
+BUNDLE_NOT_JOINED: Final = ErrorCode(
+    "ND321", "Several columns of a record given to a layer that takes one value: join them with concat."
+)
+ENCODING_OPERAND: Final = ErrorCode(
+    "ND322",
+    "An encoding given a value of the wrong kind (a lookup of numbers, an embedding of raw categories, "
+    "discretize of text, ...).",
+)
+BAD_VOCABULARY: Final = ErrorCode(
+    "ND323", "A vocabulary that is empty, repeats a value, or holds values of the wrong type."
+)
 
 # feature selection
 UNKNOWN_FEATURE: Final = ErrorCode("ND401", "A selected feature the input does not have.")
@@ -130,6 +154,17 @@ LABELS_DO_NOT_FIT: Final = ErrorCode(
     "ND607", "A label column that does not fit its output and loss (classes, values)."
 )
 TOO_FEW_ROWS: Final = ErrorCode("ND608", "Too few rows (or rows of a class) for the train/test split.")
+ADAPT_NO_DATA: Final = ErrorCode(
+    "ND620",
+    "A layer that learns from data (a vocabulary, bin boundaries, fill statistics) with no data to learn "
+    "from: its sizes wait for --data.",
+)
+UNFILLED_MISSING: Final = ErrorCode(
+    "ND621", "A missing cell in a numeric column that the model does not fill (fill(mean), ...)."
+)
+COLUMN_TYPE: Final = ErrorCode(
+    "ND622", "A data column whose values do not fit the type its feature declares."
+)
 
 # importing saved Keras models (netdsl import, render MODEL.keras, diff)
 KERAS_VERSION: Final = ErrorCode(

@@ -1,0 +1,144 @@
+"""Records: an input of typed columns, `input penguin: {bill_length_mm, island: string}`.
+
+The builder (ir/graph.py) reads a record's fields here: each field is a
+number (a bare name, or `float`), a string category (`string`) or an integer
+category (`int`), optionally with its vocabulary
+(`island: string(vocabulary=["Biscoe", "Dream"])`). Types are looked up in
+one table (core.FIELD_TYPES); the grammar knows only `key: value`.
+"""
+
+from __future__ import annotations
+
+from ..lang import ast, codes
+from ..lang.diagnostics import Diagnostic, did_you_mean, error
+from .core import FIELD_TYPES, FLOAT, STRING, Field
+
+
+def item_text(item) -> str:
+    """A feature-list item as it is written in a record (for a help text)."""
+    if isinstance(item, ast.Pair):
+        key = f'"{item.key.text}"' if item.key.quoted else item.key.text
+        value = ast.unwrap(item.value) if item.value is not None else None
+        if isinstance(value, ast.Ref):
+            return f"{key}: {value.name}"
+        if isinstance(value, ast.Call):
+            return f"{key}: {value.op.text}(...)"
+        return key
+    value = ast.unwrap(item)
+    if isinstance(value, ast.Ref):
+        return value.name
+    if isinstance(value, ast.String):
+        return f'"{value.value}"'
+    return "..."
+
+
+def field_of(label: str, pair: ast.Pair, diags: list[Diagnostic]) -> Field | None:
+    """One record field from `label` or `label: type` (`type(vocabulary=[...])`)."""
+    if pair.value is None:
+        return Field(label, FLOAT, None, pair.span)
+    atom = ast.unwrap(pair.value)
+    call = atom if isinstance(atom, ast.Call) else None
+    type_name = call.op.text if call else atom.name if isinstance(atom, ast.Ref) else None
+    where = call.op.span if call else atom.span
+    if type_name not in FIELD_TYPES:
+        hint = did_you_mean(type_name, FIELD_TYPES) if type_name else None
+        message = (
+            f"unknown type '{type_name}' for field '{label}'"
+            if type_name
+            else f"field '{label}' needs a type"
+        )
+        diags.append(
+            error(
+                codes.UNKNOWN_TYPE,
+                message,
+                where,
+                help=hint or "a field is a number (no type, or float) or a category: string or int",
+            )
+        )
+        return None
+    dtype = FIELD_TYPES[type_name]
+    if call is None:
+        return Field(label, dtype, None, pair.span)
+    vocabulary = _declared_vocabulary(label, dtype, call, diags)
+    return None if vocabulary is None else Field(label, dtype, vocabulary, pair.span)
+
+
+def _declared_vocabulary(label: str, dtype: str, call: ast.Call, diags: list[Diagnostic]) -> tuple | None:
+    """`string(vocabulary=["a", "b"])`: the one argument a type takes."""
+    kwargs = {kw.name.text: kw for kw in call.kwargs}
+    extra = [a.span for a in call.args] + [kw.name.span for k, kw in kwargs.items() if k != "vocabulary"]
+    if extra or "vocabulary" not in kwargs or dtype == FLOAT:
+        what = "a number takes no arguments" if dtype == FLOAT else "a category type takes vocabulary=[...]"
+        example = '["a", "b"]' if dtype == STRING else "[1, 2, 3]"
+        diags.append(
+            error(
+                codes.ARGUMENT_TYPE,
+                f"field '{label}': {what}",
+                extra[0] if extra else call.span,
+                help=None if dtype == FLOAT else f"e.g. {label}: {call.op.text}(vocabulary={example})",
+            )
+        )
+        return None
+    return vocabulary_values(kwargs["vocabulary"].value, dtype, diags)
+
+
+def vocabulary_values(expr, dtype: str, diags: list[Diagnostic]) -> tuple | None:
+    """A vocabulary written as a list of strings (STRING) or integers; None when wrong."""
+    atom = ast.unwrap(expr)
+    want = "strings" if dtype == STRING else "integers"
+    if not isinstance(atom, ast.ListLit) or not atom.items:
+        example = 'vocabulary=["a", "b"]' if dtype == STRING else "vocabulary=[1, 2, 3]"
+        diags.append(
+            error(
+                codes.BAD_VOCABULARY,
+                f"a vocabulary is a non-empty list of {want}",
+                atom.span,
+                help=f"e.g. {example}",
+            )
+        )
+        return None
+    values: list = []
+    for item in atom.items:
+        v = ast.unwrap(item)
+        ok = (
+            isinstance(v, ast.String)
+            if dtype == STRING
+            else isinstance(v, ast.Number) and type(v.value) is int
+        )
+        value = getattr(v, "value", None)
+        if not ok:
+            diags.append(error(codes.BAD_VOCABULARY, f"a vocabulary of {want} holds {_what(v)}", v.span))
+            return None
+        if value in values:
+            diags.append(
+                error(
+                    codes.BAD_VOCABULARY,
+                    f"{value!r} is in the vocabulary twice",
+                    v.span,
+                    help="list each value once",
+                )
+            )
+            return None
+        if value == "":
+            diags.append(
+                error(
+                    codes.BAD_VOCABULARY,
+                    "the empty string is how a missing category reaches the model; "
+                    "it cannot be in a vocabulary",
+                    v.span,
+                    help='to give missing values a category of their own, fill them: -> fill("none")',
+                )
+            )
+            return None
+        values.append(value)
+    return tuple(values)
+
+
+def _what(atom) -> str:
+    if isinstance(atom, ast.Number):
+        return f"the number {atom.value!r}"
+    if isinstance(atom, ast.String):
+        return f'the string "{atom.value}"'
+    if isinstance(atom, ast.Ref):
+        return f"the name '{atom.name}' (text is quoted: \"{atom.name}\")"
+    return "something else"

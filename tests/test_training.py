@@ -12,7 +12,7 @@ import pytest
 import netdsl
 from conftest import EXAMPLES, IRIS_CSV, run_cli
 from netdsl.apps.training import prepare
-from netdsl.data.tables import read_csv
+from netdsl.data.spec import read_for
 from netdsl.lang.diagnostics import SpecError
 
 IRIS_HEADER = "sepal_length,sepal_width,petal_length,petal_width,species\n"
@@ -44,7 +44,7 @@ def iris_rows(n_per_class: int) -> str:
         ),
         (
             IRIS_HEADER + "5.1,3.5,1.4,0.2,setosa\n4.9,3.0,nan,0.2,setosa\n",
-            "bad.csv:3: column 'petal_length' is 'nan', not a finite number",
+            "bad.csv:3: column 'petal_length' is missing on this row ('nan')",
         ),
         (IRIS_HEADER + "5.1,3.5,1.4,0.2,setosa\n4.9,3.0,1.4,0.2,\n", "bad.csv:3: column 'species' is empty"),
     ],
@@ -118,7 +118,7 @@ def test_spec_without_loss_cannot_train(spec):
 
 def _prepared(text: str, columns=None, test_size=0.2, seed=0):
     g = netdsl.loads(text, "t.net")
-    prepared = prepare(g, read_csv(str(IRIS_CSV)), columns)
+    prepared = prepare(g, read_for(g, IRIS_CSV, columns), columns)
     return g, (prepared.binding, prepared.inputs, prepared.targets, prepared.split(g, test_size, seed))
 
 
@@ -174,7 +174,7 @@ def test_stratified_seeded_split():
 def test_standardize_adapts_on_the_training_split_only():
     result = netdsl.train(str(EXAMPLES / "standardized.net"), str(IRIS_CSV), epochs=1, seed=3)
     g = netdsl.load(str(EXAMPLES / "standardized.net"))
-    prepared = prepare(g, read_csv(str(IRIS_CSV)))
+    prepared = prepare(g, read_for(g, IRIS_CSV))
     inputs, split = prepared.inputs, prepared.split(g, 0.2, 3)
     layer = result.model.get_layer("species_standardize_1")
     train_rows = inputs["iris"][split.train]

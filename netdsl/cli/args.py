@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_experiment_parsers(sub)
     from .predict_args import add_predict_parser
 
-    add_predict_parser(sub)
+    add_predict_parser(sub, natural)
     return p
 
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 
-def add_predict_parser(sub) -> None:
-    from .args import natural
-
+def add_predict_parser(sub, natural) -> None:
+    """`natural(minimum)` is the command line's checked-integer type (args.py)."""
     p = sub.add_parser(
         "predict",
         help="predict the rows of a CSV or Parquet file with a saved model",

@@ -269,6 +269,9 @@ def read_table(path: str, kinds: Mapping[str, str], header: Header | None = None
     (column -> float/string/int/label). The whole file is read at once, on
     every core; see iter_batches for files larger than memory."""
     header = header or read_header(path)
+    if not kinds:  # nothing bound: the rows still count (read the first column as written)
+        table = read_table(path, {header.columns[0]: RAW}, header)
+        return Table(path, header.columns, table.data.select([]), {}, 0, None)
     if header.parquet:
         data = _read_parquet(header, kinds)
     else:

@@ -140,6 +140,8 @@ def scan(path: str, kinds: dict[str, str], header: arrow.Header | None = None) -
     bad cell) and summarize them."""
     header = header or arrow.read_header(path)
     summary = Summary(path, header.columns)
+    if not kinds:
+        return summary
     for piece in arrow.iter_batches(path, kinds, header):
         for column, kind in kinds.items():
             values = piece.data.column(column)

@@ -728,17 +728,45 @@ def _encode_waits(c: OpCall) -> str | None:
     return o.waits if o.dtype == INDEX else _waits_for_vocabulary(c)
 
 
-def _embedding_dim(c: OpCall) -> int | None:
-    from .values import BadValue, evaluate_size
+def evaluate_size(expr: Any, vocab_size: int | None) -> float | None:
+    """The value of a size (an int, or calls of values.SIZE_FUNCTIONS): None when
+    it needs vocab_size() and that waits for data; ShapeError for a wrong call."""
+    from ..lang import ast
 
-    o = c.inputs[0]
-    expr = c.args["dim"]
-    try:
-        value = evaluate_size(expr, o.cardinality)
-    except BadValue as exc:
-        raise ShapeError(
-            exc.code, f"embedding() argument 'dim': {exc.message}", exc.help, span=exc.span
-        ) from None
+    if not isinstance(expr, ast.Call):
+        return expr.value if isinstance(expr, ast.Number) else expr
+    name = expr.op.text
+    if name == "vocab_size":
+        if expr.args:
+            raise ShapeError(codes.ARGUMENT_TYPE, "vocab_size() takes no argument here", span=expr.span)
+        return vocab_size
+    args = []
+    for arg in expr.args:
+        value = evaluate_size(ast.unwrap(arg), vocab_size)
+        if value is None:
+            return None
+        args.append(value)
+    unary = {
+        "floor": math.floor,
+        "ceil": math.ceil,
+        "round": round,
+        "sqrt": math.sqrt,
+        "log2": math.log2,
+        "int": int,
+    }
+    if name in unary:
+        if len(args) != 1:
+            raise ShapeError(codes.ARGUMENT_TYPE, f"{name}() takes one argument", span=expr.span)
+        if (name == "sqrt" and args[0] < 0) or (name == "log2" and args[0] <= 0):
+            raise ShapeError(codes.ARGUMENT_RANGE, f"{name}() of {args[0]:g}", span=expr.span)
+        return unary[name](args[0])
+    if not args:
+        raise ShapeError(codes.ARGUMENT_TYPE, f"{name}() needs arguments", span=expr.span)
+    return min(args) if name == "min" else max(args)
+
+
+def _embedding_dim(c: OpCall) -> int | None:
+    value = evaluate_size(c.args["dim"], c.inputs[0].cardinality)
     if value is None:
         return None
     if value != int(value) or value < 1:

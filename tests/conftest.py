@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,8 +33,13 @@ def example_paths() -> list[Path]:
 
 
 def data_for(path: Path) -> Path | None:
-    """The data an example needs to compile: its standardize layers adapt on iris."""
-    return IRIS_CSV if "standardize" in path.read_text() and "mean=" not in path.read_text() else None
+    """The data an example needs to compile: the file its `# data: PATH` line names
+    (relative to the spec), else iris for standardize layers that adapt."""
+    text = path.read_text(encoding="utf-8")
+    named = re.search(r"^# data: (\S+)", text, re.M)
+    if named:
+        return path.parent / named.group(1)
+    return IRIS_CSV if "standardize" in text and "mean=" not in text else None
 
 
 def check_golden(path: Path, actual: str) -> None:

@@ -27,12 +27,17 @@ import numpy as np
 import pytest
 
 import netdsl
-from conftest import EXAMPLES, IRIS_CSV, run_cli
+from conftest import EXAMPLES, IRIS_CSV, data_for, run_cli
 
 keras = pytest.importorskip("keras")
 L = keras.layers
 
-EXAMPLE_FILES = sorted(EXAMPLES.glob("*.net")) + [EXAMPLES / "towers" / "model.net"]
+# Models of records (typed columns, encodings: examples/penguins.net) are not
+# read back by `netdsl import` yet: it reports their lookups and string inputs.
+RECORD_EXAMPLES = {"penguins"}
+EXAMPLE_FILES = [p for p in sorted(EXAMPLES.glob("*.net")) if p.stem not in RECORD_EXAMPLES] + [
+    EXAMPLES / "towers" / "model.net"
+]
 WITH_BLOCKS = {"residual_blocks", "model"}  # blocks come back flat (see README)
 _AUTO = re.compile(
     r"^(input_layer|dense|dropout|normalization|identity|concatenate|add|get_item|take)(_\d+)?$"
@@ -125,15 +130,10 @@ def import_text(path: Path) -> str:
     return result.text
 
 
-def data_for(spec: Path) -> str | None:
-    """The data a spec's standardize layers adapt on (None: they need none)."""
-    text = spec.read_text()
-    return str(IRIS_CSV) if "standardize" in text and "mean=" not in text else None
-
-
 def build(spec: Path, seed: int = 0):
-    g = netdsl.load(str(spec), data=data_for(spec))
-    return g, netdsl.to_keras(g, data=data_for(spec), seed=seed)
+    data = data_for(spec)
+    g = netdsl.load(str(spec), data=str(data) if data else None)
+    return g, netdsl.to_keras(g, data=str(data) if data else None, seed=seed)
 
 
 def _statements(text: str) -> list[str]:

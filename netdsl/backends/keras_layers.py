@@ -108,7 +108,7 @@ def _lookup_config(vocabulary, a: dict, mode: str) -> dict[str, Any]:
 
 def _lookup(n: Node, a: dict) -> LayerSpec:
     assert n.vocabulary is not None, "a lookup with a known vocabulary"
-    return LayerSpec(_lookup_class(n.vocabulary), _lookup_config(n.vocabulary, a, a["output"]))
+    return LayerSpec(_lookup_class(n.vocabulary), _lookup_config(n.vocabulary, a, a["output_mode"]))
 
 
 def _encode(mode: str):
@@ -124,13 +124,13 @@ def _encode(mode: str):
 def _discretize(n: Node, a: dict) -> LayerSpec:
     if a.get("boundaries") is not None:
         return LayerSpec(
-            "Discretization", {"bin_boundaries": list(a["boundaries"]), "output_mode": a["output"]}
+            "Discretization", {"bin_boundaries": list(a["boundaries"]), "output_mode": a["output_mode"]}
         )
-    return LayerSpec("Discretization", {"num_bins": a["bins"], "output_mode": a["output"]}, adapt=True)
+    return LayerSpec("Discretization", {"num_bins": a["bins"], "output_mode": a["output_mode"]}, adapt=True)
 
 
 def _hash(n: Node, a: dict) -> LayerSpec:
-    config: dict[str, Any] = {"num_bins": a["bins"], "output_mode": a["output"]}
+    config: dict[str, Any] = {"num_bins": a["bins"], "output_mode": a["output_mode"]}
     if a.get("salt") is not None:
         config["salt"] = a["salt"]
     return LayerSpec("Hashing", config)
@@ -175,7 +175,7 @@ LAYERS: dict[str, KerasLayer] = {
     "hash": KerasLayer("Hashing", spec=_hash),
     "discretize": KerasLayer("Discretization", spec=_discretize),
     "cross": KerasLayer(
-        "HashedCrossing", lambda n, a: {"num_bins": a["bins"], "output_mode": a["output"]}, merge=True
+        "HashedCrossing", lambda n, a: {"num_bins": a["bins"], "output_mode": a["output_mode"]}, merge=True
     ),
     "fill": KerasLayer("NanToNum", spec=_fill),  # Equal + Where for a category
 }

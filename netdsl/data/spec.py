@@ -57,7 +57,10 @@ def checked(source: Source, data, strict: bool, compiling: bool, include_paths=(
     if "error" in found:
         declared = [d for d in (node(g, n).declared for n in net.inputs) if d is not None and d.features]
         span = declared[0].span if declared else None
-        return finish(g, [error(codes.BAD_DATA_FILE, str(found["error"]), span)], strict)
+        exc = found["error"]
+        return finish(
+            g, [error(codes.BAD_DATA_FILE, str(exc), span, help=getattr(exc, "help", None))], strict
+        )
     extra = check_data(g, found.get("summary"), compiling) if not net.syntax_error else []
     return finish(g, extra, strict)
 

@@ -78,8 +78,8 @@ def learning_nodes(g: nx.DiGraph) -> list[str]:
     found = []
     for n in nodes(g):
         op = OPS.get(n.op) if n.op is not None else None
-        if op is None or n.args is None:
-            continue
+        if op is None or n.args is None or n.shape is None:
+            continue  # an error here or upstream is reported already
         if op.adapts(n.args) or _learns_vocabulary(g, n):
             found.append(n.name)
     return found
@@ -183,9 +183,9 @@ def _unfilled(g: nx.DiGraph, table) -> list[Diagnostic]:
             continue
         for column in number_columns(n):
             if table.missing_count(column) and (name, column) not in filled:
-                diags.append(
-                    error(codes.UNFILLED_MISSING, str(table.first_missing(column)), _declared_span(n))
-                )
+                exc = table.first_missing(column)
+                hint = getattr(exc, "help", None)
+                diags.append(error(codes.UNFILLED_MISSING, str(exc), _declared_span(n), help=hint))
                 break
     return diags
 

@@ -38,6 +38,7 @@ from .ops import (
     ShapeError,
     category_of,
     fmt_shape,
+    label,
     not_encoded,
 )
 from .settings import (
@@ -405,8 +406,8 @@ def _check_operand(n: Node, op: Op, o: Operand) -> None:
             raise not_encoded(op.name, o)
         raise ShapeError(
             codes.BUNDLE_NOT_JOINED,
-            f"{op.name}() takes one value; '{o.name}' is {len(o.members or ())} columns of a record",
-            help=f"join them first: {o.name} -> concat -> {op.name}(...)",
+            f"{op.name}() takes one value; '{label(o)}' is {len(o.members or ())} columns of a record",
+            help=f"join them first: {label(o)} -> concat -> {op.name}(...)",
             span=o.span,
         )
     dtypes = {f.dtype for f in o.members} if o.bundle and o.members else {o.dtype}
@@ -424,7 +425,9 @@ def _check_operand(n: Node, op: Op, o: Operand) -> None:
         raise ShapeError(
             codes.OPERAND_TYPE,
             f"{op.name}() takes values of rank {ranks}; '{o.name}' has shape {fmt_shape(o.shape)}",
-            help=f"flatten it first: {o.name} -> flatten" if len(o.shape) > max(op.ranks) else None,
+            help=f"flatten it first: add `-> flatten` before {op.name}()"
+            if len(o.shape) > max(op.ranks)
+            else None,
             span=o.span,
         )
 

@@ -79,6 +79,7 @@ class Field:
     dtype: str  # FLOAT, STRING or INT
     vocabulary: tuple | None = None  # declared with the type; None: from the data
     span: Span | None = None
+    record: str = ""  # the input it is a field of
     # What the data says (filled from Network.vocabularies by check_arguments):
     # each value with its count, most frequent first (Keras's adapt order), and
     # the count of missing cells. None without data.

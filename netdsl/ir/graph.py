@@ -684,7 +684,7 @@ class _Builder:
                 )
                 ok = False
             seen.add(label)
-            field_ = field_of(label, pair, self.diags)
+            field_ = field_of(name, label, pair, self.diags)
             ok = ok and field_ is not None
             if field_ is not None:
                 fields.append(field_)

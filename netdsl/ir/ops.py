@@ -417,6 +417,13 @@ def _select_dtype(c: OpCall) -> str:
     return _fields_dtype(members) if members is not None else c.inputs[0].dtype
 
 
+def label(o: Operand) -> str:
+    """An operand as the user wrote it: `p[island]` for columns of a record, else its name."""
+    if o.members and o.op != "input":
+        return f"{o.members[0].record}[{', '.join(f.name for f in o.members)}]"
+    return o.name
+
+
 def category_of(o: Operand) -> str | None:
     """The first category column of an operand (its name), or None when it holds numbers."""
     if o.members is not None:
@@ -437,7 +444,8 @@ def not_encoded(op: str, o: Operand) -> ShapeError:
     else:
         kind = "string" if _dtype_of(o, column) == STRING else "integer"
         what = f"'{column}' is a {kind} category"
-        where = f"{o.name}[{column}]" if o.members and len(o.members) > 1 else o.name
+        record = o.members[0].record if o.members else ""
+        where = f"{record}[{column}]" if record else o.name
         hint = f"encode it first, e.g. {where} -> one_hot (or {where} -> lookup -> embedding(4) -> flatten)"
     return ShapeError(
         codes.CATEGORICAL_NOT_ENCODED, f"{op}() needs numbers, but {what}", help=hint, span=o.span
@@ -618,7 +626,7 @@ ANY_DTYPE = (FLOAT, STRING, INT, INDEX)
 def _wrong_operand(op: str, o: Operand, wants: str, help: str | None) -> ShapeError:
     return ShapeError(
         codes.ENCODING_OPERAND,
-        f"{op}() takes {wants}; '{o.name}' holds {_type_text(o.dtype)}",
+        f"{op}() takes {wants}; '{label(o)}' holds {_type_text(o.dtype)}",
         help=help,
         span=o.span,
     )
@@ -630,7 +638,7 @@ def _raw_category(op: str, o: Operand) -> None:
         return
     if o.dtype == INDEX:
         raise _wrong_operand(
-            op, o, "string or integer categories", f"they are indices already: {o.name} -> one_hot"
+            op, o, "string or integer categories", f"they are indices already: {label(o)} -> one_hot"
         )
     raise _wrong_operand(
         op,
@@ -652,7 +660,7 @@ def _vocabulary_of(c: OpCall) -> tuple | None:
         want = "strings" if o.dtype == STRING else "integers"
         raise ShapeError(
             codes.BAD_VOCABULARY,
-            f"'{o.name}' holds {_type_text(o.dtype)}, so its vocabulary is a list of {want}",
+            f"'{label(o)}' holds {_type_text(o.dtype)}, so its vocabulary is a list of {want}",
             span=o.span,
         )
     return given
@@ -673,7 +681,7 @@ def _encoded_shape(op: str, o: Operand, mode: str, size: int | None) -> Shape:
     if mode == "one_hot" and o.shape[-1] != 1:
         raise ShapeError(
             codes.ENCODING_OPERAND,
-            f"{op}() one-hot encodes one column; '{o.name}' has {o.shape[-1]}",
+            f"{op}() one-hot encodes one column; '{label(o)}' has {o.shape[-1]}",
             help="encode several columns into one vector with multi_hot",
             span=o.span,
         )
@@ -683,7 +691,7 @@ def _encoded_shape(op: str, o: Operand, mode: str, size: int | None) -> Shape:
 def _lookup_shape(c: OpCall) -> Shape:
     o = c.inputs[0]
     _raw_category("lookup", o)
-    return _encoded_shape("lookup", o, c.args["output"], lookup_size(c))
+    return _encoded_shape("lookup", o, c.args["output_mode"], lookup_size(c))
 
 
 def _waits_for_vocabulary(c: OpCall) -> str | None:
@@ -695,13 +703,13 @@ def _waits_for_vocabulary(c: OpCall) -> str | None:
 
 
 def _mode_dtype(c: OpCall) -> str:
-    return INDEX if c.args.get("output", "int") == "int" else FLOAT
+    return INDEX if c.args.get("output_mode", "int") == "int" else FLOAT
 
 
 def _lookup_describe(c: OpCall) -> str:
     vocabulary = c.args.get("vocabulary")
     where = f"{len(vocabulary)} given" if vocabulary is not None else "vocabulary from the data"
-    mode = c.args.get("output", "int")
+    mode = c.args.get("output_mode", "int")
     return f"{where}, {c.args.get('oov', 1)} OOV" + ("" if mode == "int" else f", {mode}")
 
 
@@ -784,7 +792,7 @@ def _embedding_shape(c: OpCall) -> Shape:
     o = c.inputs[0]
     if o.dtype != INDEX:
         hint = (
-            f"look the categories up first: {o.name} -> lookup -> embedding(...)"
+            f"look the categories up first: {label(o)} -> lookup -> embedding(...)"
             if o.dtype in CATEGORIES
             else "an embedding maps category indices (from lookup, hash, discretize or cross) to vectors"
         )
@@ -805,7 +813,7 @@ def _flatten_shape(c: OpCall) -> Shape:
 def _hash_shape(c: OpCall) -> Shape:
     o = c.inputs[0]
     _raw_category("hash", o)
-    return _encoded_shape("hash", o, c.args["output"], c.args["bins"])
+    return _encoded_shape("hash", o, c.args["output_mode"], c.args["bins"])
 
 
 def _discretize_size(c: OpCall) -> int:
@@ -831,7 +839,7 @@ def _discretize_shape(c: OpCall) -> Shape:
             "discretize", o, "numbers", "categories need no bins: use lookup, hash or one_hot"
         )
     size = _discretize_size(c)
-    return _encoded_shape("discretize", o, c.args["output"], size)
+    return _encoded_shape("discretize", o, c.args["output_mode"], size)
 
 
 def _columns(c: OpCall) -> list[tuple[str, str, Shape]]:
@@ -839,9 +847,9 @@ def _columns(c: OpCall) -> list[tuple[str, str, Shape]]:
     out = []
     for o in c.inputs:
         if o.bundle and o.members:
-            out += [(f.name, f.dtype, (1,)) for f in o.members]
+            out += [(f"{f.record}[{f.name}]", f.dtype, (1,)) for f in o.members]
         else:
-            out.append((o.name, o.dtype, o.shape))
+            out.append((label(o), o.dtype, o.shape))
     return out
 
 
@@ -861,7 +869,7 @@ def _cross_shape(c: OpCall) -> Shape:
                 f"cross() crosses single category columns; '{name}' is {what}",
                 help="bin numbers first (discretize(bins=8)); select one column at a time",
             )
-    mode = c.args["output"]
+    mode = c.args["output_mode"]
     return (1,) if mode == "int" else (c.args["bins"],)
 
 
@@ -872,13 +880,13 @@ def _fill_check(c: OpCall) -> Shape:
         if kind == "token":
             raise ShapeError(
                 codes.ARGUMENT_TYPE,
-                f"fill() of numbers takes mean, median or numbers; '{o.name}' holds numbers",
-                help=f"e.g. {o.name} -> fill(mean)",
+                f"fill() of numbers takes mean, median or numbers; '{label(o)}' holds numbers",
+                help=f"e.g. {label(o)} -> fill(mean)",
             )
         if kind == "numbers" and len(value) != o.shape[-1]:
             raise ShapeError(
                 codes.ARGUMENT_RANGE,
-                f"fill() has {len(value)} value(s) but '{o.name}' has {o.shape[-1]} feature(s)",
+                f"fill() has {len(value)} value(s) but '{label(o)}' has {o.shape[-1]} feature(s)",
                 help="give one value per feature, or one number for all",
             )
         return o.shape
@@ -890,7 +898,7 @@ def _fill_check(c: OpCall) -> Shape:
         raise ShapeError(
             codes.ARGUMENT_TYPE,
             f"fill() of {_type_text(o.dtype)} takes the category that missing cells become",
-            help=f"e.g. {o.name} -> {example}; without fill, a missing category goes to the "
+            help=f"e.g. {label(o)} -> {example}; without fill, a missing category goes to the "
             "out-of-vocabulary slot",
         )
     return o.shape
@@ -944,18 +952,18 @@ OPS.update(
             "lookup",
             "layer",
             "Category -> index (StringLookup / IntegerLookup): lookup(vocabulary=[..], oov=1, mask=false, "
-            "output=int); without a vocabulary it comes from --data.",
+            "output_mode=int); without a vocabulary it comes from --data.",
             params=(
                 Param("vocabulary", "vocabulary", None),
                 Param("oov", "int", 1, check=lambda v: 0 <= v <= 1000, range_text="0 to 1000"),
                 Param("mask", "bool", False),
-                Param("output", "name", "int", choices=OUTPUT_MODES),
+                Param("output_mode", "name", "int", choices=OUTPUT_MODES),
             ),
             dtypes=ANY_DTYPE,
             shape=_lookup_shape,
             dtype=_mode_dtype,
             features=_keep_features,
-            cardinality=lambda c: lookup_size(c) if c.args["output"] == "int" else None,
+            cardinality=lambda c: lookup_size(c) if c.args["output_mode"] == "int" else None,
             vocabulary=_vocabulary_of,
             waits=_waits_for_vocabulary,
             describe=_lookup_describe,
@@ -1009,16 +1017,16 @@ OPS.update(
         Op(
             "hash",
             "layer",
-            "Category -> one of `bins` indices by hashing (Hashing): hash(bins, output=int).",
+            "Category -> one of `bins` indices by hashing (Hashing): hash(bins, output_mode=int).",
             params=(
                 Param("bins", "int", check=_positive, range_text="a positive integer"),
-                Param("output", "name", "int", choices=OUTPUT_MODES),
+                Param("output_mode", "name", "int", choices=OUTPUT_MODES),
                 Param("salt", "int", None),
             ),
             dtypes=ANY_DTYPE,
             shape=_hash_shape,
             dtype=_mode_dtype,
-            cardinality=lambda c: c.args["bins"] if c.args["output"] == "int" else None,
+            cardinality=lambda c: c.args["bins"] if c.args["output_mode"] == "int" else None,
             describe=lambda c: f"{c.args['bins']} bins",
         ),
         Op(
@@ -1029,12 +1037,12 @@ OPS.update(
             params=(
                 Param("boundaries", "floats", None),
                 Param("bins", "int", None, check=lambda v: v >= 2, range_text="2 or more"),
-                Param("output", "name", "int", choices=OUTPUT_MODES),
+                Param("output_mode", "name", "int", choices=OUTPUT_MODES),
             ),
             dtypes=ANY_DTYPE,
             shape=_discretize_shape,
             dtype=_mode_dtype,
-            cardinality=lambda c: _discretize_size(c) if c.args["output"] == "int" else None,
+            cardinality=lambda c: _discretize_size(c) if c.args["output_mode"] == "int" else None,
             adapts=lambda a: a.get("bins") is not None,
             describe=lambda c: f"{c.args['bins']} bins, adapted" if c.args.get("bins") else "bins given",
         ),
@@ -1044,14 +1052,14 @@ OPS.update(
             "Crossed categories hashed into `bins` indices (HashedCrossing): cross(a, b, bins=N).",
             params=(
                 Param("bins", "int", check=_positive, range_text="a positive integer"),
-                Param("output", "name", "int", choices=("int", "one_hot")),
+                Param("output_mode", "name", "int", choices=("int", "one_hot")),
             ),
             min_inputs=1,
             max_inputs=None,
             dtypes=ANY_DTYPE + (MIXED,),
             shape=_cross_shape,
             dtype=_mode_dtype,
-            cardinality=lambda c: c.args["bins"] if c.args["output"] == "int" else None,
+            cardinality=lambda c: c.args["bins"] if c.args["output_mode"] == "int" else None,
             describe=lambda c: f"{c.args['bins']} bins",
         ),
         Op(

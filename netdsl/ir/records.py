@@ -32,10 +32,10 @@ def item_text(item) -> str:
     return "..."
 
 
-def field_of(label: str, pair: ast.Pair, diags: list[Diagnostic]) -> Field | None:
+def field_of(record: str, label: str, pair: ast.Pair, diags: list[Diagnostic]) -> Field | None:
     """One record field from `label` or `label: type` (`type(vocabulary=[...])`)."""
     if pair.value is None:
-        return Field(label, FLOAT, None, pair.span)
+        return Field(label, FLOAT, None, pair.span, record)
     atom = ast.unwrap(pair.value)
     call = atom if isinstance(atom, ast.Call) else None
     type_name = call.op.text if call else atom.name if isinstance(atom, ast.Ref) else None
@@ -58,9 +58,9 @@ def field_of(label: str, pair: ast.Pair, diags: list[Diagnostic]) -> Field | Non
         return None
     dtype = FIELD_TYPES[type_name]
     if call is None:
-        return Field(label, dtype, None, pair.span)
+        return Field(label, dtype, None, pair.span, record)
     vocabulary = _declared_vocabulary(label, dtype, call, diags)
-    return None if vocabulary is None else Field(label, dtype, vocabulary, pair.span)
+    return None if vocabulary is None else Field(label, dtype, vocabulary, pair.span, record)
 
 
 def _declared_vocabulary(label: str, dtype: str, call: ast.Call, diags: list[Diagnostic]) -> tuple | None:

@@ -97,9 +97,7 @@ def run(cfg: dict, tmp: Path, reps, nd: list[str], case, summarize) -> list[dict
     model_a, model_b = tmp / "netdsl.keras", tmp / "pandas.keras"
     train_a, train_b = pairs(
         lambda: measured(nd + ["train", str(spec), "--data", str(base), "-o", str(model_a), "--quiet"]),
-        lambda: measured(
-            [PY, str(BASELINES / "pandas_train.py"), str(base), str(model_b), "1", str(BATCH)]
-        ),
+        lambda: measured([PY, str(BASELINES / "pandas_train.py"), str(base), str(model_b), "1", str(BATCH)]),
         reps("reps_data"),
     )
     out += _time_and_memory(
@@ -120,7 +118,9 @@ def run(cfg: dict, tmp: Path, reps, nd: list[str], case, summarize) -> list[dict
             + ["predict", str(model_a), "--data", str(base), "-o", str(predict_out)]
             + ["--batch-size", str(PREDICT_BATCH)]
         ),
-        lambda: measured([PY, str(BASELINES / "pandas_predict.py"), str(model_a), str(base), str(PREDICT_BATCH)]),
+        lambda: measured(
+            [PY, str(BASELINES / "pandas_predict.py"), str(model_a), str(base), str(PREDICT_BATCH)]
+        ),
         reps("reps_data"),
     )
     out.append(

@@ -1,6 +1,6 @@
 """Baseline of `netdsl predict`: pandas reads the file, Keras predicts it.
 
-    python pandas_predict.py MODEL.keras DATA.csv BATCH
+python pandas_predict.py MODEL.keras DATA.csv BATCH
 """
 
 import os

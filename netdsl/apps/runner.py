@@ -57,10 +57,21 @@ def make_task(spec: str, data: str, settings: dict, *, columns=None, fold=None, 
 
 
 @functools.lru_cache(maxsize=4)
-def cached_table(path: str):
-    from ..data.tables import read_csv
+def cached_table(path: str, kinds: tuple):
+    """The columns `kinds` ((column, kind), ...) of a file, read once per worker."""
+    from ..data import arrow
 
-    return read_csv(path)
+    return arrow.read_table(path, dict(kinds))
+
+
+def table_for(g, path: str, columns: dict | None = None):
+    """The file's columns that the spec reads, typed (cached: every spec of a
+    compare reading the same columns reads the file once)."""
+    from ..data import arrow
+    from ..data.tables import spec_kinds
+
+    kinds = spec_kinds(g, arrow.read_header(path).columns, columns)
+    return cached_table(path, tuple(sorted(kinds.items())))
 
 
 @functools.lru_cache(maxsize=64)
@@ -69,7 +80,7 @@ def _graph(spec: str, text: str | None, include_paths: tuple, data: str):
     from ..lang.source import Source, read_source
 
     source = read_source(spec) if text is None else Source(spec, text)
-    return checked(source, cached_table(data), strict=False, compiling=True, include_paths=include_paths)
+    return checked(source, data, strict=False, compiling=True, include_paths=include_paths)
 
 
 @functools.lru_cache(maxsize=64)
@@ -78,7 +89,8 @@ def _prepared(spec: str, text: str | None, include_paths: tuple, data: str, colu
     from .training import prepare
 
     g = _graph(spec, text, include_paths, data)
-    return g, prepare(g, cached_table(data), {k: list(v) for k, v in columns})
+    bound = {k: list(v) for k, v in columns}
+    return g, prepare(g, table_for(g, data, bound), bound)
 
 
 def run_task(task: dict) -> dict:

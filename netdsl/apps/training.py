@@ -421,7 +421,7 @@ def fold_split(g: nx.DiGraph, prepared: Prepared, fold, seed: int) -> Split:
     from .folds import stratified_folds, too_few_for_folds
 
     i, k = fold
-    labels, n_rows = prepared.stratify, len(prepared.table.rows)
+    labels, n_rows = prepared.stratify, prepared.table.num_rows
     smallest = too_few_for_folds(labels, n_rows, k)
     if smallest is not None:
         first = prepared.binding.targets[0]
@@ -445,7 +445,7 @@ def fold_split(g: nx.DiGraph, prepared: Prepared, fold, seed: int) -> Split:
     return Split(train, test)
 
 
-def check_folds(g: nx.DiGraph, table: Table, columns, k: int) -> None:
+def check_folds(g: nx.DiGraph, table: arrow.Table, columns, k: int) -> None:
     """SpecError, before any training, when the table cannot be cut into k folds."""
     fold_split(g, prepare(g, table, columns), (0, k), 0)
 

@@ -49,8 +49,17 @@ def start_jax(coordinator: str | None, num_processes: int, process_id: int) -> N
 
 
 def _pick(names: dict, arrays: dict, idx, keys):
-    picked = {names[k]: arrays[k][idx] for k in keys}
+    """Rows `idx` of the arrays of `keys`: inputs are keyed as the model's inputs
+    already (keras_inputs), outputs by node name (their Keras names here)."""
+    picked = {names.get(k, k): arrays[k][idx] for k in keys}
     return picked if len(picked) > 1 else next(iter(picked.values()))
+
+
+def _feed(inputs: dict, rows):
+    """The rows that layers learning from data learn from, as to_keras takes them."""
+    from ..data.feed import ArrayFeed
+
+    return ArrayFeed(inputs, {}, rows)
 
 
 def fit_data_parallel(g: nx.DiGraph, binding, inputs, targets, shards, settings, verbose: int):
@@ -66,7 +75,7 @@ def fit_data_parallel(g: nx.DiGraph, binding, inputs, targets, shards, settings,
     keras.distribution.set_distribution(
         keras.distribution.DataParallel(devices=jax.devices(), auto_shard_dataset=False)
     )
-    adapt_on = {k: v[np.asarray(shards.train_rows, dtype="int64")] for k, v in inputs.items()}
+    adapt_on = _feed(inputs, np.asarray(shards.train_rows, dtype="int64"))
     model = to_keras(g, adapt_on, seed=settings["seed"])
     names = keras_names(g)
     outputs = [t.output for t in binding.targets]
@@ -154,7 +163,7 @@ def fit_mirrored(g: nx.DiGraph, binding, inputs, targets, split, settings, verbo
     strategy = mirrored_strategy()
     idx = np.asarray(split.train, dtype="int64")
     with strategy.scope():
-        model = to_keras(g, {k: v[idx] for k, v in inputs.items()}, seed=settings["seed"])
+        model = to_keras(g, _feed(inputs, idx), seed=settings["seed"])
     names = keras_names(g)
     outputs = [t.output for t in binding.targets]
     fitted = model.fit(

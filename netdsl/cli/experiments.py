@@ -60,14 +60,15 @@ def train_all(args, graphs, overrides: dict, seeds: list[int]) -> list:
 
 
 def _check_folds(args, graphs) -> None:
-    from ..apps.runner import cached_table
+    from ..apps.runner import table_for
     from ..apps.training import check_folds
     from ..lang.diagnostics import SpecError
     from .common import report_failure
 
     for _, g in graphs:
         try:
-            check_folds(g, cached_table(os.path.abspath(args.data)), dict(args.columns), args.folds)
+            table = table_for(g, os.path.abspath(args.data), dict(args.columns))
+            check_folds(g, table, dict(args.columns), args.folds)
         except SpecError as exc:
             report_failure(exc, False)
             raise SystemExit(EXIT_SPEC) from None

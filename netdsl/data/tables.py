@@ -71,6 +71,11 @@ LEARNS = {
 }
 
 
+def adapting_nodes(g: nx.DiGraph) -> list[str]:
+    """Standardize layers that adapt their statistics on the data (Normalization's weights)."""
+    return [n for n in learning_nodes(g) if node(g, n).op == "standardize"]
+
+
 def learning_nodes(g: nx.DiGraph) -> list[str]:
     """Layers that learn from data: standardize and discretize adapting,
     fill(mean)/fill(median), and lookups (and one-hot encodings of raw

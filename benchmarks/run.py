@@ -39,6 +39,8 @@ IRIS_CSV = EXAMPLES / "data" / "iris.csv"
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
+import tabular  # noqa: E402
+
 import genspec  # noqa: E402
 
 PY = sys.executable
@@ -68,6 +70,10 @@ FULL = dict(
     reps_page=20,
     load_clients=20,
     load_seconds=30,
+    data_rows=300_000,
+    stream_factor=10,
+    reps_data=3,
+    reps_stream=1,
 )
 QUICK = dict(
     check_layers=1_000,
@@ -91,6 +97,10 @@ QUICK = dict(
     reps_page=3,
     load_clients=3,
     load_seconds=4,
+    data_rows=2_000,
+    stream_factor=10,
+    reps_data=1,
+    reps_stream=1,
 )
 EPOCH_BATCH = 16
 MEMORY_BUDGET_MB = 200.0
@@ -110,6 +120,7 @@ CASE_IDS = (
     "lsp_diagnostics_latency",
     "playground_keystroke_to_diagram",
     "serve_under_load",
+    *tabular.CASE_IDS,
 )
 LSP_BUDGET_MS = 50.0
 PAGE_BUDGET_MS = 300.0
@@ -757,6 +768,7 @@ def run_cases(cfg: dict, tmp: Path, reps_override: int | None, only: set | None 
     attempt(["render_cold_vs_plot_model"], render)
     attempt(["epoch_vs_hand"], epoch)
     attempt(["import_vs_load_model"], import_keras)
+    attempt(list(tabular.CASE_IDS), lambda: tabular.run(cfg, tmp, reps, nd, case, summarize))
     editor_cases(cfg, reps, attempt)
     return cases
 
@@ -852,6 +864,12 @@ def table(cases: list[dict]) -> str:
     for c in cases:
         if c.get("error"):
             lines.append(f"| {c['label']} | - | - | - | - | ERROR: {c['error'][:160]} |")
+            continue
+        if c["unit"] == "MBx":  # two peak memories side by side
+            a, b = f"{c['a']['median']:.0f} MB", f"{c['b']['median']:.0f} MB"
+            lines.append(
+                f"| {c['label']} | {a} | {b} | {c['ratio']:.3f}x | {target_text(c)} | {verdict(c)} |"
+            )
             continue
         if c["unit"] in ("MB", "ms") or (c["unit"] == "s" and "value" in c):
             number = f"{c['value']:.2f}" if c["unit"] == "s" else f"{c['value']:.1f}"

@@ -22,6 +22,14 @@ import gendata
 HERE = Path(__file__).resolve().parent
 BASELINES = HERE / "baselines"
 PY = sys.executable
+CASE_IDS = (
+    "data_check_time",
+    "data_check_memory",
+    "data_train_time",
+    "data_train_memory",
+    "data_predict",
+    "data_stream_memory",
+)
 BATCH = 256
 PREDICT_BATCH = 1024
 

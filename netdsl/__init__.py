@@ -11,6 +11,8 @@ of the pipeline's stages.
 
 from __future__ import annotations
 
+import os
+
 __version__ = "0.1.0"
 __all__ = [
     "load",
@@ -138,14 +140,32 @@ def render(graph, fmt: str = "svg", options=None) -> bytes:
 
 
 def train(spec, data, **settings):
-    """Train a spec (a path, or a graph from load) on a CSV file (a path, a
-    Table, or what prepare() made of one).
+    """Train a spec (a path, or a graph from load) on data (a CSV or Parquet
+    path, a table, or what prepare() made of one).
 
     Returns a TrainResult: .model (keras.Model), .history (per-epoch metrics),
     .test (metrics on the held-out split), .classes (label names per output),
     .settings. Keyword settings: epochs, batch_size, test_size,
-    validation_split, seed, columns ({input: [column, ...]}), verbose.
+    validation_split, seed, columns ({input: [column, ...]}), verbose, and
+    stream: read the file piece by piece in every pass, with a hashed split
+    (the default for files over 256 MiB; memory does not grow with the file).
     """
+    stream = settings.pop("stream", None)
+    from .apps.streaming import should_stream
+
+    if isinstance(data, (str, os.PathLike)) and should_stream(data, stream):
+        from .apps.streaming import resolve_settings, train_streamed
+        from .data.spec import checked
+        from .lang.source import read_source
+
+        g = (
+            checked(read_source(str(spec)), str(data), False, True)
+            if isinstance(spec, (str, os.PathLike))
+            else spec
+        )
+        columns = settings.pop("columns", None)
+        verbose = settings.pop("verbose", 0)
+        return train_streamed(g, str(data), resolve_settings(g, settings), columns, verbose)
     from .apps.training import train as run
 
     return run(spec, data, **settings)

@@ -30,6 +30,12 @@ CASES = {
     "lsp_diagnostics_latency",
     "playground_keystroke_to_diagram",
     "serve_under_load",
+    "data_check_time",
+    "data_check_memory",
+    "data_train_time",
+    "data_train_memory",
+    "data_predict",
+    "data_stream_memory",
 }
 
 
@@ -40,7 +46,7 @@ def test_quick_benchmark_run(tmp_path):
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=600,  # the data cases start TensorFlow in six cold processes
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

@@ -223,47 +223,48 @@ class _LabelsDoNotFit(Exception):
 
 def _values(g: nx.DiGraph, t: Target, table: arrow.Table):
     """A regression target: one number per row, for an output of one unit."""
-    import numpy as np
-
-    values = table.numbers_of_text(t.column)
-    width = _width(g, t.output)
-    if width != 1:
-        raise _LabelsDoNotFit(
-            error(
-                codes.LABELS_DO_NOT_FIT,
-                f"output '{t.output}' has {width} units but '{t.column}' is one number per row",
-                _output_span(g, t.output),
-                help=f"use dense(1) for '{t.output}'",
-            )
-        )
-    return np.asarray(values, dtype="float32").reshape(-1, 1)
+    check_target(g, t)
+    return encode_labels(g, t, table)
 
 
 def _classes(g: nx.DiGraph, t: Target, table: arrow.Table):
     """A classification target: class indices, one-hot rows, or 0/1 for a binary loss."""
-    import numpy as np
+    t.classes = _class_labels(table.distinct(t.column))
+    check_target(g, t)
+    return encode_labels(g, t, table)
 
+
+def check_target(g: nx.DiGraph, t: Target) -> None:
+    """The labels fit the output and its loss (_LabelsDoNotFit otherwise); classes known."""
     span, width = _output_span(g, t.output), _width(g, t.output)
-    classes = _class_labels(table.distinct(t.column))
-    t.classes = classes
-    if len(classes) < 2:
-        message = f"label column '{t.column}' has a single class ('{classes[0]}'): there is nothing to learn"
-        raise _LabelsDoNotFit(error(codes.LABELS_DO_NOT_FIT, message, span))
-    idx = table.index_in(t.column, classes)
-    if t.encoding == "binary":
-        if len(classes) != 2 or width != 1:
+    if t.encoding == "value":
+        if width != 1:
             raise _LabelsDoNotFit(
                 error(
                     codes.LABELS_DO_NOT_FIT,
-                    f"{_loss_of(g, t.output)} needs 2 classes and 1 unit; "
-                    f"'{t.column}' has {len(classes)} classes and '{t.output}' "
-                    f"{width} unit(s)",
+                    f"output '{t.output}' has {width} units but '{t.column}' is one number per row",
                     span,
-                    help="use categorical_crossentropy with one unit per class",
+                    help=f"use dense(1) for '{t.output}'",
                 )
             )
-        return idx.astype("float32").reshape(-1, 1)
-    if len(classes) != width:
+        return
+    classes = t.classes or []
+    if len(classes) < 2:
+        only = f" ('{classes[0]}')" if classes else ""
+        message = f"label column '{t.column}' has a single class{only}: there is nothing to learn"
+        raise _LabelsDoNotFit(error(codes.LABELS_DO_NOT_FIT, message, span))
+    if t.encoding == "binary" and (len(classes) != 2 or width != 1):
+        raise _LabelsDoNotFit(
+            error(
+                codes.LABELS_DO_NOT_FIT,
+                f"{_loss_of(g, t.output)} needs 2 classes and 1 unit; "
+                f"'{t.column}' has {len(classes)} classes and '{t.output}' "
+                f"{width} unit(s)",
+                span,
+                help="use categorical_crossentropy with one unit per class",
+            )
+        )
+    if t.encoding != "binary" and len(classes) != width:
         raise _LabelsDoNotFit(
             error(
                 codes.LABELS_DO_NOT_FIT,
@@ -274,7 +275,18 @@ def _classes(g: nx.DiGraph, t: Target, table: arrow.Table):
                 help=f"end '{t.output}' with dense({len(classes)}, softmax)",
             )
         )
-    return np.eye(width, dtype="float32")[idx] if t.encoding == "one_hot" else idx
+
+
+def encode_labels(g: nx.DiGraph, t: Target, table: arrow.Table):
+    """A table's labels as its output's loss wants them (its classes known)."""
+    import numpy as np
+
+    if t.encoding == "value":
+        return table.numbers_of_text(t.column).reshape(-1, 1)
+    idx = table.index_in(t.column, t.classes or [])
+    if t.encoding == "binary":
+        return idx.astype("float32").reshape(-1, 1)
+    return np.eye(_width(g, t.output), dtype="float32")[idx] if t.encoding == "one_hot" else idx
 
 
 def input_arrays(table: arrow.Table, binding: Binding) -> dict:

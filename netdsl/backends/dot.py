@@ -65,7 +65,7 @@ def _h(text: str) -> str:
 
 
 def _keras_shape(shape) -> str:
-    return "?" if shape is None else "(None, " + ", ".join(str(d) for d in shape) + ")"
+    return "?" if shape is None else "(None, " + ", ".join("?" if d is None else str(d) for d in shape) + ")"
 
 
 def _count(n: int) -> str:

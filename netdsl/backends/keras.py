@@ -216,7 +216,7 @@ def dataset(feed: Feed, batch_size: int, x_alone: bool = False, y_alone: bool = 
         _structure({c.key: spec(c) for c in feed.targets}, y_alone),
     )
     ds = tf.data.Dataset.from_generator(rows, output_signature=signature).rebatch(batch_size)
-    n = len(feed) if hasattr(feed, "__len__") else None
+    n = feed.count()
     if n is not None:  # known: Keras then counts its steps instead of running out of data
         ds = ds.apply(tf.data.experimental.assert_cardinality(-(-n // batch_size)))
     return ds.prefetch(2)
@@ -263,6 +263,31 @@ def fit_and_evaluate(
     return model, history, {k: float(v) for k, v in test.items()}
 
 
+def fit_streamed(
+    g: nx.DiGraph, train: Feed, validation: Feed | None, test: Feed, settings: dict, verbose: int
+):
+    """fit_and_evaluate for a file read piece by piece: the feeds read their
+    part of the file again in every pass (learning, each epoch, validation, test)."""
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()
+    batch = settings["batch_size"]
+    model = to_keras(g, train, seed=settings["seed"])
+    if not model.compiled:
+        raise ValueError("the spec has no compile line")  # checked before; a guard
+    x_alone, y_alone = not takes_dict(g) and len(train.inputs) == 1, len(train.targets) == 1
+    fitted = model.fit(
+        dataset(train, batch, x_alone, y_alone),
+        epochs=settings["epochs"],
+        validation_data=dataset(validation, batch, x_alone, y_alone) if validation is not None else None,
+        shuffle=False,
+        verbose=verbose,
+    )
+    result = model.evaluate(dataset(test, batch, x_alone, y_alone), verbose=0, return_dict=True)
+    history = {k: [float(v) for v in vs] for k, vs in fitted.history.items()}
+    return model, history, {k: float(v) for k, v in result.items()}
+
+
 def load_model(path: str):
     """A saved .keras model, loaded as plain Keras would (safe_mode stays on)."""
     return keras.saving.load_model(path, safe_mode=True)
@@ -274,7 +299,9 @@ def model_input(model, x: dict):
     refuses NumPy arrays of Python strings)."""
     import tensorflow as tf
 
-    feed = {k: tf.constant(v) if v.dtype.kind in "OUS" else v for k, v in x.items()}
+    text = any(v.dtype.kind in "OUS" for v in x.values())
+    # Strings must be tensors; then all must be (a call may not mix tensors and arrays).
+    feed = {k: tf.constant(v) if text else v for k, v in x.items()}
     if len(feed) == 1 and not isinstance(model.input, dict):
         return next(iter(feed.values()))
     return feed

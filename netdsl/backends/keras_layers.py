@@ -91,7 +91,7 @@ def _select(n: Node, a: dict) -> LayerSpec:
 
 
 def _lookup_class(vocabulary) -> str:
-    return "StringLookup" if vocabulary and isinstance(vocabulary[0], str) else "IntegerLookup"
+    return "IntegerLookup" if vocabulary and isinstance(vocabulary[0], int) else "StringLookup"
 
 
 def _lookup_config(vocabulary, a: dict, mode: str) -> dict[str, Any]:
@@ -107,16 +107,18 @@ def _lookup_config(vocabulary, a: dict, mode: str) -> dict[str, Any]:
 
 
 def _lookup(n: Node, a: dict) -> LayerSpec:
-    assert n.vocabulary is not None, "a lookup with a known vocabulary"
-    return LayerSpec(_lookup_class(n.vocabulary), _lookup_config(n.vocabulary, a, a["output_mode"]))
+    # Without its vocabulary (checked without data: only a diagram is drawn) the config lacks it.
+    return LayerSpec(_lookup_class(n.vocabulary), _lookup_config(n.vocabulary or (), a, a["output_mode"]))
 
 
 def _encode(mode: str):
     def spec(n: Node, a: dict) -> LayerSpec:
-        if n.vocabulary is not None:  # of a raw category: the lookup itself encodes
-            return LayerSpec(_lookup_class(n.vocabulary), _lookup_config(n.vocabulary, {}, mode))
-        assert n.shape is not None and n.shape[-1] is not None, "a known number of categories"
-        return LayerSpec("CategoryEncoding", {"num_tokens": n.shape[-1], "output_mode": mode})
+        if n.vocabulary is not None or n.cardinality is None and n.waits:
+            # of a raw category, the lookup itself encodes (its vocabulary may wait for data)
+            return LayerSpec(_lookup_class(n.vocabulary), _lookup_config(n.vocabulary or (), {}, mode))
+        return LayerSpec(
+            "CategoryEncoding", {"num_tokens": n.shape[-1] if n.shape else None, "output_mode": mode}
+        )
 
     return spec
 

@@ -136,6 +136,12 @@ def _train_parser(sub) -> None:
     t.add_argument("--history", metavar="FILE.json", help="save the per-epoch history and test metrics")
     t.add_argument("--seed", type=natural(0), metavar="S", help="seed: identical weights and metrics")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument(
+        "--stream",
+        action="store_true",
+        default=None,
+        help="read the file piece by piece in every pass, with a hashed split (the default over 256 MiB)",
+    )
     from .experiments_args import add_distribute_options
 
     add_distribute_options(t, natural)

@@ -56,6 +56,22 @@ def _prepare_training(args, path: str):
     return g, prepared
 
 
+def _prepare_streaming(args):
+    """A spec checked against a file too large to read at once (a streamed scan): (graph, None)."""
+    spec_args = argparse.Namespace(
+        file=args.file, data=args.data, strict=False, include_path=args.include_path
+    )
+    try:
+        g, code, failure = load(spec_args, compiling=True)
+    except FileNotFoundError:
+        raise UsageError(f"{args.data}: no such file") from None
+    if g is None:
+        if failure is not None:
+            report_failure(failure, False)
+        return code
+    return g, None
+
+
 def _overrides(args) -> dict:
     return dict(
         epochs=args.epochs,
@@ -71,14 +87,21 @@ def cmd_train(args) -> int:
         raise UsageError(f"{args.output}: the output must end in .keras (Keras 3's format)")
     if args.history and not args.history.endswith(".json"):
         raise UsageError(f"{args.history}: the history is written as JSON; name it *.json")
-    loaded = _prepare_training(args, args.file)
+    import netdsl
+
+    from ..apps.streaming import should_stream
+
+    verbose = 1 if sys.stdout.isatty() and not args.quiet else 0
+    streaming = not args.distribute and should_stream(args.data, getattr(args, "stream", None))
+    loaded = _prepare_streaming(args) if streaming else _prepare_training(args, args.file)
     if isinstance(loaded, int):
         return loaded
     g, prepared = loaded
-    import netdsl
-
-    verbose = 1 if sys.stdout.isatty() and not args.quiet else 0
-    if args.distribute:
+    if streaming:
+        result = netdsl.train(
+            g, args.data, stream=True, verbose=verbose, columns=dict(args.columns), **_overrides(args)
+        )
+    elif args.distribute:
         from .experiments import train_distributed
 
         result = train_distributed(args, g, prepared, _overrides(args), verbose)

@@ -38,6 +38,10 @@ class Feed:
     def chunks(self) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def count(self) -> int | None:
+        """Its rows, when known before reading them."""
+        return None
+
 
 class ArrayFeed(Feed):
     """Rows `indices` of arrays in memory, in a new seeded order each time it is read
@@ -53,6 +57,9 @@ class ArrayFeed(Feed):
         self.targets = [_column(k, v) for k, v in targets.items()]
 
     def __len__(self) -> int:
+        return len(self.indices)
+
+    def count(self) -> int | None:
         return len(self.indices)
 
     def chunks(self):
@@ -88,6 +95,10 @@ class StreamFeed(Feed):
         self.path, self.kinds, self.convert = path, kinds, convert
         self.inputs, self.targets = inputs, targets
         self.part, self.split, self.shuffle, self.epoch = part, split, shuffle, 0
+        self.rows: int | None = None  # the rows of this part, when counted (a scan)
+
+    def count(self) -> int | None:
+        return self.rows
 
     def pieces(self) -> Iterator[arrow.Table]:
         """The rows of this part, piece by piece (an arrow.Table each)."""

@@ -597,7 +597,19 @@ def describe(n: Node) -> str:
     op = OPS.get(n.op) if n.op is not None else None
     if op is None or n.args is None:
         return ""
+    if n.op in ("one_hot", "multi_hot"):
+        return _encoding_text(n)
     return op.describe(OpCall((), n.args, n.selection))
+
+
+def _encoding_text(n: Node) -> str:
+    """one_hot / multi_hot: of a category, its vocabulary; of indices, their number."""
+    size = n.shape[-1] if n.shape else None
+    if n.vocabulary is not None:
+        return f"a vocabulary of {len(n.vocabulary)} + 1 OOV"
+    if n.waits and size is None:
+        return "vocabulary from the data"
+    return f"{size} categories" if size is not None else ""
 
 
 def fmt_shape(shape: Shape | None) -> str:

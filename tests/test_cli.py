@@ -19,7 +19,7 @@ def test_check_every_example_is_clean(path):
     r = run_cli("check", path, *(["--data", data] if data else []))
     assert r.returncode == 0, r.stderr
     assert r.stderr == ""
-    g = netdsl.load(str(path))
+    g = netdsl.load(str(path), data=str(data) if data else None)
     total = netdsl.network(g).params.total
     first = r.stdout.splitlines()[0]
     assert first.startswith(

@@ -92,3 +92,42 @@ def test_parquet_types_nulls_and_nan(tmp_path):
         error_of(path, {"s": FLOAT})
         == f"{path}: column 's' holds string values in the Parquet file, not numbers"
     )
+
+
+def test_hashed_split_is_a_function_of_seed_and_row():
+    import numpy as np
+
+    from netdsl.data.split import TEST, TRAIN, VALIDATION, parts
+
+    rows = np.arange(200_000)
+    a = parts(rows, 7, 0.2, 0.1)
+    assert (a == parts(rows, 7, 0.2, 0.1)).all()  # the same seed, the same rows
+    assert (a[5000:6000] == parts(np.arange(5000, 6000), 7, 0.2, 0.1)).all()  # piece by piece alike
+    assert not (a == parts(rows, 8, 0.2, 0.1)).all()
+    share = np.bincount(a, minlength=3) / len(a)
+    assert abs(share[TEST] - 0.2) < 0.01 and abs(share[VALIDATION] - 0.08) < 0.01 and share[TRAIN] > 0.7
+
+
+def test_vocabularies_in_keras_adapt_order_and_fill_statistics():
+    import numpy as np
+
+    from netdsl.data.stats import Counts, Moments
+
+    c = Counts()
+    c.add(pa.chunked_array([["b", "a", "c", "a", None, "c", "d"]]))
+    assert c.vocabulary() == ["c", "a", "d", "b"] and c.missing == 1  # count desc, ties by value desc
+    m = Moments(["x", "y"])
+    m.add(np.array([[1, np.nan], [3, 4]], "float32"))
+    m.add(np.array([[np.nan, 6], [5, 8]], "float32"))
+    assert m.mean() == [3.0, 6.0] and m.median() == [3.0, 6.0]
+
+
+def test_scan_summarizes_a_file_in_pieces(tmp_path):
+    from netdsl.data.stats import scan
+
+    rows = b"".join(b"%d,c%d\n" % (i, i % 3) if i % 97 else b"NA,\n" for i in range(3000))
+    path = write(tmp_path, b"x,c\n" + rows)
+    s = scan(path, {"x": FLOAT, "c": STRING})
+    assert s.rows == 3000 and s.missing_count("x") == s.missing_count("c") == 31
+    assert sorted(s.counts["c"].vocabulary()) == ["c0", "c1", "c2"]
+    assert str(s.first_missing("x")) == f"{path}:2: column 'x' is missing on this row ('NA')"

@@ -169,3 +169,25 @@ def test_penguins_trains_and_its_keras_file_predicts_raw_rows_alone(tmp_path):
 def test_categories_need_an_encoding(spec, text, message):
     r = run_cli("check", spec(text))
     assert r.returncode == 1 and message in r.stderr, r.stderr
+
+
+def test_streamed_training_is_seeded_and_splits_every_row():
+    a = netdsl.train(str(PENGUINS), str(PENGUINS_CSV), stream=True, epochs=2, seed=5)
+    b = netdsl.train(str(PENGUINS), str(PENGUINS_CSV), stream=True, epochs=2, seed=5)
+    assert a.test == b.test and a.history == b.history
+    assert a.rows["train"] + a.rows["validation"] + a.rows["test"] == 344
+    assert a.classes == {"species": ["Adelie", "Chinstrap", "Gentoo"]}
+
+
+def test_parquet_data_checks_and_predicts_as_the_csv(tmp_path):
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    parquet = tmp_path / "penguins.parquet"
+    pq.write_table(
+        pcsv.read_csv(PENGUINS_CSV, convert_options=pcsv.ConvertOptions(null_values=["NA"])), parquet
+    )
+    a = netdsl.load(str(PENGUINS), data=str(PENGUINS_CSV))
+    b = netdsl.load(str(PENGUINS), data=str(parquet))
+    assert netdsl.network(a).params == netdsl.network(b).params
+    assert [netdsl.node(a, n).vocabulary for n in a] == [netdsl.node(b, n).vocabulary for n in b]

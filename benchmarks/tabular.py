@@ -14,6 +14,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -49,17 +50,18 @@ def spec_text(epochs: int = 1) -> str:
 
 
 def measured(cmd, cwd=None) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB) of one cold process; raises when it fails."""
-    t = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - t
-    err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
-    proc.stderr and proc.stderr.close()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        tail = " | ".join(err.strip().splitlines()[-5:])
-        raise RuntimeError(f"{' '.join(map(str, cmd))} exited {proc.returncode}: {tail}")
+    """(wall seconds, peak RSS in MB) of one cold process; raises when it fails.
+    Its stderr goes to a file (a pipe it could fill would stop it)."""
+    with tempfile.TemporaryFile() as err:
+        t = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            tail = " | ".join(err.read().decode("utf-8", "replace").strip().splitlines()[-5:])
+            raise RuntimeError(f"{' '.join(map(str, cmd))} exited {proc.returncode}: {tail}")
     return seconds, usage.ru_maxrss / 1024
 
 

@@ -13,6 +13,7 @@ lines, deep nesting.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -888,3 +889,105 @@ def control_character_specs(draw) -> tuple[str, str]:
         "import": f'import "lib{ch}.net"\ninput x: 4\noutput y = x -> dense(1)\n',
     }[place]
     return spec, file
+
+
+# ---- records and encodings (issue 12) ----------------------------------------------------
+
+TOKENS = ("Biscoe", "Dream", "Torgersen", "male", "female", "a b", "é", "x-1", "NA?")
+
+
+@dataclass
+class RecordProgram:
+    """A valid spec of a record with typed columns and encodings, every size
+    known without data (vocabularies declared), with what netdsl must say."""
+
+    text: str
+    params: int  # expected static parameter total
+    width: int  # the output's width
+    numbers: list[str]  # the numeric columns (missing cells allowed: each is filled)
+    categories: dict[str, tuple]  # category column -> its declared vocabulary
+
+    def __repr__(self) -> str:
+        return f"RecordProgram(params={self.params}, width={self.width}, text=\n{self.text})"
+
+
+def _string_encoding(draw, field: str, size: int) -> tuple[str, int, int]:
+    """(chain after `r[field]`, its width, its parameters) for a string category of `size` values."""
+    kind = draw(
+        st.sampled_from(("one_hot", "lookup_one_hot", "embedding", "hash", "fill", "multi_hot", "count"))
+    )
+    if kind == "one_hot":
+        return "one_hot", size + 1, 0
+    if kind == "lookup_one_hot":
+        oov = draw(st.integers(0, 3))
+        return f"lookup(oov={oov}) -> one_hot", size + oov, 0
+    if kind == "embedding":
+        dim = draw(
+            st.sampled_from(("2", "3", "floor(sqrt(vocab_size()))", "max(2, ceil(log2(vocab_size())))"))
+        )
+        v = size + 1
+        d = {"2": 2, "3": 3}.get(dim) or (
+            math.floor(math.sqrt(v)) if dim.startswith("floor") else max(2, math.ceil(math.log2(v)))
+        )
+        return f"lookup -> embedding({dim}) -> flatten", d, v * d
+    if kind == "hash":
+        bins = draw(st.integers(2, 9))
+        return f"hash({bins}) -> one_hot", bins, 0
+    if kind == "fill":
+        return 'fill("zz") -> one_hot', size + 1, 0
+    if kind == "multi_hot":
+        return "multi_hot", size + 1, 0
+    return "lookup(output_mode=count)", size + 1, 0
+
+
+@st.composite
+def record_programs(draw) -> RecordProgram:
+    n_numbers = draw(st.integers(1, 3))
+    numbers = [f"n{i}" for i in range(n_numbers)]
+    n_strings = draw(st.integers(1, 3))
+    categories: dict[str, tuple] = {}
+    fields = list(numbers)
+    for i in range(n_strings):
+        vocab = tuple(draw(st.lists(st.sampled_from(TOKENS), min_size=1, max_size=4, unique=True)))
+        categories[f"s{i}"] = vocab
+        fields.append(f"s{i}: string(vocabulary=[{', '.join(f'{chr(34)}{t}{chr(34)}' for t in vocab)}])")
+    if draw(st.booleans()):
+        years = tuple(draw(st.lists(st.integers(1990, 2030), min_size=1, max_size=3, unique=True)))
+        categories["year"] = years
+        fields.append(f"year: int(vocabulary=[{', '.join(map(str, years))}])")
+    lines = ["input r: {" + ", ".join(fields) + "}"]
+    parts, width, params = [], 0, 0
+    k = len(numbers)
+    means, variances = ", ".join("0" for _ in numbers), ", ".join("1" for _ in numbers)
+    fill = draw(st.sampled_from(("0", "1.5", "[" + ", ".join("2" for _ in numbers) + "]")))
+    lines.append(
+        f"nums = r[0:{k}] -> concat -> fill({fill}) -> standardize(mean=[{means}], variance=[{variances}])"
+    )
+    parts.append("nums")
+    width += k
+    if draw(st.booleans()):
+        lines.append("bins = r[n0] -> fill(0) -> discretize(boundaries=[-1, 0, 1]) -> one_hot")
+        parts.append("bins")
+        width += 4
+    for name, vocab in categories.items():
+        if name == "year":
+            if draw(st.booleans()):
+                chain, w, p = "one_hot", len(vocab) + 1, 0
+            else:
+                chain, w, p = "hash(5, output_mode=one_hot)", 5, 0
+        else:
+            chain, w, p = _string_encoding(draw, name, len(vocab))
+        lines.append(f"e_{name} = r[{name}] -> {chain}")
+        parts.append(f"e_{name}")
+        width += w
+        params += p
+    if n_strings >= 2 and draw(st.booleans()):
+        bins = draw(st.integers(2, 16))
+        lines.append(f"crossed = cross(r[s0], r[s1], bins={bins}) -> one_hot")
+        parts.append("crossed")
+        width += bins
+    units, out = draw(st.integers(1, 8)), draw(st.integers(1, 4))
+    act = draw(st.sampled_from(("relu", "tanh", "linear")))
+    lines.append(f"output y = concat({', '.join(parts)}) -> dense({units}, {act}) -> dense({out})")
+    params += width * units + units + units * out + out
+    return RecordProgram("\n".join(lines) + "\n", params, out, numbers, categories)

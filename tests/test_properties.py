@@ -44,6 +44,7 @@ from strategies import (
     long_line_specs,
     mutated_specs,
     programs,
+    record_programs,
 )
 
 pytestmark = pytest.mark.filterwarnings(
@@ -526,3 +527,60 @@ def test_control_characters_never_reach_the_terminal(workdir, case):
     shown = out + err
     bad = [ch for ch in shown if ch != "\n" and (ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F)]
     assert not bad, shown
+
+
+# ---- records and encodings (issue 12) ------------------------------------------------------
+
+N_RECORDS = examples(40)
+N_RECORDS_KERAS = examples(6)
+
+
+@settings(max_examples=N_RECORDS, **COMMON)
+@given(record_programs())
+def test_record_programs_load_with_their_sizes(prog):
+    g = netdsl.loads(prog.text, "record.net")
+    assert netdsl.network(g).diagnostics == []
+    assert netdsl.network(g).params.total == prog.params
+    assert netdsl.node(g, "y").shape == (prog.width,)
+
+
+def _raw_rows(prog, n: int = 6) -> dict:
+    """Raw columns with gaps: NaN numbers (filled), missing ("" / -1) and unseen categories."""
+    import numpy as np
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    x = {}
+    for c in prog.numbers:
+        values = rng.normal(size=(n, 1)).astype("float32")
+        values[0, 0] = np.nan
+        x[c] = tf.constant(values)
+    for c, vocab in prog.categories.items():
+        if isinstance(vocab[0], int):
+            x[c] = tf.constant([[v] for v in (list(vocab) + [-1, 1234] * n)[:n]], dtype="int64")
+        else:
+            x[c] = tf.constant([[v] for v in (list(vocab) + ["", "unseen"] * n)[:n]])
+    return x
+
+
+@settings(max_examples=N_RECORDS_KERAS, **COMMON)
+@given(record_programs())
+def test_record_programs_build_save_and_load_in_keras(keras, workdir, prog):
+    """Parameters as counted, finite predictions of raw rows with gaps, and the
+    same predictions from the .keras file loaded with safe_mode=True."""
+    import numpy as np
+
+    keras.utils.clear_session()
+    try:
+        g = netdsl.loads(prog.text, "record.net")
+        model = netdsl.to_keras(g, seed=0)
+        assert model.count_params() == prog.params
+        x = _raw_rows(prog)
+        y = model.predict(x, verbose=0)
+        assert y.shape == (6, prog.width) and np.isfinite(y).all()
+        path = workdir / "record.keras"
+        model.save(path)
+        again = keras.saving.load_model(path, safe_mode=True)
+        assert np.allclose(again.predict(x, verbose=0), y, atol=1e-6)
+    finally:
+        keras.utils.clear_session()

@@ -372,7 +372,7 @@ def _infer(n: Node, op: Op, call: OpCall) -> None:
     """Run an op's rules on one node; ShapeError when they refuse it."""
     for o in call.inputs:
         _check_operand(n, op, o)
-    if op.kind == "merge" and len(call.inputs) == 1 and not call.inputs[0].bundle and op.min_inputs > 1:
+    if op.kind == "merge" and len(call.inputs) == 1 and not call.inputs[0].members and op.min_inputs > 1:
         raise ShapeError(
             codes.ARITY,
             f"{op.name}() takes at least {op.min_inputs} operands, got 1",

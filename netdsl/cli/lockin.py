@@ -99,7 +99,7 @@ def write_model(g, model, fmt: str, output: str) -> str:
 
         with atomic_output(output) as tmp:
             model.save(tmp)
-            add_netdsl_entry(tmp, _features(g, model))
+            add_netdsl_entry(tmp, _features(g, model), extra=_columns_entry(g))
         return ""
     from ..backends.export import ExportError, export
     from ..io import atomic_directory
@@ -115,11 +115,22 @@ def write_model(g, model, fmt: str, output: str) -> str:
 
 
 def _features(g, model) -> dict:
-    from ..backends.keras import keras_names
+    """Each Keras input's columns: a vector input's feature names, a record field's own column."""
+    from ..backends.keras_layers import keras_inputs
 
-    names = keras_names(g)
-    features = {i: netdsl.node(g, i).features for i in netdsl.network(g).inputs}
-    return {names[i]: list(f) for i, f in features.items() if f is not None}
+    return {ki.key: list(ki.columns) for ki in keras_inputs(g) if ki.columns is not None}
+
+
+def _columns_entry(g) -> dict:
+    """What `predict` needs besides: each column's type, the numeric columns the model fills."""
+    from ..backends.keras_layers import keras_inputs
+    from ..data.tables import filled_columns
+
+    kinds = {}
+    for ki in keras_inputs(g):
+        kind = {"string": "string", "int64": "int"}.get(ki.dtype, "float")
+        kinds.update((c, kind) for c in ki.columns or ())
+    return {"kinds": kinds, "fillable": sorted({c for _, c in filled_columns(g)})}
 
 
 def cmd_diff(args) -> int:

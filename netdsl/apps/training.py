@@ -105,7 +105,7 @@ def _output_span(g: nx.DiGraph, output: str):
 
 
 def bind(
-    g: nx.DiGraph, table: arrow.Table, columns: dict[str, list[str]] | None = None
+    g: nx.DiGraph, table: arrow.Table | arrow.Header, columns: dict[str, list[str]] | None = None
 ) -> tuple[Binding, list[Diagnostic]]:
     """The model's inputs to their columns (a record's fields, a vector
     input's features or --columns), outputs to the column of their name."""

@@ -126,7 +126,7 @@ def _columns_entry(g) -> dict:
     from ..backends.keras_layers import keras_inputs
     from ..data.tables import filled_columns
 
-    kinds = {}
+    kinds: dict[str, str] = {}
     for ki in keras_inputs(g):
         kind = {"string": "string", "int64": "int"}.get(ki.dtype, "float")
         kinds.update((c, kind) for c in ki.columns or ())

@@ -143,7 +143,7 @@ class Node:
     features: tuple[str, ...] | None = None  # check_shapes: the names of its features, when known
     # check_shapes, for values of a record: the record's fields this value is,
     # several (a *bundle*: no layer of its own; a merge takes its columns) or one.
-    members: tuple[str, ...] | None = None
+    members: tuple[Field, ...] | None = None
     bundle: bool = False  # check_shapes: several columns of a record, not one tensor
     # check_shapes: an INDEX value's V, the number of categories (None: waits for
     # data); an embedding's: the categories it embeds (its input_dim)

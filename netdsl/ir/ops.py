@@ -16,7 +16,7 @@ import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from ..lang import codes
 from ..lang.codes import ErrorCode
@@ -232,7 +232,7 @@ def _concat_shape(c: OpCall) -> Shape:
                 notes=[(f"'{o.name}' has shape {fmt_shape(o.shape)}", o.span) for o in ins],
             )
     widths = [_width(o.shape) for o in ins]
-    return head.shape[:-1] + (None if None in widths else sum(widths),)
+    return cast(Shape, head.shape[:-1] + (None if None in widths else sum(widths),))  # None: waits for data
 
 
 def _concat_features(c: OpCall) -> tuple[str, ...] | None:
@@ -697,7 +697,7 @@ def _encoded_shape(op: str, o: Operand, mode: str, size: int | None) -> Shape:
             help="encode several columns into one vector with multi_hot",
             span=o.span,
         )
-    return (size,)
+    return cast(Shape, (size,))  # size None: it waits for data
 
 
 def _lookup_shape(c: OpCall) -> Shape:
@@ -760,13 +760,13 @@ def evaluate_size(expr: Any, vocab_size: int | None) -> float | None:
         if expr.args:
             raise ShapeError(codes.ARGUMENT_TYPE, "vocab_size() takes no argument here", span=expr.span)
         return vocab_size
-    args = []
+    args: list[float] = []
     for arg in expr.args:
         value = evaluate_size(ast.unwrap(arg), vocab_size)
         if value is None:
             return None
         args.append(value)
-    unary = {
+    unary: dict[str, Callable[[float], float]] = {
         "floor": math.floor,
         "ceil": math.ceil,
         "round": round,
@@ -809,7 +809,7 @@ def _embedding_shape(c: OpCall) -> Shape:
             else "an embedding maps category indices (from lookup, hash, discretize or cross) to vectors"
         )
         raise _wrong_operand("embedding", o, "category indices", hint)
-    return o.shape + (_embedding_dim(c),)
+    return cast(Shape, o.shape + (_embedding_dim(c),))  # dim None: it waits for data
 
 
 def _embedding_count(c: OpCall, out: Shape) -> tuple[int, int]:
@@ -819,7 +819,7 @@ def _embedding_count(c: OpCall, out: Shape) -> tuple[int, int]:
 
 def _flatten_shape(c: OpCall) -> Shape:
     dims = c.inputs[0].shape
-    return (None if None in dims else math.prod(dims),)
+    return cast(Shape, (None if None in dims else math.prod(dims),))
 
 
 def _hash_shape(c: OpCall) -> Shape:
@@ -841,7 +841,8 @@ def _discretize_size(c: OpCall) -> int:
         if list(boundaries) != sorted(set(boundaries)):
             raise ShapeError(codes.ARGUMENT_RANGE, "discretize() boundaries must increase", help="sort them")
         return len(boundaries) + 1
-    return bins
+    assert bins is not None
+    return int(bins)
 
 
 def _discretize_shape(c: OpCall) -> Shape:
@@ -856,7 +857,7 @@ def _discretize_shape(c: OpCall) -> Shape:
 
 def _columns(c: OpCall) -> list[tuple[str, str, Shape]]:
     """(name, dtype, shape) of every column a merge gets, a bundle's one by one."""
-    out = []
+    out: list[tuple[str, str, Shape]] = []
     for o in c.inputs:
         if o.bundle and o.members:
             out += [(f"{f.record}[{f.name}]", f.dtype, (1,)) for f in o.members]
@@ -926,6 +927,7 @@ def _fill_members(c: OpCall) -> tuple[Field, ...] | None:
     if members is None or token is None or len(members) != 1 or members[0].counts is None:
         return members
     f = members[0]
+    assert f.counts is not None
     counts = dict(f.counts)
     counts[token] = counts.get(token, 0) + f.missing
     key = (lambda v: v.encode("utf-8")) if isinstance(token, str) else (lambda v: v)

@@ -134,25 +134,25 @@ def _vocabulary(atom: Any) -> tuple:
     strings = isinstance(ast.unwrap(atom.items[0]), ast.String)
     for item in atom.items:
         v = ast.unwrap(item)
-        ok = isinstance(v, ast.String) if strings else isinstance(v, ast.Number) and type(v.value) is int
-        if not ok:
+        if strings and isinstance(v, ast.String):
+            value: Any = v.value
+        elif not strings and isinstance(v, ast.Number) and type(v.value) is int:
+            value = v.value
+        else:
             want = "strings" if strings else "integers"
             raise BadValue(codes.BAD_VOCABULARY, f"a vocabulary of {want} holds {describe(v)}", None, v.span)
-        if v.value in values:
+        if value in values:
             raise BadValue(
-                codes.BAD_VOCABULARY,
-                f"{v.value!r} is in the vocabulary twice",
-                "list each value once",
-                v.span,
+                codes.BAD_VOCABULARY, f"{value!r} is in the vocabulary twice", "list each value once", v.span
             )
-        if v.value == "":
+        if value == "":
             raise BadValue(
                 codes.BAD_VOCABULARY,
                 "the empty string is how a missing category reaches the model; it cannot be in a vocabulary",
                 'to give missing values a category of their own, fill them first: -> fill("none")',
                 v.span,
             )
-        values.append(v.value)
+        values.append(value)
     return tuple(values)
 
 

@@ -26,6 +26,7 @@ ERROR_INK = "#b91c1c"
 ERROR_FILL = "#fee2e2"
 DEFAULT_STYLE = {"shape": "box", "style": "rounded,filled", "fillcolor": "#ffffff", "color": "#475569"}
 MERGE_STYLE = {"fillcolor": "#dcfce7", "color": "#15803d", "style": "filled"}
+ENCODING_STYLE = {"fillcolor": "#ccfbf1", "color": "#0f766e"}
 
 # op -> Graphviz node attributes over DEFAULT_STYLE (an op not listed is drawn plain).
 STYLES: dict[str, dict[str, str]] = {
@@ -37,6 +38,16 @@ STYLES: dict[str, dict[str, str]] = {
     "concat": MERGE_STYLE,
     "add": MERGE_STYLE,
     "select": {"fillcolor": "#ede9fe", "color": "#6d28d9", "shape": "cds"},
+    # encodings of categories (docs/design/tabular.md): one family of colours
+    "lookup": ENCODING_STYLE,
+    "one_hot": ENCODING_STYLE,
+    "multi_hot": ENCODING_STYLE,
+    "hash": ENCODING_STYLE,
+    "discretize": ENCODING_STYLE,
+    "cross": {**ENCODING_STYLE, "style": "filled"},
+    "embedding": {"fillcolor": "#ffffff", "color": "#0f766e"},
+    "flatten": {"fillcolor": "#f8fafc", "color": "#94a3b8"},
+    "fill": {"fillcolor": "#fef3c7", "color": "#b45309", "style": "rounded,filled,dashed"},
 }
 
 FORMATS = ("dot", "svg", "png", "pdf")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 from ..data import arrow
-from ..data.tables import DataError
+from ..data.errors import DataError
 from ..ir.core import network
 
 
@@ -151,6 +151,9 @@ def predict(model, x: dict, batch_size: int = 1024) -> list:
     return [np.concatenate([p[k] for p in parts]) for k in range(len(parts[0]))]
 
 
+REPORT_BATCH = 8192
+
+
 def held_out_report(model, g, binding, inputs: dict, targets: dict, rows, batch_size: int) -> dict:
     """Per output: the report on `rows` (train's held-out test rows)."""
     import numpy as np
@@ -162,7 +165,9 @@ def held_out_report(model, g, binding, inputs: dict, targets: dict, rows, batch_
     idx = np.asarray(rows, dtype="int64")
     names = keras_names(g)
     x = {k: v[idx] for k, v in inputs.items()}
-    predicted = dict(zip([names[o] for o in network(g).outputs], predict(model, x, batch_size)))
+    # Inference batches need not be training's: a few large calls cost far less than many small ones.
+    batch = max(batch_size, REPORT_BATCH)
+    predicted = dict(zip([names[o] for o in network(g).outputs], predict(model, x, batch)))
     return {
         t.output: output_report(t.encoding, t.classes, targets[t.output][idx], predicted[names[t.output]])
         for t in binding.targets

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import networkx as nx
 
 from ..data import arrow, split
+from ..data.errors import DataError
 from ..data.feed import Column, StreamFeed
 from ..data.stats import Counts
-from ..data.tables import DataError
 from ..ir.core import network
 from ..lang import codes
 from ..lang.diagnostics import SpecError, error, has_errors

@@ -310,7 +310,7 @@ def learning_feed(g: nx.DiGraph, data, columns=None):
     """The rows that layers learning from data (standardize, discretize, fill,
     ...) learn from when a model is compiled with data: every row of `data`
     (a path or an arrow.Table). SpecError for columns it lacks, DataError for cells."""
-    from ..data.feed import ArrayFeed
+    from ..data.feed import LEARN_ROWS, ArrayFeed
 
     table = read_for(g, data, columns, labels=False)
     binding, diags = bind(g, table, columns)
@@ -319,7 +319,7 @@ def learning_feed(g: nx.DiGraph, data, columns=None):
         raise SpecError(problems, network(g).source)
     import numpy as np
 
-    return ArrayFeed(input_arrays(table, binding), {}, np.arange(table.num_rows))
+    return ArrayFeed(input_arrays(table, binding), {}, np.arange(table.num_rows), chunk=LEARN_ROWS)
 
 
 def stratified_split(labels, n_rows: int, test_size: float, seed: int) -> Split:

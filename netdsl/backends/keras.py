@@ -13,7 +13,7 @@ from typing import Any
 
 import networkx as nx
 
-from ..data.feed import ArrayFeed, Feed
+from ..data.feed import LEARN_ROWS, ArrayFeed, Feed
 from ..data.stats import Moments
 from ..ir.core import Compile, network, node
 from .keras_layers import (
@@ -178,7 +178,7 @@ def _statistic(kind: str, values) -> list[float]:
     moments = None
     for chunk in values():
         if moments is None:
-            moments = Moments([str(k) for k in range(chunk.shape[1])])
+            moments = Moments([str(k) for k in range(chunk.shape[1])], keep_sample=kind == "median")
         moments.add(chunk)
     if moments is None:
         raise ValueError("no rows to learn fill values from")
@@ -239,7 +239,7 @@ def fit_and_evaluate(
     tf.config.experimental.enable_op_determinism()
     seed, batch = settings["seed"], settings["batch_size"]
     train_idx = np.asarray(split.train, dtype="int64")
-    model = to_keras(g, ArrayFeed(inputs, {}, train_idx), seed=seed)
+    model = to_keras(g, ArrayFeed(inputs, {}, train_idx, chunk=LEARN_ROWS), seed=seed)
     if not model.compiled:
         raise ValueError("the spec has no compile line")  # checked before; a guard
     names = keras_names(g)

@@ -57,9 +57,9 @@ def _pick(names: dict, arrays: dict, idx, keys):
 
 def _feed(inputs: dict, rows):
     """The rows that layers learning from data learn from, as to_keras takes them."""
-    from ..data.feed import ArrayFeed
+    from ..data.feed import LEARN_ROWS, ArrayFeed
 
-    return ArrayFeed(inputs, {}, rows)
+    return ArrayFeed(inputs, {}, rows, chunk=LEARN_ROWS)
 
 
 def fit_data_parallel(g: nx.DiGraph, binding, inputs, targets, shards, settings, verbose: int):

@@ -11,7 +11,7 @@ from ..io import EXIT_OK, EXIT_SPEC, UsageError
 def cmd_predict(args) -> int:
     import netdsl
 
-    from ..data.tables import DataError
+    from ..data.errors import DataError
     from ..io import InputFileError
 
     if not args.model.endswith(".keras"):
@@ -43,9 +43,9 @@ def cmd_predict(args) -> int:
 
 
 def _print_csv(table) -> None:
-    import pyarrow.csv as pcsv
+    from ..apps.predict import csv_parts
 
     sys.stdout.flush()
-    options = pcsv.WriteOptions(quoting_style="needed")
-    pcsv.write_csv(table, sys.stdout.buffer, write_options=options)
+    for part in csv_parts(table, header=True):
+        sys.stdout.buffer.write(part)
     sys.stdout.buffer.flush()

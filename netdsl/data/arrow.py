@@ -29,7 +29,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .tables import DataError
+from .errors import DataError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -208,11 +208,10 @@ class Table:
 
     def first_missing(self, name: str) -> DataError:
         """The error for the first missing cell of a column, located in the file."""
-        import pyarrow.compute as pc
 
-        column = self.data.column(name)
-        i = pc.index(pc.is_null(column), True).as_py()
-        return missing_cell_error(self.path, self.columns, name, self.file_row(i))
+        return missing_cell_error(
+            self.path, self.columns, name, self.file_row(first_null(self.data.column(name)))
+        )
 
 
 def missing_cell_error(path: str, columns: list[str], name: str, row: int) -> DataError:
@@ -259,7 +258,7 @@ def _csv_options(header: Header, kinds: Mapping[str, str], block_bytes: int | No
         column_types={header.raw_name(c): t for c, t in types.items()},
         include_columns=[header.raw_name(c) for c in kinds],
         null_values=list(MISSING),
-        strings_can_be_null=False,  # text is made missing by _normalized (raw columns stay as written)
+        strings_can_be_null=True,
     )
     return read, parse, convert
 
@@ -333,17 +332,22 @@ def _raw_batches(header: Header, kinds: Mapping[str, str], block_bytes: int):
 
 
 def _normalized(data: pa.Table, kinds: Mapping[str, str]) -> pa.Table:
-    """Text cells without surrounding spaces; a missing marker among spaces is missing."""
-    import pyarrow as pa
+    """Text cells without surrounding spaces. (No Python value becomes an Arrow
+    value here: that would make pyarrow import pandas, a tenth of a second.)"""
     import pyarrow.compute as pc
 
     for name, kind in kinds.items():
-        if kind not in (STRING, LABEL):
-            continue
-        column = pc.utf8_trim_whitespace(data.column(name))
-        column = pc.if_else(pc.is_in(column, pa.array(MISSING)), pa.scalar(None, pa.string()), column)
-        data = data.set_column(data.schema.get_field_index(name), name, column)
+        if kind in (STRING, LABEL):
+            column = pc.utf8_trim_whitespace(data.column(name))
+            data = data.set_column(data.schema.get_field_index(name), name, column)
     return data
+
+
+def first_null(column) -> int:
+    """The position of a column's first missing cell (without pandas: see _normalized)."""
+    import pyarrow.compute as pc
+
+    return int(pc.indices_nonzero(column.is_null())[0].as_py())
 
 
 def _check_table(table: Table, first: bool = True) -> None:
@@ -358,9 +362,10 @@ def _check_table(table: Table, first: bool = True) -> None:
         column = table.data.column(name)
         bad = pc.is_inf(column)
         if pc.any(bad).as_py():
-            line, cell = locate_cell(
-                table.path, table.columns, name, table.file_row(pc.index(bad, True).as_py())
-            )
+            import numpy as np
+
+            i = int(np.argmax(bad.to_numpy(zero_copy_only=False)))
+            line, cell = locate_cell(table.path, table.columns, name, table.file_row(i))
             raise _error(table.path, f"column '{name}' is {cell.strip()!r}, not a finite number", line)
 
 

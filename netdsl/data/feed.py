@@ -18,6 +18,9 @@ from . import arrow
 from .split import parts
 
 CHUNK_ROWS = 8192
+# Layers that learn from data (adapt, fill) read larger chunks: fewer calls of
+# the model's front part, at a bounded memory.
+LEARN_ROWS = 65536
 
 
 @dataclass
@@ -45,14 +48,23 @@ class Feed:
 
 class ArrayFeed(Feed):
     """Rows `indices` of arrays in memory, in a new seeded order each time it is read
-    (each epoch) when `shuffle` is set."""
+    (each epoch) when `shuffle` is set; `chunk` rows at a time (LEARN_ROWS for
+    the layers that learn from data)."""
 
-    def __init__(self, inputs: dict, targets: dict, indices, seed: int = 0, shuffle: bool = False):
+    def __init__(
+        self,
+        inputs: dict,
+        targets: dict,
+        indices,
+        seed: int = 0,
+        shuffle: bool = False,
+        chunk: int = CHUNK_ROWS,
+    ):
         import numpy as np
 
         self.x, self.y = inputs, targets
         self.indices = np.asarray(indices, dtype="int64")
-        self.seed, self.shuffle, self.epoch = seed, shuffle, 0
+        self.seed, self.shuffle, self.epoch, self.chunk = seed, shuffle, 0, chunk
         self.inputs = [_column(k, v) for k, v in inputs.items()]
         self.targets = [_column(k, v) for k, v in targets.items()]
 
@@ -69,8 +81,8 @@ class ArrayFeed(Feed):
         if self.shuffle:
             order = np.random.default_rng([self.seed, self.epoch]).permutation(order)
             self.epoch += 1
-        for s in range(0, len(order), CHUNK_ROWS):
-            rows = order[s : s + CHUNK_ROWS]
+        for s in range(0, len(order), self.chunk):
+            rows = order[s : s + self.chunk]
             yield {k: v[rows] for k, v in self.x.items()}, {k: v[rows] for k, v in self.y.items()}
 
 

@@ -61,6 +61,7 @@ class Moments:
     """Running sums for the mean, and a bounded sample for the median, of float columns."""
 
     columns: list[str]
+    keep_sample: bool = True  # keep the sample a median needs (a mean needs only the sums)
     total: Any = None
     count: Any = None
     sample: list = field(default_factory=list)
@@ -76,7 +77,8 @@ class Moments:
         counts = present.sum(axis=0)
         self.total = sums if self.total is None else self.total + sums
         self.count = counts if self.count is None else self.count + counts
-        self._sample(values)
+        if self.keep_sample:
+            self._sample(values)
 
     def _sample(self, values) -> None:
         import numpy as np
@@ -137,7 +139,8 @@ class Summary:
 
 def scan(path: str, kinds: dict[str, str], header: arrow.Header | None = None) -> Summary:
     """Read the typed columns of a file piece by piece (DataError at the first
-    bad cell) and summarize them."""
+    bad cell) and summarize them. (Piece by piece is as fast as reading the
+    file at once on a busy 2-core machine, and its memory does not grow.)"""
     header = header or arrow.read_header(path)
     summary = Summary(path, header.columns)
     if not kinds:
@@ -147,11 +150,7 @@ def scan(path: str, kinds: dict[str, str], header: arrow.Header | None = None) -
             values = piece.data.column(column)
             if values.null_count:
                 if column not in summary.first_missing_row:
-                    import pyarrow.compute as pc
-
-                    summary.first_missing_row[column] = (
-                        piece.offset + pc.index(pc.is_null(values), True).as_py()
-                    )
+                    summary.first_missing_row[column] = piece.offset + arrow.first_null(values)
                 summary.missing[column] = summary.missing.get(column, 0) + values.null_count
             if kind in (arrow.STRING, arrow.INT):
                 summary.counts.setdefault(column, Counts()).add(values)

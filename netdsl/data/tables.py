@@ -15,11 +15,7 @@ from ..ir.core import CATEGORIES, FLOAT, INT, STRING, Node, network, node, nodes
 from ..ir.ops import OPS
 from ..lang import codes
 from ..lang.diagnostics import Diagnostic, did_you_mean, error, warning
-
-
-class DataError(Exception):
-    """A data file that cannot be used; the message says where and why."""
-
+from .errors import DataError as DataError  # where callers have always found it
 
 KIND_OF = {FLOAT: "float", STRING: "string", INT: "int"}  # a field's dtype -> arrow's kind
 

@@ -49,12 +49,18 @@ def spec_text(epochs: int = 1) -> str:
     )
 
 
+# Both sides run as an installed program would: with compiled bytecode (pandas's
+# comes with its wheel; netdsl's is written by the untimed warm-up run), even
+# where the environment says not to write it.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def measured(cmd, cwd=None) -> tuple[float, float]:
     """(wall seconds, peak RSS in MB) of one cold process; raises when it fails.
     Its stderr goes to a file (a pipe it could fill would stop it)."""
     with tempfile.TemporaryFile() as err:
         t = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err, env=ENV)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - t
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -65,8 +71,10 @@ def measured(cmd, cwd=None) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024
 
 
-def pairs(a, b, reps: int):
-    """Run a and b alternately; ([(s, MB)...], [(s, MB)...])."""
+def pairs(a, b, reps: int, warmup: int = 1):
+    """Run a and b alternately after `warmup` untimed runs of each; ([(s, MB)...], [(s, MB)...])."""
+    for _ in range(warmup):
+        a(), b()
     ra, rb = [], []
     for _ in range(reps):
         ra.append(a())
@@ -80,6 +88,7 @@ def _med(xs, k):
 
 def run(cfg: dict, tmp: Path, reps, nd: list[str], case, summarize) -> list[dict]:
     """Every data case; `reps(key)` gives a case's repetitions."""
+    warm = cfg["warmup_cold"]
     rows = cfg["data_rows"]
     base, big = tmp / "table.csv", tmp / "table_10x.csv"
     size = gendata.write_csv(str(base), rows, seed=0)
@@ -93,6 +102,7 @@ def run(cfg: dict, tmp: Path, reps, nd: list[str], case, summarize) -> list[dict
         lambda: measured(nd + ["check", str(spec), "--data", str(base)]),
         lambda: measured([PY, str(BASELINES / "pandas_read.py"), str(base)]),
         reps("reps_data"),
+        warm,
     )
     out += _time_and_memory(
         case,
@@ -109,6 +119,7 @@ def run(cfg: dict, tmp: Path, reps, nd: list[str], case, summarize) -> list[dict
         lambda: measured(nd + ["train", str(spec), "--data", str(base), "-o", str(model_a), "--quiet"]),
         lambda: measured([PY, str(BASELINES / "pandas_train.py"), str(base), str(model_b), "1", str(BATCH)]),
         reps("reps_data"),
+        warm,
     )
     out += _time_and_memory(
         case,
@@ -132,6 +143,7 @@ def run(cfg: dict, tmp: Path, reps, nd: list[str], case, summarize) -> list[dict
             [PY, str(BASELINES / "pandas_predict.py"), str(model_a), str(base), str(PREDICT_BATCH)]
         ),
         reps("reps_data"),
+        warm,
     )
     out.append(
         case(

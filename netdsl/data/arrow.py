@@ -331,37 +331,41 @@ def _raw_batches(header: Header, kinds: Mapping[str, str], block_bytes: int):
         raise locate_csv_error(header, kinds, exc) from None
 
 
-def _normalized(data: pa.Table, kinds: Mapping[str, str]) -> pa.Table:
-    """Text cells without surrounding spaces. (No Python value becomes an Arrow
-    value here: that would make pyarrow import pandas, a tenth of a second.)"""
-    import pyarrow.compute as pc
+def compute(function: str, *args):
+    """An Arrow compute function by name. What `check --data` runs goes through
+    here rather than pyarrow.compute, whose import builds Python wrappers for
+    every function (a few hundredths of a second of a cold command); and no
+    Python value becomes an Arrow value on that path, which would make pyarrow
+    import pandas (a tenth of a second)."""
+    from pyarrow._compute import call_function
 
+    return call_function(function, list(args))
+
+
+def _normalized(data: pa.Table, kinds: Mapping[str, str]) -> pa.Table:
+    """Text cells without surrounding spaces."""
     for name, kind in kinds.items():
         if kind in (STRING, LABEL):
-            column = pc.utf8_trim_whitespace(data.column(name))
+            column = compute("utf8_trim_whitespace", data.column(name))
             data = data.set_column(data.schema.get_field_index(name), name, column)
     return data
 
 
 def first_null(column) -> int:
-    """The position of a column's first missing cell (without pandas: see _normalized)."""
-    import pyarrow.compute as pc
-
-    return int(pc.indices_nonzero(column.is_null())[0].as_py())
+    """The position of a column's first missing cell."""
+    return int(compute("indices_nonzero", compute("is_null", column))[0].as_py())
 
 
 def _check_table(table: Table, first: bool = True) -> None:
     """Empty files and numbers that are not finite (`inf`), located."""
-    import pyarrow.compute as pc
-
     if first and table.num_rows == 0:
         raise _error(table.path, "there is a header but no data rows", None if is_parquet(table.path) else 1)
     for name, kind in table.kinds.items():
         if kind != FLOAT:
             continue
         column = table.data.column(name)
-        bad = pc.is_inf(column)
-        if pc.any(bad).as_py():
+        bad = compute("is_inf", column)
+        if compute("any", bad).as_py():
             import numpy as np
 
             i = int(np.argmax(bad.to_numpy(zero_copy_only=False)))

@@ -30,10 +30,8 @@ class Counts:
     missing: int = 0
 
     def add(self, column) -> None:
-        import pyarrow.compute as pc
-
         self.missing += column.null_count
-        for item in pc.value_counts(column.drop_null()).to_pylist():
+        for item in arrow.compute("value_counts", arrow.compute("drop_null", column)).to_pylist():
             self.counts[item["values"]] += item["counts"]
 
     def ordered(self) -> list[tuple[Any, int]]:

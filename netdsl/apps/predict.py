@@ -193,8 +193,9 @@ def predict(
     plan = read_plan(model)
     header = arrow.read_header(data)
     check_columns(plan, header)
-    kinds = _file_kinds(plan, header)
     streaming = stream if stream is not None else arrow.file_size(data) > STREAM_BYTES
+    lines = None if streaming or output is None or header.parquet else _raw_lines(data)
+    kinds = plan.kinds() if lines is not None else _file_kinds(plan, header)
     if streaming:
         pieces = arrow.iter_batches(data, kinds, header)
         first = next(pieces)  # the first piece is checked before TensorFlow loads
@@ -203,10 +204,22 @@ def predict(
     else:
         table = arrow.read_table(data, kinds, header)
         check_missing(plan, table)
+        if lines is not None and len(lines) != table.num_rows + 1:
+            lines = None  # a record over several lines: format the file's columns again instead
+            table = arrow.read_table(data, _file_kinds(plan, header), header)
         chunks = iter([table])
-    from ..backends.keras import load_model, predict_arrays
+    from ..backends.keras import load_model
 
     keras_model = load_model(model)
+    if lines is not None and output is not None:
+        return _predict_lines(plan, keras_model, table, lines, output, batch_size)
+    return _predict_tables(plan, keras_model, chunks, output, batch_size)
+
+
+def _predict_tables(plan: Plan, keras_model, chunks, output: str | None, batch_size: int) -> PredictResult:
+    """Each chunk's columns and its predictions, written (or kept) as Arrow tables."""
+    from ..backends.keras import predict_arrays
+
     columns: list[str] = []
     written = 0
     results = []
@@ -227,6 +240,32 @@ def predict(
 
         table_out = pa.concat_tables(results) if results else None
     return PredictResult(written, columns, table_out)
+
+
+def _raw_lines(path: str) -> list[bytes] | None:
+    """The file's lines as written (header first, empty lines left out), when
+    each is one record: no quotes anywhere, so no cell holds a line break or a
+    comma. None otherwise."""
+    with open(path, "rb") as fh:
+        text = fh.read()
+    if b'"' in text:
+        return None
+    text = text.removeprefix(b"\xef\xbb\xbf")
+    return [line for line in (raw.rstrip(b"\r") for raw in text.split(b"\n")) if line]
+
+
+def _predict_lines(plan: Plan, keras_model, table, lines: list[bytes], output: str, batch_size: int):
+    """The file's own lines, each with its predictions appended: the input
+    columns exactly as written (and no time spent formatting them again)."""
+    from ..backends.keras import predict_arrays
+
+    predicted = predict_arrays(keras_model, model_arrays(plan, table), batch_size)
+    result = _result_table(plan, table.data.select([]), predicted, table.path, set(table.columns))
+    appended = b"".join(csv_parts(result, header=True)).split(b"\n")
+    with _Sink(output) as sink:
+        sink.file.write(b"\n".join(a + b"," + b for a, b in zip(lines, appended)))
+        sink.file.write(b"\n")
+    return PredictResult(table.num_rows, list(table.columns) + result.column_names)
 
 
 def _chain(first, rest):
@@ -289,12 +328,15 @@ def csv_parts(table, header: bool) -> list[bytes]:
         return list(pool.map(text, range(parts)))
 
 
-def _result_table(plan: Plan, table: arrow.Table, predicted: list):
-    """The file's columns, then the predictions of every output."""
+def _result_table(plan: Plan, table, predicted: list, path: str = "", taken: set | None = None):
+    """The file's columns (an arrow.Table, or a pyarrow table of the ones to keep),
+    then the predictions of every output."""
     import numpy as np
     import pyarrow as pa
 
-    out = table.data
+    out = table.data if isinstance(table, arrow.Table) else table
+    path = table.path if isinstance(table, arrow.Table) else path
+    taken = set(out.column_names) | (taken or set())
     by_output = dict(zip(plan.outputs, predicted)) if plan.outputs else {}
     targets = {t.output: t for t in plan.targets}
     names = plan.outputs or [f"output_{k}" for k in range(len(predicted))]
@@ -302,8 +344,9 @@ def _result_table(plan: Plan, table: arrow.Table, predicted: list):
         scores = np.asarray(by_output.get(name, predicted[k]), dtype="float32")
         scores = scores.reshape(len(scores), -1)
         for column, values in _output_columns(name, targets.get(name), scores):
-            if column in out.column_names:
-                raise UsageError(f"{table.path}: has a column '{column}' already; predict would overwrite it")
+            if column in taken:
+                raise UsageError(f"{path}: has a column '{column}' already; predict would overwrite it")
+            taken.add(column)
             out = out.append_column(column, pa.array(values))
     return out
 

@@ -123,6 +123,13 @@ def _render_parser(sub) -> None:
         help="draw a spec with errors anyway, the offending parts in red",
     )
     r.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    r.add_argument(
+        "--dot-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="stop Graphviz's dot after this long (default 60)",
+    )
     r.add_argument("--diff", metavar="A", help="colour what FILE changed since the model A (.net or .keras)")
     _include_option(r)
     _color_option(r)

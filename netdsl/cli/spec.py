@@ -85,9 +85,10 @@ def cmd_render(args) -> int:
             from ..backends.dot import render as draw
             from .lockin import diff_dot
 
-            data = draw(diff_dot(g, netdsl.to_dot(g, options), args.diff, args.include_path), fmt)
+            dot = diff_dot(g, netdsl.to_dot(g, options), args.diff, args.include_path)
+            data = draw(dot, fmt, timeout=args.dot_timeout)
         else:
-            data = netdsl.render(g, fmt, options)
+            data = netdsl.render(g, fmt, options, timeout=args.dot_timeout)
     except RenderError as exc:
         raise UsageError(str(exc)) from None
     with atomic_output(args.output) as tmp:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import netdsl
-from conftest import EXAMPLES, run_cli
+from conftest import EXAMPLES, IRIS_CSV, run_cli
 from netdsl.backends.dot import DiagramOptions, to_dot
 from netdsl.lang.diagnostics import SpecError
 
@@ -196,6 +196,25 @@ def test_error_in_an_imported_file_names_that_file(project):
 def test_library_file_checks_clean():
     r = run_cli("check", EXAMPLES / "towers" / "blocks.net")
     assert r.returncode == 0 and "a library of 4 block(s)" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("compile", "-o", "m.keras"),
+        ("train", "--data", IRIS_CSV, "-o", "m.keras"),
+        ("render", "-o", "m.svg"),
+        ("render", "--allow-errors", "-o", "m.svg"),
+    ],
+)
+def test_a_library_file_gets_one_clear_diagnostic_from_every_building_command(command, tmp_path):
+    name, *rest = command
+    r = run_cli(name, EXAMPLES / "towers" / "blocks.net", *rest, cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.count("error[") == 1, r.stderr
+    assert "this file defines blocks only; import it from a spec" in r.stderr
+    assert 'from "blocks.net" import tower' in r.stderr
+    assert "internal error" not in r.stderr and list(tmp_path.iterdir()) == []
 
 
 def test_towers_example_compiles_with_imported_blocks(tmp_path):

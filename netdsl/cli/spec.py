@@ -67,9 +67,12 @@ def cmd_render(args) -> int:
         report_failure(exc, False)
         return EXIT_SPEC
     net = netdsl.network(g)
-    diags = net.diagnostics
+    from ..ir.checks import library_only
+
+    library = library_only(g)
+    diags = net.diagnostics = net.diagnostics + ([library] if library else [])
     failure = netdsl.SpecError(diags, net.source, net.sources)
-    if netdsl.has_errors(diags) and (not args.allow_errors or net.syntax_error):
+    if netdsl.has_errors(diags) and (not args.allow_errors or net.syntax_error or library):
         report_failure(failure, False)
         return EXIT_SPEC
     if diags:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import networkx as nx
 
+from ..ir.checks import library_only
 from ..ir.core import network, node
 from ..ir.pipeline import analyze, finish
 from ..lang import codes
@@ -31,5 +32,8 @@ def checked(
         declared = [d for d in (node(g, n).declared for n in net.inputs) if d is not None and d.features]
         span = declared[0].span if declared else None
         return finish(g, [error(codes.BAD_DATA_FILE, str(exc), span)], strict)
+    library = library_only(g) if compiling else None
+    if library is not None:
+        return finish(g, [library], strict)
     extra = check_data(g, table, compiling) if not net.syntax_error else []
     return finish(g, extra, strict)

@@ -378,6 +378,21 @@ def check_params(g: nx.DiGraph) -> None:
         )
 
 
+def library_only(g: nx.DiGraph) -> Diagnostic | None:
+    """The one diagnostic for building, training or drawing a file of blocks only."""
+    net = network(g)
+    if g.number_of_nodes() or net.outputs or net.output_statements or not net.blocks:
+        return None
+    return error(
+        codes.NO_OUTPUT,
+        "this file defines blocks only; import it from a spec",
+        next(iter(net.blocks.values())).name.span,
+        help=f'in a spec: `from "{net.source.name.rsplit("/", 1)[-1]}" import '
+        + ", ".join(list(net.blocks)[:3])
+        + "`, then declare an input and an output",
+    )
+
+
 def check_outputs(g: nx.DiGraph) -> None:
     net = network(g)
     if net.outputs or net.output_statements:

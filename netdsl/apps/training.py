@@ -17,7 +17,7 @@ from typing import Any
 import networkx as nx
 
 from ..data.spec import as_table
-from ..data.tables import DataError, Table, matrix, read_csv
+from ..data.tables import DataError, Table, columns_hint, feature_span, matrix, read_csv
 from ..ir.core import Node, network, node
 from ..lang import codes
 from ..lang.diagnostics import Diagnostic, SpecError, did_you_mean, error, has_errors
@@ -107,6 +107,7 @@ def bind(
     """Inputs to their feature columns, outputs to the column of their name."""
     columns = columns or {}
     header = table.columns
+    known = set(header)  # a set: a wide table has hundreds of thousands of columns
     diags: list[Diagnostic] = []
     inputs: dict[str, list[str]] = {}
     for name in network(g).inputs:
@@ -116,19 +117,19 @@ def bind(
         if cols is None:
             continue
         for col in cols:
-            if col not in header:
+            if col not in known:
                 diags.append(
                     error(
                         codes.MISSING_COLUMN,
                         f"input '{name}': '{col}' is not a column of {table.path}",
-                        _declared_span(node(g, name)),
-                        help=did_you_mean(col, header) or "its columns are: " + ", ".join(header),
+                        feature_span(node(g, name), col),
+                        help=columns_hint(col, header),
                     )
                 )
         inputs[name] = cols
     targets = []
     for out in network(g).outputs:
-        if out not in header:
+        if out not in known:
             diags.append(
                 error(
                     codes.OUTPUT_WITHOUT_COLUMN,

@@ -464,7 +464,7 @@ def check_compile(g: nx.DiGraph) -> None:
             settings.metrics = _per_output(kw.value, outputs, diags, _metric_list)
         else:
             settings.optimizer = _optimizer(kw.value, diags)
-    if isinstance(settings.loss, dict) and not any(d.code == codes.UNKNOWN_OUTPUT_SETTING for d in diags):
+    if isinstance(settings.loss, dict):
         for out in outputs:
             if out not in settings.loss:
                 diags.append(

@@ -66,6 +66,7 @@ class InputSpec:
     width: int | None  # the width written (a feature list's length); None when unusable
     features: tuple[str, ...] | None  # the feature names, when listed
     span: Span  # where the width or list is written
+    feature_spans: tuple[Span, ...] = ()  # where each feature is written, when listed
 
 
 @dataclass(frozen=True, slots=True)

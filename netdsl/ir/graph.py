@@ -604,11 +604,13 @@ class _Builder:
                 )
             )
         self.add(name, "input", st.span, name, op_span=st.name.span)
-        self.g._node[name][NODE].declared = InputSpec(width, features, st.spec.span)
+        spans = tuple(item.span for item in spec.items) if features is not None else ()
+        self.g._node[name][NODE].declared = InputSpec(width, features, st.spec.span, spans)
         self.net.inputs.append(name)
 
     def feature_list(self, name: str, spec: ast.ListLit) -> tuple[str, ...] | None:
         features: list[str] = []
+        seen: set[str] = set()  # a set: a feature list may hold hundreds of thousands of names
         for item in spec.items:
             value = ast.unwrap(item)
             if not isinstance(value, (ast.Ref, ast.String)):
@@ -622,7 +624,7 @@ class _Builder:
                 )
                 return None
             label = value.name if isinstance(value, ast.Ref) else value.value
-            if label in features:
+            if label in seen:
                 self.diags.append(
                     error(
                         codes.FEATURE_SELECTED_TWICE,
@@ -632,6 +634,7 @@ class _Builder:
                     )
                 )
             features.append(label)
+            seen.add(label)
         return tuple(features)
 
     # ---- errors ----------------------------------------------------------

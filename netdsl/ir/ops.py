@@ -179,14 +179,15 @@ def _standardize_shape(c: OpCall) -> Shape:
             help="give both mean= and variance=, or neither to adapt them from --data",
         )
     if mean is not None and variance is not None:
-        for label, values in (("mean", mean), ("variance", variance)):
-            if len(values) != n:
-                raise ShapeError(
-                    codes.STANDARDIZE_STATS,
-                    f"standardize {label}= has {len(values)} value(s) but its input "
-                    f"'{ins[0].name}' has {n} feature(s)",
-                    help=f"give one {label} per feature of '{ins[0].name}'",
-                )
+        wrong = [(label, len(v)) for label, v in (("mean", mean), ("variance", variance)) if len(v) != n]
+        if wrong:
+            given = " and ".join(f"{label}= has {k} value(s)" for label, k in wrong)
+            each = " and one ".join(label for label, _ in wrong)
+            raise ShapeError(
+                codes.STANDARDIZE_STATS,
+                f"standardize {given} but its input '{ins[0].name}' has {n} feature(s)",
+                help=f"give one {each} per feature of '{ins[0].name}'",
+            )
     return ins[0].shape
 
 

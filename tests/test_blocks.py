@@ -244,3 +244,39 @@ def test_collapse_blocks_flag_renders(tmp_path):
     assert r.returncode == 0, r.stderr
     text = out.read_text()
     assert "sepal_h/deep_tower_1" in text and "6 layers" in text
+
+
+def _nested_blocks(n: int, cycle: bool) -> str:
+    """n blocks, each using the next (the last a dense layer, or the first: a cycle)."""
+    body = []
+    for i in range(n):
+        used = f"b{(i + 1) % n}(w)" if i < n - 1 or cycle else "dense(w)"
+        body.append(f"block b{i}(w) (x) {{\n  return x -> {used}\n}}")
+    return "\n".join(body) + "\ninput x: 4\noutput y = x -> b0(2)\n"
+
+
+def test_blocks_nested_to_the_limit_build_and_ten_times_deeper_is_a_diagnostic(tmp_path):
+    from netdsl.ir.graph import MAX_BLOCK_DEPTH
+
+    ok = tmp_path / "ok.net"
+    ok.write_text(_nested_blocks(MAX_BLOCK_DEPTH, cycle=False))
+    assert len(netdsl.network(netdsl.load(str(ok))).outputs) == 1
+    deep = tmp_path / "deep.net"
+    deep.write_text(_nested_blocks(10 * MAX_BLOCK_DEPTH, cycle=False))
+    r = run_cli("check", deep)
+    assert r.returncode == 1, r.stderr
+    assert f"error[ND901]: blocks nested more than {MAX_BLOCK_DEPTH} deep" in r.stderr
+    assert r.stderr.count("error[") == 1 and "internal error" not in r.stderr
+
+
+def test_a_long_cycle_of_blocks_is_nd110_not_a_recursion_error(tmp_path):
+    from netdsl.ir.graph import MAX_BLOCK_DEPTH
+
+    spec = tmp_path / "cycle.net"
+    n = 10 * MAX_BLOCK_DEPTH
+    spec.write_text(_nested_blocks(n, cycle=True))
+    r = run_cli("check", spec)
+    assert r.returncode == 1, r.stderr
+    assert "error[ND110]: block 'b0' uses itself: b0 -> b1 -> b2 -> b3 -> ..." in r.stderr
+    assert f"-> b{n - 1} -> b0" in r.stderr
+    assert r.stderr.count("error[") == 1 and "internal error" not in r.stderr

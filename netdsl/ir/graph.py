@@ -27,6 +27,9 @@ from .ops import ACTIVATIONS, MAX_NODES, OPS, layer_ops
 
 # Nested groups `((x))` are lowered recursively; deeper than this is refused.
 MAX_NESTING = 100
+# A block using a block using a block ... is expanded recursively too (about ten
+# Python frames a level): deeper than this is a diagnostic, not a RecursionError.
+MAX_BLOCK_DEPTH = 32
 
 
 class _TooLarge(Exception):
@@ -336,6 +339,9 @@ class _Builder:
                 )
             )
             return None
+        if len(self.expanding) >= MAX_BLOCK_DEPTH:
+            self.too_deep(call, name)
+            return None
         bound = self.bind_block(call, decl, binding, first, first_span)
         if bound is None:
             return None
@@ -638,6 +644,47 @@ class _Builder:
         return tuple(features)
 
     # ---- errors ----------------------------------------------------------
+    def too_deep(self, call: ast.Call, name: str) -> None:
+        """Blocks nested past MAX_BLOCK_DEPTH: a cycle through them is named as one."""
+        cycle = self.block_cycle(self.expanding[0])
+        if cycle:
+            shown = cycle if len(cycle) <= 9 else cycle[:4] + [f"... {len(cycle) - 8} more ..."] + cycle[-4:]
+            self.diags.append(
+                error(
+                    codes.RECURSIVE_BLOCK,
+                    f"block '{cycle[0]}' uses itself: " + " -> ".join(shown),
+                    call.op.span,
+                    help="a block cannot contain itself; repeat it with * n instead",
+                    notes=[Note(f"block '{cycle[0]}' is defined here", self.blocks[cycle[0]].name.span)]
+                    if cycle[0] in self.blocks
+                    else [],
+                )
+            )
+            return
+        self.diags.append(
+            error(
+                codes.LIMIT,
+                f"blocks nested more than {MAX_BLOCK_DEPTH} deep (a block using a block using a block ...)",
+                call.op.span,
+                help=f"at most {MAX_BLOCK_DEPTH} blocks can be inside one another; "
+                "flatten some of them into the block that uses them",
+            )
+        )
+
+    def block_cycle(self, start: str) -> list[str] | None:
+        """A cycle of blocks using blocks reachable from `start`, first block repeated last."""
+        uses = nx.DiGraph()
+        for bname, decl in self.blocks.items():
+            uses.add_node(bname)
+            for item in decl.walk():
+                if isinstance(item, ast.Call) and item.op.text in self.blocks:
+                    uses.add_edge(bname, item.op.text)
+        try:
+            edges = nx.find_cycle(uses, source=start)
+        except nx.NetworkXNoCycle:
+            return None
+        return [a for a, _ in edges] + [edges[0][0]]
+
     def unknown_op(self, name: ast.Name) -> None:
         if name.text in ACTIVATIONS:
             hint = (

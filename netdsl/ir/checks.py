@@ -395,7 +395,7 @@ def library_only(g: nx.DiGraph) -> Diagnostic | None:
 
 def check_outputs(g: nx.DiGraph) -> None:
     net = network(g)
-    if net.outputs or net.output_statements:
+    if net.outputs or net.output_statements or net.truncated:
         return
     source = net.source
     if not g.number_of_nodes():

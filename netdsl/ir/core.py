@@ -158,6 +158,7 @@ class Network:
     aliases: dict[str, str] = field(default_factory=dict)
     compile_decl: ast.CompileDecl | None = None  # the compile line as written
     train_decl: ast.TrainDecl | None = None  # the train line as written
+    truncated: bool = False  # the layer limit stopped the build: the graph is a prefix of the spec
 
     # ---- filled by the pipeline (ir/pipeline.py) ----
     sources: list[Source] = field(default_factory=list)  # the spec, then each file it imports

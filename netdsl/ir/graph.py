@@ -44,6 +44,7 @@ class _Builder:
         self.counters: dict[tuple[str, str], int] = {}
         self.diags = net.diagnostics
         self.depth = 0
+        self.layers = 0  # nodes that are layers (not inputs), for MAX_NODES
         self.blocks = blocks  # name -> declaration (local or imported)
         self.scope: dict[str, str] | None = None  # inside a block: local name -> node id
         self.expanding: list[str] = []  # blocks being expanded, outermost first
@@ -83,8 +84,10 @@ class _Builder:
     ) -> str:
         g = self.g
         order = g.number_of_nodes()
-        if order >= MAX_NODES:
-            raise _TooLarge(span)
+        if op != "input":  # inputs are not layers: the limit counts layers
+            if self.layers >= MAX_NODES:
+                raise _TooLarge(span)
+            self.layers += 1
         payload = Node(
             node_id,
             op,
@@ -772,7 +775,8 @@ def build_graph(
     try:
         _lower_statements(b, program, skip, outputs)
     except _TooLarge as exc:
-        net.diagnostics.append(error(codes.LIMIT, f"the spec has more than {MAX_NODES} layers", exc.args[0]))
+        net.diagnostics.append(error(codes.LIMIT, f"the spec has more than {MAX_NODES:,} layers", exc.args[0]))
+        net.truncated = True
         return g
     _mark_outputs(g, net, outputs)
     _connect(g, net.aliases)

@@ -202,7 +202,8 @@ def test_the_layer_limit_counts_layers_and_adds_no_spurious_diagnostic(tmp_path)
     exact = netdsl.loads(f"input x: 4\noutput y = x -> dense(1) * {MAX_NODES}\n")
     assert exact.number_of_nodes() == MAX_NODES + 1  # the input is not a layer
     p = tmp_path / "over.net"
-    p.write_text(f"input x: 4\noutput y = x -> dense(1) * {MAX_NODES // 2} -> dense(1) * {MAX_NODES // 2 + 1}\n")
+    half = MAX_NODES // 2
+    p.write_text(f"input x: 4\noutput y = x -> dense(1) * {half} -> dense(1) * {half + 1}\n")
     code, _, err = run_in_process("render", p, "--allow-errors", "-o", tmp_path / "over.dot")
     assert code == 0, err
     assert err.count("error[") == 1 and f"more than {MAX_NODES:,} layers" in err

@@ -775,7 +775,8 @@ def build_graph(
     try:
         _lower_statements(b, program, skip, outputs)
     except _TooLarge as exc:
-        net.diagnostics.append(error(codes.LIMIT, f"the spec has more than {MAX_NODES:,} layers", exc.args[0]))
+        too_many = f"the spec has more than {MAX_NODES:,} layers"
+        net.diagnostics.append(error(codes.LIMIT, too_many, exc.args[0]))
         net.truncated = True
         return g
     _mark_outputs(g, net, outputs)

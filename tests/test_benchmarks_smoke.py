@@ -22,6 +22,8 @@ CASES = {
     "check_vs_bare_parse_gc_paused",
     "scaling",
     "did_you_mean_scaling",
+    "features_scaling",
+    "statements_scaling",
     "memory",
     "to_keras_vs_hand",
     "render_cold_vs_plot_model",

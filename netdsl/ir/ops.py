@@ -257,9 +257,13 @@ def _resolve_selection(c: OpCall) -> Selection:
             help="name the features to keep, e.g. x[0:2] or x[a, b]",
         )
     indices: list[int] = []
+    chosen: set[int] = set()  # sets and a dict: a selection may name hundreds of thousands of features
+    positions: dict[str, int] = {}
+    for i, f in enumerate(src.features or ()):
+        positions.setdefault(f, i)
     for item in items:
-        for i in _selected(src, width, item):
-            if i in indices:
+        for i in _selected(src, width, item, positions):
+            if i in chosen:
                 label = src.features[i] if src.features else str(i)
                 raise ShapeError(
                     codes.FEATURE_SELECTED_TWICE,
@@ -268,17 +272,18 @@ def _resolve_selection(c: OpCall) -> Selection:
                     span=item.span,
                 )
             indices.append(i)
+            chosen.add(i)
     features = src.features
     labels = [features[i] for i in indices] if features else [str(i) for i in indices]
     return Selection(tuple(indices), tuple(labels))
 
 
-def _selected(src: Operand, width: int, item) -> list[int]:
-    """The columns one selection item picks."""
+def _selected(src: Operand, width: int, item, positions: dict[str, int]) -> list[int]:
+    """The columns one selection item picks (`positions`: feature name -> its first column)."""
     from ..lang.ast import SelIndex, SelName
 
     if isinstance(item, SelName):
-        return [_feature_index(src, item)]
+        return [_feature_index(src, item, positions)]
     if isinstance(item, SelIndex):
         i = item.index
         if not -width <= i < width:
@@ -307,7 +312,7 @@ def _selected(src: Operand, width: int, item) -> list[int]:
     return picked
 
 
-def _feature_index(src: Operand, item) -> int:
+def _feature_index(src: Operand, item, positions: dict[str, int]) -> int:
     features = src.features
     if features is None:
         hint = (
@@ -327,7 +332,7 @@ def _feature_index(src: Operand, item) -> int:
             help=hint,
             span=item.span,
         )
-    if item.name not in features:
+    if item.name not in positions:
         from ..lang.diagnostics import did_you_mean
 
         raise ShapeError(
@@ -336,7 +341,7 @@ def _feature_index(src: Operand, item) -> int:
             help=did_you_mean(item.name, features) or f"its features are: {', '.join(features)}",
             span=item.span,
         )
-    return features.index(item.name)
+    return positions[item.name]
 
 
 def _range_text(item) -> str:

@@ -94,7 +94,7 @@ def test_render_failure_in_dot_leaves_existing_output(existing, monkeypatch):
 
     out = existing("d.png")
 
-    def broken(text, fmt):
+    def broken(text, fmt, **_options):
         raise dot.RenderError("`dot` failed: simulated crash")
 
     monkeypatch.setattr(dot, "render", broken)

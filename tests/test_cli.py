@@ -51,6 +51,29 @@ def test_check_json_schema():
     assert node["Hidden_Sepal"]["shape"] == [4] and node["Hidden_Sepal"]["params"] == 12
 
 
+def test_check_json_always_has_network_and_node_arguments_and_lists_what_was_built(spec, tmp_path):
+    p = spec(
+        "input x: [a, b, c]\nh = x -> dense(4, relu) -> dropout(0.5)\ns = x[a, c]\n"
+        "output y = concat(h, s) -> dense(1, relu)\nz = y -> dense(2, rellu)\n"
+    )
+    r = run_cli("check", "--json", p)
+    assert r.returncode == 1
+    out = json.loads(r.stdout)
+    assert out["ok"] is False and out["network"] == p.stem and out["params"] is None
+    node = {n["name"]: n for n in out["nodes"]}
+    assert node["x"]["args"] == {"features": ["a", "b", "c"]}
+    assert node["h_dense_1"]["args"] == {"units": 4, "activation": "relu", "use_bias": True}
+    assert node["h"]["args"] == {"rate": 0.5} and node["h"]["shape"] == [4]
+    assert node["s"]["args"] == {"features": ["a", "c"]}
+    assert node["y"]["shape"] == [1] and node["y"]["output"] is True
+    r = run_cli("check", "--json", spec("input x: 2\noutput y = x -> dense(2, relu\n"))
+    assert r.returncode == 1 and "network" in json.loads(r.stdout)
+    r = run_cli("check", "--json", tmp_path / "missing.net")
+    assert r.returncode == 2 and json.loads(r.stdout)["network"] is None
+    r = run_cli("check", "--json", EXAMPLES / "iris_add.net")
+    assert {n["name"]: n for n in json.loads(r.stdout)["nodes"]}["Hidden_Sepal"]["args"]["units"] == 4
+
+
 def test_check_json_on_errors(spec):
     p = spec("input x: 2\noutput y = x -> dense(2, relu\n")
     r = run_cli("check", "--json", p)

@@ -85,7 +85,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"netdsl: error: {exc}", file=sys.stderr)
         if "--json" in argv:  # tools reading --json always get one object
             print(
-                json.dumps({"ok": False, "error": str(exc), "diagnostics": [], "nodes": [], "params": None})
+                json.dumps(
+                    {
+                        "ok": False,
+                        "error": str(exc),
+                        "network": None,
+                        "diagnostics": [],
+                        "nodes": [],
+                        "params": None,
+                    }
+                )
             )
         return EXIT_USAGE
     except KeyboardInterrupt:

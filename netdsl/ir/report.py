@@ -14,7 +14,25 @@ def ordered_nodes(g: nx.DiGraph) -> list[str]:
     return [n.name for n in in_order(g)]
 
 
-def graph_json(g: nx.DiGraph) -> dict:
+def _json_value(v):
+    if isinstance(v, (tuple, list)):
+        return [_json_value(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _json_value(x) for k, x in v.items()}
+    return v if v is None or isinstance(v, (bool, int, float, str)) else str(v)
+
+
+def _node_args(n: Node) -> dict:
+    """The node's checked arguments (units, activation, rate, ...); an input's features."""
+    if n.op == "input":
+        return {"features": list(n.features)} if n.features else {}
+    if n.op == "select" and n.selection is not None:
+        return {"features": list(n.selection.labels)}
+    return {k: _json_value(v) for k, v in (n.args or {}).items() if k != "items"}
+
+
+def graph_json(g: nx.DiGraph, ok: bool = True) -> dict:
+    """The report of `check --json`; with errors (`ok` False) the nodes that could be built."""
     net = network(g)
     nodes = []
     for n in in_order(g):
@@ -24,6 +42,7 @@ def graph_json(g: nx.DiGraph) -> dict:
                 "op": n.op,
                 "shape": list(n.shape) if n.shape is not None else None,
                 "params": n.params.total if n.params is not None else None,
+                "args": _node_args(n),
                 "inputs": list(n.inputs),
                 "output": n.output,
                 "line": n.span.line,
@@ -31,7 +50,7 @@ def graph_json(g: nx.DiGraph) -> dict:
             }
         )
     return {
-        "ok": True,
+        "ok": ok,
         "network": net.name,
         "diagnostics": [to_json(d, net.source, net.sources) for d in net.diagnostics],
         "nodes": nodes,

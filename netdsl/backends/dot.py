@@ -40,6 +40,15 @@ STYLES: dict[str, dict[str, str]] = {
     "identity": {"fillcolor": "#f8fafc", "color": "#94a3b8"},
     "concat": MERGE_STYLE,
     "add": MERGE_STYLE,
+    "multiply": MERGE_STYLE,
+    "average": MERGE_STYLE,
+    "maximum": MERGE_STYLE,
+    "minimum": MERGE_STYLE,
+    "subtract": MERGE_STYLE,
+    "dot": MERGE_STYLE,
+    "batchnorm": {"fillcolor": "#fef3c7", "color": "#b45309"},
+    "layernorm": {"fillcolor": "#fef3c7", "color": "#b45309"},
+    "gaussian_noise": {"fillcolor": "#f8fafc", "color": "#94a3b8", "style": "rounded,filled,dashed"},
     "select": {"fillcolor": "#ede9fe", "color": "#6d28d9", "shape": "cds"},
 }
 

@@ -205,19 +205,20 @@ def _given_arguments(op: Op, n: Node, diags: list[Diagnostic]) -> tuple[dict, bo
     repeated); None when there are too many positional arguments."""
     values: dict = {}
     ok = True
+    positional = [p for p in op.params if not p.keyword_only]
     for i, expr in enumerate(n.raw_args):
-        if i >= len(op.params):
+        if i >= len(positional):
             diags.append(
                 error(
                     codes.TOO_MANY_ARGUMENTS,
-                    f"{op.name}() takes at most {len(op.params)} positional "
+                    f"{op.name}() takes at most {len(positional)} positional "
                     f"argument(s), got {len(n.raw_args)}",
                     expr.span,
                     help=_signature(op),
                 )
             )
             return None
-        values[op.params[i].name] = expr
+        values[positional[i].name] = expr
     for kw in n.raw_kwargs:
         key = kw.name.text
         if op.param(key) is None:

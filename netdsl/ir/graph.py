@@ -691,7 +691,8 @@ class _Builder:
     def unknown_op(self, name: ast.Name) -> None:
         if name.text in ACTIVATIONS:
             hint = (
-                f"'{name.text}' is an activation, not a layer: give it to a layer, e.g. dense(4, {name.text})"
+                f"'{name.text}' is an activation, not a layer: give it to a layer, "
+                f"e.g. dense(4, {name.text}), or write activation({name.text})"
             )
         else:
             known = layer_ops() + sorted(self.blocks)

@@ -72,6 +72,7 @@ class Param:
     default: Any = REQUIRED
     check: Callable[[Any], bool] | None = None
     range_text: str = ""  # says what `check` accepts, for messages
+    keyword_only: bool = False  # only as name=value (after the positional ones)
 
     @property
     def required(self) -> bool:
@@ -225,24 +226,55 @@ def _concat_features(c: OpCall) -> tuple[str, ...] | None:
     return None
 
 
-def _add_shape(c: OpCall) -> Shape:
-    ins = c.inputs
-    head = ins[0]
-    if all(o.shape == head.shape for o in ins):
-        return head.shape
-    listing = ", ".join(f"'{o.name}' is {fmt_shape(o.shape)}" for o in ins)
-    widest = max(ins, key=lambda o: _width(o.shape))
-    narrow = next(o for o in ins if o.shape != widest.shape)
-    raise ShapeError(
-        codes.ADD_SHAPE_MISMATCH,
-        f"add() needs operands of identical shape: {listing}",
-        help=(
-            f"project to a common width with a dense layer, e.g. "
-            f"`{narrow.name} -> dense({_width(widest.shape)})`, or join them with "
-            f"concat(...), which allows different widths"
-        ),
-        notes=[(f"'{o.name}' has shape {fmt_shape(o.shape)}, defined here", o.span) for o in ins],
-    )
+def _broadcast(a: Shape, b: Shape) -> Shape | None:
+    """Keras's rule for element-wise merges: equal sizes, or 1 on an axis,
+    which repeats; None when the shapes do not broadcast."""
+    if len(a) != len(b):
+        return None
+    out = []
+    for x, y in zip(a, b):
+        if x != y and 1 not in (x, y):
+            return None
+        out.append(max(x, y))
+    return tuple(out)
+
+
+def _elementwise_shape(name: str, code: ErrorCode) -> Callable[[OpCall], Shape]:
+    def shape(c: OpCall) -> Shape:
+        ins = c.inputs
+        out: Shape | None = ins[0].shape
+        for o in ins[1:]:
+            out = _broadcast(out, o.shape) if out is not None else None
+        if out is not None:
+            return out
+        listing = ", ".join(f"'{o.name}' is {fmt_shape(o.shape)}" for o in ins)
+        widest = max(ins, key=lambda o: _width(o.shape))
+        narrow = next(o for o in ins if o.shape != widest.shape)
+        raise ShapeError(
+            code,
+            f"{name}() needs operands of identical shape: {listing}",
+            help=(
+                f"project to a common width with a dense layer, e.g. "
+                f"`{narrow.name} -> dense({_width(widest.shape)})`, or join them with "
+                f"concat(...), which allows different widths"
+            ),
+            notes=[(f"'{o.name}' has shape {fmt_shape(o.shape)}, defined here", o.span) for o in ins],
+        )
+
+    return shape
+
+
+def _dot_shape(c: OpCall) -> Shape:
+    a, b = c.inputs
+    if a.shape != b.shape:
+        raise ShapeError(
+            codes.DOT_SHAPE_MISMATCH,
+            f"dot() sums over the feature axis, so its operands need the same width: "
+            f"'{a.name}' is {fmt_shape(a.shape)}, '{b.name}' is {fmt_shape(b.shape)}",
+            help=f"project '{b.name}' with a dense layer, e.g. `{b.name} -> dense({_width(a.shape)})`",
+            notes=[(f"'{o.name}' has shape {fmt_shape(o.shape)}, defined here", o.span) for o in c.inputs],
+        )
+    return (1,)
 
 
 def _resolve_selection(c: OpCall) -> Selection:
@@ -367,6 +399,31 @@ def _positive(v):
     return v >= 1
 
 
+def _size(shape: Shape) -> int:
+    return math.prod(shape)
+
+
+def _merge(name: str, doc: str, code: ErrorCode, max_inputs: int | None = None) -> Op:
+    return Op(
+        name,
+        "merge",
+        doc,
+        min_inputs=2,
+        max_inputs=max_inputs,
+        ranks=ANY_RANK,
+        shape=_elementwise_shape(name, code),
+    )
+
+
+# A layer's random seed: keyword only, so `dropout(0.5, 0.2)` stays a mistake.
+_SEED = Param(
+    "seed", "int", None, check=lambda v: v >= 0, range_text="a non-negative integer", keyword_only=True
+)
+
+# Ranks accepted by the ops that work on any rank (element-wise, per-feature).
+ANY_RANK = (1, 2, 3, 4)
+
+
 def _unit_interval_open(v):
     return 0.0 <= v < 1.0
 
@@ -400,8 +457,12 @@ OPS: dict[str, Op] = {
         Op(
             "dropout",
             "layer",
-            "Randomly zeroes a fraction of the values while training: dropout(rate).",
-            params=(Param("rate", "float", check=_unit_interval_open, range_text="0 <= rate < 1"),),
+            "Randomly zeroes a fraction of the values while training: dropout(rate, seed=none).",
+            params=(
+                Param("rate", "float", check=_unit_interval_open, range_text="0 <= rate < 1"),
+                _SEED,
+            ),
+            ranks=ANY_RANK,
             features=_keep_features,
             describe=lambda c: f"rate {c.args['rate']:g}",
         ),
@@ -424,6 +485,7 @@ OPS: dict[str, Op] = {
             "identity",
             "layer",
             "Passes its input through unchanged (a named alias).",
+            ranks=ANY_RANK,
             features=_keep_features,
         ),
         Op(
@@ -435,13 +497,116 @@ OPS: dict[str, Op] = {
             shape=_concat_shape,
             features=_concat_features,
         ),
-        Op(
+        _merge(
             "add",
+            "Adds its operands element-wise: add(a, b, ...); a size of 1 on an axis broadcasts.",
+            codes.ADD_SHAPE_MISMATCH,
+        ),
+        _merge(
+            "multiply",
+            "Multiplies its operands element-wise: multiply(a, b, ...); a size of 1 broadcasts.",
+            codes.MERGE_SHAPE_MISMATCH,
+        ),
+        _merge(
+            "average",
+            "The element-wise mean of its operands: average(a, b, ...); a size of 1 broadcasts.",
+            codes.MERGE_SHAPE_MISMATCH,
+        ),
+        _merge(
+            "maximum",
+            "The element-wise maximum of its operands: maximum(a, b, ...); a size of 1 broadcasts.",
+            codes.MERGE_SHAPE_MISMATCH,
+        ),
+        _merge(
+            "minimum",
+            "The element-wise minimum of its operands: minimum(a, b, ...); a size of 1 broadcasts.",
+            codes.MERGE_SHAPE_MISMATCH,
+        ),
+        _merge(
+            "subtract",
+            "The first operand minus the second, element-wise: subtract(a, b); a size of 1 broadcasts.",
+            codes.MERGE_SHAPE_MISMATCH,
+            max_inputs=2,
+        ),
+        Op(
+            "dot",
             "merge",
-            "Adds operands of identical shape element-wise: add(a, b, ...).",
+            "The dot product of two vectors of the same width, per row: dot(a, b, normalize=false) "
+            "(normalize: cosine similarity).",
+            params=(Param("normalize", "bool", False),),
             min_inputs=2,
-            max_inputs=None,
-            shape=_add_shape,
+            max_inputs=2,
+            shape=_dot_shape,
+            describe=lambda c: "cosine" if c.args["normalize"] else "",
+        ),
+        Op(
+            "batchnorm",
+            "layer",
+            "Batch normalization (Keras BatchNormalization): batchnorm(momentum=0.99, epsilon=0.001).",
+            params=(
+                Param("momentum", "float", 0.99, check=_unit_interval_open, range_text="0 <= momentum < 1"),
+                Param("epsilon", "float", 0.001, check=lambda v: v > 0, range_text="> 0"),
+            ),
+            ranks=ANY_RANK,
+            features=_keep_features,
+            # gamma, beta trainable; moving mean and variance not
+            count=lambda c, out: (2 * out[-1], 2 * out[-1]),
+            describe=lambda c: f"momentum {c.args['momentum']:g}, epsilon {c.args['epsilon']:g}",
+        ),
+        Op(
+            "layernorm",
+            "layer",
+            "Normalizes each row over its last axis (Keras LayerNormalization): layernorm(epsilon=0.001).",
+            params=(Param("epsilon", "float", 0.001, check=lambda v: v > 0, range_text="> 0"),),
+            ranks=ANY_RANK,
+            features=_keep_features,
+            count=lambda c, out: (2 * out[-1], 0),
+            describe=lambda c: f"epsilon {c.args['epsilon']:g}",
+        ),
+        Op(
+            "activation",
+            "layer",
+            "An activation function as a layer: activation(name), e.g. activation(gelu).",
+            params=(Param("name", "activation"),),
+            ranks=ANY_RANK,
+            features=_keep_features,
+            describe=lambda c: c.args["name"],
+        ),
+        Op(
+            "relu",
+            "layer",
+            "max(x, 0) as a layer (Keras ReLU).",
+            ranks=ANY_RANK,
+            features=_keep_features,
+        ),
+        Op(
+            "leaky_relu",
+            "layer",
+            "x for x >= 0, alpha * x below (Keras LeakyReLU): leaky_relu(alpha=0.3).",
+            params=(Param("alpha", "float", 0.3, check=lambda v: v >= 0, range_text=">= 0"),),
+            ranks=ANY_RANK,
+            features=_keep_features,
+            describe=lambda c: f"alpha {c.args['alpha']:g}",
+        ),
+        Op(
+            "prelu",
+            "layer",
+            "A leaky ReLU whose slope is learned per value (Keras PReLU).",
+            ranks=ANY_RANK,
+            features=_keep_features,
+            count=lambda c, out: (_size(out), 0),
+        ),
+        Op(
+            "gaussian_noise",
+            "layer",
+            "Adds zero-mean Gaussian noise while training: gaussian_noise(stddev, seed=none).",
+            params=(
+                Param("stddev", "float", check=lambda v: v >= 0, range_text=">= 0"),
+                _SEED,
+            ),
+            ranks=ANY_RANK,
+            features=_keep_features,
+            describe=lambda c: f"stddev {c.args['stddev']:g}",
         ),
         Op(
             "select",

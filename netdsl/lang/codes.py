@@ -89,6 +89,10 @@ STANDARDIZE_STATS: Final = ErrorCode(
     "ND303", "standardize mean/variance that do not match the width of its input."
 )
 OPERAND_TYPE: Final = ErrorCode("ND304", "An operand of a dtype or rank that the op does not accept.")
+MERGE_SHAPE_MISMATCH: Final = ErrorCode(
+    "ND305", "Operands of an element-wise merge (multiply, subtract, ...) whose shapes do not broadcast."
+)
+DOT_SHAPE_MISMATCH: Final = ErrorCode("ND306", "dot() operands whose sizes differ on the axis it sums over.")
 
 # feature selection
 UNKNOWN_FEATURE: Final = ErrorCode("ND401", "A selected feature the input does not have.")

@@ -728,9 +728,25 @@ class _Builder:
         )
 
 
+def value_text(expr: ast.Node) -> str:
+    """A literal argument as written in a spec (`0.1`, `relu`, `"a b"`, `[1, 2]`)."""
+    value = ast.unwrap(expr) if isinstance(expr, ast.Chain) else expr
+    if isinstance(value, ast.Number):
+        return repr(value.value)
+    if isinstance(value, ast.String):
+        return '"' + value.value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, ast.Ref):
+        return value.name
+    if isinstance(value, ast.ListLit):
+        return "[" + ", ".join(value_text(i) for i in value.items) + "]"
+    return "..."
+
+
 def block_signature(decl: ast.BlockDecl) -> str:
-    """`block residual(units, rate=...) (x)`: how a block is used."""
-    params = ", ".join(p.name.text if p.default is None else f"{p.name.text}=..." for p in decl.params)
+    """`block residual(units, rate=0.1) (x)`: how a block is used, its defaults as written."""
+    params = ", ".join(
+        p.name.text if p.default is None else f"{p.name.text}={value_text(p.default)}" for p in decl.params
+    )
     inputs = ", ".join(i.text for i in decl.inputs)
     return f"block {decl.name.text}({params}) ({inputs})"
 

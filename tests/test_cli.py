@@ -65,7 +65,7 @@ def test_check_json_always_has_network_and_node_arguments_and_lists_what_was_bui
     node = {n["name"]: n for n in out["nodes"]}
     assert node["x"]["args"] == {"features": ["a", "b", "c"]}
     assert node["h_dense_1"]["args"] == {"units": 4, "activation": "relu", "use_bias": True}
-    assert node["h"]["args"] == {"rate": 0.5} and node["h"]["shape"] == [4]
+    assert node["h"]["args"]["rate"] == 0.5 and node["h"]["shape"] == [4]
     assert node["s"]["args"] == {"features": ["a", "c"]}
     assert node["y"]["shape"] == [1] and node["y"]["output"] is True
     r = run_cli("check", "--json", spec("input x: 2\noutput y = x -> dense(2, relu\n"))

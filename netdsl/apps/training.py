@@ -444,13 +444,7 @@ def train(
     (i, K) holds out fold i of a stratified K-fold split (seeded by `seed`)
     instead of a test_size share.
     """
-    if isinstance(data, (str, os.PathLike)):
-        try:
-            data = read_csv(str(data))
-        except DataError:
-            pass  # reported where the spec names its features (a path spec), or just below
-    g = _load(str(spec), data) if isinstance(spec, (str, os.PathLike)) else spec
-    prepared = data if isinstance(data, Prepared) else prepare(g, as_table(data), columns)
+    g, prepared = _graph_and_data(spec, data, columns)
     settings = resolve_settings(
         g,
         dict(
@@ -488,6 +482,18 @@ def train(
         report=report,
         binding=binding,
     )
+
+
+def _graph_and_data(spec, data, columns) -> tuple[nx.DiGraph, Prepared]:
+    """The checked graph (a path spec is checked against the data) and the data bound to it."""
+    if isinstance(data, (str, os.PathLike)):
+        try:
+            data = read_csv(str(data))
+        except DataError:
+            pass  # reported where the spec names its features (a path spec), or by prepare
+    g = _load(str(spec), data) if isinstance(spec, (str, os.PathLike)) else spec
+    prepared = data if isinstance(data, Prepared) else prepare(g, as_table(data), columns)
+    return g, prepared
 
 
 def _load(path: str, data) -> nx.DiGraph:

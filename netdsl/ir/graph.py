@@ -613,7 +613,7 @@ class _Builder:
                 )
             )
         self.add(name, "input", st.span, name, op_span=st.name.span)
-        spans = tuple(item.span for item in spec.items) if features is not None else ()
+        spans = tuple(item.span for item in spec.items) if isinstance(spec, ast.ListLit) and features else ()
         self.g._node[name][NODE].declared = InputSpec(width, features, st.spec.span, spans)
         self.net.inputs.append(name)
 

@@ -13,11 +13,14 @@ task.
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from .tasks import cached_table, run_task
+
+__all__ = ["cached_table", "make_task", "run_all", "run_task"]
 
 Progress = Callable[[int, dict, dict], None]  # (index, task, result) as each task finishes
 
@@ -53,50 +56,6 @@ def make_task(spec: str, data: str, settings: dict, *, columns=None, fold=None, 
         "columns": {k: list(v) for k, v in (columns or {}).items()},
         "settings": dict(settings),
         "fold": list(fold) if fold is not None else None,
-    }
-
-
-@functools.lru_cache(maxsize=4)
-def cached_table(path: str):
-    from ..data.tables import read_csv
-
-    return read_csv(path)
-
-
-@functools.lru_cache(maxsize=64)
-def _graph(spec: str, text: str | None, include_paths: tuple, data: str):
-    from ..data.spec import checked
-    from ..lang.source import Source, read_source
-
-    source = read_source(spec) if text is None else Source(spec, text)
-    return checked(source, cached_table(data), strict=False, compiling=True, include_paths=include_paths)
-
-
-@functools.lru_cache(maxsize=64)
-def _prepared(spec: str, text: str | None, include_paths: tuple, data: str, columns: tuple):
-    """The data bound to a spec once per worker: every seed and fold of it trains on this."""
-    from .training import prepare
-
-    g = _graph(spec, text, include_paths, data)
-    return g, prepare(g, cached_table(data), {k: list(v) for k, v in columns})
-
-
-def run_task(task: dict) -> dict:
-    """Train one task in this process; its result as plain data."""
-    from .evaluate import without_curves
-    from .training import train
-
-    columns = tuple(sorted((k, tuple(v)) for k, v in task["columns"].items()))
-    g, prepared = _prepared(task["spec"], task["text"], tuple(task["include_paths"]), task["data"], columns)
-    fold = tuple(task["fold"]) if task["fold"] else None
-    result = train(g, prepared, fold=fold, **task["settings"])
-    return {
-        "history": result.history,
-        "test": result.test,
-        "settings": result.settings,
-        "seconds": result.seconds,
-        "report": without_curves(result.report),
-        "rows": result.rows,
     }
 
 

@@ -11,6 +11,7 @@ import sys
 
 from .. import __version__
 from ..io import UsageError
+from .parsing import columns, fraction, natural
 
 
 class Parser(argparse.ArgumentParser):
@@ -191,39 +192,6 @@ def _editor_parsers(sub) -> None:
     s.add_argument("path", metavar="PATH", nargs="?", default=".", help="a directory (or a spec) to serve")
     s.add_argument("--port", type=natural(0), default=8765, metavar="N", help="port (default 8765; 0: any)")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-
-
-def checked_number(convert, ok, accepts: str):
-    """An argparse type: the text converted, then checked; a clear message otherwise."""
-
-    def parse(text: str):
-        try:
-            value = convert(text)
-        except ValueError:
-            kind = "an integer" if convert is int else "a number"
-            raise argparse.ArgumentTypeError(f"expected {kind}, got {text!r}") from None
-        if not ok(value):
-            raise argparse.ArgumentTypeError(f"must be {accepts}, got {value}")
-        return value
-
-    return parse
-
-
-def natural(minimum: int):
-    return checked_number(int, lambda v: v >= minimum, f"at least {minimum}")
-
-
-def fraction(low_open: bool):
-    if low_open:
-        return checked_number(float, lambda v: 0 < v < 1, "between 0 and 1")
-    return checked_number(float, lambda v: 0 <= v < 1, "from 0 up to 1")
-
-
-def columns(text: str) -> tuple[str, list[str]]:
-    name, sep, cols = text.partition("=")
-    if not sep or not name or not cols:
-        raise argparse.ArgumentTypeError(f"expected INPUT=col1,col2,..., got {text!r}")
-    return name.strip(), [c.strip() for c in cols.split(",")]
 
 
 def _training_options(p) -> None:

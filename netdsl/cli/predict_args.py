@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from .parsing import natural
+
 
 def add_predict_parser(sub) -> None:
-    from .args import natural
-
     p = sub.add_parser(
         "predict",
         help="predict the rows of a CSV or Parquet file with a saved model",

@@ -29,7 +29,7 @@ from .ops import ACTIVATIONS, MAX_NODES, OPS, layer_ops
 MAX_NESTING = 100
 # A block using a block using a block ... is expanded recursively too (about ten
 # Python frames a level): deeper than this is a diagnostic, not a RecursionError.
-MAX_BLOCK_DEPTH = 32
+MAX_BLOCK_DEPTH = 64  # as deep as imports may nest: a chain of imported blocks may use each other
 
 
 class _TooLarge(Exception):

@@ -55,9 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .lockin_args import add_parsers
 
     add_parsers(sub)
-    from .experiments_args import add_experiment_parsers
+    from .experiments_args import add_experiment_parsers, add_tune_parser
 
     add_experiment_parsers(sub)
+    add_tune_parser(sub, natural, _training_options)
     from .predict_args import add_predict_parser
 
     add_predict_parser(sub)

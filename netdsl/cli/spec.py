@@ -13,6 +13,11 @@ from .common import load, report_failure
 
 
 def cmd_check(args) -> int:
+    from .tuning import check_with_space
+
+    spaced = check_with_space(args)  # a spec with a search space: every combination
+    if spaced is not None:
+        return spaced
     g, code, failure = load(args)
     if g is None:
         if failure is not None:

@@ -119,6 +119,7 @@ CASE_IDS = (
     "import_vs_load_model",
     "compare_jobs2_vs_jobs1",
     "compare_ray_vs_jobs2",
+    "tune_asha_vs_full",
     "data_parallel_epoch",
     "lsp_diagnostics_latency",
     "playground_keystroke_to_diagram",

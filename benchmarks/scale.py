@@ -4,15 +4,17 @@
 - the same compare on a local 2-CPU Ray cluster (`--ray`) vs `--jobs 2`: <= 1.15x
   (full run only: the cluster runs in a loopback-only network namespace, and
   its start is not timed);
+- tune of 16 trials with `--scheduler asha` vs without: <= 0.6x the time at an
+  equal or better best score;
 - data-parallel training: seconds per epoch with 2 processes vs 1 on
   127.0.0.1, reported (no target on one machine; full run only).
 
 None of them runs with --quick: each needs several cold TensorFlow processes,
 more than the smoke run's budget.
 
-Seconds per epoch come from `train_seconds` (the fit alone) of two runs of
-different lengths: (t(long) - t(short)) / (long - short) epochs, so the
-compilation of the first epoch cancels out.
+Seconds per epoch are the median of the epochs after the first (which
+compiles), as the data-parallel run records them (`epoch_seconds` in its
+history).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,7 +35,7 @@ EXAMPLES = ROOT / "examples"
 IRIS_CSV = EXAMPLES / "data" / "iris.csv"
 SPECS = [EXAMPLES / f"{n}.net" for n in ("iris_dense", "iris_concat", "iris_add", "iris_feature_groups")]
 
-FULL = dict(specs=4, runs=2, epochs=30, reps=2, dp_short=2, dp_long=12)
+FULL = dict(specs=4, runs=2, epochs=30, reps=2, dp_epochs=21)
 
 
 def _run(cmd: list[str], env=None) -> float:
@@ -113,13 +116,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _dp_fit_seconds(nd: list[str], processes: int, epochs: int, tmp: str) -> float:
-    """The fit time (train_seconds) of process 0 of a data-parallel run."""
+def _dp_epoch_seconds(nd: list[str], processes: int, epochs: int, tmp: str) -> float:
+    """Median seconds per epoch after the first (which compiles) of process 0
+    of a data-parallel run (the history's epoch_seconds)."""
     coordinator = f"127.0.0.1:{_free_port()}"
     spec = str(EXAMPLES / "iris_feature_groups.net")
     base = nd + ["train", spec, "--data", str(IRIS_CSV), "--epochs", str(epochs), "--seed", "1", "--quiet"]
     base += ["--distribute", "data-parallel", "--num-processes", str(processes), "--coordinator", coordinator]
-    history = os.path.join(tmp, f"h{processes}_{epochs}.json")
+    history = os.path.join(tmp, f"h{processes}.json")
     procs = [
         subprocess.Popen(
             base + ["--process-id", str(i)] + (["--history", history] if i == 0 else []),
@@ -132,17 +136,35 @@ def _dp_fit_seconds(nd: list[str], processes: int, epochs: int, tmp: str) -> flo
     errors = [p.communicate(timeout=900)[1] for p in procs]
     if any(p.returncode for p in procs):
         raise RuntimeError("data-parallel run failed: " + errors[0].decode("utf-8", "replace")[-400:])
-    return json.loads(Path(history).read_text())["train_seconds"]
+    seconds = json.loads(Path(history).read_text())["history"]["epoch_seconds"][1:]
+    return statistics.median(seconds)
 
 
 def data_parallel(nd: list[str], cfg: dict) -> dict:
-    per_epoch = {}
     with tempfile.TemporaryDirectory(prefix="netdsl-bench-dp-") as tmp:
-        for n in (1, 2):
-            short = _dp_fit_seconds(nd, n, cfg["dp_short"], tmp)
-            long = _dp_fit_seconds(nd, n, cfg["dp_long"], tmp)
-            per_epoch[n] = max(long - short, 1e-9) / (cfg["dp_long"] - cfg["dp_short"])
-    return per_epoch
+        return {n: _dp_epoch_seconds(nd, n, cfg["dp_epochs"], tmp) for n in (1, 2)}
+
+
+def tune_asha(nd: list[str], cfg: dict) -> dict:
+    """`tune` of 16 random trials with and without successive halving: wall
+    time and the best score of each."""
+    out: dict = {"asha": [], "full": [], "score": {}}
+    spec = str(HERE / "iris_space.net")
+    with tempfile.TemporaryDirectory(prefix="netdsl-bench-tune-") as tmp:
+        for _ in range(cfg["reps"]):
+            for name, extra in (("asha", ["--scheduler", "asha"]), ("full", [])):
+                report = os.path.join(tmp, f"{name}.json")
+                cmd = nd + ["tune", spec, "--data", str(IRIS_CSV), "--trials", "16", "--jobs", "2", "--json"]
+                t = time.perf_counter()
+                with open(report, "w") as fh:
+                    proc = subprocess.run(
+                        cmd + extra + ["-o", os.path.join(tmp, "b.net")], stdout=fh, cwd=ROOT
+                    )
+                out[name].append(time.perf_counter() - t)
+                if proc.returncode:
+                    raise RuntimeError(f"tune exited {proc.returncode}")
+                out["score"][name] = json.loads(Path(report).read_text())["best"]["score"]
+    return out
 
 
 def scale_cases(cfg: dict, nd: list[str], attempt, case, median, summarize) -> None:
@@ -190,7 +212,26 @@ def scale_cases(cfg: dict, nd: list[str], attempt, case, median, summarize) -> N
             )
         ]
 
+    def asha():
+        r = tune_asha(nd, cfg)
+        better = r["score"]["asha"] >= r["score"]["full"]
+        return [
+            case(
+                "tune_asha_vs_full",
+                "`netdsl tune` of 16 random trials (benchmarks/iris_space.net, 27 epochs, `--jobs 2`) with "
+                f"`--scheduler asha` vs without (best accuracy {r['score']['asha']:.4f} vs "
+                f"{r['score']['full']:.4f}: {'equal or better' if better else 'worse'})",
+                median(r["asha"]) / median(r["full"]),
+                ("<=", 0.6),
+                summarize(r["asha"]),
+                summarize(r["full"]),
+                conditions_met=better,
+                scores=r["score"],
+            )
+        ]
+
     attempt(["compare_jobs2_vs_jobs1"], pool)
+    attempt(["tune_asha_vs_full"], asha)
     attempt(["compare_ray_vs_jobs2"], ray)
     attempt(["data_parallel_epoch"], dp)
 

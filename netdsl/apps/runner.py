@@ -59,8 +59,13 @@ def make_task(spec: str, data: str, settings: dict, *, columns=None, fold=None, 
     }
 
 
-def _init_worker() -> None:
-    """Import TensorFlow once, when the worker starts, not in each task."""
+def _init_worker(threads: int) -> None:
+    """Import TensorFlow once, when the worker starts, not in each task, with
+    its thread pools sized to the worker's share of the cores: N workers each
+    running one thread per core would fight over them."""
+    from ..backends.keras_distributed import limit_threads
+
+    limit_threads(threads)
     import netdsl.backends.keras  # noqa: F401
 
 
@@ -93,7 +98,10 @@ class Pool:
 
         self.jobs = jobs
         self.executor = concurrent.futures.ProcessPoolExecutor(
-            max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
+            max_workers=jobs,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(max(1, default_jobs() // jobs),),
         )
 
     def map(self, tasks: list[dict], progress: Progress | None = None) -> list[dict]:

@@ -11,12 +11,13 @@ from .experiments import check_plot_path, dumps
 
 
 def _read(path: str):
+    from ..io import InputFileError
     from ..lang.source import read_source
 
     try:
         return read_source(path)
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
+    except InputFileError as exc:
+        raise UsageError(str(exc)) from None
     except OSError as exc:
         raise UsageError(f"{path}: {exc.strerror or exc}") from None
 
@@ -55,7 +56,10 @@ def check_with_space(args) -> int | None:
     from ..apps.space import check_space
     from ..lang.diagnostics import SpecError
 
-    source = _read(args.file)
+    try:
+        source = _read(args.file)
+    except UsageError:
+        return None  # the ordinary check says what is wrong with the file
     try:
         space = _space(source)
     except SpecError as exc:

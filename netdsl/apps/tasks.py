@@ -4,6 +4,7 @@ netdsl.apps.runner calls (a worker keeps its tables and checked specs cached).""
 from __future__ import annotations
 
 import functools
+import os
 
 
 @functools.lru_cache(maxsize=4)
@@ -47,4 +48,5 @@ def run_task(task: dict) -> dict:
         "seconds": result.seconds,
         "report": without_curves(result.report),
         "rows": result.rows,
+        "process": os.getpid(),  # which worker trained it: TensorFlow is imported once per worker
     }

@@ -143,6 +143,7 @@ def _tensorflow_before_keras():
     stderr, as the Keras backend keeps them."""
     if "netdsl.backends.keras" in sys.modules:
         raise UsageError("TensorFlow's devices and threads must be set before it starts")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # read once, when TensorFlow loads
     sys.stderr.flush()
     saved = os.dup(2)
     try:

@@ -45,6 +45,23 @@ def test_space_dimensions_points_and_concrete_specs():
     assert netdsl.loads(text, "c.net").graph["params"]["total"] == 4 * 16 + 16 + 16 * 3 + 3
 
 
+def test_spaces_in_blocks_and_settings():
+    text = (
+        "block tower(width, rate=choice(0.0, 0.2)) (x) {\n"
+        "    return x -> dense(width, relu) -> dropout(rate)\n}\n"
+        "input iris: [sepal_length, sepal_width, petal_length, petal_width]\n"
+        "output species = iris -> tower(randint(2, 4)) -> dense(3, softmax)\n"
+        "compile loss=categorical_crossentropy optimizer=sgd(momentum=uniform(0.0, 0.9))\n"
+        "train epochs=choice(5, 10)\n"
+    )
+    space = parse_space(Source("b.net", text))
+    assert [d.label for d in space.dimensions] == ["rate", "tower#1", "momentum", "epochs"]
+    assert space.size() == float("inf") and len(space.grid()) == 2 * 3 * 3 * 2
+    point = space.concrete(("0.2", "3", "0.45", "10"))
+    assert "rate=0.2" in point and "tower(3)" in point and "momentum=0.45" in point and "epochs=10" in point
+    assert check_space(space)[0] == []
+
+
 @pytest.mark.parametrize(
     "value, message",
     [

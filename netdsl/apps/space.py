@@ -133,10 +133,13 @@ def _space_call(expr) -> ast.Call | None:
 
 
 def _arguments(node) -> list[tuple[str, ast.Chain]]:
-    """(label, value) of each argument of a call or setting of a declaration."""
+    """(label, value) of each argument of a call, setting of a declaration, or
+    default of a block parameter."""
     if isinstance(node, ast.Call):
         args = [(f"{node.op.text}#{i + 1}", a) for i, a in enumerate(node.args)]
         return args + [(kw.name.text, kw.value) for kw in node.kwargs]
+    if isinstance(node, ast.Param):
+        return [(node.name.text, node.default)] if node.default is not None else []
     return [(kw.name.text, kw.value) for kw in node.settings]
 
 
@@ -144,7 +147,7 @@ def find_space(source: Source, program: ast.Program) -> Space:
     """Every space call of the program, in source order; SpaceError for a bad one."""
     found: list[Dimension] = []
     inside: set[Span] = set()
-    for node in program.find_all(ast.Call, ast.CompileDecl, ast.TrainDecl):
+    for node in program.find_all(ast.Call, ast.CompileDecl, ast.TrainDecl, ast.Param):
         for label, value in _arguments(node):
             call = _space_call(value)
             if call is not None:

@@ -102,7 +102,7 @@ def _EpochClock(keras):
     """A callback that records each epoch's wall time (the first includes compiling)."""
     import time
 
-    class EpochClock(keras.callbacks.Callback):
+    class EpochClock(keras.callbacks.Callback):  # type: ignore[name-defined]
         def __init__(self):
             super().__init__()
             self.seconds: list[float] = []

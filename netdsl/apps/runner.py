@@ -35,12 +35,11 @@ class RunResult:
     seconds: float
     report: dict = field(default_factory=dict)
     rows: dict = field(default_factory=dict)
+    process: int = 0  # the id of the process that trained it
 
     @classmethod
     def from_dict(cls, d: dict) -> RunResult:
-        return cls(
-            d["history"], d["test"], d["settings"], d["seconds"], d.get("report", {}), d.get("rows", {})
-        )
+        return cls(d["history"], d["test"], d["settings"], d["seconds"], d["report"], d["rows"], d["process"])
 
 
 def make_task(spec: str, data: str, settings: dict, *, columns=None, fold=None, text=None, include_paths=()):

@@ -35,7 +35,7 @@ EXAMPLES = ROOT / "examples"
 IRIS_CSV = EXAMPLES / "data" / "iris.csv"
 SPECS = [EXAMPLES / f"{n}.net" for n in ("iris_dense", "iris_concat", "iris_add", "iris_feature_groups")]
 
-FULL = dict(specs=4, runs=2, epochs=30, reps=2, dp_epochs=21)
+FULL = dict(specs=4, runs=2, epochs=30, reps=2, tune_reps=1, dp_epochs=21)
 
 
 def _run(cmd: list[str], env=None) -> float:
@@ -151,7 +151,7 @@ def tune_asha(nd: list[str], cfg: dict) -> dict:
     out: dict = {"asha": [], "full": [], "score": {}}
     spec = str(HERE / "iris_space.net")
     with tempfile.TemporaryDirectory(prefix="netdsl-bench-tune-") as tmp:
-        for _ in range(cfg["reps"]):
+        for _ in range(cfg["tune_reps"]):
             for name, extra in (("asha", ["--scheduler", "asha"]), ("full", [])):
                 report = os.path.join(tmp, f"{name}.json")
                 cmd = nd + ["tune", spec, "--data", str(IRIS_CSV), "--trials", "16", "--jobs", "2", "--json"]
@@ -218,7 +218,7 @@ def scale_cases(cfg: dict, nd: list[str], attempt, case, median, summarize) -> N
         return [
             case(
                 "tune_asha_vs_full",
-                "`netdsl tune` of 16 random trials (benchmarks/iris_space.net, 27 epochs, `--jobs 2`) with "
+                "`netdsl tune` of 16 random trials (benchmarks/iris_space.net, 81 epochs, `--jobs 2`) with "
                 f"`--scheduler asha` vs without (best accuracy {r['score']['asha']:.4f} vs "
                 f"{r['score']['full']:.4f}: {'equal or better' if better else 'worse'})",
                 median(r["asha"]) / median(r["full"]),

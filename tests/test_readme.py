@@ -94,6 +94,19 @@ FIXTURES = {
         .replace("petal_h = petal -> dense(2, relu)", "petal_hidden = petal -> dense(4, relu)")
         .replace("concat(sepal_h, petal_h)", "concat(sepal_h, petal_hidden)")
     ),
+    # `netdsl check` and `netdsl tune` of a spec with a search space (see "Searching")
+    "tune.net": _fixture_text(
+        "input iris: [sepal_length, sepal_width, petal_length, petal_width]\n"
+        "output species = iris -> dense(choice(4, 16), relu) -> dropout(uniform(0.0, 0.4))"
+        " -> dense(3, softmax)\n"
+        "compile loss=categorical_crossentropy optimizer=adam(learning_rate=loguniform(1e-3, 3e-2)) "
+        "metrics=[accuracy]\ntrain epochs=9 batch_size=16 seed=1\n"
+    ),
+    "widths.net": _fixture_text(
+        "input sepal: [sepal_length, sepal_width]\ninput petal: [petal_length, petal_width]\n"
+        "a = sepal -> dense(choice(4, 8), relu)\nb = petal -> dense(choice(4, 8, 16), relu)\n"
+        "output species = add(a, b) -> dense(3, softmax)\n"
+    ),
     # `netdsl import`'s examples: the Keras guide's MNIST MLP, and a model with a shared layer
     "mnist_model.keras": _keras_model("mnist_mlp"),
     "siamese.keras": _keras_model("shared_layers"),

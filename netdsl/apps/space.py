@@ -263,6 +263,7 @@ def check_space(space: Space, include_paths=()) -> tuple[list, int, int]:
     """(diagnostics, combinations checked, combinations in the grid): each
     distinct problem once, naming the first combination that has it and how
     many of the checked combinations share it."""
+    from ..ir.core import network
     from ..ir.pipeline import analyze
     from ..lang import codes
     from ..lang.diagnostics import error
@@ -271,7 +272,7 @@ def check_space(space: Space, include_paths=()) -> tuple[list, int, int]:
     seen: dict[tuple, list] = {}
     for point in points:
         g = analyze(Source(space.source.name, space.concrete(point)), include_paths)
-        for d in g.graph["diagnostics"]:
+        for d in network(g).diagnostics:
             if d.severity != "error":
                 continue
             span = map_back(space, point, d.span) if d.span else None

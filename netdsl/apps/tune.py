@@ -63,11 +63,14 @@ class Objective:
 
 
 def objective_of(g) -> Objective:
-    metrics = (g.graph.get("training") or {}).get("metrics")
+    from ..ir.core import network
+
+    net = network(g)
+    metrics = net.compile.metrics if net.compile else None
     if isinstance(metrics, dict):
         metrics = next(iter(metrics.values()), [])
     names = [m for m in (metrics or []) if isinstance(m, str)]
-    if names and len(g.graph["outputs"]) == 1:
+    if names and len(net.outputs) == 1:
         return Objective(names[0], True)
     return Objective("loss", False)
 
@@ -143,6 +146,7 @@ class TuneRun:
 
 def make_trials(space: Space, points: list[tuple[str, ...]], first: int = 0) -> list[Trial]:
     """Trials for the points; a point whose concrete spec has errors is a failed trial."""
+    from ..ir.core import network
     from ..ir.pipeline import analyze
     from ..lang.diagnostics import has_errors
 
@@ -150,7 +154,7 @@ def make_trials(space: Space, points: list[tuple[str, ...]], first: int = 0) -> 
     for k, point in enumerate(points):
         text = space.concrete(point)
         trial = Trial(first + k + 1, point, dict(zip([d.label for d in space.dimensions], point)), text)
-        diags = analyze(Source(space.source.name, text)).graph["diagnostics"]
+        diags = network(analyze(Source(space.source.name, text))).diagnostics
         if has_errors(diags):
             first_error = next(d for d in diags if d.severity == "error")
             trial.error = f"[{first_error.code}] {first_error.message}"

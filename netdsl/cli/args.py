@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .experiments_args import add_experiment_parsers, add_tune_parser
 
     add_experiment_parsers(sub)
-    add_tune_parser(sub, natural, _training_options)
+    add_tune_parser(sub, natural, _training_options, _color_option)
     from .predict_args import add_predict_parser
 
     add_predict_parser(sub)

@@ -66,7 +66,7 @@ def _evaluate_parser(sub) -> None:
     e.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def add_tune_parser(sub, natural, training_options) -> None:
+def add_tune_parser(sub, natural, training_options, color_option) -> None:
     t = sub.add_parser("tune", help="search a spec's space (choice, uniform, ...) for the best concrete spec")
     t.add_argument("file", metavar="FILE")
     training_options(t)
@@ -88,3 +88,4 @@ def add_tune_parser(sub, natural, training_options) -> None:
     t.add_argument("--json", action="store_true", help="print one JSON object with every trial")
     t.add_argument("--quiet", action="store_true", help="no live table")
     add_scale_options(t, natural)
+    color_option(t)

@@ -98,6 +98,7 @@ def _first_point(args, space):
     from ..apps.training import prepare, resolve_settings
     from ..data.spec import checked
     from ..data.tables import DataError, read_csv
+    from ..ir.core import network
     from ..lang.diagnostics import SpecError
     from ..lang.source import Source
 
@@ -111,8 +112,8 @@ def _first_point(args, space):
     text = space.concrete(space.grid()[0])
     try:
         g = checked(Source(args.file, text), table, False, True, args.include_path)
-        settings = resolve_settings(g, _flags(args, (g.graph.get("fit") or {}).get("seed")))
-        prepare(g, table, dict(args.columns), settings["test_size"], settings["seed"])
+        settings = resolve_settings(g, _flags(args, network(g).train.seed))
+        prepare(g, table, dict(args.columns)).split(g, settings["test_size"], settings["seed"])
     except SpecError as exc:
         report_failure(exc, False)
         return EXIT_SPEC
@@ -240,9 +241,8 @@ def _report(args, space, trials, winner, objective) -> None:
         for t in ranked
     ]
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    print("  ".join(h.ljust(w) for h, w in zip(head, widths)))
-    for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
+    for r in [head, *rows]:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
     if winner is not None:
         point = space.name_point(winner.point)
         print(f"best: trial {winner.number} ({point}): {objective.metric} {winner.score:.4f}")

@@ -42,7 +42,7 @@ def test_space_dimensions_points_and_concrete_specs():
     assert parse_space(Source("plain.net", text)) is None
     import netdsl
 
-    assert netdsl.loads(text, "c.net").graph["params"]["total"] == 4 * 16 + 16 + 16 * 3 + 3
+    assert netdsl.network(netdsl.loads(text, "c.net")).params.total == 4 * 16 + 16 + 16 * 3 + 3
 
 
 def test_spaces_in_blocks_and_settings():

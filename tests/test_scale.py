@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 
 from conftest import EXAMPLES, IRIS_CSV, ROOT, run_cli
-from netdsl.apps.executors import run_all
 from netdsl.apps.folds import stratified_folds
-from netdsl.apps.runner import make_task
+from netdsl.apps.runner import make_task, run_all
 
 SPEC = EXAMPLES / "iris_add.net"
 SETTINGS = ["--runs", "2", "--folds", "2", "--epochs", "2", "--json", "--quiet"]

@@ -124,6 +124,26 @@ class Pool:
         self.executor.shutdown(wait=True, cancel_futures=True)
 
 
+def make_runner(jobs: int = 1, ray_address: str | None = None):
+    """The executor for these options: Ray when an address is given, a pool
+    for jobs > 1, else this process."""
+    if ray_address:
+        from .ray_runner import RayTune
+
+        return RayTune(ray_address)
+    return Pool(jobs) if jobs > 1 else Sequential()
+
+
+def run_all(
+    tasks: list[dict], jobs: int = 1, ray_address: str | None = None, progress=None
+) -> list[RunResult]:
+    runner = make_runner(jobs, ray_address)
+    try:
+        return [RunResult.from_dict(r) for r in runner.map(tasks, progress)]
+    finally:
+        runner.close()
+
+
 def default_jobs() -> int:
     """One worker per core the process may use, at most 8."""
     try:

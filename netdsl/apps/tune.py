@@ -26,8 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..lang.source import Source
-from .executors import make_runner
-from .runner import RunResult, make_task
+from .runner import RunResult, make_runner, make_task
 from .space import Space
 
 ETA = 3  # successive halving keeps the best 1/ETA of each rung

@@ -28,8 +28,7 @@ def dumps(obj, indent: int | None = 2) -> str:
 def train_all(args, graphs, overrides: dict, seeds: list[int]) -> list:
     """Every spec x seed (x fold) on the executor the options ask for; rows of
     (path, graph, results) with the results in seed (then fold) order."""
-    from ..apps.executors import run_all
-    from ..apps.runner import default_jobs, make_task, progress_printer, task_label
+    from ..apps.runner import default_jobs, make_task, progress_printer, run_all, task_label
 
     if args.ray and args.jobs:
         raise UsageError("--jobs and --ray exclude each other: Ray places the trials on its own workers")

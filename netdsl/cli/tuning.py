@@ -137,8 +137,7 @@ def _flags(args, spec_seed=None) -> dict:
 
 
 def cmd_tune(args) -> int:
-    from ..apps.executors import make_runner
-    from ..apps.runner import default_jobs
+    from ..apps.runner import default_jobs, make_runner
     from ..apps.tune import TuneRun, best, best_spec, objective_of, search
     from ..lang.diagnostics import SpecError
 

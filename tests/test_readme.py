@@ -467,6 +467,51 @@ def test_python_api_params_are_trainable_and_non_trainable():
 # ---- set-up ---------------------------------------------------------------------------
 
 
+# One invocation of each command Set-up says works without TensorFlow (`pip install .`).
+WITHOUT_TENSORFLOW = {
+    "check": ["check", "examples/iris_concat.net"],
+    "render": ["render", "examples/iris_concat.net", "-o", "no_tf.dot"],
+    "fmt": ["fmt", "--check", "examples/iris_concat.net"],
+    "explain": ["explain", "ND301"],
+    "import": ["import", "mnist_model.keras"],
+    "emit": ["emit", "examples/iris_concat.net", "--python"],
+    "diff": ["diff", "examples/iris_concat.net", "examples/iris_add.net"],
+}
+
+_WHICH_LOAD_TENSORFLOW = """
+import contextlib, io, json, sys
+from netdsl.cli import main
+out = {}
+for name, argv in json.loads(sys.argv[1]).items():
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        code = main(argv)
+    out[name] = [code, "tensorflow" in sys.modules]
+print(json.dumps(out))
+"""
+
+
+def test_commands_set_up_says_need_no_tensorflow_load_none(workspace):
+    line = re.search(r"^pip install \.\s+# (.*): no TensorFlow$", _section("Set-up"), re.M)
+    assert line, "Set-up's `pip install .` line says which commands need no TensorFlow"
+    named = [c.strip() for c in line.group(1).split(",")]
+    assert [c for c in named if c not in WITHOUT_TENSORFLOW] == [], "add an invocation to WITHOUT_TENSORFLOW"
+    runs = {c: WITHOUT_TENSORFLOW[c] for c in named}
+    r = subprocess.run(
+        [sys.executable, "-c", _WHICH_LOAD_TENSORFLOW, json.dumps(runs)],
+        cwd=workspace,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    result = json.loads(r.stdout)
+    assert {c: code for c, (code, _) in result.items()} == dict.fromkeys(named, 0)
+    assert [c for c, (_, loaded) in result.items() if loaded] == [], (
+        "these load TensorFlow (the first, at least)"
+    )
+
+
 def test_setup_names_every_extra_and_the_python_version():
     tomllib = pytest.importorskip("tomllib")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]

@@ -25,7 +25,8 @@
   loss, optimizer and its learning rate).
 - The Python API section names every public name of `netdsl` (`__all__`) and
   says truly what a node's `params` is; Set-up names every extra of
-  pyproject.toml and the Python version it requires.
+  pyproject.toml and the Python version it requires, and each command it says
+  needs no TensorFlow (`pip install .`) runs without loading it.
 """
 
 from __future__ import annotations

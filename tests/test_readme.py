@@ -274,7 +274,12 @@ def _check_make_echo(block: Block) -> None:
         argv = shlex.split(c.text)
         if argv[0] != "make":
             continue
-        r = subprocess.run(["make", "-n", *argv[1:]], cwd=ROOT, capture_output=True, text=True)
+        # Run as a top-level make even under `make test`: no inherited MAKEFLAGS/MAKELEVEL, no
+        # "Entering directory" lines.
+        env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+        r = subprocess.run(
+            ["make", "--no-print-directory", "-n", *argv[1:]], cwd=ROOT, env=env, capture_output=True, text=True
+        )
         echo = r.stdout.splitlines()
         assert c.expected[: len(echo)] == echo, f"README line {c.line}: `make -n` prints\n{r.stdout}"
 

@@ -278,7 +278,11 @@ def _check_make_echo(block: Block) -> None:
         # "Entering directory" lines.
         env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
         r = subprocess.run(
-            ["make", "--no-print-directory", "-n", *argv[1:]], cwd=ROOT, env=env, capture_output=True, text=True
+            ["make", "--no-print-directory", "-n", *argv[1:]],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
         )
         echo = r.stdout.splitlines()
         assert c.expected[: len(echo)] == echo, f"README line {c.line}: `make -n` prints\n{r.stdout}"

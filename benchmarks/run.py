@@ -55,6 +55,10 @@ FULL = dict(
     keras_layers=500,
     typos_small=200,
     typos_large=2_000,
+    features_small=50_000,
+    features_large=500_000,
+    statements_small=2_000,
+    statements_large=20_000,
     reps_tf_import=5,
     reps_floor=15,
     reps_check=7,
@@ -82,6 +86,10 @@ QUICK = dict(
     keras_layers=60,
     typos_small=200,
     typos_large=2_000,
+    features_small=5_000,
+    features_large=50_000,
+    statements_small=200,
+    statements_large=2_000,
     reps_tf_import=1,
     reps_floor=1,
     reps_check=1,
@@ -112,11 +120,17 @@ CASE_IDS = (
     "check_vs_bare_parse_gc_paused",
     "scaling",
     "did_you_mean_scaling",
+    "features_scaling",
+    "statements_scaling",
     "memory",
     "to_keras_vs_hand",
     "render_cold_vs_plot_model",
     "epoch_vs_hand",
     "import_vs_load_model",
+    "compare_jobs2_vs_jobs1",
+    "compare_ray_vs_jobs2",
+    "tune_asha_vs_full",
+    "data_parallel_epoch",
     "lsp_diagnostics_latency",
     "playground_keystroke_to_diagram",
     "serve_under_load",
@@ -317,6 +331,35 @@ def w_did_you_mean(small: str, large: str, reps: int) -> dict:
     return {"small": ts, "large": tl, "suggested_large": suggested}
 
 
+def wide_spec(n: int) -> str:
+    """An input of n named features and a selection of every other one by name."""
+    features = ", ".join(f"f{i}" for i in range(n))
+    picked = ", ".join(f"f{i}" for i in range(0, n, 2))
+    return f"input x: [{features}]\ns = x[{picked}]\noutput y = s -> dense(1)\n"
+
+
+def statements_spec(n: int) -> str:
+    """n statements, each a layer on the previous statement's name."""
+    lines = ["input x: 4", "h0 = x -> dense(2)"] + [f"h{i} = h{i - 1} -> dense(2)" for i in range(1, n)]
+    return "\n".join(lines + [f"output y = h{n - 1} -> dense(1)"]) + "\n"
+
+
+def w_front_end(small: str, large: str, reps: int) -> dict:
+    """In-process check of two sizes of one kind of spec (per-name lookups' cost)."""
+    import netdsl
+
+    def check(path):
+        def run():
+            g = netdsl.load(path)
+            assert not netdsl.network(g).diagnostics
+            return g
+
+        return run
+
+    ts, tl, _ = interleave(lambda: _timed(check(small)), lambda: _timed(check(large)), reps)
+    return {"small": ts, "large": tl}
+
+
 def w_memory(path: str, mode: str) -> dict:
     """Peak memory of netdsl.load(path) above the baseline of netdsl loaded and
     its parser built (a tiny spec checked first)."""
@@ -473,6 +516,7 @@ WORKERS = {
     "import": w_import,
     "check": w_check,
     "did_you_mean": w_did_you_mean,
+    "front_end": w_front_end,
     "memory": w_memory,
     "keras": w_keras,
     "epoch": w_epoch,
@@ -667,6 +711,25 @@ def run_cases(cfg: dict, tmp: Path, reps_override: int | None, only: set | None 
             )
         ]
 
+    def front_end(cid: str, what: str, make):
+        sizes = cfg[f"{what}_small"], cfg[f"{what}_large"]
+        files = []
+        for size in sizes:
+            p = tmp / f"{what}_{size}.net"
+            p.write_text(make(size), encoding="utf-8")
+            files.append(str(p))
+        r = worker("front_end", small=files[0], large=files[1], reps=reps("reps_scale"))
+        return [
+            case(
+                cid,
+                f"{what} scaling: check of {sizes[1]:,} {what} vs {sizes[0]:,}",
+                median(r["large"]) / median(r["small"]),
+                ("<=", 11.0),
+                summarize(r["large"]),
+                summarize(r["small"]),
+            )
+        ]
+
     def memory():
         rss = [worker("memory", path=paths[n], mode="rss") for _ in range(reps("reps_memory"))]
         traced = worker("memory", path=paths[n], mode="tracemalloc")
@@ -763,12 +826,18 @@ def run_cases(cfg: dict, tmp: Path, reps_override: int | None, only: set | None 
     attempt(["check_cold_vs_import_floor"], cold_vs_floor)
     attempt(["check_vs_bare_parse", "check_vs_bare_parse_gc_paused", "scaling"], in_process_check)
     attempt(["did_you_mean_scaling"], did_you_mean)
+    attempt(["features_scaling"], lambda: front_end("features_scaling", "features", wide_spec))
+    attempt(["statements_scaling"], lambda: front_end("statements_scaling", "statements", statements_spec))
     attempt(["memory"], memory)
     attempt(["to_keras_vs_hand"], to_keras)
     attempt(["render_cold_vs_plot_model"], render)
     attempt(["epoch_vs_hand"], epoch)
     attempt(["import_vs_load_model"], import_keras)
     attempt(list(tabular.CASE_IDS), lambda: tabular.run(cfg, tmp, reps, nd, case, summarize))
+    if cfg is not QUICK:
+        import scale
+
+        scale.scale_cases(scale.FULL, nd, attempt, case, median, summarize)
     editor_cases(cfg, reps, attempt)
     return cases
 

@@ -132,11 +132,13 @@ def to_dot(graph, options=None) -> str:
     return build(graph, options or DiagramOptions())
 
 
-def render(graph, fmt: str = "svg", options=None) -> bytes:
-    """A diagram of the graph: `fmt` is svg, png, pdf (through Graphviz's dot) or dot."""
+def render(graph, fmt: str = "svg", options=None, timeout: float | None = None) -> bytes:
+    """A diagram of the graph: `fmt` is svg, png, pdf (through Graphviz's dot, stopped after
+    `timeout` seconds, 60 by default) or dot."""
+    from .backends.dot import DOT_TIMEOUT
     from .backends.dot import render as draw
 
-    return draw(to_dot(graph, options), fmt)
+    return draw(to_dot(graph, options), fmt, timeout=DOT_TIMEOUT if timeout is None else timeout)
 
 
 def train(spec, data, **settings):

@@ -22,6 +22,8 @@ CASES = {
     "check_vs_bare_parse_gc_paused",
     "scaling",
     "did_you_mean_scaling",
+    "features_scaling",
+    "statements_scaling",
     "memory",
     "to_keras_vs_hand",
     "render_cold_vs_plot_model",
@@ -46,7 +48,8 @@ def test_quick_benchmark_run(tmp_path):
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=600,  # the data cases start TensorFlow in six cold processes
+        timeout=900,  # every case at its smallest size (the data cases start TensorFlow in six cold
+        # processes); a loaded 2-core machine needs minutes
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import netdsl
-from conftest import EXAMPLES, run_cli
+from conftest import EXAMPLES, IRIS_CSV, run_cli
 from netdsl.backends.dot import DiagramOptions, to_dot
 from netdsl.lang.diagnostics import SpecError
 
@@ -38,7 +38,7 @@ def test_expansion_names_show_where_each_layer_came_from():
     assert netdsl.node(g, "y/residual_1/out").inputs == ["y_dense_1", "y/residual_1/h"]
     assert netdsl.node(g, "y/residual_2/h_dense_1").inputs == ["y/residual_1/out"]
     assert netdsl.node(g, "y").inputs == ["y/residual_2/out"]
-    assert netdsl.node(g, "y/residual_1/h_dropout_1").args == {"rate": 0.0}  # the default
+    assert netdsl.node(g, "y/residual_1/h_dropout_1").args == {"rate": 0.0, "seed": None}  # the defaults
     assert netdsl.network(g).params.total == (8 * 16 + 16) + 2 * 2 * (16 * 16 + 16) + 17
 
 
@@ -198,6 +198,25 @@ def test_library_file_checks_clean():
     assert r.returncode == 0 and "a library of 4 block(s)" in r.stdout
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("compile", "-o", "m.keras"),
+        ("train", "--data", IRIS_CSV, "-o", "m.keras"),
+        ("render", "-o", "m.svg"),
+        ("render", "--allow-errors", "-o", "m.svg"),
+    ],
+)
+def test_a_library_file_gets_one_clear_diagnostic_from_every_building_command(command, tmp_path):
+    name, *rest = command
+    r = run_cli(name, EXAMPLES / "towers" / "blocks.net", *rest, cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.count("error[") == 1, r.stderr
+    assert "this file defines blocks only; import it from a spec" in r.stderr
+    assert 'from "blocks.net" import tower' in r.stderr
+    assert "internal error" not in r.stderr and list(tmp_path.iterdir()) == []
+
+
 def test_towers_example_compiles_with_imported_blocks(tmp_path):
     r = run_cli("compile", EXAMPLES / "towers" / "model.net", "-o", tmp_path / "t.keras")
     assert r.returncode == 0, r.stderr
@@ -225,3 +244,39 @@ def test_collapse_blocks_flag_renders(tmp_path):
     assert r.returncode == 0, r.stderr
     text = out.read_text()
     assert "sepal_h/deep_tower_1" in text and "6 layers" in text
+
+
+def _nested_blocks(n: int, cycle: bool) -> str:
+    """n blocks, each using the next (the last a dense layer, or the first: a cycle)."""
+    body = []
+    for i in range(n):
+        used = f"b{(i + 1) % n}(w)" if i < n - 1 or cycle else "dense(w)"
+        body.append(f"block b{i}(w) (x) {{\n  return x -> {used}\n}}")
+    return "\n".join(body) + "\ninput x: 4\noutput y = x -> b0(2)\n"
+
+
+def test_blocks_nested_to_the_limit_build_and_ten_times_deeper_is_a_diagnostic(tmp_path):
+    from netdsl.ir.graph import MAX_BLOCK_DEPTH
+
+    ok = tmp_path / "ok.net"
+    ok.write_text(_nested_blocks(MAX_BLOCK_DEPTH, cycle=False))
+    assert len(netdsl.network(netdsl.load(str(ok))).outputs) == 1
+    deep = tmp_path / "deep.net"
+    deep.write_text(_nested_blocks(10 * MAX_BLOCK_DEPTH, cycle=False))
+    r = run_cli("check", deep)
+    assert r.returncode == 1, r.stderr
+    assert f"error[ND901]: blocks nested more than {MAX_BLOCK_DEPTH} deep" in r.stderr
+    assert r.stderr.count("error[") == 1 and "internal error" not in r.stderr
+
+
+def test_a_long_cycle_of_blocks_is_nd110_not_a_recursion_error(tmp_path):
+    from netdsl.ir.graph import MAX_BLOCK_DEPTH
+
+    spec = tmp_path / "cycle.net"
+    n = 10 * MAX_BLOCK_DEPTH
+    spec.write_text(_nested_blocks(n, cycle=True))
+    r = run_cli("check", spec)
+    assert r.returncode == 1, r.stderr
+    assert "error[ND110]: block 'b0' uses itself: b0 -> b1 -> b2 -> b3 -> ..." in r.stderr
+    assert f"-> b{n - 1} -> b0" in r.stderr
+    assert r.stderr.count("error[") == 1 and "internal error" not in r.stderr

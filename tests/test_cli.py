@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
+import unicodedata
 
 import pytest
 
@@ -49,6 +51,46 @@ def test_check_json_schema():
     assert set(node["Hidden_Sepal"]) >= {"name", "op", "shape", "params"}
     assert node["Hidden_Sepal"]["op"] == "dense"
     assert node["Hidden_Sepal"]["shape"] == [4] and node["Hidden_Sepal"]["params"] == 12
+
+
+def test_check_json_always_has_network_and_node_arguments_and_lists_what_was_built(spec, tmp_path):
+    p = spec(
+        "input x: [a, b, c]\nh = x -> dense(4, relu) -> dropout(0.5)\ns = x[a, c]\n"
+        "output y = concat(h, s) -> dense(1, relu)\nz = y -> dense(2, rellu)\n"
+    )
+    r = run_cli("check", "--json", p)
+    assert r.returncode == 1
+    out = json.loads(r.stdout)
+    assert out["ok"] is False and out["network"] == p.stem and out["params"] is None
+    node = {n["name"]: n for n in out["nodes"]}
+    assert node["x"]["args"] == {"features": ["a", "b", "c"]}
+    assert node["h_dense_1"]["args"] == {"units": 4, "activation": "relu", "use_bias": True}
+    assert node["h"]["args"]["rate"] == 0.5 and node["h"]["shape"] == [4]
+    assert node["s"]["args"] == {"features": ["a", "c"]}
+    assert node["y"]["shape"] == [1] and node["y"]["output"] is True
+    r = run_cli("check", "--json", spec("input x: 2\noutput y = x -> dense(2, relu\n"))
+    assert r.returncode == 1 and "network" in json.loads(r.stdout)
+    r = run_cli("check", "--json", tmp_path / "missing.net")
+    assert r.returncode == 2 and json.loads(r.stdout)["network"] is None
+    r = run_cli("check", "--json", EXAMPLES / "iris_add.net")
+    assert {n["name"]: n for n in json.loads(r.stdout)["nodes"]}["Hidden_Sepal"]["args"]["units"] == 4
+
+
+def test_check_table_merges_list_operands_wide_letters_align_and_defaults_are_shown(spec):
+    r = run_cli("check", EXAMPLES / "iris_concat.net")
+    merge = next(line for line in r.stdout.splitlines() if line.split()[0] == "species_concat_1")
+    assert merge.rstrip().endswith("0  sepal_h, petal_h")
+    p = spec("input 꽃잎: [a, b]\n줄기 = 꽃잎 -> dense(2)\noutput y = concat(꽃잎, 줄기) -> dense(1)\n")
+    lines = run_cli("check", p).stdout.splitlines()[1:]
+    width = unicodedata.east_asian_width
+
+    def shape_column(line: str) -> int:  # terminal columns before the shape
+        head = line[: re.search(r"\(\d", line).start()]
+        return sum(2 if width(ch) in ("W", "F") else 1 for ch in head)
+
+    assert len({shape_column(line) for line in lines[1:]}) == 1, lines
+    r = run_cli("check", EXAMPLES / "towers" / "blocks.net")
+    assert "block tower(width, rate=0.1) (x)" in r.stdout and "..." not in r.stdout
 
 
 def test_check_json_on_errors(spec):

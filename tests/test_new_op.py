@@ -18,28 +18,28 @@ keras = pytest.importorskip("keras")
 
 
 @pytest.fixture
-def layer_norm(monkeypatch):
-    """layer_norm(epsilon=0.001): Keras's LayerNormalization, gamma and beta per feature."""
+def rms_norm(monkeypatch):
+    """rms_norm(epsilon=0.001): Keras's RMSNormalization, a scale per feature."""
     op = ops.Op(
-        "layer_norm",
+        "rms_norm",
         "layer",
-        "Normalizes each row over its features: layer_norm(epsilon=0.001).",
+        "Divides each row by its root mean square: rms_norm(epsilon=0.001).",
         params=(ops.Param("epsilon", "float", 0.001, check=lambda v: v > 0, range_text="> 0"),),
         features=lambda c: c.inputs[0].features,
-        count=lambda c, out: (2 * out[-1], 0),
+        count=lambda c, out: (out[-1], 0),
         describe=lambda c: f"epsilon {c.args['epsilon']:g}",
     )
     monkeypatch.setitem(ops.OPS, op.name, op)
     monkeypatch.setitem(
         keras_layers.LAYERS,
         op.name,
-        keras_layers.KerasLayer("LayerNormalization", lambda n, a: {"epsilon": a["epsilon"]}),
+        keras_layers.KerasLayer("RMSNormalization", lambda n, a: {"epsilon": a["epsilon"]}),
     )
     monkeypatch.setitem(dot.STYLES, op.name, {"fillcolor": "#fce7f3", "color": "#be185d"})
     return op
 
 
-SPEC = "network ln\ninput x: [a, b, c, d]\nh = x -> dense(3)\noutput y = h -> layer_norm(epsilon=0.01)\n"
+SPEC = "network ln\ninput x: [a, b, c, d]\nh = x -> dense(3)\noutput y = h -> rms_norm(epsilon=0.01)\n"
 
 
 def codes_of(text: str) -> list[str]:
@@ -48,49 +48,49 @@ def codes_of(text: str) -> list[str]:
     return [d.code for d in info.value.diagnostics]
 
 
-def test_checked(layer_norm):
-    assert codes_of("input x: 4\noutput y = x -> layer_norm(epsilon=-1)\n") == ["ND206"]
-    assert codes_of("input x: 4\noutput y = x -> layer_norm(0.1, 2)\n") == ["ND209"]
-    assert codes_of("input x: 4\noutput y = x -> layer_norm(eps=0.1)\n") == ["ND204"]
+def test_checked(rms_norm):
+    assert codes_of("input x: 4\noutput y = x -> rms_norm(epsilon=-1)\n") == ["ND206"]
+    assert codes_of("input x: 4\noutput y = x -> rms_norm(0.1, 2)\n") == ["ND209"]
+    assert codes_of("input x: 4\noutput y = x -> rms_norm(eps=0.1)\n") == ["ND204"]
     with pytest.raises(SpecError) as info:
-        netdsl.loads("input x: 4\noutput y = x -> layer_nrom\n")
-    assert info.value.diagnostics[0].help == "did you mean 'layer_norm'?"
+        netdsl.loads("input x: 4\noutput y = x -> rms_nrom\n")
+    assert info.value.diagnostics[0].help == "did you mean 'rms_norm'?"
 
 
-def test_operand_dtypes_and_ranks_are_checked(layer_norm, monkeypatch):
+def test_operand_dtypes_and_ranks_are_checked(rms_norm, monkeypatch):
     """An op that accepts other dtypes refuses today's float32 values."""
-    monkeypatch.setitem(ops.OPS, "layer_norm", dataclasses.replace(layer_norm, dtypes=("int64",)))
+    monkeypatch.setitem(ops.OPS, "rms_norm", dataclasses.replace(rms_norm, dtypes=("int64",)))
     with pytest.raises(SpecError) as info:
-        netdsl.loads("input x: 4\noutput y = x -> layer_norm\n")
+        netdsl.loads("input x: 4\noutput y = x -> rms_norm\n")
     (d,) = info.value.diagnostics
     assert d.code == "ND304" and "'x' is float32 of shape (4,)" in d.message
 
 
-def test_counted_and_described(layer_norm):
+def test_counted_and_described(rms_norm):
     g = netdsl.loads(SPEC)
     y = netdsl.node(g, "y")
-    assert (y.shape, y.dtype, y.features, y.params) == ((3,), "float32", None, (6, 0))
+    assert (y.shape, y.dtype, y.features, y.params) == ((3,), "float32", None, (3, 0))
     assert y.args == {"epsilon": 0.01}
-    assert netdsl.network(g).params.total == 4 * 3 + 3 + 6
+    assert netdsl.network(g).params.total == 4 * 3 + 3 + 3
     assert "epsilon 0.01" in ops.describe(y)
 
 
-def test_drawn(layer_norm):
+def test_drawn(rms_norm):
     text = netdsl.to_dot(netdsl.loads(SPEC))
     line = next(line for line in text.splitlines() if line.strip().startswith('"y" ['))
-    assert 'fillcolor="#fce7f3"' in line and "LayerNormalization" in line and "6 params" in line
+    assert 'fillcolor="#fce7f3"' in line and "RMSNormalization" in line and "3 params" in line
 
 
-def test_built_like_the_hand_written_layer(layer_norm, tmp_path):
+def test_built_like_the_hand_written_layer(rms_norm, tmp_path):
     g = netdsl.loads(SPEC)
     net = netdsl.to_keras(g, seed=0)
     x = keras.Input((4,), name="x")
     hand = keras.Model(
         x,
-        keras.layers.LayerNormalization(epsilon=0.01, name="y")(keras.layers.Dense(3, name="h")(x)),
+        keras.layers.RMSNormalization(epsilon=0.01, name="y")(keras.layers.Dense(3, name="h")(x)),
         name="ln",
     )
-    assert [type(layer).__name__ for layer in net.layers] == ["InputLayer", "Dense", "LayerNormalization"]
+    assert [type(layer).__name__ for layer in net.layers] == ["InputLayer", "Dense", "RMSNormalization"]
     assert net.count_params() == hand.count_params() == netdsl.network(g).params.total
     assert net.get_layer("y").get_config() == {**hand.get_layer("y").get_config(), "name": "y"}
     rng = np.random.default_rng(0)

@@ -173,6 +173,21 @@ def test_missing_dot_is_a_clear_error_and_dot_text_still_works(tmp_path):
     assert r.returncode == 0 and (tmp_path / "d.dot").read_text().startswith('digraph "iris_add"')
 
 
+def test_a_dot_that_never_returns_is_stopped_by_the_timeout(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "dot"
+    fake.write_text("#!/bin/sh\nsleep 600\n")
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    out = tmp_path / "d.svg"
+    cmd = [sys.executable, "-m", "netdsl", "render", str(EXAMPLES / "iris_add.net"), "-o", str(out)]
+    r = subprocess.run(cmd + ["--dot-timeout", "1"], env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2, r.stderr
+    assert "did not finish within 1 s" in r.stderr and "--dot-timeout" in r.stderr
+    assert "Traceback" not in r.stderr and not out.exists()
+
+
 def test_unknown_format_is_a_usage_error(tmp_path):
     r = run_cli("render", EXAMPLES / "iris_add.net", "-o", tmp_path / "d.jpg")
     assert r.returncode == 2 and ".svg" in r.stderr

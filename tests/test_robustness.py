@@ -94,7 +94,7 @@ def test_render_failure_in_dot_leaves_existing_output(existing, monkeypatch):
 
     out = existing("d.png")
 
-    def broken(text, fmt):
+    def broken(text, fmt, **_options):
         raise dot.RenderError("`dot` failed: simulated crash")
 
     monkeypatch.setattr(dot, "render", broken)
@@ -194,6 +194,20 @@ def test_too_many_layers_is_a_limit_diagnostic(tmp_path):
     p.write_text("input x: 4\noutput y = x -> dense(4) * 200000\n")
     code, _, err = run_in_process("check", p)
     assert code == 1 and "error[ND901]" in err
+
+
+def test_the_layer_limit_counts_layers_and_adds_no_spurious_diagnostic(tmp_path):
+    from netdsl.ir.ops import MAX_NODES
+
+    exact = netdsl.loads(f"input x: 4\noutput y = x -> dense(1) * {MAX_NODES}\n")
+    assert exact.number_of_nodes() == MAX_NODES + 1  # the input is not a layer
+    p = tmp_path / "over.net"
+    half = MAX_NODES // 2
+    p.write_text(f"input x: 4\noutput y = x -> dense(1) * {half} -> dense(1) * {half + 1}\n")
+    code, _, err = run_in_process("render", p, "--allow-errors", "-o", tmp_path / "over.dot")
+    assert code == 0, err
+    assert err.count("error[") == 1 and f"more than {MAX_NODES:,} layers" in err
+    assert "no output" not in err and (tmp_path / "over.dot").exists()
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ import networkx as nx
 
 from ..data import arrow
 from ..data.spec import read_for
-from ..data.tables import filled_columns
+from ..data.tables import columns_hint, feature_span, filled_columns
 from ..ir.core import Node, network, node
 from ..lang import codes
 from ..lang.diagnostics import Diagnostic, SpecError, did_you_mean, error, has_errors
@@ -113,6 +113,7 @@ def bind(
 
     columns = columns or {}
     header = table.columns
+    known = set(header)  # a set: a wide table has hundreds of thousands of columns
     diags: list[Diagnostic] = []
     inputs: dict[str, list[str]] = {}
     kinds: dict[str, str] = {}
@@ -122,13 +123,13 @@ def bind(
         if cols is None:
             continue
         for col in cols:
-            if col not in header:
+            if col not in known:
                 diags.append(
                     error(
                         codes.MISSING_COLUMN,
                         f"input '{ki.node}': '{col}' is not a column of {table.path}",
-                        _declared_span(n),
-                        help=did_you_mean(col, header) or "its columns are: " + ", ".join(header),
+                        feature_span(n, col),
+                        help=columns_hint(col, header),
                     )
                 )
             kinds[col] = _kind(ki.dtype)
@@ -137,7 +138,7 @@ def bind(
     fillable = sorted({c for (i, c) in filled})
     targets = []
     for out in network(g).outputs:
-        if out not in header:
+        if out not in known:
             diags.append(
                 error(
                     codes.OUTPUT_WITHOUT_COLUMN,
@@ -493,10 +494,7 @@ def train(
     (i, K) holds out fold i of a stratified K-fold split (seeded by `seed`)
     instead of a test_size share.
     """
-    g = _load(str(spec), data) if isinstance(spec, (str, os.PathLike)) else spec
-    if not isinstance(data, Prepared):
-        data = prepare(g, read_for(g, data, columns), columns)
-    prepared = data
+    g, prepared = _graph_and_data(spec, data, columns)
     settings = resolve_settings(
         g,
         dict(
@@ -534,6 +532,13 @@ def train(
         report=report,
         binding=binding,
     )
+
+
+def _graph_and_data(spec, data, columns) -> tuple[nx.DiGraph, Prepared]:
+    """The checked graph (a path spec is checked against the data) and the data bound to it."""
+    g = _load(str(spec), data) if isinstance(spec, (str, os.PathLike)) else spec
+    prepared = data if isinstance(data, Prepared) else prepare(g, read_for(g, data, columns), columns)
+    return g, prepared
 
 
 def _load(path: str, data) -> nx.DiGraph:

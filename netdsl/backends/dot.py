@@ -2,13 +2,17 @@
 
 The DOT text is built here, by hand, so that it is byte-for-byte stable: node
 ids are the spec's names, nodes come in source order, edges in operand order.
-Rendering to an image goes through the `graphviz` package and the `dot`
-binary; DOT text needs neither.
+Rendering to an image runs Graphviz's `dot` binary under a timeout; DOT
+text needs no Graphviz.
 """
 
 from __future__ import annotations
 
 import html
+import os
+import shutil
+import signal
+import subprocess
 import textwrap
 from dataclasses import dataclass
 
@@ -37,6 +41,15 @@ STYLES: dict[str, dict[str, str]] = {
     "identity": {"fillcolor": "#f8fafc", "color": "#94a3b8"},
     "concat": MERGE_STYLE,
     "add": MERGE_STYLE,
+    "multiply": MERGE_STYLE,
+    "average": MERGE_STYLE,
+    "maximum": MERGE_STYLE,
+    "minimum": MERGE_STYLE,
+    "subtract": MERGE_STYLE,
+    "dot": MERGE_STYLE,
+    "batchnorm": {"fillcolor": "#fef3c7", "color": "#b45309"},
+    "layernorm": {"fillcolor": "#fef3c7", "color": "#b45309"},
+    "gaussian_noise": {"fillcolor": "#f8fafc", "color": "#94a3b8", "style": "rounded,filled,dashed"},
     "select": {"fillcolor": "#ede9fe", "color": "#6d28d9", "shape": "cds"},
     # encodings of categories (docs/design/tabular.md): one family of colours
     "lookup": ENCODING_STYLE,
@@ -359,25 +372,42 @@ def _size(tree: dict) -> int:
     return len(tree["members"]) + sum(_size(c) for c in tree["children"].values())
 
 
-def render(dot_text: str, fmt: str) -> bytes:
-    """DOT text -> image bytes with Graphviz's `dot`."""
+DOT_TIMEOUT = 60.0  # seconds; Graphviz draws our largest specs in a few seconds
+
+
+def render(dot_text: str, fmt: str, timeout: float = DOT_TIMEOUT, dpi: int | None = None) -> bytes:
+    """DOT text -> image bytes with Graphviz's `dot`, given at most `timeout` seconds."""
     if fmt == "dot":
         return dot_text.encode("utf-8")
-    import graphviz
-
-    try:
-        return graphviz.Source(dot_text).pipe(format=fmt, engine="dot", quiet=True)
-    except graphviz.ExecutableNotFound:
+    exe = shutil.which("dot")
+    if exe is None:
         raise RenderError(
             "Graphviz's `dot` program is not installed, so the diagram cannot be drawn as "
             f".{fmt}. Install it (Debian/Ubuntu: `apt-get install graphviz`; macOS: `brew install "
             "graphviz`), or write DOT text instead: `-o diagram.dot` needs no Graphviz."
-        ) from None
-    except graphviz.CalledProcessError as exc:
-        detail = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+        )
+    cmd = [exe, f"-T{fmt}"] + ([f"-Gdpi={dpi}"] if dpi and fmt == "png" else [])
+    # A session of its own, so that a timeout stops dot and anything it started.
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(dot_text.encode("utf-8"), timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         raise RenderError(
-            "`dot` failed: " + (detail[-1] if detail else f"exit status {exc.returncode}")
+            f"`dot` did not finish within {timeout:g} s; give it longer with --dot-timeout SECONDS, "
+            "draw less (--collapse-blocks), or write DOT text instead (`-o diagram.dot`)"
         ) from None
+    if proc.returncode != 0:
+        detail = err.decode("utf-8", "replace").strip().splitlines()
+        raise RenderError("`dot` failed: " + (detail[-1] if detail else f"exit status {proc.returncode}"))
+    return out
 
 
 def _undefined_attrs(label: str) -> dict:

@@ -76,6 +76,10 @@ def _normalization(n: Node, a: dict) -> dict[str, Any]:
     return {"axis": -1, "mean": list(a["mean"]), "variance": list(a["variance"])}
 
 
+def _seed(a: dict) -> dict[str, Any]:
+    return {} if a.get("seed") is None else {"seed": a["seed"]}
+
+
 def _select(n: Node, a: dict) -> LayerSpec:
     # Named operations that save to .keras and load with safe_mode=True (a
     # Lambda would not): a slice for contiguous columns, a gather otherwise.
@@ -161,11 +165,26 @@ LAYERS: dict[str, KerasLayer] = {
     "dense": KerasLayer(
         "Dense", lambda n, a: {"units": a["units"], "activation": a["activation"], "use_bias": a["use_bias"]}
     ),
-    "dropout": KerasLayer("Dropout", lambda n, a: {"rate": a["rate"]}),
+    "dropout": KerasLayer("Dropout", lambda n, a: {"rate": a["rate"], **_seed(a)}),
     "standardize": KerasLayer("Normalization", _normalization),
     "identity": KerasLayer("Identity"),
     "concat": KerasLayer("Concatenate", merge=True),
     "add": KerasLayer("Add", merge=True),
+    "multiply": KerasLayer("Multiply", merge=True),
+    "average": KerasLayer("Average", merge=True),
+    "maximum": KerasLayer("Maximum", merge=True),
+    "minimum": KerasLayer("Minimum", merge=True),
+    "subtract": KerasLayer("Subtract", merge=True),
+    "dot": KerasLayer("Dot", lambda n, a: {"axes": 1, "normalize": a["normalize"]}, merge=True),
+    "batchnorm": KerasLayer(
+        "BatchNormalization", lambda n, a: {"momentum": a["momentum"], "epsilon": a["epsilon"]}
+    ),
+    "layernorm": KerasLayer("LayerNormalization", lambda n, a: {"epsilon": a["epsilon"]}),
+    "activation": KerasLayer("Activation", lambda n, a: {"activation": a["name"]}),
+    "relu": KerasLayer("ReLU"),
+    "leaky_relu": KerasLayer("LeakyReLU", lambda n, a: {"negative_slope": a["alpha"]}),
+    "prelu": KerasLayer("PReLU"),
+    "gaussian_noise": KerasLayer("GaussianNoise", lambda n, a: {"stddev": a["stddev"], **_seed(a)}),
     "select": KerasLayer("GetItem", spec=_select),  # GetItem for a slice, Take for a gather
     "lookup": KerasLayer("StringLookup", spec=_lookup),  # or IntegerLookup, by the vocabulary
     "one_hot": KerasLayer("CategoryEncoding", spec=_encode("one_hot")),  # or the lookup, of a category

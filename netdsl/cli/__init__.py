@@ -41,6 +41,7 @@ COMMANDS = {
     "explain": _command("explain", "cmd_explain"),
     "import": _command("lockin", "cmd_import"),
     "evaluate": _command("experiments", "cmd_evaluate"),
+    "tune": _command("tuning", "cmd_tune"),
     "lsp": _command("lsp", "cmd_lsp"),
     "predict": _command("predict", "cmd_predict"),
     "serve": _command("lsp", "cmd_serve"),
@@ -85,7 +86,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"netdsl: error: {exc}", file=sys.stderr)
         if "--json" in argv:  # tools reading --json always get one object
             print(
-                json.dumps({"ok": False, "error": str(exc), "diagnostics": [], "nodes": [], "params": None})
+                json.dumps(
+                    {
+                        "ok": False,
+                        "error": str(exc),
+                        "network": None,
+                        "diagnostics": [],
+                        "nodes": [],
+                        "params": None,
+                    }
+                )
             )
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -11,6 +11,7 @@ import sys
 
 from .. import __version__
 from ..io import UsageError
+from .parsing import columns, fraction, natural
 
 
 class Parser(argparse.ArgumentParser):
@@ -54,12 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     from .lockin_args import add_parsers
 
     add_parsers(sub)
-    from .experiments_args import add_experiment_parsers
+    from .experiments_args import add_experiment_parsers, add_tune_parser
 
     add_experiment_parsers(sub)
+    add_tune_parser(sub, natural, _training_options, _color_option)
     from .predict_args import add_predict_parser
 
-    add_predict_parser(sub, natural)
+    add_predict_parser(sub)
     return p
 
 
@@ -123,6 +125,13 @@ def _render_parser(sub) -> None:
         help="draw a spec with errors anyway, the offending parts in red",
     )
     r.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    r.add_argument(
+        "--dot-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="stop Graphviz's dot after this long (default 60)",
+    )
     r.add_argument("--diff", metavar="A", help="colour what FILE changed since the model A (.net or .keras)")
     _include_option(r)
     _color_option(r)
@@ -190,39 +199,6 @@ def _editor_parsers(sub) -> None:
     s.add_argument("path", metavar="PATH", nargs="?", default=".", help="a directory (or a spec) to serve")
     s.add_argument("--port", type=natural(0), default=8765, metavar="N", help="port (default 8765; 0: any)")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-
-
-def checked_number(convert, ok, accepts: str):
-    """An argparse type: the text converted, then checked; a clear message otherwise."""
-
-    def parse(text: str):
-        try:
-            value = convert(text)
-        except ValueError:
-            kind = "an integer" if convert is int else "a number"
-            raise argparse.ArgumentTypeError(f"expected {kind}, got {text!r}") from None
-        if not ok(value):
-            raise argparse.ArgumentTypeError(f"must be {accepts}, got {value}")
-        return value
-
-    return parse
-
-
-def natural(minimum: int):
-    return checked_number(int, lambda v: v >= minimum, f"at least {minimum}")
-
-
-def fraction(low_open: bool):
-    if low_open:
-        return checked_number(float, lambda v: 0 < v < 1, "between 0 and 1")
-    return checked_number(float, lambda v: 0 <= v < 1, "from 0 up to 1")
-
-
-def columns(text: str) -> tuple[str, list[str]]:
-    name, sep, cols = text.partition("=")
-    if not sep or not name or not cols:
-        raise argparse.ArgumentTypeError(f"expected INPUT=col1,col2,..., got {text!r}")
-    return name.strip(), [c.strip() for c in cols.split(",")]
 
 
 def _training_options(p) -> None:

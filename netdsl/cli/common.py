@@ -56,13 +56,16 @@ def summary_line(diags) -> str:
 
 def report_failure(exc, as_json: bool) -> None:
     if as_json:
-        print(
-            json.dumps(
-                {"ok": False, "diagnostics": exc.to_json(), "nodes": [], "params": None},
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
+        graph = getattr(exc, "graph", None)
+        if graph is not None:
+            from ..ir.report import graph_json
+
+            report = graph_json(graph, ok=False)
+            report["params"] = None  # totals of a partial network would mislead
+        else:
+            name = stem(exc.source.name) if exc.source is not None else None
+            report = {"ok": False, "network": name, "diagnostics": exc.to_json(), "nodes": [], "params": None}
+        print(json.dumps(report, indent=2, ensure_ascii=False))
         return
     print(exc.render(), file=sys.stderr)
     print(f"netdsl: {printable(exc.source.name)}: {summary_line(exc.diagnostics)}", file=sys.stderr)

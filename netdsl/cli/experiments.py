@@ -60,7 +60,7 @@ def train_all(args, graphs, overrides: dict, seeds: list[int]) -> list:
 
 
 def _check_folds(args, graphs) -> None:
-    from ..apps.runner import table_for
+    from ..apps.tasks import table_for
     from ..apps.training import check_folds
     from ..lang.diagnostics import SpecError
     from .common import report_failure

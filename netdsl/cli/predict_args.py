@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from .parsing import natural
 
-def add_predict_parser(sub, natural) -> None:
-    """`natural(minimum)` is the command line's checked-integer type (args.py)."""
+
+def add_predict_parser(sub) -> None:
     p = sub.add_parser(
         "predict",
         help="predict the rows of a CSV or Parquet file with a saved model",

@@ -13,6 +13,11 @@ from .common import load, report_failure
 
 
 def cmd_check(args) -> int:
+    from .tuning import check_with_space
+
+    spaced = check_with_space(args)  # a spec with a search space: every combination
+    if spaced is not None:
+        return spaced
     g, code, failure = load(args)
     if g is None:
         if failure is not None:
@@ -67,9 +72,12 @@ def cmd_render(args) -> int:
         report_failure(exc, False)
         return EXIT_SPEC
     net = netdsl.network(g)
-    diags = net.diagnostics
+    from ..ir.checks import library_only
+
+    library = library_only(g)
+    diags = net.diagnostics = net.diagnostics + ([library] if library else [])
     failure = netdsl.SpecError(diags, net.source, net.sources)
-    if netdsl.has_errors(diags) and (not args.allow_errors or net.syntax_error):
+    if netdsl.has_errors(diags) and (not args.allow_errors or net.syntax_error or library):
         report_failure(failure, False)
         return EXIT_SPEC
     if diags:
@@ -85,9 +93,10 @@ def cmd_render(args) -> int:
             from ..backends.dot import render as draw
             from .lockin import diff_dot
 
-            data = draw(diff_dot(g, netdsl.to_dot(g, options), args.diff, args.include_path), fmt)
+            dot = diff_dot(g, netdsl.to_dot(g, options), args.diff, args.include_path)
+            data = draw(dot, fmt, timeout=args.dot_timeout)
         else:
-            data = netdsl.render(g, fmt, options)
+            data = netdsl.render(g, fmt, options, timeout=args.dot_timeout)
     except RenderError as exc:
         raise UsageError(str(exc)) from None
     with atomic_output(args.output) as tmp:

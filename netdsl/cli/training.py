@@ -202,6 +202,7 @@ def _compare_report(args, rows) -> dict:
     import netdsl
 
     report = {"data": args.data, "runs": args.runs, "folds": args.folds, "seeds": _seeds(args), "specs": []}
+    report["processes"] = len({r.process for _, _, runs in rows for r in runs})  # worker processes used
     for path, g, runs in rows:
         metrics = sorted(runs[0].test, key=lambda k: (k == "loss", k))
         net = netdsl.network(g)

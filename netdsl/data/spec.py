@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import networkx as nx
 
+from ..ir.checks import library_only
 from ..ir.core import network, node
 from ..ir.pipeline import analyze, finish
 from ..lang import codes
@@ -61,6 +62,9 @@ def checked(source: Source, data, strict: bool, compiling: bool, include_paths=(
         return finish(
             g, [error(codes.BAD_DATA_FILE, str(exc), span, help=getattr(exc, "help", None))], strict
         )
+    library = library_only(g) if compiling else None
+    if library is not None:
+        return finish(g, [library], strict)
     extra = check_data(g, found.get("summary"), compiling) if not net.syntax_error else []
     return finish(g, extra, strict)
 

@@ -7,6 +7,7 @@ declares its columns (`kinds`); `check --data` streams the file once
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 
 import networkx as nx
@@ -160,15 +161,15 @@ def _missing_columns(g: nx.DiGraph, table) -> list[Diagnostic]:
     columns = set(table.columns)
     for name in network(g).inputs:
         n = node(g, name)
-        for feature in n.features or ():
+        spans = n.declared.feature_spans if n.declared is not None else ()
+        for i, feature in enumerate(n.features or ()):
             if feature not in columns:
                 diags.append(
                     error(
                         codes.MISSING_COLUMN,
                         f"input '{name}': feature '{feature}' is not a column of {table.path}",
-                        _declared_span(n),
-                        help=did_you_mean(feature, table.columns)
-                        or "its columns are: " + ", ".join(table.columns),
+                        spans[i] if i < len(spans) else _declared_span(n),
+                        help=columns_hint(feature, table.columns),
                     )
                 )
     return diags
@@ -223,3 +224,21 @@ def filled_columns(g: nx.DiGraph) -> set[tuple[str, str]]:
 
 def _declared_span(n: Node):
     return n.declared.span if n.declared is not None else n.span
+
+
+def feature_span(n: Node, feature: str):
+    """Where an input's feature is written; the declaration when it is not listed there."""
+    d = n.declared
+    if d is not None and d.features and feature in d.features and len(d.feature_spans) == len(d.features):
+        return d.feature_spans[d.features.index(feature)]
+    return _declared_span(n)
+
+
+def columns_hint(feature: str, columns: list[str]) -> str:
+    """A did-you-mean for a missing column, else the columns most like it."""
+    close = did_you_mean(feature, columns)
+    if close:
+        return close
+    ranked = sorted(columns, key=lambda c: -difflib.SequenceMatcher(None, feature, c).quick_ratio())
+    more = f" (and {len(columns) - 5:,} more)" if len(columns) > 5 else ""
+    return "the columns most like it: " + ", ".join(ranked[:5]) + more

@@ -242,19 +242,20 @@ def _given_arguments(op: Op, n: Node, diags: list[Diagnostic]) -> tuple[dict, bo
     repeated); None when there are too many positional arguments."""
     values: dict = {}
     ok = True
+    positional = [p for p in op.params if not p.keyword_only]
     for i, expr in enumerate(n.raw_args):
-        if i >= len(op.params):
+        if i >= len(positional):
             diags.append(
                 error(
                     codes.TOO_MANY_ARGUMENTS,
-                    f"{op.name}() takes at most {len(op.params)} positional "
+                    f"{op.name}() takes at most {len(positional)} positional "
                     f"argument(s), got {len(n.raw_args)}",
                     expr.span,
                     help=_signature(op),
                 )
             )
             return None
-        values[op.params[i].name] = expr
+        values[positional[i].name] = expr
     for kw in n.raw_kwargs:
         key = kw.name.text
         if op.param(key) is None:
@@ -483,9 +484,24 @@ def check_params(g: nx.DiGraph) -> None:
         )
 
 
+def library_only(g: nx.DiGraph) -> Diagnostic | None:
+    """The one diagnostic for building, training or drawing a file of blocks only."""
+    net = network(g)
+    if g.number_of_nodes() or net.outputs or net.output_statements or not net.blocks:
+        return None
+    return error(
+        codes.NO_OUTPUT,
+        "this file defines blocks only; import it from a spec",
+        next(iter(net.blocks.values())).name.span,
+        help=f'in a spec: `from "{net.source.name.rsplit("/", 1)[-1]}" import '
+        + ", ".join(list(net.blocks)[:3])
+        + "`, then declare an input and an output",
+    )
+
+
 def check_outputs(g: nx.DiGraph) -> None:
     net = network(g)
-    if net.outputs or net.output_statements:
+    if net.outputs or net.output_statements or net.truncated:
         return
     source = net.source
     if not g.number_of_nodes():
@@ -554,7 +570,7 @@ def check_compile(g: nx.DiGraph) -> None:
             settings.metrics = _per_output(kw.value, outputs, diags, _metric_list)
         else:
             settings.optimizer = _optimizer(kw.value, diags)
-    if isinstance(settings.loss, dict) and not any(d.code == codes.UNKNOWN_OUTPUT_SETTING for d in diags):
+    if isinstance(settings.loss, dict):
         for out in outputs:
             if out not in settings.loss:
                 diags.append(

@@ -99,6 +99,7 @@ class InputSpec:
     features: tuple[str, ...] | None  # the feature names, when listed
     span: Span  # where the width or list is written
     fields: tuple[Field, ...] | None = None  # a record's fields, in order
+    feature_spans: tuple[Span, ...] = ()  # where each feature is written, when listed
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +200,7 @@ class Network:
     aliases: dict[str, str] = field(default_factory=dict)
     compile_decl: ast.CompileDecl | None = None  # the compile line as written
     train_decl: ast.TrainDecl | None = None  # the train line as written
+    truncated: bool = False  # the layer limit stopped the build: the graph is a prefix of the spec
 
     # ---- filled by the pipeline (ir/pipeline.py) ----
     sources: list[Source] = field(default_factory=list)  # the spec, then each file it imports

@@ -37,6 +37,9 @@ from .records import field_of, item_text
 
 # Nested groups `((x))` are lowered recursively; deeper than this is refused.
 MAX_NESTING = 100
+# A block using a block using a block ... is expanded recursively too (about ten
+# Python frames a level): deeper than this is a diagnostic, not a RecursionError.
+MAX_BLOCK_DEPTH = 64  # as deep as imports may nest: a chain of imported blocks may use each other
 
 
 class _TooLarge(Exception):
@@ -51,6 +54,7 @@ class _Builder:
         self.counters: dict[tuple[str, str], int] = {}
         self.diags = net.diagnostics
         self.depth = 0
+        self.layers = 0  # nodes that are layers (not inputs), for MAX_NODES
         self.blocks = blocks  # name -> declaration (local or imported)
         self.scope: dict[str, str] | None = None  # inside a block: local name -> node id
         self.expanding: list[str] = []  # blocks being expanded, outermost first
@@ -90,8 +94,10 @@ class _Builder:
     ) -> str:
         g = self.g
         order = g.number_of_nodes()
-        if order >= MAX_NODES:
-            raise _TooLarge(span)
+        if op != "input":  # inputs are not layers: the limit counts layers
+            if self.layers >= MAX_NODES:
+                raise _TooLarge(span)
+            self.layers += 1
         payload = Node(
             node_id,
             op,
@@ -345,6 +351,9 @@ class _Builder:
                     notes=[Note(f"block '{name}' is defined here", decl.name.span)],
                 )
             )
+            return None
+        if len(self.expanding) >= MAX_BLOCK_DEPTH:
+            self.too_deep(call, name)
             return None
         bound = self.bind_block(call, decl, binding, first, first_span)
         if bound is None:
@@ -621,11 +630,15 @@ class _Builder:
             fields = None
         self.add(name, "input", st.span, name, op_span=st.name.span)
         record = fields if isinstance(spec, ast.DictLit) else None
-        self.g._node[name][NODE].declared = InputSpec(width, features, st.spec.span, record)
+        spans = tuple(item.span for item in spec.items) if isinstance(spec, ast.ListLit) and features else ()
+        self.g._node[name][NODE].declared = InputSpec(
+            width, features, st.spec.span, fields=record, feature_spans=spans
+        )
         self.net.inputs.append(name)
 
     def feature_list(self, name: str, spec: ast.ListLit) -> tuple[str, ...] | None:
         features: list[str] = []
+        seen: set[str] = set()  # a set: a feature list may hold hundreds of thousands of names
         for item in spec.items:
             if isinstance(item, ast.Pair):
                 self.typed_in_brackets(name, spec, item)
@@ -642,7 +655,7 @@ class _Builder:
                 )
                 return None
             label = value.name if isinstance(value, ast.Ref) else value.value
-            if label in features:
+            if label in seen:
                 self.diags.append(
                     error(
                         codes.FEATURE_SELECTED_TWICE,
@@ -652,6 +665,7 @@ class _Builder:
                     )
                 )
             features.append(label)
+            seen.add(label)
         return tuple(features)
 
     def typed_in_brackets(self, name: str, spec: ast.ListLit, item: ast.Pair) -> None:
@@ -701,10 +715,52 @@ class _Builder:
         return tuple(fields) if ok else None
 
     # ---- errors ----------------------------------------------------------
+    def too_deep(self, call: ast.Call, name: str) -> None:
+        """Blocks nested past MAX_BLOCK_DEPTH: a cycle through them is named as one."""
+        cycle = self.block_cycle(self.expanding[0])
+        if cycle:
+            shown = cycle if len(cycle) <= 9 else cycle[:4] + [f"... {len(cycle) - 8} more ..."] + cycle[-4:]
+            self.diags.append(
+                error(
+                    codes.RECURSIVE_BLOCK,
+                    f"block '{cycle[0]}' uses itself: " + " -> ".join(shown),
+                    call.op.span,
+                    help="a block cannot contain itself; repeat it with * n instead",
+                    notes=[Note(f"block '{cycle[0]}' is defined here", self.blocks[cycle[0]].name.span)]
+                    if cycle[0] in self.blocks
+                    else [],
+                )
+            )
+            return
+        self.diags.append(
+            error(
+                codes.LIMIT,
+                f"blocks nested more than {MAX_BLOCK_DEPTH} deep (a block using a block using a block ...)",
+                call.op.span,
+                help=f"at most {MAX_BLOCK_DEPTH} blocks can be inside one another; "
+                "flatten some of them into the block that uses them",
+            )
+        )
+
+    def block_cycle(self, start: str) -> list[str] | None:
+        """A cycle of blocks using blocks reachable from `start`, first block repeated last."""
+        uses = nx.DiGraph()
+        for bname, decl in self.blocks.items():
+            uses.add_node(bname)
+            for item in decl.walk():
+                if isinstance(item, ast.Call) and item.op.text in self.blocks:
+                    uses.add_edge(bname, item.op.text)
+        try:
+            edges = nx.find_cycle(uses, source=start)
+        except nx.NetworkXNoCycle:
+            return None
+        return [a for a, _ in edges] + [edges[0][0]]
+
     def unknown_op(self, name: ast.Name) -> None:
         if name.text in ACTIVATIONS:
             hint = (
-                f"'{name.text}' is an activation, not a layer: give it to a layer, e.g. dense(4, {name.text})"
+                f"'{name.text}' is an activation, not a layer: give it to a layer, "
+                f"e.g. dense(4, {name.text}), or write activation({name.text})"
             )
         else:
             known = layer_ops() + sorted(self.blocks)
@@ -740,9 +796,25 @@ class _Builder:
         )
 
 
+def value_text(expr: ast.Node) -> str:
+    """A literal argument as written in a spec (`0.1`, `relu`, `"a b"`, `[1, 2]`)."""
+    value = ast.unwrap(expr) if isinstance(expr, ast.Chain) else expr
+    if isinstance(value, ast.Number):
+        return repr(value.value)
+    if isinstance(value, ast.String):
+        return '"' + value.value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, ast.Ref):
+        return value.name
+    if isinstance(value, ast.ListLit):
+        return "[" + ", ".join(value_text(i) for i in value.items) + "]"
+    return "..."
+
+
 def block_signature(decl: ast.BlockDecl) -> str:
-    """`block residual(units, rate=...) (x)`: how a block is used."""
-    params = ", ".join(p.name.text if p.default is None else f"{p.name.text}=..." for p in decl.params)
+    """`block residual(units, rate=0.1) (x)`: how a block is used, its defaults as written."""
+    params = ", ".join(
+        p.name.text if p.default is None else f"{p.name.text}={value_text(p.default)}" for p in decl.params
+    )
     inputs = ", ".join(i.text for i in decl.inputs)
     return f"block {decl.name.text}({params}) ({inputs})"
 
@@ -788,7 +860,9 @@ def build_graph(
     try:
         _lower_statements(b, program, skip, outputs)
     except _TooLarge as exc:
-        net.diagnostics.append(error(codes.LIMIT, f"the spec has more than {MAX_NODES} layers", exc.args[0]))
+        too_many = f"the spec has more than {MAX_NODES:,} layers"
+        net.diagnostics.append(error(codes.LIMIT, too_many, exc.args[0]))
+        net.truncated = True
         return g
     _mark_outputs(g, net, outputs)
     _connect(g, net.aliases)

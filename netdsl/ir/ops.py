@@ -74,6 +74,7 @@ class Param:
     check: Callable[[Any], bool] | None = None
     range_text: str = ""  # says what `check` accepts, for messages
     choices: tuple[str, ...] = ()  # the names a "name" argument may be
+    keyword_only: bool = False  # only as name=value (after the positional ones)
 
     @property
     def required(self) -> bool:
@@ -195,14 +196,15 @@ def _standardize_shape(c: OpCall) -> Shape:
             help="give both mean= and variance=, or neither to adapt them from --data",
         )
     if mean is not None and variance is not None:
-        for label, values in (("mean", mean), ("variance", variance)):
-            if len(values) != n:
-                raise ShapeError(
-                    codes.STANDARDIZE_STATS,
-                    f"standardize {label}= has {len(values)} value(s) but its input "
-                    f"'{ins[0].name}' has {n} feature(s)",
-                    help=f"give one {label} per feature of '{ins[0].name}'",
-                )
+        wrong = [(label, len(v)) for label, v in (("mean", mean), ("variance", variance)) if len(v) != n]
+        if wrong:
+            given = " and ".join(f"{label}= has {k} value(s)" for label, k in wrong)
+            each = " and one ".join(label for label, _ in wrong)
+            raise ShapeError(
+                codes.STANDARDIZE_STATS,
+                f"standardize {given} but its input '{ins[0].name}' has {n} feature(s)",
+                help=f"give one {each} per feature of '{ins[0].name}'",
+            )
     return ins[0].shape
 
 
@@ -241,24 +243,55 @@ def _concat_features(c: OpCall) -> tuple[str, ...] | None:
     return None
 
 
-def _add_shape(c: OpCall) -> Shape:
-    ins = c.inputs
-    head = ins[0]
-    if all(o.shape == head.shape for o in ins):
-        return head.shape
-    listing = ", ".join(f"'{o.name}' is {fmt_shape(o.shape)}" for o in ins)
-    widest = max(ins, key=lambda o: _width(o.shape))
-    narrow = next(o for o in ins if o.shape != widest.shape)
-    raise ShapeError(
-        codes.ADD_SHAPE_MISMATCH,
-        f"add() needs operands of identical shape: {listing}",
-        help=(
-            f"project to a common width with a dense layer, e.g. "
-            f"`{narrow.name} -> dense({_width(widest.shape)})`, or join them with "
-            f"concat(...), which allows different widths"
-        ),
-        notes=[(f"'{o.name}' has shape {fmt_shape(o.shape)}, defined here", o.span) for o in ins],
-    )
+def _broadcast(a: Shape, b: Shape) -> Shape | None:
+    """Keras's rule for element-wise merges: equal sizes, or 1 on an axis,
+    which repeats; None when the shapes do not broadcast."""
+    if len(a) != len(b):
+        return None
+    out = []
+    for x, y in zip(a, b):
+        if x != y and 1 not in (x, y):
+            return None
+        out.append(max(x, y))
+    return tuple(out)
+
+
+def _elementwise_shape(name: str, code: ErrorCode) -> Callable[[OpCall], Shape]:
+    def shape(c: OpCall) -> Shape:
+        ins = c.inputs
+        out: Shape | None = ins[0].shape
+        for o in ins[1:]:
+            out = _broadcast(out, o.shape) if out is not None else None
+        if out is not None:
+            return out
+        listing = ", ".join(f"'{o.name}' is {fmt_shape(o.shape)}" for o in ins)
+        widest = max(ins, key=lambda o: _width(o.shape))
+        narrow = next(o for o in ins if o.shape != widest.shape)
+        raise ShapeError(
+            code,
+            f"{name}() needs operands of identical shape: {listing}",
+            help=(
+                f"project to a common width with a dense layer, e.g. "
+                f"`{narrow.name} -> dense({_width(widest.shape)})`, or join them with "
+                f"concat(...), which allows different widths"
+            ),
+            notes=[(f"'{o.name}' has shape {fmt_shape(o.shape)}, defined here", o.span) for o in ins],
+        )
+
+    return shape
+
+
+def _dot_shape(c: OpCall) -> Shape:
+    a, b = c.inputs
+    if a.shape != b.shape:
+        raise ShapeError(
+            codes.DOT_SHAPE_MISMATCH,
+            f"dot() sums over the feature axis, so its operands need the same width: "
+            f"'{a.name}' is {fmt_shape(a.shape)}, '{b.name}' is {fmt_shape(b.shape)}",
+            help=f"project '{b.name}' with a dense layer, e.g. `{b.name} -> dense({_width(a.shape)})`",
+            notes=[(f"'{o.name}' has shape {fmt_shape(o.shape)}, defined here", o.span) for o in c.inputs],
+        )
+    return (1,)
 
 
 def _resolve_selection(c: OpCall) -> Selection:
@@ -273,9 +306,13 @@ def _resolve_selection(c: OpCall) -> Selection:
             help="name the features to keep, e.g. x[0:2] or x[a, b]",
         )
     indices: list[int] = []
+    chosen: set[int] = set()  # sets and a dict: a selection may name hundreds of thousands of features
+    positions: dict[str, int] = {}
+    for i, f in enumerate(src.features or ()):
+        positions.setdefault(f, i)
     for item in items:
-        for i in _selected(src, width, item):
-            if i in indices:
+        for i in _selected(src, width, item, positions):
+            if i in chosen:
                 label = src.features[i] if src.features else str(i)
                 raise ShapeError(
                     codes.FEATURE_SELECTED_TWICE,
@@ -284,17 +321,18 @@ def _resolve_selection(c: OpCall) -> Selection:
                     span=item.span,
                 )
             indices.append(i)
+            chosen.add(i)
     features = src.features
     labels = [features[i] for i in indices] if features else [str(i) for i in indices]
     return Selection(tuple(indices), tuple(labels))
 
 
-def _selected(src: Operand, width: int, item) -> list[int]:
-    """The columns one selection item picks."""
+def _selected(src: Operand, width: int, item, positions: dict[str, int]) -> list[int]:
+    """The columns one selection item picks (`positions`: feature name -> its first column)."""
     from ..lang.ast import SelIndex, SelName
 
     if isinstance(item, SelName):
-        return [_feature_index(src, item)]
+        return [_feature_index(src, item, positions)]
     if isinstance(item, SelIndex):
         i = item.index
         if not -width <= i < width:
@@ -323,7 +361,7 @@ def _selected(src: Operand, width: int, item) -> list[int]:
     return picked
 
 
-def _feature_index(src: Operand, item) -> int:
+def _feature_index(src: Operand, item, positions: dict[str, int]) -> int:
     features = src.features
     if features is None:
         hint = (
@@ -343,7 +381,7 @@ def _feature_index(src: Operand, item) -> int:
             help=hint,
             span=item.span,
         )
-    if item.name not in features:
+    if item.name not in positions:
         from ..lang.diagnostics import did_you_mean
 
         raise ShapeError(
@@ -352,7 +390,7 @@ def _feature_index(src: Operand, item) -> int:
             help=did_you_mean(item.name, features) or f"its features are: {', '.join(features)}",
             span=item.span,
         )
-    return features.index(item.name)
+    return positions[item.name]
 
 
 def _range_text(item) -> str:
@@ -487,6 +525,31 @@ def _positive(v):
     return v >= 1
 
 
+def _size(shape: Shape) -> int:
+    return math.prod(shape)
+
+
+def _merge(name: str, doc: str, code: ErrorCode, max_inputs: int | None = None) -> Op:
+    return Op(
+        name,
+        "merge",
+        doc,
+        min_inputs=2,
+        max_inputs=max_inputs,
+        ranks=ANY_RANK,
+        shape=_elementwise_shape(name, code),
+    )
+
+
+# A layer's random seed: keyword only, so `dropout(0.5, 0.2)` stays a mistake.
+_SEED = Param(
+    "seed", "int", None, check=lambda v: v >= 0, range_text="a non-negative integer", keyword_only=True
+)
+
+# Ranks accepted by the ops that work on any rank (element-wise, per-feature).
+ANY_RANK = (1, 2, 3, 4)
+
+
 def _unit_interval_open(v):
     return 0.0 <= v < 1.0
 
@@ -524,8 +587,12 @@ OPS: dict[str, Op] = {
         Op(
             "dropout",
             "layer",
-            "Randomly zeroes a fraction of the values while training: dropout(rate).",
-            params=(Param("rate", "float", check=_unit_interval_open, range_text="0 <= rate < 1"),),
+            "Randomly zeroes a fraction of the values while training: dropout(rate, seed=none).",
+            params=(
+                Param("rate", "float", check=_unit_interval_open, range_text="0 <= rate < 1"),
+                _SEED,
+            ),
+            ranks=ANY_RANK,
             features=_keep_features,
             describe=lambda c: f"rate {c.args['rate']:g}",
         ),
@@ -536,7 +603,7 @@ OPS: dict[str, Op] = {
             "or standardize to adapt on --data.",
             params=(
                 Param("mean", "floats", None),
-                Param("variance", "floats", None, check=lambda v: v >= 0, range_text=">= 0"),
+                Param("variance", "floats", None, check=lambda v: v > 0, range_text="> 0"),
             ),
             shape=_standardize_shape,
             features=_keep_features,
@@ -549,6 +616,7 @@ OPS: dict[str, Op] = {
             "layer",
             "Passes its input through unchanged (a named alias).",
             dtypes=(FLOAT, STRING, INT, INDEX),
+            ranks=ANY_RANK,
             features=_keep_features,
             members=_keep_members,
             cardinality=_keep_cardinality,
@@ -566,13 +634,116 @@ OPS: dict[str, Op] = {
             features=_concat_features,
             dtype=_concat_dtype,
         ),
-        Op(
+        _merge(
             "add",
+            "Adds its operands element-wise: add(a, b, ...); a size of 1 on an axis broadcasts.",
+            codes.ADD_SHAPE_MISMATCH,
+        ),
+        _merge(
+            "multiply",
+            "Multiplies its operands element-wise: multiply(a, b, ...); a size of 1 broadcasts.",
+            codes.MERGE_SHAPE_MISMATCH,
+        ),
+        _merge(
+            "average",
+            "The element-wise mean of its operands: average(a, b, ...); a size of 1 broadcasts.",
+            codes.MERGE_SHAPE_MISMATCH,
+        ),
+        _merge(
+            "maximum",
+            "The element-wise maximum of its operands: maximum(a, b, ...); a size of 1 broadcasts.",
+            codes.MERGE_SHAPE_MISMATCH,
+        ),
+        _merge(
+            "minimum",
+            "The element-wise minimum of its operands: minimum(a, b, ...); a size of 1 broadcasts.",
+            codes.MERGE_SHAPE_MISMATCH,
+        ),
+        _merge(
+            "subtract",
+            "The first operand minus the second, element-wise: subtract(a, b); a size of 1 broadcasts.",
+            codes.MERGE_SHAPE_MISMATCH,
+            max_inputs=2,
+        ),
+        Op(
+            "dot",
             "merge",
-            "Adds operands of identical shape element-wise: add(a, b, ...).",
+            "The dot product of two vectors of the same width, per row: dot(a, b, normalize=false) "
+            "(normalize: cosine similarity).",
+            params=(Param("normalize", "bool", False),),
             min_inputs=2,
-            max_inputs=None,
-            shape=_add_shape,
+            max_inputs=2,
+            shape=_dot_shape,
+            describe=lambda c: "cosine" if c.args["normalize"] else "",
+        ),
+        Op(
+            "batchnorm",
+            "layer",
+            "Batch normalization (Keras BatchNormalization): batchnorm(momentum=0.99, epsilon=0.001).",
+            params=(
+                Param("momentum", "float", 0.99, check=_unit_interval_open, range_text="0 <= momentum < 1"),
+                Param("epsilon", "float", 0.001, check=lambda v: v > 0, range_text="> 0"),
+            ),
+            ranks=ANY_RANK,
+            features=_keep_features,
+            # gamma, beta trainable; moving mean and variance not
+            count=lambda c, out: (2 * out[-1], 2 * out[-1]),
+            describe=lambda c: f"momentum {c.args['momentum']:g}, epsilon {c.args['epsilon']:g}",
+        ),
+        Op(
+            "layernorm",
+            "layer",
+            "Normalizes each row over its last axis (Keras LayerNormalization): layernorm(epsilon=0.001).",
+            params=(Param("epsilon", "float", 0.001, check=lambda v: v > 0, range_text="> 0"),),
+            ranks=ANY_RANK,
+            features=_keep_features,
+            count=lambda c, out: (2 * out[-1], 0),
+            describe=lambda c: f"epsilon {c.args['epsilon']:g}",
+        ),
+        Op(
+            "activation",
+            "layer",
+            "An activation function as a layer: activation(name), e.g. activation(gelu).",
+            params=(Param("name", "activation"),),
+            ranks=ANY_RANK,
+            features=_keep_features,
+            describe=lambda c: c.args["name"],
+        ),
+        Op(
+            "relu",
+            "layer",
+            "max(x, 0) as a layer (Keras ReLU).",
+            ranks=ANY_RANK,
+            features=_keep_features,
+        ),
+        Op(
+            "leaky_relu",
+            "layer",
+            "x for x >= 0, alpha * x below (Keras LeakyReLU): leaky_relu(alpha=0.3).",
+            params=(Param("alpha", "float", 0.3, check=lambda v: v >= 0, range_text=">= 0"),),
+            ranks=ANY_RANK,
+            features=_keep_features,
+            describe=lambda c: f"alpha {c.args['alpha']:g}",
+        ),
+        Op(
+            "prelu",
+            "layer",
+            "A leaky ReLU whose slope is learned per value (Keras PReLU).",
+            ranks=ANY_RANK,
+            features=_keep_features,
+            count=lambda c, out: (_size(out), 0),
+        ),
+        Op(
+            "gaussian_noise",
+            "layer",
+            "Adds zero-mean Gaussian noise while training: gaussian_noise(stddev, seed=none).",
+            params=(
+                Param("stddev", "float", check=lambda v: v >= 0, range_text=">= 0"),
+                _SEED,
+            ),
+            ranks=ANY_RANK,
+            features=_keep_features,
+            describe=lambda c: f"stddev {c.args['stddev']:g}",
         ),
         Op(
             "select",

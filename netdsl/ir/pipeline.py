@@ -115,5 +115,7 @@ def finish(g: nx.DiGraph, extra=(), strict: bool = False) -> nx.DiGraph:
         diags = [d.as_error() for d in diags]
     net.diagnostics = diags
     if any(d.severity == ERROR for d in diags):
-        raise SpecError(diags, net.source, net.sources)
+        exc = SpecError(diags, net.source, net.sources)
+        exc.graph = g  # what could be built, for reports that list it (check --json)
+        raise exc
     return g

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import networkx as nx
 
 from ..lang.diagnostics import to_json
@@ -14,7 +16,25 @@ def ordered_nodes(g: nx.DiGraph) -> list[str]:
     return [n.name for n in in_order(g)]
 
 
-def graph_json(g: nx.DiGraph) -> dict:
+def _json_value(v):
+    if isinstance(v, (tuple, list)):
+        return [_json_value(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _json_value(x) for k, x in v.items()}
+    return v if v is None or isinstance(v, (bool, int, float, str)) else str(v)
+
+
+def _node_args(n: Node) -> dict:
+    """The node's checked arguments (units, activation, rate, ...); an input's features."""
+    if n.op == "input":
+        return {"features": list(n.features)} if n.features else {}
+    if n.op == "select" and n.selection is not None:
+        return {"features": list(n.selection.labels)}
+    return {k: _json_value(v) for k, v in (n.args or {}).items() if k != "items"}
+
+
+def graph_json(g: nx.DiGraph, ok: bool = True) -> dict:
+    """The report of `check --json`; with errors (`ok` False) the nodes that could be built."""
     net = network(g)
     nodes = []
     for n in in_order(g):
@@ -24,6 +44,7 @@ def graph_json(g: nx.DiGraph) -> dict:
                 "op": n.op,
                 "shape": list(n.shape) if n.shape is not None else None,
                 "params": n.params.total if n.params is not None else None,
+                "args": _node_args(n),
                 "inputs": list(n.inputs),
                 "output": n.output,
                 "line": n.span.line,
@@ -31,7 +52,7 @@ def graph_json(g: nx.DiGraph) -> dict:
             }
         )
     return {
-        "ok": True,
+        "ok": ok,
         "network": net.name,
         "diagnostics": [to_json(d, net.source, net.sources) for d in net.diagnostics],
         "nodes": nodes,
@@ -45,8 +66,21 @@ def _args_text(n: Node) -> str:
     if kind == "input":
         return ", ".join(n.features) if n.features else ""
     if kind == "merge":
-        return ", ".join(n.inputs)
+        return ""  # its operands are its `from`
     return describe(n)
+
+
+def _columns(text: str) -> int:
+    """Terminal columns of a cell: wide East Asian letters take two, combining marks none."""
+    return sum(
+        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+        for ch in text
+    )
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    fill = " " * max(width - _columns(text), 0)
+    return fill + text if right else text + fill
 
 
 def node_table(g: nx.DiGraph) -> str:
@@ -63,21 +97,14 @@ def _node_table(g: nx.DiGraph) -> str:
     rows = [("name", "op", "shape", "params", "from", "details")]
     for n in in_order(g):
         kind = OPS[n.op].kind if n.op is not None else None
-        source = "" if kind in ("input", "merge") else ", ".join(n.inputs)
+        source = "" if kind == "input" else ", ".join(n.inputs)
         name = n.name + (" (output)" if n.output else "")
         params = f"{n.params.total:,}" if n.params is not None else "?"
         rows.append((name, n.op or "?", fmt_shape(n.shape), params, source, _args_text(n)))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    widths = [max(_columns(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for r in rows:
-        cells = [
-            r[0].ljust(widths[0]),
-            r[1].ljust(widths[1]),
-            r[2].ljust(widths[2]),
-            r[3].rjust(widths[3]),
-            r[4].ljust(widths[4]),
-            r[5],
-        ]
+        cells = [_pad(cell, widths[i], right=i == 3) for i, cell in enumerate(r[:5])] + [r[5]]
         lines.append("  " + "  ".join(cells).rstrip())
     p = network(g).params
     head = (

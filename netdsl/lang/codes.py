@@ -97,6 +97,10 @@ STANDARDIZE_STATS: Final = ErrorCode(
     "ND303", "standardize mean/variance that do not match the width of its input."
 )
 OPERAND_TYPE: Final = ErrorCode("ND304", "An operand of a dtype or rank that the op does not accept.")
+MERGE_SHAPE_MISMATCH: Final = ErrorCode(
+    "ND305", "Operands of an element-wise merge (multiply, subtract, ...) whose shapes do not broadcast."
+)
+DOT_SHAPE_MISMATCH: Final = ErrorCode("ND306", "dot() operands whose sizes differ on the axis it sums over.")
 CATEGORICAL_NOT_ENCODED: Final = ErrorCode(
     "ND320",
     "A category (a string or int column, or category indices) where numbers are needed: encode it first "
@@ -187,6 +191,14 @@ UNSUPPORTED_COMPILE: Final = ErrorCode(
 )
 DROPPED_SETTING: Final = ErrorCode(
     "ND707", "A setting the imported spec leaves out because it changes only training (warning)."
+)
+
+# search spaces (netdsl tune)
+BAD_SEARCH_SPACE: Final = ErrorCode(
+    "ND801", "A search space (choice, uniform, loguniform, randint) that is not well formed."
+)
+SPACE_COMBINATION: Final = ErrorCode(
+    "ND802", "A combination of a search space's values that breaks a rule; the error names the combination."
 )
 
 # limits

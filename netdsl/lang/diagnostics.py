@@ -10,6 +10,7 @@ import dataclasses
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .codes import ErrorCode
 from .names import index_of, script_difference, written
@@ -52,6 +53,7 @@ class SpecError(Exception):
         self.diagnostics = diagnostics
         self.source = source
         self.sources = sources or ([source] if source else [])
+        self.graph: Any = None  # the graph of what could be built, when there is one
         errors = [d for d in diagnostics if d.severity == ERROR]
         first = errors[0] if errors else (diagnostics[0] if diagnostics else None)
         summary = f"{first.code}: {first.message}" if first else "spec has errors"

@@ -1,0 +1,102 @@
+"""Issue 13's layers and merges, each against the same model written by hand
+in Keras: layer classes, configs, parameter counts (netdsl's static count and
+Keras's), predictions after copying the hand-written weights, and the .keras
+loading with safe_mode=True."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import netdsl
+
+keras = pytest.importorskip("keras")
+L = keras.layers
+
+SPEC = """network ops13
+input x: [a, b, c, d]
+input w: 1
+h = x -> dense(3) -> batchnorm(momentum=0.9, epsilon=0.01) -> relu -> layernorm(epsilon=0.01) ->
+    leaky_relu(alpha=0.2) -> prelu
+g = x -> dense(3) -> activation(gelu) -> gaussian_noise(0.1, seed=1) -> dropout(0.2, seed=3)
+m = multiply(h, g)
+s = subtract(h, w)
+output y = add(average(m, s), maximum(h, g), minimum(g, w)) -> dense(1, sigmoid)
+output z = dot(h, g, normalize=true)
+"""
+
+
+def hand_written():
+    x, w = keras.Input((4,), name="x"), keras.Input((1,), name="w")
+    h = L.Dense(3, name="h1")(x)
+    h = L.BatchNormalization(momentum=0.9, epsilon=0.01, name="h2")(h)
+    h = L.ReLU(name="h3")(h)
+    h = L.LayerNormalization(epsilon=0.01, name="h4")(h)
+    h = L.LeakyReLU(negative_slope=0.2, name="h5")(h)
+    h = L.PReLU(name="h")(h)
+    g = L.Dense(3, name="g1")(x)
+    g = L.Activation("gelu", name="g2")(g)
+    g = L.GaussianNoise(0.1, seed=1, name="g3")(g)
+    g = L.Dropout(0.2, seed=3, name="g")(g)
+    m = L.Multiply(name="m")([h, g])
+    s = L.Subtract(name="s")([h, w])
+    y = L.Add(name="y_add")([L.Average()([m, s]), L.Maximum()([h, g]), L.Minimum()([g, w])])
+    y = L.Dense(1, activation="sigmoid", name="y")(y)
+    z = L.Dot(axes=1, normalize=True, name="z")([h, g])
+    return keras.Model([x, w], [y, z])
+
+
+WEIGHTS = {
+    "h1": "h_dense_1",
+    "h2": "h_batchnorm_1",
+    "h4": "h_layernorm_1",
+    "h": "h",
+    "g1": "g_dense_1",
+    "y": "y",
+}
+
+
+def test_layers_and_merges_as_written_by_hand(tmp_path):
+    graph = netdsl.loads(SPEC)
+    net, hand = netdsl.to_keras(graph, seed=0), hand_written()
+    kinds = [type(layer).__name__ for layer in net.layers]
+    assert sorted(kinds) == sorted(type(layer).__name__ for layer in hand.layers)
+    p = netdsl.network(graph).params
+    assert (p.total, p.trainable, p.non_trainable) == (55, 49, 6)
+    assert net.count_params() == hand.count_params() == p.total
+    assert sum(int(np.prod(v.shape)) for v in net.non_trainable_weights) == p.non_trainable
+    for name in ("h_batchnorm_1", "h_layernorm_1", "h_leaky_relu_1", "g_gaussian_noise_1", "g", "z"):
+        assert net.get_layer(name).get_config()["name"] == name
+    assert net.get_layer("h_leaky_relu_1").get_config()["negative_slope"] == pytest.approx(0.2)
+    assert net.get_layer("g").get_config()["seed"] == 3
+    rng = np.random.default_rng(0)
+    for h_name, n_name in WEIGHTS.items():
+        layer = hand.get_layer(h_name)
+        layer.set_weights([rng.uniform(0.5, 1.5, v.shape).astype("float32") for v in layer.get_weights()])
+        net.get_layer(n_name).set_weights(layer.get_weights())
+    rows = {"x": rng.normal(size=(8, 4)).astype("float32"), "w": rng.normal(size=(8, 1)).astype("float32")}
+    ours, theirs = net.predict(rows, verbose=0), hand.predict(rows, verbose=0)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    path = tmp_path / "ops13.keras"
+    net.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    for a, b in zip(loaded.predict(rows, verbose=0), ours):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_a_size_of_one_broadcasts_as_in_keras():
+    graph = netdsl.loads("input x: 4\ninput w: 1\noutput y = add(x, w)\noutput z = x -> multiply(w)\n")
+    assert netdsl.node(graph, "y").shape == (4,) == netdsl.node(graph, "z").shape
+    net = netdsl.to_keras(graph, seed=0)
+    rows = {"x": np.arange(8, dtype="float32").reshape(2, 4), "w": np.asarray([[2.0], [3.0]], "float32")}
+    y, z = net.predict(rows, verbose=0)
+    np.testing.assert_allclose(y, rows["x"] + rows["w"])
+    np.testing.assert_allclose(z, rows["x"] * rows["w"])
+
+
+def test_drawn_with_their_keras_class():
+    text = netdsl.to_dot(netdsl.loads(SPEC))
+    for name, cls in (("h_batchnorm_1", "BatchNormalization"), ("m", "Multiply"), ("z", "Dot")):
+        line = next(line for line in text.splitlines() if line.strip().startswith(f'"{name}" ['))
+        assert cls in line

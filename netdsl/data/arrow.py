@@ -567,4 +567,8 @@ def _not_utf8(path: str) -> DataError:
 
 
 def file_size(path: str) -> int:
-    return os.path.getsize(path)
+    """Its size in bytes; 0 when it cannot be read (reading it says why, as a usage error)."""
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0

@@ -101,6 +101,14 @@ def to_keras(g: nx.DiGraph, inputs: Mapping[str, Any] | None = None, seed: int |
     return model
 
 
+def model_params(model) -> tuple[int, int]:
+    """(total, trainable) parameters of a built model, as its summary() counts them."""
+    import math
+
+    trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
+    return model.count_params(), trainable
+
+
 def compile_arguments(g: nx.DiGraph, settings: Compile) -> dict:
     spec = compile_spec(g, settings)
     kwargs: dict = {}

@@ -433,10 +433,12 @@ def check_unused(g: nx.DiGraph) -> None:
         if n.output or g.out_degree(name) or n.binding != name:
             continue
         kind = "input" if n.op == "input" else "value"
+        # Say what compile does with it, so that the model's inputs and parameters are no surprise.
+        fate = "leaves it out of its inputs" if kind == "input" else "leaves it out"
         diags.append(
             warning(
                 codes.UNUSED_VALUE,
-                f"{kind} '{name}' is never used",
+                f"{kind} '{name}' is never used: the Keras model {fate}",
                 n.op_span if kind == "input" else n.span,
                 help=f"use it, mark it with 'output {name}', or remove it",
             )

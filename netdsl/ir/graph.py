@@ -24,6 +24,7 @@ from ..lang.diagnostics import Diagnostic, Note, did_you_mean, error
 from ..lang.source import Source, Span
 from .core import NETWORK, NODE, BlockUse, InputSpec, Network, Node, SharedLayer, new_graph
 from .ops import ACTIVATIONS, MAX_NODES, OPS, layer_ops
+from .values import BadValue, convert
 
 # Nested groups `((x))` are lowered recursively; deeper than this is refused.
 MAX_NESTING = 100
@@ -229,7 +230,13 @@ class _Builder:
     ) -> str | None:
         times = 1
         if step.repeat is not None:
-            times = int(step.repeat.value)
+            try:
+                times = convert("int", step.repeat)
+            except BadValue as exc:  # `* choice(1, 2)` outside check/tune, `* 2.5`, ...
+                self.diags.append(
+                    error(exc.code, f"a repeat count: {exc.message}", step.repeat.span, exc.help)
+                )
+                return None
             if times < 1:
                 self.diags.append(
                     error(

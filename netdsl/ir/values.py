@@ -34,6 +34,19 @@ class BadValue(Exception):
         self.code, self.message, self.help, self.span = code, message, help, span
 
 
+# Calls that are search spaces, not values: `check` and `tune` replace each by
+# the values of a point (netdsl/apps/space.py); everything else needs one value.
+SPACE_OPS = ("choice", "uniform", "loguniform", "randint")
+
+
+def space_error(call: ast.Call) -> BadValue:
+    return BadValue(
+        codes.BAD_SEARCH_SPACE,
+        f"{call.op.text}(...) is a search space: only `netdsl check` and `netdsl tune` take a spec with one",
+        help="write one value here, or run `netdsl tune` to get the best point as a spec",
+    )
+
+
 def describe(atom: Any) -> str:
     """How a value is named in a message: `2.5`, `name 'relu'`, `a list`."""
     if isinstance(atom, ast.Number):
@@ -57,6 +70,8 @@ def convert(
     """The value of `expr` as a `kind`; raises BadValue. For "floats",
     `item_check` tests each item (`item_help` says what it accepts)."""
     atom = ast.unwrap(expr) if isinstance(expr, ast.Chain) else expr
+    if isinstance(atom, ast.Call) and atom.op.text in SPACE_OPS:
+        raise space_error(atom)
     if kind == "int":
         if isinstance(atom, ast.Number) and isinstance(atom.value, int):
             return atom.value

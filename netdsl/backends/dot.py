@@ -253,7 +253,7 @@ class _Diagram:
             me = rep[n.name]
             if me != n.name and me in collapsed and collapsed[me][0] != n.name:
                 continue  # drawn once, as its block use
-            path = [n.uses[0].prefix.split("/", 1)[0] if n.uses else n.binding]
+            path = [n.uses[0].prefix.split(".", 1)[0] if n.uses else n.binding]
             path += [use.prefix for use in n.uses]
             if me != n.name:
                 path = path[:1]  # the collapsed use sits in its chain

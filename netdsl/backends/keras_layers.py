@@ -161,7 +161,7 @@ _VALID = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.-]*$")
 
 
 def _ascii_name(name: str) -> str:
-    """A name TensorFlow accepts: '/' (from blocks) as '.', other characters
+    """A name TensorFlow accepts: '/' as '.', other characters
     spelled as uXXXX, a letter or digit first."""
     out = "".join(
         ch if ch.isascii() and (ch.isalnum() or ch in "_.-") else "." if ch == "/" else f"u{ord(ch):04x}"

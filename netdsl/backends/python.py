@@ -119,7 +119,7 @@ def _variables(g: nx.DiGraph, nodes: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     taken = {"keras", "np", "model", "named_op", "adapted"}
     for n in nodes:
-        base = n.replace("/", "_")
+        base = n.replace(".", "_")
         if not base.isidentifier():
             base = re.sub(r"\W", "_", base)
             base = base if base.isidentifier() else "v_" + base

@@ -16,6 +16,7 @@ import networkx as nx
 from ..data.feed import LEARN_ROWS, ArrayFeed, Feed
 from ..data.stats import Moments
 from ..ir.core import Compile, network, node
+from ..ir.options import KerasObject
 from .keras_layers import (
     LAYERS_MODULE,
     OPS_MODULE,
@@ -23,6 +24,8 @@ from .keras_layers import (
     compile_spec,
     keras_inputs,
     keras_names,
+    keras_object_parts,
+    layer_name,
     layer_spec,
     model_name,
     needed_nodes,
@@ -64,8 +67,15 @@ __all__ = ["keras", "keras_names", "model_name", "needed_nodes", "to_keras", "fi
 
 def _instantiate(spec: LayerSpec, name: str):
     if spec.module == LAYERS_MODULE:
-        return getattr(keras.layers, spec.class_name)(name=name, **spec.config)
+        config = {k: _keras_object(v) if isinstance(v, KerasObject) else v for k, v in spec.config.items()}
+        return getattr(keras.layers, spec.class_name)(name=name, **config)
     return keras.saving.deserialize_keras_object(spec.serialized(name), safe_mode=True)
+
+
+def _keras_object(v: KerasObject):
+    """An initializer, regularizer or constraint object: `keras.regularizers.L2(l2=0.0001)`."""
+    module, class_name, config = keras_object_parts(v)
+    return getattr(getattr(keras, module), class_name)(**config)
 
 
 def to_keras(g: nx.DiGraph, data: Feed | None = None, seed: int | None = None) -> Any:
@@ -83,6 +93,7 @@ def to_keras(g: nx.DiGraph, data: Feed | None = None, seed: int | None = None) -
     ins = keras_inputs(g)
     columns = {(ki.node, ki.field): keras.Input(shape=ki.shape, dtype=ki.dtype, name=ki.name) for ki in ins}
     tensors: dict[str, Any] = {}
+    shared: dict[str, Any] = {}  # one layer object per `layer NAME = ...`, called at each application
     for name in nx.lexicographical_topological_sort(g.subgraph(needed), key=lambda m: node(g, m).order):
         n = node(g, name)
         if n.op == "input":
@@ -94,7 +105,7 @@ def to_keras(g: nx.DiGraph, data: Feed | None = None, seed: int | None = None) -
         spec = layer_spec(n)
         assert spec is not None, f"'{name}' was checked"
         operands = _flat([tensors[s] for s in n.inputs])
-        tensors[name] = _apply(g, n, spec, names[name], operands, tensors, columns, data)
+        tensors[name] = _apply(g, n, spec, names, operands, tensors, columns, data, shared)
     outs = [tensors[o] for o in net.outputs]
     if takes_dict(g):
         model_inputs: Any = {ki.key: columns[(ki.node, ki.field)] for ki in ins}
@@ -133,8 +144,15 @@ def _flat(operands: list) -> list:
     return out
 
 
-def _apply(g, n, spec: LayerSpec, name: str, operands: list, tensors: dict, columns: dict, data):
-    """Make the layer of one node (learning what it learns from data) and call it."""
+def _apply(
+    g, n, spec: LayerSpec, names: dict, operands: list, tensors: dict, columns: dict, data, shared: dict
+):
+    """Make the layer of one node (learning what it learns from data) and call
+    it; a shared layer (`layer NAME = ...`) is made once, at its first application."""
+    name = names[n.name]
+    if n.shares is not None and n.shares in shared:
+        layer = shared[n.shares]
+        return layer(operands) if spec.merge else layer(operands[0], *spec.call_args)
     if spec.learn is not None:
         values = _statistic(spec.learn, _operand_values(g, n, tensors, columns, data, name))
         spec = dataclasses.replace(spec, config={**spec.config, "nan": values})
@@ -144,7 +162,9 @@ def _apply(g, n, spec: LayerSpec, name: str, operands: list, tensors: dict, colu
             operands[0], marker
         )
         return _instantiate(spec, name)(missing, token, operands[0])
-    layer = _instantiate(spec, name)
+    layer = _instantiate(spec, layer_name(n, names))
+    if n.shares is not None:
+        shared[n.shares] = layer
     if spec.adapt:
         layer.adapt(_adapt_dataset(_operand_values(g, n, tensors, columns, data, name)))
     return layer(operands) if spec.merge else layer(operands[0], *spec.call_args)
@@ -183,6 +203,14 @@ def _statistic(kind: str, values) -> list[float]:
     if moments is None:
         raise ValueError("no rows to learn fill values from")
     return moments.mean() if kind == "mean" else moments.median()
+
+
+def model_params(model) -> tuple[int, int]:
+    """(total, trainable) parameters of a built model, as its summary() counts them."""
+    import math
+
+    trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
+    return model.count_params(), trainable
 
 
 def compile_arguments(g: nx.DiGraph, settings: Compile) -> dict:

@@ -22,6 +22,7 @@ import networkx as nx
 
 from ..ir.core import FLOAT, INT, STRING, Compile, Node, in_order, network, node
 from ..ir.ops import OPS
+from ..ir.options import FAMILIES, KerasObject
 from ..ir.settings import OPTIMIZERS
 
 LAYERS_MODULE = "keras.layers"
@@ -213,7 +214,24 @@ def layer_spec(n: Node) -> LayerSpec | None:
     if entry.spec is not None:
         return entry.spec(n, n.args) if n.op != "select" or n.selection is not None else None
     adapt = OPS[n.op].adapts(n.args)
-    return LayerSpec(entry.class_name, entry.config(n, n.args), merge=entry.merge, adapt=adapt)
+    config = {**entry.config(n, n.args), **_options(n.args)}
+    return LayerSpec(entry.class_name, config, merge=entry.merge, adapt=adapt)
+
+
+def _options(args: dict) -> dict[str, Any]:
+    """The layer options given, as constructor arguments: initializers,
+    regularizers and constraints as KerasObjects (the builder instantiates
+    them), `trainable` only when False."""
+    out: dict[str, Any] = {k: v for k, v in args.items() if isinstance(v, KerasObject)}
+    if args.get("trainable") is False:
+        out["trainable"] = False
+    return out
+
+
+def keras_object_parts(v: KerasObject) -> tuple[str, str, dict[str, Any]]:
+    """(Keras module under `keras.`, class name, constructor arguments) of an option's value."""
+    assert v.family in FAMILIES
+    return v.module, v.class_name, v.config
 
 
 def keras_class(n: Node) -> str:
@@ -232,7 +250,7 @@ _VALID = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.-]*$")
 
 
 def _ascii_name(name: str) -> str:
-    """A name TensorFlow accepts: '/' (from blocks) as '.', other characters
+    """A name TensorFlow accepts: '/' as '.', other characters
     spelled as uXXXX, a letter or digit first."""
     out = "".join(
         ch if ch.isascii() and (ch.isalnum() or ch in "_.-") else "." if ch == "/" else f"u{ord(ch):04x}"
@@ -250,18 +268,25 @@ def keras_names(g: nx.DiGraph) -> dict[str, str]:
     (so `sepal_h` is found in model.summary()); others (`가지`, `_hidden`) are
     spelled in ASCII, deterministically and without collisions."""
     names = {n: n for n in g if _VALID.match(n)}
+    shared = network(g).shared
+    names.update((s, s) for s in shared if _VALID.match(s))
     taken = set(names)
-    for n in in_order(g):
-        if n.name in names:
+    for name in [n.name for n in in_order(g)] + list(shared):
+        if name in names:
             continue
-        base = candidate = _ascii_name(n.name)
+        base = candidate = _ascii_name(name)
         k = 1
         while candidate in taken:
             k += 1
             candidate = f"{base}_{k}"
         taken.add(candidate)
-        names[n.name] = candidate
+        names[name] = candidate
     return names
+
+
+def layer_name(n: Node, names: dict[str, str]) -> str:
+    """The Keras name of the layer a node calls: a shared layer's is its declaration's."""
+    return names[n.shares if n.shares is not None else n.name]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from ..ir.core import network, node
-from .keras_layers import OPS_MODULE, LayerSpec, compile_spec, layer_spec
+from ..ir.options import KerasObject
+from .keras_layers import OPS_MODULE, LayerSpec, compile_spec, keras_object_parts, layer_spec
 
 
 def describe(g: nx.DiGraph, name: str) -> LayerSpec:
@@ -47,12 +48,19 @@ def to_python(g: nx.DiGraph, adapted: dict[str, tuple] | None = None, origin: st
     names = keras_names(g)
     needed = needed_nodes(g)
     order = {name: node(g, name).order for name in needed}
-    var = _variables(g, sorted(needed, key=order.__getitem__))
-    src = _Source()
     net = network(g)
+    var = _variables(g, sorted(needed, key=order.__getitem__) + list(net.shared))
+    src = _Source()
+    made: set[str] = set()  # shared layers whose object is made (at their first application)
     for name in nx.lexicographical_topological_sort(g.subgraph(needed), key=order.__getitem__):
         spec = describe(g, name)
-        operands = [var[s] for s in node(g, name).inputs]
+        n = node(g, name)
+        operands = [var[s] for s in n.inputs]
+        if n.shares is not None:
+            first = n.shares not in made
+            src.lines += _shared_lines(spec, var[name], var[n.shares], names[n.shares], operands, first)
+            made.add(n.shares)
+            continue
         src.lines += _layer_lines(spec, var[name], names[name], operands, (adapted or {}).get(name), src)
     ins = [var[i] for i in net.inputs if i in needed]
     outs = [var[o] for o in net.outputs]
@@ -111,7 +119,7 @@ def _variables(g: nx.DiGraph, nodes: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     taken = {"keras", "np", "model", "named_op", "adapted"}
     for n in nodes:
-        base = n.replace("/", "_")
+        base = n.replace(".", "_")
         if not base.isidentifier():
             base = re.sub(r"\W", "_", base)
             base = base if base.isidentifier() else "v_" + base
@@ -179,6 +187,17 @@ def _layer_lines(spec: LayerSpec, var: str, name: str, operands: list[str], stat
     return _call(f"{var} = layers.{spec.class_name}", args, tail)
 
 
+def _shared_lines(
+    spec: LayerSpec, var: str, layer_var: str, name: str, operands: list[str], first: bool
+) -> list[str]:
+    """One application of a shared layer: the layer object once, then a call per application."""
+    lines = []
+    if first:
+        lines += ["# one layer, called wherever the spec applies it (shared weights)"]
+        lines += _call(f"{layer_var} = layers.{spec.class_name}", _arguments(spec, name), "")
+    return lines + [f"{var} = {layer_var}({operands[0]})"]
+
+
 def _q(text: str) -> str:
     """A double-quoted Python string, as ruff format writes it."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -202,6 +221,9 @@ def _py(v) -> str:
         return _py(v.item())
     if isinstance(v, str):
         return _q(v)
+    if isinstance(v, KerasObject):  # an initializer, regularizer or constraint
+        module, class_name, config = keras_object_parts(v)
+        return f"keras.{module}.{class_name}(" + ", ".join(f"{k}={_py(x)}" for k, x in config.items()) + ")"
     return repr(v)
 
 

@@ -33,6 +33,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_compile(args) -> int:
+    from ..backends.keras import model_params
     from .lockin import compile_target, write_model
 
     fmt, output = compile_target(args)
@@ -45,8 +46,9 @@ def cmd_compile(args) -> int:
     info = write_model(g, model, fmt, output)
     if args.summary:
         model.summary()
-    p = netdsl.network(g).params
-    print(f"wrote {output}: model '{model.name}', {p.total:,} parameters ({p.trainable:,} trainable)")
+    # The saved model's own count: values no output uses are not in it (ND105 says so).
+    total, trainable = model_params(model)
+    print(f"wrote {output}: model '{model.name}', {total:,} parameters ({trainable:,} trainable)")
     if info:
         print(f"  {fmt}: {info}")
     return EXIT_OK

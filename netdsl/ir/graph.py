@@ -2,8 +2,11 @@
 
 Each node is one layer (or input, merge, selection). Node ids are names: the
 last layer of a statement takes the statement's name (`sepal_h`), the layers
-before it `<name>_<op>_<k>` (`sepal_h_dense_1`), so names are deterministic and
-a user finds their own names in Keras's summary and in the diagram.
+before it `<name>_<op>_<k>` (`sepal_h_dense_1`), the layers of a block's use
+`<name>.<block>_<k>.<local>` (`h.residual_1.h`: Keras forbids '/'). Names are
+deterministic, and every name a spec binds is a node (an identity layer where
+it names a block's output), so a user finds each of their names in Keras's
+summary, in `model.get_layer` and in the diagram.
 
 This is the builder stage: it fills the builder's fields of each Node and of
 the Network (see ir/core.py); the checks fill the rest. Building never fails:
@@ -30,10 +33,12 @@ from .core import (
     InputSpec,
     Network,
     Node,
+    SharedLayer,
     new_graph,
 )
 from .ops import ACTIVATIONS, MAX_NODES, OPS, layer_ops
 from .records import field_of, item_text
+from .values import BadValue, convert
 
 # Nested groups `((x))` are lowered recursively; deeper than this is refused.
 MAX_NESTING = 100
@@ -59,18 +64,18 @@ class _Builder:
         self.scope: dict[str, str] | None = None  # inside a block: local name -> node id
         self.expanding: list[str] = []  # blocks being expanded, outermost first
         self.uses: tuple[BlockUse, ...] = ()  # each enclosing block use
-        self.aliases = net.aliases  # a name bound to a block's output -> node id
         self.last_outputs: list[str] = []  # every output of the last block expanded
         self.namespaces: dict[int, dict] = {}  # id(imported block) -> names of its own file
-        self.block_prefixes: set[str] = set()  # `h/residual_1`: layers of its return go under it
+        self.block_prefixes: set[str] = set()  # `h.residual_1`: layers of its return go under it
         self.multi_ok = False  # a block with several outputs may end this chain
+        self.bad_layers: set[str] = set()  # `layer NAME = ...` declarations already reported as wrong
 
     # ---- nodes -----------------------------------------------------------
     def fresh(self, binding: str, op: str) -> str:
         key = (binding, op)
         k = self.counters.get(key, 0)
-        # `h_dense_1` in a named chain; `h/residual_1/dense_1` in a block's return
-        sep = "/" if binding in self.block_prefixes else "_"
+        # `h_dense_1` in a named chain; `h.residual_1.dense_1` in a block's return
+        sep = "." if binding in self.block_prefixes else "_"
         while True:
             k += 1
             name = f"{binding}{sep}{op}_{k}"
@@ -187,6 +192,16 @@ class _Builder:
         return cur, chain.span
 
     def lower_head(self, atom, binding: str, final: str | None) -> str | None:
+        if isinstance(atom, ast.Ref) and self.is_shared(atom.name):
+            self.diags.append(
+                error(
+                    codes.NOT_A_LAYER,
+                    f"'{atom.name}' is a shared layer, not a value: it is applied after '->'",
+                    atom.span,
+                    help=f"apply it to a value, e.g. x -> {atom.name}",
+                )
+            )
+            return None
         if isinstance(atom, ast.Ref):
             return self.resolve(atom.name, atom.span)
         if isinstance(atom, ast.Select):
@@ -228,7 +243,13 @@ class _Builder:
     ) -> str | None:
         times = 1
         if step.repeat is not None:
-            times = int(step.repeat.value)
+            try:
+                times = convert("int", step.repeat)
+            except BadValue as exc:  # `* choice(1, 2)` outside check/tune, `* 2.5`, ...
+                self.diags.append(
+                    error(exc.code, f"a repeat count: {exc.message}", step.repeat.span, exc.help)
+                )
+                return None
             if times < 1:
                 self.diags.append(
                     error(
@@ -258,6 +279,10 @@ class _Builder:
 
     def apply(self, atom, cur: str, cur_span: Span, binding: str, final: str | None) -> str | None:
         """Apply one step (`-> dense(4)`, `-> standardize`, `-> (a -> b)`) to `cur`."""
+        if isinstance(atom, ast.Ref) and self.is_shared(atom.name):
+            return self.apply_shared(atom, cur, cur_span, binding, final)
+        if isinstance(atom, ast.Ref) and atom.name in self.bad_layers:
+            return None  # its declaration is reported
         if isinstance(atom, ast.Ref):
             atom = self.as_call(atom)
             if atom is None:
@@ -288,6 +313,20 @@ class _Builder:
         return self.add(
             node, op.name, atom.span, binding, [cur], [cur_span], atom.args, atom.kwargs, op_span=atom.op.span
         )
+
+    def is_shared(self, name: str) -> bool:
+        """A name declared with `layer NAME = ...`, not hidden by a block's own name."""
+        return name in self.net.shared and (self.scope is None or name not in self.scope)
+
+    def apply_shared(self, ref: ast.Ref, cur: str, cur_span: Span, binding: str, final: str | None) -> str:
+        """`-> proj`: one more application of the shared layer `proj`. Every application
+        is a node of its own (with the declaration's arguments); the backends make one layer."""
+        shared = self.net.shared[ref.name]
+        call = shared.call
+        node = final or self.fresh(binding, ref.name)
+        self.add(node, call.op.text, ref.span, binding, [cur], [cur_span], call.args, call.kwargs, ref.span)
+        self.g._node[node][NODE].shares = ref.name
+        return node
 
     def as_call(self, ref: ast.Ref) -> ast.Call | None:
         """`-> standardize`, `-> my_block`: a bare name after '->' is a call without arguments."""
@@ -331,7 +370,7 @@ class _Builder:
     def expand(
         self, call: ast.Call, binding: str, final: str | None, first: str | None, first_span: Span | None
     ) -> str | None:
-        """Expand one use of a block into layers named `<binding>/<block>_<k>/<name>`.
+        """Expand one use of a block into layers named `<binding>.<block>_<k>.<name>`.
 
         `first` is the value the chain feeds in (None at the head of a chain,
         where inputs are given by keyword). Parameters are substituted into
@@ -380,8 +419,6 @@ class _Builder:
             )
             return None
         self.last_outputs = outputs
-        if final is not None and len(outputs) == 1:
-            self.aliases[final] = outputs[0]
         return outputs[0]
 
     def bind_block(
@@ -496,13 +533,13 @@ class _Builder:
         key = (binding, name)
         k = self.counters.get(key, 0) + 1
         self.counters[key] = k
-        prefix = f"{binding}/{name}_{k}"
+        prefix = f"{binding}.{name}_{k}"
         self.block_prefixes.add(prefix)
         scope = {i: node for i, (node, _span) in fed.items() if node is not None}
         for st in decl.body:
             if isinstance(st, ast.Assign):
                 for n in (st.name,) + st.more_names:
-                    scope[n.text] = f"{prefix}/{n.text}"
+                    scope[n.text] = f"{prefix}.{n.text}"
         saved = (self.scope, self.uses, self.blocks)
         self.scope, self.uses = scope, self.uses + (BlockUse(prefix, name, call.span),)
         self.blocks = self.namespaces.get(id(decl), self.blocks)  # an imported block sees its file's names
@@ -518,7 +555,7 @@ class _Builder:
         for st in decl.body:
             st = _substitute(st, values)
             if isinstance(st, ast.Assign):
-                local = f"{prefix}/{st.name.text}"
+                local = f"{prefix}.{st.name.text}"
                 self.last_outputs = []
                 node, _ = self.lower_value(
                     st.expr, local, None if st.more_names else local, multi=bool(st.more_names)
@@ -526,8 +563,8 @@ class _Builder:
                 if node is None:
                     self.add(local, None, st.expr.span, local)
                 elif st.more_names:
-                    self.bind_outputs(st, node, lambda n: f"{prefix}/{n}")
-                elif node != local and local not in self.aliases:
+                    self.bind_outputs(st, node, lambda n: f"{prefix}.{n}")
+                elif node != local:
                     self.add(local, "identity", st.expr.span, local, [node], [st.expr.span])
             else:
                 outputs = []
@@ -536,11 +573,11 @@ class _Builder:
                     if isinstance(atom, ast.Ref):
                         node = self.resolve(atom.name, atom.span)
                     else:
-                        out = f"{prefix}/out" if len(st.values) == 1 else f"{prefix}/out_{i + 1}"
+                        out = f"{prefix}.out" if len(st.values) == 1 else f"{prefix}.out_{i + 1}"
                         node, _ = self.lower_value(value, prefix, out)
                     if node is None:
                         return None
-                    outputs.append(self.aliases.get(node, node))
+                    outputs.append(node)
         return outputs
 
     def bind_outputs(self, st: ast.Assign, node: str, name_of: Callable[[str], str]) -> bool:
@@ -557,8 +594,9 @@ class _Builder:
                 )
             )
             return False
-        for n, out in zip(names, outs):
-            self.aliases[name_of(n.text)] = out
+        for n, out in zip(names, outs):  # each name its own layer, so that Keras has it too
+            name = name_of(n.text)
+            self.add(name, "identity", st.expr.span, name, [out], [n.span], op_span=n.span)
         return True
 
     # ---- statements ------------------------------------------------------
@@ -571,17 +609,13 @@ class _Builder:
             # cascading into "not defined" errors.
             for n in (st.name,) + st.more_names:
                 self.add(n.text, None, st.expr.span, n.text)
-        elif not st.more_names and node != name and (st.is_output or name not in self.aliases):
-            # an output keeps its own name in Keras: an identity layer
-            self.aliases.pop(name, None)
+        elif not st.more_names and node != name:
+            # A name bound to a block's output: an identity layer carries it into Keras.
             self.add(name, "identity", st.expr.span, name, [node], [st.expr.span])
         if st.is_output:
             outputs.append((name, st.name.span))
 
     def output_decl(self, st: ast.OutputDecl, outputs: list[tuple[str, Span]]) -> None:
-        if st.name.text in self.aliases:
-            target = self.aliases.pop(st.name.text)
-            self.add(st.name.text, "identity", st.name.span, st.name.text, [target], [st.name.span])
         outputs.append((st.name.text, st.name.span))
 
     def section(self, st: ast.CompileDecl | ast.TrainDecl) -> None:
@@ -856,6 +890,11 @@ def build_graph(
     skip = _declare(program, net)
     b = _Builder(g, net, net.blocks)
     b.namespaces = namespaces or {}
+    b.bad_layers = {
+        st.name.text
+        for st in program.statements
+        if isinstance(st, ast.Assign) and st.is_layer and id(st) in skip
+    } - set(net.shared)
     outputs: list[tuple[str, Span]] = []
     try:
         _lower_statements(b, program, skip, outputs)
@@ -865,14 +904,14 @@ def build_graph(
         net.truncated = True
         return g
     _mark_outputs(g, net, outputs)
-    _connect(g, net.aliases)
+    _connect(g)
     return g
 
 
 def _declare(program: ast.Program, net: Network) -> set[int]:
     """Blocks and top-level names; returns the ids of statements that redefine a name."""
     diags, definitions, blocks = net.diagnostics, net.definitions, net.blocks
-    skip = set()
+    skip: set[int] = set()
     for st in program.statements:
         if isinstance(st, ast.BlockDecl):
             _check_block_decl(st, diags)
@@ -889,6 +928,8 @@ def _declare(program: ast.Program, net: Network) -> set[int]:
             else:
                 blocks[st.name.text] = st
         elif isinstance(st, (ast.InputDecl, ast.Assign)):
+            if isinstance(st, ast.Assign) and st.is_layer:
+                _declare_layer(st, net, skip)
             more = st.more_names if isinstance(st, ast.Assign) else ()
             for name in (st.name,) + more:
                 if name.text in definitions:
@@ -906,6 +947,32 @@ def _declare(program: ast.Program, net: Network) -> set[int]:
                 else:
                     definitions[name.text] = name.span
     return skip
+
+
+def _declare_layer(st: ast.Assign, net: Network, skip: set[int]) -> None:
+    """`layer proj = dense(8, relu)`: one layer op with its arguments, nothing else."""
+    atom = ast.unwrap(st.expr)
+    if isinstance(atom, ast.Ref):
+        atom = ast.Call(ast.Name(atom.name, atom.span), (), (), atom.span)
+    op = OPS.get(atom.op.text) if isinstance(atom, ast.Call) else None
+    if op is not None and op.kind == "layer" and op.name != "input":
+        assert isinstance(atom, ast.Call)
+        net.shared[st.name.text] = SharedLayer(st.name.text, atom, st.span)
+        return
+    skip.add(id(st))
+    what = "a merge" if op is not None and op.kind == "merge" else "a block" if _is_block(atom, net) else ""
+    net.diagnostics.append(
+        error(
+            codes.BAD_SHARED_LAYER,
+            f"a shared layer is one layer op with its arguments{', not ' + what if what else ''}",
+            st.expr.span,
+            help=f"e.g. layer {st.name.text} = dense(8, relu); then apply it: a = x -> {st.name.text}",
+        )
+    )
+
+
+def _is_block(atom, net: Network) -> bool:
+    return isinstance(atom, ast.Call) and atom.op.text in net.blocks
 
 
 def _lower_statements(b: _Builder, program: ast.Program, skip: set[int], outputs: list) -> None:
@@ -927,7 +994,7 @@ def _lower_statements(b: _Builder, program: ast.Program, skip: set[int], outputs
                 b.net.name, network_span = st.name.text, st.span
         elif isinstance(st, ast.InputDecl):
             b.input_decl(st)
-        elif isinstance(st, ast.Assign):
+        elif isinstance(st, ast.Assign) and not st.is_layer:
             b.assign(st, outputs)
         elif isinstance(st, ast.OutputDecl):
             b.output_decl(st, outputs)
@@ -965,12 +1032,10 @@ def _mark_outputs(g: nx.DiGraph, net: Network, outputs: list[tuple[str, Span]]) 
         net.outputs.append(name)
 
 
-def _connect(g: nx.DiGraph, aliases: dict[str, str]) -> None:
-    """Edges from each operand to its user, through the names bound to block outputs."""
+def _connect(g: nx.DiGraph) -> None:
+    """Edges from each operand to its user."""
     for name, data in list(g._node.items()):
         n: Node = data[NODE]
-        if aliases:
-            n.inputs = [aliases.get(src, src) for src in n.inputs]
         for src in n.inputs:
             if src in g:
                 g.add_edge(src, name)

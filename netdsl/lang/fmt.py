@@ -425,7 +425,8 @@ def _print_step(p: _Printer, node: ast.Step):
         doc = p.doc(atom)
     if node.repeat is None:
         return doc
-    return [doc, Text(" * "), p.token(node.repeat.span)]
+    count = p.token(node.repeat.span) if isinstance(node.repeat, ast.Number) else p.doc(node.repeat)
+    return [doc, Text(" * "), count]
 
 
 @printer(ast.Ref)
@@ -525,6 +526,8 @@ def _print_input(p: _Printer, node: ast.InputDecl):
 @printer(ast.Assign)
 def _print_assign(p: _Printer, node: ast.Assign):
     head = [_keyword("output ", node.span)] if node.is_output else []
+    if node.is_layer:
+        head = [_keyword("layer ", node.span)]
     head.append(_name(node.name))
     for more in getattr(node, "more_names", ()):
         head += [Text(", "), _name(more)]

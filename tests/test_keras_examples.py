@@ -456,8 +456,12 @@ EVERY_EXAMPLE = [
 def test_every_name_of_every_example_is_a_keras_layer(path):
     """Each name a spec binds (inputs, named values, a block's results, every
     name of `a, b = gate(...)`, each block use's own names) is a layer
-    `model.get_layer` finds, and every name `check` shows is the Keras name."""
+    `model.get_layer` finds, and every name `check` shows is the Keras name.
+    A record is one Keras Input per column it reads, named after the column (a
+    selection of its columns is those Inputs, no layer of its own); a category's
+    fill is an Equal (NAME_missing) and a Where."""
     from conftest import data_for
+    from netdsl.backends.keras_layers import keras_inputs
     from netdsl.ir.core import in_order
 
     g = netdsl.load(str(path), data=data_for(path))
@@ -465,9 +469,19 @@ def test_every_name_of_every_example_is_a_keras_layer(path):
     bound = [n.name for n in in_order(g) if n.binding == n.name]
     net = netdsl.network(g)
     assert set(net.definitions) - set(net.shared) <= set(bound)
+    records = {n.name for n in in_order(g) if n.op == "input" and n.declared and n.declared.fields}
     for name in bound:
-        assert model.get_layer(name).name == name
-    assert sorted(op.name for op in model.operations) == sorted(g.nodes)
+        if name not in records:
+            assert model.get_layer(name).name == name
+    columns = {ki.name for ki in keras_inputs(g) if ki.node in records}
+    picks = {n.name for n in in_order(g) if n.op == "select" and n.inputs[0] in records}
+    tokens = {
+        f"{n.name}_missing"
+        for n in in_order(g)
+        if n.op == "fill" and n.args and n.args["value"][0] == "token"
+    }
+    expected = (set(g.nodes) - records - picks) | columns | tokens
+    assert sorted(op.name for op in model.operations) == sorted(expected)
 
 
 def test_parameter_counts(ex):

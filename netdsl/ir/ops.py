@@ -1161,7 +1161,7 @@ def _keep_waits(c: OpCall) -> str | None:
 
 
 OPS.update(
-    (op.name, op)
+    (op.name, _with_options(op))  # the layer options and trainable=false, as every layer
     for op in (
         Op(
             "lookup",

@@ -276,6 +276,17 @@ def selected_columns(op):
     return tuple(int(v) for v in np.asarray(op(probe, *args[1:])).ravel())
 
 
+# Keras classes that are the same computation under another name: FeatureSpace concatenates
+# with its own TFDConcat layer (a Concatenate on the last axis)
+KIND_ALIASES = {"TFDConcat": "Concatenate"}
+
+
+def kind(op) -> str:
+    """An operation's class name, up to KIND_ALIASES."""
+    name = type(op).__name__
+    return KIND_ALIASES.get(name, name)
+
+
 def signatures(model):
     """{id(op): signature}: class, output shape and, recursively, its inputs.
 
@@ -290,9 +301,9 @@ def signatures(model):
             shape = tuple(op.output.shape)
             ins = parents(op)
             if ins:
-                memo[id(op)] = (type(op).__name__, shape, selected_columns(op), tuple(sig(p) for p in ins))
+                memo[id(op)] = (kind(op), shape, selected_columns(op), tuple(sig(p) for p in ins))
             else:
-                memo[id(op)] = (type(op).__name__, shape, ("input", input_index[id(op)]))
+                memo[id(op)] = (kind(op), shape, ("input", input_index[id(op)]))
         return memo[id(op)]
 
     for op in model.operations:

@@ -19,7 +19,7 @@ from test_keras_examples import canonical_order, kind, pair_operations, randomiz
 
 import netdsl
 from conftest import ROOT
-from keras_io import feature_space, from_scratch, references
+from keras_io import feature_space, feature_space_advanced, from_scratch, references
 
 KERAS_IO = ROOT / "examples" / "keras_io"
 
@@ -28,11 +28,13 @@ SPECS = {
     "imbalanced_classification.net": "imbalanced_classification:fraud_mlp",
     "from_scratch_tf2.net": "structured_data_classification_from_scratch:tf2",
     "feature_space.net": "structured_data_classification_with_feature_space:inference_model",
+    "feature_space_advanced.net": "feature_space_advanced:inference_model",
 }
 # spec -> the rows its reference adapts on (lookups, normalizations); netdsl adapts on them as a CSV
 TRAINING_ROWS = {
     "from_scratch_tf2.net": from_scratch.train_rows,
     "feature_space.net": lambda: feature_space.raw_rows(96, 11),
+    "feature_space_advanced.net": lambda: feature_space_advanced.raw_rows(96, 5),
 }
 REFERENCES = {r.id: r for r in references()}
 
@@ -52,6 +54,18 @@ def write_csv(rows, path):
     return str(path)
 
 
+def expand_nested(model):
+    """The model with every functional model it calls replaced by that model's own layers
+    (the same layer objects, so the same weights), as a netdsl spec writes them."""
+
+    def call(op):
+        if isinstance(op, keras.Model):
+            return lambda *args, **kwargs: op._run_through_graph(args[0], operation_fn=call)
+        return op
+
+    return keras.Model(model.input, model._run_through_graph(model.input, operation_fn=call))
+
+
 @pytest.fixture(params=sorted(SPECS), scope="module")
 def pair(request, tmp_path_factory):
     ref = REFERENCES[SPECS[request.param]]
@@ -63,6 +77,8 @@ def pair(request, tmp_path_factory):
     hand = ref.build()
     if isinstance(hand, keras.Sequential):  # its functional view, with the same layer objects
         hand = keras.Model(hand.inputs, hand.outputs)
+    if any(isinstance(layer, keras.Model) for layer in hand.layers):
+        hand = expand_nested(hand)
     net = netdsl.to_keras(graph, data=data, seed=0)
     if isinstance(net.input, dict) and not isinstance(hand.input, dict):
         # a record's Inputs are keyed by column (Keras orders them by key); the script's list

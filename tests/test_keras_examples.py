@@ -325,15 +325,26 @@ def canonical_order(model):
     return sorted(model.operations, key=lambda op: (d(op), repr(sigs[id(op)])))
 
 
-def pair_operations(hand, net):
-    """[(hand op, netdsl op)] matched by signature; asserts the graphs agree."""
+def pair_operations(hand, net, twins=False):
+    """[(hand op, netdsl op)] matched by signature; asserts the graphs agree.
+
+    With `twins`, several operations may share a signature when none has
+    weights (keras.io's Wide & Deep lifts each column once per path: two
+    ExpandDims of one Input compute the same values); each such group must be
+    as large in both models.
+    """
     hs, ns = signatures(hand), signatures(net)
-    h_by_sig = {hs[id(op)]: op for op in hand.operations}
-    n_by_sig = {ns[id(op)]: op for op in net.operations}
-    assert len(h_by_sig) == len(hand.operations), "ambiguous hand-written graph"
-    assert len(n_by_sig) == len(net.operations), "two netdsl operations are indistinguishable"
-    assert set(h_by_sig) == set(n_by_sig)
-    return [(h_by_sig[s], n_by_sig[s]) for s in h_by_sig]
+    h_by_sig: dict = {}
+    n_by_sig: dict = {}
+    for op in hand.operations:
+        h_by_sig.setdefault(hs[id(op)], []).append(op)
+    for op in net.operations:
+        n_by_sig.setdefault(ns[id(op)], []).append(op)
+    for by_sig, what in ((h_by_sig, "ambiguous hand-written graph"), (n_by_sig, "indistinguishable netdsl ops")):
+        for ops in by_sig.values():
+            assert len(ops) == 1 or (twins and not any(getattr(op, "weights", None) for op in ops)), what
+    assert {s: len(o) for s, o in h_by_sig.items()} == {s: len(o) for s, o in n_by_sig.items()}
+    return [pair for s in h_by_sig for pair in zip(h_by_sig[s], n_by_sig[s])]
 
 
 def count(weights):

@@ -29,6 +29,9 @@ SPECS = {
     "from_scratch_tf2.net": "structured_data_classification_from_scratch:tf2",
     "feature_space.net": "structured_data_classification_with_feature_space:inference_model",
     "feature_space_advanced.net": "feature_space_advanced:inference_model",
+    "wide_deep_cross_baseline.net": "wide_deep_cross_networks:baseline",
+    "wide_deep_cross_wide_and_deep.net": "wide_deep_cross_networks:wide_and_deep",
+    "wide_deep_cross_deep_and_cross.net": "wide_deep_cross_networks:deep_and_cross",
 }
 # spec -> the rows its reference adapts on (lookups, normalizations); netdsl adapts on them as a CSV
 TRAINING_ROWS = {
@@ -97,7 +100,7 @@ def test_same_layer_kinds_in_order_and_wiring(pair):
     _, _, _, net, hand = pair
     kinds = [(kind(op), tuple(op.output.shape)) for op in canonical_order(net)]
     assert kinds == [(kind(op), tuple(op.output.shape)) for op in canonical_order(hand)]
-    pair_operations(hand, net)  # the same graph of kinds and shapes, wired the same way
+    pair_operations(hand, net, twins=True)  # the same graph of kinds and shapes, wired the same way
 
 
 def test_same_parameter_counts_in_check_and_keras(pair):
@@ -112,8 +115,8 @@ def test_same_parameter_counts_in_check_and_keras(pair):
 def test_same_predictions_after_copying_weights(pair):
     _, ref, _, net, hand = pair
     randomize(hand, seed=7)
-    for h, n in pair_operations(hand, net):
-        if h.weights:
+    for h, n in pair_operations(hand, net, twins=True):
+        if getattr(h, "weights", None):
             n.set_weights(h.get_weights())
             if isinstance(n, keras.layers.Normalization):  # set_weights leaves its cache stale
                 n.finalize_state()

@@ -196,6 +196,10 @@ LAYERS: dict[str, KerasLayer] = {
     "flatten": KerasLayer("Flatten"),
     "hash": KerasLayer("Hashing", spec=_hash),
     "discretize": KerasLayer("Discretization", spec=_discretize),
+    # an operation, as keras.io's scripts call it (`keras.ops.expand_dims(x, -1)`), not a layer
+    "expand_dims": KerasLayer(
+        "ExpandDims", spec=lambda n, a: LayerSpec("ExpandDims", {"axis": a["axis"]}, module=OPS_MODULE)
+    ),
     "cross": KerasLayer(
         "HashedCrossing", lambda n, a: {"num_bins": a["bins"], "output_mode": a["output_mode"]}, merge=True
     ),
@@ -324,7 +328,7 @@ def keras_inputs(g: nx.DiGraph) -> list[KerasInput]:
             if f.name in used:
                 keras_name = _unique(_ascii_name(f.name), taken)
                 out.append(
-                    KerasInput(f.name, name, f.name, keras_name, (1,), INPUT_DTYPES[f.dtype], (f.name,))
+                    KerasInput(f.name, name, f.name, keras_name, f.shape, INPUT_DTYPES[f.dtype], (f.name,))
                 )
     return out
 

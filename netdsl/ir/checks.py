@@ -454,6 +454,8 @@ def _check_operand(n: Node, op: Op, o: Operand) -> None:
             f"{op.name}() takes values of rank {ranks}; '{o.name}' has shape {fmt_shape(o.shape)}",
             help=f"flatten it first: add `-> flatten` before {op.name}()"
             if len(o.shape) > max(op.ranks)
+            else f"lift the scalar first: {label(o)} -> expand_dims(-1) -> {op.name}(...)"
+            if not o.shape
             else None,
             span=o.span,
         )

@@ -85,6 +85,9 @@ class Field:
     # the count of missing cells. None without data.
     counts: tuple[tuple[Any, int], ...] | None = None
     missing: int = 0
+    # Its Keras Input's shape: one value per row, (1,) as FeatureSpace has it, or a scalar, ()
+    # as keras.io's scripts declare their columns (`float(shape=())`).
+    shape: tuple[int, ...] = (1,)
 
     def data_vocabulary(self) -> tuple | None:
         return None if self.counts is None else tuple(v for v, _ in self.counts)

@@ -223,7 +223,21 @@ def _standardize_describe(c: OpCall) -> str:
     return "mean/variance given" if c.args.get("mean") is not None else "adapted from data"
 
 
+def _no_scalar_columns(op: str, c: OpCall) -> None:
+    """A bundle's columns join as (1,) each: a scalar column must be lifted first."""
+    for o in c.inputs:
+        scalar = next((f for f in o.members or () if o.bundle and f.shape == ()), None)
+        if scalar is not None:
+            raise ShapeError(
+                codes.OPERAND_TYPE,
+                f"{op}() joins columns of shape (1,); '{scalar.record}[{scalar.name}]' is a scalar, shape ()",
+                help=f"lift each scalar column first: {scalar.record}[{scalar.name}] -> expand_dims(-1)",
+                span=o.span,
+            )
+
+
 def _concat_shape(c: OpCall) -> Shape:
+    _no_scalar_columns("concat", c)
     ins = c.inputs
     head = ins[0]
     for other in ins[1:]:
@@ -402,6 +416,9 @@ def _range_text(item) -> str:
 
 def _select_shape(c: OpCall) -> Shape:
     assert c.selection is not None
+    members = _select_members(c)
+    if members is not None and len(members) == 1:
+        return members[0].shape  # one column of a record: its Input, () for a scalar
     return c.inputs[0].shape[:-1] + (len(c.selection.indices),)
 
 
@@ -542,6 +559,32 @@ def _merge(name: str, doc: str, code: ErrorCode, max_inputs: int | None = None) 
     )
 
 
+def _input_shape(c: OpCall) -> Shape:
+    fields = c.args.get("fields")
+    return fields[0].shape if fields and len(fields) == 1 else (c.args["width"],)
+
+
+def _expand_dims_shape(c: OpCall) -> Shape:
+    """Keras's numbering: the batch axis is 0, -1 the new last axis."""
+    shape, axis = c.inputs[0].shape, c.args["axis"]
+    rank = len(shape) + 2  # of the result, batch axis included
+    at = axis + rank if axis < 0 else axis
+    if not 0 <= at < rank:
+        raise ShapeError(
+            codes.ARGUMENT_RANGE,
+            f"expand_dims() axis {axis} is out of range for '{label(c.inputs[0])}' of shape "
+            f"{fmt_shape(shape)} (a result of rank {rank - 1}, batch axis excluded)",
+            help="axis -1 adds a last axis: (n,) -> (n, 1), () -> (1,)",
+        )
+    if at == 0:
+        raise ShapeError(
+            codes.ARGUMENT_RANGE,
+            f"expand_dims() axis {axis} is the batch axis",
+            help="axis -1 adds a last axis: (n,) -> (n, 1), () -> (1,)",
+        )
+    return cast(Shape, shape[: at - 1] + (1,) + shape[at - 1 :])
+
+
 # A layer's random seed: keyword only, so `dropout(0.5, 0.2)` stays a mistake.
 _SEED = Param(
     "seed", "int", None, check=lambda v: v >= 0, range_text="a non-negative integer", keyword_only=True
@@ -566,7 +609,7 @@ OPS: dict[str, Op] = {
             max_inputs=0,
             # arguments from the declaration (checks.check_arguments): width, features, fields
             dtypes=(),
-            shape=lambda c: (c.args["width"],),
+            shape=_input_shape,
             features=lambda c: c.args["features"],
             dtype=lambda c: _fields_dtype(c.args.get("fields")),
             members=lambda c: c.args.get("fields"),
@@ -891,6 +934,13 @@ def _encoded_shape(op: str, o: Operand, mode: str, size: int | None) -> Shape:
     """The shape of an encoding in `mode`: the operand's for int, else (V,)."""
     if mode == "int":
         return o.shape
+    if not o.shape:
+        raise ShapeError(
+            codes.ENCODING_OPERAND,
+            f"{op}() encodes columns of shape (1,); '{label(o)}' is a scalar, shape ()",
+            help=f"lift it first: {label(o)} -> expand_dims(-1) -> {op}(...)",
+            span=o.span,
+        )
     if mode == "one_hot" and o.shape[-1] != 1:
         raise ShapeError(
             codes.ENCODING_OPERAND,
@@ -1068,6 +1118,7 @@ def _columns(c: OpCall) -> list[tuple[str, str, Shape]]:
 
 
 def _cross_shape(c: OpCall) -> Shape:
+    _no_scalar_columns("cross", c)
     columns = _columns(c)
     if len(columns) < 2:
         raise ShapeError(
@@ -1175,6 +1226,7 @@ OPS.update(
                 Param("output_mode", "name", "int", choices=OUTPUT_MODES),
             ),
             dtypes=ANY_DTYPE,
+            ranks=(0, 1),
             shape=_lookup_shape,
             dtype=_mode_dtype,
             features=_keep_features,
@@ -1211,6 +1263,7 @@ OPS.update(
             "e.g. embedding(floor(sqrt(vocab_size()))).",
             params=(Param("dim", "size"),),
             dtypes=ANY_DTYPE,
+            ranks=(0, 1),
             shape=_embedding_shape,
             dtype=lambda c: FLOAT,
             count=_embedding_count,
@@ -1220,6 +1273,21 @@ OPS.update(
                 if isinstance(c.args["dim"], int)
                 else "dimension from vocab_size()"
             ),
+        ),
+        Op(
+            "expand_dims",
+            "layer",
+            "Adds an axis of size 1 (keras.ops.expand_dims): expand_dims(axis), Keras's numbering "
+            "(batch axis 0); expand_dims(-1) lifts a scalar column () to (1,).",
+            params=(Param("axis", "int"),),
+            dtypes=ANY_DTYPE,
+            ranks=(0, 1, 2, 3),
+            shape=_expand_dims_shape,
+            members=_keep_members,
+            cardinality=_keep_cardinality,
+            vocabulary=_keep_vocabulary,
+            waits=_keep_waits,
+            describe=lambda c: f"axis {c.args['axis']}",
         ),
         Op(
             "flatten",
@@ -1239,6 +1307,7 @@ OPS.update(
                 Param("salt", "int", None),
             ),
             dtypes=ANY_DTYPE,
+            ranks=(0, 1),
             shape=_hash_shape,
             dtype=_mode_dtype,
             cardinality=lambda c: c.args["bins"] if c.args["output_mode"] == "int" else None,

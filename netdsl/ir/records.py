@@ -59,27 +59,68 @@ def field_of(record: str, label: str, pair: ast.Pair, diags: list[Diagnostic]) -
     dtype = FIELD_TYPES[type_name]
     if call is None:
         return Field(label, dtype, None, pair.span, record)
-    vocabulary = _declared_vocabulary(label, dtype, call, diags)
-    return None if vocabulary is None else Field(label, dtype, vocabulary, pair.span, record)
+    declared = _type_arguments(label, dtype, call, diags)
+    if declared is None:
+        return None
+    vocabulary, shape = declared
+    return Field(label, dtype, vocabulary, pair.span, record, shape=shape)
 
 
-def _declared_vocabulary(label: str, dtype: str, call: ast.Call, diags: list[Diagnostic]) -> tuple | None:
-    """`string(vocabulary=["a", "b"])`: the one argument a type takes."""
+# The shapes a column may have: one value per row, as (1,) or as a scalar ()
+FIELD_SHAPES = ((1,), ())
+
+
+def _type_arguments(
+    label: str, dtype: str, call: ast.Call, diags: list[Diagnostic]
+) -> tuple[tuple | None, tuple[int, ...]] | None:
+    """`string(vocabulary=["a", "b"], shape=())`: a type's keyword arguments (a number's: shape)."""
     kwargs = {kw.name.text: kw for kw in call.kwargs}
-    extra = [a.span for a in call.args] + [kw.name.span for k, kw in kwargs.items() if k != "vocabulary"]
-    if extra or "vocabulary" not in kwargs or dtype == FLOAT:
-        what = "a number takes no arguments" if dtype == FLOAT else "a category type takes vocabulary=[...]"
+    allowed = ("shape",) if dtype == FLOAT else ("vocabulary", "shape")
+    extra = [a.span for a in call.args] + [kw.name.span for k, kw in kwargs.items() if k not in allowed]
+    if extra or not kwargs:
+        what = "a number takes shape=()" if dtype == FLOAT else "a category type takes vocabulary=[...]"
         example = '["a", "b"]' if dtype == STRING else "[1, 2, 3]"
         diags.append(
             error(
                 codes.ARGUMENT_TYPE,
-                f"field '{label}': {what}",
+                f"field '{label}': {what}" + (" and shape=()" if dtype != FLOAT else " (a scalar column)"),
                 extra[0] if extra else call.span,
-                help=None if dtype == FLOAT else f"e.g. {label}: {call.op.text}(vocabulary={example})",
+                help=f"e.g. {label}: float(shape=())"
+                if dtype == FLOAT
+                else f"e.g. {label}: {call.op.text}(vocabulary={example})",
             )
         )
         return None
-    return vocabulary_values(kwargs["vocabulary"].value, dtype, diags)
+    shape = _field_shape(label, kwargs["shape"].value, diags) if "shape" in kwargs else (1,)
+    if shape is None:
+        return None
+    if "vocabulary" not in kwargs:
+        return None, shape
+    vocabulary = vocabulary_values(kwargs["vocabulary"].value, dtype, diags)
+    return None if vocabulary is None else (vocabulary, shape)
+
+
+def _field_shape(label: str, expr, diags: list[Diagnostic]) -> tuple[int, ...] | None:
+    """A column's shape: `()` (a scalar per row) or `(1,)`."""
+    atom = ast.unwrap(expr)
+    items = [ast.unwrap(i) for i in atom.items] if isinstance(atom, ast.TupleLit) else None
+    shape = (
+        tuple(i.value for i in items if isinstance(i, ast.Number) and type(i.value) is int)
+        if items is not None
+        else None
+    )
+    if shape is None or len(shape) != len(items or ()) or shape not in FIELD_SHAPES:
+        diags.append(
+            error(
+                codes.ARGUMENT_RANGE,
+                f"field '{label}': a column holds one value per row, of shape () or (1,)",
+                atom.span,
+                help="a scalar column: shape=(); a vector of numbers is an input of its own, "
+                "input x: [a, b, c]",
+            )
+        )
+        return None
+    return shape
 
 
 def vocabulary_values(expr, dtype: str, diags: list[Diagnostic]) -> tuple | None:

@@ -195,6 +195,16 @@ class ListLit(Node):
 
 
 @dataclass(frozen=True)
+class TupleLit(Node):
+    """`()`, `(3,)`, `(4, 62)`: a tuple, as Python writes one (a shape)."""
+
+    children = ("items",)
+
+    items: tuple[Expr, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
 class Pair(Node):
     """`key: value`; in braces a bare key has no value (`{a, island: string}`)."""
 
@@ -236,7 +246,7 @@ class Chain(Node):
     span: Span
 
 
-Atom = Ref | Select | Call | Number | String | ListLit | DictLit | Chain
+Atom = Ref | Select | Call | Number | String | ListLit | TupleLit | DictLit | Chain
 Expr = Chain
 
 

@@ -373,6 +373,10 @@ class _ToAst(Transformer):
     def list(self, c):
         return ast.ListLit(tuple(x for x in c[1:-1] if x is not None), _between(c[0], c[-1]))
 
+    def tuple(self, c):
+        items = tuple(x for x in c[1:-1] if isinstance(x, ast.Chain))
+        return ast.TupleLit(items, _between(c[0], c[-1]))
+
     def dict(self, c):
         return ast.DictLit(tuple(x for x in c[1:-1] if x is not None), _between(c[0], c[-1]))
 

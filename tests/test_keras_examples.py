@@ -340,7 +340,8 @@ def pair_operations(hand, net, twins=False):
         h_by_sig.setdefault(hs[id(op)], []).append(op)
     for op in net.operations:
         n_by_sig.setdefault(ns[id(op)], []).append(op)
-    for by_sig, what in ((h_by_sig, "ambiguous hand-written graph"), (n_by_sig, "indistinguishable netdsl ops")):
+    checks = ((h_by_sig, "ambiguous hand-written graph"), (n_by_sig, "indistinguishable netdsl ops"))
+    for by_sig, what in checks:
         for ops in by_sig.values():
             assert len(ops) == 1 or (twins and not any(getattr(op, "weights", None) for op in ops)), what
     assert {s: len(o) for s, o in h_by_sig.items()} == {s: len(o) for s, o in n_by_sig.items()}

@@ -46,6 +46,7 @@ class Binding:
     targets: list[Target]
     kinds: dict[str, str] = field(default_factory=dict)  # column -> float, string or int
     fillable: list[str] = field(default_factory=list)  # numeric columns the model fills when missing
+    scalars: list[str] = field(default_factory=list)  # Keras inputs of shape (): a column as (rows,)
 
 
 @dataclass
@@ -150,7 +151,8 @@ def bind(
             )
             continue
         targets.append(Target(out, out, encoding_for(_loss_of(g, out), _width(g, out))))
-    return Binding(inputs, targets, kinds, fillable), diags
+    scalars = [ki.key for ki in keras_inputs(g) if ki.shape == ()]
+    return Binding(inputs, targets, kinds, fillable, scalars), diags
 
 
 def _kind(dtype: str) -> str:
@@ -292,7 +294,8 @@ def encode_labels(g: nx.DiGraph, t: Target, table: arrow.Table):
 
 def input_arrays(table: arrow.Table, binding: Binding) -> dict:
     """Each model input's array: (rows, k) float32 numbers (NaN where a filled
-    column is missing); a category column as (rows, 1) strings or int64."""
+    column is missing); a category column as (rows, 1) strings or int64; a
+    scalar column (shape ()) as (rows,)."""
     for cols in binding.inputs.values():
         for col in cols:
             number = binding.kinds.get(col) == arrow.FLOAT
@@ -304,6 +307,8 @@ def input_arrays(table: arrow.Table, binding: Binding) -> dict:
             x[key] = table.numbers(cols)
         else:
             x[key] = table.values(cols[0]).reshape(-1, 1)
+    for key in binding.scalars:
+        x[key] = x[key].reshape(-1)
     return x
 
 

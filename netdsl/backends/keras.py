@@ -327,6 +327,8 @@ def model_input(model, x: dict):
     refuses NumPy arrays of Python strings)."""
     import tensorflow as tf
 
+    if isinstance(model.input, dict):  # a scalar column (an Input of shape ()) as (rows,)
+        x = {k: v.reshape(-1) if len(model.input[k].shape) == 1 and v.ndim == 2 else v for k, v in x.items()}
     text = any(v.dtype.kind in "OUS" for v in x.values())
     # Strings must be tensors; then all must be (a call may not mix tensors and arrays).
     feed = {k: tf.constant(v) if text else v for k, v in x.items()}

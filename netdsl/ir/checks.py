@@ -451,7 +451,7 @@ def _check_operand(n: Node, op: Op, o: Operand) -> None:
         ranks = " or ".join(str(r) for r in op.ranks)
         raise ShapeError(
             codes.OPERAND_TYPE,
-            f"{op.name}() takes values of rank {ranks}; '{o.name}' has shape {fmt_shape(o.shape)}",
+            f"{op.name}() takes values of rank {ranks}; '{label(o)}' has shape {fmt_shape(o.shape)}",
             help=f"flatten it first: add `-> flatten` before {op.name}()"
             if len(o.shape) > max(op.ranks)
             else f"lift the scalar first: {label(o)} -> expand_dims(-1) -> {op.name}(...)"

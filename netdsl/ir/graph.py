@@ -651,6 +651,17 @@ class _Builder:
             fields = self.record_fields(name, spec)
             features = None if fields is None else tuple(f.name for f in fields)
             width = None if features is None else len(features)
+        elif isinstance(spec, ast.TupleLit):  # `input x: (4,)`: a Keras shape
+            self.diags.append(
+                error(
+                    codes.BAD_INPUT_WIDTH,
+                    "an input's width is a number or a feature list, not a shape",
+                    st.spec.span,
+                    help=f"write the number of features (input {name}: 4) or name them "
+                    f"(input {name}: [a, b, c, d])",
+                )
+            )
+            fields = None
         else:
             self.diags.append(
                 error(

@@ -78,12 +78,16 @@ def _type_arguments(
     allowed = ("shape",) if dtype == FLOAT else ("vocabulary", "shape")
     extra = [a.span for a in call.args] + [kw.name.span for k, kw in kwargs.items() if k not in allowed]
     if extra or not kwargs:
-        what = "a number takes shape=()" if dtype == FLOAT else "a category type takes vocabulary=[...]"
+        what = (
+            "a number takes only shape=() (a scalar column)"
+            if dtype == FLOAT
+            else "a category type takes vocabulary=[...] and shape=()"
+        )
         example = '["a", "b"]' if dtype == STRING else "[1, 2, 3]"
         diags.append(
             error(
                 codes.ARGUMENT_TYPE,
-                f"field '{label}': {what}" + (" and shape=()" if dtype != FLOAT else " (a scalar column)"),
+                f"field '{label}': {what}",
                 extra[0] if extra else call.span,
                 help=f"e.g. {label}: float(shape=())"
                 if dtype == FLOAT

@@ -496,7 +496,8 @@ def _print_list(p: _Printer, node: ast.ListLit):
 @printer(ast.TupleLit)
 def _print_tuple(p: _Printer, node: ast.TupleLit):
     if len(node.items) == 1:  # `(3,)`: its comma makes it a tuple
-        return [Text("(", _start(node.span)), p.doc(node.items[0]), Text(","), Text(")", _last_char(node.span))]
+        item = p.doc(node.items[0])
+        return [Text("(", _start(node.span)), item, Text(","), Text(")", _last_char(node.span))]
     return p.bracket(
         Text("(", _start(node.span)),
         node.span,

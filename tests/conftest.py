@@ -39,7 +39,8 @@ def data_for(path: Path) -> Path | None:
     named = re.search(r"^# data: (\S+)", text, re.M)
     if named:
         return path.parent / named.group(1)
-    return IRIS_CSV if "standardize" in text and "mean=" not in text else None
+    code = "\n".join(line.split("#", 1)[0] for line in text.splitlines())  # not its comments
+    return IRIS_CSV if "standardize" in code and "mean=" not in code else None
 
 
 def check_golden(path: Path, actual: str) -> None:

@@ -18,7 +18,7 @@ import tensorflow as tf
 from test_keras_examples import canonical_order, kind, pair_operations, randomize
 
 import netdsl
-from conftest import ROOT
+from conftest import ROOT, data_for
 from keras_io import feature_space, feature_space_advanced, from_scratch, references
 
 KERAS_IO = ROOT / "examples" / "keras_io"
@@ -33,7 +33,8 @@ SPECS = {
     "wide_deep_cross_wide_and_deep.net": "wide_deep_cross_networks:wide_and_deep",
     "wide_deep_cross_deep_and_cross.net": "wide_deep_cross_networks:deep_and_cross",
 }
-# spec -> the rows its reference adapts on (lookups, normalizations); netdsl adapts on them as a CSV
+# spec -> the rows its reference adapts on (lookups, normalizations); the spec's `# data:` file
+# holds them as a CSV, on which netdsl adapts
 TRAINING_ROWS = {
     "from_scratch_tf2.net": from_scratch.train_rows,
     "feature_space.net": lambda: feature_space.raw_rows(96, 11),
@@ -45,6 +46,14 @@ REFERENCES = {r.id: r for r in references()}
 def test_every_keras_io_example_has_a_reference():
     assert sorted(p.name for p in KERAS_IO.glob("*.net")) == sorted(SPECS)
     assert set(SPECS.values()) <= set(REFERENCES)
+
+
+@pytest.mark.parametrize("spec", sorted(TRAINING_ROWS))
+def test_data_file_holds_the_rows_the_reference_adapts_on(spec, tmp_path):
+    shipped = data_for(KERAS_IO / spec)
+    assert shipped is not None, f"{spec} adapts: it names its rows with a `# data:` line"
+    expected = write_csv(TRAINING_ROWS[spec](), tmp_path / "rows.csv")
+    assert shipped.read_text(encoding="utf-8") == open(expected, encoding="utf-8").read()
 
 
 def write_csv(rows, path):
@@ -70,12 +79,12 @@ def expand_nested(model):
 
 
 @pytest.fixture(params=sorted(SPECS), scope="module")
-def pair(request, tmp_path_factory):
+def pair(request):
     ref = REFERENCES[SPECS[request.param]]
     keras.utils.set_random_seed(0)
     path = KERAS_IO / request.param
-    rows = TRAINING_ROWS.get(request.param)
-    data = write_csv(rows(), tmp_path_factory.mktemp("rows") / "train.csv") if rows else None
+    found = data_for(path)
+    data = str(found) if found is not None and request.param in TRAINING_ROWS else None
     graph = netdsl.load(str(path), data=data)
     hand = ref.build()
     if isinstance(hand, keras.Sequential):  # its functional view, with the same layer objects

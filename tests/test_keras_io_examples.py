@@ -32,6 +32,7 @@ SPECS = {
     "wide_deep_cross_baseline.net": "wide_deep_cross_networks:baseline",
     "wide_deep_cross_wide_and_deep.net": "wide_deep_cross_networks:wide_and_deep",
     "wide_deep_cross_deep_and_cross.net": "wide_deep_cross_networks:deep_and_cross",
+    "collaborative_filtering.net": "collaborative_filtering_movielens:recommender_net",
 }
 # spec -> the rows its reference adapts on (lookups, normalizations); the spec's `# data:` file
 # holds them as a CSV, on which netdsl adapts

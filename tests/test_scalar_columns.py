@@ -98,3 +98,40 @@ def test_trains_and_predicts_from_a_csv(tmp_path):
     assert predicted.returncode == 0, predicted.stderr
     with open(out, encoding="utf-8") as f:
         assert len(list(csv.DictReader(f))) == 40
+
+
+IDS = """network ids
+
+input pair: int(2)
+
+user = pair -> pick(0)
+score = dot(user -> embedding(3, input_dim=5), pair -> pick(1) -> embedding(3, input_dim=7))
+
+output y = score -> activation(sigmoid)
+"""
+
+
+def test_integer_ids_picked_and_embedded_as_written_by_hand(tmp_path):
+    """`input pair: int(2)`, `pick(i)` (x[:, i]) and embeddings of raw ids, as
+    collaborative_filtering_movielens's functional twin writes them."""
+    import keras
+
+    graph = netdsl.loads(IDS)
+    assert netdsl.node(graph, "user").shape == () and netdsl.network(graph).params.total == 15 + 21
+    net = netdsl.to_keras(graph, seed=0)
+    pair = keras.Input(shape=(2,), dtype="int64", name="pair")
+    u, m = keras.layers.Embedding(5, 3), keras.layers.Embedding(7, 3)
+    hand = keras.Model(
+        pair, keras.layers.Activation("sigmoid")(keras.layers.Dot(axes=1)([u(pair[:, 0]), m(pair[:, 1])]))
+    )
+    assert [type(op).__name__ for op in net.operations] == [type(op).__name__ for op in hand.operations]
+    assert net.input.dtype == "int64"
+    embeddings = [layer for layer in net.layers if isinstance(layer, keras.layers.Embedding)]
+    for h, n in zip((u, m), embeddings):
+        h.set_weights(n.get_weights())
+    x = np.array([[0, 6], [4, 2], [1, 0]], dtype="int64")
+    np.testing.assert_allclose(net.predict(x, verbose=0), hand.predict(x, verbose=0), atol=1e-6)
+    path = tmp_path / "ids.keras"
+    net.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), net.predict(x, verbose=0), atol=1e-6)

@@ -197,6 +197,10 @@ LAYERS: dict[str, KerasLayer] = {
     "hash": KerasLayer("Hashing", spec=_hash),
     "discretize": KerasLayer("Discretization", spec=_discretize),
     # an operation, as keras.io's scripts call it (`keras.ops.expand_dims(x, -1)`), not a layer
+    "pick": KerasLayer(
+        "GetItem",
+        spec=lambda n, a: LayerSpec("GetItem", {}, ((slice(None), a["index"]),), module=OPS_MODULE),
+    ),
     "expand_dims": KerasLayer(
         "ExpandDims", spec=lambda n, a: LayerSpec("ExpandDims", {"axis": a["axis"]}, module=OPS_MODULE)
     ),
@@ -320,7 +324,15 @@ def keras_inputs(g: nx.DiGraph) -> list[KerasInput]:
         fields = n.args.get("fields") if n.args else None
         if not fields:
             out.append(
-                KerasInput(names[name], name, None, names[name], tuple(n.shape or ()), "float32", n.features)
+                KerasInput(
+                    names[name],
+                    name,
+                    None,
+                    names[name],
+                    tuple(n.shape or ()),
+                    INPUT_DTYPES[n.dtype or FLOAT],
+                    n.features,
+                )
             )
             continue
         used = used_fields(g, name, needed)

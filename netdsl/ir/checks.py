@@ -196,7 +196,7 @@ def _input_arguments(n: Node, diags: list[Diagnostic]) -> dict | None:
             error(codes.LIMIT, f"input width {width} exceeds the limit of {MAX_WIDTH}", declared.span)
         )
         return None
-    return {"width": width, "features": declared.features}
+    return {"width": width, "features": declared.features, "dtype": declared.dtype}
 
 
 def _with_counts(input_name: str, f: Field, facts: dict) -> Field:

@@ -47,6 +47,8 @@ MIXED = "mixed"  # a bundle of columns of different dtypes
 CATEGORIES = (STRING, INT)  # a raw category, before any lookup
 # A record field's declared type -> its dtype.
 FIELD_TYPES = {"float": FLOAT, "string": STRING, "int": INT}
+# A vector input's declared type -> its dtype: `input pair: int(2)` (numbers or integer ids).
+VECTOR_TYPES = {"float": FLOAT, "int": INT}
 
 
 class BlockUse(NamedTuple):
@@ -103,6 +105,7 @@ class InputSpec:
     span: Span  # where the width or list is written
     fields: tuple[Field, ...] | None = None  # a record's fields, in order
     feature_spans: tuple[Span, ...] = ()  # where each feature is written, when listed
+    dtype: str = FLOAT  # a vector input's values: `input pair: int(2)` holds integers
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,8 +26,10 @@ from ..lang import ast, codes
 from ..lang.diagnostics import Diagnostic, Note, did_you_mean, error
 from ..lang.source import Source, Span
 from .core import (
+    FLOAT,
     NETWORK,
     NODE,
+    VECTOR_TYPES,
     BlockUse,
     Field,
     InputSpec,
@@ -651,6 +653,8 @@ class _Builder:
             fields = self.record_fields(name, spec)
             features = None if fields is None else tuple(f.name for f in fields)
             width = None if features is None else len(features)
+        elif isinstance(spec, ast.Call) and spec.op.text in VECTOR_TYPES:  # `input pair: int(2)`
+            width = self.typed_width(name, spec)
         elif isinstance(spec, ast.TupleLit):  # `input x: (4,)`: a Keras shape
             self.diags.append(
                 error(
@@ -676,10 +680,27 @@ class _Builder:
         self.add(name, "input", st.span, name, op_span=st.name.span)
         record = fields if isinstance(spec, ast.DictLit) else None
         spans = tuple(item.span for item in spec.items) if isinstance(spec, ast.ListLit) and features else ()
+        typed = isinstance(spec, ast.Call) and spec.op.text in VECTOR_TYPES
+        dtype = VECTOR_TYPES[spec.op.text] if isinstance(spec, ast.Call) and typed else FLOAT
         self.g._node[name][NODE].declared = InputSpec(
-            width, features, st.spec.span, fields=record, feature_spans=spans
+            width, features, st.spec.span, fields=record, feature_spans=spans, dtype=dtype
         )
         self.net.inputs.append(name)
+
+    def typed_width(self, name: str, spec: ast.Call) -> int | None:
+        """`int(2)`: a vector of that many values of that type."""
+        arg = ast.unwrap(spec.args[0]) if len(spec.args) == 1 and not spec.kwargs else None
+        if isinstance(arg, ast.Number) and type(arg.value) is int:
+            return arg.value
+        self.diags.append(
+            error(
+                codes.BAD_INPUT_WIDTH,
+                f"input '{name}': {spec.op.text}(...) takes the input's width, one integer",
+                spec.span,
+                help=f"e.g. input {name}: {spec.op.text}(2)",
+            )
+        )
+        return None
 
     def feature_list(self, name: str, spec: ast.ListLit) -> tuple[str, ...] | None:
         features: list[str] = []

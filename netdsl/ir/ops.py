@@ -585,6 +585,17 @@ def _expand_dims_shape(c: OpCall) -> Shape:
     return cast(Shape, shape[: at - 1] + (1,) + shape[at - 1 :])
 
 
+def _pick_shape(c: OpCall) -> Shape:
+    o, i = c.inputs[0], c.args["index"]
+    width = _width(o.shape)
+    if not -width <= i < width:
+        raise ShapeError(
+            codes.INDEX_OUT_OF_RANGE,
+            f"pick({i}) is out of range for '{label(o)}', which has {width} column(s) (0 to {width - 1})",
+        )
+    return o.shape[:-1]
+
+
 # A layer's random seed: keyword only, so `dropout(0.5, 0.2)` stays a mistake.
 _SEED = Param(
     "seed", "int", None, check=lambda v: v >= 0, range_text="a non-negative integer", keyword_only=True
@@ -611,7 +622,9 @@ OPS: dict[str, Op] = {
             dtypes=(),
             shape=_input_shape,
             features=lambda c: c.args["features"],
-            dtype=lambda c: _fields_dtype(c.args.get("fields")),
+            dtype=lambda c: (
+                _fields_dtype(c.args["fields"]) if c.args.get("fields") else c.args.get("dtype", FLOAT)
+            ),
             members=lambda c: c.args.get("fields"),
             vocabulary=lambda c: _single_vocabulary(c.args.get("fields")),
         ),
@@ -1037,7 +1050,7 @@ def evaluate_size(expr: Any, vocab_size: int | None) -> float | None:
 
 
 def _embedding_dim(c: OpCall) -> int | None:
-    value = evaluate_size(c.args["dim"], c.inputs[0].cardinality)
+    value = evaluate_size(c.args["dim"], _embedding_input_dim(c))
     if value is None:
         return None
     if value != int(value) or value < 1:
@@ -1051,11 +1064,28 @@ def _embedding_dim(c: OpCall) -> int | None:
     return int(value)
 
 
+def _embedding_input_dim(c: OpCall) -> int | None:
+    """Embedding's input_dim: the operand's number of categories, or of raw integer ids as given."""
+    o, given = c.inputs[0], c.args.get("input_dim")
+    if given is not None and o.dtype == INDEX and o.cardinality is not None and given != o.cardinality:
+        raise ShapeError(
+            codes.ARGUMENT_RANGE,
+            f"embedding() input_dim={given}, but '{label(o)}' holds {o.cardinality} category indices",
+            help="leave input_dim out: an embedding of indices has one vector per index",
+        )
+    return given if given is not None else o.cardinality
+
+
 def _embedding_shape(c: OpCall) -> Shape:
     o = c.inputs[0]
+    if o.dtype == INT and c.args.get("input_dim") is not None:
+        return cast(Shape, o.shape + (_embedding_dim(c),))  # integer ids 0..input_dim-1
     if o.dtype != INDEX:
         hint = (
-            f"look the categories up first: {label(o)} -> lookup -> embedding(...)"
+            f"integer ids 0..n-1 give their range: embedding(..., input_dim=n); other categories: "
+            f"{label(o)} -> lookup -> embedding(...)"
+            if o.dtype == INT
+            else f"look the categories up first: {label(o)} -> lookup -> embedding(...)"
             if o.dtype in CATEGORIES
             else "an embedding maps category indices (from lookup, hash, discretize or cross) to vectors"
         )
@@ -1064,7 +1094,7 @@ def _embedding_shape(c: OpCall) -> Shape:
 
 
 def _embedding_count(c: OpCall, out: Shape) -> tuple[int, int]:
-    size, dim = c.inputs[0].cardinality, out[-1]
+    size, dim = _embedding_input_dim(c), out[-1]
     return (size * dim, 0) if size is not None and dim is not None else (0, 0)
 
 
@@ -1261,18 +1291,32 @@ OPS.update(
             "layer",
             "A trainable vector per category index (Embedding): embedding(dim); dim may be computed, "
             "e.g. embedding(floor(sqrt(vocab_size()))).",
-            params=(Param("dim", "size"),),
+            params=(
+                Param("dim", "size"),
+                # raw integer ids (an int input) name their range; indices know theirs
+                Param("input_dim", "int", None, check=_positive, range_text="a positive integer"),
+            ),
             dtypes=ANY_DTYPE,
             ranks=(0, 1),
             shape=_embedding_shape,
             dtype=lambda c: FLOAT,
             count=_embedding_count,
-            cardinality=_keep_cardinality,  # the categories it embeds: Embedding's input_dim
+            cardinality=_embedding_input_dim,  # the categories it embeds: Embedding's input_dim
             describe=lambda c: (
                 f"dimension {c.args['dim']}"
                 if isinstance(c.args["dim"], int)
                 else "dimension from vocab_size()"
             ),
+        ),
+        Op(
+            "pick",
+            "layer",
+            "One column of a vector, without its axis (x[:, i] in Keras, a GetItem operation): "
+            "pick(i) of (n,) is ().",
+            params=(Param("index", "int"),),
+            dtypes=(FLOAT, INT),
+            shape=_pick_shape,
+            describe=lambda c: f"column {c.args['index']}",
         ),
         Op(
             "expand_dims",

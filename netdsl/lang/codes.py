@@ -188,7 +188,7 @@ UNSUPPORTED_LAYER: Final = ErrorCode(
     "ND702", "A layer kind netdsl cannot express (a Lambda, a custom layer, a kind with no op)."
 )
 UNSUPPORTED_SETTING: Final = ErrorCode(
-    "ND703", "A layer setting netdsl cannot express (a regularizer, a constraint, a frozen layer, ...)."
+    "ND703", "A layer setting netdsl cannot express (a custom regularizer, a frozen merge, a dtype, ...)."
 )
 SHARED_LAYER: Final = ErrorCode("ND704", "A layer called more than once (a shared layer).")
 UNSUPPORTED_MODEL: Final = ErrorCode(

@@ -33,6 +33,8 @@ SPECS = {
     "wide_deep_cross_wide_and_deep.net": "wide_deep_cross_networks:wide_and_deep",
     "wide_deep_cross_deep_and_cross.net": "wide_deep_cross_networks:deep_and_cross",
     "collaborative_filtering.net": "collaborative_filtering_movielens:recommender_net",
+    "tabtransformer_baseline.net": "tabtransformer:mlp_baseline",
+    "tabtransformer.net": "tabtransformer:tabtransformer",
 }
 # spec -> the rows its reference adapts on (lookups, normalizations); the spec's `# data:` file
 # holds them as a CSV, on which netdsl adapts
@@ -73,7 +75,9 @@ def expand_nested(model):
 
     def call(op):
         if isinstance(op, keras.Model):
-            return lambda *args, **kwargs: op._run_through_graph(args[0], operation_fn=call)
+            # a Sequential runs through the functional model it builds of its layers
+            graph = op._functional if isinstance(op, keras.Sequential) else op
+            return lambda *args, **kwargs: graph._run_through_graph(args[0], operation_fn=call)
         return op
 
     return keras.Model(model.input, model._run_through_graph(model.input, operation_fn=call))
@@ -135,3 +139,17 @@ def test_same_predictions_after_copying_weights(pair):
         rows = {k: tf.constant(v) for k, v in rows.items()}
     x = next(iter(rows.values())) if len(rows) == 1 else rows
     np.testing.assert_allclose(net.predict(x, verbose=0), hand.predict(x, verbose=0), atol=1e-6)
+    # with random weights a sigmoid may saturate (every row 0.0): what the output layer reads
+    # still tells two models apart, so it must agree too, and vary
+    ours, theirs = last_layer_input(net, x), last_layer_input(hand, x)
+    assert all(np.isfinite(v).all() and np.ptp(v) > 0 for v in ours)
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def last_layer_input(model, x):
+    """What the layer making the (first) output reads, on rows x: a list of arrays."""
+    tensors = model.outputs[0]._keras_history.operation.input
+    tensors = tensors if isinstance(tensors, (list, tuple)) else [tensors]
+    out = keras.Model(model.input, list(tensors)).predict(x, verbose=0)
+    return [np.asarray(v) for v in (out if len(tensors) > 1 else [out])]

@@ -152,7 +152,7 @@ def _apply(
     name = names[n.name]
     if n.shares is not None and n.shares in shared:
         layer = shared[n.shares]
-        return layer(operands) if spec.merge else layer(operands[0], *spec.call_args)
+        return _call(layer, spec, operands)
     if spec.learn is not None:
         values = _statistic(spec.learn, _operand_values(g, n, tensors, columns, data, name))
         spec = dataclasses.replace(spec, config={**spec.config, "nan": values})
@@ -167,7 +167,15 @@ def _apply(
         shared[n.shares] = layer
     if spec.adapt:
         layer.adapt(_adapt_dataset(_operand_values(g, n, tensors, columns, data, name)))
-    return layer(operands) if spec.merge else layer(operands[0], *spec.call_args)
+    return _call(layer, spec, operands)
+
+
+def _call(layer, spec: LayerSpec, operands: list):
+    if spec.merge:
+        return layer(operands)
+    if spec.self_call:
+        return layer(operands[0], operands[0])
+    return layer(operands[0], *spec.call_args)
 
 
 def _operand_values(g, n, tensors: dict, columns: dict, data, name: str):

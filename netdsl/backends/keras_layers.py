@@ -42,6 +42,8 @@ class LayerSpec:
     call_args: tuple = ()  # arguments of its call after the input tensor(s)
     module: str = LAYERS_MODULE
     merge: bool = False  # called with the list of its input tensors
+    # called with its operand as query and as value: `layer(x, x)` (self-attention)
+    self_call: bool = False
     adapt: bool = False  # learns its statistics from data (`layer.adapt`) before its call
     # fill(mean)/fill(median): the config's `nan` is that statistic of its input
     # over the data, computed before the layer is made.
@@ -145,6 +147,18 @@ def _hash(n: Node, a: dict) -> LayerSpec:
     return LayerSpec("Hashing", config)
 
 
+def _attention(n: Node, a: dict) -> LayerSpec:
+    config: dict[str, Any] = {
+        "num_heads": a["heads"],
+        "key_dim": a["key_dim"],
+        "dropout": a["dropout"],
+        "use_bias": a["use_bias"],
+    }
+    if a.get("value_dim") is not None:
+        config["value_dim"] = a["value_dim"]
+    return LayerSpec("MultiHeadAttention", {**config, **_options(a)}, self_call=True)
+
+
 MISSING_MARKERS = {STRING: "", INT: -1}  # how a missing category reaches the model
 
 
@@ -200,6 +214,11 @@ LAYERS: dict[str, KerasLayer] = {
         "Embedding", lambda n, a: {"input_dim": n.cardinality, "output_dim": n.shape[-1] if n.shape else None}
     ),
     "flatten": KerasLayer("Flatten"),
+    "attention": KerasLayer("MultiHeadAttention", spec=_attention),
+    # an operation, as keras.io's scripts call it (`keras.ops.stack(embeddings, axis=1)`)
+    "stack": KerasLayer(
+        "Stack", spec=lambda n, a: LayerSpec("Stack", {"axis": a["axis"]}, module=OPS_MODULE, merge=True)
+    ),
     "hash": KerasLayer("Hashing", spec=_hash),
     "discretize": KerasLayer("Discretization", spec=_discretize),
     # an operation, as keras.io's scripts call it (`keras.ops.expand_dims(x, -1)`), not a layer

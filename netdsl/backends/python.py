@@ -172,7 +172,11 @@ def _layer_lines(spec: LayerSpec, var: str, name: str, operands: list[str], stat
     args = _arguments(spec, name)
     if spec.module == OPS_MODULE:
         src.needs_named_op = True
-        call = ", ".join([operands[0]] + [_py(a) for a in spec.call_args])
+        call = (
+            f"[{', '.join(operands)}]"
+            if spec.merge
+            else ", ".join([operands[0]] + [_py(a) for a in spec.call_args])
+        )
         return _call(f"{var} = named_op", [_q(spec.class_name)] + args, f"({call})")
     if spec.adapt:
         mean, variance, count = stats
@@ -183,8 +187,14 @@ def _layer_lines(spec: LayerSpec, var: str, name: str, operands: list[str], stat
         return ["# statistics adapted from the data"] + _call(
             f"{var} = adapted", stats_args, f"({operands[0]})"
         )
-    tail = f"([{', '.join(operands)}])" if spec.merge else f"({operands[0]})"
-    return _call(f"{var} = layers.{spec.class_name}", args, tail)
+    return _call(f"{var} = layers.{spec.class_name}", args, _tail(spec, operands))
+
+
+def _tail(spec: LayerSpec, operands: list[str]) -> str:
+    """A layer's call: on the list of a merge's operands, (x, x) for self-attention, else (x)."""
+    if spec.merge:
+        return f"([{', '.join(operands)}])"
+    return f"({operands[0]}, {operands[0]})" if spec.self_call else f"({operands[0]})"
 
 
 def _shared_lines(
@@ -195,7 +205,7 @@ def _shared_lines(
     if first:
         lines += ["# one layer, called wherever the spec applies it (shared weights)"]
         lines += _call(f"{layer_var} = layers.{spec.class_name}", _arguments(spec, name), "")
-    return lines + [f"{var} = {layer_var}({operands[0]})"]
+    return lines + [f"{var} = {layer_var}{_tail(spec, operands)}"]
 
 
 def _q(text: str) -> str:

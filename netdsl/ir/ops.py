@@ -309,6 +309,59 @@ def _dot_shape(c: OpCall) -> Shape:
     return (1,)
 
 
+def _stack_shape(c: OpCall) -> Shape:
+    """keras.ops.stack: operands of one shape, joined on a new axis (Keras's numbering, batch axis 0)."""
+    ins, axis = c.inputs, c.args["axis"]
+    head = ins[0]
+    for other in ins[1:]:
+        if other.shape != head.shape:
+            raise ShapeError(
+                codes.MERGE_SHAPE_MISMATCH,
+                f"stack() needs operands of one shape: '{label(head)}' is {fmt_shape(head.shape)}, "
+                f"'{label(other)}' is {fmt_shape(other.shape)}",
+                help="give every operand the same shape, e.g. embeddings of one dimension",
+                notes=[(f"'{label(o)}' has shape {fmt_shape(o.shape)}, defined here", o.span) for o in ins],
+            )
+    rank = len(head.shape) + 2  # of the result, batch axis included
+    at = axis + rank if axis < 0 else axis
+    if not 1 <= at < rank:
+        where = "the batch axis" if at == 0 else f"out of range for operands of shape {fmt_shape(head.shape)}"
+        raise ShapeError(
+            codes.ARGUMENT_RANGE,
+            f"stack() axis {axis} is {where}",
+            help="axis=1 stacks them as rows: n values of shape (d,) -> (n, d)",
+        )
+    return cast(Shape, head.shape[: at - 1] + (len(ins),) + head.shape[at - 1 :])
+
+
+def _attention_shape(c: OpCall) -> Shape:
+    """Self-attention keeps the query's shape (Keras projects the output back to its last axis)."""
+    return c.inputs[0].shape
+
+
+def _attention_count(c: OpCall, out: Shape) -> tuple[int, int]:
+    """Keras MultiHeadAttention called on (x, x): query, key and value projections of the
+    last axis d to heads x key_dim (value: heads x value_dim), and the output back to d."""
+    a, d = c.args, c.inputs[0].shape[-1]
+    heads, key_dim = a["heads"], a["key_dim"]
+    value_dim = a["value_dim"] if a.get("value_dim") is not None else key_dim
+    bias = 1 if a["use_bias"] else 0
+    q = k = d * heads * key_dim + bias * heads * key_dim
+    v = d * heads * value_dim + bias * heads * value_dim
+    o = heads * value_dim * d + bias * d
+    return q + k + v + o, 0
+
+
+def _attention_describe(c: OpCall) -> str:
+    a = c.args
+    text = f"{a['heads']} head{'s' * (a['heads'] != 1)}, key_dim {a['key_dim']}"
+    if a.get("value_dim") is not None:
+        text += f", value_dim {a['value_dim']}"
+    if a["dropout"]:
+        text += f", dropout {a['dropout']:g}"
+    return text if a["use_bias"] else text + ", no bias"
+
+
 def _resolve_selection(c: OpCall) -> Selection:
     """The selection items (`x[a, 0:2]`) -> the input's columns, checked."""
     src = c.inputs[0]
@@ -631,12 +684,15 @@ OPS: dict[str, Op] = {
         Op(
             "dense",
             "layer",
-            "Fully connected layer: dense(units, activation=linear, use_bias=true).",
+            "Fully connected layer on the last axis: dense(units, activation=linear, use_bias=true); "
+            "(n, d) -> (n, units), the same kernel for each of the n rows.",
             params=(
                 Param("units", "int", check=_positive, range_text="a positive integer"),
                 Param("activation", "activation", "linear"),
                 Param("use_bias", "bool", True),
             ),
+            # Keras's Dense maps the last axis: (8, 16) -> (8, units), one kernel for every row of 16
+            ranks=ANY_RANK,
             shape=lambda c: c.inputs[0].shape[:-1] + (c.args["units"],),
             count=_dense_count,
             describe=_dense_describe,
@@ -732,6 +788,36 @@ OPS: dict[str, Op] = {
             max_inputs=2,
             shape=_dot_shape,
             describe=lambda c: "cosine" if c.args["normalize"] else "",
+        ),
+        Op(
+            "stack",
+            "merge",
+            "Stacks values of one shape along a new axis (keras.ops.stack): stack(a, b, ..., axis=1); "
+            "n embeddings (d,) -> (n, d).",
+            params=(Param("axis", "int", 1),),
+            min_inputs=2,
+            max_inputs=None,
+            ranks=(0,) + ANY_RANK[:-1],
+            shape=_stack_shape,
+            describe=lambda c: f"axis {c.args['axis']}",
+        ),
+        Op(
+            "attention",
+            "layer",
+            "Multi-head self-attention over the rows of a (rows, d) value (Keras MultiHeadAttention "
+            "called on (x, x)): attention(heads, key_dim, value_dim=key_dim, dropout=0.0, use_bias=true); "
+            "the output has the input's shape.",
+            params=(
+                Param("heads", "int", check=_positive, range_text="a positive integer"),
+                Param("key_dim", "int", check=_positive, range_text="a positive integer"),
+                Param("value_dim", "int", None, check=_positive, range_text="a positive integer"),
+                Param("dropout", "float", 0.0, check=_unit_interval_open, range_text="0 <= dropout < 1"),
+                Param("use_bias", "bool", True),
+            ),
+            ranks=(2, 3, 4),
+            shape=_attention_shape,
+            count=_attention_count,
+            describe=_attention_describe,
         ),
         Op(
             "batchnorm",
@@ -1078,8 +1164,10 @@ def _embedding_input_dim(c: OpCall) -> int | None:
 
 def _embedding_shape(c: OpCall) -> Shape:
     o = c.inputs[0]
-    if o.dtype == INT and c.args.get("input_dim") is not None:
-        return cast(Shape, o.shape + (_embedding_dim(c),))  # integer ids 0..input_dim-1
+    if o.dtype in (INT, FLOAT) and c.args.get("input_dim") is not None:
+        # ids 0..input_dim-1; as numbers (keras.io's scripts feed looked-up indices as float32)
+        # Keras's Embedding casts them to integers
+        return cast(Shape, o.shape + (_embedding_dim(c),))
     if o.dtype != INDEX:
         hint = (
             f"integer ids 0..n-1 give their range: embedding(..., input_dim=n); other categories: "
@@ -1087,7 +1175,8 @@ def _embedding_shape(c: OpCall) -> Shape:
             if o.dtype == INT
             else f"look the categories up first: {label(o)} -> lookup -> embedding(...)"
             if o.dtype in CATEGORIES
-            else "an embedding maps category indices (from lookup, hash, discretize or cross) to vectors"
+            else "an embedding maps category indices (from lookup, hash, discretize or cross) to vectors; "
+            "numbers that are ids 0..n-1 give their range: embedding(..., input_dim=n)"
         )
         raise _wrong_operand("embedding", o, "category indices", hint)
     return cast(Shape, o.shape + (_embedding_dim(c),))  # dim None: it waits for data

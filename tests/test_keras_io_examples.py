@@ -134,10 +134,7 @@ def test_same_predictions_after_copying_weights(pair):
             n.set_weights(h.get_weights())
             if isinstance(n, keras.layers.Normalization):  # set_weights leaves its cache stale
                 n.finalize_state()
-    rows = dict(sorted(ref.rows(64, 1).items()))  # Keras keys a dict of Inputs in sorted order
-    if any(v.dtype.kind in "OUS" for v in rows.values()):  # Keras takes text as string tensors
-        rows = {k: tf.constant(v) for k, v in rows.items()}
-    x = next(iter(rows.values())) if len(rows) == 1 else rows
+    x = model_rows(ref)
     np.testing.assert_allclose(net.predict(x, verbose=0), hand.predict(x, verbose=0), atol=1e-6)
     # with random weights a sigmoid may saturate (every row 0.0): what the output layer reads
     # still tells two models apart, so it must agree too, and vary
@@ -145,6 +142,22 @@ def test_same_predictions_after_copying_weights(pair):
     assert all(np.isfinite(v).all() and np.ptp(v) > 0 for v in ours)
     for a, b in zip(ours, theirs, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def model_rows(ref):
+    """64 synthetic rows of the reference, as its model takes them."""
+    rows = dict(sorted(ref.rows(64, 1).items()))  # Keras keys a dict of Inputs in sorted order
+    if any(v.dtype.kind in "OUS" for v in rows.values()):  # Keras takes text as string tensors
+        rows = {k: tf.constant(v) for k, v in rows.items()}
+    return next(iter(rows.values())) if len(rows) == 1 else rows
+
+
+def test_keras_file_loads_in_safe_mode_with_the_same_predictions(pair, tmp_path):
+    _, ref, _, net, _ = pair
+    net.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
+    x = model_rows(ref)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), net.predict(x, verbose=0), rtol=1e-6)
 
 
 def last_layer_input(model, x):

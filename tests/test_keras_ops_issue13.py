@@ -100,3 +100,51 @@ def test_drawn_with_their_keras_class():
     for name, cls in (("h_batchnorm_1", "BatchNormalization"), ("m", "Multiply"), ("z", "Dot")):
         line = next(line for line in text.splitlines() if line.strip().startswith(f'"{name}" ['))
         assert cls in line
+
+
+# ---- rank 3: stack, self-attention, dense on the last axis --------------------------
+
+RANK3 = """network rank3
+input x: 6
+s = stack(x -> dense({d}), x -> dense({d}), x -> dense({d}), axis={axis})
+a = s -> attention({heads}, {key_dim}{extra})
+output y = a -> layernorm -> dense(2, tanh) -> flatten -> dense(1)
+"""
+
+
+def rank3_by_hand(d, axis, heads, key_dim, value_dim, use_bias):
+    x = keras.Input((6,), name="x")
+    parts = [L.Dense(d, name=f"p{i}")(x) for i in range(3)]
+    s = keras.ops.stack(parts, axis=axis)
+    a = L.MultiHeadAttention(heads, key_dim, value_dim=value_dim, use_bias=use_bias, name="a")(s, s)
+    h = L.Dense(2, activation="tanh", name="h")(L.LayerNormalization(name="n")(a))
+    return keras.Model(x, L.Dense(1, name="y")(L.Flatten()(h)))
+
+
+@pytest.mark.parametrize(
+    "d, axis, heads, key_dim, value_dim, use_bias",
+    [(4, 1, 2, 4, None, True), (5, 1, 3, 2, 7, True), (4, 2, 1, 3, None, False), (4, -1, 2, 5, 3, False)],
+)
+def test_stack_attention_and_dense_on_rank_3(d, axis, heads, key_dim, value_dim, use_bias):
+    """Counts (netdsl's static rule, Keras's) and predictions against hand-written Keras,
+    over self-attention settings and both stacking axes ((3, d) and (d, 3))."""
+    extra = (f", value_dim={value_dim}" if value_dim else "") + ("" if use_bias else ", use_bias=false")
+    spec = RANK3.format(d=d, axis=axis, heads=heads, key_dim=key_dim, extra=extra)
+    graph = netdsl.loads(spec)
+    rows3 = (3, d) if axis == 1 else (d, 3)
+    assert netdsl.node(graph, "s").shape == rows3 == netdsl.node(graph, "a").shape
+    assert netdsl.node(graph, "y_dense_1").shape == rows3[:-1] + (2,)
+    net, hand = netdsl.to_keras(graph, seed=0), rank3_by_hand(d, axis, heads, key_dim, value_dim, use_bias)
+    assert netdsl.network(graph).params.total == net.count_params() == hand.count_params()
+    assert net.get_layer("a").get_config()["value_dim"] == (value_dim or key_dim)
+    pairs = {"p0": "s_dense_1", "p1": "s_dense_2", "p2": "s_dense_3", "a": "a"}
+    pairs.update({"n": "y_layernorm_1", "h": "y_dense_1", "y": "y"})
+    rng = np.random.default_rng(1)
+    for h_name, n_name in pairs.items():
+        layer = hand.get_layer(h_name)
+        layer.set_weights([rng.normal(0, 0.5, v.shape).astype("float32") for v in layer.get_weights()])
+        net.get_layer(n_name).set_weights(layer.get_weights())
+    rows = rng.normal(size=(16, 6)).astype("float32")
+    ours = net.predict(rows, verbose=0)
+    assert np.ptp(ours) > 0
+    np.testing.assert_allclose(ours, hand.predict(rows, verbose=0), rtol=1e-5, atol=1e-5)

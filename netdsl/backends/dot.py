@@ -50,6 +50,7 @@ STYLES: dict[str, dict[str, str]] = {
     "minimum": MERGE_STYLE,
     "subtract": MERGE_STYLE,
     "dot": MERGE_STYLE,
+    "stack": MERGE_STYLE,
     "batchnorm": {"fillcolor": "#fef3c7", "color": "#b45309"},
     "layernorm": {"fillcolor": "#fef3c7", "color": "#b45309"},
     "gaussian_noise": {"fillcolor": "#f8fafc", "color": "#94a3b8", "style": "rounded,filled,dashed"},

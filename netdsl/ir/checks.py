@@ -444,11 +444,11 @@ def _check_operand(n: Node, op: Op, o: Operand) -> None:
         accepts = " or ".join(op.dtypes)
         raise ShapeError(
             codes.OPERAND_TYPE,
-            f"{op.name}() takes {accepts} values; '{o.name}' is {o.dtype}",
+            f"{op.name}() takes {accepts} values; '{o.name}' is {o.dtype} of shape {fmt_shape(o.shape)}",
             span=o.span,
         )
     if op.dtypes and len(o.shape) not in op.ranks:
-        ranks = " or ".join(str(r) for r in op.ranks)
+        ranks = _ranks_text(op.ranks)
         raise ShapeError(
             codes.OPERAND_TYPE,
             f"{op.name}() takes values of rank {ranks}; '{label(o)}' has shape {fmt_shape(o.shape)}",
@@ -456,9 +456,19 @@ def _check_operand(n: Node, op: Op, o: Operand) -> None:
             if len(o.shape) > max(op.ranks)
             else f"lift the scalar first: {label(o)} -> expand_dims(-1) -> {op.name}(...)"
             if not o.shape
+            else f"{op.name}() works on rows of vectors: stack vectors into rows with stack(a, b, ...), "
+            f"or make one row: {label(o)} -> expand_dims(1)"
+            if len(o.shape) < min(op.ranks)
             else None,
             span=o.span,
         )
+
+
+def _ranks_text(ranks: tuple[int, ...]) -> str:
+    """`1 or 2`, or a run of three or more as `1 to 4`."""
+    if len(ranks) > 2 and list(ranks) == list(range(ranks[0], ranks[-1] + 1)):
+        return f"{ranks[0]} to {ranks[-1]}"
+    return " or ".join(str(r) for r in ranks)
 
 
 # Ops whose weights are shaped by the whole operand shape (PReLU's alpha);

@@ -993,3 +993,63 @@ def record_programs(draw) -> RecordProgram:
     lines.append(f"output y = concat({', '.join(parts)}) -> dense({units}, {act}) -> dense({out})")
     params += width * units + units + units * out + out
     return RecordProgram("\n".join(lines) + "\n", params, out, numbers, categories)
+
+
+# ---- values of rank 3: rows of vectors (issue 13) ---------------------------------------
+
+
+@dataclass
+class RowsProgram:
+    text: str
+    params: int  # expected total
+    non_trainable: int
+    rows: tuple[int, int]  # the shape of the stacked value, (n, d), before the chain
+    width: int  # of output y
+
+
+def _rows_step(draw, d: int) -> tuple[str, int, int, int]:
+    """One layer on rows of width d: (chain text, new width, trainable, non-trainable)."""
+    kind = draw(st.sampled_from(("attention", "attention", "layernorm", "batchnorm", "dense", "dropout")))
+    if kind == "attention":
+        h, k = draw(st.integers(1, 3)), draw(st.integers(1, 6))
+        v = draw(st.one_of(st.none(), st.integers(1, 6)))
+        bias = draw(st.booleans())
+        args = f"{h}, {k}" + (f", value_dim={v}" if v else "") + ("" if bias else ", use_bias=false")
+        args += draw(st.sampled_from(("", ", dropout=0.1")))
+        v = v or k
+        # query, key and value kernels (d -> h x k, h x k, h x v), output kernel (h x v -> d)
+        weights = 2 * d * h * k + d * h * v + h * v * d
+        biases = (2 * h * k + h * v + d) if bias else 0
+        return f"attention({args})", d, weights + biases, 0
+    if kind == "layernorm":
+        return "layernorm", d, 2 * d, 0
+    if kind == "batchnorm":
+        return "batchnorm", d, 2 * d, 2 * d
+    if kind == "dropout":
+        return "dropout(0.2)", d, 0, 0
+    units = draw(st.integers(1, 8))
+    act = draw(st.sampled_from(("relu", "tanh", "gelu", "linear")))
+    return f"dense({units}, {act})", units, d * units + units, 0
+
+
+@st.composite
+def rows_programs(draw) -> RowsProgram:
+    """A spec stacking n dense projections of an input into (n, d), then layers on that
+    rank-3 value (self-attention, norms, dense on the last axis, residual adds), flattened."""
+    width, n, d = draw(st.integers(1, 5)), draw(st.integers(2, 4)), draw(st.integers(1, 6))
+    lines = [f"input x: {width}"]
+    parts = ", ".join(f"x -> dense({d})" for _ in range(n))
+    lines.append(f"s = stack({parts}, axis=1)")
+    trainable, frozen = n * (width * d + d), 0
+    prev, cur = "s", d
+    for i in range(draw(st.integers(1, 4))):
+        step, new, t, f = _rows_step(draw, cur)
+        if new == cur and draw(st.booleans()):
+            lines.append(f"r{i} = add({prev} -> {step}, {prev})")  # a skip connection, as transformers
+        else:
+            lines.append(f"r{i} = {prev} -> {step}")
+        prev, cur, trainable, frozen = f"r{i}", new, trainable + t, frozen + f
+    out = draw(st.integers(1, 3))
+    lines.append(f"output y = {prev} -> flatten -> dense({out})")
+    trainable += n * cur * out + out
+    return RowsProgram("\n".join(lines) + "\n", trainable + frozen, frozen, (n, d), out)

@@ -45,6 +45,7 @@ from strategies import (
     mutated_specs,
     programs,
     record_programs,
+    rows_programs,
 )
 
 pytestmark = pytest.mark.filterwarnings(
@@ -581,6 +582,44 @@ def test_record_programs_build_save_and_load_in_keras(keras, workdir, prog):
         path = workdir / "record.keras"
         model.save(path)
         again = keras.saving.load_model(path, safe_mode=True)
+        assert np.allclose(again.predict(x, verbose=0), y, atol=1e-6)
+    finally:
+        keras.utils.clear_session()
+
+
+# ---- values of rank 3: stack, attention, dense on the last axis (issue 13) -----------------
+
+N_ROWS = examples(40)
+N_ROWS_KERAS = examples(5)
+
+
+@settings(max_examples=N_ROWS, **COMMON)
+@given(rows_programs())
+def test_rows_programs_load_with_their_shapes_and_counts(prog):
+    g = netdsl.loads(prog.text, "rows.net")
+    net = netdsl.network(g)
+    assert net.diagnostics == []
+    assert (net.params.total, net.params.non_trainable) == (prog.params, prog.non_trainable)
+    assert netdsl.node(g, "s").shape == prog.rows
+    assert netdsl.node(g, "y").shape == (prog.width,)
+
+
+@settings(max_examples=N_ROWS_KERAS, **COMMON)
+@given(rows_programs())
+def test_rows_programs_build_save_and_load_in_keras(keras, workdir, prog):
+    """Keras counts what check counts; the .keras loads with safe_mode=True, same predictions."""
+    import numpy as np
+
+    keras.utils.clear_session()
+    try:
+        model = netdsl.to_keras(netdsl.loads(prog.text, "rows.net"), seed=0)
+        trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+        assert (model.count_params(), model.count_params() - trainable) == (prog.params, prog.non_trainable)
+        x = np.random.default_rng(0).normal(size=(4, model.input.shape[-1])).astype("float32")
+        y = model.predict(x, verbose=0)
+        assert y.shape == (4, prog.width) and np.isfinite(y).all()
+        model.save(workdir / "rows.keras")
+        again = keras.saving.load_model(workdir / "rows.keras", safe_mode=True)
         assert np.allclose(again.predict(x, verbose=0), y, atol=1e-6)
     finally:
         keras.utils.clear_session()

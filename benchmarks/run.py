@@ -22,6 +22,7 @@ import argparse
 import datetime as _dt
 import gc
 import json
+import math
 import os
 import platform
 import shutil
@@ -124,6 +125,7 @@ CASE_IDS = (
     "statements_scaling",
     "memory",
     "to_keras_vs_hand",
+    "to_keras_tabtransformer_vs_hand",
     "render_cold_vs_plot_model",
     "epoch_vs_hand",
     "import_vs_load_model",
@@ -429,6 +431,40 @@ def w_keras(layers: int, path: str, reps: int) -> dict:
     return {"ours": ta, "hand": tb, **info}
 
 
+def w_keras_tabtransformer(reps: int) -> dict:
+    """netdsl.to_keras of examples/keras_io/tabtransformer.net vs the keras.io script's own
+    builder (tests/keras_io/tabtransformer.py: its functions, its nested Sequentials), both compiled."""
+    import netdsl
+    from netdsl.backends import keras as backend  # imports TensorFlow (quietly)
+
+    keras = backend.keras
+    sys.path.insert(0, str(ROOT / "tests"))
+    from keras_io import tabtransformer
+
+    g = netdsl.load(str(EXAMPLES / "keras_io" / "tabtransformer.net"))
+
+    def ours():
+        return netdsl.to_keras(g, seed=0)  # compiled: the spec has a compile line
+
+    def theirs():
+        model = tabtransformer.build_tabtransformer()
+        model.compile(**tabtransformer.compile_args())  # as the script's run_experiment does
+        return model
+
+    a, b = ours(), theirs()
+    trainable = [sum(math.prod(w.shape) for w in m.trainable_weights) for m in (a, b)]
+    same = a.count_params() == b.count_params() and trainable[0] == trainable[1]
+    info = {"params": a.count_params(), "same_model": bool(same)}
+    del a, b
+
+    def timed(fn):
+        keras.backend.clear_session()
+        return _timed(fn)
+
+    ta, tb, _ = interleave(lambda: timed(ours), lambda: timed(theirs), reps)
+    return {"ours": ta, "hand": tb, **info}
+
+
 def hand_iris_feature_groups(keras):
     """examples/iris_feature_groups.net, written by hand in Keras."""
     from keras import layers
@@ -519,6 +555,7 @@ WORKERS = {
     "front_end": w_front_end,
     "memory": w_memory,
     "keras": w_keras,
+    "keras_tabtransformer": w_keras_tabtransformer,
     "epoch": w_epoch,
 }
 
@@ -766,6 +803,23 @@ def run_cases(cfg: dict, tmp: Path, reps_override: int | None, only: set | None 
             )
         ]
 
+    def to_keras_tabtransformer():
+        r = worker("keras_tabtransformer", reps=reps("reps_keras"))
+        return [
+            case(
+                "to_keras_tabtransformer_vs_hand",
+                "in-process `netdsl.to_keras` of examples/keras_io/tabtransformer.net vs the keras.io "
+                "script's own builder and compile (its nested Sequentials; same parameters, "
+                f"{r['params']:,}: "
+                f"{'yes' if r['same_model'] else 'NO'})",
+                median(r["ours"]) / median(r["hand"]),
+                ("<=", 1.10),
+                summarize(r["ours"]),
+                summarize(r["hand"]),
+                same_model=r["same_model"],
+            )
+        ]
+
     def import_keras():
         k = cfg["keras_layers"]
         r = worker("import", path=paths[k], out=str(tmp / f"generated_{k}.keras"), reps=reps("reps_import"))
@@ -830,6 +884,7 @@ def run_cases(cfg: dict, tmp: Path, reps_override: int | None, only: set | None 
     attempt(["statements_scaling"], lambda: front_end("statements_scaling", "statements", statements_spec))
     attempt(["memory"], memory)
     attempt(["to_keras_vs_hand"], to_keras)
+    attempt(["to_keras_tabtransformer_vs_hand"], to_keras_tabtransformer)
     attempt(["render_cold_vs_plot_model"], render)
     attempt(["epoch_vs_hand"], epoch)
     attempt(["import_vs_load_model"], import_keras)

@@ -26,6 +26,7 @@ CASES = {
     "statements_scaling",
     "memory",
     "to_keras_vs_hand",
+    "to_keras_tabtransformer_vs_hand",
     "render_cold_vs_plot_model",
     "epoch_vs_hand",
     "import_vs_load_model",
@@ -75,5 +76,6 @@ def test_quick_benchmark_run(tmp_path):
         assert c["label"] in text, cid + context
     # The baselines compared really are the same models.
     assert by_id["to_keras_vs_hand"]["same_model"] is True, context
+    assert by_id["to_keras_tabtransformer_vs_hand"]["same_model"] is True, context
     assert by_id["epoch_vs_hand"]["same_initial_weights"] is True, context
     assert by_id["import_vs_load_model"]["same_model"] is True, context

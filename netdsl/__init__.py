@@ -258,7 +258,6 @@ TABULAR_OPS = (
     "one_hot",
     "multi_hot",
     "embedding",
-    "flatten",
     "hash",
     "discretize",
     "cross",

@@ -148,3 +148,24 @@ def test_stack_attention_and_dense_on_rank_3(d, axis, heads, key_dim, value_dim,
     ours = net.predict(rows, verbose=0)
     assert np.ptp(ours) > 0
     np.testing.assert_allclose(ours, hand.predict(rows, verbose=0), rtol=1e-5, atol=1e-5)
+
+
+def test_rank_3_model_emitted_as_python_is_the_same_model(tmp_path):
+    """emit --python writes stack as the named Stack operation, attention called on (s, s)."""
+    import runpy
+
+    spec = RANK3.format(d=4, axis=1, heads=2, key_dim=3, extra=", dropout=0.1")
+    graph = netdsl.loads(spec)
+    source = netdsl.to_python(graph)
+    assert 'named_op("Stack", axis=1, name="s")([s_dense_1, s_dense_2, s_dense_3])' in source
+    assert "(s, s)" in source and "use_bias" not in source
+    path = tmp_path / "rank3.py"
+    path.write_text(source, encoding="utf-8")
+    emitted = runpy.run_path(str(path))["model"]
+    net = netdsl.to_keras(graph, seed=0)
+    assert [type(op).__name__ for op in emitted.operations] == [type(op).__name__ for op in net.operations]
+    for layer in net.layers:
+        if layer.weights:
+            emitted.get_layer(layer.name).set_weights(layer.get_weights())
+    rows = np.random.default_rng(2).normal(size=(8, 6)).astype("float32")
+    np.testing.assert_allclose(emitted.predict(rows, verbose=0), net.predict(rows, verbose=0), atol=1e-6)

@@ -136,7 +136,13 @@ def _variables(g: nx.DiGraph, nodes: list[str]) -> dict[str, str]:
 
 # Constructor arguments left out where they equal Keras's default, and those
 # written positionally: the lines read like hand-written Keras.
-_DEFAULTS = {("Dense", "use_bias"): True, ("Dense", "activation"): "linear", ("Normalization", "axis"): -1}
+_DEFAULTS = {
+    ("Dense", "use_bias"): True,
+    ("Dense", "activation"): "linear",
+    ("Normalization", "axis"): -1,
+    ("MultiHeadAttention", "use_bias"): True,
+    ("MultiHeadAttention", "dropout"): 0.0,
+}
 _POSITIONAL = {"Dense": "units", "Dropout": "rate"}
 WIDTH = 88  # ruff's and black's default line length
 

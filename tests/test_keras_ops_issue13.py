@@ -169,3 +169,35 @@ def test_rank_3_model_emitted_as_python_is_the_same_model(tmp_path):
             emitted.get_layer(layer.name).set_weights(layer.get_weights())
     rows = np.random.default_rng(2).normal(size=(8, 6)).astype("float32")
     np.testing.assert_allclose(emitted.predict(rows, verbose=0), net.predict(rows, verbose=0), atol=1e-6)
+
+
+def test_keras_cannot_freeze_attention_through_its_constructor():
+    """Why attention(trainable=false) is refused (ND206): Keras 3's MultiHeadAttention
+    builds its projections trainable whatever the constructor said, and the model trains them.
+    If Keras changes this, the refusal can go."""
+    x = keras.Input((3, 4))
+    model = keras.Model(x, L.MultiHeadAttention(2, 4, trainable=False)(x, x))
+    assert len(model.trainable_weights) == 8 and not model.non_trainable_weights
+    assert codes_of_trainable("attention(2, 4, trainable=false)") == ["ND206"]
+
+
+def codes_of_trainable(call: str) -> list[str]:
+    from netdsl.lang.diagnostics import SpecError
+
+    try:
+        netdsl.loads(f"input x: 6\ns = stack(x -> dense(4), x -> dense(4))\noutput y = s -> {call}\n")
+    except SpecError as exc:
+        return [d.code for d in exc.diagnostics]
+    return []
+
+
+def test_attention_takes_the_layer_options_of_its_kernels():
+    graph = netdsl.loads(
+        "input x: 6\ns = stack(x -> dense(4), x -> dense(4))\n"
+        "output y = s -> attention(2, 4, kernel_initializer=zeros, kernel_regularizer=l2(0.01)) -> flatten\n"
+    )
+    layer = netdsl.to_keras(graph, seed=0).get_layer("y_attention_1")
+    config = layer.get_config()
+    assert config["kernel_initializer"]["class_name"] == "Zeros"
+    assert config["kernel_regularizer"]["config"] == {"l2": 0.01}
+    assert all(not w.numpy().any() for w in layer.weights if w.path.endswith("kernel"))

@@ -308,7 +308,11 @@ def _param_value(p, expr):
         return value
     if p.type != "floats" and p.check is not None and not p.check(value):
         atom = ast.unwrap(expr)
-        assert isinstance(atom, ast.Number), "only numbers have ranges"
+        if not isinstance(atom, ast.Number):  # a setting the op cannot have (attention's trainable=false)
+            shown = str(value).lower() if isinstance(value, bool) else repr(value)
+            raise BadValue(
+                codes.ARGUMENT_RANGE, f"{shown} is not supported", f"{p.name} must be {p.range_text}"
+            )
         raise BadValue(
             codes.ARGUMENT_RANGE, f"{atom.value!r} is out of range", f"{p.name} must be {p.range_text}"
         )

@@ -906,6 +906,21 @@ OPS: dict[str, Op] = {
 }
 
 
+# Layers that Keras cannot freeze through their constructor: MultiHeadAttention(trainable=False)
+# makes its query/key/value/output projections in build(), trainable, and the model trains
+# them (checked on Keras 3.15); a .keras file rebuilds them the same way.
+_NOT_FREEZABLE = {
+    "attention": Param(
+        "trainable",
+        "bool",
+        True,
+        check=lambda v: v is True,
+        range_text="true: Keras's MultiHeadAttention(trainable=False) still trains its projections",
+        keyword_only=True,
+    ),
+}
+
+
 def _with_options(op: Op) -> Op:
     """An op with the layer options Keras gives its layer (ir/options.py), all by
     name only; every layer and merge may be frozen (`trainable=false`)."""
@@ -913,7 +928,7 @@ def _with_options(op: Op) -> Op:
         return op
     have = {p.name for p in op.params}
     extra = [Param(name, family, None, keyword_only=True) for name, family in LAYER_OPTIONS.get(op.name, ())]
-    extra.append(Param("trainable", "bool", True, keyword_only=True))
+    extra.append(_NOT_FREEZABLE.get(op.name) or Param("trainable", "bool", True, keyword_only=True))
     return dataclasses.replace(op, params=op.params + tuple(p for p in extra if p.name not in have))
 
 

@@ -123,6 +123,7 @@ LAYER_OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "layernorm": _weights("beta", "gamma"),
     "prelu": _weights("alpha"),
     "embedding": _weights("embeddings", activity=True),
+    "attention": _weights("kernel", "bias", activity=True),
 }
 
 

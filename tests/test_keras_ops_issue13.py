@@ -201,3 +201,21 @@ def test_attention_takes_the_layer_options_of_its_kernels():
     assert config["kernel_initializer"]["class_name"] == "Zeros"
     assert config["kernel_regularizer"]["config"] == {"l2": 0.01}
     assert all(not w.numpy().any() for w in layer.weights if w.path.endswith("kernel"))
+
+
+def test_check_and_render_show_rank_3_shapes(tmp_path):
+    """The TabTransformer example through the CLI: check's table and JSON, and the diagram,
+    give the stacked embeddings' (8, 16), the attention's count and the flattened width."""
+    import json
+
+    from conftest import ROOT, run_cli
+
+    spec = str(ROOT / "examples" / "keras_io" / "tabtransformer.net")
+    table = run_cli("check", spec).stdout
+    attention = next(line for line in table.splitlines() if "transformer_1.h_attention_1" in line)
+    assert attention.split()[1:4] == ["attention", "(8,", "16)"] and "4,304" in attention
+    nodes = {n["name"]: n for n in json.loads(run_cli("check", spec, "--json").stdout)["nodes"]}
+    assert nodes["encoded"]["shape"] == [8, 16] and nodes["features_flatten_1"]["shape"] == [128]
+    run_cli("render", spec, "-o", str(tmp_path / "t.dot"))
+    dot = (tmp_path / "t.dot").read_text(encoding="utf-8")
+    assert "MultiHeadAttention" in dot and "out (8, 16) · 4,304 params" in dot and "(128,)" in dot

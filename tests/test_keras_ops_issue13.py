@@ -212,7 +212,7 @@ def test_check_and_render_show_rank_3_shapes(tmp_path):
 
     spec = str(ROOT / "examples" / "keras_io" / "tabtransformer.net")
     table = run_cli("check", spec).stdout
-    attention = next(line for line in table.splitlines() if "transformer_1.h_attention_1" in line)
+    attention = next(line for line in table.splitlines() if "transformer_1.attended" in line)
     assert attention.split()[1:4] == ["attention", "(8,", "16)"] and "4,304" in attention
     nodes = {n["name"]: n for n in json.loads(run_cli("check", spec, "--json").stdout)["nodes"]}
     assert nodes["encoded"]["shape"] == [8, 16] and nodes["features_flatten_1"]["shape"] == [128]

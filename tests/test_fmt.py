@@ -430,6 +430,16 @@ def test_long_chains_split_before_every_arrow():
     assert format_source(format_source(text, width=60)) == text
 
 
+def test_a_merge_too_long_for_its_line_keeps_its_chain_after_the_bracket():
+    """The bracket breaks, `) -> ...` stays together, as a second pass lays it out (it once
+    moved `-> dense(1)` to a line of its own, then joined it back: not idempotent)."""
+    text = "y = concat(p -> lookup -> embedding(4), a) -> dense(1)\n"
+    want = "y = concat(\n    p -> lookup -> embedding(4),\n    a,\n) -> dense(1)\n"
+    assert format_source(text, width=40) == want == format_source(want, width=40)
+    short = "y = concat(p, a) -> dense(16, relu) -> dense(1)\n"  # the bracket fits: the chain splits
+    assert format_source(short, width=30) == "y = concat(p, a)\n    -> dense(16, relu)\n    -> dense(1)\n"
+
+
 def test_width_counts_the_whole_line_but_not_a_trailing_comment():
     line = "h = x -> dense(4) -> dense(4)"  # 29 characters
     assert format_source(line, width=29) == line + "\n"

@@ -204,6 +204,8 @@ def _render(doc, width: int) -> list[str]:
                 m = _FLAT
             else:
                 m = _FLAT if _fits(d.parts, stack, width - len(out[-1])) else _BREAK
+                if m == _BREAK and d.arrows and _break_head(d, width - len(out[-1])):
+                    m = _FLAT if _fits(d.parts, stack, width - len(out[-1])) else _BREAK
             stack.extend((indent, m, x) for x in reversed(d.parts))
         elif isinstance(d, Line):
             if mode == _FLAT:
@@ -217,6 +219,18 @@ def _render(doc, width: int) -> list[str]:
             raise FormatError(f"not a document: {d!r}")
     flush(0, None)
     return out
+
+
+def _break_head(chain: Group, remaining: int) -> bool:
+    """A chain too long for its line whose head is a bracket too long on its own: break the
+    bracket and keep `) -> ...` together, as the next pass (which reads that bracket
+    written over several lines, so broken) lays it out. True when it did."""
+    head = chain.parts[0] if chain.parts else None
+    bracket = head[-1] if isinstance(head, list) and head else head
+    if not isinstance(bracket, Group) or bracket.mode != "auto" or _fits([head], [], remaining):
+        return False
+    bracket.mode = "break"
+    return True
 
 
 def _texts(doc, into: list[Text]) -> list[Text]:

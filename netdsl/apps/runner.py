@@ -60,7 +60,7 @@ def make_task(spec: str, data: str, settings: dict, *, columns=None, fold=None, 
 def cached_table(path: str):
     from ..data.tables import read_csv
 
-    return read_csv(path)
+    return read_csv(path, memory_limit=0)  # the command checked the memory budget before any task
 
 
 @functools.lru_cache(maxsize=64)
@@ -81,15 +81,24 @@ def _prepared(spec: str, text: str | None, include_paths: tuple, data: str, colu
     return g, prepare(g, cached_table(data), {k: list(v) for k, v in columns})
 
 
+class TaskFailed(Exception):
+    """A task's SpecError (a loss that became NaN), as its rendered text: plain
+    data, so that it crosses a process boundary like a result does."""
+
+
 def run_task(task: dict) -> dict:
     """Train one task in this process; its result as plain data."""
+    from ..lang.diagnostics import SpecError
     from .evaluate import without_curves
     from .training import train
 
     columns = tuple(sorted((k, tuple(v)) for k, v in task["columns"].items()))
     g, prepared = _prepared(task["spec"], task["text"], tuple(task["include_paths"]), task["data"], columns)
     fold = tuple(task["fold"]) if task["fold"] else None
-    result = train(g, prepared, fold=fold, **task["settings"])
+    try:
+        result = train(g, prepared, fold=fold, **task["settings"])
+    except SpecError as exc:
+        raise TaskFailed(exc.render(color=False)) from None
     return {
         "history": result.history,
         "test": result.test,

@@ -132,12 +132,14 @@ def fit_and_evaluate(
     g: nx.DiGraph, binding, inputs: dict, targets: dict, split, settings: dict, verbose: int
 ):
     """Build on the training rows (layers adapt on them only), fit, and
-    evaluate on the test rows. Seeded and deterministic."""
+    evaluate on the test rows (none: evaluation skipped, test metrics {}).
+    Seeded and deterministic. Metrics Keras computes per class (f1_score) are
+    lists. Raises SpecError (ND612) when the loss becomes NaN or infinite."""
     import numpy as np
     import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()
-    train_idx, test_idx = np.asarray(split.train), np.asarray(split.test)
+    train_idx, test_idx = np.asarray(split.train, dtype="int64"), np.asarray(split.test, dtype="int64")
     model = to_keras(g, {k: v[train_idx] for k, v in inputs.items()}, seed=settings["seed"])
     if not model.compiled:
         raise ValueError("the spec has no compile line")  # checked before; a guard
@@ -148,20 +150,86 @@ def fit_and_evaluate(
         return picked if len(picked) > 1 else next(iter(picked.values()))
 
     outputs = [t.output for t in binding.targets]
-    x_train, y_train = pick(inputs, train_idx, inputs), pick(targets, train_idx, outputs)
-    x_test, y_test = pick(inputs, test_idx, inputs), pick(targets, test_idx, outputs)
+    watch = _StopOnNaN()
     fitted = model.fit(
-        x_train,
-        y_train,
+        pick(inputs, train_idx, inputs),
+        pick(targets, train_idx, outputs),
         epochs=settings["epochs"],
         batch_size=settings["batch_size"],
         validation_split=settings["validation_split"],
         shuffle=True,
         verbose=verbose,
+        callbacks=[watch],
     )
-    test = model.evaluate(x_test, y_test, batch_size=settings["batch_size"], verbose=0, return_dict=True)
-    history = {k: [float(v) for v in vs] for k, vs in fitted.history.items()}
-    return model, history, {k: float(v) for k, v in test.items()}
+    if watch.where is not None:
+        raise _diverged(g, watch.where)
+    history = {k: [metric_value(v) for v in vs] for k, vs in fitted.history.items()}
+    if not len(test_idx):
+        return model, history, {}
+    test = model.evaluate(
+        pick(inputs, test_idx, inputs),
+        pick(targets, test_idx, outputs),
+        batch_size=settings["batch_size"],
+        verbose=0,
+        return_dict=True,
+    )
+    return model, history, {k: metric_value(v) for k, v in test.items()}
+
+
+def metric_value(v):
+    """A metric's value as JSON-ready Python: a float, or a list per class."""
+    import numpy as np
+
+    array = np.asarray(v, dtype="float64")
+    return float(array) if array.ndim == 0 else array.tolist()
+
+
+class _StopOnNaN(keras.callbacks.Callback):  # type: ignore[name-defined]
+    """Like keras.callbacks.TerminateOnNaN, but silent and remembering where:
+    the caller turns it into a diagnostic."""
+
+    def __init__(self):
+        super().__init__()
+        self.epoch = 0
+        self.where: tuple[int, int, float] | None = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        import math
+
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)) and self.where is None:
+            self.where = (self.epoch + 1, batch + 1, float(loss))
+            self.model.stop_training = True
+
+
+def _diverged(g: nx.DiGraph, where: tuple[int, int, float]):
+    from ..ir.core import network
+    from ..lang import codes
+    from ..lang.diagnostics import SpecError, error
+
+    epoch, batch, loss = where
+    net = network(g)
+    optimizer = net.compile.optimizer if net.compile is not None else None
+    said = ""
+    if optimizer is not None:
+        said = f" ({optimizer.name}" + "".join(f", {k}={v}" for k, v in optimizer.args.items()) + ")"
+    decl = net.compile_decl
+    return SpecError(
+        [
+            error(
+                codes.TRAINING_DIVERGED,
+                f"training stopped: the loss became {loss} in epoch {epoch}, batch {batch}",
+                decl.span if decl else None,
+                help=f"lower the learning rate, check the optimizer's settings{said}, "
+                "or standardize the inputs (x -> standardize)",
+            )
+        ],
+        net.source,
+        net.sources,
+    )
 
 
 def load_model(path: str):

@@ -91,14 +91,16 @@ def fit_data_parallel(g: nx.DiGraph, binding, inputs, targets, shards, settings,
     keras.distribution.set_distribution(None)
     plain = to_keras(g, adapt_on, seed=settings["seed"])
     plain.set_weights(weights)
-    history = {k: [float(v) for v in vs] for k, vs in fitted.history.items()}
+    from .keras import metric_value
+
+    history = {k: [metric_value(v) for v in vs] for k, vs in fitted.history.items()}
     return plain, history
 
 
 def evaluate(g: nx.DiGraph, model, binding, inputs, targets, rows, batch_size: int) -> dict:
     import numpy as np
 
-    from .keras import keras_names
+    from .keras import keras_names, metric_value
 
     if not len(rows):
         return {}
@@ -112,7 +114,7 @@ def evaluate(g: nx.DiGraph, model, binding, inputs, targets, rows, batch_size: i
         verbose=0,
         return_dict=True,
     )
-    return {k: float(v) for k, v in test.items()}
+    return {k: metric_value(v) for k, v in test.items()}
 
 
 def split_cpu(replicas: int | None) -> None:
@@ -166,5 +168,7 @@ def fit_mirrored(g: nx.DiGraph, binding, inputs, targets, split, settings, verbo
         shuffle=True,
         verbose=verbose,
     )
-    history = {k: [float(v) for v in vs] for k, vs in fitted.history.items()}
+    from .keras import metric_value
+
+    history = {k: [metric_value(v) for v in vs] for k, vs in fitted.history.items()}
     return model, history, strategy.num_replicas_in_sync

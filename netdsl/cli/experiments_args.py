@@ -52,9 +52,13 @@ def add_distribute_options(p, natural) -> None:
 
 
 def _evaluate_parser(sub) -> None:
-    e = sub.add_parser(
+    from .parsing import subcommand
+
+    e = subcommand(
+        sub,
         "evaluate",
-        help="report a trained model on labelled rows: per-class precision/recall/F1, confusion matrix, ...",
+        "report a trained model on labelled rows: per-class precision, recall, F1, confusion matrix",
+        "netdsl evaluate build/iris_add.keras --data examples/data/iris.csv",
     )
     e.add_argument("model", metavar="MODEL.keras", help="a model written by `netdsl train -o`")
     e.add_argument("--data", metavar="CSV", required=True, help="labelled rows with the model's columns")

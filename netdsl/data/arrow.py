@@ -51,7 +51,7 @@ def is_parquet(path: str) -> bool:
 def _error(path: str, message: str, line: int | None = None, help: str | None = None) -> DataError:
     text = f"{path}:{line}: {message}" if line else f"{path}: {message}"
     exc = DataError(text)
-    exc.help = help  # type: ignore[attr-defined]
+    exc.help = help
     return exc
 
 

@@ -27,6 +27,7 @@ from .settings import (
     OPTIMIZER_LIMITS,
     OPTIMIZERS,
     POSITIVE_OPTIMIZER_ARGS,
+    metric_problem,
 )
 from .values import BadValue, convert, describe
 
@@ -713,7 +714,7 @@ def _optimizer_value(optimizer: str, key: str, atom):
 TRAIN_SETTINGS = {
     "epochs": ("int", lambda v: 1 <= v <= 100_000, "an integer from 1 to 100000"),
     "batch_size": ("int", lambda v: 1 <= v <= 1_000_000, "a positive integer"),
-    "test_size": ("float", lambda v: 0 < v < 1, "a fraction between 0 and 1"),
+    "test_size": ("float", lambda v: 0 <= v < 1, "a fraction from 0 up to 1 (0: no test split)"),
     "validation_split": ("float", lambda v: 0 <= v < 1, "a fraction from 0 up to 1"),
     "seed": ("int", lambda v: 0 <= v < 2**32, "an integer from 0 to 2**32-1"),
 }
@@ -749,6 +750,37 @@ def check_train(g: nx.DiGraph) -> None:
         setattr(fit, key, float(value) if kind == "float" else value)
 
 
+def check_metric_labels(g: nx.DiGraph) -> None:
+    """Each metric against its output's loss: a metric sees the labels the loss
+    is given, so a sparse metric needs a sparse loss and the other way round
+    (ND511); a classification metric on a regression says nothing (ND512)."""
+    net = network(g)
+    settings, decl = net.compile, net.compile_decl
+    if settings is None or decl is None or settings.loss is None:
+        return
+    loss = settings.loss
+    for kw in decl.settings:
+        if kw.name.text != "metrics":
+            continue
+        value = ast.unwrap(kw.value)
+        groups = (
+            [(p.key.text, ast.unwrap(p.value)) for p in value.pairs]
+            if isinstance(value, ast.DictLit)
+            else [(None, value)]
+        )
+        for output, atom in groups:
+            items = [ast.unwrap(i) for i in atom.items] if isinstance(atom, ast.ListLit) else [atom]
+            names = [output] if output else list(loss) if isinstance(loss, dict) else []
+            losses = {loss} if isinstance(loss, str) else {loss.get(o) for o in names}
+            for item in items:
+                for problem in filter(None, (metric_problem(_name_of(item), lo) for lo in losses - {None})):
+                    severity, message, hint = problem
+                    make = error if severity == "error" else warning
+                    code = codes.METRIC_LABELS if severity == "error" else codes.CLASSIFICATION_METRIC
+                    net.diagnostics.append(make(code, message, item.span, help=hint))
+                    break
+
+
 # The pipeline, in order. Each entry reads what the ones before it filled in.
 CHECKS: tuple[Callable[[nx.DiGraph], None], ...] = (
     check_names,
@@ -759,6 +791,7 @@ CHECKS: tuple[Callable[[nx.DiGraph], None], ...] = (
     check_outputs,
     check_unused,
     check_compile,
+    check_metric_labels,
     check_train,
 )
 

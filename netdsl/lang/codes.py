@@ -116,6 +116,14 @@ BAD_COMPILE_SETTING: Final = ErrorCode("ND507", "A compile setting that does not
 DUPLICATE_SECTION: Final = ErrorCode("ND508", "More than one compile (or train) line.")
 BAD_TRAIN_SETTING: Final = ErrorCode("ND509", "A train setting that does not exist, or a bad value for one.")
 NO_LOSS: Final = ErrorCode("ND510", "Training a spec whose compile line gives no loss.")
+METRIC_LABELS: Final = ErrorCode(
+    "ND511",
+    "A metric that cannot be computed on the labels its output's loss is given "
+    "(class indices for sparse losses, one column per class otherwise).",
+)
+CLASSIFICATION_METRIC: Final = ErrorCode(
+    "ND512", "A classification metric (accuracy, ...) on an output trained as a regression (warning)."
+)
 
 # data
 STANDARDIZE_NO_DATA: Final = ErrorCode(
@@ -134,6 +142,12 @@ LABELS_DO_NOT_FIT: Final = ErrorCode(
     "ND607", "A label column that does not fit its output and loss (classes, values)."
 )
 TOO_FEW_ROWS: Final = ErrorCode("ND608", "Too few rows (or rows of a class) for the train/test split.")
+BAD_CELL: Final = ErrorCode(
+    "ND609", "A data cell that is empty, not a number, or not finite where a number is needed."
+)
+BAD_ROW: Final = ErrorCode("ND610", "A data row with fewer or more cells than the header has columns.")
+DUPLICATE_COLUMN: Final = ErrorCode("ND611", "A data file whose header names a column twice.")
+TRAINING_DIVERGED: Final = ErrorCode("ND612", "The loss became NaN or infinite during training.")
 
 # importing saved Keras models (netdsl import, render MODEL.keras, diff)
 KERAS_VERSION: Final = ErrorCode(
@@ -160,3 +174,6 @@ DROPPED_SETTING: Final = ErrorCode(
 
 # limits
 LIMIT: Final = ErrorCode("ND901", "A size beyond netdsl's limits (units, width, parameters, layers).")
+MEMORY_BUDGET: Final = ErrorCode(
+    "ND902", "A model or data file estimated to need more memory than the budget (--memory-limit)."
+)

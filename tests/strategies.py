@@ -20,7 +20,7 @@ from pathlib import Path
 from hypothesis import strategies as st
 
 from netdsl.ir.ops import ACTIVATIONS
-from netdsl.ir.settings import LOSSES, METRICS, OPTIMIZERS
+from netdsl.ir.settings import LOSSES, METRICS, OPTIMIZERS, metric_problem
 from netdsl.lang.parser import KEYWORDS as _KEYWORD_TOKENS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -501,17 +501,22 @@ class _Gen:
         return Program(text, self.params, self.nodes, outputs, inputs, self.dense)
 
     def compile_line(self, outputs: list[str]) -> str:
+        keys = [k for k in self.draw(st.permutations(["loss", "optimizer", "metrics"])) if self.chance(0.7)]
+        # Losses first: a metric must fit the labels its output's loss is given (ND511/ND512).
+        losses: dict[str, str] = {}
+        loss_text = ""
+        if "loss" in keys:
+            if len(outputs) > 1 and self.chance(0.5):
+                losses = {o: self.pick(LOSSES) for o in outputs}
+                loss_text = "loss={" + ", ".join(f"{o}: {v}" for o, v in losses.items()) + "}"
+            else:
+                loss = self.pick(LOSSES)
+                losses = dict.fromkeys(outputs, loss)
+                loss_text = f'loss="{loss}"' if self.chance(0.1) else f"loss={loss}"
         settings = []
-        for key in self.draw(st.permutations(["loss", "optimizer", "metrics"])):
-            if not self.chance(0.7):
-                continue
+        for key in keys:
             if key == "loss":
-                if len(outputs) > 1 and self.chance(0.5):
-                    pairs = ", ".join(f"{o}: {self.pick(LOSSES)}" for o in outputs)
-                    settings.append(f"loss={{{pairs}}}")
-                else:
-                    loss = self.pick(LOSSES)
-                    settings.append(f'loss="{loss}"' if self.chance(0.1) else f"loss={loss}")
+                settings.append(loss_text)
             elif key == "optimizer":
                 name = self.pick(sorted(OPTIMIZERS))
                 allowed = [a for a in OPTIMIZERS[name][1] if a in SAFE_OPTIMIZER_ARGS]
@@ -522,19 +527,26 @@ class _Gen:
                     args = ", ".join(f"{a}={self.pick(SAFE_OPTIMIZER_ARGS[a])}" for a in chosen)
                     settings.append(f"optimizer={name}({args})")
             else:
-                if len(outputs) > 1 and self.chance(0.5):
-                    subset = [o for o in outputs if self.chance(0.6)] or outputs[:1]
-                    pairs = ", ".join(
-                        f"{o}: [{', '.join(self.draw(st.lists(st.sampled_from(METRICS), max_size=2)))}]"
-                        for o in subset
-                    )
-                    settings.append(f"metrics={{{pairs}}}")
-                else:
-                    ms = self.draw(st.lists(st.sampled_from(METRICS), max_size=3, unique=True))
-                    settings.append(f"metrics=[{', '.join(ms)}]")
+                settings.append(self._metrics(outputs, losses))
         if not settings:
             settings.append("loss=mse")
         return "compile " + " ".join(settings)
+
+    def _metrics(self, outputs: list[str], losses: dict[str, str]) -> str:
+        def fitting(names: list[str]) -> list[str]:
+            return [
+                m for m in METRICS if all(metric_problem(m, losses[o]) is None for o in names if o in losses)
+            ]
+
+        if len(outputs) > 1 and self.chance(0.5):
+            subset = [o for o in outputs if self.chance(0.6)] or outputs[:1]
+            pairs = ", ".join(
+                f"{o}: [{', '.join(self.draw(st.lists(st.sampled_from(fitting([o])), max_size=2)))}]"
+                for o in subset
+            )
+            return f"metrics={{{pairs}}}"
+        ms = self.draw(st.lists(st.sampled_from(fitting(outputs)), max_size=3, unique=True))
+        return f"metrics=[{', '.join(ms)}]"
 
 
 @st.composite

@@ -301,16 +301,17 @@ def test_line_breaks_inside_quoted_labels_keep_classes_apart(tmp_path):
     body = "".join(f'{i},{i},{i},{i},"{label}"\n' for label, n in rows for i in range(1, n + 1))
     data.write_text(IRIS_HEADER + body, encoding="utf-8")
     g = netdsl.loads(CLASSIFIER.format(out="species", units=3), "t.net")
-    binding, _, targets, _ = prepare(g, read_csv(str(data)), None, 0.25, 0)
-    assert binding.targets[0].classes == ["p\nq", "pq", "p\u2028q"]
-    assert targets["species"].sum(axis=0).tolist() == [4.0, 4.0, 4.0]
+    prepared = prepare(g, read_csv(str(data)))
+    assert prepared.binding.targets[0].classes == ["p\nq", "pq", "p\u2028q"]
+    assert prepared.targets["species"].sum(axis=0).tolist() == [4.0, 4.0, 4.0]
 
 
 def test_columns_binds_outputs_too(tmp_path):
     g = netdsl.loads(CLASSIFIER.format(out="label", units=3), "t.net")
-    binding, _, targets, _ = prepare(g, read_csv(str(IRIS_CSV)), {"label": ["species"]}, 0.2, 0)
-    assert (binding.targets[0].output, binding.targets[0].column) == ("label", "species")
-    assert targets["label"].shape == (150, 3)
+    prepared = prepare(g, read_csv(str(IRIS_CSV)), {"label": ["species"]})
+    target = prepared.binding.targets[0]
+    assert (target.output, target.column) == ("label", "species")
+    assert prepared.targets["label"].shape == (150, 3)
     p = tmp_path / "label.net"
     p.write_text(CLASSIFIER.format(out="label", units=3))
     r = run_cli("train", p, "--data", IRIS_CSV, "--columns", "lable=species", timeout=60)

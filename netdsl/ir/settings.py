@@ -121,6 +121,7 @@ OPTIMIZER_LIMITS = {
     ("*", "beta_2"): (lambda v: 0 <= v < 1, "from 0 up to 1 (1 excluded)"),
     ("lion", "beta_1"): (lambda v: 0 < v <= 1, "greater than 0 and at most 1"),
     ("lion", "beta_2"): (lambda v: 0 <= v <= 1, "from 0 to 1"),
+    ("ftrl", "learning_rate_power"): (lambda v: v <= 0, "0 or less"),
 }
 
 # Labels: a sparse loss is given class indices, every other loss one column

@@ -117,6 +117,10 @@ CASE_IDS = (
     "render_cold_vs_plot_model",
     "epoch_vs_hand",
     "import_vs_load_model",
+    "compare_jobs2_vs_jobs1",
+    "compare_ray_vs_jobs2",
+    "tune_asha_vs_full",
+    "data_parallel_epoch",
     "lsp_diagnostics_latency",
     "playground_keystroke_to_diagram",
     "serve_under_load",
@@ -818,6 +822,10 @@ def run_cases(cfg: dict, tmp: Path, reps_override: int | None, only: set | None 
     attempt(["render_cold_vs_plot_model"], render)
     attempt(["epoch_vs_hand"], epoch)
     attempt(["import_vs_load_model"], import_keras)
+    if cfg is not QUICK:
+        import scale
+
+        scale.scale_cases(scale.FULL, nd, attempt, case, median, summarize)
     editor_cases(cfg, reps, attempt)
     return cases
 

@@ -272,7 +272,9 @@ class _Gen:
                 self.number(self.draw(st.sampled_from([0, 1, -2, 0.5, 3.25, 100, -0.125])))
                 for _ in range(width)
             ]
-            var = [self.number(self.draw(st.sampled_from([1, 0.25, 4, 0, 2.5, 1e-3]))) for _ in range(width)]
+            var = [
+                self.number(self.draw(st.sampled_from([1, 0.25, 4, 0.5, 2.5, 1e-3]))) for _ in range(width)
+            ]
             m, v = "[" + ", ".join(mean) + "]", "[" + ", ".join(var) + "]"
             text = self.pick(
                 [

@@ -42,7 +42,7 @@ def test_quick_benchmark_run(tmp_path):
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=900,  # every case at its smallest size; a loaded 2-core machine needs minutes
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

@@ -38,7 +38,7 @@ def test_expansion_names_show_where_each_layer_came_from():
     assert netdsl.node(g, "y/residual_1/out").inputs == ["y_dense_1", "y/residual_1/h"]
     assert netdsl.node(g, "y/residual_2/h_dense_1").inputs == ["y/residual_1/out"]
     assert netdsl.node(g, "y").inputs == ["y/residual_2/out"]
-    assert netdsl.node(g, "y/residual_1/h_dropout_1").args == {"rate": 0.0}  # the default
+    assert netdsl.node(g, "y/residual_1/h_dropout_1").args == {"rate": 0.0, "seed": None}  # the defaults
     assert netdsl.network(g).params.total == (8 * 16 + 16) + 2 * 2 * (16 * 16 + 16) + 17
 
 

@@ -105,7 +105,7 @@ def test_evaluate_cli_binary_with_plot(tmp_path, spec):
     assert (tmp_path / "e.png").read_bytes().startswith(b"\x89PNG")
 
 
-def test_evaluate_cli_multiclass_and_regression(tmp_path, spec):
+def test_evaluate_cli_multiclass(tmp_path):
     model = tmp_path / "m.keras"
     r = run_cli("train", EXAMPLES / "iris_add.net", "--data", IRIS_CSV, "--epochs", "3", "-o", model)
     assert r.returncode == 0, r.stderr
@@ -120,15 +120,20 @@ def test_evaluate_cli_multiclass_and_regression(tmp_path, spec):
     bad.write_text(IRIS_CSV.read_text().replace("petal_width", "petal_widht"))
     r = run_cli("evaluate", model, "--data", bad)
     assert r.returncode == 1 and "'petal_width', which the file lacks; did you mean 'petal_widht'" in r.stderr
+
+
+def test_regression_report_and_residual_plot(tmp_path, spec):
+    from netdsl.apps.plot import plot_evaluation
+
     p = spec(
         "input x: [sepal_length, sepal_width, petal_length]\noutput petal_width = x -> dense(1)\n"
         "compile loss=mse optimizer=adam(learning_rate=0.05)\n"
     )
-    r = run_cli("train", p, "--data", IRIS_CSV, "--epochs", "20", "-o", tmp_path / "r.keras")
-    assert r.returncode == 0, r.stderr and "MAE" in r.stdout
-    r = run_cli("evaluate", tmp_path / "r.keras", "--data", IRIS_CSV, "--json", "--plot", tmp_path / "r.svg")
-    out = json.loads(r.stdout)["outputs"]["petal_width"]
-    assert out["kind"] == "regression" and out["rmse"] > 0 and out["r2"] is not None
+    result = netdsl.train(str(p), str(IRIS_CSV), epochs=20, seed=0)
+    out = result.report["petal_width"]
+    assert out["kind"] == "regression" and out["rows"] == 30 and out["r2"] is not None
+    assert out["rmse"] ** 2 == pytest.approx(result.test["loss"], rel=1e-4)  # the loss is the MSE
+    plot_evaluation(result.report, str(tmp_path / "r.svg"), "residuals")
     assert (tmp_path / "r.svg").read_text().startswith("<?xml")
 
 

@@ -10,6 +10,7 @@ The screenshot of the page with the error is kept in build/test-artifacts/.
 from __future__ import annotations
 
 import shutil
+import time
 
 import pytest
 
@@ -165,6 +166,9 @@ def test_hover_and_completion_in_the_page(page):
 
     wait_for(lambda: options() and options()[0].startswith("dense"))
     assert "dense(units, activation=linear, use_bias=true)" in options()[0]  # the signature, from the server
+    # CodeMirror ignores Enter for `interactionDelay` (75 ms) after the list (re)opens, so that a key
+    # pressed as the list appears is not taken as a choice; a person reads the list first.
+    time.sleep(0.3)
     type_keys(driver, Keys.ENTER)
     wait_for(lambda: text(driver).endswith("-> dense"))
     type_keys(driver, "(3")

@@ -25,7 +25,8 @@
   loss, optimizer and its learning rate).
 - The Python API section names every public name of `netdsl` (`__all__`) and
   says truly what a node's `params` is; Set-up names every extra of
-  pyproject.toml and the Python version it requires.
+  pyproject.toml and the Python version it requires, and each command it says
+  needs no TensorFlow (`pip install .`) runs without loading it.
 """
 
 from __future__ import annotations
@@ -93,6 +94,19 @@ FIXTURES = {
         .replace("sepal -> dense(2, relu)", "sepal -> dense(4, relu)")
         .replace("petal_h = petal -> dense(2, relu)", "petal_hidden = petal -> dense(4, relu)")
         .replace("concat(sepal_h, petal_h)", "concat(sepal_h, petal_hidden)")
+    ),
+    # `netdsl check` and `netdsl tune` of a spec with a search space (see "Searching")
+    "tune.net": _fixture_text(
+        "input iris: [sepal_length, sepal_width, petal_length, petal_width]\n"
+        "output species = iris -> dense(choice(4, 16), relu) -> dropout(uniform(0.0, 0.4))"
+        " -> dense(3, softmax)\n"
+        "compile loss=categorical_crossentropy optimizer=adam(learning_rate=loguniform(1e-3, 3e-2)) "
+        "metrics=[accuracy]\ntrain epochs=9 batch_size=16 seed=1\n"
+    ),
+    "widths.net": _fixture_text(
+        "input sepal: [sepal_length, sepal_width]\ninput petal: [petal_length, petal_width]\n"
+        "a = sepal -> dense(choice(4, 8), relu)\nb = petal -> dense(choice(4, 8, 16), relu)\n"
+        "output species = add(a, b) -> dense(3, softmax)\n"
     ),
     # `netdsl import`'s examples: the Keras guide's MNIST MLP, and a model with a shared layer
     "mnist_model.keras": _keras_model("mnist_mlp"),
@@ -260,7 +274,16 @@ def _check_make_echo(block: Block) -> None:
         argv = shlex.split(c.text)
         if argv[0] != "make":
             continue
-        r = subprocess.run(["make", "-n", *argv[1:]], cwd=ROOT, capture_output=True, text=True)
+        # Run as a top-level make even under `make test`: no inherited MAKEFLAGS/MAKELEVEL, no
+        # "Entering directory" lines.
+        env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+        r = subprocess.run(
+            ["make", "--no-print-directory", "-n", *argv[1:]],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         echo = r.stdout.splitlines()
         assert c.expected[: len(echo)] == echo, f"README line {c.line}: `make -n` prints\n{r.stdout}"
 
@@ -458,6 +481,51 @@ def test_python_api_params_are_trainable_and_non_trainable():
 
 
 # ---- set-up ---------------------------------------------------------------------------
+
+
+# One invocation of each command Set-up says works without TensorFlow (`pip install .`).
+WITHOUT_TENSORFLOW = {
+    "check": ["check", "examples/iris_concat.net"],
+    "render": ["render", "examples/iris_concat.net", "-o", "no_tf.dot"],
+    "fmt": ["fmt", "--check", "examples/iris_concat.net"],
+    "explain": ["explain", "ND301"],
+    "import": ["import", "mnist_model.keras"],
+    "emit": ["emit", "examples/iris_concat.net", "--python"],
+    "diff": ["diff", "examples/iris_concat.net", "examples/iris_add.net"],
+}
+
+_WHICH_LOAD_TENSORFLOW = """
+import contextlib, io, json, sys
+from netdsl.cli import main
+out = {}
+for name, argv in json.loads(sys.argv[1]).items():
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        code = main(argv)
+    out[name] = [code, "tensorflow" in sys.modules]
+print(json.dumps(out))
+"""
+
+
+def test_commands_set_up_says_need_no_tensorflow_load_none(workspace):
+    line = re.search(r"^pip install \.\s+# (.*): no TensorFlow$", _section("Set-up"), re.M)
+    assert line, "Set-up's `pip install .` line says which commands need no TensorFlow"
+    named = [c.strip() for c in line.group(1).split(",")]
+    assert [c for c in named if c not in WITHOUT_TENSORFLOW] == [], "add an invocation to WITHOUT_TENSORFLOW"
+    runs = {c: WITHOUT_TENSORFLOW[c] for c in named}
+    r = subprocess.run(
+        [sys.executable, "-c", _WHICH_LOAD_TENSORFLOW, json.dumps(runs)],
+        cwd=workspace,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    result = json.loads(r.stdout)
+    assert {c: code for c, (code, _) in result.items()} == dict.fromkeys(named, 0)
+    assert [c for c, (_, loaded) in result.items() if loaded] == [], (
+        "these load TensorFlow (the first, at least)"
+    )
 
 
 def test_setup_names_every_extra_and_the_python_version():

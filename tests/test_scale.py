@@ -73,6 +73,7 @@ def test_pool_gives_the_sequential_numbers(sequential):
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
     assert report["folds"] == 2 and report["seeds"] == [0, 1]
+    assert report["processes"] == 2  # 4 runs, 2 workers: TensorFlow imported once per worker
     assert _values(report) == {"accuracy": sequential["accuracy"], "loss": sequential["loss"]}
     assert len(set(sequential["loss"])) == 4  # four different runs, not one repeated
 
@@ -92,4 +93,6 @@ def test_ray_gives_the_sequential_numbers(sequential):
         ray_cluster.namespace_command(command), capture_output=True, text=True, timeout=600, env=env
     )
     assert r.returncode == 0, r.stderr[-3000:]
-    assert _values(json.loads(r.stdout)) == {"accuracy": sequential["accuracy"], "loss": sequential["loss"]}
+    report = json.loads(r.stdout)
+    assert _values(report) == {"accuracy": sequential["accuracy"], "loss": sequential["loss"]}
+    assert report["processes"] <= 2  # Tune reuses its 2 actors (2 CPUs): one TensorFlow import each

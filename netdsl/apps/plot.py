@@ -133,3 +133,44 @@ def _residuals(ax, name: str, r: dict) -> None:
     ax.axhline(0, color="#94a3b8", linewidth=1)
     ax.set(xlabel="predicted", ylabel="true - predicted")
     ax.set_title(f"{name}: residuals (RMSE {r['rmse']:.3g})", fontsize=10)
+
+
+def plot_trials(trials, space, objective, path: str, title: str) -> None:
+    """The score of every trial in order (and the best so far among those
+    trained longest), then the score against each searched value (up to four
+    dimensions). Grey: trials stopped early (their last score)."""
+    import numpy as np
+
+    plt = _pyplot()
+    done = [t for t in trials if t.score is not None]
+    top = max((t.epochs for t in done), default=0)
+    colors = ["#94a3b8" if t.epochs < top else "#2563eb" for t in done]
+    scores = [t.score for t in done]
+    dims = list(space.dimensions)[:4]
+    fig, axes = plt.subplots(1, 1 + len(dims), figsize=(4.4 * (1 + len(dims)), 3.8), squeeze=False)
+    ax = axes[0][0]
+    ax.scatter([t.number for t in done], scores, s=16, c=colors)
+    final = sorted((t for t in done if t.epochs == top), key=lambda t: t.number)
+    if final:
+        running = (np.maximum if objective.higher_is_better else np.minimum).accumulate(
+            [t.score for t in final]
+        )
+        ax.step([t.number for t in final], running, where="post", color="#dc2626", linewidth=1.4)
+    ax.set(xlabel="trial", ylabel=objective.metric)
+    ax.set_title("scores (grey: stopped early; red: best so far)", fontsize=9)
+    for k, d in enumerate(dims):
+        a = axes[0][k + 1]
+        xs = [t.point[space.dimensions.index(d)] for t in done]
+        if d.kind == "choice":
+            labels = list(d.values)
+            a.scatter([labels.index(x) for x in xs], scores, s=16, c=colors)
+            a.set_xticks(range(len(labels)), labels, fontsize=8)
+        else:
+            a.scatter([float(x) for x in xs], scores, s=16, c=colors)
+            if d.kind == "loguniform":
+                a.set_xscale("log")
+        a.set_title(d.label, fontsize=9)
+        a.set_ylabel(objective.metric)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    _save(fig, path)

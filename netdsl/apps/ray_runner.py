@@ -31,7 +31,7 @@ def _ray():
 def _trial(config: dict, tasks: list) -> None:
     from ray import tune
 
-    from .runner import run_task
+    from .tasks import run_task
 
     tune.report({"result": json.dumps(run_task(tasks[config["index"]]))})
 

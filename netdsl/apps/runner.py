@@ -13,11 +13,14 @@ task.
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from .tasks import TaskFailed, cached_table, run_task
+
+__all__ = ["TaskFailed", "cached_table", "make_task", "run_all", "run_task"]
 
 Progress = Callable[[int, dict, dict], None]  # (index, task, result) as each task finishes
 
@@ -32,12 +35,11 @@ class RunResult:
     seconds: float
     report: dict = field(default_factory=dict)
     rows: dict = field(default_factory=dict)
+    process: int = 0  # the id of the process that trained it
 
     @classmethod
     def from_dict(cls, d: dict) -> RunResult:
-        return cls(
-            d["history"], d["test"], d["settings"], d["seconds"], d.get("report", {}), d.get("rows", {})
-        )
+        return cls(d["history"], d["test"], d["settings"], d["seconds"], d["report"], d["rows"], d["process"])
 
 
 def make_task(spec: str, data: str, settings: dict, *, columns=None, fold=None, text=None, include_paths=()):
@@ -56,61 +58,13 @@ def make_task(spec: str, data: str, settings: dict, *, columns=None, fold=None, 
     }
 
 
-@functools.lru_cache(maxsize=4)
-def cached_table(path: str):
-    from ..data.tables import read_csv
+def _init_worker(threads: int) -> None:
+    """Import TensorFlow once, when the worker starts, not in each task, with
+    its thread pools sized to the worker's share of the cores: N workers each
+    running one thread per core would fight over them."""
+    from ..backends.keras_distributed import limit_threads
 
-    return read_csv(path, memory_limit=0)  # the command checked the memory budget before any task
-
-
-@functools.lru_cache(maxsize=64)
-def _graph(spec: str, text: str | None, include_paths: tuple, data: str):
-    from ..data.spec import checked
-    from ..lang.source import Source, read_source
-
-    source = read_source(spec) if text is None else Source(spec, text)
-    return checked(source, cached_table(data), strict=False, compiling=True, include_paths=include_paths)
-
-
-@functools.lru_cache(maxsize=64)
-def _prepared(spec: str, text: str | None, include_paths: tuple, data: str, columns: tuple):
-    """The data bound to a spec once per worker: every seed and fold of it trains on this."""
-    from .training import prepare
-
-    g = _graph(spec, text, include_paths, data)
-    return g, prepare(g, cached_table(data), {k: list(v) for k, v in columns})
-
-
-class TaskFailed(Exception):
-    """A task's SpecError (a loss that became NaN), as its rendered text: plain
-    data, so that it crosses a process boundary like a result does."""
-
-
-def run_task(task: dict) -> dict:
-    """Train one task in this process; its result as plain data."""
-    from ..lang.diagnostics import SpecError
-    from .evaluate import without_curves
-    from .training import train
-
-    columns = tuple(sorted((k, tuple(v)) for k, v in task["columns"].items()))
-    g, prepared = _prepared(task["spec"], task["text"], tuple(task["include_paths"]), task["data"], columns)
-    fold = tuple(task["fold"]) if task["fold"] else None
-    try:
-        result = train(g, prepared, fold=fold, **task["settings"])
-    except SpecError as exc:
-        raise TaskFailed(exc.render(color=False)) from None
-    return {
-        "history": result.history,
-        "test": result.test,
-        "settings": result.settings,
-        "seconds": result.seconds,
-        "report": without_curves(result.report),
-        "rows": result.rows,
-    }
-
-
-def _init_worker() -> None:
-    """Import TensorFlow once, when the worker starts, not in each task."""
+    limit_threads(threads)
     import netdsl.backends.keras  # noqa: F401
 
 
@@ -143,7 +97,10 @@ class Pool:
 
         self.jobs = jobs
         self.executor = concurrent.futures.ProcessPoolExecutor(
-            max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
+            max_workers=jobs,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(max(1, default_jobs() // jobs),),
         )
 
     def map(self, tasks: list[dict], progress: Progress | None = None) -> list[dict]:

@@ -539,10 +539,7 @@ def train(
     """
     from .memory import check_model_memory
 
-    if isinstance(data, (str, os.PathLike)):
-        data = read_csv(os.fspath(data), memory_limit)
-    g = _load(str(spec), data) if isinstance(spec, (str, os.PathLike)) else spec
-    prepared = data if isinstance(data, Prepared) else prepare(g, as_table(data), columns)
+    g, prepared = _graph_and_data(spec, data, columns, memory_limit)
     settings = resolve_settings(
         g,
         dict(
@@ -581,6 +578,20 @@ def train(
         report=report,
         binding=binding,
     )
+
+
+def _graph_and_data(spec, data, columns, memory_limit=None) -> tuple[nx.DiGraph, Prepared]:
+    """The checked graph (a path spec is checked against the data) and the data bound to it."""
+    if isinstance(data, (str, os.PathLike)):
+        try:
+            data = read_csv(os.fspath(data), memory_limit)
+        except DataError as exc:
+            if exc.code == codes.MEMORY_BUDGET:
+                raise  # reading it again to locate the problem would not fit either
+            # otherwise reported where the spec names its features (a path spec), or by prepare
+    g = _load(str(spec), data) if isinstance(spec, (str, os.PathLike)) else spec
+    prepared = data if isinstance(data, Prepared) else prepare(g, as_table(data), columns)
+    return g, prepared
 
 
 def _load(path: str, data) -> nx.DiGraph:

@@ -77,6 +77,7 @@ def fit_data_parallel(g: nx.DiGraph, binding, inputs, targets, shards, settings,
             _pick(names, inputs, shards.validation, inputs),
             _pick(names, targets, shards.validation, outputs),
         )
+    clock = _EpochClock(keras)
     fitted = model.fit(
         _pick(names, inputs, shards.train, inputs),
         _pick(names, targets, shards.train, outputs),
@@ -86,6 +87,7 @@ def fit_data_parallel(g: nx.DiGraph, binding, inputs, targets, shards, settings,
         validation_batch_size=local,
         shuffle=False,  # the batches are the global batches, cut across processes
         verbose=verbose,
+        callbacks=[clock],
     )
     weights = [np.asarray(w) for w in model.get_weights()]
     keras.distribution.set_distribution(None)
@@ -94,7 +96,27 @@ def fit_data_parallel(g: nx.DiGraph, binding, inputs, targets, shards, settings,
     from .keras import metric_value
 
     history = {k: [metric_value(v) for v in vs] for k, vs in fitted.history.items()}
+    history["epoch_seconds"] = clock.seconds
     return plain, history
+
+
+def _EpochClock(keras):
+    """A callback that records each epoch's wall time (the first includes compiling)."""
+    import time
+
+    class EpochClock(keras.callbacks.Callback):  # type: ignore[name-defined]
+        def __init__(self):
+            super().__init__()
+            self.seconds: list[float] = []
+            self.started = 0.0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(round(time.perf_counter() - self.started, 6))
+
+    return EpochClock()
 
 
 def evaluate(g: nx.DiGraph, model, binding, inputs, targets, rows, batch_size: int) -> dict:
@@ -117,21 +139,37 @@ def evaluate(g: nx.DiGraph, model, binding, inputs, targets, rows, batch_size: i
     return {k: metric_value(v) for k, v in test.items()}
 
 
-def split_cpu(replicas: int | None) -> None:
-    """Without a GPU, make `replicas` logical CPU devices for MirroredStrategy.
-    TensorFlow allows this only before it starts its devices, so this runs
-    before the Keras backend is imported."""
+def _tensorflow_before_keras():
+    """TensorFlow, imported before the Keras backend so that its devices and
+    thread pools can still be configured; its C++ start-up notices kept off
+    stderr, as the Keras backend keeps them."""
     if "netdsl.backends.keras" in sys.modules:
-        raise UsageError("--replicas must be set before TensorFlow starts")
+        raise UsageError("TensorFlow's devices and threads must be set before it starts")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # read once, when TensorFlow loads
     sys.stderr.flush()
     saved = os.dup(2)
-    try:  # TensorFlow's C++ start-up notices, as the Keras backend keeps them off stderr
+    try:
         with open(os.devnull, "wb") as null:
             os.dup2(null.fileno(), 2)
         import tensorflow as tf
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+    return tf
+
+
+def limit_threads(threads: int) -> None:
+    """Size TensorFlow's thread pools (a pool worker's share of the cores)."""
+    tf = _tensorflow_before_keras()
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+def split_cpu(replicas: int | None) -> None:
+    """Without a GPU, make `replicas` logical CPU devices for MirroredStrategy.
+    TensorFlow allows this only before it starts its devices, so this runs
+    before the Keras backend is imported."""
+    tf = _tensorflow_before_keras()
 
     if replicas and replicas > 1 and not tf.config.list_physical_devices("GPU"):
         cpu = tf.config.list_physical_devices("CPU")[0]

@@ -42,6 +42,7 @@ COMMANDS = {
     "explain": _command("explain", "cmd_explain"),
     "import": _command("lockin", "cmd_import"),
     "evaluate": _command("experiments", "cmd_evaluate"),
+    "tune": _command("tuning", "cmd_tune"),
     "lsp": _command("lsp", "cmd_lsp"),
     "predict": _command("predict", "cmd_predict"),
     "serve": _command("lsp", "cmd_serve"),

@@ -10,8 +10,8 @@ import argparse
 import sys
 
 from .. import __version__
-from ..io import UsageError, parse_size
-from .parsing import checked_number, natural, subcommand
+from ..io import UsageError
+from .parsing import checked_number, columns, fraction, memory_size, natural, seed, subcommand
 
 FORMATS = ("svg", "png", "pdf", "dot")  # the diagram formats (netdsl.backends.dot renders them)
 
@@ -61,9 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .lockin_args import add_parsers
 
     add_parsers(sub)
-    from .experiments_args import add_experiment_parsers
+    from .experiments_args import add_experiment_parsers, add_tune_parser
 
     add_experiment_parsers(sub)
+    add_tune_parser(sub, natural, _training_options, _color_option)
     from .predict_args import add_predict_parser
 
     add_predict_parser(sub)
@@ -282,31 +283,6 @@ def _editor_parsers(sub) -> None:
     s.add_argument("path", metavar="PATH", nargs="?", default=".", help="a directory (or a spec) to serve")
     s.add_argument("--port", type=natural(0), default=8765, metavar="N", help="port (default 8765; 0: any)")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-
-
-# What NumPy's and Keras's seeding accept: checked here, before TensorFlow loads.
-seed = checked_number(int, lambda v: 0 <= v < 2**32, "from 0 to 4294967295")
-
-
-def fraction(low_open: bool):
-    if low_open:
-        return checked_number(float, lambda v: 0 < v < 1, "between 0 and 1")
-    return checked_number(float, lambda v: 0 <= v < 1, "from 0 up to 1")
-
-
-def memory_size(text: str) -> int:
-    """512M, 8G, 1.5G, 1000000 (bytes); 0 means no limit."""
-    try:
-        return parse_size(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a size such as 512M or 8G, got {text!r}") from None
-
-
-def columns(text: str) -> tuple[str, list[str]]:
-    name, sep, cols = text.partition("=")
-    if not sep or not name.strip() or not cols.strip():
-        raise argparse.ArgumentTypeError(f"expected NAME=col1,col2,..., got {text!r}")
-    return name.strip(), [c.strip() for c in cols.split(",")]
 
 
 def _training_options(p) -> None:

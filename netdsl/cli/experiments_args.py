@@ -68,3 +68,35 @@ def _evaluate_parser(sub) -> None:
         help="also draw the confusion matrix, ROC/PR or residuals (.png .svg .pdf)",
     )
     e.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def add_tune_parser(sub, natural, training_options, color_option) -> None:
+    from .parsing import seed, subcommand
+
+    t = subcommand(
+        sub,
+        "tune",
+        "search a spec's space (choice, uniform, ...) for the best concrete spec",
+        "netdsl tune tune.net --data examples/data/iris.csv --trials 8 -o build/tune.best.net",
+    )
+    t.add_argument("file", metavar="FILE")
+    training_options(t)
+    t.add_argument(
+        "--trials", type=natural(1), default=16, metavar="N", help="random/bayes: trials (default 16)"
+    )
+    t.add_argument("--search", choices=("random", "grid", "bayes"), default="random", help="default random")
+    t.add_argument(
+        "--scheduler", choices=("asha",), help="stop bad trials early (successive halving up to the epochs)"
+    )
+    t.add_argument(
+        "--seed",
+        type=seed,
+        metavar="S",
+        help="seeds the sampling and every trial's training (default: the spec's seed, else 0)",
+    )
+    t.add_argument("-o", "--output", metavar="BEST.net", help="the best spec (default build/<name>.best.net)")
+    t.add_argument("--plot", metavar="TRIALS.png", help="draw the trials' scores (.png, .svg, .pdf)")
+    t.add_argument("--json", action="store_true", help="print one JSON object with every trial")
+    t.add_argument("--quiet", action="store_true", help="no live table")
+    add_scale_options(t, natural)
+    color_option(t)

@@ -1,10 +1,13 @@
 """Building blocks of the command line's grammar, shared by args.py and the
 *_args.py modules of the command groups (which args.py imports): a
-subcommand with a described --help, and checked number types."""
+subcommand with a described --help, and the argparse value types (checked
+numbers, seeds, sizes, column lists)."""
 
 from __future__ import annotations
 
 import argparse
+
+from ..io import parse_size
 
 
 def subcommand(sub, name: str, summary: str, example: str, notes: str = ""):
@@ -41,3 +44,31 @@ def checked_number(convert, ok, accepts: str):
 
 def natural(minimum: int):
     return checked_number(int, lambda v: v >= minimum, f"at least {minimum}")
+
+
+# What NumPy's and Keras's seeding accept: checked here, before TensorFlow loads.
+seed = checked_number(int, lambda v: 0 <= v < 2**32, "from 0 to 4294967295")
+
+
+def fraction(low_open: bool):
+    if low_open:
+        return checked_number(float, lambda v: 0 < v < 1, "between 0 and 1")
+    return checked_number(float, lambda v: 0 <= v < 1, "from 0 up to 1")
+
+
+def memory_size(text: str) -> int:
+    """512M, 8G, 1.5G, 1000000 (bytes); 0 means no limit."""
+    try:
+        return parse_size(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a size such as 512M or 8G, got {text!r}") from None
+
+
+def columns(text: str) -> tuple[str, list[str]]:
+    name, sep, cols = text.partition("=")
+    if not sep or not name.strip() or not cols.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=col1,col2,..., got {text!r}")
+    return name.strip(), [c.strip() for c in cols.split(",")]
+
+
+__all__ = ["checked_number", "columns", "fraction", "memory_size", "natural", "seed", "subcommand"]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from .parsing import natural, subcommand
+
 
 def add_predict_parser(sub) -> None:
-    from .parsing import natural, subcommand
-
     p = subcommand(
         sub,
         "predict",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -11,16 +10,14 @@ import netdsl
 
 from ..io import EXIT_OK, EXIT_SPEC, UsageError, atomic_output, check_outputs
 from .args import FORMATS
-from .common import STDIN, failure_json, load_source, output_stem, read_specs, report_failure
+from .common import STDIN, dumps, failure_json, load_source, output_stem, read_specs, report_failure
 
 
 def cmd_check(args) -> int:
     sources = read_specs(args.files)
-    from ..ir.report import graph_json, node_table
-
     code, objects = EXIT_OK, []
     for i, source in enumerate(sources):
-        g, failure = load_source(source, args)
+        g, failure, shown = _check_one(source, args)
         if failure is not None:
             code = EXIT_SPEC
             if args.json:
@@ -29,12 +26,27 @@ def cmd_check(args) -> int:
                 report_failure(failure, False)
             continue
         if args.json:
-            objects.append(graph_json(g))
+            objects.append(shown)
         else:
-            print(("\n" if i else "") + node_table(g))
+            print(("\n" if i else "") + shown)
     if args.json:
-        print(json.dumps(objects[0] if len(args.files) == 1 else objects, indent=2, ensure_ascii=False))
+        print(dumps(objects[0] if len(args.files) == 1 else objects, indent=2))
     return code
+
+
+def _check_one(source, args):
+    """(graph, SpecError or None, the table or --json object); a spec with a
+    search space is checked in every combination of its grid instead."""
+    from ..ir.report import graph_json, node_table
+    from .tuning import check_space_of
+
+    spaced = check_space_of(source, args)
+    if spaced is not None:
+        return None, *spaced
+    g, failure = load_source(source, args)
+    if failure is not None:
+        return g, failure, None
+    return g, None, graph_json(g) if args.json else node_table(g)
 
 
 def _outputs(args, extension: str) -> list[str]:

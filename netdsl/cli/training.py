@@ -312,6 +312,7 @@ def _compare_report(args, rows, settings) -> dict:
         "folds": args.folds,
         "seeds": _seeds(args),
         "settings": dict(settings),
+        "processes": len({r.process for _, _, runs in rows for r in runs}),  # worker processes used
         "specs": [],
     }
     for path, g, runs in rows:

@@ -764,16 +764,17 @@ def check_metric_labels(g: nx.DiGraph) -> None:
             continue
         value = ast.unwrap(kw.value)
         groups = (
-            [(p.key.text, ast.unwrap(p.value)) for p in value.pairs]
+            [(p.key.text, ast.unwrap(p.value)) for p in value.pairs if p.value is not None]
             if isinstance(value, ast.DictLit)
             else [(None, value)]
         )
         for output, atom in groups:
             items = [ast.unwrap(i) for i in atom.items] if isinstance(atom, ast.ListLit) else [atom]
             names = [output] if output else list(loss) if isinstance(loss, dict) else []
-            losses = {loss} if isinstance(loss, str) else {loss.get(o) for o in names}
+            given = [loss] if isinstance(loss, str) else [loss.get(o) for o in names]
+            losses = sorted({lo for lo in given if lo is not None})
             for item in items:
-                for problem in filter(None, (metric_problem(_name_of(item), lo) for lo in losses - {None})):
+                for problem in filter(None, (metric_problem(_name_of(item), lo) for lo in losses)):
                     severity, message, hint = problem
                     make = error if severity == "error" else warning
                     code = codes.METRIC_LABELS if severity == "error" else codes.CLASSIFICATION_METRIC

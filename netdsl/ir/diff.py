@@ -120,7 +120,7 @@ def _args(g: nx.DiGraph, name: str, op: str) -> tuple:
         sorted(
             (k, _canonical(k, tuple(v) if isinstance(v, list) else v))
             for k, v in args.items()
-            if k != "items"
+            if k != "items" and v is not None  # an optional argument left unset is no difference
         )
     )
 

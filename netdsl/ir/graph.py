@@ -29,7 +29,7 @@ from .ops import ACTIVATIONS, MAX_NODES, OPS, layer_ops
 MAX_NESTING = 100
 # A block using a block using a block ... is expanded recursively too (about ten
 # Python frames a level): deeper than this is a diagnostic, not a RecursionError.
-MAX_BLOCK_DEPTH = 32
+MAX_BLOCK_DEPTH = 64  # as deep as imports may nest: a chain of imported blocks may use each other
 
 
 class _TooLarge(Exception):
@@ -613,7 +613,7 @@ class _Builder:
                 )
             )
         self.add(name, "input", st.span, name, op_span=st.name.span)
-        spans = tuple(item.span for item in spec.items) if features is not None else ()
+        spans = tuple(item.span for item in spec.items) if isinstance(spec, ast.ListLit) and features else ()
         self.g._node[name][NODE].declared = InputSpec(width, features, st.spec.span, spans)
         self.net.inputs.append(name)
 

@@ -473,7 +473,7 @@ OPS: dict[str, Op] = {
             "or standardize to adapt on --data.",
             params=(
                 Param("mean", "floats", None),
-                Param("variance", "floats", None, check=lambda v: v >= 0, range_text=">= 0"),
+                Param("variance", "floats", None, check=lambda v: v > 0, range_text="> 0"),
             ),
             shape=_standardize_shape,
             features=_keep_features,

@@ -172,6 +172,14 @@ DROPPED_SETTING: Final = ErrorCode(
     "ND707", "A setting the imported spec leaves out because it changes only training (warning)."
 )
 
+# search spaces (netdsl tune)
+BAD_SEARCH_SPACE: Final = ErrorCode(
+    "ND801", "A search space (choice, uniform, loguniform, randint) that is not well formed."
+)
+SPACE_COMBINATION: Final = ErrorCode(
+    "ND802", "A combination of a search space's values that breaks a rule; the error names the combination."
+)
+
 # limits
 LIMIT: Final = ErrorCode("ND901", "A size beyond netdsl's limits (units, width, parameters, layers).")
 MEMORY_BUDGET: Final = ErrorCode(

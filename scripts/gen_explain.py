@@ -192,6 +192,10 @@ def _report(words: list[str]) -> tuple[str, list[str]]:
 
     command = words[1]
     data = words[words.index("--data") + 1] if "--data" in words else None
+    if command == "check" and data is None:
+        spaced = _space_report()
+        if spaced is not None:
+            return spaced
     try:
         table = read_csv(data) if command == "train" and data else data
     except DataError as exc:
@@ -212,6 +216,21 @@ def _report(words: list[str]) -> tuple[str, list[str]]:
     except SpecError as exc:
         failure = exc
     return _rendered(failure), [d.code for d in failure.diagnostics]
+
+
+def _space_report() -> tuple[str, list[str]] | None:
+    """What `check` reports for a spec with a search space (every combination
+    of its grid checked); None when it has none."""
+    import argparse
+
+    from netdsl.cli.tuning import check_space_of
+    from netdsl.lang.source import read_source
+
+    spaced = check_space_of(read_source("spec.net"), argparse.Namespace(include_path=(), json=True))
+    if spaced is None:
+        return None
+    failure = spaced[0]
+    return ("", []) if failure is None else (_rendered(failure), [d.code for d in failure.diagnostics])
 
 
 def _rendered(failure) -> str:

@@ -65,6 +65,7 @@ CORPUS = {
     "ND303": "standardize_mean_only",
     "ND305": "multiply_broadcast_mismatch",
     "ND306": "dot_width_mismatch",
+    "ND307": "shared_layer_width_mismatch",
     "ND401": "select_unknown_feature",
     "ND402": "select_index_out_of_range",
     "ND403": "select_empty",

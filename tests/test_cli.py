@@ -219,6 +219,21 @@ def test_compile_writes_a_keras_file_and_prints_summary(tmp_path):
     assert [p.name for p in out.parent.iterdir()] == ["m.keras"]  # no temporary left over
 
 
+def test_compile_prints_the_saved_models_parameters_and_says_what_it_leaves_out(tmp_path, spec):
+    # An unused input and a dead branch (10 parameters) are not in the model: 49, not 59.
+    p = spec(
+        "input a: 4\ninput unused: 3\ndead = a -> dense(2)\n"
+        "output y = a -> dense(8, relu) -> dense(1)\ncompile loss=mse optimizer=adam\n"
+    )
+    out = tmp_path / "m.keras"
+    r = run_cli("compile", p, "-o", out, "--summary")
+    assert r.returncode == 0, r.stderr
+    assert "Total params: 49" in r.stdout and "unused" not in r.stdout and "dead" not in r.stdout
+    assert f"wrote {out}: model 'spec', 49 parameters (49 trainable)" in r.stdout
+    assert "input 'unused' is never used: the Keras model leaves it out of its inputs" in r.stderr
+    assert "value 'dead' is never used: the Keras model leaves it out" in r.stderr
+
+
 def test_compile_default_output_path(tmp_path):
     shutil.copy(EXAMPLES / "iris_add.net", tmp_path / "iris_add.net")
     r = run_cli("compile", "iris_add.net", cwd=tmp_path)

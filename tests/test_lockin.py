@@ -273,7 +273,7 @@ def shared_layers():
     return model
 
 
-HAND_WRITTEN = {f.__name__: f for f in (sequential_mlp, selections, two_outputs, mnist_mlp)}
+HAND_WRITTEN = {f.__name__: f for f in (sequential_mlp, selections, two_outputs, mnist_mlp, shared_layers)}
 
 
 @pytest.mark.parametrize("make", HAND_WRITTEN.values(), ids=HAND_WRITTEN)
@@ -315,17 +315,33 @@ def test_guide_mnist_loss_from_logits_is_a_warning(tmp_path):
     assert "compile optimizer=rmsprop metrics=[accuracy]" in (tmp_path / "m.net").read_text()
 
 
-def test_shared_layer_is_a_diagnostic_naming_it(tmp_path):
+def test_shared_layer_comes_back_as_one_layer_declaration(tmp_path):
     shared_layers().save(tmp_path / "s.keras")
     r = run_cli("import", tmp_path / "s.keras", "-o", tmp_path / "s.net")
-    assert r.returncode == 1
-    assert "error[ND704]: layer 'tower' (Dense) is called 2 times" in r.stderr
-    assert not (tmp_path / "s.net").exists()
-    r = run_cli("import", tmp_path / "s.keras", "-o", tmp_path / "s.net", "--allow-unsupported")
     assert r.returncode == 0, r.stderr
     text = (tmp_path / "s.net").read_text()
-    assert "# netdsl import stopped here" in text and "#   tower" in text
-    assert run_cli("check", tmp_path / "s.net").returncode == 0
+    assert "layer tower = dense(8, relu)" in text
+    assert "sum = add(left -> tower, right -> tower)\noutput same = sum -> dense(1, sigmoid)" in text
+    r = run_cli("check", tmp_path / "s.net")
+    assert r.returncode == 0 and "97 parameters" not in r.stdout and "49 parameters" in r.stdout
+
+
+def unit_norm():
+    a = keras.Input((4,), name="x")
+    return keras.Model(a, L.Dense(1, name="y")(L.UnitNormalization(name="unit")(a)), name="unit_norm")
+
+
+def test_layer_without_an_op_is_a_diagnostic_naming_it(tmp_path):
+    unit_norm().save(tmp_path / "u.keras")
+    r = run_cli("import", tmp_path / "u.keras", "-o", tmp_path / "u.net")
+    assert r.returncode == 1
+    assert "error[ND702]: layer 'unit' (UnitNormalization) has no netdsl op" in r.stderr
+    assert not (tmp_path / "u.net").exists()
+    r = run_cli("import", tmp_path / "u.keras", "-o", tmp_path / "u.net", "--allow-unsupported")
+    assert r.returncode == 0, r.stderr
+    text = (tmp_path / "u.net").read_text()
+    assert "# netdsl import stopped here" in text and "#   unit" in text
+    assert run_cli("check", tmp_path / "u.net").returncode == 0
 
 
 # ---- exports -------------------------------------------------------------------

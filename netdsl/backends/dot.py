@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from ..ir.core import FLOAT, Node, in_order, network, node, nodes
+from ..ir.core import FLOAT, Node, in_order, network, node, nodes, shared_text, shared_uses
 from ..ir.ops import describe
 from ..lang.diagnostics import ERROR, Diagnostic
 from .keras_layers import keras_class
@@ -28,6 +28,7 @@ INK = "#1e293b"  # text
 MUTED = "#64748b"  # secondary text, edges
 ERROR_INK = "#b91c1c"
 ERROR_FILL = "#fee2e2"
+SHARED_INK = "#7c3aed"  # a shared layer's applications and the dashed line joining them
 DEFAULT_STYLE = {"shape": "box", "style": "rounded,filled", "fillcolor": "#ffffff", "color": "#475569"}
 MERGE_STYLE = {"fillcolor": "#dcfce7", "color": "#15803d", "style": "filled"}
 
@@ -92,9 +93,11 @@ def _details(n: Node) -> str:
     return describe(n)
 
 
-def _label(n: Node, problems: list[str]) -> str:
+def _label(n: Node, problems: list[str], shared: str = "") -> str:
     op = n.op or "?"
     rows = [f'<TR><TD ALIGN="CENTER"><B>{_h(n.name)}</B><FONT COLOR="{MUTED}"> · {_h(op)}</FONT></TD></TR>']
+    if shared:  # one layer applied here and elsewhere: one set of weights
+        rows.append(f'<TR><TD><FONT POINT-SIZE="9" COLOR="{SHARED_INK}"><B>{_h(shared)}</B></FONT></TD></TR>')
     details = _details(n)
     if details:
         for line in textwrap.wrap(details, 44) or [""]:
@@ -104,7 +107,10 @@ def _label(n: Node, problems: list[str]) -> str:
     if klass:
         facts = [klass, n.dtype or FLOAT]  # dtype unknown (an error upstream): the default
         if params is not None:
-            facts.append("trainable" if params.trainable else "no trainable weights")
+            later = n.shares is not None and not params.total  # its weights are counted at the first use
+            facts.append(
+                "same weights" if later else "trainable" if params.trainable else "no trainable weights"
+            )
         rows.append(f'<TR><TD><FONT POINT-SIZE="9" COLOR="{MUTED}">{_h(" · ".join(facts))}</FONT></TD></TR>')
     facts = [f"out {_keras_shape(n.shape)}"]
     if params is not None:
@@ -202,6 +208,7 @@ class _Diagram:
                     self.rep[n.name] = n.uses[0].prefix
                     self.collapsed.setdefault(n.uses[0].prefix, []).append(n.name)
         self.block_of = {use.prefix: use.block for n in self.order for use in n.uses}
+        self.shared = shared_uses(g)
 
     def text(self) -> str:
         net = network(self.g)
@@ -214,6 +221,7 @@ class _Diagram:
         self.emit(self.cluster_tree(), "  ")
         self.undefined()
         self.edges()
+        self.sharing_edges()
         self.lines.append("}")
         return "\n".join(self.lines) + "\n"
 
@@ -291,7 +299,7 @@ class _Diagram:
         mine = self.problems.get(name, [])
         if mine:
             attrs.update(color=ERROR_INK, fillcolor=ERROR_FILL, penwidth="2")
-        attrs["label"] = _label(n, mine)
+        attrs["label"] = _label(n, mine, shared_text(self.g, n, self.shared))
         return f"{indent}{_q(name)} {_attrs(attrs)};"
 
     def block_line(self, use: str, indent: str) -> str:
@@ -355,6 +363,17 @@ class _Diagram:
                     drawn.add(("?" + src, n.name))
                     style = {"color": ERROR_INK, "style": "dashed"}
                     self.lines.append(f"  {_q('?' + src)} -> {_q(rep[n.name])} {_attrs(style)};")
+
+    def sharing_edges(self) -> None:
+        """A dashed line, without arrows, from each application of a shared layer
+        to the next: the same layer object, the same weights. It does not rank."""
+        style = {"style": "dashed", "dir": "none", "constraint": "false", "color": SHARED_INK}
+        for name, apps in self.shared.items():
+            drawn = [self.rep[a] for a in apps]
+            for a, b in zip(drawn, drawn[1:]):
+                if a != b:
+                    label = {"label": f" shared {name}", "fontcolor": SHARED_INK}
+                    self.lines.append(f"  {_q(a)} -> {_q(b)} {_attrs({**style, **label})};")
 
 
 def _size(tree: dict) -> int:

@@ -19,6 +19,7 @@ from .keras_layers import (
     LayerSpec,
     compile_spec,
     keras_names,
+    layer_name,
     layer_spec,
     model_name,
     needed_nodes,
@@ -75,6 +76,7 @@ def to_keras(g: nx.DiGraph, inputs: Mapping[str, Any] | None = None, seed: int |
     needed = needed_nodes(g)
     names = keras_names(g)
     tensors: dict[str, Any] = {}
+    shared: dict[str, Any] = {}  # one layer object per `layer NAME = ...`, called at each application
     for name in nx.lexicographical_topological_sort(g.subgraph(needed), key=lambda m: node(g, m).order):
         n = node(g, name)
         spec = layer_spec(n)
@@ -82,7 +84,12 @@ def to_keras(g: nx.DiGraph, inputs: Mapping[str, Any] | None = None, seed: int |
         if n.op == "input":
             tensors[name] = keras.Input(shape=n.shape, name=names[name])
             continue
-        layer = _instantiate(spec, names[name])
+        if n.shares is not None and n.shares in shared:
+            layer = shared[n.shares]
+        else:
+            layer = _instantiate(spec, layer_name(n, names))
+            if n.shares is not None:
+                shared[n.shares] = layer
         if spec.adapt:
             layer.adapt(_adapt_data(g, name, tensors, inputs))
         operands = [tensors[s] for s in n.inputs]
@@ -99,6 +106,14 @@ def to_keras(g: nx.DiGraph, inputs: Mapping[str, Any] | None = None, seed: int |
         # it would add its slots to summary()'s "Total params".
         model.compile(**compile_arguments(g, net.compile))
     return model
+
+
+def model_params(model) -> tuple[int, int]:
+    """(total, trainable) parameters of a built model, as its summary() counts them."""
+    import math
+
+    trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
+    return model.count_params(), trainable
 
 
 def compile_arguments(g: nx.DiGraph, settings: Compile) -> dict:

@@ -47,6 +47,7 @@ _RESERVED = {
     "compile",
     "train",
     "block",
+    "layer",
     "return",
     "import",
     "from",
@@ -55,6 +56,7 @@ _RESERVED = {
     "false",
 }
 _LAYER_OPS = ("dense", "dropout", "standardize", "identity")
+_SHAREABLE = ("dense", "dropout", "standardize", "identity")  # a layer called several times
 _MERGES = {"Concatenate": "concat", "Add": "add"}
 
 # The closest netdsl op for Keras layer kinds it cannot express (for ND702's help).
@@ -134,6 +136,7 @@ class _Node:
     inputs: list[str]
     width: int
     index: int  # position in config.json: ties in the statement order
+    shared: str | None = None  # one call of a layer called several times: that layer's Keras name
 
 
 @dataclass
@@ -175,14 +178,14 @@ def import_archive(archive: Archive, allow_unsupported: bool = False, width: int
         return ImportResult(None, diags, source)
     errors = [d for d in diags if d.severity == "error"]
     if errors and not allow_unsupported:
-        return ImportResult(None, diags, source, layers=len(reader.nodes))
+        return ImportResult(None, diags, source, layers=reader.layer_count())
     writer = _Writer(reader, width)
     text = writer.write()
     return ImportResult(
         text,
         diags,
         source,
-        layers=len(reader.nodes),
+        layers=reader.layer_count(),
         kept_names=writer.kept_names,
         notes=writer.notes,
         failed=sorted(reader.failed),
@@ -205,6 +208,8 @@ class _Reader:
         self.failed_inputs: dict[str, list[str]] = {}  # what each of them reads
         self.model_name = "network"
         self.compile: dict | None = None
+        self.calls: dict[tuple[str, int], str] = {}  # (shared layer, call) -> the node of that call
+        self.shared: dict[str, str] = {}  # shared layer -> its declaration (`dense(8, relu)`)
 
     def read(self) -> None:
         cfg = self.archive.config
@@ -231,35 +236,65 @@ class _Reader:
         widths: dict[str, int] = {}
         for index, entry in enumerate(layers):
             name, cls, config = _entry(entry)
-            calls = entry.get("inbound_nodes") or []
-            args = calls[0].get("args", []) if calls and isinstance(calls[0], dict) else []
-            tensors = _tensors(args)
-            self.failed_inputs[name] = [
-                t[0] for call in calls[1:] if isinstance(call, dict) for t in _tensors(call.get("args", []))
-            ] + [t[0] for t in tensors]
+            calls = [c for c in entry.get("inbound_nodes") or [] if isinstance(c, dict)]
             if len(calls) > 1:
-                self._fail(
-                    name,
-                    codes.SHARED_LAYER,
-                    f"layer '{name}' ({cls}) is called {len(calls)} times: a shared layer, "
-                    "which the language cannot express yet",
-                    "give each use a layer of its own (the weights are then separate)",
-                )
+                self._read_shared(index, name, cls, config, calls, widths)
                 continue
-            for src, node_index, tensor_index, _ in tensors:
-                if (node_index or tensor_index) and src not in self.failed:
-                    self._fail(
-                        name,
-                        codes.SHARED_LAYER,
-                        f"layer '{name}' ({cls}) uses a second call of layer '{src}' (a shared layer), "
-                        "which the language cannot express yet",
-                    )
+            args = calls[0].get("args", []) if calls else []
+            tensors = self._sources(name, cls, _tensors(args))
+            self.failed_inputs[name] = [t[0] for t in tensors]
             in_widths = [w for *_, w in tensors]
             self._add(index, name, cls, config, [t[0] for t in tensors], in_widths, args, widths)
         self.inputs = [ref[0] for ref in _refs(body.get("input_layers"))]
-        self.outputs = [ref[0] for ref in _refs(body.get("output_layers"))]
+        self.outputs = [self.calls.get((ref[0], ref[1]), ref[0]) for ref in _refs(body.get("output_layers"))]
         if not self.outputs:
             raise _Unsupported(codes.UNSUPPORTED_MODEL, "the model config names no outputs")
+
+    def layer_count(self) -> int:
+        """Keras layers read: a shared layer once, however often it is called."""
+        return (
+            len(self.nodes) - sum(1 for n in self.nodes.values() if n.shared is not None) + len(self.shared)
+        )
+
+    def _read_shared(self, index: int, name: str, cls: str, config: dict, calls: list, widths: dict) -> None:
+        """A layer called several times (one layer object, shared weights): a node
+        per call, `name#k`, each applying the layer the spec declares with `layer`."""
+        for k, call in enumerate(calls):
+            args = call.get("args", [])
+            tensors = self._sources(name, cls, _tensors(args))
+            node = f"{name}#{k + 1}"
+            self.failed_inputs[node] = [t[0] for t in tensors]
+            self.calls[(name, k)] = node
+            ins, in_widths = [t[0] for t in tensors], [w for *_, w in tensors]
+            self._add(index, node, cls, config, ins, in_widths, args, widths, layer=name)
+            if node not in self.nodes:
+                return  # reported once, at its first call
+            if self.nodes[node].op not in _SHAREABLE or self.nodes[node].text == "standardize":
+                self.nodes.pop(node)
+                self._fail(
+                    node,
+                    codes.SHARED_LAYER,
+                    f"layer '{name}' ({cls}) is called {len(calls)} times: netdsl shares layers "
+                    "(`layer NAME = ...`) of the kinds dense, dropout, identity and standardize with "
+                    "its statistics",
+                    "give each use a layer of its own (the weights are then separate)",
+                )
+                return
+            self.nodes[node].shared = name
+            self.shared[name] = self.nodes[node].text
+
+    def _sources(self, name: str, cls: str, tensors: list) -> list:
+        """The layers a call reads, a call of a shared layer as the node of that call."""
+        out = []
+        for src, node_index, tensor_index, width in tensors:
+            if tensor_index:
+                raise _Unsupported(
+                    codes.UNSUPPORTED_MODEL,
+                    f"layer '{name}' ({cls}) reads output {tensor_index} of layer '{src}': "
+                    "netdsl's layers have one output",
+                )
+            out.append((self.calls.get((src, node_index), src), node_index, tensor_index, width))
+        return out
 
     def _read_sequential(self, layers: list, cfg: dict) -> None:
         widths: dict[str, int] = {}
@@ -280,20 +315,22 @@ class _Reader:
         self.inputs = [n for n in self.nodes if self.nodes[n].op == "input"][:1]
         self.outputs = [prev] if prev is not None else []
 
-    def _add(self, index, name, cls, config, inputs, in_widths, args, widths) -> None:
+    def _add(self, index, name, cls, config, inputs, in_widths, args, widths, layer=None) -> None:
+        """`layer`: the Keras layer's name when `name` is one call of a shared layer."""
         if name in self.nodes:
             raise _Unsupported(codes.UNSUPPORTED_MODEL, f"two layers are named '{name}'")
         self.failed_inputs[name] = self.failed_inputs.get(name) or list(inputs)
         dropped: list[str] = []
         try:
-            op, text, width = _convert(name, cls, config, in_widths, args, dropped)
+            op, text, width = _convert(layer or name, cls, config, in_widths, args, dropped)
         except _Unsupported as exc:
             self._fail(name, exc.code, exc.message, exc.help)
             return
         if name in self.failed or any(src in self.failed for src in inputs):
             self.failed.add(name)  # it reads a layer that is left out: reported there
             return
-        self.diags.extend(warning(codes.DROPPED_SETTING, m) for m in dropped)
+        if layer is None or name.endswith("#1"):  # a shared layer's settings: said once
+            self.diags.extend(warning(codes.DROPPED_SETTING, m) for m in dropped)
         if op == "input":
             features = (self.archive.netdsl.get("features") or {}).get(name)
             if (
@@ -641,7 +678,10 @@ class _Writer:
             lost = {
                 n
                 for n, gen in generated.items()
-                if gen != _spelled(n) and n not in self.named and not _AUTO_NAME.match(n)
+                if gen != _spelled(n)
+                and n not in self.named
+                and not _AUTO_NAME.match(n)
+                and self.nodes[n].shared is None  # named by its `layer` declaration
             }
             if not lost:
                 break
@@ -651,6 +691,7 @@ class _Writer:
             self.named |= plain or {min(lost, key=lambda n: self.nodes[n].index)}
             self.spec_names = self._spec_names()
         self.kept_names = sum(1 for n, gen in generated.items() if gen == n)
+        self.kept_names += sum(1 for n, spec in self.layer_names.items() if spec == n)
         return canonical("\n".join(self._lines(statements)) + "\n", self.width)
 
     def _frontier(self) -> list[str]:
@@ -670,7 +711,7 @@ class _Writer:
         for n in self.nodes.values():
             if n.op == "input" or len(self.consumers[n.name]) != 1:
                 named.add(n.name)
-            elif not _AUTO_NAME.match(n.name) and not self._generated_form(n.name):
+            elif n.shared is None and not _AUTO_NAME.match(n.name) and not self._generated_form(n.name):
                 named.add(n.name)
             if n.op == "select":
                 named.add(n.inputs[0])
@@ -694,6 +735,16 @@ class _Writer:
                 candidate = f"{base}_{k}"
             taken.add(candidate)
             out[n] = candidate
+        self.layer_names: dict[str, str] = {}  # shared layer -> the name of its `layer` declaration
+        for n in self.r.shared:
+            base = candidate = _spelled(n) if _SPEC_NAME.match(_spelled(n)) else "n" + _spelled(n)
+            base = candidate = base + "_" if base in _RESERVED or base in OPS else base
+            k = 1
+            while candidate in taken:
+                k += 1
+                candidate = f"{base}_{k}"
+            taken.add(candidate)
+            self.layer_names[n] = candidate
         return out
 
     # -- statements and the names netdsl will give their layers
@@ -749,8 +800,9 @@ class _Writer:
         for i, step in enumerate(steps):
             node = self.nodes[step]
             last = i == len(steps) - 1 and final is not None
-            generated[step] = final if last else fresh(node.op)
-            texts.append(node.text)
+            shared = self.layer_names[node.shared] if node.shared is not None else None
+            generated[step] = final if last else fresh(shared or node.op)
+            texts.append(shared or node.text)
         return " -> ".join([head] + _repeats(texts))
 
     def _head(self, node: _Node, fresh, generated: dict, final: str | None) -> str:
@@ -784,6 +836,8 @@ class _Writer:
             if kind == "input":
                 lines.append(f"input {spec}: {text}")
         lines.append("")
+        if self.r.shared:
+            lines += [f"layer {self.layer_names[n]} = {text}" for n, text in self.r.shared.items()] + [""]
         for kind, spec, text in statements:
             if kind == "assign":
                 lead = "output " if inline and spec in outputs else ""

@@ -161,18 +161,25 @@ def keras_names(g: nx.DiGraph) -> dict[str, str]:
     (so `sepal_h` is found in model.summary()); others (`가지`, `_hidden`) are
     spelled in ASCII, deterministically and without collisions."""
     names = {n: n for n in g if _VALID.match(n)}
+    shared = network(g).shared
+    names.update((s, s) for s in shared if _VALID.match(s))
     taken = set(names)
-    for n in in_order(g):
-        if n.name in names:
+    for name in [n.name for n in in_order(g)] + list(shared):
+        if name in names:
             continue
-        base = candidate = _ascii_name(n.name)
+        base = candidate = _ascii_name(name)
         k = 1
         while candidate in taken:
             k += 1
             candidate = f"{base}_{k}"
         taken.add(candidate)
-        names[n.name] = candidate
+        names[name] = candidate
     return names
+
+
+def layer_name(n: Node, names: dict[str, str]) -> str:
+    """The Keras name of the layer a node calls: a shared layer's is its declaration's."""
+    return names[n.shares if n.shares is not None else n.name]
 
 
 def needed_nodes(g: nx.DiGraph) -> set[str]:

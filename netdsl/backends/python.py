@@ -47,12 +47,19 @@ def to_python(g: nx.DiGraph, adapted: dict[str, tuple] | None = None, origin: st
     names = keras_names(g)
     needed = needed_nodes(g)
     order = {name: node(g, name).order for name in needed}
-    var = _variables(g, sorted(needed, key=order.__getitem__))
-    src = _Source()
     net = network(g)
+    var = _variables(g, sorted(needed, key=order.__getitem__) + list(net.shared))
+    src = _Source()
+    made: set[str] = set()  # shared layers whose object is made (at their first application)
     for name in nx.lexicographical_topological_sort(g.subgraph(needed), key=order.__getitem__):
         spec = describe(g, name)
-        operands = [var[s] for s in node(g, name).inputs]
+        n = node(g, name)
+        operands = [var[s] for s in n.inputs]
+        if n.shares is not None:
+            first = n.shares not in made
+            src.lines += _shared_lines(spec, var[name], var[n.shares], names[n.shares], operands, first)
+            made.add(n.shares)
+            continue
         src.lines += _layer_lines(spec, var[name], names[name], operands, (adapted or {}).get(name), src)
     ins = [var[i] for i in net.inputs if i in needed]
     outs = [var[o] for o in net.outputs]
@@ -177,6 +184,17 @@ def _layer_lines(spec: LayerSpec, var: str, name: str, operands: list[str], stat
         )
     tail = f"([{', '.join(operands)}])" if spec.merge else f"({operands[0]})"
     return _call(f"{var} = layers.{spec.class_name}", args, tail)
+
+
+def _shared_lines(
+    spec: LayerSpec, var: str, layer_var: str, name: str, operands: list[str], first: bool
+) -> list[str]:
+    """One application of a shared layer: the layer object once, then a call per application."""
+    lines = []
+    if first:
+        lines += ["# one layer, called wherever the spec applies it (shared weights)"]
+        lines += _call(f"{layer_var} = layers.{spec.class_name}", _arguments(spec, name), "")
+    return lines + [f"{var} = {layer_var}({operands[0]})"]
 
 
 def _q(text: str) -> str:

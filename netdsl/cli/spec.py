@@ -113,14 +113,16 @@ def cmd_compile(args) -> int:
 
 
 def _compile_one(args, g, fmt: str, output: str) -> None:
+    from ..backends.keras import model_params
     from .lockin import write_model
 
     model = netdsl.to_keras(g, data=args.data, seed=args.seed)
     info = write_model(g, model, fmt, output)
     if args.summary:
         model.summary()
-    p = netdsl.network(g).params
-    print(f"wrote {output}: model '{model.name}', {p.total:,} parameters ({p.trainable:,} trainable)")
+    # The saved model's own count: values no output uses are not in it (ND105 says so).
+    total, trainable = model_params(model)
+    print(f"wrote {output}: model '{model.name}', {total:,} parameters ({trainable:,} trainable)")
     if info:
         print(f"  {fmt}: {info}")
 

@@ -113,8 +113,15 @@ def _about(diags: list, start: int, name: str) -> None:
 def check_arguments(g: nx.DiGraph) -> None:
     """Arity and arguments of every layer, against the registry. Fills Node.args and arity_ok."""
     diags = network(g).diagnostics
+    first: dict[str, Node] = {}  # shared layer -> its first application
     for data in g._node.values():
         n: Node = data[NODE]
+        if n.shares is not None and n.shares in first:
+            # the declaration's arguments, checked (and reported) once
+            n.args, n.arity_ok = first[n.shares].args, first[n.shares].arity_ok
+            continue
+        if n.shares is not None:
+            first[n.shares] = n
         start = len(diags)
         _check_node_arguments(n, diags)
         _about(diags, start, n.name)
@@ -279,6 +286,7 @@ def check_shapes(g: nx.DiGraph) -> None:
     net = network(g)
     diags = net.diagnostics
     nodes = g._node
+    built: dict[str, tuple[Node, Operand]] = {}  # shared layer -> its first application, operand
     for name in _topological(g, net.cyclic):
         n: Node = nodes[name][NODE]
         op = OPS.get(n.op) if n.op is not None else None
@@ -288,6 +296,8 @@ def check_shapes(g: nx.DiGraph) -> None:
         if operands is None:
             continue
         try:
+            if n.shares is not None:
+                _check_shared(n, op, operands[0], built)
             _infer(n, op, OpCall(operands, n.args))
         except ShapeError as exc:
             notes = [Note(msg, where) for msg, where in exc.notes]
@@ -331,6 +341,45 @@ def _infer(n: Node, op: Op, call: OpCall) -> None:
     n.features = op.features(call)
 
 
+# Ops whose weights are shaped by the whole operand shape (PReLU's alpha);
+# the others' by its last axis (Dense's kernel, the norms' scales).
+_WEIGHTS_OF_WHOLE_SHAPE = {"prelu"}
+
+
+def _check_shared(n: Node, op: Op, operand: Operand, built: dict[str, tuple[Node, Operand]]) -> None:
+    """A shared layer is built once, at its first application (in dependency
+    order, as Keras builds it); every later one must fit the weights built then."""
+    assert n.shares is not None and n.args is not None
+    if op.adapts(n.args):
+        raise ShapeError(
+            codes.BAD_SHARED_LAYER,
+            f"shared layer '{n.shares}' would adapt its statistics, but to which of its inputs?",
+            help="give a shared standardize its statistics: standardize(mean=[...], variance=[...])",
+        )
+    if n.shares not in built:
+        built[n.shares] = (n, operand)
+        return
+    first, seen = built[n.shares]
+    whole = n.op in _WEIGHTS_OF_WHOLE_SHAPE
+    want, got = (seen.shape, operand.shape) if whole else (seen.shape[-1:], operand.shape[-1:])
+    stateless = op.count(OpCall([seen], n.args), seen.shape) == (0, 0) and not n.args.get("mean")
+    if want == got or stateless:
+        return
+    what = f"shape {fmt_shape(seen.shape)}" if whole else f"width {seen.shape[-1]}"
+    raise ShapeError(
+        codes.SHARED_SHAPE_MISMATCH,
+        f"shared layer '{n.shares}' ({op.name}) was built for {what} by its first use on "
+        f"'{seen.name}'; here '{operand.name}' is {fmt_shape(operand.shape)}",
+        help=f"a shared layer has one set of weights: give it inputs of the same {what.split()[0]}, "
+        f"or declare a second layer for '{operand.name}'",
+        notes=[
+            (f"first use: '{seen.name}' has shape {fmt_shape(seen.shape)}", first.span),
+            (f"'{operand.name}' has shape {fmt_shape(operand.shape)}", operand.span),
+        ],
+        span=n.span,
+    )
+
+
 def _topological(g: nx.DiGraph, cyclic: set) -> Iterable[str]:
     """Nodes in dependency order, ties broken by source order; cycles left out.
 
@@ -355,13 +404,18 @@ def check_params(g: nx.DiGraph) -> None:
     Node.params and Network.params."""
     net = network(g)
     trainable = non_trainable = 0
-    for data in g._node.values():
+    counted: set[str] = set()  # shared layers whose weights are counted (at their first application)
+    for data in g._node.values():  # creation order: a shared layer is counted at its first use
         n: Node = data[NODE]
         if n.shape is None or n.args is None or n.op is None:
             continue
         op = OPS[n.op]
         operands = _operands(g, n, op) or []
         n.params = Params(*op.count(OpCall(operands, n.args, n.selection), n.shape))
+        if n.shares is not None:
+            # one layer object: its weights once, at its first application
+            n.params = n.params if n.shares not in counted else Params()
+            counted.add(n.shares)
         trainable += n.params.trainable
         non_trainable += n.params.non_trainable
     net.params = Params(trainable, non_trainable)
@@ -426,18 +480,32 @@ def check_unused(g: nx.DiGraph) -> None:
     Skipped when the spec already has errors: the broken line may be the one
     that would have used them.
     """
-    diags = network(g).diagnostics
+    net = network(g)
+    diags = net.diagnostics
     if has_errors(diags):
         return
+    applied = {n.shares for n in map(lambda d: d[NODE], g._node.values())}
+    for shared in net.shared.values():
+        if shared.name not in applied:
+            diags.append(
+                warning(
+                    codes.UNUSED_VALUE,
+                    f"shared layer '{shared.name}' is never applied",
+                    shared.span,
+                    help=f"apply it with '-> {shared.name}', or remove it",
+                )
+            )
     for name, data in g._node.items():
         n: Node = data[NODE]
         if n.output or g.out_degree(name) or n.binding != name:
             continue
         kind = "input" if n.op == "input" else "value"
+        # Say what compile does with it, so that the model's inputs and parameters are no surprise.
+        fate = "leaves it out of its inputs" if kind == "input" else "leaves it out"
         diags.append(
             warning(
                 codes.UNUSED_VALUE,
-                f"{kind} '{name}' is never used",
+                f"{kind} '{name}' is never used: the Keras model {fate}",
                 n.op_span if kind == "input" else n.span,
                 help=f"use it, mark it with 'output {name}', or remove it",
             )

@@ -83,6 +83,15 @@ class Selection:
         return self.indices == tuple(range(first, first + len(self.indices)))
 
 
+@dataclass(frozen=True, slots=True)
+class SharedLayer:
+    """`layer proj = dense(8, relu)`: one layer, applied with `-> proj` in several places."""
+
+    name: str
+    call: ast.Call  # the layer as declared (a bare `standardize` as a call without arguments)
+    span: Span  # the declaration statement
+
+
 @dataclass(slots=True)
 class Node:
     """One layer, input, merge or selection of the network (equal when every field is)."""
@@ -101,6 +110,7 @@ class Node:
     uses: tuple[BlockUse, ...] = ()  # the block uses that made it, outermost first
     declared: InputSpec | None = None  # an input's declaration
     output: bool = False  # a declared output of the network
+    shares: str | None = None  # an application of the shared layer `layer NAME = ...`: NAME
 
     # ---- filled by the checks (ir/checks.py) ----
     args: dict[str, Any] | None = None  # check_arguments: {param: value}; None when wrong or unknown
@@ -156,6 +166,7 @@ class Network:
     blocks: dict[str, ast.BlockDecl] = field(default_factory=dict)  # blocks declared or imported
     # A name bound to a block's output (`h = x -> block(...)`, `a, b = ...`) -> the node it is.
     aliases: dict[str, str] = field(default_factory=dict)
+    shared: dict[str, SharedLayer] = field(default_factory=dict)  # `layer NAME = ...` declarations
     compile_decl: ast.CompileDecl | None = None  # the compile line as written
     train_decl: ast.TrainDecl | None = None  # the train line as written
     truncated: bool = False  # the layer limit stopped the build: the graph is a prefix of the spec
@@ -193,6 +204,26 @@ def nodes(g: nx.DiGraph) -> Iterator[Node]:
 def in_order(g: nx.DiGraph) -> list[Node]:
     """Every Node in creation (source) order."""
     return sorted(nodes(g), key=lambda n: n.order)
+
+
+def shared_uses(g: nx.DiGraph) -> dict[str, list[str]]:
+    """Shared layer -> its applications (node ids), in source order; the first
+    one carries the layer's parameter count."""
+    uses: dict[str, list[str]] = {}
+    for n in in_order(g):
+        if n.shares is not None:
+            uses.setdefault(n.shares, []).append(n.name)
+    return uses
+
+
+def shared_text(g: nx.DiGraph, n: Node, uses: dict[str, list[str]] | None = None) -> str:
+    """`shared proj, 1 of 2` (the later ones: `params at ha`); "" for a layer of its own."""
+    if n.shares is None:
+        return ""
+    apps = (uses if uses is not None else shared_uses(g)).get(n.shares, [n.name])
+    k = apps.index(n.name) + 1 if n.name in apps else 1
+    text = f"shared {n.shares}, {k} of {len(apps)}"
+    return text if k == 1 else f"{text}, params at {apps[0]}"
 
 
 def new_graph(source: Source) -> nx.DiGraph:

@@ -22,7 +22,7 @@ import networkx as nx
 from ..lang import ast, codes
 from ..lang.diagnostics import Diagnostic, Note, did_you_mean, error
 from ..lang.source import Source, Span
-from .core import NETWORK, NODE, BlockUse, InputSpec, Network, Node, new_graph
+from .core import NETWORK, NODE, BlockUse, InputSpec, Network, Node, SharedLayer, new_graph
 from .ops import ACTIVATIONS, MAX_NODES, OPS, layer_ops
 
 # Nested groups `((x))` are lowered recursively; deeper than this is refused.
@@ -54,6 +54,7 @@ class _Builder:
         self.namespaces: dict[int, dict] = {}  # id(imported block) -> names of its own file
         self.block_prefixes: set[str] = set()  # `h/residual_1`: layers of its return go under it
         self.multi_ok = False  # a block with several outputs may end this chain
+        self.bad_layers: set[str] = set()  # `layer NAME = ...` declarations already reported as wrong
 
     # ---- nodes -----------------------------------------------------------
     def fresh(self, binding: str, op: str) -> str:
@@ -177,6 +178,16 @@ class _Builder:
         return cur, chain.span
 
     def lower_head(self, atom, binding: str, final: str | None) -> str | None:
+        if isinstance(atom, ast.Ref) and self.is_shared(atom.name):
+            self.diags.append(
+                error(
+                    codes.NOT_A_LAYER,
+                    f"'{atom.name}' is a shared layer, not a value: it is applied after '->'",
+                    atom.span,
+                    help=f"apply it to a value, e.g. x -> {atom.name}",
+                )
+            )
+            return None
         if isinstance(atom, ast.Ref):
             return self.resolve(atom.name, atom.span)
         if isinstance(atom, ast.Select):
@@ -248,6 +259,10 @@ class _Builder:
 
     def apply(self, atom, cur: str, cur_span: Span, binding: str, final: str | None) -> str | None:
         """Apply one step (`-> dense(4)`, `-> standardize`, `-> (a -> b)`) to `cur`."""
+        if isinstance(atom, ast.Ref) and self.is_shared(atom.name):
+            return self.apply_shared(atom, cur, cur_span, binding, final)
+        if isinstance(atom, ast.Ref) and atom.name in self.bad_layers:
+            return None  # its declaration is reported
         if isinstance(atom, ast.Ref):
             atom = self.as_call(atom)
             if atom is None:
@@ -278,6 +293,20 @@ class _Builder:
         return self.add(
             node, op.name, atom.span, binding, [cur], [cur_span], atom.args, atom.kwargs, op_span=atom.op.span
         )
+
+    def is_shared(self, name: str) -> bool:
+        """A name declared with `layer NAME = ...`, not hidden by a block's own name."""
+        return name in self.net.shared and (self.scope is None or name not in self.scope)
+
+    def apply_shared(self, ref: ast.Ref, cur: str, cur_span: Span, binding: str, final: str | None) -> str:
+        """`-> proj`: one more application of the shared layer `proj`. Every application
+        is a node of its own (with the declaration's arguments); the backends make one layer."""
+        shared = self.net.shared[ref.name]
+        call = shared.call
+        node = final or self.fresh(binding, ref.name)
+        self.add(node, call.op.text, ref.span, binding, [cur], [cur_span], call.args, call.kwargs, ref.span)
+        self.g._node[node][NODE].shares = ref.name
+        return node
 
     def as_call(self, ref: ast.Ref) -> ast.Call | None:
         """`-> standardize`, `-> my_block`: a bare name after '->' is a call without arguments."""
@@ -788,6 +817,11 @@ def build_graph(
     skip = _declare(program, net)
     b = _Builder(g, net, net.blocks)
     b.namespaces = namespaces or {}
+    b.bad_layers = {
+        st.name.text
+        for st in program.statements
+        if isinstance(st, ast.Assign) and st.is_layer and id(st) in skip
+    } - set(net.shared)
     outputs: list[tuple[str, Span]] = []
     try:
         _lower_statements(b, program, skip, outputs)
@@ -804,7 +838,7 @@ def build_graph(
 def _declare(program: ast.Program, net: Network) -> set[int]:
     """Blocks and top-level names; returns the ids of statements that redefine a name."""
     diags, definitions, blocks = net.diagnostics, net.definitions, net.blocks
-    skip = set()
+    skip: set[int] = set()
     for st in program.statements:
         if isinstance(st, ast.BlockDecl):
             _check_block_decl(st, diags)
@@ -821,6 +855,8 @@ def _declare(program: ast.Program, net: Network) -> set[int]:
             else:
                 blocks[st.name.text] = st
         elif isinstance(st, (ast.InputDecl, ast.Assign)):
+            if isinstance(st, ast.Assign) and st.is_layer:
+                _declare_layer(st, net, skip)
             more = st.more_names if isinstance(st, ast.Assign) else ()
             for name in (st.name,) + more:
                 if name.text in definitions:
@@ -838,6 +874,32 @@ def _declare(program: ast.Program, net: Network) -> set[int]:
                 else:
                     definitions[name.text] = name.span
     return skip
+
+
+def _declare_layer(st: ast.Assign, net: Network, skip: set[int]) -> None:
+    """`layer proj = dense(8, relu)`: one layer op with its arguments, nothing else."""
+    atom = ast.unwrap(st.expr)
+    if isinstance(atom, ast.Ref):
+        atom = ast.Call(ast.Name(atom.name, atom.span), (), (), atom.span)
+    op = OPS.get(atom.op.text) if isinstance(atom, ast.Call) else None
+    if op is not None and op.kind == "layer" and op.name != "input":
+        assert isinstance(atom, ast.Call)
+        net.shared[st.name.text] = SharedLayer(st.name.text, atom, st.span)
+        return
+    skip.add(id(st))
+    what = "a merge" if op is not None and op.kind == "merge" else "a block" if _is_block(atom, net) else ""
+    net.diagnostics.append(
+        error(
+            codes.BAD_SHARED_LAYER,
+            f"a shared layer is one layer op with its arguments{', not ' + what if what else ''}",
+            st.expr.span,
+            help=f"e.g. layer {st.name.text} = dense(8, relu); then apply it: a = x -> {st.name.text}",
+        )
+    )
+
+
+def _is_block(atom, net: Network) -> bool:
+    return isinstance(atom, ast.Call) and atom.op.text in net.blocks
 
 
 def _lower_statements(b: _Builder, program: ast.Program, skip: set[int], outputs: list) -> None:
@@ -859,7 +921,7 @@ def _lower_statements(b: _Builder, program: ast.Program, skip: set[int], outputs
                 b.net.name, network_span = st.name.text, st.span
         elif isinstance(st, ast.InputDecl):
             b.input_decl(st)
-        elif isinstance(st, ast.Assign):
+        elif isinstance(st, ast.Assign) and not st.is_layer:
             b.assign(st, outputs)
         elif isinstance(st, ast.OutputDecl):
             b.output_decl(st, outputs)

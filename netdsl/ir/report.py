@@ -7,7 +7,7 @@ import unicodedata
 import networkx as nx
 
 from ..lang.diagnostics import to_json
-from .core import Node, in_order, network
+from .core import Node, in_order, network, shared_text, shared_uses
 from .graph import block_signature
 from .ops import OPS, describe, fmt_shape
 
@@ -47,6 +47,7 @@ def graph_json(g: nx.DiGraph, ok: bool = True) -> dict:
                 "args": _node_args(n),
                 "inputs": list(n.inputs),
                 "output": n.output,
+                **({"shares": n.shares} if n.shares is not None else {}),
                 "line": n.span.line,
                 "column": n.span.column,
             }
@@ -67,6 +68,10 @@ def _args_text(n: Node) -> str:
     if kind == "merge":
         return ""  # its operands are its `from`
     return describe(n)
+
+
+def _details(g: nx.DiGraph, n: Node, uses: dict[str, list[str]]) -> str:
+    return ", ".join(t for t in (shared_text(g, n, uses), _args_text(n)) if t)
 
 
 def _columns(text: str) -> int:
@@ -94,12 +99,13 @@ def node_table(g: nx.DiGraph) -> str:
 
 def _node_table(g: nx.DiGraph) -> str:
     rows = [("name", "op", "shape", "params", "from", "details")]
+    uses = shared_uses(g)
     for n in in_order(g):
         kind = OPS[n.op].kind if n.op is not None else None
         source = "" if kind == "input" else ", ".join(n.inputs)
         name = n.name + (" (output)" if n.output else "")
         params = f"{n.params.total:,}" if n.params is not None else "?"
-        rows.append((name, n.op or "?", fmt_shape(n.shape), params, source, _args_text(n)))
+        rows.append((name, n.op or "?", fmt_shape(n.shape), params, source, _details(g, n, uses)))
     widths = [max(_columns(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for r in rows:

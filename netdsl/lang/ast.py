@@ -290,6 +290,7 @@ class Assign(Node):
     span: Span
     is_output: bool = False
     more_names: tuple[Name, ...] = ()
+    is_layer: bool = False  # `layer proj = dense(8)`: a shared layer, applied with `-> proj`
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ UNCLOSED_BRACKET: Final = ErrorCode("ND004", "An opening bracket that is never c
 UNMATCHED_BRACKET: Final = ErrorCode("ND005", "A closing bracket with no opening bracket before it.")
 KEYWORD_AS_NAME: Final = ErrorCode(
     "ND006",
-    "A keyword (network, input, output, compile, train, block, return, import, from, as) used as a name.",
+    "A keyword (network, input, output, layer, compile, train, block, return, import, from, as) "
+    "used as a name.",
 )
 CONTROL_CHARACTER: Final = ErrorCode(
     "ND007", "A control character (NUL, ESC, ...) in a string: names and strings are printable text."
@@ -79,6 +80,9 @@ BAD_REPEAT: Final = ErrorCode(
     "ND210", "A repetition count (`* n`) that is not a positive integer, or on a non-layer."
 )
 NOT_A_LAYER: Final = ErrorCode("ND211", "A value where a layer or a name was expected.")
+BAD_SHARED_LAYER: Final = ErrorCode(
+    "ND212", "A shared layer (`layer NAME = ...`) declared as something other than one layer op."
+)
 
 # shapes
 ADD_SHAPE_MISMATCH: Final = ErrorCode("ND301", "add() operands whose shapes differ.")
@@ -93,6 +97,9 @@ MERGE_SHAPE_MISMATCH: Final = ErrorCode(
     "ND305", "Operands of an element-wise merge (multiply, subtract, ...) whose shapes do not broadcast."
 )
 DOT_SHAPE_MISMATCH: Final = ErrorCode("ND306", "dot() operands whose sizes differ on the axis it sums over.")
+SHARED_SHAPE_MISMATCH: Final = ErrorCode(
+    "ND307", "A shared layer applied to an input whose shape does not fit the weights its first use built."
+)
 
 # feature selection
 UNKNOWN_FEATURE: Final = ErrorCode("ND401", "A selected feature the input does not have.")

@@ -525,6 +525,8 @@ def _print_input(p: _Printer, node: ast.InputDecl):
 @printer(ast.Assign)
 def _print_assign(p: _Printer, node: ast.Assign):
     head = [_keyword("output ", node.span)] if node.is_output else []
+    if node.is_layer:
+        head = [_keyword("layer ", node.span)]
     head.append(_name(node.name))
     for more in getattr(node, "more_names", ()):
         head += [Text(", "), _name(more)]

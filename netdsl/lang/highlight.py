@@ -28,7 +28,19 @@ from pygments.token import (
 __all__ = ["NetdslLexer", "KEYWORDS"]
 
 # The grammar's keywords (netdsl/grammars/netdsl.lark), in the grammar's order.
-KEYWORDS = ("network", "input", "output", "compile", "train", "block", "return", "import", "from", "as")
+KEYWORDS = (
+    "network",
+    "input",
+    "output",
+    "compile",
+    "train",
+    "block",
+    "layer",
+    "return",
+    "import",
+    "from",
+    "as",
+)
 
 # A name as the grammar's NAME terminal spells it: a letter or '_', then word characters.
 _NAME = r"[^\W\d]\w*"

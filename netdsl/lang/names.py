@@ -55,7 +55,7 @@ _LOOKALIKES = dict(
 # What the grammar's NAME terminal matches (netdsl.lark), and the keywords it may not be.
 _IDENTIFIER = re.compile(r"[^\W\d][\w\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]*")
 KEYWORDS = frozenset(
-    ("network", "input", "output", "compile", "train", "block", "return", "import", "from", "as")
+    ("network", "input", "output", "compile", "train", "block", "layer", "return", "import", "from", "as")
 )
 
 

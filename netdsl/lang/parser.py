@@ -32,6 +32,7 @@ KEYWORDS = {
     "COMPILE": "compile",
     "TRAIN": "train",
     "BLOCK": "block",
+    "LAYER": "layer",
     "RETURN": "return",
     "IMPORT": "import",
     "FROM": "from",
@@ -281,6 +282,10 @@ class _ToAst(Transformer):
             _name(names[0]), expr, _between(names[0], expr), more_names=tuple(_name(n) for n in names[1:])
         )
 
+    def layer_decl(self, c):
+        kw, name, expr = c
+        return ast.Assign(_name(name), expr, _between(kw, expr), is_layer=True)
+
     def block(self, c):
         kw, name, params, inputs, lbrace, *body, rbrace = c
         return ast.BlockDecl(
@@ -445,7 +450,7 @@ def parse(source: Source) -> ast.Program:
 _VALUE_START = {"NAME", "INT", "NUMBER", "STRING", "LPAR", "LSQB", "LBRACE"}
 _CLOSER = {"LPAR": ")", "LSQB": "]", "LBRACE": "}"}
 # Keywords that start a top-level statement, never a line of a block's body.
-_TOP_LEVEL = {"NETWORK", "INPUT", "OUTPUT", "COMPILE", "TRAIN", "BLOCK", "IMPORT", "FROM"}
+_TOP_LEVEL = {"NETWORK", "INPUT", "OUTPUT", "LAYER", "COMPILE", "TRAIN", "BLOCK", "IMPORT", "FROM"}
 
 
 def _expected(exc: UnexpectedToken) -> str:

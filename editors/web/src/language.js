@@ -3,7 +3,7 @@
 import { StreamLanguage } from "@codemirror/language";
 
 const NAME = /^[\p{L}\p{Nl}\p{No}_][\p{L}\p{N}_]*/u; // Python's [^\W\d]\w*, the grammar's NAME
-const KEYWORDS = new Set(["network", "input", "output", "compile", "train", "block", "return", "import", "from", "as"]);
+const KEYWORDS = new Set(["network", "input", "output", "compile", "train", "block", "layer", "return", "import", "from", "as"]);
 const DECLARES = new Set(["network", "input", "output", "block"]);
 
 export const netdsl = StreamLanguage.define({

@@ -25,27 +25,27 @@ def diags_of(text: str, name: str = "t.net", **kw):
 
 def test_expansion_names_show_where_each_layer_came_from():
     g = netdsl.loads(RESIDUAL + "input f: 8\noutput y = f -> dense(16) -> residual(16) * 2 -> dense(1)\n")
-    assert [n for n in g if n.startswith("y/")] == [
-        "y/residual_1/h_dense_1",
-        "y/residual_1/h_dropout_1",
-        "y/residual_1/h",
-        "y/residual_1/out",
-        "y/residual_2/h_dense_1",
-        "y/residual_2/h_dropout_1",
-        "y/residual_2/h",
-        "y/residual_2/out",
+    assert [n for n in g if n.startswith("y.")] == [
+        "y.residual_1.h_dense_1",
+        "y.residual_1.h_dropout_1",
+        "y.residual_1.h",
+        "y.residual_1.out",
+        "y.residual_2.h_dense_1",
+        "y.residual_2.h_dropout_1",
+        "y.residual_2.h",
+        "y.residual_2.out",
     ]
-    assert netdsl.node(g, "y/residual_1/out").inputs == ["y_dense_1", "y/residual_1/h"]
-    assert netdsl.node(g, "y/residual_2/h_dense_1").inputs == ["y/residual_1/out"]
-    assert netdsl.node(g, "y").inputs == ["y/residual_2/out"]
-    assert netdsl.node(g, "y/residual_1/h_dropout_1").args == {"rate": 0.0, "seed": None}  # the defaults
+    assert netdsl.node(g, "y.residual_1.out").inputs == ["y_dense_1", "y.residual_1.h"]
+    assert netdsl.node(g, "y.residual_2.h_dense_1").inputs == ["y.residual_1.out"]
+    assert netdsl.node(g, "y").inputs == ["y.residual_2.out"]
+    assert netdsl.node(g, "y.residual_1.h_dropout_1").args == {"rate": 0.0, "seed": None}  # the defaults
     assert netdsl.network(g).params.total == (8 * 16 + 16) + 2 * 2 * (16 * 16 + 16) + 17
 
 
 def test_parameters_by_position_and_keyword():
     g = netdsl.loads(RESIDUAL + "input f: 4\noutput y = f -> residual(rate=0.5, width=4)\n")
-    assert netdsl.node(g, "y/residual_1/h_dropout_1").args["rate"] == 0.5
-    assert netdsl.node(g, "y/residual_1/h").args["units"] == 4
+    assert netdsl.node(g, "y.residual_1.h_dropout_1").args["rate"] == 0.5
+    assert netdsl.node(g, "y.residual_1.h").args["units"] == 4
 
 
 def test_several_inputs_and_outputs():
@@ -56,10 +56,12 @@ def test_several_inputs_and_outputs():
         "output y = concat(m, w) -> dense(1)\noutput z = concat(v, u)\n"
     )
     g = netdsl.loads(text)
-    assert netdsl.node(g, "y_concat_1").inputs == ["m/gate_1/m", "m/gate_1/g"]
-    assert netdsl.node(g, "m/gate_1/g_concat_1").inputs == ["a", "b"]
-    assert netdsl.node(g, "z").inputs == ["v/gate_1/m", "v/gate_1/g"]
-    assert netdsl.node(g, "v/gate_1/m").shape == (5,)
+    # each name of a block's outputs is an identity layer of its own (Keras has every name)
+    assert netdsl.node(g, "y_concat_1").inputs == ["m", "w"]
+    assert netdsl.node(g, "m").inputs == ["m.gate_1.m"] and netdsl.node(g, "w").inputs == ["m.gate_1.g"]
+    assert netdsl.node(g, "m.gate_1.g_concat_1").inputs == ["a", "b"]
+    assert netdsl.node(g, "z").inputs == ["v", "u"] and netdsl.node(g, "u").op == "identity"
+    assert netdsl.node(g, "v.gate_1.m").shape == (5,)
     # one name for two outputs, or two outputs in the middle of a chain: an error
     for bad in ("v = a -> gate(5, b=b)\noutput z = v\n", "output z = a -> gate(5, b=b) -> dense(1)\n"):
         d = diags_of(text.split("input a")[0] + "input a: 2\ninput b: 3\n" + bad)
@@ -72,10 +74,10 @@ def test_blocks_using_blocks_and_repeated():
         "input f: 4\noutput y = f -> stack(4) * 2\n"
     )
     g = netdsl.loads(text)
-    assert "y/stack_2/residual_2/out" in g and netdsl.node(g, "y").op == "identity"
-    assert netdsl.node(g, "y/stack_1/out").op == "dense"
-    assert netdsl.node(g, "y/stack_1/out").inputs == ["y/stack_1/residual_2/out"]
-    assert netdsl.node(g, "y/stack_2/residual_1/h_dense_1").inputs == ["y/stack_1/out"]
+    assert "y.stack_2.residual_2.out" in g and netdsl.node(g, "y").op == "identity"
+    assert netdsl.node(g, "y.stack_1.out").op == "dense"
+    assert netdsl.node(g, "y.stack_1.out").inputs == ["y.stack_1.residual_2.out"]
+    assert netdsl.node(g, "y.stack_2.residual_1.h_dense_1").inputs == ["y.stack_1.out"]
 
 
 @pytest.mark.parametrize(
@@ -145,12 +147,12 @@ def project(tmp_path):
 def test_import_every_block_and_from_import_with_alias(project):
     (project / "a.net").write_text('import "lib/towers.net"\ninput f: 3\noutput y = f -> twin(4)\n')
     g = netdsl.load(str(project / "a.net"))
-    assert "y/twin_1/tower_2/out" in g
+    assert "y.twin_1.tower_2.out" in g
     (project / "b.net").write_text(
         'from "lib/towers.net" import twin as pair\ninput f: 3\noutput y = f -> pair(4)\n'
     )
     g = netdsl.load(str(project / "b.net"))  # twin still finds tower, in its own file
-    assert "y/pair_1/tower_1/dense_1" in g
+    assert "y.pair_1.tower_1.dense_1" in g
 
 
 def test_import_errors(project, tmp_path_factory):
@@ -229,11 +231,11 @@ def test_each_block_use_is_a_cluster_and_can_be_collapsed():
     g = netdsl.load(str(EXAMPLES / "residual_blocks.net"))
     dot = to_dot(g)
     for k in (1, 2, 3):
-        assert f'subgraph "cluster_h/residual_{k}"' in dot
-        assert f'"h/residual_{k}/h_dense_1" [' in dot
+        assert f'subgraph "cluster_h.residual_{k}"' in dot
+        assert f'"h.residual_{k}.h_dense_1" [' in dot
     collapsed = to_dot(g, DiagramOptions(collapse_blocks=True))
-    assert '"h/residual_2" [' in collapsed and '"h/residual_2/h" [' not in collapsed
-    assert '"h/residual_1" -> "h/residual_2"' in collapsed
+    assert '"h.residual_2" [' in collapsed and '"h.residual_2.h" [' not in collapsed
+    assert '"h.residual_1" -> "h.residual_2"' in collapsed
     per_block = 2 * (64 * 64 + 64)
     assert f"{per_block:,} params" in collapsed
 
@@ -243,7 +245,7 @@ def test_collapse_blocks_flag_renders(tmp_path):
     r = run_cli("render", EXAMPLES / "towers" / "model.net", "-o", out, "--collapse-blocks")
     assert r.returncode == 0, r.stderr
     text = out.read_text()
-    assert "sepal_h/deep_tower_1" in text and "6 layers" in text
+    assert "sepal_h.deep_tower_1" in text and "6 layers" in text
 
 
 def _nested_blocks(n: int, cycle: bool) -> str:

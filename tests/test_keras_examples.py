@@ -442,6 +442,29 @@ def test_layer_names_follow_the_spec(ex):
     assert ex.net.name == ex.hand.name
 
 
+EVERY_EXAMPLE = [
+    p for p in sorted(EXAMPLES.rglob("*.net")) if "errors" not in p.parts and p.name != "blocks.net"
+]
+
+
+@pytest.mark.parametrize("path", EVERY_EXAMPLE, ids=lambda p: str(p.relative_to(EXAMPLES)))
+def test_every_name_of_every_example_is_a_keras_layer(path):
+    """Each name a spec binds (inputs, named values, a block's results, every
+    name of `a, b = gate(...)`, each block use's own names) is a layer
+    `model.get_layer` finds, and every name `check` shows is the Keras name."""
+    from conftest import data_for
+    from netdsl.ir.core import in_order
+
+    g = netdsl.load(str(path), data=data_for(path))
+    model = netdsl.to_keras(g, data=data_for(path), seed=0)
+    bound = [n.name for n in in_order(g) if n.binding == n.name]
+    net = netdsl.network(g)
+    assert set(net.definitions) - set(net.shared) <= set(bound)
+    for name in bound:
+        assert model.get_layer(name).name == name
+    assert sorted(op.name for op in model.operations) == sorted(g.nodes)
+
+
 def test_parameter_counts(ex):
     static = netdsl.network(ex.graph).params.as_dict()
     assert ex.net.count_params() == static["total"] == ex.hand.count_params()

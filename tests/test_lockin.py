@@ -273,7 +273,26 @@ def shared_layers():
     return model
 
 
-HAND_WRITTEN = {f.__name__: f for f in (sequential_mlp, selections, two_outputs, mnist_mlp, shared_layers)}
+def layer_options():
+    x = keras.Input((4,), name="x")
+    h = L.Dense(
+        8,
+        activation="relu",
+        kernel_initializer=keras.initializers.HeNormal(seed=1),
+        bias_initializer=keras.initializers.Constant(0.1),
+        kernel_regularizer=keras.regularizers.L2(1e-4),
+        activity_regularizer=keras.regularizers.L1L2(l1=1e-5, l2=1e-4),
+        kernel_constraint=keras.constraints.MaxNorm(3),
+        bias_constraint=keras.constraints.NonNeg(),
+        name="h",
+    )(x)
+    y = L.Dense(2, trainable=False, name="y")(L.Dropout(0.1, trainable=False, name="d")(h))
+    return keras.Model(x, y, name="options")
+
+
+HAND_WRITTEN = {
+    f.__name__: f for f in (sequential_mlp, selections, two_outputs, mnist_mlp, shared_layers, layer_options)
+}
 
 
 @pytest.mark.parametrize("make", HAND_WRITTEN.values(), ids=HAND_WRITTEN)
@@ -661,10 +680,13 @@ def test_training_only_settings_are_left_out_with_a_warning(tmp_path):
     keras.Model(x, L.Dropout(0.2, seed=7, name="y")(h)).save(tmp_path / "m.keras")
     r = run_cli("import", tmp_path / "m.keras")
     assert r.returncode == 0, r.stderr
-    assert "warning[ND707]: layer 'h' (Dense): kernel_initializer=" in r.stderr
     assert "warning[ND707]: layer 'y' (Dropout): seed=7 left out" in r.stderr
-    assert "output y = x -> dense(4) -> dropout(0.2)" not in r.stdout  # h keeps its name
-    assert "h = x -> dense(4)\n" in r.stdout and "output y = h -> dropout(0.2)" in r.stdout
+    assert "ND707]: layer 'h'" not in r.stderr  # an initializer is a layer option now
+    assert "output y = x -> dense(4, kernel_initializer=he_normal) -> dropout(0.2)" not in r.stdout
+    assert (
+        "h = x -> dense(4, kernel_initializer=he_normal)\n" in r.stdout
+        and "output y = h -> dropout(0.2)" in r.stdout
+    )
 
 
 def test_raw_string_inputs_export_or_say_which_input_blocks_the_format(tmp_path):

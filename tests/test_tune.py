@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -59,7 +60,7 @@ def test_spaces_in_blocks_and_settings():
     assert space.size() == float("inf") and len(space.grid()) == 2 * 3 * 3 * 2
     point = space.concrete(("0.2", "3", "0.45", "10"))
     assert "rate=0.2" in point and "tower(3)" in point and "momentum=0.45" in point and "epochs=10" in point
-    assert check_space(space)[0] == []
+    assert check_space(space).diagnostics == []
 
 
 @pytest.mark.parametrize(
@@ -79,8 +80,10 @@ def test_malformed_spaces(value, message):
 
 
 def test_check_names_the_combinations_that_break_a_rule(spec):
-    diags, checked, total = check_space(parse_space(Source("a.net", ADD)))
+    result = check_space(parse_space(Source("a.net", ADD)))
+    diags, checked, total = result.diagnostics, result.checked, result.total
     assert (checked, total) == (6, 6)
+    assert result.params == (2 * (2 * 4 + 4) + 4 * 3 + 3, 2 * (2 * 8 + 8) + 8 * 3 + 3)  # a, b equal: 4 or 8
     assert len(diags) == 1 and diags[0].code == "ND802"
     assert diags[0].message.startswith("with dense#1@3:20=4, dense#1@4:20=8 (and 3 more of the 6")
     assert "[ND301] add() needs operands of identical shape" in diags[0].message
@@ -96,6 +99,80 @@ def test_check_names_the_combinations_that_break_a_rule(spec):
     assert "checked all 18 combinations" in r.stdout
     r = run_cli("check", spec("input x: 4\noutput y = x -> dense(choice(4))\n", "bad.net"))
     assert r.returncode == 1 and "error[ND801]" in r.stderr and "bad.net:2:23" in r.stderr
+
+
+REPEATED = """\
+block residual(width, rate=0.1) (x) {
+    h = x -> dense(width, relu) -> dropout(rate)
+    return add(x, h)
+}
+input iris: [sepal_length, sepal_width, petal_length, petal_width]
+h = iris -> dense(choice(8, 16), relu) -> residual(8) * choice(1, 2, 3)
+output species = h -> dense(3, softmax)
+"""
+
+
+def _params(width: int, repeats: int, residual: int = 8) -> int:
+    head = 4 * width + width
+    return head + repeats * (width * residual + residual) + width * 3 + 3
+
+
+def test_a_repetition_count_is_a_space(spec):
+    space = parse_space(Source("r.net", REPEATED))
+    assert [d.describe() for d in space.dimensions] == [
+        "dense#1: choice of 8, 16",
+        "residual*: choice of 1, 2, 3",
+    ]
+    assert "residual(8) * 3" in space.concrete(("8", "3"))
+    result = check_space(space)
+    # residual(8) adds an 8-wide branch to its input: only dense(8) fits, for every count.
+    assert [d.code for d in result.diagnostics] == ["ND802"]
+    assert result.diagnostics[0].message.startswith("with dense#1=16, residual*=1 (and 2 more of the 6")
+    ok = check_space(parse_space(Source("r.net", REPEATED.replace("choice(8, 16)", "8"))))
+    assert ok.diagnostics == [] and ok.params == (_params(8, 1), _params(8, 3))
+    r = run_cli("check", spec(REPEATED.replace("choice(8, 16)", "8"), "r.net"))
+    assert r.returncode == 0, r.stderr
+    assert "residual*: choice of 1, 2, 3" in r.stdout
+    assert f"parameters: {_params(8, 1):,} to {_params(8, 3):,}" in r.stdout
+    assert run_cli("fmt", "--check", spec(REPEATED, "clean.net")).returncode == 0
+
+
+@pytest.mark.parametrize(
+    "count, message",
+    [
+        ("uniform(1, 3)", "a repeat count is a whole number: use choice(...) or randint(...)"),
+        ("choice(1, 2.5)", "whole numbers of 1 or more"),
+        ("choice(0, 1)", "whole numbers of 1 or more"),
+    ],
+)
+def test_malformed_repetition_spaces(count, message):
+    with pytest.raises(SpaceError, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
+        parse_space(Source("s.net", f"input x: 4\noutput y = x -> dense(4) * {count}\n"))
+
+
+def test_commands_that_need_one_model_say_so_at_the_space(spec):
+    path = spec(REPEATED, "r.net")
+    for command in (
+        ["render", path, "-o", str(path) + ".svg"],
+        ["compile", path, "-o", str(path) + ".keras"],
+    ):
+        r = run_cli(*command)
+        assert r.returncode == 1, r.stderr
+        assert "r.net:6:19: error[ND801]: dense() argument 'units': choice(...) is a search space" in r.stderr
+        assert "r.net:6:57: error[ND801]: a repeat count: choice(...) is a search space" in r.stderr
+        assert "help: write one value here, or run `netdsl tune`" in r.stderr
+        assert not any(p.name.startswith("r.net.") for p in Path(path).parent.iterdir())
+
+
+def test_check_json_of_a_space_has_the_first_combination_and_the_range(spec):
+    r = run_cli("check", "--json", spec(REPEATED.replace("choice(8, 16)", "8"), "r.net"))
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["ok"] is True and report["network"] == "r"
+    assert report["params"]["total"] == _params(8, 1)  # the first combination: residual * 1
+    assert [n["op"] for n in report["nodes"]][:2] == ["input", "dense"]
+    assert report["space"]["params"] == {"min": _params(8, 1), "max": _params(8, 3)}
+    assert report["space"]["combinations"] == report["space"]["checked"] == 3
 
 
 def test_rungs_of_successive_halving():

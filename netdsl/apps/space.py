@@ -19,10 +19,10 @@ import itertools
 import math
 from dataclasses import dataclass
 
+from ..ir.values import SPACE_OPS
 from ..lang import ast
 from ..lang.source import Source, Span
 
-SPACE_OPS = ("choice", "uniform", "loguniform", "randint")
 GRID_POINTS = 3  # points per continuous dimension in a grid search
 
 
@@ -153,6 +153,10 @@ def find_space(source: Source, program: ast.Program) -> Space:
             if call is not None:
                 found.append(_dimension(source, call, label))
                 inside.add(call.span)
+    for step in program.find_all(ast.Step):
+        if isinstance(step.repeat, ast.Call) and step.repeat.op.text in SPACE_OPS:
+            found.append(_repeat_dimension(source, step.repeat, f"{_step_name(step)}*"))
+            inside.add(step.repeat.span)
     for call in program.find_all(ast.Call):
         if call.op.text in SPACE_OPS and call.span not in inside:
             raise SpaceError(f"{call.op.text}(...) must be an argument's whole value", call.span)
@@ -196,6 +200,27 @@ def _dimension(source: Source, call: ast.Call, label: str) -> Dimension:
     if kind == "randint" and not (low.is_integer() and high.is_integer()):
         raise SpaceError("randint(low, high) takes two integers", call.span)
     return Dimension(label, kind, call.span, low=low, high=high)
+
+
+def _step_name(step: ast.Step) -> str:
+    """How a repeated step is labelled: `residual*` for `residual(64) * choice(1, 2)`."""
+    atom = ast.unwrap(step.expr) if isinstance(step.expr, ast.Chain) else step.expr
+    if isinstance(atom, ast.Call):
+        return atom.op.text
+    return atom.name if isinstance(atom, ast.Ref) else "repeat"
+
+
+def _repeat_dimension(source: Source, call: ast.Call, label: str) -> Dimension:
+    """A repeat count's space: whole numbers from 1 (choice or randint)."""
+    dim = _dimension(source, call, label)
+    if dim.kind in ("uniform", "loguniform"):
+        raise SpaceError(
+            f"a repeat count is a whole number: use choice(...) or randint(...), not {dim.kind}", call.span
+        )
+    counts = [_number(a) for a in call.args] if dim.kind == "choice" else [dim.low, dim.high]
+    if any(not isinstance(c, (int, float)) or not float(c).is_integer() or c < 1 for c in counts):
+        raise SpaceError("a repeat count's values are whole numbers of 1 or more", call.span)
+    return dim
 
 
 def _number(expr) -> float | None:
@@ -259,28 +284,49 @@ def checked_points(space: Space, seed: int = 0) -> tuple[list[tuple[str, ...]], 
     return [grid[i] for i in sorted(picks)], len(grid)
 
 
-def check_space(space: Space, include_paths=()) -> tuple[list, int, int]:
-    """(diagnostics, combinations checked, combinations in the grid): each
-    distinct problem once, naming the first combination that has it and how
-    many of the checked combinations share it."""
+@dataclass
+class SpaceCheck:
+    """What `check` found over the combinations of a space."""
+
+    diagnostics: list  # each distinct problem once (ND802), naming a combination that has it
+    checked: int  # combinations checked
+    total: int  # combinations in the grid
+    params: tuple[int, int] | None  # fewest and most parameters of the combinations without errors
+    first: object = None  # the first combination's graph (its nodes for `check --json`)
+
+
+def check_space(space: Space, include_paths=()) -> SpaceCheck:
+    """Every combination of the grid (up to MAX_CHECKED, sampled beyond) analyzed:
+    each distinct problem once, naming the first combination that has it and how
+    many of the checked combinations share it; the range of parameter counts."""
     from ..ir.core import network
     from ..ir.pipeline import analyze
-    from ..lang import codes
-    from ..lang.diagnostics import error
 
     points, total = checked_points(space)
     seen: dict[tuple, list] = {}
+    counts: list[int] = []
+    first = None
     for point in points:
         g = analyze(Source(space.source.name, space.concrete(point)), include_paths)
-        for d in network(g).diagnostics:
-            if d.severity != "error":
-                continue
+        first = first if first is not None else g
+        errors = [d for d in network(g).diagnostics if d.severity == "error"]
+        if not errors:
+            counts.append(network(g).params.total)
+        for d in errors:
             span = map_back(space, point, d.span) if d.span else None
             key = (d.code, span, _without_values(d.message, point))
             seen.setdefault(key, [d, point, span, 0])[3] += 1
+    params = (min(counts), max(counts)) if counts else None
+    return SpaceCheck(_combination_errors(space, seen, len(points)), len(points), total, params, first)
+
+
+def _combination_errors(space: Space, seen: dict[tuple, list], checked: int) -> list:
+    from ..lang import codes
+    from ..lang.diagnostics import error
+
     diags = []
     for d, point, span, count in seen.values():
-        share = f" (and {count - 1} more of the {len(points)} combinations checked)" if count > 1 else ""
+        share = f" (and {count - 1} more of the {checked} combinations checked)" if count > 1 else ""
         diags.append(
             error(
                 codes.SPACE_COMBINATION,
@@ -289,11 +335,14 @@ def check_space(space: Space, include_paths=()) -> tuple[list, int, int]:
                 help=d.help,
             )
         )
-    return diags, len(points), total
+    return diags
 
 
 def _without_values(message: str, point: tuple[str, ...]) -> str:
-    """A message with the point's values blanked: one problem, several combinations."""
+    """A message with the point's values blanked: one problem, several
+    combinations. Whole values only: the 1 of `h_dense_1` is a name's."""
+    import re
+
     for value in sorted(set(point), key=len, reverse=True):
-        message = message.replace(value, "…")
+        message = re.sub(rf"(?<![\w.]){re.escape(value)}(?![\w.])", "…", message)
     return message

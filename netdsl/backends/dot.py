@@ -108,8 +108,15 @@ def _label(n: Node, problems: list[str], shared: str = "") -> str:
         facts = [klass, n.dtype or FLOAT]  # dtype unknown (an error upstream): the default
         if params is not None:
             later = n.shares is not None and not params.total  # its weights are counted at the first use
+            frozen = (n.args or {}).get("trainable") is False
             facts.append(
-                "same weights" if later else "trainable" if params.trainable else "no trainable weights"
+                "same weights"
+                if later
+                else "frozen"
+                if frozen
+                else "trainable"
+                if params.trainable
+                else "no trainable weights"
             )
         rows.append(f'<TR><TD><FONT POINT-SIZE="9" COLOR="{MUTED}">{_h(" · ".join(facts))}</FONT></TD></TR>')
     facts = [f"out {_keras_shape(n.shape)}"]
@@ -246,7 +253,7 @@ class _Diagram:
             me = rep[n.name]
             if me != n.name and me in collapsed and collapsed[me][0] != n.name:
                 continue  # drawn once, as its block use
-            path = [n.uses[0].prefix.split("/", 1)[0] if n.uses else n.binding]
+            path = [n.uses[0].prefix.split(".", 1)[0] if n.uses else n.binding]
             path += [use.prefix for use in n.uses]
             if me != n.name:
                 path = path[:1]  # the collapsed use sits in its chain

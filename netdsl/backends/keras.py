@@ -14,11 +14,13 @@ from typing import Any
 import networkx as nx
 
 from ..ir.core import Compile, network, node
+from ..ir.options import KerasObject
 from .keras_layers import (
     LAYERS_MODULE,
     LayerSpec,
     compile_spec,
     keras_names,
+    keras_object_parts,
     layer_name,
     layer_spec,
     model_name,
@@ -60,8 +62,15 @@ __all__ = ["keras", "keras_names", "model_name", "needed_nodes", "to_keras", "fi
 
 def _instantiate(spec: LayerSpec, name: str):
     if spec.module == LAYERS_MODULE:
-        return getattr(keras.layers, spec.class_name)(name=name, **spec.config)
+        config = {k: _keras_object(v) if isinstance(v, KerasObject) else v for k, v in spec.config.items()}
+        return getattr(keras.layers, spec.class_name)(name=name, **config)
     return keras.saving.deserialize_keras_object(spec.serialized(name), safe_mode=True)
+
+
+def _keras_object(v: KerasObject):
+    """An initializer, regularizer or constraint object: `keras.regularizers.L2(l2=0.0001)`."""
+    module, class_name, config = keras_object_parts(v)
+    return getattr(getattr(keras, module), class_name)(**config)
 
 
 def to_keras(g: nx.DiGraph, inputs: Mapping[str, Any] | None = None, seed: int | None = None) -> Any:

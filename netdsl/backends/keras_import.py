@@ -269,7 +269,10 @@ class _Reader:
             self._add(index, node, cls, config, ins, in_widths, args, widths, layer=name)
             if node not in self.nodes:
                 return  # reported once, at its first call
-            if self.nodes[node].op not in _SHAREABLE or self.nodes[node].text == "standardize":
+            text = self.nodes[node].text
+            if self.nodes[node].op not in _SHAREABLE or (
+                text.startswith("standardize") and "mean=" not in text
+            ):
                 self.nodes.pop(node)
                 self._fail(
                     node,
@@ -413,15 +416,33 @@ def _convert(
             f"layer '{name}' is a whole model ({cls}) used as a layer",
             "a block is netdsl's reusable sub-network; write the inner model as a block",
         )
-    if config.get("trainable") is False:
+    if config.get("trainable") is False and cls in _MERGES:
         raise _Unsupported(
             codes.UNSUPPORTED_SETTING,
-            f"layer '{name}' ({cls}) is frozen (trainable=False), which netdsl cannot express",
+            f"layer '{name}' ({cls}) is frozen (trainable=False), which netdsl writes on layers only",
         )
     width = in_widths[0] if in_widths else 0
+    op, text, out = _convert_layer(name, cls, config, in_widths, args, dropped, width)
+    if config.get("trainable") is False and op not in ("input", "select"):
+        text = _with_option(text, "trainable=false")
+    return op, text, out
+
+
+def _with_option(text: str, option: str) -> str:
+    """`dense(4)` + `trainable=false` -> `dense(4, trainable=false)`; `standardize` -> `standardize(...)`."""
+    if text.endswith(")"):
+        return f"{text[:-1]}, {option})"
+    return f"{text}({option})"
+
+
+def _convert_layer(
+    name: str, cls: str, config: dict, in_widths: list[int], args, dropped: list[str], width: int
+) -> tuple[str, str, int]:
     if cls == "Dense":
-        _initializers(name, config, dropped)
-        return "dense", _dense(name, config), int(config.get("units", 0))
+        text = _dense(name, config)
+        for option in _options(name, cls, config):
+            text = _with_option(text, option)
+        return "dense", text, int(config.get("units", 0))
     if cls == "Dropout":
         if config.get("seed") is not None:
             dropped.append(
@@ -493,32 +514,67 @@ def _input(name: str, config: dict) -> tuple[str, str, int]:
     return "input", str(shape[1]), shape[1]
 
 
-_DENSE_KNOWN = {
-    "kernel_regularizer": None,
-    "bias_regularizer": None,
-    "activity_regularizer": None,
-    "kernel_constraint": None,
-    "bias_constraint": None,
-    "quantization_config": None,
-    "lora_rank": None,
-}
+_DENSE_KNOWN = {"quantization_config": None, "lora_rank": None}
 
-
+# Keras's default for the layer options netdsl leaves unwritten (any seed makes it a choice).
 _DEFAULT_INITIALIZERS = {"kernel_initializer": "GlorotUniform", "bias_initializer": "Zeros"}
 
 
-def _initializers(name: str, config: dict, dropped: list[str]) -> None:
-    for key, cls in _DEFAULT_INITIALIZERS.items():
-        init = config.get(key)
-        if init is None:
+def _options(name: str, cls: str, config: dict) -> list[str]:
+    """The layer options of a Keras layer (ir/options.py) as `key=value` texts;
+    an unset or default one is left out."""
+    from ..ir.options import LAYER_OPTIONS
+
+    op = {"Dense": "dense"}[cls]
+    out = []
+    for key, family in LAYER_OPTIONS[op]:
+        value = config.get(key)
+        if value is None or (isinstance(value, dict) and _is_default(key, value)):
             continue
-        given = init.get("class_name") if isinstance(init, dict) else init
-        settings = (init.get("config") or {}) if isinstance(init, dict) else {}
-        if _snake(str(given)) != _snake(cls) or any(v is not None for v in settings.values()):
-            dropped.append(
-                f"layer '{name}' (Dense): {key}={_short_json(init)} left out; "
-                f"the spec starts from Keras's default ({cls})"
+        out.append(f"{key}={_option_value(name, cls, key, family, value)}")
+    return out
+
+
+def _is_default(key: str, value: dict) -> bool:
+    default = _DEFAULT_INITIALIZERS.get(key)
+    settings = value.get("config") or {}
+    return value.get("class_name") == default and all(v is None for v in settings.values())
+
+
+def _option_value(name: str, cls: str, key: str, family: str, value) -> str:
+    """A serialized initializer, regularizer or constraint as netdsl writes it: `l2(l2=0.0001)`."""
+    from ..ir.options import FAMILIES
+
+    table = FAMILIES[family][0]
+    given = value.get("class_name") if isinstance(value, dict) else value
+    settings = (value.get("config") or {}) if isinstance(value, dict) else {}
+    found = [n for n, entry in table.items() if entry.class_name == given or n == _snake(str(given))]
+    known = {a.name for a in table[found[0]].args} if found else set()
+    if (
+        not found
+        or not isinstance(settings, dict)
+        or any(v is not None for k, v in settings.items() if k not in known)
+    ):
+        raise _Unsupported(
+            codes.UNSUPPORTED_SETTING,
+            f"layer '{name}' ({cls}) has {key}={_short_json(value)}, which netdsl cannot express",
+            f"netdsl's {family}s: " + ", ".join(table),
+        )
+    args = []
+    for arg in table[found[0]].args:
+        v = settings.get(arg.name)
+        if v is None:
+            continue
+        if isinstance(v, str) and isinstance(arg.kind, tuple) and v in arg.kind:
+            args.append(f"{arg.name}={v}")
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            args.append(f"{arg.name}={number(float(v)) if arg.kind == 'float' else int(v)}")
+        else:
+            raise _Unsupported(
+                codes.UNSUPPORTED_SETTING,
+                f"layer '{name}' ({cls}) has {key}={_short_json(value)}, which netdsl cannot express",
             )
+    return found[0] + (f"({', '.join(args)})" if args else "")
 
 
 def _dense(name: str, config: dict) -> str:

@@ -22,6 +22,7 @@ import networkx as nx
 
 from ..ir.core import Compile, Node, in_order, network
 from ..ir.ops import OPS
+from ..ir.options import FAMILIES, KerasObject
 from ..ir.settings import OPTIMIZERS
 
 LAYERS_MODULE = "keras.layers"
@@ -124,7 +125,24 @@ def layer_spec(n: Node) -> LayerSpec | None:
     if entry.spec is not None:
         return entry.spec(n, n.args) if n.op != "select" or n.selection is not None else None
     adapt = OPS[n.op].adapts(n.args)
-    return LayerSpec(entry.class_name, entry.config(n, n.args), merge=entry.merge, adapt=adapt)
+    config = {**entry.config(n, n.args), **_options(n.args)}
+    return LayerSpec(entry.class_name, config, merge=entry.merge, adapt=adapt)
+
+
+def _options(args: dict) -> dict[str, Any]:
+    """The layer options given, as constructor arguments: initializers,
+    regularizers and constraints as KerasObjects (the builder instantiates
+    them), `trainable` only when False."""
+    out: dict[str, Any] = {k: v for k, v in args.items() if isinstance(v, KerasObject)}
+    if args.get("trainable") is False:
+        out["trainable"] = False
+    return out
+
+
+def keras_object_parts(v: KerasObject) -> tuple[str, str, dict[str, Any]]:
+    """(Keras module under `keras.`, class name, constructor arguments) of an option's value."""
+    assert v.family in FAMILIES
+    return v.module, v.class_name, v.config
 
 
 def keras_class(n: Node) -> str:
@@ -143,7 +161,7 @@ _VALID = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.-]*$")
 
 
 def _ascii_name(name: str) -> str:
-    """A name TensorFlow accepts: '/' (from blocks) as '.', other characters
+    """A name TensorFlow accepts: '/' as '.', other characters
     spelled as uXXXX, a letter or digit first."""
     out = "".join(
         ch if ch.isascii() and (ch.isalnum() or ch in "_.-") else "." if ch == "/" else f"u{ord(ch):04x}"

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from ..ir.core import network, node
-from .keras_layers import OPS_MODULE, LayerSpec, compile_spec, layer_spec
+from ..ir.options import KerasObject
+from .keras_layers import OPS_MODULE, LayerSpec, compile_spec, keras_object_parts, layer_spec
 
 
 def describe(g: nx.DiGraph, name: str) -> LayerSpec:
@@ -118,7 +119,7 @@ def _variables(g: nx.DiGraph, nodes: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     taken = {"keras", "np", "model", "named_op", "adapted"}
     for n in nodes:
-        base = n.replace("/", "_")
+        base = n.replace(".", "_")
         if not base.isidentifier():
             base = re.sub(r"\W", "_", base)
             base = base if base.isidentifier() else "v_" + base
@@ -220,6 +221,9 @@ def _py(v) -> str:
         return _py(v.item())
     if isinstance(v, str):
         return _q(v)
+    if isinstance(v, KerasObject):  # an initializer, regularizer or constraint
+        module, class_name, config = keras_object_parts(v)
+        return f"keras.{module}.{class_name}(" + ", ".join(f"{k}={_py(x)}" for k, x in config.items()) + ")"
     return repr(v)
 
 

@@ -34,13 +34,17 @@ def _space(source):
         raise SpecError([error(codes.BAD_SEARCH_SPACE, str(exc), exc.span)], source) from None
 
 
-def describe_space(space, checked: int, total: int) -> str:
+def describe_space(space, result) -> str:
     size = space.size()
     size_text = f"{int(size):,} combinations" if math_finite(size) else "continuous"
     lines = [f"search space of {space.source.name}: {len(space.dimensions)} dimension(s), {size_text}"]
     lines += [f"  {d.describe()}" for d in space.dimensions]
+    checked, total = result.checked, result.total
     sampled = f"{checked:,} of the {total:,}" if checked < total else f"all {total:,}"
     lines.append(f"checked {sampled} combinations of the grid (continuous ranges at 3 points)")
+    if result.params is not None:
+        low, high = result.params
+        lines.append(f"parameters: {low:,}" if low == high else f"parameters: {low:,} to {high:,}")
     return "\n".join(lines)
 
 
@@ -63,13 +67,28 @@ def check_space_of(source, args):
         return exc, None
     if space is None:
         return None
-    diags, checked, total = check_space(space, getattr(args, "include_path", ()))
-    if diags:
-        return SpecError(diags, source), None
-    if args.json:
-        dims = [{"name": d.label, "kind": d.kind, "values": list(d.grid())} for d in space.dimensions]
-        return None, {"ok": True, "space": {"dimensions": dims, "size": space.size(), "checked": checked}}
-    return None, describe_space(space, checked, total)
+    result = check_space(space, getattr(args, "include_path", ()))
+    if result.diagnostics:
+        return SpecError(result.diagnostics, source), None
+    return None, space_json(space, result) if args.json else describe_space(space, result)
+
+
+def space_json(space, result) -> dict:
+    """`check --json` of a space: the report of its first combination (network,
+    nodes, diagnostics), the space, and the range of parameter counts."""
+    from ..ir.report import graph_json
+
+    report = graph_json(result.first)
+    dims = [{"name": d.label, "kind": d.kind, "values": list(d.grid())} for d in space.dimensions]
+    low, high = result.params if result.params is not None else (None, None)
+    report["space"] = {
+        "dimensions": dims,
+        "size": space.size(),
+        "checked": result.checked,
+        "combinations": result.total,
+        "params": {"min": low, "max": high},
+    }
+    return report
 
 
 def _outputs(args) -> str:
@@ -205,7 +224,7 @@ def check_with_space_quietly(args, space) -> int:
     from ..apps.space import check_space
     from ..lang.diagnostics import SpecError
 
-    diags, _, _ = check_space(space, args.include_path)
+    diags = check_space(space, args.include_path).diagnostics
     if diags:
         report_failure(SpecError(diags, space.source), False)
         return EXIT_SPEC

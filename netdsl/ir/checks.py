@@ -16,7 +16,7 @@ import networkx as nx
 from ..lang import ast, codes
 from ..lang.diagnostics import Diagnostic, Note, did_you_mean, error, has_errors, warning
 from .core import FLOAT, NODE, Compile, Node, Optimizer, Params, TrainSettings, network, node
-from .ops import MAX_PARAMS, MAX_WIDTH, OPS, Op, OpCall, Operand, ShapeError, fmt_shape
+from .ops import MAX_PARAMS, MAX_WIDTH, OPS, Op, OpCall, Operand, ShapeError, fmt_shape, is_layer_option
 from .settings import (
     BOOL_OPTIMIZER_ARGS,
     CLIP_ARGS,
@@ -179,6 +179,8 @@ def _bind_arguments(op: Op, n: Node, diags: list[Diagnostic]) -> dict | None:
     values, ok = given
     args = {}
     for p in op.params:
+        if p.name not in values and is_layer_option(p.name):
+            continue  # a layer option not given: Keras's default, left out of the layer's config
         if p.name not in values:
             if p.required:
                 diags.append(
@@ -235,7 +237,7 @@ def _given_arguments(op: Op, n: Node, diags: list[Diagnostic]) -> tuple[dict, bo
                     codes.UNKNOWN_ARGUMENT,
                     f"{op.name}() has no argument '{key}'",
                     kw.name.span,
-                    help=did_you_mean(key, [q.name for q in op.params]) or _signature(op),
+                    help=did_you_mean(key, [q.name for q in op.params]) or _options_help(op, key),
                 )
             )
             ok = False
@@ -269,8 +271,21 @@ def _param_value(p, expr):
 
 
 def _signature(op) -> str:
-    parts = [p.name if p.required else f"{p.name}={_show_default(p.default)}" for p in op.params]
+    """`dense(units, activation=linear, use_bias=true)`: its own arguments, not the layer options."""
+    own = [p for p in op.params if not is_layer_option(p.name)]
+    parts = [p.name if p.required else f"{p.name}={_show_default(p.default)}" for p in own]
     return f"{op.name}({', '.join(parts)})"
+
+
+def _options_help(op: Op, key: str) -> str:
+    """The help for an argument the op lacks: its signature, and for a layer
+    option, which options it has and which ops take that one."""
+    if not is_layer_option(key):
+        return _signature(op)
+    options = [p.name for p in op.params if is_layer_option(p.name)]
+    takers = [o.name for o in OPS.values() if o.param(key) is not None]
+    text = f"{op.name} takes the options {', '.join(options)}" if options else f"{op.name} takes no options"
+    return text + (f"; {key} is an option of {', '.join(takers)}" if takers else "")
 
 
 def _show_default(v) -> str:
@@ -412,6 +427,8 @@ def check_params(g: nx.DiGraph) -> None:
         op = OPS[n.op]
         operands = _operands(g, n, op) or []
         n.params = Params(*op.count(OpCall(operands, n.args, n.selection), n.shape))
+        if n.args.get("trainable") is False:  # frozen: Keras counts every weight as non-trainable
+            n.params = Params(0, n.params.total)
         if n.shares is not None:
             # one layer object: its weights once, at its first application
             n.params = n.params if n.shares not in counted else Params()

@@ -38,7 +38,7 @@ FLOAT = "float32"  # the dtype of every value today
 
 
 class BlockUse(NamedTuple):
-    """One use of a block that made a node: `h/residual_1`, `residual`, where it is used."""
+    """One use of a block that made a node: `h.residual_1`, `residual`, where it is used."""
 
     prefix: str  # the node-name prefix of the use's layers
     block: str  # the block's name
@@ -164,8 +164,6 @@ class Network:
     output_statements: int = 0  # output declarations written (some may be wrong)
     definitions: dict[str, Span] = field(default_factory=dict)  # top-level name -> where defined
     blocks: dict[str, ast.BlockDecl] = field(default_factory=dict)  # blocks declared or imported
-    # A name bound to a block's output (`h = x -> block(...)`, `a, b = ...`) -> the node it is.
-    aliases: dict[str, str] = field(default_factory=dict)
     shared: dict[str, SharedLayer] = field(default_factory=dict)  # `layer NAME = ...` declarations
     compile_decl: ast.CompileDecl | None = None  # the compile line as written
     train_decl: ast.TrainDecl | None = None  # the train line as written

@@ -2,8 +2,11 @@
 
 Each node is one layer (or input, merge, selection). Node ids are names: the
 last layer of a statement takes the statement's name (`sepal_h`), the layers
-before it `<name>_<op>_<k>` (`sepal_h_dense_1`), so names are deterministic and
-a user finds their own names in Keras's summary and in the diagram.
+before it `<name>_<op>_<k>` (`sepal_h_dense_1`), the layers of a block's use
+`<name>.<block>_<k>.<local>` (`h.residual_1.h`: Keras forbids '/'). Names are
+deterministic, and every name a spec binds is a node (an identity layer where
+it names a block's output), so a user finds each of their names in Keras's
+summary, in `model.get_layer` and in the diagram.
 
 This is the builder stage: it fills the builder's fields of each Node and of
 the Network (see ir/core.py); the checks fill the rest. Building never fails:
@@ -24,6 +27,7 @@ from ..lang.diagnostics import Diagnostic, Note, did_you_mean, error
 from ..lang.source import Source, Span
 from .core import NETWORK, NODE, BlockUse, InputSpec, Network, Node, SharedLayer, new_graph
 from .ops import ACTIVATIONS, MAX_NODES, OPS, layer_ops
+from .values import BadValue, convert
 
 # Nested groups `((x))` are lowered recursively; deeper than this is refused.
 MAX_NESTING = 100
@@ -49,10 +53,9 @@ class _Builder:
         self.scope: dict[str, str] | None = None  # inside a block: local name -> node id
         self.expanding: list[str] = []  # blocks being expanded, outermost first
         self.uses: tuple[BlockUse, ...] = ()  # each enclosing block use
-        self.aliases = net.aliases  # a name bound to a block's output -> node id
         self.last_outputs: list[str] = []  # every output of the last block expanded
         self.namespaces: dict[int, dict] = {}  # id(imported block) -> names of its own file
-        self.block_prefixes: set[str] = set()  # `h/residual_1`: layers of its return go under it
+        self.block_prefixes: set[str] = set()  # `h.residual_1`: layers of its return go under it
         self.multi_ok = False  # a block with several outputs may end this chain
         self.bad_layers: set[str] = set()  # `layer NAME = ...` declarations already reported as wrong
 
@@ -60,8 +63,8 @@ class _Builder:
     def fresh(self, binding: str, op: str) -> str:
         key = (binding, op)
         k = self.counters.get(key, 0)
-        # `h_dense_1` in a named chain; `h/residual_1/dense_1` in a block's return
-        sep = "/" if binding in self.block_prefixes else "_"
+        # `h_dense_1` in a named chain; `h.residual_1.dense_1` in a block's return
+        sep = "." if binding in self.block_prefixes else "_"
         while True:
             k += 1
             name = f"{binding}{sep}{op}_{k}"
@@ -229,7 +232,13 @@ class _Builder:
     ) -> str | None:
         times = 1
         if step.repeat is not None:
-            times = int(step.repeat.value)
+            try:
+                times = convert("int", step.repeat)
+            except BadValue as exc:  # `* choice(1, 2)` outside check/tune, `* 2.5`, ...
+                self.diags.append(
+                    error(exc.code, f"a repeat count: {exc.message}", step.repeat.span, exc.help)
+                )
+                return None
             if times < 1:
                 self.diags.append(
                     error(
@@ -350,7 +359,7 @@ class _Builder:
     def expand(
         self, call: ast.Call, binding: str, final: str | None, first: str | None, first_span: Span | None
     ) -> str | None:
-        """Expand one use of a block into layers named `<binding>/<block>_<k>/<name>`.
+        """Expand one use of a block into layers named `<binding>.<block>_<k>.<name>`.
 
         `first` is the value the chain feeds in (None at the head of a chain,
         where inputs are given by keyword). Parameters are substituted into
@@ -399,8 +408,6 @@ class _Builder:
             )
             return None
         self.last_outputs = outputs
-        if final is not None and len(outputs) == 1:
-            self.aliases[final] = outputs[0]
         return outputs[0]
 
     def bind_block(
@@ -515,13 +522,13 @@ class _Builder:
         key = (binding, name)
         k = self.counters.get(key, 0) + 1
         self.counters[key] = k
-        prefix = f"{binding}/{name}_{k}"
+        prefix = f"{binding}.{name}_{k}"
         self.block_prefixes.add(prefix)
         scope = {i: node for i, (node, _span) in fed.items() if node is not None}
         for st in decl.body:
             if isinstance(st, ast.Assign):
                 for n in (st.name,) + st.more_names:
-                    scope[n.text] = f"{prefix}/{n.text}"
+                    scope[n.text] = f"{prefix}.{n.text}"
         saved = (self.scope, self.uses, self.blocks)
         self.scope, self.uses = scope, self.uses + (BlockUse(prefix, name, call.span),)
         self.blocks = self.namespaces.get(id(decl), self.blocks)  # an imported block sees its file's names
@@ -537,7 +544,7 @@ class _Builder:
         for st in decl.body:
             st = _substitute(st, values)
             if isinstance(st, ast.Assign):
-                local = f"{prefix}/{st.name.text}"
+                local = f"{prefix}.{st.name.text}"
                 self.last_outputs = []
                 node, _ = self.lower_value(
                     st.expr, local, None if st.more_names else local, multi=bool(st.more_names)
@@ -545,8 +552,8 @@ class _Builder:
                 if node is None:
                     self.add(local, None, st.expr.span, local)
                 elif st.more_names:
-                    self.bind_outputs(st, node, lambda n: f"{prefix}/{n}")
-                elif node != local and local not in self.aliases:
+                    self.bind_outputs(st, node, lambda n: f"{prefix}.{n}")
+                elif node != local:
                     self.add(local, "identity", st.expr.span, local, [node], [st.expr.span])
             else:
                 outputs = []
@@ -555,11 +562,11 @@ class _Builder:
                     if isinstance(atom, ast.Ref):
                         node = self.resolve(atom.name, atom.span)
                     else:
-                        out = f"{prefix}/out" if len(st.values) == 1 else f"{prefix}/out_{i + 1}"
+                        out = f"{prefix}.out" if len(st.values) == 1 else f"{prefix}.out_{i + 1}"
                         node, _ = self.lower_value(value, prefix, out)
                     if node is None:
                         return None
-                    outputs.append(self.aliases.get(node, node))
+                    outputs.append(node)
         return outputs
 
     def bind_outputs(self, st: ast.Assign, node: str, name_of: Callable[[str], str]) -> bool:
@@ -576,8 +583,9 @@ class _Builder:
                 )
             )
             return False
-        for n, out in zip(names, outs):
-            self.aliases[name_of(n.text)] = out
+        for n, out in zip(names, outs):  # each name its own layer, so that Keras has it too
+            name = name_of(n.text)
+            self.add(name, "identity", st.expr.span, name, [out], [n.span], op_span=n.span)
         return True
 
     # ---- statements ------------------------------------------------------
@@ -590,17 +598,13 @@ class _Builder:
             # cascading into "not defined" errors.
             for n in (st.name,) + st.more_names:
                 self.add(n.text, None, st.expr.span, n.text)
-        elif not st.more_names and node != name and (st.is_output or name not in self.aliases):
-            # an output keeps its own name in Keras: an identity layer
-            self.aliases.pop(name, None)
+        elif not st.more_names and node != name:
+            # A name bound to a block's output: an identity layer carries it into Keras.
             self.add(name, "identity", st.expr.span, name, [node], [st.expr.span])
         if st.is_output:
             outputs.append((name, st.name.span))
 
     def output_decl(self, st: ast.OutputDecl, outputs: list[tuple[str, Span]]) -> None:
-        if st.name.text in self.aliases:
-            target = self.aliases.pop(st.name.text)
-            self.add(st.name.text, "identity", st.name.span, st.name.text, [target], [st.name.span])
         outputs.append((st.name.text, st.name.span))
 
     def section(self, st: ast.CompileDecl | ast.TrainDecl) -> None:
@@ -831,7 +835,7 @@ def build_graph(
         net.truncated = True
         return g
     _mark_outputs(g, net, outputs)
-    _connect(g, net.aliases)
+    _connect(g)
     return g
 
 
@@ -959,12 +963,10 @@ def _mark_outputs(g: nx.DiGraph, net: Network, outputs: list[tuple[str, Span]]) 
         net.outputs.append(name)
 
 
-def _connect(g: nx.DiGraph, aliases: dict[str, str]) -> None:
-    """Edges from each operand to its user, through the names bound to block outputs."""
+def _connect(g: nx.DiGraph) -> None:
+    """Edges from each operand to its user."""
     for name, data in list(g._node.items()):
         n: Node = data[NODE]
-        if aliases:
-            n.inputs = [aliases.get(src, src) for src in n.inputs]
         for src in n.inputs:
             if src in g:
                 g.add_edge(src, name)

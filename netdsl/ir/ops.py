@@ -12,6 +12,7 @@ Nothing here imports Keras or knows how a layer is drawn.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import Any
 from ..lang import codes
 from ..lang.codes import ErrorCode
 from .core import FLOAT, Node, Selection, Shape
+from .options import LAYER_OPTIONS
 
 REQUIRED = object()
 
@@ -621,12 +623,39 @@ OPS: dict[str, Op] = {
 }
 
 
+def _with_options(op: Op) -> Op:
+    """An op with the layer options Keras gives its layer (ir/options.py), all by
+    name only; every layer and merge may be frozen (`trainable=false`)."""
+    if op.kind not in ("layer", "merge"):
+        return op
+    have = {p.name for p in op.params}
+    extra = [Param(name, family, None, keyword_only=True) for name, family in LAYER_OPTIONS.get(op.name, ())]
+    extra.append(Param("trainable", "bool", True, keyword_only=True))
+    return dataclasses.replace(op, params=op.params + tuple(p for p in extra if p.name not in have))
+
+
+OPS = {name: _with_options(op) for name, op in OPS.items()}
+
+
+def is_layer_option(name: str) -> bool:
+    """A layer option (ir/options.py), not one of an op's own arguments."""
+    return name == "trainable" or name.endswith(("_initializer", "_regularizer", "_constraint"))
+
+
+def options_text(args: Mapping[str, Any]) -> str:
+    """The layer options given (`kernel_regularizer=l2(0.0001)`, `frozen`), for people."""
+    parts = [f"{k}={v}" for k, v in args.items() if k != "trainable" and is_layer_option(k) and v is not None]
+    return ", ".join(parts + (["frozen"] if args.get("trainable") is False else []))
+
+
 def describe(n: Node) -> str:
     """A short text of a checked node's arguments (the table of `check`, the diagram)."""
     op = OPS.get(n.op) if n.op is not None else None
     if op is None or n.args is None:
         return ""
-    return op.describe(OpCall((), n.args, n.selection))
+    text = op.describe(OpCall((), n.args, n.selection))
+    options = options_text(n.args)
+    return f"{text}, {options}" if text and options else text or options
 
 
 def fmt_shape(shape: Shape | None) -> str:

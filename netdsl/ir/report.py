@@ -30,7 +30,14 @@ def _node_args(n: Node) -> dict:
         return {"features": list(n.features)} if n.features else {}
     if n.op == "select" and n.selection is not None:
         return {"features": list(n.selection.labels)}
-    return {k: _json_value(v) for k, v in (n.args or {}).items() if k != "items"}
+    return {k: _json_value(v) for k, v in (n.args or {}).items() if k != "items" and not _unset_option(k, v)}
+
+
+def _unset_option(key: str, value) -> bool:
+    """A layer option left at Keras's default (ir/options.py): not shown."""
+    if key == "trainable":
+        return value is True
+    return value is None and key.endswith(("_initializer", "_regularizer", "_constraint"))
 
 
 def graph_json(g: nx.DiGraph, ok: bool = True) -> dict:

@@ -17,10 +17,13 @@ from ..lang.codes import ErrorCode
 from ..lang.diagnostics import did_you_mean
 from ..lang.source import Span
 from .ops import ACTIVATIONS, is_finite_number
+from .options import FAMILIES, KerasObject, OptionArg, OptionClass
 
 # The kinds `convert` knows: "int", "float" (a number, as a float), "number"
-# (an int or a float, as written), "bool", "activation" (a name), "floats" (a list).
-KINDS = ("int", "float", "number", "bool", "activation", "floats")
+# (an int or a float, as written), "bool", "activation" (a name), "floats" (a list),
+# and the layer options' families "initializer", "regularizer", "constraint"
+# (`he_normal`, `l2(1e-4)`, `max_norm(3)`: a KerasObject).
+KINDS = ("int", "float", "number", "bool", "activation", "floats", *FAMILIES)
 
 
 class BadValue(Exception):
@@ -29,6 +32,19 @@ class BadValue(Exception):
     def __init__(self, code: ErrorCode, message: str, help: str | None = None, span: Span | None = None):
         super().__init__(message)
         self.code, self.message, self.help, self.span = code, message, help, span
+
+
+# Calls that are search spaces, not values: `check` and `tune` replace each by
+# the values of a point (netdsl/apps/space.py); everything else needs one value.
+SPACE_OPS = ("choice", "uniform", "loguniform", "randint")
+
+
+def space_error(call: ast.Call) -> BadValue:
+    return BadValue(
+        codes.BAD_SEARCH_SPACE,
+        f"{call.op.text}(...) is a search space: only `netdsl check` and `netdsl tune` take a spec with one",
+        help="write one value here, or run `netdsl tune` to get the best point as a spec",
+    )
 
 
 def describe(atom: Any) -> str:
@@ -54,6 +70,8 @@ def convert(
     """The value of `expr` as a `kind`; raises BadValue. For "floats",
     `item_check` tests each item (`item_help` says what it accepts)."""
     atom = ast.unwrap(expr) if isinstance(expr, ast.Chain) else expr
+    if isinstance(atom, ast.Call) and atom.op.text in SPACE_OPS:
+        raise space_error(atom)
     if kind == "int":
         if isinstance(atom, ast.Number) and isinstance(atom.value, int):
             return atom.value
@@ -70,6 +88,8 @@ def convert(
         return _activation(atom)
     if kind == "floats":
         return _floats(atom, item_check, item_help)
+    if kind in FAMILIES:
+        return keras_object(kind, atom)
     raise AssertionError(f"unknown kind of value {kind}")  # pragma: no cover - the kinds are ours
 
 
@@ -105,3 +125,90 @@ def _floats(atom: Any, item_check: Callable[[Any], bool] | None, item_help: str)
             raise BadValue(codes.ARGUMENT_RANGE, f"{v.value!r} is out of range", item_help, v.span)
         values.append(float(v.value))
     return tuple(values)
+
+
+def keras_object(family: str, atom: Any) -> KerasObject:
+    """`he_normal`, `l2(1e-4)`, `l1_l2(l1=0.01, l2=0.001)`: a name of the family's
+    table, called with its arguments (positional in the class's order, or by name)."""
+    table = FAMILIES[family][0]
+    call = atom if isinstance(atom, ast.Call) else None
+    name = atom.name if isinstance(atom, ast.Ref) else call.op.text if call is not None else None
+    if name is None:
+        raise BadValue(
+            codes.ARGUMENT_TYPE,
+            f"expected {'an' if family[0] in 'aeiou' else 'a'} {family}, got {describe(atom)}",
+            f"e.g. {_EXAMPLES[family]}",
+        )
+    entry = table.get(name)
+    if entry is None:
+        raise BadValue(
+            codes.UNKNOWN_OPTION,
+            f"unknown {family} '{name}'",
+            did_you_mean(name, table) or f"known {family}s: " + ", ".join(table),
+            call.op.span if call is not None else atom.span,
+        )
+    if call is None:
+        return KerasObject(family, name)
+    return KerasObject(family, name, _option_args(name, entry, call))
+
+
+_EXAMPLES = {
+    "initializer": "he_normal or random_normal(stddev=0.01, seed=1)",
+    "regularizer": "l2(1e-4) or l1_l2(l1=1e-5, l2=1e-4)",
+    "constraint": "max_norm(3) or non_neg",
+}
+
+
+def _option_args(name: str, entry: OptionClass, call: ast.Call) -> tuple[tuple[str, Any], ...]:
+    signature = f"{name}(" + ", ".join(a.name for a in entry.args) + ")"
+    if len(call.args) > len(entry.args):
+        raise BadValue(
+            codes.TOO_MANY_ARGUMENTS,
+            f"{name}() takes at most {len(entry.args)} argument(s), got {len(call.args)}",
+            signature,
+            call.args[len(entry.args)].span,
+        )
+    given: dict[str, tuple[OptionArg, Any]] = {}
+    for arg, expr in zip(entry.args, call.args):
+        given[arg.name] = (arg, expr)
+    known = {a.name: a for a in entry.args}
+    for kw in call.kwargs:
+        key = kw.name.text
+        if key not in known:
+            raise BadValue(
+                codes.UNKNOWN_ARGUMENT,
+                f"{name}() has no argument '{key}'",
+                did_you_mean(key, known) or signature,
+                kw.name.span,
+            )
+        if key in given:
+            raise BadValue(
+                codes.DUPLICATE_ARGUMENT, f"argument '{key}' of {name}() is given twice", span=kw.span
+            )
+        given[key] = (known[key], kw.value)
+    order = [a.name for a in entry.args]
+    return tuple((k, _option_arg(name, *given[k])) for k in sorted(given, key=order.index))
+
+
+def _option_arg(name: str, arg: OptionArg, expr: Any) -> Any:
+    atom = ast.unwrap(expr) if isinstance(expr, ast.Chain) else expr
+    where = f"{name}() argument '{arg.name}'"
+    if isinstance(arg.kind, tuple):
+        value = (
+            atom.name if isinstance(atom, ast.Ref) else atom.value if isinstance(atom, ast.String) else None
+        )
+        if value not in arg.kind:
+            raise BadValue(
+                codes.ARGUMENT_TYPE,
+                f"{where}: expected one of {', '.join(arg.kind)}, got {describe(atom)}",
+                did_you_mean(str(value), arg.kind) if value is not None else None,
+                atom.span,
+            )
+        return value
+    try:
+        value = convert("float" if arg.kind == "float" else "int", atom)
+    except BadValue as exc:
+        raise BadValue(exc.code, f"{where}: {exc.message}", span=atom.span) from None
+    if arg.kind == "seed" and value < 0:
+        raise BadValue(codes.ARGUMENT_RANGE, f"{where}: {value} is out of range", "a seed is >= 0", atom.span)
+    return value

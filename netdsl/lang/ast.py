@@ -215,12 +215,14 @@ class DictLit(Node):
 
 @dataclass(frozen=True)
 class Step(Node):
-    """One link of a chain, optionally repeated: `dense(64, relu) * 3`."""
+    """One link of a chain, optionally repeated: `dense(64, relu) * 3`; the
+    count may be a search space (`* choice(1, 2)`), which only a point of the
+    space replaces by a number."""
 
     children = ("expr", "repeat")
 
     expr: Atom
-    repeat: Number | None
+    repeat: Number | Call | None
     span: Span
 
 

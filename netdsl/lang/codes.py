@@ -80,6 +80,9 @@ BAD_REPEAT: Final = ErrorCode(
     "ND210", "A repetition count (`* n`) that is not a positive integer, or on a non-layer."
 )
 NOT_A_LAYER: Final = ErrorCode("ND211", "A value where a layer or a name was expected.")
+UNKNOWN_OPTION: Final = ErrorCode(
+    "ND213", "An unknown initializer, regularizer or constraint (a layer option's value)."
+)
 BAD_SHARED_LAYER: Final = ErrorCode(
     "ND212", "A shared layer (`layer NAME = ...`) declared as something other than one layer op."
 )
@@ -164,7 +167,7 @@ UNSUPPORTED_LAYER: Final = ErrorCode(
     "ND702", "A layer kind netdsl cannot express (a Lambda, a custom layer, a kind with no op)."
 )
 UNSUPPORTED_SETTING: Final = ErrorCode(
-    "ND703", "A layer setting netdsl cannot express (a regularizer, a constraint, a frozen layer, ...)."
+    "ND703", "A layer setting netdsl cannot express (a custom regularizer, a frozen merge, a dtype, ...)."
 )
 SHARED_LAYER: Final = ErrorCode("ND704", "A layer called more than once (a shared layer).")
 UNSUPPORTED_MODEL: Final = ErrorCode(

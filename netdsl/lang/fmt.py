@@ -425,7 +425,8 @@ def _print_step(p: _Printer, node: ast.Step):
         doc = p.doc(atom)
     if node.repeat is None:
         return doc
-    return [doc, Text(" * "), p.token(node.repeat.span)]
+    count = p.token(node.repeat.span) if isinstance(node.repeat, ast.Number) else p.doc(node.repeat)
+    return [doc, Text(" * "), count]
 
 
 @printer(ast.Ref)

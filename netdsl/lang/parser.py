@@ -340,9 +340,12 @@ class _ToAst(Transformer):
         return ast.Chain(tuple(steps), _between(steps[0], steps[-1]))
 
     def step(self, c):
-        atom, _star, count = c
+        atom, *rest = c  # the count's rule is inlined: no placeholder of its own when absent
+        count = rest[-1] if rest else None
         if count is None:
             return ast.Step(atom, None, atom.span)
+        if isinstance(count, ast.Call):  # `* choice(1, 2)`: a search space, expanded by check and tune
+            return ast.Step(atom, count, _between(atom, count))
         repeat = ast.Number(_int(count), _tok_span(count))
         return ast.Step(atom, repeat, _between(atom, count))
 

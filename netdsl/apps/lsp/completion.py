@@ -17,6 +17,7 @@ from lsprotocol import types
 
 from ...ir.checks import TRAIN_SETTINGS
 from ...ir.ops import ACTIVATIONS, OPS, layer_ops
+from ...ir.options import FAMILIES
 from ...ir.settings import LOSSES, METRICS, OPTIMIZERS
 from ...lang.highlight import KEYWORDS
 from ...lang.incremental import chunks
@@ -195,6 +196,8 @@ def _values_for(param) -> list[types.CompletionItem]:
         return [_item(a, Kind.EnumMember, "activation") for a in ACTIVATIONS]
     if param.type == "bool":
         return [_item(v, Kind.Keyword) for v in ("true", "false")]
+    if param.type in FAMILIES:  # kernel_initializer=, kernel_regularizer=, ...
+        return [_item(name, Kind.EnumMember, param.type) for name in FAMILIES[param.type][0]]
     return []
 
 

@@ -6,7 +6,7 @@ settings tables and what model.py reads of an analysed spec.
 
 from __future__ import annotations
 
-from ...ir.ops import ACTIVATIONS, OPS, Op, Param
+from ...ir.ops import ACTIVATIONS, OPS, Op, Param, is_layer_option
 from ...ir.settings import LOSSES, METRICS, OPTIMIZERS
 from ...lang import ast
 from . import model
@@ -27,7 +27,8 @@ def signature(op: Op) -> str:
         return f"{op.name}(a, b, ...)"
     if op.kind == "select":
         return "x[name, ...]  x[i]  x[a:b]"
-    return f"{op.name}({', '.join(param_text(p) for p in op.params)})"
+    own = [p for p in op.params if not is_layer_option(p.name)]  # options: completions, not the signature
+    return f"{op.name}({', '.join(param_text(p) for p in own)})"
 
 
 def block_signature(decl: ast.BlockDecl) -> str:

@@ -206,9 +206,8 @@ def nodes(g: nx.DiGraph) -> list[NodeInfo]:
 
 
 def node(g: nx.DiGraph, name: str) -> NodeInfo | None:
-    """The layer a value's name stands for (following a block output's alias)."""
-    target = network(g).aliases.get(name, name)
-    return _info(ir_node(g, target)) if target in g else None
+    """The layer a value's name stands for."""
+    return _info(ir_node(g, name)) if name in g else None
 
 
 def _covers(span: Span, line: int, column: int) -> bool:

@@ -290,8 +290,47 @@ def layer_options():
     return keras.Model(x, y, name="options")
 
 
+def normalized_layers():
+    # Every layer op the importer reads from the Keras backend's table, with
+    # arguments off their defaults where netdsl has them.
+    x = keras.Input((6,), name="x")
+    h = L.Dense(8, name="h")(x)
+    h = L.BatchNormalization(momentum=0.9, epsilon=1e-4, name="bn")(h)
+    h = L.Activation("gelu", name="act")(h)
+    h = L.LeakyReLU(negative_slope=0.2, name="leaky")(L.Dense(8, name="h2")(h))
+    h = L.PReLU(name="pre")(L.LayerNormalization(epsilon=1e-5, name="ln")(h))
+    h = L.GaussianNoise(0.1, name="noise")(L.ReLU(name="rect")(h))
+    y = L.Dense(3, activation="softmax", name="y")(L.BatchNormalization(name="bn2")(h))
+    return keras.Model(x, y, name="normalized")
+
+
+def merges():
+    a = keras.Input((4,), name="a")
+    b = keras.Input((4,), name="b")
+    c = keras.Input((1,), name="c")
+    ha, hb = L.Dense(4, name="ha")(a), L.Dense(4, name="hb")(b)
+    prod = L.Multiply(name="prod")([ha, hb])
+    mean = L.Average(name="mean")([ha, hb, prod])
+    top = L.Maximum(name="top")([mean, c])  # the width-1 input broadcasts
+    low = L.Minimum(name="low")([ha, top])
+    diff = L.Subtract(name="diff")([low, hb])
+    cos = L.Dot(axes=1, normalize=True, name="cos")([ha, hb])
+    y = L.Dense(1, name="y")(L.Concatenate(name="both")([diff, cos]))
+    return keras.Model([a, b, c], y, name="merges")
+
+
 HAND_WRITTEN = {
-    f.__name__: f for f in (sequential_mlp, selections, two_outputs, mnist_mlp, shared_layers, layer_options)
+    f.__name__: f
+    for f in (
+        sequential_mlp,
+        selections,
+        two_outputs,
+        mnist_mlp,
+        shared_layers,
+        layer_options,
+        normalized_layers,
+        merges,
+    )
 }
 
 
@@ -343,6 +382,37 @@ def test_shared_layer_comes_back_as_one_layer_declaration(tmp_path):
     assert "sum = add(left -> tower, right -> tower)\noutput same = sum -> dense(1, sigmoid)" in text
     r = run_cli("check", tmp_path / "s.net")
     assert r.returncode == 0 and "97 parameters" not in r.stdout and "49 parameters" in r.stdout
+
+
+def test_assumed_layer_settings_are_kerass_defaults():
+    from netdsl.backends.keras_layers import ASSUMED, LAYERS
+
+    required = {"Activation": {"activation": "relu"}, "GaussianNoise": {"stddev": 0.1}, "Dot": {"axes": 1}}
+    for cls, assumed in ASSUMED.items():
+        config = getattr(L, cls)(**required.get(cls, {})).get_config()
+        assert {k: config[k] for k in assumed} == assumed, cls
+    assert set(ASSUMED) <= {e.class_name for e in LAYERS.values()}
+
+
+@pytest.mark.parametrize(
+    "layer, setting",
+    [
+        (lambda: L.BatchNormalization(center=False, name="odd"), "center=false"),
+        (lambda: L.LayerNormalization(rms_scaling=True, name="odd"), "rms_scaling=true"),
+        (lambda: L.ReLU(max_value=6.0, name="odd"), "max_value=6.0"),
+        (lambda: L.Activation("glu", name="odd"), 'activation="glu"'),
+    ],
+)
+def test_a_layer_setting_netdsl_cannot_write_is_named(tmp_path, layer, setting):
+    """Refused, not imported as a different model."""
+    x = keras.Input((4,), name="x")
+    keras.Model(x, L.Dense(1, name="y")(layer()(x))).save(tmp_path / "m.keras")
+    r = run_cli("import", tmp_path / "m.keras", "-o", tmp_path / "m.net")
+    assert r.returncode == 1 and not (tmp_path / "m.net").exists()
+    assert (
+        "error[ND703]: layer 'odd' (" in r.stderr
+        and f"has {setting}, which netdsl cannot express" in r.stderr
+    )
 
 
 def unit_norm():

@@ -29,16 +29,31 @@ import struct
 from collections import Counter
 from dataclasses import dataclass, field
 
+from ..ir.ops import OPS
 from ..lang import codes
 from ..lang.diagnostics import Diagnostic, error, warning
 from ..lang.source import Source
 from .archive import Archive, read_archive
+from .keras_layers import ASSUMED, LAYERS
 
+
+def keras_snake(name: str) -> str:
+    """A class name as Keras names its layers (keras.src.utils.naming.to_snake_case):
+    `BatchNormalization` -> `batch_normalization`, `ReLU` -> `re_lu`."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+# Keras class -> netdsl op, from the Keras backend's own table (inputs and
+# selections have readers of their own).
+_CLASS_OPS = {e.class_name: op for op, e in LAYERS.items() if e.spec is None and op != "input"}
 # Names Keras gives layers nobody named: the class in snake case, maybe `_N`.
 _AUTO_NAME = re.compile(
-    r"^(input_layer|input|dense|dropout|normalization|identity|concatenate|add|get_item|take)(_\d+)?$"
+    r"^(input|"
+    + "|".join(sorted(keras_snake(c) for c in ("InputLayer", "GetItem", "Take", *_CLASS_OPS)))
+    + r")(_\d+)?$"
 )
-_GENERATED = re.compile(r"^(.+)_(dense|dropout|standardize|identity|concat|add|select)_\d+$")
+_GENERATED = re.compile(r"^(.+)_(" + "|".join(sorted(OPS)) + r")_\d+$")
 _SPEC_NAME = re.compile(r"^[^\W\d]\w*$")
 _RESERVED = {
     "network",
@@ -55,32 +70,19 @@ _RESERVED = {
     "true",
     "false",
 }
-_LAYER_OPS = ("dense", "dropout", "standardize", "identity")
-_SHAREABLE = ("dense", "dropout", "standardize", "identity")  # a layer called several times
-_MERGES = {"Concatenate": "concat", "Add": "add"}
+_LAYER_OPS = tuple(op for op in _CLASS_OPS.values() if OPS[op].kind == "layer")  # chained with ->
+_SHAREABLE = _LAYER_OPS  # a layer called several times: a `layer` declaration
+_MERGES = {c: op for c, op in _CLASS_OPS.items() if OPS[op].kind == "merge"}
 
 # The closest netdsl op for Keras layer kinds it cannot express (for ND702's help).
 _CLOSEST = {
-    "BatchNormalization": "standardize",
-    "LayerNormalization": "standardize",
-    "UnitNormalization": "standardize",
+    "UnitNormalization": "layernorm",
     "Rescaling": "standardize(mean=[...], variance=[...])",
-    "Activation": "the activation argument of dense",
-    "ReLU": "the activation argument of dense (relu)",
-    "LeakyReLU": "the activation argument of dense (leaky_relu)",
-    "ELU": "the activation argument of dense (elu)",
-    "Softmax": "the activation argument of dense (softmax)",
-    "PReLU": "the activation argument of dense",
+    "ELU": "activation(elu)",
+    "Softmax": "activation(softmax)",
     "EinsumDense": "dense",
-    "Multiply": "add",
-    "Subtract": "add",
-    "Average": "add",
-    "Maximum": "add",
-    "Minimum": "add",
-    "Dot": "add",
     "AlphaDropout": "dropout",
     "GaussianDropout": "dropout",
-    "GaussianNoise": "dropout",
     "Flatten": "identity (inputs are vectors already)",
     "Reshape": "a selection x[a:b]",
 }
@@ -451,16 +453,15 @@ def _convert_layer(
         return "dropout", _dropout(name, config), width
     if cls == "Normalization":
         return "standardize", _standardize(name, config, width), width
-    if cls == "Identity":
-        return "identity", "identity", width
-    if cls in _MERGES:
+    if cls == "Concatenate":
         axis = config.get("axis", -1)
-        if cls == "Concatenate" and axis not in (-1, 1):
+        if axis not in (-1, 1):
             raise _Unsupported(
                 codes.UNSUPPORTED_SETTING, f"layer '{name}' (Concatenate) joins along axis {axis}"
             )
-        out = sum(in_widths) if cls == "Concatenate" else width
-        return _MERGES[cls], _MERGES[cls], out
+        return "concat", "concat", sum(in_widths)
+    if cls in _CLASS_OPS:
+        return _generic(name, cls, _CLASS_OPS[cls], config, in_widths, dropped)
     if cls == "GetItem":
         indices = _getitem_indices(name, args, width)
         return "select", _indices_text(indices), len(indices)
@@ -468,6 +469,70 @@ def _convert_layer(
         indices = _take_indices(name, config, args, width)
         return "select", _indices_text(indices), len(indices)
     raise _unsupported_layer(name, cls)
+
+
+# Config keys every layer has, which say nothing about what it computes.
+_COMMON_KEYS = ("name", "dtype", "trainable")
+
+
+def _generic(
+    name: str, cls: str, op: str, config: dict, in_widths: list[int], dropped: list[str]
+) -> tuple[str, str, int]:
+    """A layer whose config is its op's arguments (some renamed), its layer options
+    and entries at the values netdsl assumes (keras_layers.ASSUMED)."""
+    from ..ir.options import LAYER_OPTIONS
+
+    renames = dict(LAYERS[op].renames)
+    params = [p for p in OPS[op].params if p.name not in dict(LAYER_OPTIONS.get(op, ())) | {"trainable": 0}]
+    keys = {renames.get(p.name, p.name) for p in params} | {k for k, _ in LAYER_OPTIONS.get(op, ())}
+    for key, value in config.items():
+        if key in _COMMON_KEYS or key in keys:
+            continue
+        assumed = ASSUMED.get(cls, {})
+        if key in assumed and _same(value, assumed[key]) or key not in assumed and value is None:
+            continue
+        raise _Unsupported(
+            codes.UNSUPPORTED_SETTING,
+            f"layer '{name}' ({cls}) has {key}={_short_json(value)}, which netdsl cannot express",
+        )
+    args = []
+    for p in params:
+        key = renames.get(p.name, p.name)
+        value = config.get(key)
+        if p.name == "seed":
+            if value is not None:
+                dropped.append(f"layer '{name}' ({cls}): seed={value} left out (netdsl seeds with --seed)")
+            continue
+        if value is None or (not p.required and _same(value, p.default)):
+            continue
+        text = _argument_text(name, cls, p, value, key)
+        args.append(text if p.required else f"{p.name}={text}")
+    args += _options(name, cls, config, op)
+    text = f"{op}({', '.join(args)})" if args else op
+    width = in_widths[0] if in_widths else 0
+    if op == "dot":
+        width = 1
+    elif OPS[op].kind == "merge":
+        width = max(in_widths, default=0)  # a width of 1 broadcasts
+    return op, text, width
+
+
+def _argument_text(name: str, cls: str, p, value, key: str) -> str:
+    if p.type == "bool" and isinstance(value, bool):
+        return "true" if value else "false"
+    if p.type == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return number(float(value))
+    if p.type == "int" and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    from ..ir.ops import ACTIVATIONS
+
+    if p.type == "activation" and value in ACTIVATIONS:
+        return value
+    raise _Unsupported(
+        codes.UNSUPPORTED_SETTING,
+        f"layer '{name}' ({cls}) has {key}={_short_json(value)}, which netdsl cannot express",
+        "netdsl's activations: " + ", ".join(ACTIVATIONS) if p.type == "activation" else None,
+    )
 
 
 def _unsupported_layer(name: str, cls: str) -> _Unsupported:
@@ -483,8 +548,9 @@ def _unsupported_layer(name: str, cls: str) -> _Unsupported:
         f"layer '{name}' ({cls}) has no netdsl op",
         f"closest op: {closest}"
         if closest
-        else "closest op: none; netdsl has dense, dropout, standardize, identity, concat, add and "
-        "feature selections",
+        else "closest op: none; netdsl has "
+        + ", ".join(sorted(_CLASS_OPS.values()))
+        + " and feature selections",
     )
 
 
@@ -517,17 +583,24 @@ def _input(name: str, config: dict) -> tuple[str, str, int]:
 _DENSE_KNOWN = {"quantization_config": None, "lora_rank": None}
 
 # Keras's default for the layer options netdsl leaves unwritten (any seed makes it a choice).
-_DEFAULT_INITIALIZERS = {"kernel_initializer": "GlorotUniform", "bias_initializer": "Zeros"}
+_DEFAULT_INITIALIZERS = {
+    "kernel_initializer": "GlorotUniform",
+    "bias_initializer": "Zeros",
+    "beta_initializer": "Zeros",
+    "gamma_initializer": "Ones",
+    "moving_mean_initializer": "Zeros",
+    "moving_variance_initializer": "Ones",
+    "alpha_initializer": "Zeros",
+}
 
 
-def _options(name: str, cls: str, config: dict) -> list[str]:
+def _options(name: str, cls: str, config: dict, op: str = "dense") -> list[str]:
     """The layer options of a Keras layer (ir/options.py) as `key=value` texts;
     an unset or default one is left out."""
     from ..ir.options import LAYER_OPTIONS
 
-    op = {"Dense": "dense"}[cls]
     out = []
-    for key, family in LAYER_OPTIONS[op]:
+    for key, family in LAYER_OPTIONS.get(op, ()):
         value = config.get(key)
         if value is None or (isinstance(value, dict) and _is_default(key, value)):
             continue
@@ -872,6 +945,8 @@ class _Writer:
                     operands.append(self.spec_names[src])
                 else:
                     operands.append(self._chain(src, fresh, generated, None))
+            if node.text.startswith(f"{node.op}("):  # a merge's own arguments: `dot(normalize=true)`
+                operands.append(node.text[len(node.op) + 1 : -1])
             text = f"{node.op}({', '.join(operands)})"
         generated[node.name] = final if final is not None else fresh(node.op)
         return text
@@ -1153,6 +1228,11 @@ def _optimizer(value) -> str | None:
 
 
 def _same(a, b) -> bool:
+    """Equal as a config holds it: a float as netdsl would write it, `[-1]` as the axis -1."""
+    if isinstance(a, list) and len(a) == 1 and not isinstance(b, list):
+        a = a[0]
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
     if isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool):
         return number(a) == number(float(b))
     return a == b

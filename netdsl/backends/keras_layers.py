@@ -63,6 +63,8 @@ class KerasLayer:
     merge: bool = False  # called with the list of its input tensors
     # For an op whose class or call depends on its node (select): the whole description.
     spec: Callable[[Node, dict], LayerSpec] | None = None
+    # The op's arguments whose Keras config key has another name (the importer reads them back).
+    renames: tuple[tuple[str, str], ...] = ()
 
 
 def _normalization(n: Node, a: dict) -> dict[str, Any]:
@@ -107,12 +109,36 @@ LAYERS: dict[str, KerasLayer] = {
         "BatchNormalization", lambda n, a: {"momentum": a["momentum"], "epsilon": a["epsilon"]}
     ),
     "layernorm": KerasLayer("LayerNormalization", lambda n, a: {"epsilon": a["epsilon"]}),
-    "activation": KerasLayer("Activation", lambda n, a: {"activation": a["name"]}),
+    "activation": KerasLayer(
+        "Activation", lambda n, a: {"activation": a["name"]}, renames=(("name", "activation"),)
+    ),
     "relu": KerasLayer("ReLU"),
-    "leaky_relu": KerasLayer("LeakyReLU", lambda n, a: {"negative_slope": a["alpha"]}),
+    "leaky_relu": KerasLayer(
+        "LeakyReLU", lambda n, a: {"negative_slope": a["alpha"]}, renames=(("alpha", "negative_slope"),)
+    ),
     "prelu": KerasLayer("PReLU"),
     "gaussian_noise": KerasLayer("GaussianNoise", lambda n, a: {"stddev": a["stddev"], **_seed(a)}),
     "select": KerasLayer("GetItem", spec=_select),  # GetItem for a slice, Take for a gather
+}
+
+
+# Config entries netdsl never writes, at the values it assumes (Keras's defaults):
+# a saved layer is imported as its op only when it has these (tests/test_lockin.py
+# checks them against the installed Keras).
+ASSUMED: dict[str, dict[str, Any]] = {
+    "BatchNormalization": {
+        "axis": -1,
+        "center": True,
+        "scale": True,
+        "synchronized": False,
+        "renorm": False,
+        "renorm_clipping": None,
+        "renorm_momentum": 0.99,
+    },
+    "LayerNormalization": {"axis": -1, "center": True, "scale": True, "rms_scaling": False},
+    "ReLU": {"max_value": None, "negative_slope": 0.0, "threshold": 0.0},
+    "PReLU": {"shared_axes": None},
+    "Dot": {"axes": 1},
 }
 
 

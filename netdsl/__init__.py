@@ -141,13 +141,15 @@ def to_dot(graph, options=None) -> str:
     return build(graph, options or DiagramOptions())
 
 
-def render(graph, fmt: str = "svg", options=None, timeout: float | None = None) -> bytes:
+def render(
+    graph, fmt: str = "svg", options=None, timeout: float | None = None, dpi: int | None = None
+) -> bytes:
     """A diagram of the graph: `fmt` is svg, png, pdf (through Graphviz's dot, stopped after
-    `timeout` seconds, 60 by default) or dot."""
+    `timeout` seconds, 60 by default) or dot; a png has `dpi` dots per inch (default 320)."""
     from .backends.dot import DOT_TIMEOUT
     from .backends.dot import render as draw
 
-    return draw(to_dot(graph, options), fmt, timeout=DOT_TIMEOUT if timeout is None else timeout)
+    return draw(to_dot(graph, options), fmt, timeout=DOT_TIMEOUT if timeout is None else timeout, dpi=dpi)
 
 
 def train(spec, data, **settings):

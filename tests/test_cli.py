@@ -97,6 +97,17 @@ def test_check_table_merges_list_operands_wide_letters_align_and_defaults_are_sh
     assert "block tower(width, rate=0.1) (x)" in r.stdout and "..." not in r.stdout
 
 
+def test_check_lists_a_librarys_blocks_with_their_defaults_as_written(spec):
+    p = spec(
+        'block b(w, act=relu, k=-1, s="x y", l=[1, 2], d={a: 1, b}, o=adam(learning_rate=0.1)) (x) {\n'
+        "    return x -> dense(w, act)\n}\n"
+    )
+    r = run_cli("check", p)
+    assert r.returncode == 0, r.stderr
+    shown = 'block b(w, act=relu, k=-1, s="x y", l=[1, 2], d={a: 1, b}, o=adam(learning_rate=0.1)) (x)'
+    assert shown in r.stdout
+
+
 def test_check_json_on_errors(spec):
     p = spec("input x: 2\noutput y = x -> dense(2, relu\n")
     r = run_cli("check", "--json", p)

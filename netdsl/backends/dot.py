@@ -1,7 +1,9 @@
 """Checked graph -> Graphviz DOT text, and DOT -> SVG/PNG/PDF with `dot`.
 
 The DOT text is built here, by hand, so that it is byte-for-byte stable: node
-ids are the spec's names, nodes come in source order, edges in operand order.
+ids are the spec's names; nodes come operands first, in the order written
+(Graphviz lays each rank out in the order it meets the nodes, so
+`concat(a, b)` draws a left of b), edges in operand order.
 Rendering to an image runs Graphviz's `dot` binary under a timeout; DOT
 text needs no Graphviz.
 """
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from ..ir.core import FLOAT, Node, in_order, network, node, nodes, shared_text, shared_uses
-from ..ir.ops import describe
+from ..ir.ops import describe, fmt_shape
 from ..lang.diagnostics import ERROR, Diagnostic
 from .keras_layers import keras_class
 
@@ -66,6 +68,7 @@ class DiagramOptions:
     clusters: bool = True  # one cluster per named chain
     allow_errors: bool = False  # draw a spec with errors, the offending parts in red
     collapse_blocks: bool = False  # draw each use of a block as one node
+    legend: bool = False  # a small key of the node kinds drawn
 
 
 def _q(text: str) -> str:
@@ -78,8 +81,9 @@ def _h(text: str) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _keras_shape(shape) -> str:
-    return "?" if shape is None else "(None, " + ", ".join(str(d) for d in shape) + ")"
+def _shape(shape) -> str:
+    """Per sample, as `keras.Input(shape=...)` and `netdsl check` write it: (4,)."""
+    return fmt_shape(shape)
 
 
 def _count(n: int) -> str:
@@ -93,9 +97,17 @@ def _details(n: Node) -> str:
     return describe(n)
 
 
-def _label(n: Node, problems: list[str], shared: str = "") -> str:
+def _shown_name(n: Node) -> str:
+    """Inside a block's box, the name relative to the block's use (`h_dense_1`)."""
+    if n.uses and n.name.startswith(n.uses[-1].prefix + "."):
+        return n.name[len(n.uses[-1].prefix) + 1 :]
+    return n.name
+
+
+def _label(n: Node, problems: list[str], shared: str = "", clusters: bool = True) -> str:
     op = n.op or "?"
-    rows = [f'<TR><TD ALIGN="CENTER"><B>{_h(n.name)}</B><FONT COLOR="{MUTED}"> · {_h(op)}</FONT></TD></TR>']
+    name = _shown_name(n) if clusters else n.name
+    rows = [f'<TR><TD ALIGN="CENTER"><B>{_h(name)}</B><FONT COLOR="{MUTED}"> · {_h(op)}</FONT></TD></TR>']
     if shared:  # one layer applied here and elsewhere: one set of weights
         rows.append(f'<TR><TD><FONT POINT-SIZE="9" COLOR="{SHARED_INK}"><B>{_h(shared)}</B></FONT></TD></TR>')
     details = _details(n)
@@ -119,7 +131,7 @@ def _label(n: Node, problems: list[str], shared: str = "") -> str:
                 else "no trainable weights"
             )
         rows.append(f'<TR><TD><FONT POINT-SIZE="9" COLOR="{MUTED}">{_h(" · ".join(facts))}</FONT></TD></TR>')
-    facts = [f"out {_keras_shape(n.shape)}"]
+    facts = [f"out {_shape(n.shape)}"]
     if params is not None:
         extra = f" ({params.non_trainable:,} non-trainable)" if params.non_trainable else ""
         facts.append(_count(params.total) + extra)
@@ -188,6 +200,8 @@ def _graph_attrs(direction: str, title: str) -> dict:
         "nodesep": "0.35",
         "ranksep": "0.45",
         "pad": "0.3",
+        # Each node's operands left to right in the order written: concat(a, b) draws a left of b.
+        "ordering": "in",
     }
 
 
@@ -202,7 +216,9 @@ class _Diagram:
 
     def __init__(self, g: nx.DiGraph, options: DiagramOptions):
         self.g, self.options = g, options
-        self.order = in_order(g)
+        # Operands before users, each node's operands in the order written:
+        # Graphviz lays each rank out in the order it first meets its nodes.
+        self.order = [node(g, m) for m in _left_to_right(g)]
         diagnostics = network(g).diagnostics
         self.problems, self.loose = _problems_by_node(g, diagnostics) if options.allow_errors else ({}, [])
         self.lines: list[str] = []
@@ -214,7 +230,8 @@ class _Diagram:
                 if n.uses:
                     self.rep[n.name] = n.uses[0].prefix
                     self.collapsed.setdefault(n.uses[0].prefix, []).append(n.name)
-        self.block_of = {use.prefix: use.block for n in self.order for use in n.uses}
+        self.use_of = {use.prefix: use for n in self.order for use in n.uses}
+        self.inputs = [n.name for n in self.order if n.op == "input" and self.rep[n.name] == n.name]
         self.shared = shared_uses(g)
 
     def text(self) -> str:
@@ -225,20 +242,28 @@ class _Diagram:
             f"  node {_attrs(NODE_DEFAULTS)};",
             f"  edge {_attrs(EDGE_DEFAULTS)};",
         ]
+        # Inputs first: Graphviz orders each rank as it first meets the nodes.
+        self.lines += [self.node_line(i, "  ") for i in self.inputs]
         self.emit(self.cluster_tree(), "  ")
+        self.inputs_first()
         self.undefined()
         self.edges()
         self.sharing_edges()
+        if self.options.legend:
+            self.legend()
         self.lines.append("}")
         return "\n".join(self.lines) + "\n"
 
     def title(self) -> str:
         net = network(self.g)
         p = net.params
+        # With errors drawn, layers whose parameters are unknown are not in the totals.
+        unknown = sum(n.params is None and n.op != "input" for n in self.order)
+        partial = f" · partial: {unknown} layer{'s' * (unknown != 1)} not counted" if unknown else ""
         title = (
             f'<<B>{_h(net.name)}</B><BR/><FONT POINT-SIZE="10" COLOR="{MUTED}">'
             f"{p.total:,} parameters · {p.trainable:,} trainable · "
-            f"{p.non_trainable:,} non-trainable</FONT>"
+            f"{p.non_trainable:,} non-trainable{partial}</FONT>"
         )
         for message in self.loose:
             title += f'<BR/><FONT POINT-SIZE="10" COLOR="{ERROR_INK}">{_h(message)}</FONT>'
@@ -265,7 +290,7 @@ class _Diagram:
 
     def emit(self, tree: dict, indent: str) -> None:
         for key, child in tree["children"].items():
-            if key not in self.block_of and _size(child) < 2 and not child["children"]:
+            if key not in self.use_of and _size(child) < 2 and not child["children"]:
                 tree["members"].extend(child["members"])  # a one-layer chain needs no box
                 continue
             self.lines.append(f"{indent}subgraph {_q('cluster_' + key)} {{")
@@ -273,17 +298,22 @@ class _Diagram:
             self.emit(child, indent + "  ")
             self.lines.append(f"{indent}}}")
         for m in tree["members"]:
+            if m in self.inputs:
+                continue  # drawn first
             self.lines.append(
                 self.block_line(m, indent) if m in self.collapsed else self.node_line(m, indent)
             )
 
+    def use_label(self, prefix: str) -> str:
+        """A block use: its call with the arguments' values, then where its layers are named."""
+        use = self.use_of[prefix]
+        outer = prefix.rsplit(".", 1)[0]
+        where = prefix[len(outer) + 1 :] if outer in self.use_of else prefix
+        return f'<B>{_h(use.call or use.block)}</B><FONT COLOR="{MUTED}"> · {_h(where)}</FONT>'
+
     def cluster_style(self, key: str) -> dict:
-        block = self.block_of.get(key)
-        label = (
-            f'<<B>{_h(key)}</B><FONT COLOR="{MUTED}"> · block {_h(block)}</FONT>>'
-            if block is not None
-            else f"<<B>{_h(key)}</B>>"
-        )
+        block = key in self.use_of
+        label = f"<{self.use_label(key)}>" if block else f"<<B>{_h(key)}</B>>"
         style = {
             "label": label,
             "style": "rounded,dashed",
@@ -292,7 +322,7 @@ class _Diagram:
             "fontcolor": MUTED,
             "labeljust": "l",
         }
-        if block is not None:
+        if block:
             style.update(style="rounded,filled", fillcolor="#f8fafc", color="#94a3b8")
         return style
 
@@ -306,7 +336,7 @@ class _Diagram:
         mine = self.problems.get(name, [])
         if mine:
             attrs.update(color=ERROR_INK, fillcolor=ERROR_FILL, penwidth="2")
-        attrs["label"] = _label(n, mine, shared_text(self.g, n, self.shared))
+        attrs["label"] = _label(n, mine, shared_text(self.g, n, self.shared), self.options.clusters)
         return f"{indent}{_q(name)} {_attrs(attrs)};"
 
     def block_line(self, use: str, indent: str) -> str:
@@ -314,12 +344,12 @@ class _Diagram:
         outs = [m for m in members if any(self.rep.get(s) != use for s in g.successors(m))] or members[-1:]
         params = [node(g, m).params for m in members]
         total = sum(p.total for p in params if p) if all(params) else None
-        shape = node(g, outs[-1]).shape
-        block = self.block_of[use]
+        shapes = ", ".join(_shape(node(g, m).shape) for m in outs)
         rows = [
-            f'<TR><TD><B>{_h(use)}</B><FONT COLOR="{MUTED}"> · block {_h(block)}</FONT></TD></TR>',
-            f'<TR><TD><FONT POINT-SIZE="9" COLOR="{MUTED}">{len(members)} layers</FONT></TD></TR>',
-            f'<TR><TD><FONT POINT-SIZE="10">out {_h(_keras_shape(shape))}'
+            f"<TR><TD>{self.use_label(use)}</TD></TR>",
+            f'<TR><TD><FONT POINT-SIZE="9" COLOR="{MUTED}">block {_h(self.use_of[use].block)} · '
+            f"{len(members)} layers</FONT></TD></TR>",
+            f'<TR><TD><FONT POINT-SIZE="10">out {_h(shapes)}'
             + (f" · {_h(_count(total))}" if total is not None else "")
             + "</FONT></TD></TR>",
         ]
@@ -336,6 +366,32 @@ class _Diagram:
         if any(m in self.problems for m in members):
             attrs.update(color=ERROR_INK, fillcolor=ERROR_FILL)
         return f"{indent}{_q(use)} {_attrs(attrs)};"
+
+    def inputs_first(self) -> None:
+        """Every input on the first rank: at the top, or at the left with LR."""
+        if len(self.inputs) > 1:
+            self.lines.append('  { rank="min"; ' + " ".join(_q(i) + ";" for i in self.inputs) + " }")
+
+    def legend(self) -> None:
+        """One small node per kind of node drawn, in a box of its own."""
+        kinds: dict[str, dict] = {}
+        for n in self.order:
+            kind = "block" if self.rep[n.name] != n.name else _kind(n.op or "")
+            kinds.setdefault(kind, LEGEND[kind])
+            if n.output:
+                kinds.setdefault("output", LEGEND["output"])
+        self.lines.append('  subgraph "cluster_legend" {')
+        key = {"label": "<<B>key</B>>", "style": "rounded", "color": "#cbd5e1", "fontsize": "10"}
+        self.lines.append(f"    graph {_attrs({**key, 'fontcolor': MUTED, 'labeljust': 'l'})};")
+        names = [f"legend_{kind}" for kind in kinds]
+        for name, (kind, style) in zip(names, kinds.items()):
+            attrs = {**DEFAULT_STYLE, **style, "label": kind, "fontsize": "9", "margin": "0.08,0.03"}
+            self.lines.append(f"    {_q(name)} {_attrs(attrs)};")
+        self.lines.append('    { rank="same"; ' + " ".join(_q(n) + ";" for n in names) + " }")
+        chain = names[::-1] if self.options.direction == "LR" else names  # LR stacks a rank bottom up
+        for a, b in zip(chain, chain[1:]):  # one row (a column with LR), in this order
+            self.lines.append(f'    {_q(a)} -> {_q(b)} [style="invis"];')
+        self.lines.append("  }")
 
     def undefined(self) -> None:
         """A node for each undefined name an operand uses (with --allow-errors)."""
@@ -356,18 +412,18 @@ class _Diagram:
             for src in n.inputs:
                 if src in g:
                     a, b = rep[src], rep[n.name]
-                    if a == b or (a, b) in drawn:
+                    if a == b or (src, b) in drawn:
                         continue
-                    drawn.add((a, b))
+                    drawn.add((src, b))  # one edge per value: each output of a collapsed block
                     attrs = {}
                     shape = node(g, src).shape
                     if shape is not None:
-                        attrs["label"] = " " + _keras_shape(shape)
+                        attrs["label"] = " " + _shape(shape)
                     if n.name in self.problems or src in self.problems:
                         attrs["color"] = ERROR_INK
                     self.lines.append(f"  {_q(a)} -> {_q(b)}" + (f" {_attrs(attrs)}" if attrs else "") + ";")
-                elif self.options.allow_errors and ("?" + src, n.name) not in drawn:
-                    drawn.add(("?" + src, n.name))
+                elif self.options.allow_errors and ("?" + src, rep[n.name]) not in drawn:
+                    drawn.add(("?" + src, rep[n.name]))
                     style = {"color": ERROR_INK, "style": "dashed"}
                     self.lines.append(f"  {_q('?' + src)} -> {_q(rep[n.name])} {_attrs(style)};")
 
@@ -383,9 +439,55 @@ class _Diagram:
                     self.lines.append(f"  {_q(a)} -> {_q(b)} {_attrs({**style, **label})};")
 
 
+# What the legend calls each kind of node, and how it is drawn.
+LEGEND: dict[str, dict[str, str]] = {
+    "input": STYLES["input"],
+    "layer": STYLES["dense"],
+    "dropout, noise": STYLES["dropout"],
+    "normalization": STYLES["standardize"],
+    "merge": MERGE_STYLE,
+    "selection": STYLES["select"],
+    "identity": STYLES["identity"],
+    "output": {"penwidth": "2.6", "color": INK},
+    "block": {"fillcolor": "#f1f5f9", "color": "#475569", "peripheries": "2"},
+}
+
+
+def _kind(op: str) -> str:
+    """The legend's kind of an op, from the style it is drawn with."""
+    style = STYLES.get(op)
+    if style is None or style is STYLES["dense"]:
+        return "layer"
+    for kind, drawn in LEGEND.items():
+        if drawn == style:
+            return kind
+    return "layer"
+
+
+def _left_to_right(g: nx.DiGraph) -> list[str]:
+    """Every node, the operands of each before it and in the order written (the
+    first operand's whole ancestry first); then what no output needs, in source order."""
+    seen: dict[str, None] = {}
+    stack = [(o, False) for o in reversed(network(g).outputs)]
+    while stack:
+        name, expanded = stack.pop()
+        if name in seen or name not in g:
+            continue
+        if expanded:
+            seen[name] = None
+            continue
+        stack.append((name, True))
+        stack += [(src, False) for src in reversed(node(g, name).inputs) if src not in seen]
+    return list(seen) + [n.name for n in in_order(g) if n.name not in seen]
+
+
 def _size(tree: dict) -> int:
     return len(tree["members"]) + sum(_size(c) for c in tree["children"].values())
 
+
+# A PNG's default resolution. plot_model draws its smallest text at 14 pt and 200 dpi
+# (39 pixels high); ours is 9 pt, so 9 * 320 / 72 = 40 pixels: at least as legible.
+PNG_DPI = 320
 
 DOT_TIMEOUT = 60.0  # seconds; Graphviz draws our largest specs in a few seconds
 
@@ -401,7 +503,7 @@ def render(dot_text: str, fmt: str, timeout: float = DOT_TIMEOUT, dpi: int | Non
             f".{fmt}. Install it (Debian/Ubuntu: `apt-get install graphviz`; macOS: `brew install "
             "graphviz`), or write DOT text instead: `-o diagram.dot` needs no Graphviz."
         )
-    cmd = [exe, f"-T{fmt}"] + ([f"-Gdpi={dpi}"] if dpi and fmt == "png" else [])
+    cmd = [exe, f"-T{fmt}"] + ([f"-Gdpi={dpi or PNG_DPI}"] if fmt == "png" else [])
     # A session of its own, so that a timeout stops dot and anything it started.
     proc = subprocess.Popen(
         cmd,

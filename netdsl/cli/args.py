@@ -162,6 +162,13 @@ def _render_parser(sub) -> None:
     )
     r.add_argument("--strict", action="store_true", help="treat warnings as errors")
     r.add_argument(
+        "--dpi",
+        type=natural(1),
+        metavar="N",
+        help="resolution of a .png (default 320: its smallest text as large as plot_model's at its default)",
+    )
+    r.add_argument("--legend", action="store_true", help="add a small key of the node kinds drawn")
+    r.add_argument(
         "--dot-timeout",
         type=float,
         default=60.0,

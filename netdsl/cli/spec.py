@@ -205,6 +205,7 @@ def _render_one(args, source, output: str, fmt: str) -> int:
         clusters=not args.no_clusters,
         allow_errors=args.allow_errors,
         collapse_blocks=args.collapse_blocks,
+        legend=args.legend,
     )
     try:
         if args.diff:
@@ -212,9 +213,9 @@ def _render_one(args, source, output: str, fmt: str) -> int:
             from .lockin import diff_dot
 
             dot = diff_dot(g, netdsl.to_dot(g, options), args.diff, args.include_path)
-            data = draw(dot, fmt, timeout=args.dot_timeout)
+            data = draw(dot, fmt, timeout=args.dot_timeout, dpi=args.dpi)
         else:
-            data = netdsl.render(g, fmt, options, timeout=args.dot_timeout)
+            data = netdsl.render(g, fmt, options, timeout=args.dot_timeout, dpi=args.dpi)
     except RenderError as exc:
         raise UsageError(str(exc)) from None
     if output == STDIN:

@@ -43,6 +43,7 @@ class BlockUse(NamedTuple):
     prefix: str  # the node-name prefix of the use's layers
     block: str  # the block's name
     span: Span  # where the block is used
+    call: str = ""  # the call with its arguments' values: `residual(64, rate=0.1)`
 
 
 class Params(NamedTuple):

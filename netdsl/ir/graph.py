@@ -530,7 +530,7 @@ class _Builder:
                 for n in (st.name,) + st.more_names:
                     scope[n.text] = f"{prefix}.{n.text}"
         saved = (self.scope, self.uses, self.blocks)
-        self.scope, self.uses = scope, self.uses + (BlockUse(prefix, name, call.span),)
+        self.scope, self.uses = scope, self.uses + (BlockUse(prefix, name, call.span, call_text(call, decl)),)
         self.blocks = self.namespaces.get(id(decl), self.blocks)  # an imported block sees its file's names
         self.expanding.append(name)
         try:
@@ -772,7 +772,30 @@ def value_text(expr: ast.Node) -> str:
         return value.name
     if isinstance(value, ast.ListLit):
         return "[" + ", ".join(value_text(i) for i in value.items) + "]"
+    if isinstance(value, ast.Pair):
+        return value.key.text + ("" if value.value is None else ": " + value_text(value.value))
+    if isinstance(value, ast.DictLit):
+        return "{" + ", ".join(value_text(p) for p in value.pairs) + "}"
+    if isinstance(value, ast.Call):
+        args = [value_text(a) for a in value.args] + [
+            f"{k.name.text}={value_text(k.value)}" for k in value.kwargs
+        ]
+        return f"{value.op.text}({', '.join(args)})"
+    if isinstance(value, ast.Chain):  # `x -> dense(4)`: each step as written
+        return " -> ".join(
+            value_text(step.expr) + (f" * {value_text(step.repeat)}" if step.repeat else "")
+            for step in value.steps
+        )
     return "..."
+
+
+def call_text(call: ast.Call, decl: ast.BlockDecl) -> str:
+    """A block's use with its arguments' values (parameters already substituted):
+    `residual(64, rate=0.1)`; inputs given by keyword are left out."""
+    inputs = {i.text for i in decl.inputs}
+    args = [value_text(a) for a in call.args]
+    args += [f"{k.name.text}={value_text(k.value)}" for k in call.kwargs if k.name.text not in inputs]
+    return f"{call.op.text}({', '.join(args)})"
 
 
 def block_signature(decl: ast.BlockDecl) -> str:

@@ -91,7 +91,7 @@ def _with_block_uses(g: nx.DiGraph, diagnostics: list[Diagnostic]) -> list[Diagn
         if n is None or not n.uses or diag.span is None:
             out.append(diag)
             continue
-        prefix, block, use = n.uses[-1]
+        prefix, block, use = n.uses[-1][:3]
         if use.contains(diag.span):  # an argument written at the use
             note = Note(f"passed into block '{block}', where it is used here", n.span)
         else:

@@ -196,7 +196,7 @@ def _info(n: Node) -> NodeInfo:
         output=n.output,
         details=_details(op, n),
         keras_class=keras_class(n),
-        block_uses=tuple(n.uses),
+        block_uses=tuple((u.prefix, u.block, u.span) for u in n.uses),
     )
 
 

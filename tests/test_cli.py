@@ -490,8 +490,53 @@ def _spec_named(tmp_path, name: str) -> Path:
             ],
             "also an input",
         ),
+        (lambda t: ["tune", _spec_named(t, "s.net"), "--data", IRIS_CSV, "-o", t / "s.net"], "also an input"),
+        (
+            lambda t: [
+                "evaluate",
+                _junk(t / "m.keras"),
+                "--data",
+                IRIS_CSV,
+                "--plot",
+                _symlink(t / "m.keras", t / "p.png"),
+            ],
+            "also an input",
+        ),
+        (
+            lambda t: [
+                "predict",
+                _junk(t / "m.keras"),
+                "--data",
+                _copy(IRIS_CSV, t / "d.csv"),
+                "-o",
+                t / "d.csv",
+            ],
+            "also an input",
+        ),
+        (
+            lambda t: ["import", _junk(t / "m.keras"), "-o", _symlink(t / "m.keras", t / "m.net")],
+            "also an input",
+        ),
+        (
+            lambda t: ["emit", _spec_named(t, "m.net"), "--python", "-o", _symlink(t / "m.net", t / "m.py")],
+            "also an input",
+        ),
     ],
-    ids=["render", "compile", "train-history", "train-data", "labels", "symlink", "hardlink", "compare-plot"],
+    ids=[
+        "render",
+        "compile",
+        "train-history",
+        "train-data",
+        "labels",
+        "symlink",
+        "hardlink",
+        "compare-plot",
+        "tune",
+        "evaluate-plot",
+        "predict",
+        "import",
+        "emit",
+    ],
 )
 def test_an_output_that_is_an_input_is_refused_before_any_work(tmp_path, make_args, message):
     args = make_args(tmp_path)
@@ -501,6 +546,11 @@ def test_an_output_that_is_an_input_is_refused_before_any_work(tmp_path, make_ar
     assert message in r.stderr and "Traceback" not in r.stderr
     assert r.stdout == ""  # nothing trained, compiled or drawn
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def _junk(path: Path) -> Path:
+    path.write_bytes(b"not a zip")  # refused before anything reads it
+    return path
 
 
 def _copy(src: Path, dst: Path) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ..io import EXIT_OK, EXIT_SPEC, UsageError, atomic_output
+from ..io import EXIT_OK, EXIT_SPEC, UsageError, atomic_output, check_outputs
 from .common import report_failure
 from .experiments import check_plot_path, dumps
 
@@ -101,6 +101,8 @@ def _outputs(args) -> str:
     out = args.output or os.path.join("build", (base[:-4] if base.endswith(".net") else base) + ".best.net")
     if not out.endswith(".net"):
         raise UsageError(f"{out}: the best spec is a .net file")
+    plot = [("--plot", args.plot)] if args.plot else []
+    check_outputs([("-o", out), *plot], [args.file, args.data])  # before any trial
     return out
 
 

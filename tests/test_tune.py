@@ -221,3 +221,13 @@ def test_tune_usage_errors(spec):
     assert r.returncode == 2 and "has no search space" in r.stderr
     r = run_cli("tune", spec(SPACE), "--data", IRIS_CSV, "--search", "bayes", "--scheduler", "asha")
     assert r.returncode == 2 and "--scheduler asha works with --search random or grid" in r.stderr
+    r = run_cli("tune", spec(SPACE), "--data", IRIS_CSV, "--seed", "4294967296")
+    assert r.returncode == 2 and "--seed: must be from 0 to 4294967295" in r.stderr
+
+
+def test_tune_refuses_data_over_the_memory_budget_before_any_trial(tmp_path, spec):
+    out = tmp_path / "best.net"
+    r = run_cli("tune", spec(SPACE), "--data", IRIS_CSV, "--memory-limit", "1K", "-o", out, "--jobs", "1")
+    assert r.returncode == 1, r.stderr
+    assert "iris.csv:1:1: error[ND902]: reading this file would take about" in r.stderr
+    assert "help: pass --memory-limit" in r.stderr and "trial" not in r.stderr and not out.exists()

@@ -113,6 +113,17 @@ def report_failure(exc, as_json: bool, g=None) -> None:
     print(f"netdsl: {printable(exc.source.name)}: {summary_line(exc.diagnostics)}", file=sys.stderr)
 
 
+def report_data_error(exc) -> None:
+    """A DataError located in its data file (code, line, caret) when it knows
+    the file; as one line otherwise."""
+    if exc.path is None:
+        print(f"netdsl: error: {exc}", file=sys.stderr)
+        if exc.help:
+            print(f"  help: {exc.help}", file=sys.stderr)
+        return
+    report_failure(exc.spec_error(), False)
+
+
 def json_safe(obj):
     """`obj` with NaN and infinities as None: JSON has no NaN, and strict
     parsers refuse the bare `NaN` Python's json module would write."""
@@ -154,6 +165,7 @@ __all__ = [
     "load",
     "load_source",
     "report_failure",
+    "report_data_error",
     "failure_json",
     "summary_line",
     "write_json",

@@ -6,7 +6,7 @@ import os
 import sys
 
 from ..io import EXIT_OK, EXIT_SPEC, UsageError, atomic_output, check_outputs
-from .common import report_failure
+from .common import report_data_error, report_failure
 from .experiments import check_plot_path, dumps
 
 
@@ -121,7 +121,7 @@ def _first_point(args, space):
     except OSError as exc:
         raise UsageError(f"{args.data}: {exc.strerror or 'cannot read it'}") from None
     except DataError as exc:
-        print(f"netdsl: error: {exc}", file=sys.stderr)
+        report_data_error(exc)
         return EXIT_SPEC
     text = space.concrete(space.grid()[0])
     try:
@@ -132,7 +132,7 @@ def _first_point(args, space):
         report_failure(exc, False)
         return EXIT_SPEC
     except DataError as exc:
-        print(f"netdsl: error: {exc}", file=sys.stderr)
+        report_data_error(exc)
         return EXIT_SPEC
     return g, settings
 

@@ -414,7 +414,7 @@ def test_every_subcommand_help_has_a_description_and_an_example(command):
     assert "\n" not in description.strip() and description.strip().endswith(".")
     example = text.split("example:\n", 1)[1].strip().splitlines()[0]
     assert example.startswith(f"netdsl {command} ")
-    if command in ("train", "compare"):
+    if command in ("train", "compare", "tune"):
         assert "`train`" in text and "line" in text  # where --epochs and --batch-size come from
         assert "netdsl's defaults (100 epochs, batch size 32" in text
     if command == "compile":

@@ -11,7 +11,16 @@ import sys
 
 from .. import __version__
 from ..io import UsageError
-from .parsing import checked_number, columns, fraction, memory_size, natural, seed, subcommand
+from .parsing import (
+    TRAIN_DEFAULTS,
+    checked_number,
+    columns,
+    fraction,
+    memory_size,
+    natural,
+    seed,
+    subcommand,
+)
 
 FORMATS = ("svg", "png", "pdf", "dot")  # the diagram formats (netdsl.backends.dot renders them)
 
@@ -178,13 +187,6 @@ def _render_parser(sub) -> None:
     r.add_argument("--diff", metavar="A", help="colour what FILE changed since the model A (.net or .keras)")
     _include_option(r)
     _color_option(r)
-
-
-TRAIN_DEFAULTS = (
-    "--epochs, --batch-size, --test-size and --validation-split default to the spec's `train`\n"
-    "line, then to netdsl's defaults (100 epochs, batch size 32, test size 0.2, validation\n"
-    "split 0.1)."
-)
 
 
 def _train_parser(sub) -> None:

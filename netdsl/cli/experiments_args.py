@@ -71,13 +71,14 @@ def _evaluate_parser(sub) -> None:
 
 
 def add_tune_parser(sub, natural, training_options, color_option) -> None:
-    from .parsing import seed, subcommand
+    from .parsing import TRAIN_DEFAULTS, seed, subcommand
 
     t = subcommand(
         sub,
         "tune",
         "search a spec's space (choice, uniform, ...) for the best concrete spec",
         "netdsl tune tune.net --data examples/data/iris.csv --trials 8 -o build/tune.best.net",
+        TRAIN_DEFAULTS + " Every trial trains with the same seed: --seed, else the train\nline's, else 0.",
     )
     t.add_argument("file", metavar="FILE")
     training_options(t)

@@ -9,6 +9,12 @@ import argparse
 
 from ..io import parse_size
 
+TRAIN_DEFAULTS = (
+    "--epochs, --batch-size, --test-size and --validation-split default to the spec's `train`\n"
+    "line, then to netdsl's defaults (100 epochs, batch size 32, test size 0.2, validation\n"
+    "split 0.1)."
+)
+
 
 def subcommand(sub, name: str, summary: str, example: str, notes: str = ""):
     """A subcommand whose --help has a one-line description, notes and an example."""
@@ -71,4 +77,13 @@ def columns(text: str) -> tuple[str, list[str]]:
     return name.strip(), [c.strip() for c in cols.split(",")]
 
 
-__all__ = ["checked_number", "columns", "fraction", "memory_size", "natural", "seed", "subcommand"]
+__all__ = [
+    "TRAIN_DEFAULTS",
+    "checked_number",
+    "columns",
+    "fraction",
+    "memory_size",
+    "natural",
+    "seed",
+    "subcommand",
+]

@@ -332,8 +332,19 @@ def _operands(g: nx.DiGraph, n: Node, op: Op) -> list[Operand] | None:
         if sn.shape is None:
             return None
         where = sn.span if op.kind == "merge" else span
-        operands.append(Operand(src, sn.shape, sn.features, where, sn.op, sn.dtype or FLOAT))
+        written = _written_name(g, span)
+        operands.append(Operand(src, sn.shape, sn.features, where, sn.op, sn.dtype or FLOAT, written))
     return operands
+
+
+def _written_name(g: nx.DiGraph, span) -> str | None:
+    """The operand's text at `span` when it is one plain name (a help may
+    suggest writing it again); None for a chain or an unknown place."""
+    sources = network(g).sources or [network(g).source]
+    if span is None or span.line != span.end_line or not 0 <= span.file < len(sources):
+        return None
+    text = sources[span.file].line_text(span.line)[span.column - 1 : span.end_column - 1]
+    return text if text.isidentifier() else None
 
 
 def _infer(n: Node, op: Op, call: OpCall) -> None:

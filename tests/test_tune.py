@@ -231,3 +231,15 @@ def test_tune_refuses_data_over_the_memory_budget_before_any_trial(tmp_path, spe
     assert r.returncode == 1, r.stderr
     assert "iris.csv:1:1: error[ND902]: reading this file would take about" in r.stderr
     assert "help: pass --memory-limit" in r.stderr and "trial" not in r.stderr and not out.exists()
+
+
+def test_the_live_table_says_1_epoch_not_1_epochs(capsys):
+    from netdsl.apps.tune import Objective, Trial
+    from netdsl.cli.tuning import _live
+
+    space = parse_space(Source("s.net", SPACE))
+    show = _live(space, Objective("accuracy", True))
+    for epochs in (1, 3):
+        show(Trial(1, ("4", "0.0", "0.001"), {}, "", epochs=epochs, score=0.5, seconds=1.0))
+    lines = capsys.readouterr().err.splitlines()
+    assert "[1 epoch]" in lines[0] and "[3 epochs]" in lines[1], lines

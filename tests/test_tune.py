@@ -243,3 +243,25 @@ def test_the_live_table_says_1_epoch_not_1_epochs(capsys):
         show(Trial(1, ("4", "0.0", "0.001"), {}, "", epochs=epochs, score=0.5, seconds=1.0))
     lines = capsys.readouterr().err.splitlines()
     assert "[1 epoch]" in lines[0] and "[3 epochs]" in lines[1], lines
+
+
+@pytest.mark.parametrize(
+    "metrics, objective",
+    [
+        ("[accuracy]", ("accuracy", True)),
+        ("[f1_score, recall]", ("recall", True)),  # f1_score is a list, one value per class
+        ("[f1_score]", ("loss", False)),
+        ("[mae]", ("mae", False)),  # an error: less is better
+        ("[categorical_crossentropy, accuracy]", ("categorical_crossentropy", False)),
+    ],
+)
+def test_trials_are_ranked_by_a_scalar_metric_in_its_own_direction(metrics, objective):
+    import netdsl
+    from netdsl.apps.tune import objective_of
+
+    g = netdsl.loads(
+        "input x: 4\noutput y = x -> dense(3, softmax)\n"
+        f"compile loss=categorical_crossentropy metrics={metrics}\n"
+    )
+    o = objective_of(g)
+    assert (o.metric, o.higher_is_better) == objective

@@ -69,9 +69,12 @@ def objective_of(g) -> Objective:
     metrics = net.compile.metrics if net.compile else None
     if isinstance(metrics, dict):
         metrics = next(iter(metrics.values()), [])
-    names = [m for m in (metrics or []) if isinstance(m, str)]
+    from ..ir.settings import HIGHER_IS_BETTER_METRICS, PER_CLASS_METRICS
+
+    # a per-class metric is a list, not one score to rank by
+    names = [m for m in (metrics or []) if isinstance(m, str) and m not in PER_CLASS_METRICS]
     if names and len(net.outputs) == 1:
-        return Objective(names[0], True)
+        return Objective(names[0], names[0] in HIGHER_IS_BETTER_METRICS)
     return Objective("loss", False)
 
 

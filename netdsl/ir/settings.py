@@ -151,6 +151,25 @@ REGRESSION_LOSSES = (
     "msle",
     "poisson",
 )
+# What a search ranks trials by: the metrics for which more is better (the
+# others are errors and losses), and those Keras reports per class (a list,
+# not one score).
+HIGHER_IS_BETTER_METRICS = frozenset(
+    {
+        "accuracy",
+        "auc",
+        "binary_accuracy",
+        "categorical_accuracy",
+        "cosine_similarity",
+        "precision",
+        "r2_score",
+        "recall",
+        "sparse_categorical_accuracy",
+        "sparse_top_k_categorical_accuracy",
+        "top_k_categorical_accuracy",
+    }
+)
+PER_CLASS_METRICS = frozenset({"f1_score"})
 CLASSIFICATION_METRICS = (
     "accuracy",
     "auc",

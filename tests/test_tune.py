@@ -265,3 +265,21 @@ def test_trials_are_ranked_by_a_scalar_metric_in_its_own_direction(metrics, obje
     )
     o = objective_of(g)
     assert (o.metric, o.higher_is_better) == objective
+
+
+def test_a_trial_whose_loss_becomes_nan_fails_alone_and_per_class_metrics_are_kept(spec):
+    path = spec(
+        "input iris: [sepal_length, sepal_width, petal_length, petal_width]\n"
+        "output species = iris -> dense(4, relu) -> dense(3, softmax)\n"
+        "compile loss=categorical_crossentropy optimizer=sgd(learning_rate=choice(0.01, 1e30)) "
+        "metrics=[f1_score, accuracy]\n"
+        "train epochs=2 batch_size=16 seed=1\n"
+    )
+    out = path.parent / "best.net"
+    r = run_cli("tune", path, "--data", IRIS_CSV, "--search", "grid", "--jobs", "1", "-o", out, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "trial   2 [0 epochs]  learning_rate=1e30  failed: " in r.stderr and "error[ND612]" in r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == ["trial", "learning_rate", "epochs", "accuracy"]  # ranked by accuracy, not f1
+    assert lines[2].split()[-1] == "error" and lines[3].startswith("best: trial 1 (learning_rate=0.01)")
+    assert "learning_rate=0.01" in out.read_text()

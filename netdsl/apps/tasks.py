@@ -49,6 +49,8 @@ def run_task(task: dict) -> dict:
     try:
         result = train(g, prepared, fold=fold, **task["settings"])
     except SpecError as exc:
+        if task.get("keep_going"):
+            return {"error": exc.render(color=False), "process": os.getpid()}
         raise TaskFailed(exc.render(color=False)) from None
     return {
         "history": result.history,

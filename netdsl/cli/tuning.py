@@ -235,7 +235,7 @@ def check_with_space_quietly(args, space) -> int:
 
 def _live(space, objective):
     def show(t) -> None:
-        score = "failed" if t.score is None else f"{objective.metric} {t.score:.4f}"
+        score = f"{objective.metric} {t.score:.4f}" if t.score is not None else f"failed: {t.error or '-'}"
         epochs = f"{t.epochs} epoch{'s' * (t.epochs != 1)}"  # "1 epoch" on ASHA's first rung
         where = f"  trial {t.number:>3} [{epochs}]  {space.name_point(t.point)}"
         print(f"{where}  {score}  ({t.seconds:.1f} s)", file=sys.stderr, flush=True)

@@ -40,6 +40,8 @@ METRICS = (
     "categorical_hinge",
     "cosine_similarity",
     "f1_score",
+    "false_negatives",
+    "false_positives",
     "hinge",
     "kl_divergence",
     "log_cosh_error",
@@ -61,6 +63,8 @@ METRICS = (
     "sparse_top_k_categorical_accuracy",
     "squared_hinge",
     "top_k_categorical_accuracy",
+    "true_negatives",
+    "true_positives",
 )
 
 _COMMON = (

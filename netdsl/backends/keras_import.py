@@ -1164,7 +1164,7 @@ def _setting_call(value: dict, table, kind: str) -> str:
         arg = known.get(key)
         if arg is not None and key != "name" and v == arg.default:
             continue
-        text = _argument_text(arg, v) if arg is not None else None
+        text = _setting_argument(arg, v) if arg is not None else None
         if text is None:
             if arg is None and v is None:
                 continue
@@ -1176,7 +1176,7 @@ def _setting_call(value: dict, table, kind: str) -> str:
     return f"{cls}({', '.join(args)})" if args else snake
 
 
-def _argument_text(arg, v) -> str | None:
+def _setting_argument(arg, v) -> str | None:
     """A loss or metric argument as the compile line writes it; None when it cannot."""
     if arg.kind == "bool" and isinstance(v, bool):
         return "true" if v else "false"

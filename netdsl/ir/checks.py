@@ -753,6 +753,12 @@ def _setting(atom, kind: str, diags) -> Setting | None:
     return Setting(snake, classes[snake].class_name if as_class else None, args)
 
 
+def _metric_snake(atom) -> str | None:
+    """A metric as written (`auc`, `AUC`, `AUC(curve=PR)`) -> its snake name, for the label checks."""
+    name = atom.op.text if isinstance(atom, ast.Call) else _name_of(atom)
+    return METRIC_SPELLINGS.get(name, name) if name is not None else None
+
+
 def _unknown_setting_help(name: str, kind: str) -> str:
     names, spellings, _, _, _ = _SETTING_KINDS[kind]
     if kind == "metric" and name in METRIC_ALIASES:
@@ -936,7 +942,7 @@ def check_metric_labels(g: nx.DiGraph) -> None:
             given = [loss] if isinstance(loss, str) else [loss.get(o) for o in names]
             losses = sorted({lo for lo in given if lo is not None})
             for item in items:
-                for problem in filter(None, (metric_problem(_name_of(item), lo) for lo in losses)):
+                for problem in filter(None, (metric_problem(_metric_snake(item), lo) for lo in losses)):
                     severity, message, hint = problem
                     make = error if severity == "error" else warning
                     code = codes.METRIC_LABELS if severity == "error" else codes.CLASSIFICATION_METRIC

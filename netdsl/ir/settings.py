@@ -171,6 +171,8 @@ HIGHER_IS_BETTER_METRICS = frozenset(
         "sparse_categorical_accuracy",
         "sparse_top_k_categorical_accuracy",
         "top_k_categorical_accuracy",
+        "true_negatives",
+        "true_positives",
     }
 )
 PER_CLASS_METRICS = frozenset({"f1_score"})
@@ -180,11 +182,15 @@ CLASSIFICATION_METRICS = (
     "binary_accuracy",
     "categorical_accuracy",
     "f1_score",
+    "false_negatives",
+    "false_positives",
     "precision",
     "recall",
     "sparse_categorical_accuracy",
     "sparse_top_k_categorical_accuracy",
     "top_k_categorical_accuracy",
+    "true_negatives",
+    "true_positives",
 )
 
 

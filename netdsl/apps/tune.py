@@ -74,7 +74,8 @@ def objective_of(g) -> Objective:
     # a per-class metric is a list, not one score to rank by
     names = [m for m in (metrics or []) if isinstance(m, str) and m not in PER_CLASS_METRICS]
     if names and len(net.outputs) == 1:
-        return Objective(names[0], names[0] in HIGHER_IS_BETTER_METRICS)
+        # the history's key: a metric's `name=` when given (`FalseNegatives(name=fn)`)
+        return Objective(getattr(names[0], "result_key", names[0]), names[0] in HIGHER_IS_BETTER_METRICS)
     return Objective("loss", False)
 
 

@@ -18,6 +18,7 @@ from ..ir.options import KerasObject
 from .keras_layers import (
     LAYERS_MODULE,
     LayerSpec,
+    SettingSpec,
     compile_spec,
     keras_names,
     keras_object_parts,
@@ -129,13 +130,24 @@ def compile_arguments(g: nx.DiGraph, settings: Compile) -> dict:
     spec = compile_spec(g, settings)
     kwargs: dict = {}
     if "loss" in spec.given:
-        kwargs["loss"] = spec.loss
+        kwargs["loss"] = _instances(spec.loss)
     if spec.optimizer is not None:
         class_name, config = spec.optimizer
         kwargs["optimizer"] = getattr(keras.optimizers, class_name)(**config)
     if "metrics" in spec.given:
-        kwargs["metrics"] = spec.metrics
+        kwargs["metrics"] = _instances(spec.metrics)
     return kwargs
+
+
+def _instances(v):
+    """Losses and metrics given as SettingSpecs made into Keras objects, the rest as they are."""
+    if isinstance(v, dict):
+        return {k: _instances(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_instances(x) for x in v]
+    if isinstance(v, SettingSpec):
+        return getattr(getattr(keras, v.module), v.class_name)(**v.config)
+    return v
 
 
 def _adapt_data(g: nx.DiGraph, name: str, tensors: dict, inputs: Mapping[str, Any] | None):

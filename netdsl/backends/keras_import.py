@@ -1125,25 +1125,7 @@ def _snake(name: str) -> str:
 
 def _setting_name(value, table, kind: str) -> str:
     if isinstance(value, dict):
-        cls = value.get("class_name", "?")
-        cfg = value.get("config") or {}
-        name = _snake(cls) if isinstance(cls, str) else "?"
-        extra = {k: v for k, v in cfg.items() if k not in ("name", "reduction", "dtype", "from_logits")}
-        if (
-            name in table
-            and not cfg.get("from_logits")
-            and not any(v not in (None, -1) for v in extra.values())
-        ):
-            return name
-        shown = {k: v for k, v in cfg.items() if k in extra and v not in (None, -1)}
-        if cfg.get("from_logits"):
-            shown["from_logits"] = True
-        settings = ", ".join(f"{k}={_short_json(v)}" for k, v in shown.items())
-        raise _Unsupported(
-            codes.UNSUPPORTED_COMPILE,
-            f"the {kind} {cls}({settings}) cannot be written on a compile line "
-            f"(netdsl names a {kind} without arguments)",
-        )
+        return _setting_call(value, table, kind)
     if isinstance(value, str) and value in table:
         return value
     raise _Unsupported(
@@ -1151,6 +1133,60 @@ def _setting_name(value, table, kind: str) -> str:
         f"the {kind} {_short_json(value)} is not one netdsl knows",
         f"netdsl's {kind}es: " + ", ".join(table) if kind == "loss" else None,
     )
+
+
+# How Keras computes a loss, not what: left out at these values, refused at others.
+_HOW = {"reduction": ("sum_over_batch_size", None), "dtype": (None, "float32")}
+
+
+def _setting_call(value: dict, table, kind: str) -> str:
+    """A serialized loss or metric object: its snake name when every argument is
+    Keras's default, else its class with the others (`AUC(curve=PR)`)."""
+    from ..ir.setting_args import LOSS_CLASSES, LOSS_SPELLINGS, METRIC_CLASSES, METRIC_SPELLINGS
+
+    spellings, classes = (
+        (LOSS_SPELLINGS, LOSS_CLASSES) if kind == "loss" else (METRIC_SPELLINGS, METRIC_CLASSES)
+    )
+    cls = value.get("class_name", "?")
+    cfg = value.get("config") or {}
+    snake = spellings.get(cls) if isinstance(cls, str) else None
+    snake = snake or (_snake(cls) if isinstance(cls, str) else None)
+    if snake is None or snake not in table or not isinstance(cfg, dict):
+        raise _Unsupported(codes.UNSUPPORTED_COMPILE, f"the {kind} {cls} is not one netdsl knows")
+    known = {a.name: a for a in classes[snake].args}
+    order = list(known)
+    args = []
+    for key, v in sorted(cfg.items(), key=lambda kv: order.index(kv[0]) if kv[0] in known else -1):
+        if key in _HOW and v in _HOW[key]:
+            continue
+        if key == "name" and (v is None or v in (snake, _snake(str(cls)))):
+            continue
+        arg = known.get(key)
+        if arg is not None and key != "name" and v == arg.default:
+            continue
+        text = _setting_argument(arg, v) if arg is not None else None
+        if text is None:
+            if arg is None and v is None:
+                continue
+            raise _Unsupported(
+                codes.UNSUPPORTED_COMPILE,
+                f"the {kind} {cls}({key}={_short_json(v)}) cannot be written on a compile line",
+            )
+        args.append(f"{key}={text}")
+    return f"{cls}({', '.join(args)})" if args else snake
+
+
+def _setting_argument(arg, v) -> str | None:
+    """A loss or metric argument as the compile line writes it; None when it cannot."""
+    if arg.kind == "bool" and isinstance(v, bool):
+        return "true" if v else "false"
+    if arg.kind == "float" and isinstance(v, (int, float)) and not isinstance(v, bool):
+        return number(float(v))
+    if arg.kind == "int" and isinstance(v, int) and not isinstance(v, bool):
+        return str(v)
+    if isinstance(v, str) and (arg.kind == "text" or (isinstance(arg.kind, tuple) and v in arg.kind)):
+        return v if _SPEC_NAME.match(v) and v not in _RESERVED else '"' + v + '"'
+    return None
 
 
 def _loss_name(value) -> str:

@@ -21,7 +21,7 @@ import networkx as nx
 
 from ..ir.core import network, node
 from ..ir.options import KerasObject
-from .keras_layers import OPS_MODULE, LayerSpec, compile_spec, keras_object_parts, layer_spec
+from .keras_layers import OPS_MODULE, LayerSpec, SettingSpec, compile_spec, keras_object_parts, layer_spec
 
 
 def describe(g: nx.DiGraph, name: str) -> LayerSpec:
@@ -236,19 +236,34 @@ def _compile_lines(g: nx.DiGraph, names: dict[str, str]) -> list[str]:
     if settings is None:
         return []
     spec = compile_spec(g, settings)  # what the builder passes to model.compile
-    parts = []
+    lines = ["model.compile("]
     if "loss" in spec.given:
-        parts.append(f"loss={_py_setting(spec.loss)}")
+        lines += _setting_lines("loss", spec.loss)
     if spec.optimizer is not None:
         class_name, config = spec.optimizer
         args = ", ".join(f"{k}={_py(v)}" for k, v in config.items())
-        parts.append(f"optimizer=keras.optimizers.{class_name}({args})")
+        lines.append(f"    optimizer=keras.optimizers.{class_name}({args}),")
     if "metrics" in spec.given:
-        parts.append(f"metrics={_py_setting(spec.metrics)}")
-    return ["model.compile("] + [f"    {p}," for p in parts] + [")"]
+        lines += _setting_lines("metrics", spec.metrics)
+    return lines + [")"]
+
+
+def _setting_lines(key: str, value) -> list[str]:
+    """`    metrics=[...],` on one line when it fits, else a list or dict one item a
+    line, as ruff format lays it out (items that still do not fit stay whole)."""
+    flat = f"    {key}={_py_setting(value)},"
+    if len(flat) <= WIDTH or not isinstance(value, (list, dict)):
+        return [flat]
+    if isinstance(value, list):
+        return [f"    {key}=["] + [f"        {_py_setting(v)}," for v in value] + ["    ],"]
+    items = [f"        {_q(k)}: {_py_setting(v)}," for k, v in value.items()]
+    return [f"    {key}={{"] + items + ["    },"]
 
 
 def _py_setting(v) -> str:
+    if isinstance(v, SettingSpec):
+        args = ", ".join(f"{k}={_py(x)}" for k, x in v.config.items())
+        return f"keras.{v.module}.{v.class_name}({args})"
     if isinstance(v, dict):
         return "{" + ", ".join(f"{_q(k)}: {_py_setting(x)}" for k, x in v.items()) + "}"
     if isinstance(v, (list, tuple)):

@@ -17,6 +17,14 @@ from ..lang import ast, codes
 from ..lang.diagnostics import Diagnostic, Note, did_you_mean, error, has_errors, warning
 from .core import FLOAT, NODE, Compile, Node, Optimizer, Params, TrainSettings, network, node
 from .ops import MAX_PARAMS, MAX_WIDTH, OPS, Op, OpCall, Operand, ShapeError, fmt_shape, is_layer_option
+from .setting_args import (
+    LOSS_CLASSES,
+    LOSS_SPELLINGS,
+    METRIC_CLASSES,
+    METRIC_SPELLINGS,
+    PROBABILITY_LOSSES,
+    Setting,
+)
 from .settings import (
     BOOL_OPTIMIZER_ARGS,
     CLIP_ARGS,
@@ -29,7 +37,7 @@ from .settings import (
     POSITIVE_OPTIMIZER_ARGS,
     metric_problem,
 )
-from .values import BadValue, convert, describe
+from .values import BadValue, call_arguments, convert, describe
 
 
 def check_names(g: nx.DiGraph) -> None:
@@ -574,6 +582,54 @@ def check_compile(g: nx.DiGraph) -> None:
                     )
                 )
     net.compile = settings
+    if settings.loss is not None:
+        _check_logits(g, settings, seen["loss"])
+
+
+# Ops that pass their operand's values through unchanged in kind (so the
+# output's activation is the one before them).
+_PASS_THROUGH = ("identity", "dropout", "gaussian_noise")
+
+
+def _final_activation(g: nx.DiGraph, name: str) -> tuple[str | None, Node]:
+    """The activation an output ends in ("linear", "sigmoid", ...), and the layer
+    that applies it; None when the last layer is not a dense or activation layer."""
+    n = node(g, name)
+    while n.op in _PASS_THROUGH and n.inputs and n.inputs[0] in g:
+        n = node(g, n.inputs[0])
+    args = n.args or {}
+    if n.op == "dense":
+        return args.get("activation"), n
+    if n.op == "activation":
+        return args.get("name"), n
+    return None, n
+
+
+def _check_logits(g: nx.DiGraph, settings: Compile, where) -> None:
+    """A probability loss on a linear output (without from_logits=true), or
+    from_logits=true on a sigmoid/softmax output: Keras trains either without
+    a word, on the wrong numbers (warnings)."""
+    net = network(g)
+    for out in net.outputs:
+        loss = settings.loss.get(out) if isinstance(settings.loss, dict) else settings.loss
+        if loss not in PROBABILITY_LOSSES or out not in g:
+            continue
+        logits = isinstance(loss, Setting) and loss.config.get("from_logits") is True
+        activation, layer = _final_activation(g, out)
+        probability = "softmax" if loss.startswith(("categorical", "sparse")) else "sigmoid"
+        cls = LOSS_CLASSES[loss].class_name
+        if activation == "linear" and not logits:
+            message = f"output '{out}' is linear (no activation), but the loss {loss} expects probabilities"
+            hint = (
+                f"end '{out}' with {probability}, or say the output is logits: loss={cls}(from_logits=true)"
+            )
+        elif activation in ("sigmoid", "softmax") and logits:
+            message = f"output '{out}' ends in {activation}, but the loss is told from_logits=true"
+            hint = f"drop from_logits=true (the output is probabilities), or make '{out}' linear"
+        else:
+            continue
+        note = Note(f"'{out}' ends in layer '{layer.name}' ({layer.op}, {activation})", layer.span)
+        net.diagnostics.append(warning(codes.LOGITS_MISMATCH, message, where, help=hint, notes=[note]))
 
 
 def _settings(decl, word: str, known, code, diags: list):
@@ -645,55 +701,71 @@ def _name_of(atom) -> str | None:
     return None
 
 
-def _one_loss(atom, diags):
-    name = _name_of(atom)
-    if name is None:
-        diags.append(
-            error(
-                codes.UNKNOWN_LOSS,
-                f"a loss is a name, got {describe(atom)}",
-                atom.span,
-                help="e.g. loss=categorical_crossentropy",
-            )
-        )
-    elif name not in LOSSES:
-        diags.append(
-            error(
-                codes.UNKNOWN_LOSS,
-                f"unknown loss '{name}'",
-                atom.span,
-                help=did_you_mean(name, LOSSES) or "known: " + ", ".join(LOSSES),
-            )
-        )
-    else:
-        return name
-    return None
+def _one_loss(atom, diags) -> Setting | None:
+    return _setting(atom, "loss", diags)
 
 
-def _metric_list(atom, diags):
+def _metric_list(atom, diags) -> list[Setting]:
     items = [ast.unwrap(i) for i in atom.items] if isinstance(atom, ast.ListLit) else [atom]
-    names = []
-    for item in items:
-        name = _name_of(item)
-        if name is None:
-            diags.append(
-                error(
-                    codes.UNKNOWN_METRIC,
-                    f"a metric is a name, got {describe(item)}",
-                    item.span,
-                    help="e.g. metrics=[accuracy]",
-                )
+    found = (_setting(item, "metric", diags) for item in items)
+    return [m for m in found if m is not None]
+
+
+# kind -> (snake names, class spellings, their classes and arguments, code, example)
+_SETTING_KINDS = {
+    "loss": (LOSSES, LOSS_SPELLINGS, LOSS_CLASSES, codes.UNKNOWN_LOSS, "loss=categorical_crossentropy"),
+    "metric": (METRICS, METRIC_SPELLINGS, METRIC_CLASSES, codes.UNKNOWN_METRIC, "metrics=[accuracy]"),
+}
+
+
+def _setting(atom, kind: str, diags) -> Setting | None:
+    """A loss or metric: a name (`binary_crossentropy`, Keras's class `BinaryCrossentropy`)
+    or a call with the class's arguments (`BinaryCrossentropy(from_logits=true)`)."""
+    names, spellings, classes, code, example = _SETTING_KINDS[kind]
+    call = atom if isinstance(atom, ast.Call) else None
+    name = call.op.text if call is not None else _name_of(atom)
+    if name is None:
+        help = f"e.g. {example}, or a Keras class with arguments: BinaryCrossentropy(from_logits=true)"
+        diags.append(error(code, f"a {kind} is a name, got {describe(atom)}", atom.span, help=help))
+        return None
+    snake = name if name in names else spellings.get(name)
+    if snake is None or snake not in names:
+        where = call.op.span if call is not None else atom.span
+        diags.append(error(code, f"unknown {kind} '{name}'", where, help=_unknown_setting_help(name, kind)))
+        return None
+    as_class = name != snake or call is not None
+    if call is not None and name == "accuracy":
+        diags.append(
+            error(
+                code,
+                "accuracy picks its kind from the loss, so it takes no arguments",
+                call.span,
+                help="name the kind: binary_accuracy(...), categorical_accuracy(...), "
+                "sparse_categorical_accuracy(...), or Accuracy(...) for exact matches",
             )
-        elif name not in METRICS:
-            hint = (
-                f"did you mean '{METRIC_ALIASES[name]}'?"
-                if name in METRIC_ALIASES
-                else did_you_mean(name, METRICS) or "known: " + ", ".join(METRICS)
-            )
-            diags.append(error(codes.UNKNOWN_METRIC, f"unknown metric '{name}'", item.span, help=hint))
-        else:
-            names.append(name)
-    return names
+        )
+        return None
+    try:
+        args = call_arguments(name, classes[snake], call) if call is not None else ()
+    except BadValue as exc:
+        diags.append(error(exc.code, exc.message, exc.span or atom.span, help=exc.help))
+        return None
+    return Setting(snake, classes[snake].class_name if as_class else None, args)
+
+
+def _metric_snake(atom) -> str | None:
+    """A metric as written (`auc`, `AUC`, `AUC(curve=PR)`) -> its snake name, for the label checks."""
+    name = atom.op.text if isinstance(atom, ast.Call) else _name_of(atom)
+    return METRIC_SPELLINGS.get(name, name) if name is not None else None
+
+
+def _unknown_setting_help(name: str, kind: str) -> str:
+    names, spellings, _, _, _ = _SETTING_KINDS[kind]
+    if kind == "metric" and name in METRIC_ALIASES:
+        return f"did you mean '{METRIC_ALIASES[name]}'?"
+    # a name spelled like a class is matched against the class spellings first
+    first, then = (list(spellings), list(names)) if name[:1].isupper() else (list(names), list(spellings))
+    return did_you_mean(name, first) or did_you_mean(name, then) or "known: " + ", ".join(names)
 
 
 def _optimizer(expr, diags) -> Optimizer | None:
@@ -870,7 +942,7 @@ def check_metric_labels(g: nx.DiGraph) -> None:
             given = [loss] if isinstance(loss, str) else [loss.get(o) for o in names]
             losses = sorted({lo for lo in given if lo is not None})
             for item in items:
-                for problem in filter(None, (metric_problem(_name_of(item), lo) for lo in losses)):
+                for problem in filter(None, (metric_problem(_metric_snake(item), lo) for lo in losses)):
                     severity, message, hint = problem
                     make = error if severity == "error" else warning
                     code = codes.METRIC_LABELS if severity == "error" else codes.CLASSIFICATION_METRIC

@@ -40,6 +40,8 @@ METRICS = (
     "categorical_hinge",
     "cosine_similarity",
     "f1_score",
+    "false_negatives",
+    "false_positives",
     "hinge",
     "kl_divergence",
     "log_cosh_error",
@@ -61,6 +63,8 @@ METRICS = (
     "sparse_top_k_categorical_accuracy",
     "squared_hinge",
     "top_k_categorical_accuracy",
+    "true_negatives",
+    "true_positives",
 )
 
 _COMMON = (
@@ -167,6 +171,8 @@ HIGHER_IS_BETTER_METRICS = frozenset(
         "sparse_categorical_accuracy",
         "sparse_top_k_categorical_accuracy",
         "top_k_categorical_accuracy",
+        "true_negatives",
+        "true_positives",
     }
 )
 PER_CLASS_METRICS = frozenset({"f1_score"})
@@ -176,11 +182,15 @@ CLASSIFICATION_METRICS = (
     "binary_accuracy",
     "categorical_accuracy",
     "f1_score",
+    "false_negatives",
+    "false_positives",
     "precision",
     "recall",
     "sparse_categorical_accuracy",
     "sparse_top_k_categorical_accuracy",
     "top_k_categorical_accuracy",
+    "true_negatives",
+    "true_positives",
 )
 
 

@@ -134,6 +134,11 @@ METRIC_LABELS: Final = ErrorCode(
 CLASSIFICATION_METRIC: Final = ErrorCode(
     "ND512", "A classification metric (accuracy, ...) on an output trained as a regression (warning)."
 )
+LOGITS_MISMATCH: Final = ErrorCode(
+    "ND513",
+    "A probability loss on a linear output without from_logits=true, or from_logits=true on a "
+    "sigmoid/softmax output (warning).",
+)
 
 # data
 STANDARDIZE_NO_DATA: Final = ErrorCode(

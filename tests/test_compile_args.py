@@ -114,3 +114,40 @@ def test_defaults_written_down_are_keras_defaults():
             for a in entry.args:
                 if a.name != "name":
                     assert signature.parameters[a.name].default == a.default, (snake, a.name)
+
+
+LOSS_WEIGHTS = """network weighted
+input x: 4
+h = x -> dense(8, relu)
+output y = h -> dense(1, sigmoid)
+output z = h -> dense(2)
+compile loss={y: binary_crossentropy, z: mse} optimizer=adam loss_weights={z: 0.5}
+"""
+
+
+def test_loss_weights_as_written_by_hand(tmp_path):
+    keras = pytest.importorskip("keras")
+    net = netdsl.to_keras(netdsl.loads(LOSS_WEIGHTS), seed=0)
+    x = keras.Input((4,), name="x")
+    h = keras.layers.Dense(8, activation="relu", name="h")(x)
+    y, z = keras.layers.Dense(1, activation="sigmoid", name="y")(h), keras.layers.Dense(2, name="z")(h)
+    hand = keras.Model(x, [y, z], name="weighted")
+    hand.compile(
+        loss={"y": "binary_crossentropy", "z": "mse"}, optimizer="adam", loss_weights={"y": 1.0, "z": 0.5}
+    )
+    assert net.get_compile_config()["loss_weights"] == hand.get_compile_config()["loss_weights"]
+    hand.set_weights(net.get_weights())
+    rng = np.random.default_rng(1)
+    rows = rng.normal(size=(32, 4)).astype("float32")
+    labels = {
+        "y": (rng.uniform(size=(32, 1)) < 0.5).astype("float32"),
+        "z": rng.normal(size=(32, 2)).astype("float32"),
+    }
+    ours = net.evaluate(rows, labels, verbose=0, return_dict=True)
+    theirs = hand.evaluate(rows, labels, verbose=0, return_dict=True)
+    assert ours["loss"] == pytest.approx(theirs["loss"], rel=1e-6)
+    assert ours["loss"] == pytest.approx(ours["y_loss"] + 0.5 * ours["z_loss"], rel=1e-5)
+    net.save(tmp_path / "w.keras")
+    r = run_cli("import", tmp_path / "w.keras")
+    assert r.returncode == 0 and "warning" not in r.stderr, r.stderr
+    assert "loss_weights={y: 1.0, z: 0.5}" in r.stdout

@@ -136,6 +136,8 @@ def compile_arguments(g: nx.DiGraph, settings: Compile) -> dict:
         kwargs["optimizer"] = getattr(keras.optimizers, class_name)(**config)
     if "metrics" in spec.given:
         kwargs["metrics"] = _instances(spec.metrics)
+    if spec.loss_weights is not None:
+        kwargs["loss_weights"] = spec.loss_weights
     return kwargs
 
 

@@ -1089,7 +1089,7 @@ def _topological(nodes: dict[str, _Node]) -> list[str]:
 
 def compile_line(c: dict, outputs: dict[str, str], diags: list) -> str | None:
     """config.json's compile_config -> `compile loss=... optimizer=... metrics=[...]`."""
-    for key in ("loss_weights", "weighted_metrics"):
+    for key in ("weighted_metrics",):
         if c.get(key) is not None:
             diags.append(
                 warning(
@@ -1104,6 +1104,7 @@ def compile_line(c: dict, outputs: dict[str, str], diags: list) -> str | None:
         ("loss", lambda: _per_output(c.get("loss"), order, outputs, _loss_name)),
         ("optimizer", lambda: _optimizer(c.get("optimizer"))),
         ("metrics", lambda: _metrics(c.get("metrics"), order, outputs)),
+        ("loss_weights", lambda: _loss_weights(c.get("loss_weights"), order, outputs)),
     )
     for key, convert in settings:
         try:
@@ -1117,6 +1118,25 @@ def compile_line(c: dict, outputs: dict[str, str], diags: list) -> str | None:
         if value is not None:
             parts.append(f"{key}={value}")
     return "compile " + " ".join(parts) if parts else None
+
+
+def _loss_weights(value, order: list[str], outputs: dict[str, str]) -> str | None:
+    """compile_config's loss_weights (a dict by output, or a list in output order) -> `{y: 1.0, z: 0.5}`."""
+    if value is None:
+        return None
+    if isinstance(value, list) and len(value) == len(order):
+        value = dict(zip(order, value))
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and len(order) == 1:
+        value = {order[0]: value}
+    ok = isinstance(value, dict) and all(
+        k in outputs and isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+        for k, v in value.items()
+    )
+    if not ok:
+        raise _Unsupported(
+            codes.UNSUPPORTED_COMPILE, f"loss_weights {_short_json(value)} are not a weight per output"
+        )
+    return "{" + ", ".join(f"{outputs[k]}: {number(float(v))}" for k, v in value.items()) + "}"
 
 
 def _snake(name: str) -> str:

@@ -247,6 +247,7 @@ class CompileSpec:
     metrics: Any = None
     optimizer: tuple[str, dict[str, Any]] | None = None  # (class in keras.optimizers, config)
     given: tuple[str, ...] = field(default=())  # the arguments to pass
+    loss_weights: dict[str, float] | None = None  # Keras output name -> weight (every output)
 
 
 @dataclass(frozen=True)
@@ -295,4 +296,9 @@ def compile_spec(g: nx.DiGraph, settings: Compile) -> CompileSpec:
         metrics = {o: list(metrics) for o in outputs} if multi else metrics
         metrics = _setting(metrics, "metrics")
         given.append("metrics")
-    return CompileSpec(loss, metrics, optimizer, tuple(given))
+    loss_weights = None
+    if settings.loss_weights is not None:
+        weights = settings.loss_weights
+        loss_weights = {names[o]: weights.get(o, 1.0) for o in network(g).outputs}
+        given.append("loss_weights")
+    return CompileSpec(loss, metrics, optimizer, tuple(given), loss_weights)

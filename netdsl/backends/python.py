@@ -245,6 +245,8 @@ def _compile_lines(g: nx.DiGraph, names: dict[str, str]) -> list[str]:
         lines.append(f"    optimizer=keras.optimizers.{class_name}({args}),")
     if "metrics" in spec.given:
         lines += _setting_lines("metrics", spec.metrics)
+    if spec.loss_weights is not None:
+        lines += _setting_lines("loss_weights", spec.loss_weights)
     return lines + [")"]
 
 

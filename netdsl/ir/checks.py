@@ -16,7 +16,18 @@ import networkx as nx
 from ..lang import ast, codes
 from ..lang.diagnostics import Diagnostic, Note, did_you_mean, error, has_errors, warning
 from .core import FLOAT, NODE, Compile, Node, Optimizer, Params, TrainSettings, network, node
-from .ops import MAX_PARAMS, MAX_WIDTH, OPS, Op, OpCall, Operand, ShapeError, fmt_shape, is_layer_option
+from .ops import (
+    MAX_PARAMS,
+    MAX_WIDTH,
+    OPS,
+    Op,
+    OpCall,
+    Operand,
+    ShapeError,
+    fmt_shape,
+    is_finite_number,
+    is_layer_option,
+)
 from .setting_args import (
     LOSS_CLASSES,
     LOSS_SPELLINGS,
@@ -548,7 +559,7 @@ def check_unused(g: nx.DiGraph) -> None:
         )
 
 
-COMPILE_SETTINGS = ("loss", "optimizer", "metrics")
+COMPILE_SETTINGS = ("loss", "optimizer", "metrics", "loss_weights")
 
 
 def check_compile(g: nx.DiGraph) -> None:
@@ -568,6 +579,8 @@ def check_compile(g: nx.DiGraph) -> None:
             settings.loss = _per_output(kw.value, outputs, diags, _one_loss)
         elif key == "metrics":
             settings.metrics = _per_output(kw.value, outputs, diags, _metric_list)
+        elif key == "loss_weights":
+            settings.loss_weights = _loss_weights(kw.value, outputs, diags)
         else:
             settings.optimizer = _optimizer(kw.value, diags)
     if isinstance(settings.loss, dict):
@@ -691,6 +704,38 @@ def _per_output(expr, outputs, diags, one: Callable):
             continue
         result[key] = one(ast.unwrap(pair.value), diags)
     return result
+
+
+def _loss_weights(expr, outputs, diags) -> dict[str, float] | None:
+    """`loss_weights={y: 1.0, z: 0.5}`: a weight >= 0 per output (1 for an output not named)."""
+    atom = ast.unwrap(expr)
+    if not isinstance(atom, ast.DictLit):
+        example = ", ".join(f"{o}: 1.0" for o in outputs[:2]) or "y: 1.0"
+        diags.append(
+            error(
+                codes.BAD_COMPILE_SETTING,
+                f"loss_weights is a weight per output, got {describe(atom)}",
+                atom.span,
+                help=f"e.g. loss_weights={{{example}}}",
+            )
+        )
+        return None
+    weights = _per_output(atom, outputs, diags, _one_weight)
+    return {o: w for o, w in weights.items() if w is not None}
+
+
+def _one_weight(atom, diags) -> float | None:
+    if isinstance(atom, ast.Number) and is_finite_number(atom.value) and atom.value >= 0:
+        return float(atom.value)
+    diags.append(
+        error(
+            codes.BAD_COMPILE_SETTING,
+            f"a loss weight is a number >= 0, got {describe(atom)}",
+            atom.span,
+            help="e.g. loss_weights={y: 1.0, z: 0.5}",
+        )
+    )
+    return None
 
 
 def _name_of(atom) -> str | None:

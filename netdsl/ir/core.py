@@ -137,6 +137,7 @@ class Compile:
     loss: str | dict[str, str | None] | None = None
     optimizer: Optimizer | None = None
     metrics: list[str] | dict[str, list[str]] | None = None
+    loss_weights: dict[str, float] | None = None  # output -> its loss's weight in the total
 
 
 @dataclass(slots=True)

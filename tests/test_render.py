@@ -344,3 +344,16 @@ def test_totals_drawn_with_errors_are_marked_partial(spec, tmp_path):
     assert "12 parameters" in title and "partial: 2 layers not counted" in title
     good = to_dot(netdsl.load(str(EXAMPLES / "iris_add.net")))
     assert "partial" not in good
+
+
+def test_render_allow_errors_draws_a_cycle_once(tmp_path):
+    """Values that depend on each other (ND110) are drawn with --allow-errors, each once: the
+    drawing order walks the graph without going round the cycle (it once grew without end)."""
+    spec = tmp_path / "cycle.net"
+    spec.write_text("input x: 2\na = b -> dense(2)\nb = a -> dense(2)\noutput y = a -> dense(1)\n")
+    out = tmp_path / "cycle.dot"
+    r = run_cli("render", spec, "-o", out, "--allow-errors", timeout=60)
+    assert r.returncode == 0, r.stderr
+    text = out.read_text(encoding="utf-8")
+    for name in ("x", "a", "b", "y"):
+        assert text.count(f'"{name}" [') == 1, name

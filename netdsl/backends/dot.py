@@ -468,6 +468,7 @@ def _left_to_right(g: nx.DiGraph) -> list[str]:
     """Every node, the operands of each before it and in the order written (the
     first operand's whole ancestry first); then what no output needs, in source order."""
     seen: dict[str, None] = {}
+    entered: set[str] = set()
     stack = [(o, False) for o in reversed(network(g).outputs)]
     while stack:
         name, expanded = stack.pop()
@@ -476,6 +477,9 @@ def _left_to_right(g: nx.DiGraph) -> list[str]:
         if expanded:
             seen[name] = None
             continue
+        if name in entered:
+            continue  # a cycle (an error, drawn with --allow-errors): each node once, not forever
+        entered.add(name)
         stack.append((name, True))
         stack += [(src, False) for src in reversed(node(g, name).inputs) if src not in seen]
     return list(seen) + [n.name for n in in_order(g) if n.name not in seen]

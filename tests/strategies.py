@@ -906,3 +906,69 @@ def control_character_specs(draw) -> tuple[str, str]:
         "import": f'import "lib{ch}.net"\ninput x: 4\noutput y = x -> dense(1)\n',
     }[place]
     return spec, file
+
+
+# ---- odd CSVs: quoting, line breaks in cells, blank lines, line endings, bad widths ------
+
+# (as written in the file, the value a CSV reader gives back)
+_CSV_CELLS = (
+    ('"a,b"', "a,b"),  # a comma inside quotes
+    ('"say ""hi"""', 'say "hi"'),  # doubled quotes
+    ('"p\nq"', "p\nq"),  # a line break inside a quoted label: a new physical line
+    ('"p\u2028q"', "p\u2028q"),  # LINE SEPARATOR: a character, not a line break, in CSV
+    ('" padded "', " padded "),
+    ("", ""),  # an empty cell (a gap)
+    ("NA", "NA"),
+    ("꽃", "꽃"),
+)
+
+
+@dataclass
+class OddCsv:
+    text: str
+    columns: list[str]
+    records: list[list[str]]  # the values a reader must give back, row by row
+    lines: list[int]  # the physical line each record starts on (from 1)
+    error: tuple[str, int] | None  # (code, line) a reader must report instead
+
+
+@st.composite
+def odd_csvs(draw) -> OddCsv:
+    """A CSV with the features that break hand-written readers: quoted commas
+    and quotes, line breaks and U+2028 inside quoted cells, blank lines,
+    LF / CRLF / CR line endings, a missing final line end; sometimes a row
+    with a cell too few or too many (ND610 at its line) or a header naming a
+    column twice (ND611 at the header's line)."""
+    eol = draw(st.sampled_from(("\n", "\r\n", "\r")))
+    width = draw(st.integers(2, 4))
+    columns = [f"c{j}" for j in range(width)]
+    header = list(columns)
+    error: tuple[str, int] | None = None
+    lead = draw(st.integers(0, 1))  # blank lines before the header
+    out = [eol] * lead
+    line = 1 + lead
+    if draw(st.integers(0, 3)) == 0:
+        header[-1] = header[0]
+        error = ("ND611", line)
+    out.append(",".join(header) + eol)
+    line += 1
+    records: list[list[str]] = []
+    lines: list[int] = []
+    bad = draw(st.integers(-1, 5)) if error is None else -1  # the index of a row of the wrong width
+    for i in range(draw(st.integers(1, 6))):
+        for _ in range(draw(st.integers(0, 2))):
+            out.append(draw(st.sampled_from(("", " ", ","))) + eol)  # blank lines, skipped
+            line += 1
+        first = str(draw(st.integers(-999, 999)))  # a row's first cell is never blank
+        cells = [(first, first)] + [draw(st.sampled_from(_CSV_CELLS)) for _ in range(width - 1)]
+        if i == bad:
+            cells = cells[:-1] if draw(st.booleans()) else cells + [("9", "9")]
+            error = ("ND610", line)
+        lines.append(line)
+        records.append([value for _, value in cells])
+        written = ",".join(text for text, _ in cells)
+        out.append(written + eol)
+        line += 1 + written.count("\n")
+    if draw(st.booleans()):
+        out[-1] = out[-1][: -len(eol)]  # no line end after the last row
+    return OddCsv("".join(out), columns, records, lines, error)

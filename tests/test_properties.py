@@ -43,6 +43,7 @@ from strategies import (
     example_files,
     long_line_specs,
     mutated_specs,
+    odd_csvs,
     programs,
 )
 
@@ -471,7 +472,7 @@ def test_glu_activation_is_refused_with_a_reason(text):
     assert "glu" in info.value.diagnostics[0].message
 
 
-# ---- 3. hostile text: deep nesting, long lines, control characters ---------------------
+# ---- 3. hostile text: deep nesting, long lines, control characters, odd CSVs ------------
 
 N_HOSTILE = examples(60)
 
@@ -526,3 +527,30 @@ def test_control_characters_never_reach_the_terminal(workdir, case):
     shown = out + err
     bad = [ch for ch in shown if ch != "\n" and (ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F)]
     assert not bad, shown
+
+
+@settings(max_examples=N_HOSTILE, **COMMON)
+@given(odd_csvs())
+def test_odd_csvs_are_read_exactly_or_refused_at_their_true_line(workdir, case):
+    """Every cell comes back as written (quoted commas, quotes, line breaks and
+    U+2028 inside labels kept apart), every row knows the physical line it
+    starts on; a row of the wrong width or a column named twice is refused
+    with its code at its line, by the reader and by `check --data`."""
+    from netdsl.data.tables import DataError, read_csv
+
+    path = workdir / "odd.csv"
+    path.write_bytes(case.text.encode("utf-8"))
+    spec = workdir / "odd.net"
+    spec.write_text("input x: [c0]\noutput c1 = x -> dense(1)\n", encoding="utf-8")
+    code, out, err = run(["check", spec, "--data", path])
+    assert_no_crash(code, out, err)
+    try:
+        table = read_csv(str(path))
+    except DataError as exc:
+        assert case.error is not None, str(exc)
+        assert (str(exc.code), exc.line) == case.error, str(exc)
+        assert code == 1 and f"odd.csv:{exc.line}:" in err and f"error[{exc.code}]" in err, err
+        return
+    assert case.error is None, case.error
+    assert table.columns == case.columns and table.rows == case.records
+    assert [table.line_of(i) for i in range(len(table.rows))] == case.lines

@@ -90,6 +90,7 @@ CORPUS = {
     "ND609": "data_not_numeric",
     "ND610": "data_short_row",
     "ND611": "data_duplicate_header",
+    "ND613": "train_class_weight_unknown_class",
     "ND901": "input_width_too_large",
 }
 

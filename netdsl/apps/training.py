@@ -20,6 +20,7 @@ from ..data.spec import as_table
 from ..data.tables import DataError, Table, columns_hint, feature_span, matrix, read_csv
 from ..io import UsageError
 from ..ir.core import Node, network, node
+from ..ir.fit_settings import unknown_class_weight_labels
 from ..ir.settings import SPARSE_LOSSES
 from ..lang import codes
 from ..lang.diagnostics import Diagnostic, SpecError, did_you_mean, error, has_errors
@@ -419,6 +420,8 @@ def prepare(g: nx.DiGraph, table: Table, columns=None) -> Prepared:
         targets, diags = encode_targets(g, table, binding)
     except DataError as exc:  # located in the data file
         raise exc.spec_error(g) from None
+    for t in binding.targets if len(binding.targets) == 1 else ():
+        diags += unknown_class_weight_labels(net.train, t.classes or [], t.column)
     if has_errors(diags):
         raise SpecError(diags, net.source, net.sources)
     stratify = stratify_labels(binding, targets)

@@ -198,6 +198,7 @@ def fit_and_evaluate(
         shuffle=True,
         verbose=verbose,
         callbacks=[watch],
+        class_weight=fit_class_weight(g, binding, targets, train_idx),
     )
     if watch.where is not None:
         raise _diverged(g, watch.where)
@@ -212,6 +213,22 @@ def fit_and_evaluate(
         return_dict=True,
     )
     return model, history, {k: metric_value(v) for k, v in test.items()}
+
+
+def fit_class_weight(g: nx.DiGraph, binding, targets: dict, rows) -> dict[int, float] | None:
+    """The train line's class_weight as model.fit takes it: {class index: weight};
+    `balanced` counts the classes of `rows`, the rows given to fit."""
+    import numpy as np
+
+    from ..ir.fit_settings import class_weight_by_index
+
+    fit = network(g).train
+    if fit.class_weight is None or len(binding.targets) != 1:
+        return None
+    t = binding.targets[0]
+    labels = np.asarray(targets[t.output])[rows]
+    index = labels.argmax(axis=-1) if labels.ndim == 2 and labels.shape[-1] > 1 else labels.reshape(-1)
+    return class_weight_by_index(fit, t.classes or [], index.astype("int64"))
 
 
 def metric_value(v):

@@ -73,6 +73,7 @@ def to_python(g: nx.DiGraph, adapted: dict[str, tuple] | None = None, origin: st
         ")",
     ]
     src.lines += _compile_lines(g, names)
+    src.lines += _fit_lines(g)
     return _header(g, origin, src) + "\n".join(src.lines) + "\n"
 
 
@@ -271,3 +272,26 @@ def _py_setting(v) -> str:
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_py_setting(x) for x in v) + "]"
     return _py(v)
+
+
+def _fit_lines(g: nx.DiGraph) -> list[str]:
+    """The train line's arguments of `model.fit`, as variables to pass to it."""
+    fit = network(g).train
+    if fit.class_weight is None:
+        return []
+    lines = ["", "# the train line's: model.fit(..., class_weight=...)"]
+    if isinstance(fit.class_weight, dict):
+        lines += [
+            "# by class label; model.fit takes {class index: weight}, the classes in",
+            "# sorted order (numerically if all are numbers), 1.0 for a class not named",
+        ]
+        flat = f"class_weight = {_py_setting(fit.class_weight)}"
+        items = [f"    {_q(k)}: {_py(v)}," for k, v in fit.class_weight.items()]
+        lines += [flat] if len(flat) <= WIDTH else ["class_weight = {", *items, "}"]
+    else:
+        lines += [
+            "# balanced: n_samples / (n_classes * count) per class, counted on the rows",
+            "# given to model.fit (sklearn's compute_class_weight('balanced', ...))",
+            'class_weight = "balanced"',
+        ]
+    return lines

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from ..ir.core import Node, network, node, nodes
+from ..ir.fit_settings import unknown_class_weight_labels
 from ..ir.ops import OPS
 from ..lang import codes
 from ..lang.diagnostics import Diagnostic, Note, SpecError, did_you_mean, error, warning
@@ -340,7 +341,20 @@ def check_data(g: nx.DiGraph, table: Table | None, compiling: bool) -> list[Diag
                 )
     if not diags:
         diags = _unreadable_columns(g, table, adapting)
-    return diags
+    return diags + _class_weight_labels(g, table)
+
+
+def _class_weight_labels(g: nx.DiGraph, table: Table) -> list[Diagnostic]:
+    """A class_weight map against the classes of the label column named as the output."""
+    net = network(g)
+    if not isinstance(net.train.class_weight, dict) or len(net.outputs) != 1:
+        return []
+    column = net.outputs[0]
+    if column not in table.columns:
+        return []  # bound with --columns, checked when training binds it
+    j = table.columns.index(column)
+    classes = sorted({row[j].strip() for row in table.rows if len(row) > j})
+    return unknown_class_weight_labels(net.train, classes, column)
 
 
 def _inputs_of(g: nx.DiGraph, name: str) -> list[str]:

@@ -16,6 +16,7 @@ import networkx as nx
 from ..lang import ast, codes
 from ..lang.diagnostics import Diagnostic, Note, did_you_mean, error, has_errors, warning
 from .core import FLOAT, NODE, Compile, Node, Optimizer, Params, TrainSettings, network, node
+from .fit_settings import check_class_weight
 from .ops import (
     MAX_PARAMS,
     MAX_WIDTH,
@@ -930,6 +931,7 @@ TRAIN_SETTINGS = {
     "test_size": ("float", lambda v: 0 <= v < 1, "a fraction from 0 up to 1 (0: no test split)"),
     "validation_split": ("float", lambda v: 0 <= v < 1, "a fraction from 0 up to 1"),
     "seed": ("int", lambda v: 0 <= v < 2**32, "an integer from 0 to 2**32-1"),
+    "class_weight": ("class_weight", None, "a weight per class, {label: 1.0, ...}, or balanced"),
 }
 
 
@@ -945,13 +947,16 @@ def check_train(g: nx.DiGraph) -> None:
         key = kw.name.text
         kind, test, accepts = TRAIN_SETTINGS[key]
         atom = ast.unwrap(kw.value)
+        if kind == "class_weight":
+            check_class_weight(atom, net, fit, diags)
+            continue
         try:
             value = convert("number", atom)
         except BadValue:
             value = None
         if value is not None and kind == "int":
             value = value if isinstance(value, int) else None
-        if value is None or not test(value):
+        if value is None or test is None or not test(value):
             diags.append(
                 error(
                     codes.BAD_TRAIN_SETTING,

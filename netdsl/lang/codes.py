@@ -163,6 +163,9 @@ BAD_CELL: Final = ErrorCode(
 BAD_ROW: Final = ErrorCode("ND610", "A data row with fewer or more cells than the header has columns.")
 DUPLICATE_COLUMN: Final = ErrorCode("ND611", "A data file whose header names a column twice.")
 TRAINING_DIVERGED: Final = ErrorCode("ND612", "The loss became NaN or infinite during training.")
+UNKNOWN_CLASS: Final = ErrorCode(
+    "ND613", "A class_weight label that is not a class of the output's label column."
+)
 
 # importing saved Keras models (netdsl import, render MODEL.keras, diff)
 KERAS_VERSION: Final = ErrorCode(

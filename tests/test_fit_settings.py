@@ -1,0 +1,123 @@
+"""The train line's arguments of model.fit (issue 13, point 7): class_weight,
+against the same training written by hand in Keras (same split, seed and
+settings: the same weights and history)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+import netdsl
+from conftest import IRIS_CSV, run_cli
+
+SPEC = """network iris_weighted
+input iris: [sepal_length, sepal_width, petal_length, petal_width]
+output species = iris -> dense(8, relu) -> dense(3, softmax)
+compile loss=categorical_crossentropy optimizer=adam(learning_rate=0.01) metrics=[accuracy]
+train epochs=3 batch_size=16 test_size=0.2 validation_split=0.2 seed=1 {extra}
+"""
+
+
+def imbalanced_iris(path):
+    """50 setosa, 20 versicolor, 10 virginica: balanced weights are not all 1."""
+    header, *rows = IRIS_CSV.read_text().splitlines()
+    keep = {"setosa": 50, "versicolor": 20, "virginica": 10}
+    seen: Counter = Counter()
+    out = [header]
+    for row in rows:
+        label = row.rsplit(",", 1)[1]
+        if seen[label] < keep[label]:
+            seen[label] += 1
+            out.append(row)
+    path.write_text("\n".join(out) + "\n")
+    return path
+
+
+def hand_trained(keras, x, y, class_weight):
+    """The spec written by hand, trained as `netdsl train` trains it."""
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()
+    keras.utils.set_random_seed(1)
+    inp = keras.Input((4,), name="iris")
+    h = keras.layers.Dense(8, activation="relu", name="species_dense_1")(inp)
+    model = keras.Model(
+        inp, keras.layers.Dense(3, activation="softmax", name="species")(h), name="iris_weighted"
+    )
+    model.compile(
+        loss="categorical_crossentropy",
+        optimizer=keras.optimizers.Adam(learning_rate=0.01),
+        metrics=["accuracy"],
+    )
+    fitted = model.fit(
+        x,
+        y,
+        epochs=3,
+        batch_size=16,
+        validation_split=0.2,
+        shuffle=True,
+        verbose=0,
+        class_weight=class_weight,
+    )
+    return model, fitted.history
+
+
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        ("class_weight={versicolor: 2.5, virginica: 5}", lambda counts: {0: 1.0, 1: 2.5, 2: 5.0}),
+        ("class_weight=balanced", lambda counts: {i: sum(counts) / (3 * c) for i, c in enumerate(counts)}),
+        ("", lambda counts: None),
+    ],
+)
+def test_class_weight_as_written_by_hand(tmp_path, extra, expected):
+    keras = pytest.importorskip("keras")
+    data = imbalanced_iris(tmp_path / "iris.csv")
+    graph = netdsl.loads(SPEC.format(extra=extra))
+    prepared = netdsl.prepare(graph, str(data))
+    rows = np.asarray(prepared.split(graph, 0.2, 1).train)
+    x, y = prepared.inputs["iris"][rows], prepared.targets["species"][rows]
+    counts = [int(n) for n in y.sum(axis=0)]  # one-hot rows: the rows of each class given to fit
+    assert counts == [40, 16, 8]
+    result = netdsl.train(graph, prepared)
+    hand, history = hand_trained(keras, x, y, expected(counts))
+    for ours, theirs in zip(result.model.get_weights(), hand.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
+    assert result.history == {k: [float(v) for v in vs] for k, vs in history.items()}
+
+
+def test_class_weight_changes_training():
+    """A weighted run differs from the unweighted one (the weights reach fit)."""
+    pytest.importorskip("keras")
+    runs = [
+        netdsl.train(netdsl.loads(SPEC.format(extra=extra)), str(IRIS_CSV), epochs=2)
+        for extra in ("", "class_weight={setosa: 9}")
+    ]
+    assert runs[0].history["loss"] != runs[1].history["loss"]
+
+
+def test_check_refuses_class_weight_labels_the_data_does_not_have(tmp_path):
+    spec = tmp_path / "w.net"
+    spec.write_text(SPEC.format(extra="class_weight={setosa: 1, virginca: 3}"))
+    r = run_cli("check", spec)
+    assert r.returncode == 0, r.stderr  # without data the labels are not known
+    r = run_cli("check", spec, "--data", IRIS_CSV)
+    assert r.returncode == 1
+    assert "error[ND613]: class_weight names class 'virginca', which label column 'species'" in r.stderr
+    assert "did you mean 'virginica'?" in r.stderr
+    assert "tensorflow" not in r.stderr.lower()
+    r = run_cli("train", spec, "--data", IRIS_CSV, "--epochs", "1")
+    assert r.returncode == 1 and "error[ND613]" in r.stderr
+
+
+def test_emitted_python_names_the_class_weights(tmp_path):
+    spec = tmp_path / "w.net"
+    spec.write_text(SPEC.format(extra="class_weight={versicolor: 2.5}"))
+    r = run_cli("emit", "--python", spec)
+    assert r.returncode == 0, r.stderr
+    assert 'class_weight = {"versicolor": 2.5}' in r.stdout
+    spec.write_text(SPEC.format(extra="class_weight=balanced"))
+    r = run_cli("emit", "--python", spec)
+    assert 'class_weight = "balanced"' in r.stdout

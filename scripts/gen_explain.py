@@ -83,6 +83,7 @@ CORPUS = {
     "ND511": "compile_metric_needs_one_hot",
     "ND512": "warnings/compile_accuracy_on_regression",
     "ND513": "warnings/logits_linear_output",
+    "ND514": "train_callbacks_unknown_monitor",
     "ND601": "warnings/standardize_without_data",
     "ND602": "data_missing_column",
     "ND603": "data_not_utf8",

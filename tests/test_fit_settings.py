@@ -1,6 +1,6 @@
-"""The train line's arguments of model.fit (issue 13, point 7): class_weight,
-against the same training written by hand in Keras (same split, seed and
-settings: the same weights and history)."""
+"""The train line's arguments of model.fit (issue 13, point 7): class_weight
+and callbacks, against the same training written by hand in Keras (same split,
+seed and settings: the same weights and history)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ import pytest
 
 import netdsl
 from conftest import IRIS_CSV, run_cli
+from netdsl.ir.fit_settings import CALLBACKS
 
 SPEC = """network iris_weighted
 input iris: [sepal_length, sepal_width, petal_length, petal_width]
 output species = iris -> dense(8, relu) -> dense(3, softmax)
 compile loss=categorical_crossentropy optimizer=adam(learning_rate=0.01) metrics=[accuracy]
-train epochs=3 batch_size=16 test_size=0.2 validation_split=0.2 seed=1 {extra}
+train epochs={epochs} batch_size=16 test_size=0.2 validation_split=0.2 seed=1 {extra}
 """
 
 
@@ -35,7 +36,7 @@ def imbalanced_iris(path):
     return path
 
 
-def hand_trained(keras, x, y, class_weight):
+def hand_trained(keras, x, y, class_weight=None, epochs=3, callbacks=()):
     """The spec written by hand, trained as `netdsl train` trains it."""
     import tensorflow as tf
 
@@ -54,12 +55,13 @@ def hand_trained(keras, x, y, class_weight):
     fitted = model.fit(
         x,
         y,
-        epochs=3,
+        epochs=epochs,
         batch_size=16,
         validation_split=0.2,
         shuffle=True,
         verbose=0,
         class_weight=class_weight,
+        callbacks=list(callbacks),
     )
     return model, fitted.history
 
@@ -75,7 +77,7 @@ def hand_trained(keras, x, y, class_weight):
 def test_class_weight_as_written_by_hand(tmp_path, extra, expected):
     keras = pytest.importorskip("keras")
     data = imbalanced_iris(tmp_path / "iris.csv")
-    graph = netdsl.loads(SPEC.format(extra=extra))
+    graph = netdsl.loads(SPEC.format(extra=extra, epochs=3))
     prepared = netdsl.prepare(graph, str(data))
     rows = np.asarray(prepared.split(graph, 0.2, 1).train)
     x, y = prepared.inputs["iris"][rows], prepared.targets["species"][rows]
@@ -92,7 +94,7 @@ def test_class_weight_changes_training():
     """A weighted run differs from the unweighted one (the weights reach fit)."""
     pytest.importorskip("keras")
     runs = [
-        netdsl.train(netdsl.loads(SPEC.format(extra=extra)), str(IRIS_CSV), epochs=2)
+        netdsl.train(netdsl.loads(SPEC.format(extra=extra, epochs=3)), str(IRIS_CSV), epochs=2)
         for extra in ("", "class_weight={setosa: 9}")
     ]
     assert runs[0].history["loss"] != runs[1].history["loss"]
@@ -100,7 +102,7 @@ def test_class_weight_changes_training():
 
 def test_check_refuses_class_weight_labels_the_data_does_not_have(tmp_path):
     spec = tmp_path / "w.net"
-    spec.write_text(SPEC.format(extra="class_weight={setosa: 1, virginca: 3}"))
+    spec.write_text(SPEC.format(epochs=3, extra="class_weight={setosa: 1, virginca: 3}"))
     r = run_cli("check", spec)
     assert r.returncode == 0, r.stderr  # without data the labels are not known
     r = run_cli("check", spec, "--data", IRIS_CSV)
@@ -114,10 +116,72 @@ def test_check_refuses_class_weight_labels_the_data_does_not_have(tmp_path):
 
 def test_emitted_python_names_the_class_weights(tmp_path):
     spec = tmp_path / "w.net"
-    spec.write_text(SPEC.format(extra="class_weight={versicolor: 2.5}"))
+    spec.write_text(SPEC.format(epochs=3, extra="class_weight={versicolor: 2.5}"))
     r = run_cli("emit", "--python", spec)
     assert r.returncode == 0, r.stderr
     assert 'class_weight = {"versicolor": 2.5}' in r.stdout
-    spec.write_text(SPEC.format(extra="class_weight=balanced"))
+    spec.write_text(SPEC.format(epochs=3, extra="class_weight=balanced"))
     r = run_cli("emit", "--python", spec)
     assert 'class_weight = "balanced"' in r.stdout
+
+
+CALLBACK_LINE = (
+    "callbacks=[early_stopping(patience=2, restore_best_weights=true, min_delta=0.001), "
+    "ReduceLROnPlateau(monitor=val_accuracy, factor=0.5, patience=1)]"
+)
+
+
+def test_callbacks_as_written_by_hand():
+    keras = pytest.importorskip("keras")
+    graph = netdsl.loads(SPEC.format(epochs=40, extra=CALLBACK_LINE))
+    prepared = netdsl.prepare(graph, str(IRIS_CSV))
+    rows = np.asarray(prepared.split(graph, 0.2, 1).train)
+    result = netdsl.train(graph, prepared)
+    callbacks = [
+        keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True, min_delta=0.001),
+        keras.callbacks.ReduceLROnPlateau(monitor="val_accuracy", factor=0.5, patience=1),
+    ]
+    x, y = prepared.inputs["iris"][rows], prepared.targets["species"][rows]
+    hand, history = hand_trained(keras, x, y, epochs=40, callbacks=callbacks)
+    assert len(result.history["loss"]) < 40  # it stopped early
+    assert min(result.history["learning_rate"]) < 0.01  # and lowered the learning rate
+    for ours, theirs in zip(result.model.get_weights(), hand.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
+    assert result.history == {k: [float(v) for v in vs] for k, vs in history.items()}
+
+
+def test_callback_arguments_are_kerass():
+    """Names, order and defaults of each callback's arguments, against the installed Keras."""
+    import inspect
+
+    keras = pytest.importorskip("keras")
+    for snake, entry in CALLBACKS.classes.items():
+        parameters = inspect.signature(getattr(keras.callbacks, entry.class_name).__init__).parameters
+        keras_order = [p for p in parameters if p not in ("self", "verbose", "kwargs")]
+        assert [a.name for a in entry.args] == keras_order, snake
+        assert all(parameters[a.name].default == a.default for a in entry.args), snake
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("callbacks=[early_stoping(patience=2)]", "unknown callback 'early_stoping'"),
+        ("callbacks=[early_stopping(patiense=2)]", "early_stopping() has no argument 'patiense'"),
+        ("callbacks=[early_stopping(monitor=val_auc)]", "training reports no 'val_auc' to monitor"),
+        ("callbacks=[reduce_on_plateau(factor=2)]", "argument 'factor' must be a number between 0 and 1"),
+    ],
+)
+def test_check_refuses_bad_callbacks(tmp_path, line, message):
+    spec = tmp_path / "c.net"
+    spec.write_text(SPEC.format(epochs=3, extra=line))
+    r = run_cli("check", spec)
+    assert r.returncode == 1 and message in r.stderr, r.stderr
+
+
+def test_emitted_python_makes_the_callbacks(tmp_path):
+    spec = tmp_path / "c.net"
+    spec.write_text(SPEC.format(epochs=3, extra=CALLBACK_LINE))
+    r = run_cli("emit", "--python", spec)
+    assert r.returncode == 0, r.stderr
+    assert "keras.callbacks.EarlyStopping(min_delta=0.001, patience=2, restore_best_weights=True)" in r.stdout
+    assert 'keras.callbacks.ReduceLROnPlateau(monitor="val_accuracy", factor=0.5, patience=1)' in r.stdout

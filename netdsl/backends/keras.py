@@ -197,7 +197,7 @@ def fit_and_evaluate(
         validation_split=settings["validation_split"],
         shuffle=True,
         verbose=verbose,
-        callbacks=[watch],
+        callbacks=[watch, *fit_callbacks(g)],
         class_weight=fit_class_weight(g, binding, targets, train_idx),
     )
     if watch.where is not None:
@@ -213,6 +213,19 @@ def fit_and_evaluate(
         return_dict=True,
     )
     return model, history, {k: metric_value(v) for k, v in test.items()}
+
+
+def keras_call(v) -> Any:
+    """A checked call of a Keras class (ir/fit_settings.KerasCall) made: keras.callbacks.EarlyStopping."""
+    where: Any = keras
+    for part in v.module.split("."):
+        where = getattr(where, part)
+    return getattr(where, v.class_name)(**v.config)
+
+
+def fit_callbacks(g: nx.DiGraph) -> list:
+    """The train line's callbacks (early_stopping, reduce_on_plateau), made for one fit."""
+    return [keras_call(c) for c in network(g).train.callbacks]
 
 
 def fit_class_weight(g: nx.DiGraph, binding, targets: dict, rows) -> dict[int, float] | None:

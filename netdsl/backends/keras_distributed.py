@@ -61,7 +61,7 @@ def fit_data_parallel(g: nx.DiGraph, binding, inputs, targets, shards, settings,
     import jax
     import numpy as np
 
-    from .keras import fit_class_weight, keras, keras_names, to_keras
+    from .keras import fit_callbacks, fit_class_weight, keras, keras_names, to_keras
 
     keras.distribution.set_distribution(
         keras.distribution.DataParallel(devices=jax.devices(), auto_shard_dataset=False)
@@ -87,7 +87,7 @@ def fit_data_parallel(g: nx.DiGraph, binding, inputs, targets, shards, settings,
         validation_batch_size=local,
         shuffle=False,  # the batches are the global batches, cut across processes
         verbose=verbose,
-        callbacks=[clock],
+        callbacks=[clock, *fit_callbacks(g)],
         class_weight=fit_class_weight(g, binding, targets, np.asarray(shards.train_rows, dtype="int64")),
     )
     weights = [np.asarray(w) for w in model.get_weights()]
@@ -190,7 +190,7 @@ def fit_mirrored(g: nx.DiGraph, binding, inputs, targets, split, settings, verbo
     across the replicas and sums their gradients."""
     import numpy as np
 
-    from .keras import fit_class_weight, keras_names, to_keras
+    from .keras import fit_callbacks, fit_class_weight, keras_names, to_keras
 
     strategy = mirrored_strategy()
     idx = np.asarray(split.train, dtype="int64")
@@ -206,6 +206,7 @@ def fit_mirrored(g: nx.DiGraph, binding, inputs, targets, split, settings, verbo
         validation_split=settings["validation_split"],
         shuffle=True,
         verbose=verbose,
+        callbacks=fit_callbacks(g),
         class_weight=fit_class_weight(g, binding, targets, idx),
     )
     from .keras import metric_value

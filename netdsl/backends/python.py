@@ -277,9 +277,15 @@ def _py_setting(v) -> str:
 def _fit_lines(g: nx.DiGraph) -> list[str]:
     """The train line's arguments of `model.fit`, as variables to pass to it."""
     fit = network(g).train
+    lines = []
+    if fit.callbacks:
+        lines += ["", "# the train line's: model.fit(..., callbacks=callbacks)"]
+        made = [_py_call(c) for c in fit.callbacks]
+        flat = "callbacks = [" + ", ".join(made) + "]"
+        lines += [flat] if len(flat) <= WIDTH else ["callbacks = ["] + [f"    {m}," for m in made] + ["]"]
     if fit.class_weight is None:
-        return []
-    lines = ["", "# the train line's: model.fit(..., class_weight=...)"]
+        return lines
+    lines += ["", "# the train line's: model.fit(..., class_weight=class_weight)"]
     if isinstance(fit.class_weight, dict):
         lines += [
             "# by class label; model.fit takes {class index: weight}, the classes in",
@@ -295,3 +301,8 @@ def _fit_lines(g: nx.DiGraph) -> list[str]:
             'class_weight = "balanced"',
         ]
     return lines
+
+
+def _py_call(v) -> str:
+    """A checked call of a Keras class (ir/fit_settings.KerasCall) as Python."""
+    return f"keras.{v.module}.{v.class_name}(" + ", ".join(f"{k}={_py(x)}" for k, x in v.config.items()) + ")"

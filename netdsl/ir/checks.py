@@ -16,7 +16,7 @@ import networkx as nx
 from ..lang import ast, codes
 from ..lang.diagnostics import Diagnostic, Note, did_you_mean, error, has_errors, warning
 from .core import FLOAT, NODE, Compile, Node, Optimizer, Params, TrainSettings, network, node
-from .fit_settings import check_class_weight
+from .fit_settings import check_callbacks, check_class_weight
 from .ops import (
     MAX_PARAMS,
     MAX_WIDTH,
@@ -932,6 +932,7 @@ TRAIN_SETTINGS = {
     "validation_split": ("float", lambda v: 0 <= v < 1, "a fraction from 0 up to 1"),
     "seed": ("int", lambda v: 0 <= v < 2**32, "an integer from 0 to 2**32-1"),
     "class_weight": ("class_weight", None, "a weight per class, {label: 1.0, ...}, or balanced"),
+    "callbacks": ("callbacks", None, "[early_stopping(patience=5), reduce_on_plateau(factor=0.1)]"),
 }
 
 
@@ -943,12 +944,13 @@ def check_train(g: nx.DiGraph) -> None:
     if decl is None:
         return
     diags = net.diagnostics
+    later = []  # settings that depend on the numbers (callbacks: validation_split)
     for kw in _settings(decl, "train", TRAIN_SETTINGS, codes.BAD_TRAIN_SETTING, diags):
         key = kw.name.text
         kind, test, accepts = TRAIN_SETTINGS[key]
         atom = ast.unwrap(kw.value)
-        if kind == "class_weight":
-            check_class_weight(atom, net, fit, diags)
+        if kind in ("class_weight", "callbacks"):
+            later.append((kind, atom))
             continue
         try:
             value = convert("number", atom)
@@ -966,6 +968,8 @@ def check_train(g: nx.DiGraph) -> None:
             )
             continue
         setattr(fit, key, float(value) if kind == "float" else value)
+    for kind, atom in later:
+        (check_class_weight if kind == "class_weight" else check_callbacks)(atom, net, fit, diags)
 
 
 def check_metric_labels(g: nx.DiGraph) -> None:

@@ -153,6 +153,7 @@ class TrainSettings:
     # the data), or "balanced"; None: every class weighs 1 (ir/fit_settings.py)
     class_weight: dict[str, float] | str | None = None
     class_weight_spans: dict[str, Span] = field(default_factory=dict)
+    callbacks: tuple[Any, ...] = ()  # fit_settings.KerasCall: early_stopping(...), reduce_on_plateau(...)
 
     def as_dict(self) -> dict[str, Any]:
         """The numeric settings, which flags override (`--epochs`, ...)."""

@@ -1,5 +1,5 @@
 """Train-line settings that are more than a number: `class_weight` (a weight per
-class, or `balanced`).
+class, or `balanced`) and `callbacks=[early_stopping(...), reduce_on_plateau(...)]`.
 
 Checked here without Keras; the labels a map names are checked against the
 data where the data is read (data/tables.py, apps/training.py), and the map is
@@ -8,13 +8,16 @@ given to `model.fit` by class index (backends/keras.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ..lang import ast, codes
 from ..lang.diagnostics import Diagnostic, Note, did_you_mean, error
 from .core import Network, TrainSettings
+from .options import OptionArg, OptionClass
 from .settings import REGRESSION_LOSSES
-from .values import describe
+from .values import BadValue, call_arguments, describe
 
 BALANCED = "balanced"
 _CLASS_WEIGHT_EXAMPLE = "e.g. class_weight={setosa: 1.0, versicolor: 2.0}, or class_weight=balanced"
@@ -139,3 +142,207 @@ def class_weight_by_index(fit: TrainSettings, classes: list, train_labels: Any) 
     counts = np.bincount(np.asarray(train_labels, dtype="int64"), minlength=len(classes))
     n, k = int(counts.sum()), len(classes)
     return {i: float(n / (k * c)) if c else 1.0 for i, c in enumerate(counts.tolist())}
+
+
+# ---- Keras objects called with arguments: callbacks (and learning-rate schedules) ----
+
+
+@dataclass(frozen=True)
+class KerasCall:
+    """A checked call of a Keras class: `early_stopping(patience=5)` is
+    ("callbacks", "early_stopping", "EarlyStopping", (("patience", 5),))."""
+
+    module: str  # under `keras.`: "callbacks", "optimizers.schedules"
+    name: str  # netdsl's (snake-case) name
+    class_name: str
+    args: tuple[tuple[str, Any], ...] = ()  # the arguments given, in the class's order
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.args}
+
+    def __str__(self) -> str:
+        """As a spec writes it: `early_stopping(patience=5, restore_best_weights=true)`."""
+        return f"{self.name}(" + ", ".join(f"{k}={_text(v)}" for k, v in self.args) + ")"
+
+
+def _text(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, tuple):
+        return "[" + ", ".join(_text(x) for x in v) + "]"
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+@dataclass(frozen=True)
+class CallFamily:
+    """Keras classes a setting may call: their arguments (Keras's names, order and
+    defaults: checked against the installed Keras by tests/test_fit_settings.py),
+    those without a default, and the ranges Keras's constructors (or training) need."""
+
+    what: str  # "callback", "learning-rate schedule"
+    module: str
+    classes: dict[str, OptionClass]
+    required: dict[str, tuple[str, ...]]
+    limits: dict[str, tuple[Callable[[Any], bool], str]]  # argument -> (test, what it accepts)
+    code: Any  # the code of an unknown name
+    example: str
+
+    def spellings(self) -> dict[str, str]:
+        """Keras class name -> netdsl's name."""
+        return {entry.class_name: snake for snake, entry in self.classes.items()}
+
+
+_MONITOR = OptionArg("monitor", "text", "val_loss")
+_MODE = OptionArg("mode", ("auto", "min", "max"), "auto")
+_NOT_NEGATIVE = (lambda v: v >= 0, "a number >= 0")
+
+CALLBACKS = CallFamily(
+    "callback",
+    "callbacks",
+    {
+        "early_stopping": OptionClass(
+            "EarlyStopping",
+            (
+                _MONITOR,
+                OptionArg("min_delta", "float", 0),
+                OptionArg("patience", "int", 0),
+                _MODE,
+                OptionArg("baseline", "float", None),
+                OptionArg("restore_best_weights", "bool", False),
+                OptionArg("start_from_epoch", "int", 0),
+            ),
+        ),
+        "reduce_on_plateau": OptionClass(
+            "ReduceLROnPlateau",
+            (
+                _MONITOR,
+                OptionArg("factor", "float", 0.1),
+                OptionArg("patience", "int", 10),
+                _MODE,
+                OptionArg("min_delta", "float", 0.0001),
+                OptionArg("cooldown", "int", 0),
+                OptionArg("min_lr", "float", 0.0),
+            ),
+        ),
+    },
+    {},
+    {
+        "min_delta": _NOT_NEGATIVE,
+        "patience": _NOT_NEGATIVE,
+        "start_from_epoch": _NOT_NEGATIVE,
+        "cooldown": _NOT_NEGATIVE,
+        "min_lr": _NOT_NEGATIVE,
+        "factor": (lambda v: 0 < v < 1, "a number between 0 and 1 (both excluded)"),
+    },
+    codes.BAD_TRAIN_SETTING,
+    "callbacks=[early_stopping(patience=5, restore_best_weights=true)]",
+)
+
+
+def keras_call(atom: Any, family: CallFamily, diags: list[Diagnostic]) -> KerasCall | None:
+    """`name`, `name(args, key=value)` or Keras's `ClassName(...)`: one of the family's
+    classes with its arguments checked, or None (reported)."""
+    call = atom if isinstance(atom, ast.Call) else None
+    name = call.op.text if call is not None else atom.name if isinstance(atom, ast.Ref) else None
+    spellings = family.spellings()
+    snake = name if name in family.classes else spellings.get(name or "")
+    if snake is None:
+        where = call.op.span if call is not None else atom.span
+        said = (
+            f"unknown {family.what} '{name}'" if name else f"a {family.what} is a call, got {describe(atom)}"
+        )
+        hint = did_you_mean(name, [*family.classes, *spellings]) if name else None
+        diags.append(error(family.code, said, where, help=hint or f"e.g. {family.example}"))
+        return None
+    entry = family.classes[snake]
+    try:
+        args = call_arguments(str(name), entry, call) if call is not None else ()
+        _check_limits(str(name), family, snake, args, call)
+    except BadValue as exc:
+        diags.append(error(exc.code, exc.message, exc.span or atom.span, help=exc.help))
+        return None
+    return KerasCall(family.module, snake, entry.class_name, args)
+
+
+def _check_limits(name: str, family: CallFamily, snake: str, args, call) -> None:
+    given = dict(args)
+    missing = [a for a in family.required.get(snake, ()) if a not in given]
+    if missing:
+        signature = f"{name}(" + ", ".join(a.name for a in family.classes[snake].args) + ")"
+        raise BadValue(
+            codes.MISSING_ARGUMENT,
+            f"{name}() needs {', '.join(missing)}",
+            f"e.g. {signature}",
+            call.span if call is not None else None,
+        )
+    for key, value in args:
+        test, accepts = family.limits.get(key, (None, ""))
+        if test is not None and value is not None and not test(value):
+            raise BadValue(
+                codes.ARGUMENT_RANGE,
+                f"{name}() argument '{key}' must be {accepts}, got {_text(value)}",
+                span=_argument_span(call, family.classes[snake], key),
+            )
+
+
+def _argument_span(call, entry: OptionClass, key: str):
+    for kw in call.kwargs:
+        if kw.name.text == key:
+            return kw.value.span
+    order = [a.name for a in entry.args]
+    return call.args[order.index(key)].span
+
+
+def check_callbacks(atom: Any, net: Network, fit: TrainSettings, diags: list[Diagnostic]) -> None:
+    """`callbacks=[early_stopping(...), reduce_on_plateau(...)]`: each checked, its
+    monitor one of the values training reports. Fills fit.callbacks."""
+    items = [ast.unwrap(i) for i in atom.items] if isinstance(atom, ast.ListLit) else [atom]
+    made = []
+    for item in items:
+        one = keras_call(item, CALLBACKS, diags)
+        if one is None:
+            continue
+        monitor = one.config.get("monitor", "val_loss")
+        problem = _monitor_problem(monitor, net, fit)
+        if problem is not None:
+            message, hint = problem
+            span = (
+                _argument_span(item, CALLBACKS.classes[one.name], "monitor")
+                if "monitor" in one.config
+                else None
+            )
+            diags.append(error(codes.UNKNOWN_MONITOR, message, span or item.span, help=hint))
+            continue
+        made.append(one)
+    if len(made) == len(items):
+        fit.callbacks = tuple(made)
+
+
+def monitored_values(net: Network) -> list[str]:
+    """What Keras's history will have for this compile line: the loss and each
+    metric (per output, prefixed by its name, when there are several)."""
+    settings = net.compile
+    outputs = net.outputs
+    several = len(outputs) > 1
+    names = ["loss"] + ([f"{o}_loss" for o in outputs] if several else [])
+    metrics = settings.metrics if settings is not None else None
+    per_output = metrics if isinstance(metrics, dict) else {o: metrics or [] for o in outputs}
+    for output, listed in per_output.items():
+        for m in listed or []:
+            key = getattr(m, "result_key", str(m))
+            names.append(f"{output}_{key}" if several else key)
+    return names + ["val_" + n for n in names]
+
+
+def _monitor_problem(monitor: str, net: Network, fit: TrainSettings) -> tuple[str, str] | None:
+    known = monitored_values(net)
+    if monitor not in known:
+        hint = did_you_mean(monitor, known) or "training reports: " + ", ".join(known)
+        return f"training reports no '{monitor}' to monitor", hint
+    if monitor.startswith("val_") and fit.validation_split == 0:
+        return (
+            f"'{monitor}' is measured on the validation rows, but the train line sets validation_split=0",
+            f"set validation_split (e.g. 0.1), or monitor={monitor.removeprefix('val_')}",
+        )
+    return None

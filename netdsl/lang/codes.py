@@ -139,6 +139,9 @@ LOGITS_MISMATCH: Final = ErrorCode(
     "A probability loss on a linear output without from_logits=true, or from_logits=true on a "
     "sigmoid/softmax output (warning).",
 )
+UNKNOWN_MONITOR: Final = ErrorCode(
+    "ND514", "A callback's monitor that training does not report (a metric the compile line has not)."
+)
 
 # data
 STANDARDIZE_NO_DATA: Final = ErrorCode(

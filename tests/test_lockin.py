@@ -32,7 +32,11 @@ from conftest import EXAMPLES, IRIS_CSV, run_cli
 keras = pytest.importorskip("keras")
 L = keras.layers
 
-EXAMPLE_FILES = sorted(EXAMPLES.glob("*.net")) + [EXAMPLES / "towers" / "model.net"]
+EXAMPLE_FILES = (
+    sorted(EXAMPLES.glob("*.net"))
+    + [EXAMPLES / "towers" / "model.net"]
+    + sorted((EXAMPLES / "keras_io").glob("*.net"))  # the keras.io examples (issue 13)
+)
 WITH_BLOCKS = {"residual_blocks", "model"}  # blocks come back flat (see README)
 _AUTO = re.compile(
     r"^(input_layer|dense|dropout|normalization|identity|concatenate|add|get_item|take)(_\d+)?$"
@@ -438,7 +442,8 @@ def test_layer_without_an_op_is_a_diagnostic_naming_it(tmp_path):
 # ---- exports -------------------------------------------------------------------
 
 
-EXPORTED = ["iris_feature_groups", "standardized", "towers", "mlp_dropout"]
+# every example (the towers library's model as "towers")
+EXPORTED = [p.stem if p.stem != "model" else "towers" for p in EXAMPLE_FILES]
 
 
 @pytest.fixture(scope="module")

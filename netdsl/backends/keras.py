@@ -14,6 +14,7 @@ from typing import Any
 import networkx as nx
 
 from ..ir.core import Compile, network, node
+from ..ir.fit_settings import KerasCall
 from ..ir.options import KerasObject
 from .keras_layers import (
     LAYERS_MODULE,
@@ -133,6 +134,7 @@ def compile_arguments(g: nx.DiGraph, settings: Compile) -> dict:
         kwargs["loss"] = _instances(spec.loss)
     if spec.optimizer is not None:
         class_name, config = spec.optimizer
+        config = {k: keras_call(v) if isinstance(v, KerasCall) else v for k, v in config.items()}
         kwargs["optimizer"] = getattr(keras.optimizers, class_name)(**config)
     if "metrics" in spec.given:
         kwargs["metrics"] = _instances(spec.metrics)

@@ -1274,6 +1274,10 @@ def _optimizer(value) -> str | None:
     for key, v in cfg.items():
         if key in ("name",) or _same(v, defaults.get(key, v)):
             continue
+        schedule = _schedule(v) if key == "learning_rate" else None
+        if schedule is not None:
+            args.append(f"{key}={schedule}")
+            continue
         if key not in known or isinstance(v, (dict, list)) or v is None:
             raise _Unsupported(
                 codes.UNSUPPORTED_COMPILE,
@@ -1281,6 +1285,29 @@ def _optimizer(value) -> str | None:
             )
         args.append(f"{key}={number(v)}")
     return f"{name}({', '.join(args)})" if args else name
+
+
+def _schedule(value) -> str | None:
+    """A saved learning-rate schedule as a spec writes it (`exponential_decay(...)`,
+    arguments at Keras's defaults left out); None when netdsl has no such schedule."""
+    from ..ir.fit_settings import SCHEDULES
+
+    if not isinstance(value, dict) or value.get("module") != "keras.optimizers.schedules":
+        return None
+    snake = SCHEDULES.spellings().get(value.get("class_name", ""))
+    cfg = value.get("config") or {}
+    if snake is None or not isinstance(cfg, dict):
+        return None
+    args = []
+    for arg in SCHEDULES.classes[snake].args:
+        v = cfg.get(arg.name)
+        if v is None or (arg.name not in SCHEDULES.required[snake] and _same(v, arg.default)):
+            continue
+        if isinstance(v, list):
+            args.append(f"{arg.name}=[" + ", ".join(number(x) for x in v) + "]")
+        else:
+            args.append(f"{arg.name}={'true' if v is True else 'false' if v is False else number(v)}")
+    return f"{snake}({', '.join(args)})"
 
 
 def _same(a, b) -> bool:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from ..ir.core import network, node
+from ..ir.fit_settings import KerasCall
 from ..ir.options import KerasObject
 from .keras_layers import OPS_MODULE, LayerSpec, SettingSpec, compile_spec, keras_object_parts, layer_spec
 
@@ -222,6 +223,8 @@ def _py(v) -> str:
         return _py(v.item())
     if isinstance(v, str):
         return _q(v)
+    if isinstance(v, KerasCall):  # a learning-rate schedule, a callback
+        return _py_call(v)
     if isinstance(v, KerasObject):  # an initializer, regularizer or constraint
         module, class_name, config = keras_object_parts(v)
         return f"keras.{module}.{class_name}(" + ", ".join(f"{k}={_py(x)}" for k, x in config.items()) + ")"
@@ -237,18 +240,24 @@ def _compile_lines(g: nx.DiGraph, names: dict[str, str]) -> list[str]:
     if settings is None:
         return []
     spec = compile_spec(g, settings)  # what the builder passes to model.compile
-    lines = ["model.compile("]
+    before, lines = [], ["model.compile("]
     if "loss" in spec.given:
         lines += _setting_lines("loss", spec.loss)
     if spec.optimizer is not None:
         class_name, config = spec.optimizer
-        args = ", ".join(f"{k}={_py(v)}" for k, v in config.items())
-        lines.append(f"    optimizer=keras.optimizers.{class_name}({args}),")
+        args = []
+        for k, v in config.items():
+            if isinstance(v, KerasCall):  # a schedule: a variable of its own, laid out as ruff would
+                before += _call(f"{k} = keras.{v.module}.{v.class_name}", _call_args(v), "")
+                args.append(f"{k}={k}")
+            else:
+                args.append(f"{k}={_py(v)}")
+        lines.append(f"    optimizer=keras.optimizers.{class_name}({', '.join(args)}),")
     if "metrics" in spec.given:
         lines += _setting_lines("metrics", spec.metrics)
     if spec.loss_weights is not None:
         lines += _setting_lines("loss_weights", spec.loss_weights)
-    return lines + [")"]
+    return before + lines + [")"]
 
 
 def _setting_lines(key: str, value) -> list[str]:
@@ -280,9 +289,12 @@ def _fit_lines(g: nx.DiGraph) -> list[str]:
     lines = []
     if fit.callbacks:
         lines += ["", "# the train line's: model.fit(..., callbacks=callbacks)"]
-        made = [_py_call(c) for c in fit.callbacks]
-        flat = "callbacks = [" + ", ".join(made) + "]"
-        lines += [flat] if len(flat) <= WIDTH else ["callbacks = ["] + [f"    {m}," for m in made] + ["]"]
+        made: list[str] = []
+        for c in fit.callbacks:
+            var = c.name if c.name not in made else f"{c.name}_{len(made) + 1}"
+            lines += _call(f"{var} = keras.{c.module}.{c.class_name}", _call_args(c), "")
+            made.append(var)
+        lines.append("callbacks = [" + ", ".join(made) + "]")
     if fit.class_weight is None:
         return lines
     lines += ["", "# the train line's: model.fit(..., class_weight=class_weight)"]
@@ -303,6 +315,10 @@ def _fit_lines(g: nx.DiGraph) -> list[str]:
     return lines
 
 
-def _py_call(v) -> str:
+def _call_args(v: KerasCall) -> list[str]:
+    return [f"{k}={_py(x)}" for k, x in v.config.items()]
+
+
+def _py_call(v: KerasCall) -> str:
     """A checked call of a Keras class (ir/fit_settings.KerasCall) as Python."""
-    return f"keras.{v.module}.{v.class_name}(" + ", ".join(f"{k}={_py(x)}" for k, x in v.config.items()) + ")"
+    return f"keras.{v.module}.{v.class_name}(" + ", ".join(_call_args(v)) + ")"

@@ -16,7 +16,7 @@ import networkx as nx
 from ..lang import ast, codes
 from ..lang.diagnostics import Diagnostic, Note, did_you_mean, error, has_errors, warning
 from .core import FLOAT, NODE, Compile, Node, Optimizer, Params, TrainSettings, network, node
-from .fit_settings import check_callbacks, check_class_weight
+from .fit_settings import check_callbacks, check_class_weight, learning_rate_schedule
 from .ops import (
     MAX_PARAMS,
     MAX_WIDTH,
@@ -49,7 +49,7 @@ from .settings import (
     POSITIVE_OPTIMIZER_ARGS,
     metric_problem,
 )
-from .values import BadValue, call_arguments, convert, describe
+from .values import SPACE_OPS, BadValue, call_arguments, convert, describe
 
 
 def check_names(g: nx.DiGraph) -> None:
@@ -877,6 +877,10 @@ def _optimizer_arguments(name: str, call: ast.Call, diags: list[Diagnostic]) -> 
             )
         elif key in args:
             problem = error(codes.OPTIMIZER_ARGUMENT, f"argument '{key}' is given twice", kw.name.span)
+        elif key == "learning_rate" and isinstance(value, ast.Call) and value.op.text not in SPACE_OPS:
+            schedule = learning_rate_schedule(value, diags)
+            ok = ok and schedule is not None
+            args[key] = schedule
         else:
             try:
                 args[key] = _optimizer_value(name, key, value)

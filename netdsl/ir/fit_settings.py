@@ -1,5 +1,6 @@
 """Train-line settings that are more than a number: `class_weight` (a weight per
-class, or `balanced`) and `callbacks=[early_stopping(...), reduce_on_plateau(...)]`.
+class, or `balanced`) and `callbacks=[early_stopping(...), reduce_on_plateau(...)]`;
+and the optimizer's learning-rate schedules (`adam(learning_rate=exponential_decay(...))`).
 
 Checked here without Keras; the labels a map names are checked against the
 data where the data is read (data/tables.py, apps/training.py), and the map is
@@ -252,7 +253,11 @@ def keras_call(atom: Any, family: CallFamily, diags: list[Diagnostic]) -> KerasC
         said = (
             f"unknown {family.what} '{name}'" if name else f"a {family.what} is a call, got {describe(atom)}"
         )
-        hint = did_you_mean(name, [*family.classes, *spellings]) if name else None
+        # a name spelled like a class is matched against the class names first
+        first, then = (list(spellings), list(family.classes))
+        if name and not name[:1].isupper():
+            first, then = then, first
+        hint = (did_you_mean(name, first) or did_you_mean(name, then)) if name else None
         diags.append(error(family.code, said, where, help=hint or f"e.g. {family.example}"))
         return None
     entry = family.classes[snake]
@@ -345,4 +350,115 @@ def _monitor_problem(monitor: str, net: Network, fit: TrainSettings) -> tuple[st
             f"'{monitor}' is measured on the validation rows, but the train line sets validation_split=0",
             f"set validation_split (e.g. 0.1), or monitor={monitor.removeprefix('val_')}",
         )
+    return None
+
+
+# ---- learning-rate schedules: an optimizer's learning_rate ----
+
+_INITIAL = OptionArg("initial_learning_rate", "float")
+_DECAY_STEPS = OptionArg("decay_steps", "int")
+_DECAY_RATE = OptionArg("decay_rate", "float")
+_STAIRCASE = OptionArg("staircase", "bool", False)
+_POSITIVE = (lambda v: v > 0, "a number > 0")
+_AT_LEAST_ONE = (lambda v: v >= 1, "an integer >= 1")
+
+SCHEDULES = CallFamily(
+    "learning-rate schedule",
+    "optimizers.schedules",
+    {
+        "exponential_decay": OptionClass(
+            "ExponentialDecay", (_INITIAL, _DECAY_STEPS, _DECAY_RATE, _STAIRCASE)
+        ),
+        "inverse_time_decay": OptionClass(
+            "InverseTimeDecay", (_INITIAL, _DECAY_STEPS, _DECAY_RATE, _STAIRCASE)
+        ),
+        "polynomial_decay": OptionClass(
+            "PolynomialDecay",
+            (
+                _INITIAL,
+                _DECAY_STEPS,
+                OptionArg("end_learning_rate", "float", 0.0001),
+                OptionArg("power", "float", 1.0),
+                OptionArg("cycle", "bool", False),
+            ),
+        ),
+        "cosine_decay": OptionClass(
+            "CosineDecay",
+            (
+                _INITIAL,
+                _DECAY_STEPS,
+                OptionArg("alpha", "float", 0.0),
+                OptionArg("warmup_target", "float", None),
+                OptionArg("warmup_steps", "int", 0),
+            ),
+        ),
+        "cosine_decay_restarts": OptionClass(
+            "CosineDecayRestarts",
+            (
+                _INITIAL,
+                OptionArg("first_decay_steps", "int"),
+                OptionArg("t_mul", "float", 2.0),
+                OptionArg("m_mul", "float", 1.0),
+                OptionArg("alpha", "float", 0.0),
+            ),
+        ),
+        "piecewise_constant_decay": OptionClass(
+            "PiecewiseConstantDecay", (OptionArg("boundaries", "floats"), OptionArg("values", "floats"))
+        ),
+    },
+    {
+        "exponential_decay": ("initial_learning_rate", "decay_steps", "decay_rate"),
+        "inverse_time_decay": ("initial_learning_rate", "decay_steps", "decay_rate"),
+        "polynomial_decay": ("initial_learning_rate", "decay_steps"),
+        "cosine_decay": ("initial_learning_rate", "decay_steps"),
+        "cosine_decay_restarts": ("initial_learning_rate", "first_decay_steps"),
+        "piecewise_constant_decay": ("boundaries", "values"),
+    },
+    {
+        "initial_learning_rate": _POSITIVE,
+        "decay_steps": _AT_LEAST_ONE,
+        "first_decay_steps": _AT_LEAST_ONE,
+        "decay_rate": _POSITIVE,
+        "end_learning_rate": _NOT_NEGATIVE,
+        "power": _POSITIVE,
+        "alpha": (lambda v: 0 <= v <= 1, "a fraction from 0 to 1"),
+        "warmup_target": _POSITIVE,
+        "warmup_steps": _NOT_NEGATIVE,
+        "t_mul": _POSITIVE,
+        "m_mul": _POSITIVE,
+    },
+    codes.OPTIMIZER_ARGUMENT,
+    "learning_rate=exponential_decay(0.01, decay_steps=100, decay_rate=0.9)",
+)
+
+
+def learning_rate_schedule(atom: ast.Call, diags: list[Diagnostic]) -> KerasCall | None:
+    """`exponential_decay(0.01, decay_steps=100, decay_rate=0.9)`, ...: a schedule of
+    keras.optimizers.schedules with its arguments checked, or None (reported)."""
+    schedule = keras_call(atom, SCHEDULES, diags)
+    if schedule is None or schedule.name != "piecewise_constant_decay":
+        return schedule
+    problem = _piecewise_problem(schedule.config["boundaries"], schedule.config["values"])
+    if problem is not None:
+        diags.append(error(codes.ARGUMENT_RANGE, f"{atom.op.text}(): {problem}", atom.span))
+        return None
+    boundaries = tuple(int(b) for b in schedule.config["boundaries"])
+    return KerasCall(
+        schedule.module, schedule.name, schedule.class_name, (("boundaries", boundaries),) + schedule.args[1:]
+    )
+
+
+def _piecewise_problem(boundaries: list, values: list) -> str | None:
+    """Keras's own rule (one more value than boundaries) and what a boundary is: a step."""
+    if len(values) != len(boundaries) + 1:
+        return (
+            f"values needs one more item than boundaries (a learning rate before each boundary and "
+            f"after the last): got {len(boundaries)} boundaries and {len(values)} values"
+        )
+    if any(b != int(b) or b < 0 for b in boundaries):
+        return "boundaries are training steps: integers >= 0"
+    if any(b >= a for b, a in zip(boundaries, boundaries[1:])):
+        return "boundaries must increase"
+    if any(v < 0 for v in values):
+        return "values are learning rates: numbers >= 0"
     return None

@@ -204,9 +204,9 @@ def _option_arg(name: str, arg: OptionArg, expr: Any) -> Any:
                 codes.ARGUMENT_TYPE, f"{where}: expected a name, got {describe(atom)}", span=atom.span
             )
         return text
-    if arg.kind == "bool":
+    if arg.kind in ("bool", "floats"):  # floats: `boundaries=[100, 200]`
         try:
-            return convert("bool", atom)
+            return convert(arg.kind, atom)
         except BadValue as exc:
             raise BadValue(exc.code, f"{where}: {exc.message}", span=atom.span) from None
     if isinstance(arg.kind, tuple):

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from ..ir.ops import OPS
 from ..lang import codes
 from ..lang.diagnostics import Diagnostic, error, warning
+from ..lang.parser import KEYWORDS
 from ..lang.source import Source
 from .archive import Archive, read_archive
 from .keras_layers import ASSUMED, LAYERS
@@ -55,21 +56,7 @@ _AUTO_NAME = re.compile(
 )
 _GENERATED = re.compile(r"^(.+)_(" + "|".join(sorted(OPS)) + r")_\d+$")
 _SPEC_NAME = re.compile(r"^[^\W\d]\w*$")
-_RESERVED = {
-    "network",
-    "input",
-    "output",
-    "compile",
-    "train",
-    "block",
-    "layer",
-    "return",
-    "import",
-    "from",
-    "as",
-    "true",
-    "false",
-}
+_RESERVED = {*KEYWORDS.values(), "true", "false"}  # words a spec name cannot be
 _LAYER_OPS = tuple(op for op in _CLASS_OPS.values() if OPS[op].kind == "layer")  # chained with ->
 _SHAREABLE = _LAYER_OPS  # a layer called several times: a `layer` declaration
 _MERGES = {c: op for c, op in _CLASS_OPS.items() if OPS[op].kind == "merge"}

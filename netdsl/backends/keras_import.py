@@ -267,8 +267,8 @@ class _Reader:
                     node,
                     codes.SHARED_LAYER,
                     f"layer '{name}' ({cls}) is called {len(calls)} times: netdsl shares layers "
-                    "(`layer NAME = ...`) of the kinds dense, dropout, identity and standardize with "
-                    "its statistics",
+                    "(`layer NAME = ...`), not merges or selections, and a standardize only with its "
+                    "statistics",
                     "give each use a layer of its own (the weights are then separate)",
                 )
                 return

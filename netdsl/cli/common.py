@@ -11,7 +11,7 @@ import netdsl
 
 from ..io import EXIT_OK, EXIT_SPEC, InputFileError, UsageError, atomic_output
 from ..lang.diagnostics import printable
-from ..lang.source import MAX_SPEC_BYTES, Source, read_source
+from ..lang.source import MAX_SPEC_BYTES, Source, decode_source, read_source
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -36,9 +36,9 @@ def _read_stdin() -> Source:
     if len(data) > MAX_SPEC_BYTES:
         raise UsageError(f"{STDIN_NAME}: larger than {MAX_SPEC_BYTES >> 20} MiB; is it a spec?")
     try:
-        return Source.from_bytes(STDIN_NAME, data)
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{STDIN_NAME}: not UTF-8 text (invalid byte at offset {exc.start})") from None
+        return decode_source(STDIN_NAME, data)
+    except InputFileError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def load(args, compiling: bool = False, data=None):

@@ -7,10 +7,10 @@ import os
 import stat
 import sys
 
-from ..io import EXIT_OK, EXIT_SPEC, UsageError, atomic_output
+from ..io import EXIT_OK, EXIT_SPEC, InputFileError, UsageError, atomic_output
 from ..lang.diagnostics import ERROR, SpecError
 from ..lang.fmt import format_source
-from ..lang.source import MAX_SPEC_BYTES, Source
+from ..lang.source import decode_source, read_spec_bytes
 
 
 def cmd_fmt(args) -> int:
@@ -27,10 +27,10 @@ def cmd_fmt(args) -> int:
         if not (check or show_diff) and _not_regular(path):
             raise UsageError(f"{path}: not a regular file, so it cannot be rewritten; use --check or --diff")
         try:
-            raw = _read(path)
-            source = Source.from_bytes(path, raw)
-        except UnicodeDecodeError as exc:
-            raise UsageError(f"{path}: not UTF-8 text (invalid byte at offset {exc.start})") from None
+            raw = read_spec_bytes(path)
+            source = decode_source(path, raw)
+        except InputFileError as exc:
+            raise UsageError(str(exc)) from None
         sources.append((path, source, raw))
 
     syntax_errors = changed = 0
@@ -76,19 +76,3 @@ def _not_regular(path: str) -> bool:
         return not stat.S_ISREG(os.stat(path).st_mode)
     except OSError:
         return False  # reading it says what is wrong
-
-
-def _read(path: str) -> bytes:
-    """The file's bytes, read once (the checks of netdsl.lang.source.read_source)."""
-    if os.path.isdir(path):
-        raise UsageError(f"{path}: is a directory, not a spec file")
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_SPEC_BYTES + 1)
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if len(data) > MAX_SPEC_BYTES:
-        raise UsageError(f"{path}: larger than {MAX_SPEC_BYTES >> 20} MiB; is it a spec file?")
-    return data

@@ -95,13 +95,16 @@ class Table:
 
     def cell_error(self, i: int, j: int, message: str, help: str | None = None) -> DataError:
         """A problem with the cell of row i, column j, pointing at it."""
-        line = self.line_of(i)
+        return self.error_at(self.line_of(i), j, message, codes.BAD_CELL, help)
+
+    def error_at(self, line: int, j: int, message: str, code, help: str | None = None) -> DataError:
+        """A problem with cell j of the file's line `line` (the header's too), pointing at it."""
         text = Source(self.path, self.text).line_text(line) if self.text else ""
         column, width = cell_position(text, j)
         return DataError(
             message,
             path=self.path,
-            code=codes.BAD_CELL,
+            code=code,
             line=line,
             column=column,
             width=width,
@@ -257,15 +260,11 @@ def _check_header(table: Table, line: int) -> None:
     seen: dict[str, int] = {}
     for j, name in enumerate(table.columns):
         if name and name in seen:
-            column, width = cell_position(Source(table.path, table.text).line_text(line), j)
-            raise DataError(
+            raise table.error_at(
+                line,
+                j,
                 f"column '{name}' is named twice in the header (columns {seen[name] + 1} and {j + 1})",
-                path=table.path,
-                code=codes.DUPLICATE_COLUMN,
-                line=line,
-                column=column,
-                width=width,
-                text=table.text,
+                codes.DUPLICATE_COLUMN,
                 help="rename one of them: netdsl binds features and outputs to columns by name",
             )
         seen.setdefault(name, j)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ..io import EXIT_OK, EXIT_SPEC, UsageError
+from ..io import EXIT_OK, EXIT_SPEC, UsageError, check_outputs
 
 
 def cmd_predict(args) -> int:
@@ -21,6 +21,8 @@ def cmd_predict(args) -> int:
     for path in (args.model, args.data):
         if not os.path.isfile(path):
             raise UsageError(f"{path}: " + ("is a directory" if os.path.isdir(path) else "no such file"))
+    if args.output:
+        check_outputs([("-o", args.output)], [args.model, args.data])
     try:
         result = netdsl.predict(
             args.model, args.data, output=args.output, batch_size=args.batch_size, stream=args.stream

@@ -115,10 +115,10 @@ def to_keras(graph, *, data=None, seed: int | None = None):
     TensorFlow loads, when such a layer has no data; DataError when the data
     lacks the columns it reads.
     """
+    from .data.tables import learning_nodes, missing_data
     from .ir.core import network
 
-    if data is None:
-        from .data.tables import missing_data
+    if data is None or not learning_nodes(graph):  # nothing learns from data: none is read
         from .lang.diagnostics import SpecError
 
         problems = missing_data(graph, compiling=True)

@@ -28,7 +28,8 @@ def spec_kinds(
 ) -> dict[str, str]:
     """The columns of a file the spec reads, with the kind each is read as: a
     record's fields as declared, a vector input's features as numbers (or the
-    columns `bound` gives it), an output's label column as a label. Reads the
+    columns `bound` gives it), an output's label column (its name, or the
+    column `bound` gives it) as a label. Reads the
     declarations only (it runs before the checks too)."""
     present = set(columns)
     kinds: dict[str, str] = {}
@@ -42,7 +43,8 @@ def spec_kinds(
             kinds.update((c, "float") for c in (bound or {}).get(name) or declared.features or ())
     if labels:
         for out in network(g).outputs:
-            kinds.setdefault(out, "label")
+            given = (bound or {}).get(out)
+            kinds.setdefault(given[0] if given else out, "label")
     return {c: k for c, k in kinds.items() if c in present}
 
 

@@ -403,7 +403,13 @@ def _diverged(g: nx.DiGraph, where: tuple[int, int, float]):
 
 
 def fit_streamed(
-    g: nx.DiGraph, train: Feed, validation: Feed | None, test: Feed, settings: dict, verbose: int
+    g: nx.DiGraph,
+    train: Feed,
+    validation: Feed | None,
+    test: Feed,
+    settings: dict,
+    verbose: int,
+    class_weight: dict[int, float] | None = None,
 ):
     """fit_and_evaluate for a file read piece by piece: the feeds read their
     part of the file again in every pass (learning, each epoch, validation, test)."""
@@ -423,6 +429,7 @@ def fit_streamed(
         shuffle=False,
         verbose=verbose,
         callbacks=[watch, *fit_callbacks(g)],
+        class_weight=class_weight,
     )
     if watch.where is not None:
         raise _diverged(g, watch.where)

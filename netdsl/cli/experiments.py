@@ -132,7 +132,8 @@ def _read_inputs(args):
 
 
 def cmd_evaluate(args) -> int:
-    from ..data.tables import DataError
+    from ..data.errors import DataError
+    from .common import report_data_error
 
     check_plot_path(args.plot)
     if args.plot:
@@ -140,7 +141,7 @@ def cmd_evaluate(args) -> int:
     try:
         entry, table, (x, y) = _read_inputs(args)
     except DataError as exc:
-        print(f"netdsl: error: {exc}", file=sys.stderr)
+        report_data_error(exc)
         return EXIT_SPEC
     from ..apps.evaluate import evaluate_arrays
     from ..backends.keras import load_model

@@ -28,10 +28,9 @@ def cmd_predict(args) -> int:
             args.model, args.data, output=args.output, batch_size=args.batch_size, stream=args.stream
         )
     except DataError as exc:
-        print(f"netdsl: error: {exc}", file=sys.stderr)
-        hint = getattr(exc, "help", None)
-        if hint:
-            print(f"  help: {hint}", file=sys.stderr)
+        from .common import report_data_error
+
+        report_data_error(exc)
         return EXIT_SPEC
     except InputFileError as exc:
         raise UsageError(str(exc)) from None

@@ -115,6 +115,20 @@ def _first_record(fh, path: str) -> tuple[int, list[str]]:
     raise _error(path, "the file is empty")
 
 
+def missing_column(header: Header, column: str) -> DataError:
+    """A column a model reads that the file lacks, at the header, with did-you-mean."""
+    from ..lang.diagnostics import did_you_mean
+
+    hint = did_you_mean(column, header.columns) or "its columns are: " + ", ".join(header.columns)
+    return _error(
+        header.path,
+        f"the model reads column '{column}', which the file lacks",
+        None if header.parquet else header.line,
+        hint,
+        code=codes.MISSING_COLUMN,
+    )
+
+
 def _check_duplicates(header: Header) -> None:
     seen: dict[str, int] = {}
     for j, name in enumerate(header.columns):

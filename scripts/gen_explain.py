@@ -50,6 +50,8 @@ CORPUS = {
     "ND106": "network_twice",
     "ND107": "input_width_float",
     "ND108": "warnings/confusable_definitions",
+    "ND120": "record_unknown_type",
+    "ND121": "record_typed_in_brackets",
     "ND201": "unknown_layer_typo",
     "ND202": "merge_one_operand",
     "ND203": "dense_missing_units",
@@ -65,6 +67,10 @@ CORPUS = {
     "ND303": "standardize_mean_only",
     "ND305": "multiply_broadcast_mismatch",
     "ND306": "dot_width_mismatch",
+    "ND320": "categorical_into_dense",
+    "ND321": "bundle_into_dense",
+    "ND322": "cross_of_numbers",
+    "ND323": "lookup_vocabulary_type",
     "ND307": "shared_layer_width_mismatch",
     "ND401": "select_unknown_feature",
     "ND402": "select_index_out_of_range",
@@ -92,6 +98,7 @@ CORPUS = {
     "ND610": "data_short_row",
     "ND611": "data_duplicate_header",
     "ND613": "train_class_weight_unknown_class",
+    "ND621": "data_unfilled_missing",
     "ND901": "input_width_too_large",
 }
 

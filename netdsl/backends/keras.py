@@ -275,35 +275,34 @@ def fit_and_evaluate(
 ):
     """Build on the training rows (layers learn from them only), fit, and
     evaluate on the test rows (none: evaluation skipped, test metrics {}).
-    Seeded and deterministic: the rows are shuffled by NumPy with the seed
-    and the epoch, and TensorFlow's ops are deterministic. The last
-    `validation_split` of the (shuffled) training rows validate. Metrics
-    Keras computes per class (f1_score) are lists. Raises SpecError (ND612)
-    when the loss becomes NaN or infinite."""
+    Fitting is Keras's own `model.fit` on the training rows, as a person
+    writes it (`validation_split`, `shuffle=True`): with the same seed it
+    gives the same weights as that hand-written call. Seeded and
+    deterministic. Metrics Keras computes per class (f1_score) are lists.
+    Raises SpecError (ND612) when the loss becomes NaN or infinite."""
     import numpy as np
     import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()
-    seed, batch = settings["seed"], settings["batch_size"]
-    train_idx = np.asarray(split.train, dtype="int64")
-    model = to_keras(g, ArrayFeed(inputs, {}, train_idx, chunk=LEARN_ROWS), seed=seed)
+    train_idx, test_idx = np.asarray(split.train, dtype="int64"), np.asarray(split.test, dtype="int64")
+    model = to_keras(g, ArrayFeed(inputs, {}, train_idx, chunk=LEARN_ROWS), seed=settings["seed"])
     if not model.compiled:
         raise ValueError("the spec has no compile line")  # checked before; a guard
     names = keras_names(g)
-    y = {names[t.output]: targets[t.output] for t in binding.targets}
-    x_alone, y_alone = not takes_dict(g) and len(inputs) == 1, len(y) == 1
-    n_val = int(len(train_idx) * settings["validation_split"])
-    fit_rows, val_rows = train_idx[: len(train_idx) - n_val], train_idx[len(train_idx) - n_val :]
+    x_alone = not takes_dict(g) and len(inputs) == 1
 
-    def part(rows, shuffle=False):
-        return dataset(ArrayFeed(inputs, y, rows, seed=seed, shuffle=shuffle), batch, x_alone, y_alone)
+    def rows_of(idx):
+        x = {k: _as_tensor(v[idx]) for k, v in inputs.items()}
+        y = {names[t.output]: targets[t.output][idx] for t in binding.targets}
+        return (next(iter(x.values())) if x_alone else x), (next(iter(y.values())) if len(y) == 1 else y)
 
     watch = _StopOnNaN()
     fitted = model.fit(
-        part(fit_rows, shuffle=True),
+        *rows_of(train_idx),
         epochs=settings["epochs"],
-        validation_data=part(val_rows) if n_val else None,
-        shuffle=False,  # the feed shuffles, seeded
+        batch_size=settings["batch_size"],
+        validation_split=settings["validation_split"],
+        shuffle=True,
         verbose=verbose,
         callbacks=[watch, *fit_callbacks(g)],
         class_weight=fit_class_weight(g, binding, targets, train_idx),
@@ -311,10 +310,18 @@ def fit_and_evaluate(
     if watch.where is not None:
         raise _diverged(g, watch.where)
     history = {k: [metric_value(v) for v in vs] for k, vs in fitted.history.items()}
-    if not len(split.test):
+    if not len(test_idx):
         return model, history, {}
-    test = model.evaluate(part(np.asarray(split.test, dtype="int64")), verbose=0, return_dict=True)
+    x, y = rows_of(test_idx)
+    test = model.evaluate(x, y, batch_size=settings["batch_size"], verbose=0, return_dict=True)
     return model, history, {k: metric_value(v) for k, v in test.items()}
+
+
+def _as_tensor(values):
+    """Text as a string tensor (Keras refuses NumPy arrays of Python strings); numbers as they are."""
+    import tensorflow as tf
+
+    return tf.constant(values) if values.dtype.kind in "OUS" else values
 
 
 def keras_call(v) -> Any:

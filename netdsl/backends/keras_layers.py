@@ -233,7 +233,7 @@ ASSUMED: dict[str, dict[str, Any]] = {
 def layer_spec(n: Node) -> LayerSpec | None:
     """The Keras description of a checked node; None when it has none (an
     error in it or upstream left its arguments or selection unknown)."""
-    if n.op is None or n.op not in LAYERS or n.args is None:
+    if n.op is None or n.op not in LAYERS or n.args is None or n.shape is None:
         return None
     entry = LAYERS[n.op]
     if n.op == "select" and n.members is not None:

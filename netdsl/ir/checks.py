@@ -467,7 +467,7 @@ def _check_operand(n: Node, op: Op, o: Operand) -> None:
         accepts = " or ".join(op.dtypes)
         raise ShapeError(
             codes.OPERAND_TYPE,
-            f"{op.name}() takes {accepts} values; '{o.name}' is {o.dtype}",
+            f"{op.name}() takes {accepts} values; '{o.name}' is {o.dtype} of shape {fmt_shape(o.shape)}",
             span=o.span,
         )
     if op.dtypes and len(o.shape) not in op.ranks:

@@ -1021,6 +1021,18 @@ def report(cases, info, total) -> str:
     return "\n".join(head) + "\n" + table(cases) + f"\n\ntotal runtime: {total:.1f} s\n"
 
 
+def _with_bytecode(tmp: Path) -> None:
+    """Every process the cases start reads and writes bytecode, as an installed
+    package has it (pip compiles it at install), in a cache of this run's own
+    (PYTHONPYCACHEPREFIX: nothing written into the tree). Without this, a
+    PYTHONDONTWRITEBYTECODE=1 environment would compile netdsl's modules from
+    source in every cold command, while lark and networkx, compiled at their
+    install, load from bytecode: the comparison would be unfair. The untimed
+    warm-up of the cold cases fills the cache for both sides."""
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="netdsl benchmarks: ratios against baselines, interleaved.")
     ap.add_argument("--quick", action="store_true", help="smoke run: 1 repetition, small sizes")
@@ -1055,6 +1067,7 @@ def main(argv=None) -> int:
         "sizes": {k: v for k, v in cfg.items() if not k.startswith("reps_")},
     }
     with tempfile.TemporaryDirectory(prefix="netdsl-bench-") as tmp:
+        _with_bytecode(Path(tmp))
         cases = run_cases(cfg, Path(tmp), args.reps, set(args.only.split(",")) if args.only else None)
     total = time.perf_counter() - started
     for c in cases:

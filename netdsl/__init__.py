@@ -74,23 +74,33 @@ def load(path: str, *, data=None, strict: bool = False, include_paths=(), compil
     return checked(read_source(path), data, strict, compiling, include_paths)
 
 
-def loads(text: str, name: str = "<string>", *, data=None, strict: bool = False, compiling: bool = False):
-    """Like load, from a string."""
+def loads(
+    text: str,
+    name: str = "<string>",
+    *,
+    data=None,
+    strict: bool = False,
+    compiling: bool = False,
+    include_paths=(),
+):
+    """Like load, from a string; `name` is used in messages (imports are
+    relative to its directory, or to the working directory for "<...>")."""
     from .data.spec import checked
     from .lang.source import Source
 
-    return checked(Source(name, text), data, strict, compiling)
+    return checked(Source(name, text), data, strict, compiling, include_paths)
 
 
-def analyze(path: str, *, include_paths=(), strict: bool = False):
+def analyze(path: str, *, include_paths=(), strict: bool = False, text: str | None = None):
     """Parse and check a spec file without raising for its errors: the graph
     holds what could be built, network(graph).diagnostics every problem
-    (warnings made errors with `strict`). InputFileError when unreadable."""
+    (warnings made errors with `strict`). InputFileError when unreadable.
+    With `text`, that is the spec and `path` only its name."""
     from .ir.core import network
     from .ir.pipeline import analyze as run
-    from .lang.source import read_source
+    from .lang.source import Source, read_source
 
-    g = run(read_source(path), include_paths)
+    g = run(read_source(path) if text is None else Source(path, text), include_paths)
     if strict:
         net = network(g)
         net.diagnostics = [d.as_error() for d in net.diagnostics]
@@ -105,10 +115,10 @@ def to_keras(graph, *, data=None, seed: int | None = None):
     TensorFlow loads, when such a layer has no data; DataError when the data
     lacks the columns it reads.
     """
+    from .data.tables import learning_nodes, missing_data
     from .ir.core import network
 
-    if data is None:
-        from .data.tables import missing_data
+    if data is None or not learning_nodes(graph):  # nothing learns from data: none is read
         from .lang.diagnostics import SpecError
 
         problems = missing_data(graph, compiling=True)

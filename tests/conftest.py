@@ -16,8 +16,9 @@ IRIS_CSV = EXAMPLES / "data" / "iris.csv"
 UPDATE_GOLDENS = os.environ.get("NETDSL_UPDATE_GOLDENS") == "1"
 
 
-def run_cli(*args, cwd=None, timeout=300, env=None) -> subprocess.CompletedProcess:
-    """`python -m netdsl ARGS` in a fresh process; returns the completed process."""
+def run_cli(*args, cwd=None, timeout=300, env=None, umask=-1, input=None) -> subprocess.CompletedProcess:
+    """`python -m netdsl ARGS` in a fresh process (with that umask, and `input`
+    on standard input); returns the completed process."""
     return subprocess.run(
         [sys.executable, "-m", "netdsl", *map(str, args)],
         cwd=cwd,
@@ -25,6 +26,8 @@ def run_cli(*args, cwd=None, timeout=300, env=None) -> subprocess.CompletedProce
         text=True,
         timeout=timeout,
         env=env,
+        umask=umask,
+        input=input,
     )
 
 

@@ -21,7 +21,8 @@ from pathlib import Path
 from hypothesis import strategies as st
 
 from netdsl.ir.ops import ACTIVATIONS
-from netdsl.ir.settings import LOSSES, METRICS, OPTIMIZERS
+from netdsl.ir.setting_args import PROBABILITY_LOSSES
+from netdsl.ir.settings import LOSSES, METRICS, OPTIMIZERS, metric_problem
 from netdsl.lang.parser import KEYWORDS as _KEYWORD_TOKENS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,9 @@ KEYWORDS = tuple(sorted(_KEYWORD_TOKENS.values()))  # network, input, output, co
 # pinned by an xfail test in test_properties.py). Generated programs avoid it.
 WIDTH_CHANGING_ACTIVATIONS = ("glu",)
 SAFE_ACTIVATIONS = tuple(a for a in ACTIVATIONS if a not in WIDTH_CHANGING_ACTIVATIONS)
+# Losses the generator writes: not the crossentropies, which expect probabilities and
+# warn (ND513) on an output that ends linear, which a generated output may.
+_LOSSES = tuple(loss for loss in LOSSES if loss not in PROBABILITY_LOSSES)
 
 # Stems for value names. Op, activation, loss and optimizer names are not
 # reserved by the language, nor are names that merely start with a keyword,
@@ -504,17 +508,22 @@ class _Gen:
         return Program(text, self.params, self.nodes, outputs, inputs, self.dense)
 
     def compile_line(self, outputs: list[str]) -> str:
+        keys = [k for k in self.draw(st.permutations(["loss", "optimizer", "metrics"])) if self.chance(0.7)]
+        # Losses first: a metric must fit the labels its output's loss is given (ND511/ND512).
+        losses: dict[str, str] = {}
+        loss_text = ""
+        if "loss" in keys:
+            if len(outputs) > 1 and self.chance(0.5):
+                losses = {o: self.pick(_LOSSES) for o in outputs}
+                loss_text = "loss={" + ", ".join(f"{o}: {v}" for o, v in losses.items()) + "}"
+            else:
+                loss = self.pick(_LOSSES)
+                losses = dict.fromkeys(outputs, loss)
+                loss_text = f'loss="{loss}"' if self.chance(0.1) else f"loss={loss}"
         settings = []
-        for key in self.draw(st.permutations(["loss", "optimizer", "metrics"])):
-            if not self.chance(0.7):
-                continue
+        for key in keys:
             if key == "loss":
-                if len(outputs) > 1 and self.chance(0.5):
-                    pairs = ", ".join(f"{o}: {self.pick(LOSSES)}" for o in outputs)
-                    settings.append(f"loss={{{pairs}}}")
-                else:
-                    loss = self.pick(LOSSES)
-                    settings.append(f'loss="{loss}"' if self.chance(0.1) else f"loss={loss}")
+                settings.append(loss_text)
             elif key == "optimizer":
                 name = self.pick(sorted(OPTIMIZERS))
                 allowed = [a for a in OPTIMIZERS[name][1] if a in SAFE_OPTIMIZER_ARGS]
@@ -525,19 +534,26 @@ class _Gen:
                     args = ", ".join(f"{a}={self.pick(SAFE_OPTIMIZER_ARGS[a])}" for a in chosen)
                     settings.append(f"optimizer={name}({args})")
             else:
-                if len(outputs) > 1 and self.chance(0.5):
-                    subset = [o for o in outputs if self.chance(0.6)] or outputs[:1]
-                    pairs = ", ".join(
-                        f"{o}: [{', '.join(self.draw(st.lists(st.sampled_from(METRICS), max_size=2)))}]"
-                        for o in subset
-                    )
-                    settings.append(f"metrics={{{pairs}}}")
-                else:
-                    ms = self.draw(st.lists(st.sampled_from(METRICS), max_size=3, unique=True))
-                    settings.append(f"metrics=[{', '.join(ms)}]")
+                settings.append(self._metrics(outputs, losses))
         if not settings:
             settings.append("loss=mse")
         return "compile " + " ".join(settings)
+
+    def _metrics(self, outputs: list[str], losses: dict[str, str]) -> str:
+        def fitting(names: list[str]) -> list[str]:
+            return [
+                m for m in METRICS if all(metric_problem(m, losses[o]) is None for o in names if o in losses)
+            ]
+
+        if len(outputs) > 1 and self.chance(0.5):
+            subset = [o for o in outputs if self.chance(0.6)] or outputs[:1]
+            pairs = ", ".join(
+                f"{o}: [{', '.join(self.draw(st.lists(st.sampled_from(fitting([o])), max_size=2)))}]"
+                for o in subset
+            )
+            return f"metrics={{{pairs}}}"
+        ms = self.draw(st.lists(st.sampled_from(fitting(outputs)), max_size=3, unique=True))
+        return f"metrics=[{', '.join(ms)}]"
 
 
 @st.composite
@@ -1053,3 +1069,69 @@ def rows_programs(draw) -> RowsProgram:
     lines.append(f"output y = {prev} -> flatten -> dense({out})")
     trainable += n * cur * out + out
     return RowsProgram("\n".join(lines) + "\n", trainable + frozen, frozen, (n, d), out)
+
+
+# ---- odd CSVs: quoting, line breaks in cells, blank lines, line endings, bad widths ------
+
+# (as written in the file, the value a CSV reader gives back)
+_CSV_CELLS = (
+    ('"a,b"', "a,b"),  # a comma inside quotes
+    ('"say ""hi"""', 'say "hi"'),  # doubled quotes
+    ('"p\nq"', "p\nq"),  # a line break inside a quoted label: a new physical line
+    ('"p\u2028q"', "p\u2028q"),  # LINE SEPARATOR: a character, not a line break, in CSV
+    ('" padded "', " padded "),
+    ("", ""),  # an empty cell (a gap)
+    ("NA", "NA"),
+    ("꽃", "꽃"),
+)
+
+
+@dataclass
+class OddCsv:
+    text: str
+    columns: list[str]
+    records: list[list[str]]  # the values a reader must give back, row by row
+    lines: list[int]  # the physical line each record starts on (from 1)
+    error: tuple[str, int] | None  # (code, line) a reader must report instead
+
+
+@st.composite
+def odd_csvs(draw) -> OddCsv:
+    """A CSV with the features that break hand-written readers: quoted commas
+    and quotes, line breaks and U+2028 inside quoted cells, empty lines,
+    LF / CRLF / CR line endings, a missing final line end; sometimes a row
+    with a cell too few or too many (ND610 at its line) or a header naming a
+    column twice (ND611 at the header's line)."""
+    eol = draw(st.sampled_from(("\n", "\r\n", "\r")))
+    width = draw(st.integers(2, 4))
+    columns = [f"c{j}" for j in range(width)]
+    header = list(columns)
+    error: tuple[str, int] | None = None
+    lead = draw(st.integers(0, 1))  # blank lines before the header
+    out = [eol] * lead
+    line = 1 + lead
+    if draw(st.integers(0, 3)) == 0:
+        header[-1] = header[0]
+        error = ("ND611", line)
+    out.append(",".join(header) + eol)
+    line += 1
+    records: list[list[str]] = []
+    lines: list[int] = []
+    bad = draw(st.integers(-1, 5)) if error is None else -1  # the index of a row of the wrong width
+    for i in range(draw(st.integers(1, 6))):
+        for _ in range(draw(st.integers(0, 2))):
+            out.append(eol)  # empty lines, skipped (a line of spaces or commas is a row)
+            line += 1
+        first = str(draw(st.integers(-999, 999)))  # a row's first cell is never blank
+        cells = [(first, first)] + [draw(st.sampled_from(_CSV_CELLS)) for _ in range(width - 1)]
+        if i == bad:
+            cells = cells[:-1] if draw(st.booleans()) else cells + [("9", "9")]
+            error = ("ND610", line)
+        lines.append(line)
+        records.append([value for _, value in cells])
+        written = ",".join(text for text, _ in cells)
+        out.append(written + eol)
+        line += 1 + written.count("\n")
+    if draw(st.booleans()):
+        out[-1] = out[-1][: -len(eol)]  # no line end after the last row
+    return OddCsv("".join(out), columns, records, lines, error)

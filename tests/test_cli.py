@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import unicodedata
+from pathlib import Path
 
 import pytest
 
@@ -285,7 +289,8 @@ def test_bad_data_fails_cleanly(tmp_path):
     csv.write_text("sepal_length,sepal_width,petal_length,petal_width\n1,2,3,4\n5,x,7,8\n")
     r, out = _failing_compile(tmp_path, [EXAMPLES / "standardized.net", "--data", csv], b"old")
     assert r.returncode == 1, r.stderr
-    assert "bad.csv:3: column 'sepal_width' is not a number: 'x'" in r.stderr
+    # located in the data file, with its code (was "bad.csv:3: column ..." before CSV errors had codes)
+    assert "bad.csv:3:3: error[ND609]: column 'sepal_width' is not a number: 'x'" in r.stderr
     assert out.read_bytes() == b"old"
     r, _ = _failing_compile(tmp_path, [EXAMPLES / "standardized.net", "--data", tmp_path / "none.csv"], None)
     assert r.returncode == 2 and "no such file" in r.stderr
@@ -322,3 +327,370 @@ def test_every_example_is_fmt_clean():
     paths = sorted(EXAMPLES.rglob("*.net"))
     r = run_cli("fmt", "--check", *paths)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+# several files, standard input, options anywhere (issue 10.13) -----------------------
+
+
+def test_check_takes_several_files_and_json_gives_one_object_each(spec):
+    bad = spec("input x: 2\noutput y = x -> dense(0)\n", "bad.net")
+    r = run_cli("check", EXAMPLES / "iris_add.net", bad, EXAMPLES / "iris_dense.net")
+    assert r.returncode == 1
+    assert r.stdout.count("network ") == 2  # both good files' tables, in order
+    assert r.stdout.index("network iris_add") < r.stdout.index("network iris_dense")
+    assert f"{bad}:2:23: error[ND206]" in r.stderr
+    r = run_cli("check", "--json", EXAMPLES / "iris_add.net", bad)
+    out = json.loads(r.stdout)
+    assert r.returncode == 1 and [o["ok"] for o in out] == [True, False]
+    assert [o["network"] for o in out] == ["iris_add", "bad"]
+    r = run_cli("check", EXAMPLES / "iris_add.net", "missing.net")
+    assert r.returncode == 2 and r.stdout == "" and "missing.net: no such file" in r.stderr
+
+
+def test_dash_reads_the_spec_from_standard_input():
+    text = (EXAMPLES / "iris_dense.net").read_text()
+    r = run_cli("check", "-", input=text)
+    assert r.returncode == 0 and r.stdout.startswith("network iris_dense: 4 nodes")
+    r = run_cli("check", "-", input="input x: 2\noutput y = x -> dense(2, relu\n")
+    assert r.returncode == 1 and "<stdin>:2:22: error[ND004]" in r.stderr
+    r = run_cli("check", "-", "-", input=text)
+    assert r.returncode == 2 and "only once" in r.stderr
+
+
+def test_render_writes_to_standard_output_in_the_format_asked(tmp_path):
+    text = (EXAMPLES / "iris_add.net").read_text()
+    r = run_cli("render", "-", "-o", "-", "--format", "dot", input=text, cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout.startswith('digraph "iris_add"')
+    assert list(tmp_path.iterdir()) == []  # nothing written
+    svg = run_cli("render", EXAMPLES / "iris_add.net", "-o", "-")
+    assert svg.returncode == 0 and "<svg" in svg.stdout and "wrote" not in svg.stdout
+
+
+def test_render_several_files_into_a_directory(tmp_path):
+    r = run_cli(
+        "render", EXAMPLES / "iris_add.net", EXAMPLES / "iris_dense.net", "-o", tmp_path, "--format", "DOT"
+    )
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["iris_add.dot", "iris_dense.dot"]
+    r = run_cli("render", EXAMPLES / "iris_add.net", EXAMPLES / "iris_dense.net", "-o", tmp_path / "x.svg")
+    assert r.returncode == 2 and "-o names a directory" in r.stderr
+
+
+def test_direction_is_case_insensitive():
+    r = run_cli("render", EXAMPLES / "iris_add.net", "-o", "-", "--format", "dot", "--direction", "lr")
+    assert r.returncode == 0 and 'rankdir="LR"' in r.stdout
+
+
+def test_debug_works_after_the_subcommand(tmp_path):
+    r = run_cli("check", EXAMPLES / "iris_add.net", "--debug")
+    assert r.returncode == 0, r.stderr
+    code = (
+        "import sys, netdsl.cli as c\n"
+        "def boom(*a, **k):\n    raise RuntimeError('injected fault')\n"
+        "c.COMMANDS['check'] = boom\n"
+        "sys.exit(c.main(sys.argv[1:]))\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code, "check", "x.net", "--debug"], capture_output=True, text=True
+    )
+    assert r.returncode != 0 and "Traceback" in r.stderr and "injected fault" in r.stderr
+
+
+# --help (issue 10.14) -----------------------------------------------------------------
+
+
+def _subcommands() -> list[str]:
+    from netdsl.cli.args import build_parser
+
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return sorted(sub.choices)
+
+
+@pytest.mark.parametrize("command", _subcommands())
+def test_every_subcommand_help_has_a_description_and_an_example(command):
+    r = run_cli(command, "--help")
+    assert r.returncode == 0, r.stderr
+    text = r.stdout
+    description = text.split("\n\n")[1]
+    assert "\n" not in description.strip() and description.strip().endswith(".")
+    example = text.split("example:\n", 1)[1].strip().splitlines()[0]
+    assert example.startswith(f"netdsl {command} ")
+    if command in ("train", "compare", "tune"):
+        assert "`train`" in text and "line" in text  # where --epochs and --batch-size come from
+        assert "netdsl's defaults (100 epochs, batch size 32" in text
+    if command == "compile":
+        assert "build/NAME.keras" in text and "current directory" in text
+
+
+def test_top_level_help_lists_every_command():
+    r = run_cli("--help")
+    assert r.returncode == 0
+    for command in ("check", "compile", "render", "train", "compare", "fmt", "explain"):
+        assert f"    {command} " in r.stdout
+    assert "netdsl COMMAND --help" in r.stdout
+
+
+# outputs that would destroy an input (issue 17.6) and outputs checked first (17.7) ----
+
+
+def _spec_named(tmp_path, name: str) -> Path:
+    p = tmp_path / name
+    p.write_text((EXAMPLES / "iris_add.net").read_text())
+    return p
+
+
+@pytest.mark.parametrize(
+    "make_args, message",
+    [
+        (lambda t: ["render", _spec_named(t, "m.dot"), "-o", t / "m.dot"], "also an input"),
+        (lambda t: ["compile", _spec_named(t, "x.keras"), "-o", t / "x.keras"], "also an input"),
+        (
+            lambda t: ["train", _spec_named(t, "h.json"), "--data", IRIS_CSV, "--history", t / "h.json"],
+            "also an input",
+        ),
+        (
+            lambda t: [
+                "train",
+                _spec_named(t, "m.net"),
+                "--data",
+                _copy(IRIS_CSV, t / "d.keras"),
+                "-o",
+                t / "d.keras",
+            ],
+            "also an input",
+        ),
+        (
+            lambda t: [
+                "train",
+                _spec_named(t, "m.net"),
+                "--data",
+                IRIS_CSV,
+                "-o",
+                t / "M.keras",
+                "--history",
+                t / "M.labels.json",
+            ],
+            "are the same file",
+        ),
+        (
+            lambda t: ["render", _spec_named(t, "m.net"), "-o", _symlink(t / "m.net", t / "link.dot")],
+            "also an input",
+        ),
+        (
+            lambda t: ["render", _spec_named(t, "m.net"), "-o", _hardlink(t / "m.net", t / "hard.dot")],
+            "also an input",
+        ),
+        (
+            lambda t: [
+                "compare",
+                _spec_named(t, "m.net"),
+                "--data",
+                IRIS_CSV,
+                "--plot",
+                _symlink(t / "m.net", t / "p.png"),
+            ],
+            "also an input",
+        ),
+        (lambda t: ["tune", _spec_named(t, "s.net"), "--data", IRIS_CSV, "-o", t / "s.net"], "also an input"),
+        (
+            lambda t: [
+                "evaluate",
+                _junk(t / "m.keras"),
+                "--data",
+                IRIS_CSV,
+                "--plot",
+                _symlink(t / "m.keras", t / "p.png"),
+            ],
+            "also an input",
+        ),
+        (
+            lambda t: [
+                "predict",
+                _junk(t / "m.keras"),
+                "--data",
+                _copy(IRIS_CSV, t / "d.csv"),
+                "-o",
+                t / "d.csv",
+            ],
+            "also an input",
+        ),
+        (
+            lambda t: ["import", _junk(t / "m.keras"), "-o", _symlink(t / "m.keras", t / "m.net")],
+            "also an input",
+        ),
+        (
+            lambda t: ["emit", _spec_named(t, "m.net"), "--python", "-o", _symlink(t / "m.net", t / "m.py")],
+            "also an input",
+        ),
+    ],
+    ids=[
+        "render",
+        "compile",
+        "train-history",
+        "train-data",
+        "labels",
+        "symlink",
+        "hardlink",
+        "compare-plot",
+        "tune",
+        "evaluate-plot",
+        "predict",
+        "import",
+        "emit",
+    ],
+)
+def test_an_output_that_is_an_input_is_refused_before_any_work(tmp_path, make_args, message):
+    args = make_args(tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    r = run_cli(*args, timeout=60)
+    assert r.returncode == 2, r.stderr
+    assert message in r.stderr and "Traceback" not in r.stderr
+    assert r.stdout == ""  # nothing trained, compiled or drawn
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def _junk(path: Path) -> Path:
+    path.write_bytes(b"not a zip")  # refused before anything reads it
+    return path
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    shutil.copy(src, dst)
+    return dst
+
+
+def _symlink(target: Path, link: Path) -> Path:
+    link.symlink_to(target)
+    return link
+
+
+def _hardlink(target: Path, link: Path) -> Path:
+    link.hardlink_to(target)
+    return link
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["-o", "{b}/m.keras"],
+        ["--history", "{b}/h.json"],
+        ["-o", "{t}/ok/m.keras", "--history", "{b}/sub/h.json"],
+    ],
+)
+def test_train_checks_every_output_location_before_training(tmp_path, option):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a directory")
+    args = [a.format(b=blocker, t=tmp_path) for a in option]
+    r = run_cli("train", EXAMPLES / "iris_add.net", "--data", IRIS_CSV, "--epochs", "1", *args, timeout=60)
+    assert r.returncode == 2, r.stderr
+    assert f"{blocker} is not a directory" in r.stderr and "File exists" not in r.stderr
+    assert r.stdout == ""  # refused before training, not after
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker"]
+
+
+def test_compare_plot_location_is_checked_before_training(tmp_path):
+    blocker = tmp_path / "bad"
+    blocker.write_text("a file")
+    r = run_cli(
+        "compare", EXAMPLES / "iris_add.net", "--data", IRIS_CSV, "--runs", "1", "--plot", blocker / "x.png"
+    )
+    assert r.returncode == 2 and "not a directory" in r.stderr and r.stdout == ""
+
+
+# standard output and pipes (issue 17.9) ------------------------------------------------
+
+
+def test_a_full_standard_output_is_an_io_error_not_a_bug():
+    with open("/dev/full", "w") as full:
+        r = subprocess.run(
+            [sys.executable, "-m", "netdsl", "check", str(EXAMPLES / "iris_add.net")],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    assert r.returncode == 2, r.stderr
+    assert "cannot write to standard output: No space left on device" in r.stderr
+    assert "internal error" not in r.stderr and "Exception ignored" not in r.stderr
+
+
+def test_fmt_reads_a_fifo_once_and_refuses_to_rewrite_one(tmp_path):
+    import threading
+
+    fifo = tmp_path / "spec.fifo"
+    os.mkfifo(fifo)
+    text = (EXAMPLES / "iris_add.net").read_bytes()
+
+    def feed():
+        with open(fifo, "wb") as fh:  # blocks until netdsl opens it; one writer, once
+            fh.write(text)
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    r = run_cli("fmt", "--check", fifo, timeout=30)
+    writer.join(timeout=5)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = run_cli("fmt", fifo, timeout=30)  # no writer at all: must not wait for one
+    assert r.returncode == 2 and "not a regular file" in r.stderr
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+# JSON on failures (issue 17.17) --------------------------------------------------------
+
+
+def test_check_json_on_failure_has_the_network_field(spec):
+    p = spec("network broken\ninput x: 2\noutput y = x -> dense(0)\n")
+    out = json.loads(run_cli("check", "--json", p).stdout)
+    assert out["ok"] is False and out["network"] == "broken"
+    assert set(out) >= {"ok", "network", "diagnostics", "nodes", "params"}
+    out = json.loads(run_cli("check", "--json", "missing.net").stdout)  # a usage / I-O failure
+    assert out["ok"] is False and out["network"] is None and "no such file" in out["error"]
+    assert set(out) >= {"ok", "network", "diagnostics", "nodes", "params", "error"}
+
+
+# seeds (issue 17.16) ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["train", "compare", "compile"])
+@pytest.mark.parametrize("seed", ["-1", "4294967296", "12345678901234567890"])
+def test_out_of_range_seeds_are_refused_before_tensorflow_loads(command, seed):
+    extra = ["--data", IRIS_CSV] if command != "compile" else []
+    r = run_cli(command, EXAMPLES / "iris_add.net", *extra, "--seed", seed, timeout=60)
+    assert r.returncode == 2, r.stderr
+    assert "must be from 0 to 4294967295" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_compile_takes_several_files_and_standard_input(tmp_path):
+    out = tmp_path / "models"
+    r = run_cli(
+        "compile", EXAMPLES / "iris_add.net", "-", "-o", out, input=(EXAMPLES / "iris_dense.net").read_text()
+    )
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["iris_add.keras", "stdin.keras"]
+    assert f"wrote {out / 'stdin.keras'}: model 'iris_dense', 139 parameters" in r.stdout
+
+
+TRAIN_WITH_A_FULL_DISK = r"""
+import errno, sys
+import keras
+def full_disk(self, path, *a, **k):
+    raise OSError(errno.ENOSPC, "No space left on device")
+keras.Model.save = full_disk
+from netdsl.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_train_prints_its_results_before_writing_files(tmp_path):
+    out = tmp_path / "m.keras"
+    args = ["train", EXAMPLES / "iris_add.net", "--data", IRIS_CSV, "--epochs", "1", "-o", out]
+    r = subprocess.run(
+        [sys.executable, "-c", TRAIN_WITH_A_FULL_DISK, *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert r.returncode == 2, r.stderr
+    assert "test: accuracy" in r.stdout  # the results survive a failed write
+    assert f"{out}: cannot write: No space left on device; nothing was written" in r.stderr
+    assert list(tmp_path.iterdir()) == []

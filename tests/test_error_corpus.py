@@ -15,6 +15,9 @@ netdsl, so markers never change the spec):
     Needed for "unexpected end of file", for errors at the end of a line
     (a comment would move them, see below) and for lines that cannot carry
     a comment. ``E@0:0`` would mean a diagnostic without a position.
+``# E@FILE:LINE:COL CODE message``
+    a diagnostic located in another file: a data file (``# data:``), named
+    as netdsl names it (the path relative to the spec).
 ``# H:COL help text`` / ``# H@LINE:COL help text``
     optional: the diagnostic at that position has exactly this ``help:``.
     Help is only checked where such a marker is written (the did-you-means,
@@ -79,7 +82,9 @@ UPDATE = os.environ.get("NETDSL_UPDATE_GOLDENS") == "1"
 # file stem -> what netdsl gets wrong (the file's markers say what is right).
 KNOWN_BAD: dict[str, str] = {}
 
-_MARK = re.compile(r"#[ \t]*(?P<kind>[EWH])(?:@(?P<line>\d+))?:(?P<col>\d+)(?=[ \t]|$)")
+_MARK = re.compile(
+    r"#[ \t]*(?P<kind>[EWH])(?:@(?:(?P<file>[^\s:@]+):)?(?P<line>\d+))?:(?P<col>\d+)(?=[ \t]|$)"
+)
 _BODY = re.compile(r"(?P<code>ND\d{3})[ \t]+(?P<message>.*\S)")
 _DATA = re.compile(r"^[ \t]*#[ \t]*data:[ \t]*(?P<path>\S+)[ \t]*$")
 _SEVERITY = {"E": "error", "W": "warning"}
@@ -93,6 +98,7 @@ class Marker:
     text: str  # "CODE message" for E/W, the help for H
     at: int  # the physical line the marker is written on
     inline: bool  # written on the line it is about
+    file: str = ""  # "" for the spec itself, else the other file's name
 
 
 @dataclass
@@ -112,11 +118,11 @@ class Spec:
                 continue
             body = _BODY.fullmatch(m.text)
             assert body, f"{self.path.name}:{m.at}: bad marker text {m.text!r} (want 'CODE message')"
-            out.append((m.line, m.col, _SEVERITY[m.kind], body["code"], body["message"]))
+            out.append((m.file, m.line, m.col, _SEVERITY[m.kind], body["code"], body["message"]))
         return sorted(out)
 
     def helps(self) -> dict[tuple[int, int], str]:
-        return {(m.line, m.col): m.text for m in self.markers if m.kind == "H"}
+        return {(m.file, m.line, m.col): m.text for m in self.markers if m.kind == "H"}
 
 
 def read_spec(path: Path) -> Spec:
@@ -137,7 +143,9 @@ def read_spec(path: Path) -> Spec:
             text = line[m.end() : end].strip()
             assert text, f"{path.name}:{number}: marker without text"
             target = int(m["line"]) if m["line"] is not None else number
-            markers.append(Marker(m["kind"], target, int(m["col"]), text, number, m["line"] is None))
+            markers.append(
+                Marker(m["kind"], target, int(m["col"]), text, number, m["line"] is None, m["file"] or "")
+            )
         d = _DATA.match(line)
         if d:
             data = d["path"]
@@ -145,7 +153,8 @@ def read_spec(path: Path) -> Spec:
 
 
 def run_front_end(spec: Spec, monkeypatch) -> list:
-    """Every diagnostic of the file, as `netdsl check` (or `compile --data`) sees it.
+    """Every diagnostic of the file, as `netdsl check` (or `compile --data`) sees it,
+    each as (file, diagnostic): file "" for the spec, else the other file's name.
 
     Runs from the spec's directory so that data paths in messages are the
     relative paths written in the spec.
@@ -157,22 +166,32 @@ def run_front_end(spec: Spec, monkeypatch) -> list:
     try:
         g = checked(read_source(spec.path.name), data, False, compiling=data is not None)
     except SpecError as exc:
-        return list(exc.diagnostics)
+        diags, sources = list(exc.diagnostics), exc.sources
     except Exception as exc:  # noqa: BLE001 - the point is that nothing else escapes
         pytest.fail(f"{spec.path.name}: {type(exc).__name__} escaped instead of a SpecError: {exc}")
-    return list(netdsl.network(g).diagnostics)
+    else:
+        net = netdsl.network(g)
+        diags, sources = list(net.diagnostics), net.sources
+    return [(sources[d.span.file].name if d.span and d.span.file else "", d) for d in diags]
+
+
+def _pos(item) -> tuple[str, int, int]:
+    file, d = item
+    return (file, d.span.line, d.span.column) if d.span else (file, 0, 0)
 
 
 def actual_of(diags) -> list[tuple]:
-    return sorted(
-        (d.span.line if d.span else 0, d.span.column if d.span else 0, d.severity, d.code, d.message)
-        for d in diags
-    )
+    return sorted((*_pos(item), item[1].severity, item[1].code, item[1].message) for item in diags)
+
+
+def _where(file: str, line: int, col: int) -> str:
+    return f"{file}:{line}:{col}" if file else f"{line}:{col}"
 
 
 def _fmt(items) -> str:
     return (
-        "\n".join(f"  {line}:{col} {sev} {code} {msg}" for line, col, sev, code, msg in items) or "  (none)"
+        "\n".join(f"  {_where(f, line, col)} {sev} {code} {msg}" for f, line, col, sev, code, msg in items)
+        or "  (none)"
     )
 
 
@@ -184,10 +203,11 @@ def check_spec(path: Path, monkeypatch, want_errors: bool | None) -> None:
         update_markers(spec, monkeypatch)
         spec = read_spec(path)
         diags = run_front_end(spec, monkeypatch)
-    for d in diags:
+    for file, d in diags:
         line = d.span.line if d.span else 0
         if (
-            1 <= line <= len(spec.lines)
+            not file
+            and 1 <= line <= len(spec.lines)
             and d.span.column > len(spec.code[line - 1]) + 1
             and any(m.at == line for m in spec.markers)
         ):
@@ -200,11 +220,11 @@ def check_spec(path: Path, monkeypatch, want_errors: bool | None) -> None:
         f"{path.name}: diagnostics differ from the markers\n"
         f"netdsl reports:\n{_fmt(actual)}\nthe markers say:\n{_fmt(expected)}"
     )
-    for (line, col), want in spec.helps().items():
-        got = [d.help for d in diags if d.span and (d.span.line, d.span.column) == (line, col)]
-        assert got, f"{path.name}: an H marker at {line}:{col} but no diagnostic there"
-        assert want in got, f"{path.name}:{line}:{col}: help is {got!r}, the marker says {want!r}"
-    errors = [d for d in diags if d.severity == "error"]
+    for where, want in spec.helps().items():
+        got = [item[1].help for item in diags if _pos(item) == where]
+        assert got, f"{path.name}: an H marker at {_where(*where)} but no diagnostic there"
+        assert want in got, f"{path.name}:{_where(*where)}: help is {got!r}, the marker says {want!r}"
+    errors = [d for _, d in diags if d.severity == "error"]
     if want_errors is True:
         assert errors, f"{path.name} has no error: it is not a broken spec"
     elif want_errors is False:
@@ -216,36 +236,35 @@ def check_spec(path: Path, monkeypatch, want_errors: bool | None) -> None:
 # ---- update mode -------------------------------------------------------------
 
 
-def _marker_text(kind: str, line: int, col: int, text: str, inline: bool) -> str:
-    return f"# {kind}:{col} {text}" if inline else f"# {kind}@{line}:{col} {text}"
+def _marker_text(kind: str, file: str, line: int, col: int, text: str, inline: bool) -> str:
+    return f"# {kind}:{col} {text}" if inline else f"# {kind}@{_where(file, line, col)} {text}"
 
 
 def _render(spec: Spec, diags) -> str:
     """The file's text with markers rewritten from `diags`."""
     code = spec.code
     old_helps = spec.helps()
-    entries = []  # (line, col, kind, text)
-    for line, col, sev, dcode, msg in actual_of(diags):
-        entries.append((line, col, "E" if sev == "error" else "W", f"{dcode} {msg}"))
-        if (line, col) in old_helps:
-            helps = [
-                d.help for d in diags if d.span and (d.span.line, d.span.column) == (line, col) and d.help
-            ]
+    entries = []  # (file, line, col, kind, text)
+    for file, line, col, sev, dcode, msg in actual_of(diags):
+        entries.append((file, line, col, "E" if sev == "error" else "W", f"{dcode} {msg}"))
+        where = (file, line, col)
+        if where in old_helps:
+            helps = [item[1].help for item in diags if _pos(item) == where and item[1].help]
             if helps:
-                old_helps.pop((line, col))
-                entries.append((line, col, "H", helps[0]))
+                old_helps.pop(where)
+                entries.append((file, line, col, "H", helps[0]))
     # An H marker whose diagnostic is gone stays as it is: the test then fails
     # and a person decides.
-    for (line, col), text in old_helps.items():
-        entries.append((line, col, "H", text))
+    for (file, line, col), text in old_helps.items():
+        entries.append((file, line, col, "H", text))
     inline: dict[int, list[str]] = {}
     block: list[str] = []
-    for line, col, kind, text in entries:
-        own = code[line - 1] if 1 <= line <= len(code) else ""
+    for file, line, col, kind, text in entries:
+        own = code[line - 1] if 1 <= line <= len(code) and not file else ""
         if kind != "H" and own.strip() and not own.lstrip().startswith("#") and col <= len(own):
-            inline.setdefault(line, []).append(_marker_text(kind, line, col, text, True))
+            inline.setdefault(line, []).append(_marker_text(kind, file, line, col, text, True))
         else:
-            block.append(_marker_text(kind, line, col, text, False))
+            block.append(_marker_text(kind, file, line, col, text, False))
     marker_only = [i for i, c in enumerate(code) if c == "" and any(m.at == i + 1 for m in spec.markers)]
     out: list[str] = []
     placed = False
@@ -372,6 +391,6 @@ def test_cli_headers_match_the_markers(stem):
     assert "Traceback" not in r.stderr
     headers = [m for m in map(_HEADER.match, r.stderr.splitlines()) if m]
     assert {m["file"] for m in headers} == {path.name}
-    got = sorted((int(m["line"]), int(m["col"]), m["sev"], m["code"], m["msg"]) for m in headers)
+    got = sorted(("", int(m["line"]), int(m["col"]), m["sev"], m["code"], m["msg"]) for m in headers)
     assert got == read_spec(path).expected()
     assert r.stderr.rstrip().splitlines()[-1].startswith(f"netdsl: {path.name}: ")

@@ -116,10 +116,11 @@ def test_evaluate_cli_multiclass(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text(IRIS_CSV.read_text() + "5.0,3.0,1.5,0.2,iris-nova\n")
     r = run_cli("evaluate", model, "--data", bad)
-    assert r.returncode == 1 and "bad.csv:152: column 'species' has 'iris-nova'" in r.stderr
+    assert r.returncode == 1 and "bad.csv:152:17: error[ND607]: column 'species' has 'iris-nova'" in r.stderr
     bad.write_text(IRIS_CSV.read_text().replace("petal_width", "petal_widht"))
     r = run_cli("evaluate", model, "--data", bad)
-    assert r.returncode == 1 and "'petal_width', which the file lacks; did you mean 'petal_widht'" in r.stderr
+    assert r.returncode == 1 and "bad.csv:1:1: error[ND602]: the model reads column 'petal_width'" in r.stderr
+    assert "help: did you mean 'petal_widht'?" in r.stderr
 
 
 def test_regression_report_and_residual_plot(tmp_path, spec):

@@ -702,3 +702,17 @@ def test_cli_missing_file(tmp_path):
     assert r.returncode == 2
     assert "missing.net" in r.stderr
     assert p.read_text() == MESSY
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "block tower(width) (x) {\n    h = x -> (dense(width, relu) -> dropout(0.1)) * 2\n    return h\n}\n",
+        "input a: 4\ninput b: 4\noutput y = concat(a, b -> dense(4, relu)) -> dense(3, softmax)\n",
+    ],
+)
+def test_a_bracket_broken_by_the_first_pass_lays_out_the_same_the_second_time(text):
+    """The first pass breaks the bracket; the second sees it written over several
+    lines (kept broken) and must still decide the chain around it the same way."""
+    once = format_source(text, width=40)
+    assert once != text and format_source(once, width=40) == once

@@ -35,8 +35,12 @@ L = keras.layers
 # Models of records (typed columns, encodings: examples/penguins.net) are not
 # read back by `netdsl import` yet: it reports their lookups and string inputs.
 RECORD_EXAMPLES = {"penguins"}
-EXAMPLE_FILES = [p for p in sorted(EXAMPLES.glob("*.net")) if p.stem not in RECORD_EXAMPLES] + [
-    EXAMPLES / "towers" / "model.net"
+EXAMPLE_FILES = [
+    p
+    for p in sorted(EXAMPLES.glob("*.net"))
+    + [EXAMPLES / "towers" / "model.net"]
+    + sorted((EXAMPLES / "keras_io").glob("*.net"))  # the keras.io examples (issue 13)
+    if p.stem not in RECORD_EXAMPLES
 ]
 WITH_BLOCKS = {"residual_blocks", "model"}  # blocks come back flat (see README)
 _AUTO = re.compile(
@@ -365,12 +369,14 @@ def test_keras_model_compile_settings_come_back(tmp_path):
     assert "z_scaled = z -> standardize(mean=[0.5, 1.0, 2.0], variance=[1.0, 4.0, 0.25])" in text
 
 
-def test_guide_mnist_loss_from_logits_is_a_warning(tmp_path):
+def test_guide_mnist_loss_from_logits_comes_back_with_its_argument(tmp_path):
     mnist_mlp().save(tmp_path / "m.keras")
     r = run_cli("import", tmp_path / "m.keras", "-o", tmp_path / "m.net")
-    assert r.returncode == 0, r.stderr
-    assert "warning[ND706]: the loss SparseCategoricalCrossentropy(from_logits=true)" in r.stderr
-    assert "compile optimizer=rmsprop metrics=[accuracy]" in (tmp_path / "m.net").read_text()
+    assert r.returncode == 0 and "warning" not in r.stderr, r.stderr
+    line = "compile loss=SparseCategoricalCrossentropy(from_logits=true) optimizer=rmsprop metrics=[accuracy]"
+    assert line in (tmp_path / "m.net").read_text()
+    r = run_cli("check", tmp_path / "m.net")
+    assert r.returncode == 0 and "ND513" not in r.stderr  # a linear output given as logits
 
 
 def test_shared_layer_comes_back_as_one_layer_declaration(tmp_path):
@@ -436,7 +442,8 @@ def test_layer_without_an_op_is_a_diagnostic_naming_it(tmp_path):
 # ---- exports -------------------------------------------------------------------
 
 
-EXPORTED = ["iris_feature_groups", "standardized", "towers", "mlp_dropout"]
+# every example (the towers library's model as "towers")
+EXPORTED = [p.stem if p.stem != "model" else "towers" for p in EXAMPLE_FILES]
 
 
 @pytest.fixture(scope="module")

@@ -87,11 +87,14 @@ def test_bad_files_fail_before_tensorflow_loads(iris_model, tmp_path):
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.stdout.strip().splitlines()[-1] == "1 1 []", r.stdout + r.stderr
+    # located in the data file, with a code, the line and a caret, as every data error
     assert (
-        f"{lacking}: the model reads column 'sepal_width', which the file lacks; did you mean 'sepal_widht'?"
-        in r.stderr
+        f"{lacking}:1:1: error[ND602]: the model reads column 'sepal_width', which the file lacks" in r.stderr
     )
-    assert f"{text}:3: column 'sepal_width' is not a number: 'three'" in r.stderr
+    assert "help: did you mean 'sepal_widht'?" in r.stderr
+    line = next(ln for ln in r.stderr.splitlines() if ln.startswith(f"{text}:3:"))
+    assert line.endswith("error[ND609]: column 'sepal_width' is not a number: 'three'"), r.stderr
+    assert " 3 | " in r.stderr and "^" in r.stderr
 
 
 def test_usage_errors(iris_model, tmp_path):

@@ -330,7 +330,13 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
 
 
 def _options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
-    return [a for a in parser._actions if a.option_strings and not isinstance(a, argparse._HelpAction)]
+    # Hidden options (help=SUPPRESS: --debug repeated after each command) are
+    # documented once, with the top level's.
+    return [
+        a
+        for a in parser._actions
+        if a.option_strings and not isinstance(a, argparse._HelpAction) and a.help != argparse.SUPPRESS
+    ]
 
 
 def synopsis_lines(block: Block) -> list[tuple[str, str]]:

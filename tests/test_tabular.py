@@ -191,3 +191,33 @@ def test_parquet_data_checks_and_predicts_as_the_csv(tmp_path):
     b = netdsl.load(str(PENGUINS), data=str(parquet))
     assert netdsl.network(a).params == netdsl.network(b).params
     assert [netdsl.node(a, n).vocabulary for n in a] == [netdsl.node(b, n).vocabulary for n in b]
+
+
+def test_streamed_training_weighs_classes_as_training_in_memory(tmp_path):
+    """class_weight=balanced counts the classes of the rows fit is given, here
+    the hashed split's training rows (counted independently below), and Keras
+    is given the weights: the loss differs from unweighted training."""
+    import numpy as np
+
+    from netdsl.apps.streaming import prepare_stream, streamed_class_weight
+    from netdsl.apps.training import resolve_settings
+    from netdsl.data import arrow, split
+
+    text = PENGUINS.read_text(encoding="utf-8")
+    weighted = tmp_path / "weighted.net"
+    line = re.search(r"^train .*$", text, re.M).group(0)
+    weighted.write_text(text.replace(line, line + " class_weight=balanced"), encoding="utf-8")
+    g = netdsl.load(str(weighted), data=str(PENGUINS_CSV))
+    settings = resolve_settings(g, {"seed": 3})
+    streamed = prepare_stream(g, str(PENGUINS_CSV), settings)
+    labels = np.asarray(arrow.read_table(str(PENGUINS_CSV), {"species": arrow.LABEL}).strings("species"))
+    parts = split.parts(np.arange(len(labels)), *streamed.split)
+    fit_labels = labels[parts == split.TRAIN]
+    classes = ["Adelie", "Chinstrap", "Gentoo"]
+    counts = [int((fit_labels == c).sum()) for c in classes]
+    expected = {i: len(fit_labels) / (3 * n) for i, n in enumerate(counts)}
+    assert streamed_class_weight(g, streamed) == pytest.approx(expected)
+    assert len(set(counts)) == 3  # unequal classes: the weights differ from 1
+    a = netdsl.train(str(weighted), str(PENGUINS_CSV), stream=True, epochs=1, seed=3)
+    b = netdsl.train(str(PENGUINS), str(PENGUINS_CSV), stream=True, epochs=1, seed=3)
+    assert a.history["loss"] != b.history["loss"]

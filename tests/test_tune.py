@@ -221,3 +221,65 @@ def test_tune_usage_errors(spec):
     assert r.returncode == 2 and "has no search space" in r.stderr
     r = run_cli("tune", spec(SPACE), "--data", IRIS_CSV, "--search", "bayes", "--scheduler", "asha")
     assert r.returncode == 2 and "--scheduler asha works with --search random or grid" in r.stderr
+    r = run_cli("tune", spec(SPACE), "--data", IRIS_CSV, "--seed", "4294967296")
+    assert r.returncode == 2 and "--seed: must be from 0 to 4294967295" in r.stderr
+
+
+def test_tune_refuses_data_over_the_memory_budget_before_any_trial(tmp_path, spec):
+    out = tmp_path / "best.net"
+    r = run_cli("tune", spec(SPACE), "--data", IRIS_CSV, "--memory-limit", "1K", "-o", out, "--jobs", "1")
+    assert r.returncode == 1, r.stderr
+    assert "iris.csv:1:1: error[ND902]: reading this file would take about" in r.stderr
+    assert "help: pass --memory-limit" in r.stderr and "trial" not in r.stderr and not out.exists()
+
+
+def test_the_live_table_says_1_epoch_not_1_epochs(capsys):
+    from netdsl.apps.tune import Objective, Trial
+    from netdsl.cli.tuning import _live
+
+    space = parse_space(Source("s.net", SPACE))
+    show = _live(space, Objective("accuracy", True))
+    for epochs in (1, 3):
+        show(Trial(1, ("4", "0.0", "0.001"), {}, "", epochs=epochs, score=0.5, seconds=1.0))
+    lines = capsys.readouterr().err.splitlines()
+    assert "[1 epoch]" in lines[0] and "[3 epochs]" in lines[1], lines
+
+
+@pytest.mark.parametrize(
+    "metrics, objective",
+    [
+        ("[accuracy]", ("accuracy", True)),
+        ("[f1_score, recall]", ("recall", True)),  # f1_score is a list, one value per class
+        ("[f1_score]", ("loss", False)),
+        ("[mae]", ("mae", False)),  # an error: less is better
+        ("[categorical_crossentropy, accuracy]", ("categorical_crossentropy", False)),
+    ],
+)
+def test_trials_are_ranked_by_a_scalar_metric_in_its_own_direction(metrics, objective):
+    import netdsl
+    from netdsl.apps.tune import objective_of
+
+    g = netdsl.loads(
+        "input x: 4\noutput y = x -> dense(3, softmax)\n"
+        f"compile loss=categorical_crossentropy metrics={metrics}\n"
+    )
+    o = objective_of(g)
+    assert (o.metric, o.higher_is_better) == objective
+
+
+def test_a_trial_whose_loss_becomes_nan_fails_alone_and_per_class_metrics_are_kept(spec):
+    path = spec(
+        "input iris: [sepal_length, sepal_width, petal_length, petal_width]\n"
+        "output species = iris -> dense(4, relu) -> dense(3, softmax)\n"
+        "compile loss=categorical_crossentropy optimizer=sgd(learning_rate=choice(0.01, 1e30)) "
+        "metrics=[f1_score, accuracy]\n"
+        "train epochs=2 batch_size=16 seed=1\n"
+    )
+    out = path.parent / "best.net"
+    r = run_cli("tune", path, "--data", IRIS_CSV, "--search", "grid", "--jobs", "1", "-o", out, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "trial   2 [0 epochs]  learning_rate=1e30  failed: " in r.stderr and "error[ND612]" in r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == ["trial", "learning_rate", "epochs", "accuracy"]  # ranked by accuracy, not f1
+    assert lines[2].split()[-1] == "error" and lines[3].startswith("best: trial 1 (learning_rate=0.01)")
+    assert "learning_rate=0.01" in out.read_text()

@@ -16,8 +16,9 @@ from __future__ import annotations
 import math
 
 from ..data import arrow
-from ..data.errors import DataError
+from ..data.errors import located
 from ..ir.core import network
+from ..lang import codes
 
 
 def _ratio(num: float, den: float) -> float:
@@ -216,7 +217,8 @@ def read_labelled(entry: dict, path: str) -> tuple[arrow.Table, dict, dict]:
     check_columns(plan, header)
     kinds = plan.kinds()
     for t in entry["targets"]:
-        _need_column(header, t["column"])
+        if t["column"] not in header.columns:
+            raise arrow.missing_column(header, t["column"])
         kinds.setdefault(t["column"], arrow.LABEL)
     table = arrow.read_table(path, kinds, header)
     check_missing(plan, table)
@@ -233,20 +235,17 @@ def read_labelled(entry: dict, path: str) -> tuple[arrow.Table, dict, dict]:
         if (idx < 0).any():
             i = int(np.flatnonzero(idx < 0)[0])
             line, cell = arrow.locate_cell(path, table.columns, column, table.file_row(i))
-            raise DataError(
-                f"{path}:{line}: column '{column}' has {cell.strip()!r}, not a class the model "
-                f"was trained on ({', '.join(map(str, t['classes']))})"
+            raise located(
+                path,
+                f"column '{column}' has {cell.strip()!r}, not a class the model was trained on "
+                f"({', '.join(map(str, t['classes']))})",
+                line,
+                cell=table.columns.index(column),
+                code=codes.LABELS_DO_NOT_FIT,
+                help="evaluate on rows of the classes the model knows, or train it on these too",
             )
         y[t["output"]] = idx
     return table, x, y
-
-
-def _need_column(header: arrow.Header, column: str) -> None:
-    if column not in header.columns:
-        from ..lang.diagnostics import did_you_mean
-
-        hint = did_you_mean(column, header.columns) or "its columns are: " + ", ".join(header.columns)
-        raise DataError(f"{header.path}: the model reads column '{column}', which the file lacks; {hint}")
 
 
 def evaluate_arrays(model, entry: dict, x: dict, y: dict, batch_size: int = 1024) -> dict:

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..data import arrow
-from ..data.errors import DataError
 from ..io import UsageError
 
 STREAM_BYTES = 256 << 20  # larger files are predicted piece by piece
@@ -146,12 +145,9 @@ def _sidecar_targets(model_path: str, outputs: list[str]) -> list[Target]:
 
 def check_columns(plan: Plan, header: arrow.Header) -> None:
     """Every column the model reads is in the file; DataError otherwise (with did-you-mean)."""
-    from ..lang.diagnostics import did_you_mean
-
     for column in plan.kinds():
         if column not in header.columns:
-            hint = did_you_mean(column, header.columns) or "its columns are: " + ", ".join(header.columns)
-            raise DataError(f"{header.path}: the model reads column '{column}', which the file lacks; {hint}")
+            raise arrow.missing_column(header, column)
 
 
 def _file_kinds(plan: Plan, header: arrow.Header) -> dict[str, str]:

@@ -18,9 +18,9 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .tasks import cached_table, run_task
+from .tasks import TaskFailed, cached_table, run_task
 
-__all__ = ["cached_table", "make_task", "run_all", "run_task"]
+__all__ = ["TaskFailed", "cached_table", "make_task", "run_all", "run_task"]
 
 Progress = Callable[[int, dict, dict], None]  # (index, task, result) as each task finishes
 
@@ -42,9 +42,22 @@ class RunResult:
         return cls(d["history"], d["test"], d["settings"], d["seconds"], d["report"], d["rows"], d["process"])
 
 
-def make_task(spec: str, data: str, settings: dict, *, columns=None, fold=None, text=None, include_paths=()):
+def make_task(
+    spec: str,
+    data: str,
+    settings: dict,
+    *,
+    columns=None,
+    fold=None,
+    text=None,
+    include_paths=(),
+    keep_going: bool = False,
+):
     """A task: train `spec` (a path; `text` replaces its contents, as tune's
-    concrete points do) on `data` with `settings`, holding out `fold` (i, K)."""
+    concrete points do) on `data` with `settings`, holding out `fold` (i, K).
+    With `keep_going`, a run that fails (ND612: the loss became NaN) returns
+    {"error": its report} instead of raising TaskFailed: one trial of a
+    search fails, not the search."""
     # Absolute paths: a Ray worker runs in a directory of its own (the spec and
     # the data must be readable at the same paths on every node).
     return {
@@ -55,6 +68,7 @@ def make_task(spec: str, data: str, settings: dict, *, columns=None, fold=None, 
         "columns": {k: list(v) for k, v in (columns or {}).items()},
         "settings": dict(settings),
         "fold": list(fold) if fold is not None else None,
+        "keep_going": keep_going,
     }
 
 

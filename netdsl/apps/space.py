@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from dataclasses import dataclass
+
+import networkx as nx
 
 from ..ir.values import SPACE_OPS
 from ..lang import ast
@@ -292,7 +295,7 @@ class SpaceCheck:
     checked: int  # combinations checked
     total: int  # combinations in the grid
     params: tuple[int, int] | None  # fewest and most parameters of the combinations without errors
-    first: object = None  # the first combination's graph (its nodes for `check --json`)
+    first: nx.DiGraph | None = None  # the first combination's graph (its nodes for `check --json`)
 
 
 def check_space(space: Space, include_paths=()) -> SpaceCheck:
@@ -341,8 +344,6 @@ def _combination_errors(space: Space, seen: dict[tuple, list], checked: int) -> 
 def _without_values(message: str, point: tuple[str, ...]) -> str:
     """A message with the point's values blanked: one problem, several
     combinations. Whole values only: the 1 of `h_dense_1` is a name's."""
-    import re
-
     for value in sorted(set(point), key=len, reverse=True):
         message = re.sub(rf"(?<![\w.]){re.escape(value)}(?![\w.])", "…", message)
     return message

@@ -46,6 +46,7 @@ class Streamed:
     kinds: dict[str, str]
     rows: dict[int, int]  # split.TRAIN / VALIDATION / TEST -> rows
     split: tuple[int, float, float]  # (seed, test_size, validation_split)
+    fit_counts: dict[str, Counts]  # each label's classes counted over the rows fit is given
 
 
 def prepare_stream(g: nx.DiGraph, path: str, settings: dict, columns=None) -> Streamed:
@@ -59,17 +60,21 @@ def prepare_stream(g: nx.DiGraph, path: str, settings: dict, columns=None) -> St
     kinds.update({t.column: arrow.LABEL for t in binding.targets})
     parts_of = (settings["seed"], settings["test_size"], settings["validation_split"])
     counts = {t.column: Counts() for t in binding.targets if t.encoding != "value"}
+    fit_counts = {c: Counts() for c in counts}
     rows = {split.TRAIN: 0, split.VALIDATION: 0, split.TEST: 0}
     for piece in arrow.iter_batches(path, kinds, header):
+        import numpy as np
+        import pyarrow as pa
+
+        parts = split.parts(np.arange(piece.offset, piece.offset + piece.num_rows), *parts_of)
+        fits = pa.array(parts == split.TRAIN)
         for t in binding.targets:
             if piece.missing_count(t.column):
                 raise piece.first_missing(t.column)
             if t.column in counts:
                 counts[t.column].add(piece.data.column(t.column))
-        import numpy as np
-
-        ids = np.arange(piece.offset, piece.offset + piece.num_rows)
-        for part, n in enumerate(np.bincount(split.parts(ids, *parts_of), minlength=3)):
+                fit_counts[t.column].add(arrow.compute("filter", piece.data.column(t.column), fits))
+        for part, n in enumerate(np.bincount(parts, minlength=3)):
             rows[part] += int(n)
     from .training import _class_labels, _LabelsDoNotFit, check_target
 
@@ -84,7 +89,25 @@ def prepare_stream(g: nx.DiGraph, path: str, settings: dict, columns=None) -> St
     if problems:
         raise SpecError(problems, network(g).source)
     _check_rows(g, binding, rows)
-    return Streamed(path, binding, kinds, rows, parts_of)
+    return Streamed(path, binding, kinds, rows, parts_of, fit_counts)
+
+
+def streamed_class_weight(g: nx.DiGraph, streamed: Streamed) -> dict[int, float] | None:
+    """The train line's class_weight as model.fit takes it, `balanced` counted
+    over the rows fit is given (as netdsl.train does for a table in memory)."""
+    import numpy as np
+
+    from ..ir.fit_settings import class_weight_by_index
+
+    fit = network(g).train
+    targets = streamed.binding.targets
+    if fit.class_weight is None or len(targets) != 1 or targets[0].column not in streamed.fit_counts:
+        return None
+    t = targets[0]
+    classes = t.classes or []
+    counted = streamed.fit_counts[t.column].counts
+    index = np.repeat(np.arange(len(classes)), [counted.get(c, 0) for c in classes])
+    return class_weight_by_index(fit, classes, index)
 
 
 def _check_rows(g: nx.DiGraph, binding: Binding, rows: dict[int, int]) -> None:
@@ -173,6 +196,7 @@ def train_streamed(g: nx.DiGraph, path: str, settings: dict, columns=None, verbo
         feed(g, streamed, split.TEST),
         settings,
         verbose,
+        streamed_class_weight(g, streamed),
     )
     seconds = time.perf_counter() - started
     binding = streamed.binding

@@ -12,7 +12,7 @@ def cached_table(path: str, kinds: tuple):
     """The columns `kinds` ((column, kind), ...) of a file, read once per worker."""
     from ..data import arrow
 
-    return arrow.read_table(path, dict(kinds))
+    return arrow.read_table(path, dict(kinds), memory_limit=0)  # the command checked the budget
 
 
 def table_for(g, path: str, columns: dict | None = None):
@@ -44,15 +44,26 @@ def _prepared(spec: str, text: str | None, include_paths: tuple, data: str, colu
     return g, prepare(g, table_for(g, data, bound), bound)
 
 
+class TaskFailed(Exception):
+    """A task's SpecError (a loss that became NaN), as its rendered text: plain
+    data, so that it crosses a process boundary like a result does."""
+
+
 def run_task(task: dict) -> dict:
     """Train one task in this process; its result as plain data."""
+    from ..lang.diagnostics import SpecError
     from .evaluate import without_curves
     from .training import train
 
     columns = tuple(sorted((k, tuple(v)) for k, v in task["columns"].items()))
     g, prepared = _prepared(task["spec"], task["text"], tuple(task["include_paths"]), task["data"], columns)
     fold = tuple(task["fold"]) if task["fold"] else None
-    result = train(g, prepared, fold=fold, **task["settings"])
+    try:
+        result = train(g, prepared, fold=fold, **task["settings"])
+    except SpecError as exc:
+        if task.get("keep_going"):
+            return {"error": exc.render(color=False), "process": os.getpid()}
+        raise TaskFailed(exc.render(color=False)) from None
     return {
         "history": result.history,
         "test": result.test,

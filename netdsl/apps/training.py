@@ -17,16 +17,20 @@ from typing import Any
 import networkx as nx
 
 from ..data import arrow
+from ..data.errors import DataError
 from ..data.spec import read_for
 from ..data.tables import columns_hint, feature_span, filled_columns
+from ..io import UsageError
 from ..ir.core import Node, network, node
+from ..ir.fit_settings import unknown_class_weight_labels
+from ..ir.settings import SPARSE_LOSSES
 from ..lang import codes
 from ..lang.diagnostics import Diagnostic, SpecError, did_you_mean, error, has_errors
 from .evaluate import held_out_report, without_curves
 
 # How a loss wants its targets.
 ONE_HOT = ("categorical_crossentropy", "categorical_focal_crossentropy", "categorical_hinge", "kl_divergence")
-INDEX = ("sparse_categorical_crossentropy",)
+INDEX = SPARSE_LOSSES
 BINARY = ("binary_crossentropy", "binary_focal_crossentropy", "hinge", "squared_hinge")
 
 
@@ -58,9 +62,9 @@ class Split:
 @dataclass
 class TrainResult:
     model: object
-    history: dict  # Keras History.history: metric -> per-epoch values
-    test: dict  # test-split metrics
-    classes: dict  # output -> class names (classification outputs)
+    history: dict  # Keras History.history: metric -> per-epoch values (a list per class for f1_score)
+    test: dict  # test-split metrics; {} when test_size is 0 (nothing held out)
+    classes: dict  # output -> class names (classification outputs only)
     settings: dict  # epochs, batch_size, test_size, validation_split, seed
     rows: dict = field(default_factory=dict)
     seconds: float = 0.0
@@ -105,14 +109,35 @@ def _output_span(g: nx.DiGraph, output: str):
     return network(g).definitions.get(output, node(g, output).span)
 
 
+def check_columns_option(g: nx.DiGraph, columns: dict[str, list[str]]) -> None:
+    """UsageError for a --columns NAME that is no input or output, or an
+    output given more than one column."""
+    net = network(g)
+    names = list(net.inputs) + list(net.outputs)
+    for name, cols in columns.items():
+        if name not in names:
+            hint = did_you_mean(name, names)
+            raise UsageError(
+                f"--columns {name}=...: the spec has no input or output '{name}'; "
+                + (hint or "its inputs and outputs are: " + ", ".join(names))
+            )
+        if name in net.outputs and len(cols) != 1:
+            raise UsageError(
+                f"--columns {name}=...: an output learns one label column, "
+                f"got {len(cols)} ({', '.join(cols)})"
+            )
+
+
 def bind(
     g: nx.DiGraph, table: arrow.Table | arrow.Header, columns: dict[str, list[str]] | None = None
 ) -> tuple[Binding, list[Diagnostic]]:
     """The model's inputs to their columns (a record's fields, a vector
-    input's features or --columns), outputs to the column of their name."""
+    input's features), outputs to the column of their name; `columns`
+    (--columns) binds either to other columns."""
     from ..backends.keras_layers import keras_inputs
 
     columns = columns or {}
+    check_columns_option(g, columns)
     header = table.columns
     known = set(header)  # a set: a wide table has hundreds of thousands of columns
     diags: list[Diagnostic] = []
@@ -139,18 +164,22 @@ def bind(
     fillable = sorted({c for (i, c) in filled})
     targets = []
     for out in network(g).outputs:
-        if out not in known:
+        column = columns[out][0] if out in columns else out
+        if column not in known:
+            given = f" (from --columns {out}={column})" if out in columns else ""
             diags.append(
                 error(
                     codes.OUTPUT_WITHOUT_COLUMN,
-                    f"output '{out}' has no column '{out}' in {table.path}",
+                    f"output '{out}' has no column '{column}' in {table.path}{given}",
                     _output_span(g, out),
-                    help=did_you_mean(out, header, as_names=True)
-                    or "name the output after its label column; the columns are: " + ", ".join(header),
+                    help=did_you_mean(column, header, as_names=True)
+                    or "name the output after its label column, or bind it with --columns "
+                    f"{out}=COLUMN; the columns are: "
+                    + ", ".join(header),
                 )
             )
             continue
-        targets.append(Target(out, out, encoding_for(_loss_of(g, out), _width(g, out))))
+        targets.append(Target(out, column, encoding_for(_loss_of(g, out), _width(g, out))))
     scalars = [ki.key for ki in keras_inputs(g) if ki.shape == ()]
     return Binding(inputs, targets, kinds, fillable, scalars), diags
 
@@ -219,6 +248,16 @@ def encode_targets(g: nx.DiGraph, table: arrow.Table, binding: Binding) -> tuple
     return arrays, diags
 
 
+def _looks_numeric(classes: list) -> bool:
+    """Labels that read as measurements rather than class names: all numbers,
+    and fractional or too many to be classes."""
+    try:
+        values = [float(c) for c in classes]
+    except ValueError:
+        return False
+    return len(values) > 20 or any(v != int(v) for v in values)
+
+
 class _LabelsDoNotFit(Exception):
     def __init__(self, diagnostic: Diagnostic):
         self.diagnostic = diagnostic
@@ -256,6 +295,19 @@ def check_target(g: nx.DiGraph, t: Target) -> None:
         only = f" ('{classes[0]}')" if classes else ""
         message = f"label column '{t.column}' has a single class{only}: there is nothing to learn"
         raise _LabelsDoNotFit(error(codes.LABELS_DO_NOT_FIT, message, span))
+    fits = len(classes) == width if t.encoding != "binary" else len(classes) == 2 and width == 1
+    if not fits and _looks_numeric(classes):
+        shown = ", ".join(map(str, classes[:6])) + (", ..." if len(classes) > 6 else "")
+        raise _LabelsDoNotFit(
+            error(
+                codes.LABELS_DO_NOT_FIT,
+                f"'{t.column}' looks numeric ({len(classes)} distinct values such as {shown}), but "
+                f"{_loss_of(g, t.output)} treats each distinct value as a class",
+                span,
+                help=f"to predict the number, end '{t.output}' with dense(1) and use a regression loss "
+                "such as loss=mse or loss=mae",
+            )
+        )
     if t.encoding == "binary" and (len(classes) != 2 or width != 1):
         raise _LabelsDoNotFit(
             error(
@@ -328,28 +380,41 @@ def learning_feed(g: nx.DiGraph, data, columns=None):
     return ArrayFeed(input_arrays(table, binding), {}, np.arange(table.num_rows), chunk=LEARN_ROWS)
 
 
+def _test_rows(n: int, test_size: float) -> int:
+    return int(round(n * test_size))
+
+
+def _fits(n: int, test_size: float) -> bool:
+    """Whether n rows split into at least one test row and one training row."""
+    return 1 <= _test_rows(n, test_size) < n
+
+
 def stratified_split(labels, n_rows: int, test_size: float, seed: int) -> Split:
-    """A seeded split keeping each class's share; labels None means unstratified."""
+    """A seeded split keeping each class's share; labels None means unstratified.
+    test_size 0: every row trains, none is held out."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
+    if test_size == 0:
+        return Split(rng.permutation(n_rows).tolist(), [])
     groups = (
         [np.arange(n_rows)] if labels is None else [np.flatnonzero(labels == c) for c in np.unique(labels)]
     )
+    too_few = [len(members) for members in groups if not _fits(len(members), test_size)]
+    if too_few:
+        raise _TooFew(too_few, test_size, labels is not None)
     train, test = [], []
     for members in groups:
         members = rng.permutation(members)
-        n_test = int(round(len(members) * test_size))
-        if n_test < 1 or n_test >= len(members):
-            raise _TooFew(len(members), test_size, labels is not None)
+        n_test = _test_rows(len(members), test_size)
         test.extend(members[:n_test].tolist())
         train.extend(members[n_test:].tolist())
     return Split(rng.permutation(train).tolist(), sorted(test))
 
 
 class _TooFew(Exception):
-    def __init__(self, rows, test_size, per_class):
-        self.rows, self.test_size, self.per_class = rows, test_size, per_class
+    def __init__(self, sizes: list[int], test_size: float, per_class: bool):
+        self.sizes, self.test_size, self.per_class = sizes, test_size, per_class
 
 
 def stratify_labels(binding: Binding, targets: dict):
@@ -401,11 +466,16 @@ def prepare(g: nx.DiGraph, table: arrow.Table, columns=None) -> Prepared:
         )
     binding, diags = bind(g, table, columns)
     if has_errors(diags):
-        raise SpecError(diags, net.source)
-    inputs = input_arrays(table, binding)  # bad cells first: row and column named
-    targets, diags = encode_targets(g, table, binding)
+        raise SpecError(diags, net.source, net.sources)
+    try:
+        inputs = input_arrays(table, binding)  # bad cells first: row and column named
+        targets, diags = encode_targets(g, table, binding)
+    except DataError as exc:  # located in the data file
+        raise exc.spec_error(g) from None
+    for t in binding.targets if len(binding.targets) == 1 else ():
+        diags += unknown_class_weight_labels(net.train, t.classes or [], t.column)
     if has_errors(diags):
-        raise SpecError(diags, net.source)
+        raise SpecError(diags, net.source, net.sources)
     stratify = stratify_labels(binding, targets)
     return Prepared(table, binding, inputs, targets, stratify)
 
@@ -414,23 +484,42 @@ def _split(g: nx.DiGraph, prepared: Prepared, test_size: float, seed: int) -> Sp
     try:
         return stratified_split(prepared.stratify, prepared.table.num_rows, test_size, seed)
     except _TooFew as exc:
-        first = prepared.binding.targets[0]
-        where = (
-            f"a class of '{first.column}' has only {exc.rows} row(s)"
-            if exc.per_class
-            else f"the data has only {exc.rows} row(s)"
-        )
-        raise SpecError(
-            [
-                error(
-                    codes.TOO_FEW_ROWS,
-                    f"too few rows for a test split of {exc.test_size:g}: {where}",
-                    network(g).definitions.get(first.output),
-                    help="add rows, or change test_size (train test_size=... or --test-size)",
-                )
-            ],
-            network(g).source,
-        ) from None
+        raise _too_few_error(g, prepared, exc) from None
+
+
+def _too_few_error(g: nx.DiGraph, prepared: Prepared, exc: _TooFew) -> SpecError:
+    """Which classes are too small, and what would work."""
+    t, first = exc.test_size, prepared.binding.targets[0]
+    if exc.per_class:
+        counts = {c: int((prepared.stratify == k).sum()) for k, c in enumerate(first.classes or [])}
+        small = sorted((n, str(c)) for c, n in counts.items() if not _fits(n, t))
+        listed = ", ".join(f"'{c}': {n}" for n, c in small[:6]) + (", ..." if len(small) > 6 else "")
+        where = f"a class of '{first.column}' has only {small[0][0]} row(s) (too small: {listed})"
+        sizes = list(counts.values())
+    else:
+        where = f"the data has only {exc.sizes[0]} row(s)"
+        sizes = exc.sizes
+    need = next(n for n in range(2, 10_000) if _fits(n, t))
+    workable = [k / 100 for k in range(1, 100) if all(_fits(n, k / 100) for n in sizes)]
+    if workable:
+        works = f"test_size from {workable[0]:g} to {workable[-1]:g} would work with these rows"
+    else:
+        works = "no test_size works while a class has fewer than 2 rows"
+    net = network(g)
+    return SpecError(
+        [
+            error(
+                codes.TOO_FEW_ROWS,
+                f"too few rows for a test split of {t:g}: {where}",
+                net.definitions.get(first.output),
+                help=f"with test_size {t:g} each {'class' if exc.per_class else 'split'} needs at least "
+                f"{need} rows (one to test, the rest to train); {works}; or add rows, "
+                "or train on every row without a test (--test-size 0)",
+            )
+        ],
+        net.source,
+        net.sources,
+    )
 
 
 def fold_split(g: nx.DiGraph, prepared: Prepared, fold, seed: int) -> Split:
@@ -489,6 +578,7 @@ def train(
     columns=None,
     verbose=0,
     fold: tuple[int, int] | None = None,
+    memory_limit: int | None = None,
 ) -> TrainResult:
     """Train a spec on data; `spec` is a path or a graph from netdsl.load,
     `data` a CSV path, a Table, or what prepare() made of one (then
@@ -497,9 +587,14 @@ def train(
     Settings default to the spec's `train` line, then to netdsl's defaults.
     Layers that adapt (standardize) adapt on the training split only. `fold`
     (i, K) holds out fold i of a stratified K-fold split (seeded by `seed`)
-    instead of a test_size share.
+    instead of a test_size share. SpecError (ND902) before anything is
+    allocated when the model and data are estimated to need more than the
+    memory budget (`memory_limit` bytes; 0: none); SpecError (ND612) when the
+    loss becomes NaN or infinite (training stops at that batch).
     """
-    g, prepared = _graph_and_data(spec, data, columns)
+    from .memory import check_model_memory
+
+    g, prepared = _graph_and_data(spec, data, columns, memory_limit)
     settings = resolve_settings(
         g,
         dict(
@@ -510,6 +605,7 @@ def train(
             seed=seed,
         ),
     )
+    check_model_memory(g, memory_limit, True, settings["batch_size"], prepared.table.memory)
     if fold is not None:
         split = fold_split(g, prepared, fold, settings["seed"])
     else:
@@ -539,10 +635,12 @@ def train(
     )
 
 
-def _graph_and_data(spec, data, columns) -> tuple[nx.DiGraph, Prepared]:
+def _graph_and_data(spec, data, columns, memory_limit=None) -> tuple[nx.DiGraph, Prepared]:
     """The checked graph (a path spec is checked against the data) and the data bound to it."""
     g = _load(str(spec), data) if isinstance(spec, (str, os.PathLike)) else spec
-    prepared = data if isinstance(data, Prepared) else prepare(g, read_for(g, data, columns), columns)
+    if not isinstance(data, Prepared):
+        data = prepare(g, read_for(g, data, columns, memory_limit=memory_limit), columns)
+    prepared = data
     return g, prepared
 
 

@@ -69,9 +69,13 @@ def objective_of(g) -> Objective:
     metrics = net.compile.metrics if net.compile else None
     if isinstance(metrics, dict):
         metrics = next(iter(metrics.values()), [])
-    names = [m for m in (metrics or []) if isinstance(m, str)]
+    from ..ir.settings import HIGHER_IS_BETTER_METRICS, PER_CLASS_METRICS
+
+    # a per-class metric is a list, not one score to rank by
+    names = [m for m in (metrics or []) if isinstance(m, str) and m not in PER_CLASS_METRICS]
     if names and len(net.outputs) == 1:
-        return Objective(names[0], True)
+        # the history's key: a metric's `name=` when given (`FalseNegatives(name=fn)`)
+        return Objective(getattr(names[0], "result_key", names[0]), names[0] in HIGHER_IS_BETTER_METRICS)
     return Objective("loss", False)
 
 
@@ -126,22 +130,37 @@ class TuneRun:
                 fold=fold,
                 text=t.text,
                 include_paths=self.include_paths,
+                keep_going=True,
             )
             for t in todo
             for fold in folds
         ]
-        results = [RunResult.from_dict(r) for r in self.executor().map(tasks)]
+        raw = self.executor().map(tasks)
         for k, t in enumerate(todo):
-            mine = results[k * len(folds) : (k + 1) * len(folds)]
+            done = raw[k * len(folds) : (k + 1) * len(folds)]
+            failed = next((r["error"] for r in done if "error" in r), None)
+            if failed is not None:  # e.g. ND612, the loss became NaN: this trial fails, the search goes on
+                t.error, t.epochs = failed.splitlines()[0], epochs or t.epochs
+                if self.progress:
+                    self.progress(t)
+                continue
+            mine = [RunResult.from_dict(r) for r in done]
             scores = [score_of(self.objective, r, bool(self.folds)) for r in mine]
             t.epochs = epochs or mine[0].settings["epochs"]
             known = [x for x in scores if x is not None]
             t.score = statistics.fmean(known) if len(known) == len(scores) else None
-            t.test = {m: statistics.fmean(r.test[m] for r in mine) for m in mine[0].test}
+            t.test = {m: _mean([r.test[m] for r in mine]) for m in mine[0].test}
             t.history = mine[0].history
             t.seconds += sum(r.seconds for r in mine)
             if self.progress:
                 self.progress(t)
+
+
+def _mean(values: list):
+    """The mean over folds; per class for a metric Keras reports per class."""
+    if values and isinstance(values[0], list):
+        return [statistics.fmean(column) for column in zip(*values)]
+    return statistics.fmean(values)
 
 
 def make_trials(space: Space, points: list[tuple[str, ...]], first: int = 0) -> list[Trial]:

@@ -16,11 +16,13 @@ import networkx as nx
 from ..data.feed import LEARN_ROWS, ArrayFeed, Feed
 from ..data.stats import Moments
 from ..ir.core import Compile, network, node
+from ..ir.fit_settings import KerasCall
 from ..ir.options import KerasObject
 from .keras_layers import (
     LAYERS_MODULE,
     OPS_MODULE,
     LayerSpec,
+    SettingSpec,
     compile_spec,
     keras_inputs,
     keras_names,
@@ -225,12 +227,15 @@ def compile_arguments(g: nx.DiGraph, settings: Compile) -> dict:
     spec = compile_spec(g, settings)
     kwargs: dict = {}
     if "loss" in spec.given:
-        kwargs["loss"] = spec.loss
+        kwargs["loss"] = _instances(spec.loss)
     if spec.optimizer is not None:
         class_name, config = spec.optimizer
+        config = {k: keras_call(v) if isinstance(v, KerasCall) else v for k, v in config.items()}
         kwargs["optimizer"] = getattr(keras.optimizers, class_name)(**config)
     if "metrics" in spec.given:
-        kwargs["metrics"] = spec.metrics
+        kwargs["metrics"] = _instances(spec.metrics)
+    if spec.loss_weights is not None:
+        kwargs["loss_weights"] = spec.loss_weights
     return kwargs
 
 
@@ -262,45 +267,164 @@ def _structure(values: dict, alone: bool):
     return next(iter(values.values())) if alone else values
 
 
+def _instances(v):
+    """Losses and metrics given as SettingSpecs made into Keras objects, the rest as they are."""
+    if isinstance(v, dict):
+        return {k: _instances(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_instances(x) for x in v]
+    if isinstance(v, SettingSpec):
+        return getattr(getattr(keras, v.module), v.class_name)(**v.config)
+    return v
+
+
 def fit_and_evaluate(
     g: nx.DiGraph, binding, inputs: dict, targets: dict, split, settings: dict, verbose: int
 ):
     """Build on the training rows (layers learn from them only), fit, and
-    evaluate on the test rows. Seeded and deterministic: the rows are shuffled
-    by NumPy with the seed and the epoch, and TensorFlow's ops are deterministic.
-    The last `validation_split` of the (shuffled) training rows validate."""
+    evaluate on the test rows (none: evaluation skipped, test metrics {}).
+    Fitting is Keras's own `model.fit` on the training rows, as a person
+    writes it (`validation_split`, `shuffle=True`): with the same seed it
+    gives the same weights as that hand-written call. Seeded and
+    deterministic. Metrics Keras computes per class (f1_score) are lists.
+    Raises SpecError (ND612) when the loss becomes NaN or infinite."""
     import numpy as np
     import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()
-    seed, batch = settings["seed"], settings["batch_size"]
-    train_idx = np.asarray(split.train, dtype="int64")
-    model = to_keras(g, ArrayFeed(inputs, {}, train_idx, chunk=LEARN_ROWS), seed=seed)
+    train_idx, test_idx = np.asarray(split.train, dtype="int64"), np.asarray(split.test, dtype="int64")
+    model = to_keras(g, ArrayFeed(inputs, {}, train_idx, chunk=LEARN_ROWS), seed=settings["seed"])
     if not model.compiled:
         raise ValueError("the spec has no compile line")  # checked before; a guard
     names = keras_names(g)
-    y = {names[t.output]: targets[t.output] for t in binding.targets}
-    x_alone, y_alone = not takes_dict(g) and len(inputs) == 1, len(y) == 1
-    n_val = int(len(train_idx) * settings["validation_split"])
-    fit_rows, val_rows = train_idx[: len(train_idx) - n_val], train_idx[len(train_idx) - n_val :]
+    x_alone = not takes_dict(g) and len(inputs) == 1
 
-    def part(rows, shuffle=False):
-        return dataset(ArrayFeed(inputs, y, rows, seed=seed, shuffle=shuffle), batch, x_alone, y_alone)
+    def rows_of(idx):
+        x = {k: _as_tensor(v[idx]) for k, v in inputs.items()}
+        y = {names[t.output]: targets[t.output][idx] for t in binding.targets}
+        return (next(iter(x.values())) if x_alone else x), (next(iter(y.values())) if len(y) == 1 else y)
 
+    watch = _StopOnNaN()
     fitted = model.fit(
-        part(fit_rows, shuffle=True),
+        *rows_of(train_idx),
         epochs=settings["epochs"],
-        validation_data=part(val_rows) if n_val else None,
-        shuffle=False,  # the feed shuffles, seeded
+        batch_size=settings["batch_size"],
+        validation_split=settings["validation_split"],
+        shuffle=True,
         verbose=verbose,
+        callbacks=[watch, *fit_callbacks(g)],
+        class_weight=fit_class_weight(g, binding, targets, train_idx),
     )
-    test = model.evaluate(part(np.asarray(split.test, dtype="int64")), verbose=0, return_dict=True)
-    history = {k: [float(v) for v in vs] for k, vs in fitted.history.items()}
-    return model, history, {k: float(v) for k, v in test.items()}
+    if watch.where is not None:
+        raise _diverged(g, watch.where)
+    history = {k: [metric_value(v) for v in vs] for k, vs in fitted.history.items()}
+    if not len(test_idx):
+        return model, history, {}
+    x, y = rows_of(test_idx)
+    test = model.evaluate(x, y, batch_size=settings["batch_size"], verbose=0, return_dict=True)
+    return model, history, {k: metric_value(v) for k, v in test.items()}
+
+
+def _as_tensor(values):
+    """Text as a string tensor (Keras refuses NumPy arrays of Python strings); numbers as they are."""
+    import tensorflow as tf
+
+    return tf.constant(values) if values.dtype.kind in "OUS" else values
+
+
+def keras_call(v) -> Any:
+    """A checked call of a Keras class (ir/fit_settings.KerasCall) made: keras.callbacks.EarlyStopping."""
+    where: Any = keras
+    for part in v.module.split("."):
+        where = getattr(where, part)
+    return getattr(where, v.class_name)(**v.config)
+
+
+def fit_callbacks(g: nx.DiGraph) -> list:
+    """The train line's callbacks (early_stopping, reduce_on_plateau), made for one fit."""
+    return [keras_call(c) for c in network(g).train.callbacks]
+
+
+def fit_class_weight(g: nx.DiGraph, binding, targets: dict, rows) -> dict[int, float] | None:
+    """The train line's class_weight as model.fit takes it: {class index: weight};
+    `balanced` counts the classes of `rows`, the rows given to fit."""
+    import numpy as np
+
+    from ..ir.fit_settings import class_weight_by_index
+
+    fit = network(g).train
+    if fit.class_weight is None or len(binding.targets) != 1:
+        return None
+    t = binding.targets[0]
+    labels = np.asarray(targets[t.output])[rows]
+    index = labels.argmax(axis=-1) if labels.ndim == 2 and labels.shape[-1] > 1 else labels.reshape(-1)
+    return class_weight_by_index(fit, t.classes or [], index.astype("int64"))
+
+
+def metric_value(v):
+    """A metric's value as JSON-ready Python: a float, or a list per class."""
+    import numpy as np
+
+    array = np.asarray(v, dtype="float64")
+    return float(array) if array.ndim == 0 else array.tolist()
+
+
+class _StopOnNaN(keras.callbacks.Callback):  # type: ignore[name-defined]
+    """Like keras.callbacks.TerminateOnNaN, but silent and remembering where:
+    the caller turns it into a diagnostic."""
+
+    def __init__(self):
+        super().__init__()
+        self.epoch = 0
+        self.where: tuple[int, int, float] | None = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        import math
+
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)) and self.where is None:
+            self.where = (self.epoch + 1, batch + 1, float(loss))
+            self.model.stop_training = True
+
+
+def _diverged(g: nx.DiGraph, where: tuple[int, int, float]):
+    from ..ir.core import network
+    from ..lang import codes
+    from ..lang.diagnostics import SpecError, error
+
+    epoch, batch, loss = where
+    net = network(g)
+    optimizer = net.compile.optimizer if net.compile is not None else None
+    said = ""
+    if optimizer is not None:
+        said = f" ({optimizer.name}" + "".join(f", {k}={v}" for k, v in optimizer.args.items()) + ")"
+    decl = net.compile_decl
+    return SpecError(
+        [
+            error(
+                codes.TRAINING_DIVERGED,
+                f"training stopped: the loss became {loss} in epoch {epoch}, batch {batch}",
+                decl.span if decl else None,
+                help=f"lower the learning rate, check the optimizer's settings{said}, "
+                "or standardize the inputs (x -> standardize)",
+            )
+        ],
+        net.source,
+        net.sources,
+    )
 
 
 def fit_streamed(
-    g: nx.DiGraph, train: Feed, validation: Feed | None, test: Feed, settings: dict, verbose: int
+    g: nx.DiGraph,
+    train: Feed,
+    validation: Feed | None,
+    test: Feed,
+    settings: dict,
+    verbose: int,
+    class_weight: dict[int, float] | None = None,
 ):
     """fit_and_evaluate for a file read piece by piece: the feeds read their
     part of the file again in every pass (learning, each epoch, validation, test)."""
@@ -312,16 +436,21 @@ def fit_streamed(
     if not model.compiled:
         raise ValueError("the spec has no compile line")  # checked before; a guard
     x_alone, y_alone = not takes_dict(g) and len(train.inputs) == 1, len(train.targets) == 1
+    watch = _StopOnNaN()
     fitted = model.fit(
         dataset(train, batch, x_alone, y_alone),
         epochs=settings["epochs"],
         validation_data=dataset(validation, batch, x_alone, y_alone) if validation is not None else None,
         shuffle=False,
         verbose=verbose,
+        callbacks=[watch, *fit_callbacks(g)],
+        class_weight=class_weight,
     )
+    if watch.where is not None:
+        raise _diverged(g, watch.where)
     result = model.evaluate(dataset(test, batch, x_alone, y_alone), verbose=0, return_dict=True)
-    history = {k: [float(v) for v in vs] for k, vs in fitted.history.items()}
-    return model, history, {k: float(v) for k, v in result.items()}
+    history = {k: [metric_value(v) for v in vs] for k, vs in fitted.history.items()}
+    return model, history, {k: metric_value(v) for k, v in result.items()}
 
 
 def load_model(path: str):

@@ -70,7 +70,7 @@ def fit_data_parallel(g: nx.DiGraph, binding, inputs, targets, shards, settings,
     import jax
     import numpy as np
 
-    from .keras import keras, keras_names, to_keras
+    from .keras import fit_callbacks, fit_class_weight, keras, keras_names, to_keras
 
     keras.distribution.set_distribution(
         keras.distribution.DataParallel(devices=jax.devices(), auto_shard_dataset=False)
@@ -96,13 +96,16 @@ def fit_data_parallel(g: nx.DiGraph, binding, inputs, targets, shards, settings,
         validation_batch_size=local,
         shuffle=False,  # the batches are the global batches, cut across processes
         verbose=verbose,
-        callbacks=[clock],
+        callbacks=[clock, *fit_callbacks(g)],
+        class_weight=fit_class_weight(g, binding, targets, np.asarray(shards.train_rows, dtype="int64")),
     )
     weights = [np.asarray(w) for w in model.get_weights()]
     keras.distribution.set_distribution(None)
     plain = to_keras(g, adapt_on, seed=settings["seed"])
     plain.set_weights(weights)
-    history = {k: [float(v) for v in vs] for k, vs in fitted.history.items()}
+    from .keras import metric_value
+
+    history = {k: [metric_value(v) for v in vs] for k, vs in fitted.history.items()}
     history["epoch_seconds"] = clock.seconds
     return plain, history
 
@@ -129,7 +132,7 @@ def _EpochClock(keras):
 def evaluate(g: nx.DiGraph, model, binding, inputs, targets, rows, batch_size: int) -> dict:
     import numpy as np
 
-    from .keras import keras_names
+    from .keras import keras_names, metric_value
 
     if not len(rows):
         return {}
@@ -143,7 +146,7 @@ def evaluate(g: nx.DiGraph, model, binding, inputs, targets, rows, batch_size: i
         verbose=0,
         return_dict=True,
     )
-    return {k: float(v) for k, v in test.items()}
+    return {k: metric_value(v) for k, v in test.items()}
 
 
 def _tensorflow_before_keras():
@@ -196,7 +199,7 @@ def fit_mirrored(g: nx.DiGraph, binding, inputs, targets, split, settings, verbo
     across the replicas and sums their gradients."""
     import numpy as np
 
-    from .keras import keras_names, to_keras
+    from .keras import fit_callbacks, fit_class_weight, keras_names, to_keras
 
     strategy = mirrored_strategy()
     idx = np.asarray(split.train, dtype="int64")
@@ -212,6 +215,10 @@ def fit_mirrored(g: nx.DiGraph, binding, inputs, targets, split, settings, verbo
         validation_split=settings["validation_split"],
         shuffle=True,
         verbose=verbose,
+        callbacks=fit_callbacks(g),
+        class_weight=fit_class_weight(g, binding, targets, idx),
     )
-    history = {k: [float(v) for v in vs] for k, vs in fitted.history.items()}
+    from .keras import metric_value
+
+    history = {k: [metric_value(v) for v in vs] for k, vs in fitted.history.items()}
     return model, history, strategy.num_replicas_in_sync

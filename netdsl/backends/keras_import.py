@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from ..ir.ops import OPS
 from ..lang import codes
 from ..lang.diagnostics import Diagnostic, error, warning
+from ..lang.parser import KEYWORDS
 from ..lang.source import Source
 from .archive import Archive, read_archive
 from .keras_layers import ASSUMED, LAYERS
@@ -55,21 +56,7 @@ _AUTO_NAME = re.compile(
 )
 _GENERATED = re.compile(r"^(.+)_(" + "|".join(sorted(OPS)) + r")_\d+$")
 _SPEC_NAME = re.compile(r"^[^\W\d]\w*$")
-_RESERVED = {
-    "network",
-    "input",
-    "output",
-    "compile",
-    "train",
-    "block",
-    "layer",
-    "return",
-    "import",
-    "from",
-    "as",
-    "true",
-    "false",
-}
+_RESERVED = {*KEYWORDS.values(), "true", "false"}  # words a spec name cannot be
 _LAYER_OPS = tuple(op for op in _CLASS_OPS.values() if OPS[op].kind == "layer")  # chained with ->
 _SHAREABLE = _LAYER_OPS  # a layer called several times: a `layer` declaration
 _MERGES = {c: op for c, op in _CLASS_OPS.items() if OPS[op].kind == "merge"}
@@ -280,8 +267,8 @@ class _Reader:
                     node,
                     codes.SHARED_LAYER,
                     f"layer '{name}' ({cls}) is called {len(calls)} times: netdsl shares layers "
-                    "(`layer NAME = ...`) of the kinds dense, dropout, identity and standardize with "
-                    "its statistics",
+                    "(`layer NAME = ...`), not merges or selections, and a standardize only with its "
+                    "statistics",
                     "give each use a layer of its own (the weights are then separate)",
                 )
                 return
@@ -1089,7 +1076,7 @@ def _topological(nodes: dict[str, _Node]) -> list[str]:
 
 def compile_line(c: dict, outputs: dict[str, str], diags: list) -> str | None:
     """config.json's compile_config -> `compile loss=... optimizer=... metrics=[...]`."""
-    for key in ("loss_weights", "weighted_metrics"):
+    for key in ("weighted_metrics",):
         if c.get(key) is not None:
             diags.append(
                 warning(
@@ -1104,6 +1091,7 @@ def compile_line(c: dict, outputs: dict[str, str], diags: list) -> str | None:
         ("loss", lambda: _per_output(c.get("loss"), order, outputs, _loss_name)),
         ("optimizer", lambda: _optimizer(c.get("optimizer"))),
         ("metrics", lambda: _metrics(c.get("metrics"), order, outputs)),
+        ("loss_weights", lambda: _loss_weights(c.get("loss_weights"), order, outputs)),
     )
     for key, convert in settings:
         try:
@@ -1119,31 +1107,32 @@ def compile_line(c: dict, outputs: dict[str, str], diags: list) -> str | None:
     return "compile " + " ".join(parts) if parts else None
 
 
+def _loss_weights(value, order: list[str], outputs: dict[str, str]) -> str | None:
+    """compile_config's loss_weights (a dict by output, or a list in output order) -> `{y: 1.0, z: 0.5}`."""
+    if value is None:
+        return None
+    if isinstance(value, list) and len(value) == len(order):
+        value = dict(zip(order, value))
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and len(order) == 1:
+        value = {order[0]: value}
+    ok = isinstance(value, dict) and all(
+        k in outputs and isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+        for k, v in value.items()
+    )
+    if not ok:
+        raise _Unsupported(
+            codes.UNSUPPORTED_COMPILE, f"loss_weights {_short_json(value)} are not a weight per output"
+        )
+    return "{" + ", ".join(f"{outputs[k]}: {number(float(v))}" for k, v in value.items()) + "}"
+
+
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def _setting_name(value, table, kind: str) -> str:
     if isinstance(value, dict):
-        cls = value.get("class_name", "?")
-        cfg = value.get("config") or {}
-        name = _snake(cls) if isinstance(cls, str) else "?"
-        extra = {k: v for k, v in cfg.items() if k not in ("name", "reduction", "dtype", "from_logits")}
-        if (
-            name in table
-            and not cfg.get("from_logits")
-            and not any(v not in (None, -1) for v in extra.values())
-        ):
-            return name
-        shown = {k: v for k, v in cfg.items() if k in extra and v not in (None, -1)}
-        if cfg.get("from_logits"):
-            shown["from_logits"] = True
-        settings = ", ".join(f"{k}={_short_json(v)}" for k, v in shown.items())
-        raise _Unsupported(
-            codes.UNSUPPORTED_COMPILE,
-            f"the {kind} {cls}({settings}) cannot be written on a compile line "
-            f"(netdsl names a {kind} without arguments)",
-        )
+        return _setting_call(value, table, kind)
     if isinstance(value, str) and value in table:
         return value
     raise _Unsupported(
@@ -1151,6 +1140,60 @@ def _setting_name(value, table, kind: str) -> str:
         f"the {kind} {_short_json(value)} is not one netdsl knows",
         f"netdsl's {kind}es: " + ", ".join(table) if kind == "loss" else None,
     )
+
+
+# How Keras computes a loss, not what: left out at these values, refused at others.
+_HOW = {"reduction": ("sum_over_batch_size", None), "dtype": (None, "float32")}
+
+
+def _setting_call(value: dict, table, kind: str) -> str:
+    """A serialized loss or metric object: its snake name when every argument is
+    Keras's default, else its class with the others (`AUC(curve=PR)`)."""
+    from ..ir.setting_args import LOSS_CLASSES, LOSS_SPELLINGS, METRIC_CLASSES, METRIC_SPELLINGS
+
+    spellings, classes = (
+        (LOSS_SPELLINGS, LOSS_CLASSES) if kind == "loss" else (METRIC_SPELLINGS, METRIC_CLASSES)
+    )
+    cls = value.get("class_name", "?")
+    cfg = value.get("config") or {}
+    snake = spellings.get(cls) if isinstance(cls, str) else None
+    snake = snake or (_snake(cls) if isinstance(cls, str) else None)
+    if snake is None or snake not in table or not isinstance(cfg, dict):
+        raise _Unsupported(codes.UNSUPPORTED_COMPILE, f"the {kind} {cls} is not one netdsl knows")
+    known = {a.name: a for a in classes[snake].args}
+    order = list(known)
+    args = []
+    for key, v in sorted(cfg.items(), key=lambda kv: order.index(kv[0]) if kv[0] in known else -1):
+        if key in _HOW and v in _HOW[key]:
+            continue
+        if key == "name" and (v is None or v in (snake, _snake(str(cls)))):
+            continue
+        arg = known.get(key)
+        if arg is not None and key != "name" and v == arg.default:
+            continue
+        text = _setting_argument(arg, v) if arg is not None else None
+        if text is None:
+            if arg is None and v is None:
+                continue
+            raise _Unsupported(
+                codes.UNSUPPORTED_COMPILE,
+                f"the {kind} {cls}({key}={_short_json(v)}) cannot be written on a compile line",
+            )
+        args.append(f"{key}={text}")
+    return f"{cls}({', '.join(args)})" if args else snake
+
+
+def _setting_argument(arg, v) -> str | None:
+    """A loss or metric argument as the compile line writes it; None when it cannot."""
+    if arg.kind == "bool" and isinstance(v, bool):
+        return "true" if v else "false"
+    if arg.kind == "float" and isinstance(v, (int, float)) and not isinstance(v, bool):
+        return number(float(v))
+    if arg.kind == "int" and isinstance(v, int) and not isinstance(v, bool):
+        return str(v)
+    if isinstance(v, str) and (arg.kind == "text" or (isinstance(arg.kind, tuple) and v in arg.kind)):
+        return v if _SPEC_NAME.match(v) and v not in _RESERVED else '"' + v + '"'
+    return None
 
 
 def _loss_name(value) -> str:
@@ -1218,6 +1261,10 @@ def _optimizer(value) -> str | None:
     for key, v in cfg.items():
         if key in ("name",) or _same(v, defaults.get(key, v)):
             continue
+        schedule = _schedule(v) if key == "learning_rate" else None
+        if schedule is not None:
+            args.append(f"{key}={schedule}")
+            continue
         if key not in known or isinstance(v, (dict, list)) or v is None:
             raise _Unsupported(
                 codes.UNSUPPORTED_COMPILE,
@@ -1225,6 +1272,29 @@ def _optimizer(value) -> str | None:
             )
         args.append(f"{key}={number(v)}")
     return f"{name}({', '.join(args)})" if args else name
+
+
+def _schedule(value) -> str | None:
+    """A saved learning-rate schedule as a spec writes it (`exponential_decay(...)`,
+    arguments at Keras's defaults left out); None when netdsl has no such schedule."""
+    from ..ir.fit_settings import SCHEDULES
+
+    if not isinstance(value, dict) or value.get("module") != "keras.optimizers.schedules":
+        return None
+    snake = SCHEDULES.spellings().get(value.get("class_name", ""))
+    cfg = value.get("config") or {}
+    if snake is None or not isinstance(cfg, dict):
+        return None
+    args = []
+    for arg in SCHEDULES.classes[snake].args:
+        v = cfg.get(arg.name)
+        if v is None or (arg.name not in SCHEDULES.required[snake] and _same(v, arg.default)):
+            continue
+        if isinstance(v, list):
+            args.append(f"{arg.name}=[" + ", ".join(number(x) for x in v) + "]")
+        else:
+            args.append(f"{arg.name}={'true' if v is True else 'false' if v is False else number(v)}")
+    return f"{snake}({', '.join(args)})"
 
 
 def _same(a, b) -> bool:

@@ -23,6 +23,7 @@ import networkx as nx
 from ..ir.core import FLOAT, INT, STRING, Compile, Node, in_order, network, node
 from ..ir.ops import OPS
 from ..ir.options import FAMILIES, KerasObject
+from ..ir.setting_args import Setting
 from ..ir.settings import OPTIMIZERS
 
 LAYERS_MODULE = "keras.layers"
@@ -259,7 +260,7 @@ ASSUMED: dict[str, dict[str, Any]] = {
 def layer_spec(n: Node) -> LayerSpec | None:
     """The Keras description of a checked node; None when it has none (an
     error in it or upstream left its arguments or selection unknown)."""
-    if n.op is None or n.op not in LAYERS or n.args is None:
+    if n.op is None or n.op not in LAYERS or n.args is None or n.shape is None:
         return None
     entry = LAYERS[n.op]
     if n.op == "select" and n.members is not None:
@@ -439,6 +440,28 @@ class CompileSpec:
     metrics: Any = None
     optimizer: tuple[str, dict[str, Any]] | None = None  # (class in keras.optimizers, config)
     given: tuple[str, ...] = field(default=())  # the arguments to pass
+    loss_weights: dict[str, float] | None = None  # Keras output name -> weight (every output)
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """A loss or metric Keras gets as an instance: `keras.losses.BinaryCrossentropy(from_logits=True)`."""
+
+    module: str  # "losses" or "metrics"
+    class_name: str
+    config: dict[str, Any]
+
+
+def _setting(v: Any, module: str) -> Any:
+    """A checked loss or metric: its name for Keras to resolve, or (a Keras class
+    spelling, arguments) a SettingSpec; dicts and lists item by item."""
+    if isinstance(v, dict):
+        return {k: _setting(x, module) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_setting(x, module) for x in v]
+    if isinstance(v, Setting) and v.class_name is not None:
+        return SettingSpec(module, v.class_name, v.config)
+    return str(v) if isinstance(v, str) else v
 
 
 def compile_spec(g: nx.DiGraph, settings: Compile) -> CompileSpec:
@@ -452,6 +475,7 @@ def compile_spec(g: nx.DiGraph, settings: Compile) -> CompileSpec:
         loss = {names[o]: v for o, v in loss.items()}
     if loss is not None:
         loss = {o: loss for o in outputs} if isinstance(loss, str) and len(outputs) > 1 else loss
+        loss = _setting(loss, "losses")
         given.append("loss")
     optimizer = None
     if settings.optimizer is not None:
@@ -463,5 +487,11 @@ def compile_spec(g: nx.DiGraph, settings: Compile) -> CompileSpec:
     if metrics is not None:
         multi = isinstance(metrics, list) and len(outputs) > 1
         metrics = {o: list(metrics) for o in outputs} if multi else metrics
+        metrics = _setting(metrics, "metrics")
         given.append("metrics")
-    return CompileSpec(loss, metrics, optimizer, tuple(given))
+    loss_weights = None
+    if settings.loss_weights is not None:
+        weights = settings.loss_weights
+        loss_weights = {names[o]: weights.get(o, 1.0) for o in network(g).outputs}
+        given.append("loss_weights")
+    return CompileSpec(loss, metrics, optimizer, tuple(given), loss_weights)

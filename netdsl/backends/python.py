@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from ..ir.core import network, node
+from ..ir.fit_settings import KerasCall
 from ..ir.options import KerasObject
-from .keras_layers import OPS_MODULE, LayerSpec, compile_spec, keras_object_parts, layer_spec
+from .keras_layers import OPS_MODULE, LayerSpec, SettingSpec, compile_spec, keras_object_parts, layer_spec
 
 
 def describe(g: nx.DiGraph, name: str) -> LayerSpec:
@@ -73,6 +74,7 @@ def to_python(g: nx.DiGraph, adapted: dict[str, tuple] | None = None, origin: st
         ")",
     ]
     src.lines += _compile_lines(g, names)
+    src.lines += _fit_lines(g)
     return _header(g, origin, src) + "\n".join(src.lines) + "\n"
 
 
@@ -237,6 +239,8 @@ def _py(v) -> str:
         return _py(v.item())
     if isinstance(v, str):
         return _q(v)
+    if isinstance(v, KerasCall):  # a learning-rate schedule, a callback
+        return _py_call(v)
     if isinstance(v, KerasObject):  # an initializer, regularizer or constraint
         module, class_name, config = keras_object_parts(v)
         return f"keras.{module}.{class_name}(" + ", ".join(f"{k}={_py(x)}" for k, x in config.items()) + ")"
@@ -252,21 +256,85 @@ def _compile_lines(g: nx.DiGraph, names: dict[str, str]) -> list[str]:
     if settings is None:
         return []
     spec = compile_spec(g, settings)  # what the builder passes to model.compile
-    parts = []
+    before, lines = [], ["model.compile("]
     if "loss" in spec.given:
-        parts.append(f"loss={_py_setting(spec.loss)}")
+        lines += _setting_lines("loss", spec.loss)
     if spec.optimizer is not None:
         class_name, config = spec.optimizer
-        args = ", ".join(f"{k}={_py(v)}" for k, v in config.items())
-        parts.append(f"optimizer=keras.optimizers.{class_name}({args})")
+        args = []
+        for k, v in config.items():
+            if isinstance(v, KerasCall):  # a schedule: a variable of its own, laid out as ruff would
+                before += _call(f"{k} = keras.{v.module}.{v.class_name}", _call_args(v), "")
+                args.append(f"{k}={k}")
+            else:
+                args.append(f"{k}={_py(v)}")
+        lines.append(f"    optimizer=keras.optimizers.{class_name}({', '.join(args)}),")
     if "metrics" in spec.given:
-        parts.append(f"metrics={_py_setting(spec.metrics)}")
-    return ["model.compile("] + [f"    {p}," for p in parts] + [")"]
+        lines += _setting_lines("metrics", spec.metrics)
+    if spec.loss_weights is not None:
+        lines += _setting_lines("loss_weights", spec.loss_weights)
+    return before + lines + [")"]
+
+
+def _setting_lines(key: str, value) -> list[str]:
+    """`    metrics=[...],` on one line when it fits, else a list or dict one item a
+    line, as ruff format lays it out (items that still do not fit stay whole)."""
+    flat = f"    {key}={_py_setting(value)},"
+    if len(flat) <= WIDTH or not isinstance(value, (list, dict)):
+        return [flat]
+    if isinstance(value, list):
+        return [f"    {key}=["] + [f"        {_py_setting(v)}," for v in value] + ["    ],"]
+    items = [f"        {_q(k)}: {_py_setting(v)}," for k, v in value.items()]
+    return [f"    {key}={{"] + items + ["    },"]
 
 
 def _py_setting(v) -> str:
+    if isinstance(v, SettingSpec):
+        args = ", ".join(f"{k}={_py(x)}" for k, x in v.config.items())
+        return f"keras.{v.module}.{v.class_name}({args})"
     if isinstance(v, dict):
         return "{" + ", ".join(f"{_q(k)}: {_py_setting(x)}" for k, x in v.items()) + "}"
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_py_setting(x) for x in v) + "]"
     return _py(v)
+
+
+def _fit_lines(g: nx.DiGraph) -> list[str]:
+    """The train line's arguments of `model.fit`, as variables to pass to it."""
+    fit = network(g).train
+    lines = []
+    if fit.callbacks:
+        lines += ["", "# the train line's: model.fit(..., callbacks=callbacks)"]
+        made: list[str] = []
+        for c in fit.callbacks:
+            var = c.name if c.name not in made else f"{c.name}_{len(made) + 1}"
+            lines += _call(f"{var} = keras.{c.module}.{c.class_name}", _call_args(c), "")
+            made.append(var)
+        lines.append("callbacks = [" + ", ".join(made) + "]")
+    if fit.class_weight is None:
+        return lines
+    lines += ["", "# the train line's: model.fit(..., class_weight=class_weight)"]
+    if isinstance(fit.class_weight, dict):
+        lines += [
+            "# by class label; model.fit takes {class index: weight}, the classes in",
+            "# sorted order (numerically if all are numbers), 1.0 for a class not named",
+        ]
+        flat = f"class_weight = {_py_setting(fit.class_weight)}"
+        items = [f"    {_q(k)}: {_py(v)}," for k, v in fit.class_weight.items()]
+        lines += [flat] if len(flat) <= WIDTH else ["class_weight = {", *items, "}"]
+    else:
+        lines += [
+            "# balanced: n_samples / (n_classes * count) per class, counted on the rows",
+            "# given to model.fit (sklearn's compute_class_weight('balanced', ...))",
+            'class_weight = "balanced"',
+        ]
+    return lines
+
+
+def _call_args(v: KerasCall) -> list[str]:
+    return [f"{k}={_py(x)}" for k, x in v.config.items()]
+
+
+def _py_call(v: KerasCall) -> str:
+    """A checked call of a Keras class (ir/fit_settings.KerasCall) as Python."""
+    return f"keras.{v.module}.{v.class_name}(" + ", ".join(_call_args(v)) + ")"

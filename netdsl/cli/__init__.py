@@ -9,12 +9,13 @@ netdsl.io.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import sys
 
 from .. import __version__
-from ..io import EXIT_BUG, EXIT_OK, EXIT_USAGE, UsageError
+from ..io import EXIT_BUG, EXIT_OK, EXIT_USAGE, UsageError, signals_clean_up
 from .args import build_parser
 
 __all__ = ["main", "UsageError"]
@@ -76,44 +77,78 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in argv
     _never_fail_on_encoding()
     try:
-        args = build_parser().parse_args(argv)
-        _choose_color(getattr(args, "color", "auto"))
-        if args.command is None:
-            build_parser().print_help(sys.stderr)
-            return EXIT_USAGE
-        return COMMANDS[args.command](args)
+        with signals_clean_up():
+            code = _run(argv)
+            sys.stdout.flush()  # a full disk shows here, not at exit
+        return code
     except UsageError as exc:
         print(f"netdsl: error: {exc}", file=sys.stderr)
         if "--json" in argv:  # tools reading --json always get one object
-            print(
-                json.dumps(
-                    {
-                        "ok": False,
-                        "error": str(exc),
-                        "network": None,
-                        "diagnostics": [],
-                        "nodes": [],
-                        "params": None,
-                    }
-                )
-            )
+            _print_json_failure(str(exc))
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("netdsl: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `netdsl check x.net | head`: the reader left; not an error
-        with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _silence_stdout()
         return EXIT_OK
     except SystemExit as exc:  # argparse --help / --version
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    except OSError as exc:
+        if not _stdout_failed(exc):
+            return _bug(exc, debug)
+        _silence_stdout()
+        print(f"netdsl: error: cannot write to standard output: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
     except BaseException as exc:  # a bug of ours: say so, in one line
-        if debug:
-            raise
-        print(
-            f"netdsl: internal error: {type(exc).__name__}: {exc}\n"
-            f"This is a bug in netdsl {__version__}, not in your spec. Please report it "
-            f"with the spec that caused it; rerun with --debug for the traceback.",
-            file=sys.stderr,
-        )
-        return EXIT_BUG
+        return _bug(exc, debug)
+
+
+def _run(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    _choose_color(getattr(args, "color", "auto"))
+    if args.command is None:
+        build_parser().print_help(sys.stderr)
+        return EXIT_USAGE
+    return COMMANDS[args.command](args)
+
+
+def _print_json_failure(message: str) -> None:
+    failure: dict[str, object] = {
+        "ok": False,
+        "network": None,
+        "error": message,
+        "diagnostics": [],
+        "nodes": [],
+        "params": None,
+    }
+    with contextlib.suppress(OSError):
+        print(json.dumps(failure))
+
+
+def _stdout_failed(exc: OSError) -> bool:
+    """Whether the error is standard output's own (a full disk, a closed pipe)."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        return True
+    return exc.errno in (errno.ENOSPC, errno.EPIPE) and exc.filename is None
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that the interpreter's final
+    flush does not fail a second time."""
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _bug(exc: BaseException, debug: bool) -> int:
+    if debug:
+        raise exc
+    print(
+        f"netdsl: internal error: {type(exc).__name__}: {exc}\n"
+        f"This is a bug in netdsl {__version__}, not in your spec. Please report it "
+        f"with the spec that caused it; rerun with --debug for the traceback.",
+        file=sys.stderr,
+    )
+    return EXIT_BUG

@@ -11,7 +11,18 @@ import sys
 
 from .. import __version__
 from ..io import UsageError
-from .parsing import columns, fraction, natural
+from .parsing import (
+    TRAIN_DEFAULTS,
+    checked_number,
+    columns,
+    fraction,
+    memory_size,
+    natural,
+    seed,
+    subcommand,
+)
+
+FORMATS = ("svg", "png", "pdf", "dot")  # the diagram formats (netdsl.backends.dot renders them)
 
 
 class Parser(argparse.ArgumentParser):
@@ -40,7 +51,11 @@ def _color_option(p) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = Parser(prog="netdsl", description="Write, check, compile and draw neural-network graphs.")
+    p = Parser(
+        prog="netdsl",
+        description="Write, check, compile and draw neural-network graphs.",
+        epilog="Run `netdsl COMMAND --help` for a command's options and an example.",
+    )
     p.add_argument("--version", action="version", version=f"netdsl {__version__}")
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
@@ -65,10 +80,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+SPEC_FILES = "spec files (.net); '-' reads one from standard input"
+
+
 def _check_parser(sub) -> None:
-    c = sub.add_parser("check", help="check a spec; print every layer's shape and parameters")
-    c.add_argument("file", metavar="FILE")
-    c.add_argument("--json", action="store_true", help="print one JSON object")
+    c = subcommand(
+        sub,
+        "check",
+        "check specs; print every layer's shape and parameters (never loads TensorFlow)",
+        "netdsl check examples/iris_concat.net --data examples/data/iris.csv",
+        "With several files, each is checked; --json then prints a JSON array, one object per file.",
+    )
+    c.add_argument("files", metavar="FILE", nargs="+", help=SPEC_FILES)
+    c.add_argument("--json", action="store_true", help="print one JSON object (its fields: see the README)")
     c.add_argument("--data", metavar="CSV", help="also check the spec's features against a CSV")
     c.add_argument("--strict", action="store_true", help="treat warnings as errors")
     _include_option(c)
@@ -76,14 +100,22 @@ def _check_parser(sub) -> None:
 
 
 def _compile_parser(sub) -> None:
-    k = sub.add_parser("compile", help="compile a spec to a Keras model (.keras)")
-    k.add_argument("file", metavar="FILE")
+    k = subcommand(
+        sub,
+        "compile",
+        "compile specs to Keras models saved as .keras",
+        "netdsl compile examples/iris_concat.net -o build/iris_concat.keras --summary",
+        "The model of FILE goes to build/NAME.keras under the current directory, NAME being\n"
+        "FILE's name without .net (build/stdin.keras for '-'), unless -o says otherwise. -o's\n"
+        "suffix picks the format: .keras, .onnx, .tflite, or a directory name for a SavedModel.",
+    )
+    k.add_argument("files", metavar="FILE", nargs="+", help=SPEC_FILES)
     k.add_argument(
         "-o",
         "--output",
         metavar="OUT",
-        help="where to write the model (default: build/<name>.keras); its suffix picks the format: "
-        ".keras, .onnx, .tflite, or a directory for a SavedModel",
+        help="where to write the model (default: build/NAME.keras); its suffix picks the format: "
+        ".keras, .onnx, .tflite, or a directory for a SavedModel; with several files, a directory",
     )
     k.add_argument(
         "--format",
@@ -91,25 +123,38 @@ def _compile_parser(sub) -> None:
         help="the model format (default: from -o's suffix, else keras)",
     )
     k.add_argument("--data", metavar="CSV", help="CSV to adapt standardize layers on")
-    k.add_argument("--seed", type=int, metavar="N", help="seed for identical initial weights")
+    k.add_argument("--seed", type=seed, metavar="N", help="seed: identical initial weights (default: random)")
     k.add_argument("--summary", action="store_true", help="print the Keras model summary")
     k.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    _memory_option(k)
     _include_option(k)
     _color_option(k)
 
 
 def _render_parser(sub) -> None:
-    r = sub.add_parser("render", help="draw a spec as a diagram (.svg, .png, .pdf or .dot)")
-    r.add_argument("file", metavar="FILE")
+    r = subcommand(
+        sub,
+        "render",
+        "draw specs as diagrams (.svg, .png, .pdf or .dot; never loads TensorFlow)",
+        "netdsl render examples/iris_add.net -o iris_add.svg --direction LR",
+        "The format comes from --format, else from OUT's extension, else svg. Without -o the\n"
+        "diagram goes to build/NAME.FORMAT; '-o -' writes it to standard output.",
+    )
+    r.add_argument("files", metavar="FILE", nargs="+", help=SPEC_FILES)
     r.add_argument(
         "-o",
         "--output",
         metavar="OUT",
-        required=True,
-        help="the diagram; its extension (.svg .png .pdf .dot) picks the format",
+        help="the diagram (default: build/NAME.FORMAT); '-' for standard output; "
+        "with several files, a directory",
     )
+    r.add_argument("--format", type=str.lower, choices=FORMATS, help="svg, png, pdf or dot")
     r.add_argument(
-        "--direction", choices=("TB", "LR"), default="TB", help="top to bottom (default) or left to right"
+        "--direction",
+        type=str.upper,
+        choices=("TB", "LR"),
+        default="TB",
+        help="top to bottom (default) or left to right",
     )
     r.add_argument(
         "--no-clusters", action="store_true", help="do not group the layers of a named chain in a box"
@@ -145,12 +190,20 @@ def _render_parser(sub) -> None:
 
 
 def _train_parser(sub) -> None:
-    t = sub.add_parser("train", help="train a spec on a CSV file and report test metrics")
-    t.add_argument("file", metavar="FILE")
+    t = subcommand(
+        sub,
+        "train",
+        "train a spec on a CSV file and report its test metrics",
+        "netdsl train examples/iris_add.net --data examples/data/iris.csv -o build/iris_add.keras",
+        TRAIN_DEFAULTS + " --seed defaults to the train line's, else a random one (printed).",
+    )
+    t.add_argument("file", metavar="FILE", help="the spec (.net)")
     _training_options(t)
-    t.add_argument("-o", "--output", metavar="OUT.keras", help="save the trained model here")
+    t.add_argument(
+        "-o", "--output", metavar="OUT.keras", help="save the trained model here (and OUT.labels.json)"
+    )
     t.add_argument("--history", metavar="FILE.json", help="save the per-epoch history and test metrics")
-    t.add_argument("--seed", type=natural(0), metavar="S", help="seed: identical weights and metrics")
+    t.add_argument("--seed", type=seed, metavar="S", help="seed: identical weights and metrics")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument(
         "--stream",
@@ -165,11 +218,19 @@ def _train_parser(sub) -> None:
 
 
 def _compare_parser(sub) -> None:
-    c = sub.add_parser("compare", help="train several specs on the same splits and compare them")
-    c.add_argument("files", metavar="FILE", nargs="+")
+    c = subcommand(
+        sub,
+        "compare",
+        "train several specs with the same settings and splits and compare them",
+        "netdsl compare examples/iris_dense.net examples/iris_add.net --data examples/data/iris.csv --runs 3",
+        TRAIN_DEFAULTS.replace("the spec's", "the FIRST spec's")
+        + "\nEvery spec is trained with these same settings; a note says when the specs' train\n"
+        "lines disagree.",
+    )
+    c.add_argument("files", metavar="FILE", nargs="+", help="the specs (.net)")
     _training_options(c)
     c.add_argument("--runs", type=natural(1), default=5, metavar="N", help="seeds per spec (default 5)")
-    c.add_argument("--seed", type=natural(0), default=0, metavar="S", help="first seed (default 0)")
+    c.add_argument("--seed", type=seed, default=0, metavar="S", help="first seed (default 0)")
     c.add_argument("--plot", metavar="CURVES.png", help="save the validation curves (.png, .svg, .pdf)")
     c.add_argument("--json", action="store_true", help="print one JSON object")
     c.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -180,7 +241,12 @@ def _compare_parser(sub) -> None:
 
 
 def _fmt_parser(sub) -> None:
-    f = sub.add_parser("fmt", help="rewrite specs in the canonical layout")
+    f = subcommand(
+        sub,
+        "fmt",
+        "rewrite specs in the canonical layout",
+        "netdsl fmt --check examples/*.net",
+    )
     f.add_argument("files", metavar="FILE", nargs="+")
     f.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file would change")
     f.add_argument("--diff", action="store_true", help="print the changes as a diff; write nothing")
@@ -195,14 +261,40 @@ def _fmt_parser(sub) -> None:
 
 
 def _explain_parser(sub) -> None:
-    e = sub.add_parser("explain", help="explain an error code, e.g. ND301 (all codes without one)")
+    e = subcommand(
+        sub,
+        "explain",
+        "explain an error code: what it means, a spec that has it, and the fix",
+        "netdsl explain ND301",
+        "Without CODE, every code with its one-line meaning.",
+    )
     e.add_argument("code", metavar="CODE", nargs="?")
-    e.add_argument("--markdown", action="store_true", help="all codes as a Markdown table")
+    e.add_argument("--markdown", action="store_true", help="all codes as Markdown (docs/errors.md)")
+
+
+def _memory_option(p) -> None:
+    p.add_argument(
+        "--memory-limit",
+        type=memory_size,
+        metavar="SIZE",
+        help="refuse models and data estimated to need more memory than this, e.g. 512M, 8G "
+        "(default: 4G, or $NETDSL_MEMORY_LIMIT; 0 for no limit)",
+    )
 
 
 def _editor_parsers(sub) -> None:
-    sub.add_parser("lsp", help="run the language server on stdin/stdout (for editors)")
-    s = sub.add_parser("serve", help="a playground in the browser: edit a spec, see its diagram live")
+    subcommand(
+        sub,
+        "lsp",
+        "run the language server on standard input and output (for editors)",
+        "netdsl lsp   # started by the editor, not by hand",
+    )
+    s = subcommand(
+        sub,
+        "serve",
+        "a playground in the browser: edit a spec, see its diagram live",
+        "netdsl serve examples --port 8765",
+    )
     s.add_argument("path", metavar="PATH", nargs="?", default=".", help="a directory (or a spec) to serve")
     s.add_argument("--port", type=natural(0), default=8765, metavar="N", help="port (default 8765; 0: any)")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -211,20 +303,26 @@ def _editor_parsers(sub) -> None:
 def _training_options(p) -> None:
     _include_option(p)
     p.add_argument("--data", metavar="CSV", required=True, help="the data, a CSV file with a header")
-    p.add_argument("--epochs", type=natural(1), metavar="N")
-    p.add_argument("--batch-size", type=natural(1), metavar="B")
-    p.add_argument("--test-size", type=fraction(True), metavar="F", help="held-out share (default 0.2)")
+    p.add_argument("--epochs", type=natural(1), metavar="N", help="passes over the training rows")
+    p.add_argument("--batch-size", type=natural(1), metavar="B", help="rows per gradient step")
+    p.add_argument(
+        "--test-size",
+        type=checked_number(float, lambda v: 0 <= v < 1, "between 0 and 1 (0: no test split; 1 excluded)"),
+        metavar="F",
+        help="held-out share; 0 trains on every row and skips the evaluation",
+    )
     p.add_argument(
         "--validation-split",
         type=fraction(False),
         metavar="F",
-        help="share of the training rows used for validation (default 0.1)",
+        help="share of the training rows used for validation",
     )
     p.add_argument(
         "--columns",
         type=columns,
         action="append",
         default=[],
-        metavar="INPUT=c1,c2",
-        help="bind an input without feature names to these columns",
+        metavar="NAME=c1,c2",
+        help="bind an input to these columns, or an output to its label column (label=species)",
     )
+    _memory_option(p)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ..io import EXIT_OK, EXIT_SPEC, UsageError, atomic_output
+from ..io import EXIT_OK, EXIT_SPEC, UsageError, atomic_output, check_outputs
 
 
 def dumps(obj, indent: int | None = 2) -> str:
@@ -132,13 +132,16 @@ def _read_inputs(args):
 
 
 def cmd_evaluate(args) -> int:
-    from ..data.tables import DataError
+    from ..data.errors import DataError
+    from .common import report_data_error
 
     check_plot_path(args.plot)
+    if args.plot:
+        check_outputs([("--plot", args.plot)], [args.model, args.data])
     try:
         entry, table, (x, y) = _read_inputs(args)
     except DataError as exc:
-        print(f"netdsl: error: {exc}", file=sys.stderr)
+        report_data_error(exc)
         return EXIT_SPEC
     from ..apps.evaluate import evaluate_arrays
     from ..backends.keras import load_model

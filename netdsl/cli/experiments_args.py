@@ -52,9 +52,13 @@ def add_distribute_options(p, natural) -> None:
 
 
 def _evaluate_parser(sub) -> None:
-    e = sub.add_parser(
+    from .parsing import subcommand
+
+    e = subcommand(
+        sub,
         "evaluate",
-        help="report a trained model on labelled rows: per-class precision/recall/F1, confusion matrix, ...",
+        "report a trained model on labelled rows: per-class precision, recall, F1, confusion matrix",
+        "netdsl evaluate build/iris_add.keras --data examples/data/iris.csv",
     )
     e.add_argument("model", metavar="MODEL.keras", help="a model written by `netdsl train -o`")
     e.add_argument("--data", metavar="CSV", required=True, help="labelled rows with the model's columns")
@@ -67,7 +71,15 @@ def _evaluate_parser(sub) -> None:
 
 
 def add_tune_parser(sub, natural, training_options, color_option) -> None:
-    t = sub.add_parser("tune", help="search a spec's space (choice, uniform, ...) for the best concrete spec")
+    from .parsing import TRAIN_DEFAULTS, seed, subcommand
+
+    t = subcommand(
+        sub,
+        "tune",
+        "search a spec's space (choice, uniform, ...) for the best concrete spec",
+        "netdsl tune tune.net --data examples/data/iris.csv --trials 8 -o build/tune.best.net",
+        TRAIN_DEFAULTS + " Every trial trains with the same seed: --seed, else the train\nline's, else 0.",
+    )
     t.add_argument("file", metavar="FILE")
     training_options(t)
     t.add_argument(
@@ -79,7 +91,7 @@ def add_tune_parser(sub, natural, training_options, color_option) -> None:
     )
     t.add_argument(
         "--seed",
-        type=natural(0),
+        type=seed,
         metavar="S",
         help="seeds the sampling and every trial's training (default: the spec's seed, else 0)",
     )

@@ -10,7 +10,7 @@ import sys
 from ..io import EXIT_OK, EXIT_SPEC, InputFileError, UsageError, atomic_output
 from ..lang.diagnostics import ERROR, SpecError
 from ..lang.fmt import format_source
-from ..lang.source import read_source
+from ..lang.source import decode_source, read_spec_bytes
 
 
 def cmd_fmt(args) -> int:
@@ -20,17 +20,17 @@ def cmd_fmt(args) -> int:
         raise UsageError(f"--width must be at least 1, got {width}")
     check, show_diff = getattr(args, "check", False), getattr(args, "diff", False)
 
-    # Read every file first: a missing one is a usage error before anything is written.
+    # Read every file first, each once (a pipe can be read only once): a missing
+    # one is a usage error before anything is written.
     sources = []
     for path in args.files:
+        if not (check or show_diff) and _not_regular(path):
+            raise UsageError(f"{path}: not a regular file, so it cannot be rewritten; use --check or --diff")
         try:
-            source = read_source(path)
-            with open(path, "rb") as fh:
-                raw = fh.read()
+            raw = read_spec_bytes(path)
+            source = decode_source(path, raw)
         except InputFileError as exc:
             raise UsageError(str(exc)) from None
-        except OSError as exc:
-            raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
         sources.append((path, source, raw))
 
     syntax_errors = changed = 0
@@ -60,14 +60,19 @@ def cmd_fmt(args) -> int:
             print(f"would reformat {path}")
         elif not show_diff:
             target = os.path.realpath(path)  # rewrite a symlink's target, keep the link
-            mode = stat.S_IMODE(os.stat(target).st_mode)
-            with atomic_output(target) as tmp:
+            with atomic_output(target) as tmp:  # keeps the file's mode
                 with open(tmp, "wb") as fh:
                     fh.write(new)
-                os.chmod(tmp, mode)
             print(f"reformatted {path}")
     if syntax_errors:
         return EXIT_SPEC
     if check and changed:
         return EXIT_SPEC
     return EXIT_OK
+
+
+def _not_regular(path: str) -> bool:
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False  # reading it says what is wrong

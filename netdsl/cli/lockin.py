@@ -11,7 +11,7 @@ import sys
 
 import netdsl
 
-from ..io import EXIT_OK, EXIT_SPEC, UsageError, atomic_output
+from ..io import EXIT_OK, EXIT_SPEC, UsageError, atomic_output, check_outputs
 from .common import stem, summary_line
 
 # --format -> the file name suffix it writes ("" for a SavedModel directory)
@@ -24,6 +24,8 @@ def cmd_import(args) -> int:
         raise UsageError(f"{args.output}: the spec written must end in .net")
     if args.output and os.path.isdir(args.output):
         raise UsageError(f"{args.output}: is a directory")
+    if args.output:
+        check_outputs([("-o", args.output)], [args.file])
     try:
         result = netdsl.import_keras(args.file, allow_unsupported=args.allow_unsupported)
     except netdsl.InputFileError as exc:
@@ -198,6 +200,8 @@ def cmd_emit(args) -> int:
 
     if args.output and not args.output.endswith(".py"):
         raise UsageError(f"{args.output}: the Python file written must end in .py")
+    if args.output:
+        check_outputs([("-o", args.output)], [args.file, *([args.data] if args.data else [])])
     g, code, failure = load(args, compiling=True)
     if g is None:
         if failure is not None:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 
 def add_parsers(sub) -> None:
-    i = sub.add_parser("import", help="turn a saved Keras model (.keras) into a spec")
+    from .parsing import subcommand
+
+    i = subcommand(
+        sub,
+        "import",
+        "turn a saved Keras model (.keras) into a spec",
+        "netdsl import build/iris_add.keras -o iris_add.net",
+        "Without -o the spec is printed.",
+    )
     i.add_argument("file", metavar="MODEL.keras")
     i.add_argument("-o", "--output", metavar="OUT.net", help="write the spec here (default: print it)")
     i.add_argument(
@@ -13,7 +21,12 @@ def add_parsers(sub) -> None:
         help="leave out the layers netdsl cannot express and write the rest",
     )
 
-    d = sub.add_parser("diff", help="what changed between two models (.net or .keras)")
+    d = subcommand(
+        sub,
+        "diff",
+        "what changed between two models (.net or .keras)",
+        "netdsl diff examples/iris_concat.net examples/iris_add.net",
+    )
     d.add_argument("a", metavar="A")
     d.add_argument("b", metavar="B")
     d.add_argument("--json", action="store_true", help="print one JSON object")
@@ -21,7 +34,13 @@ def add_parsers(sub) -> None:
         "--include-path", action="append", default=[], metavar="DIR", help="also allow imports from DIR"
     )
 
-    e = sub.add_parser("emit", help="write a spec as readable Keras 3 Python")
+    e = subcommand(
+        sub,
+        "emit",
+        "write a spec as readable Keras 3 Python",
+        "netdsl emit examples/iris_add.net --python -o iris_add.py",
+        "Without -o the source is printed.",
+    )
     e.add_argument("file", metavar="FILE")
     e.add_argument("--python", action="store_true", required=True, help="emit Python (the one target)")
     e.add_argument("-o", "--output", metavar="OUT.py", help="write the source here (default: print it)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ..io import EXIT_OK, EXIT_SPEC, UsageError
+from ..io import EXIT_OK, EXIT_SPEC, UsageError, check_outputs
 
 
 def cmd_predict(args) -> int:
@@ -21,15 +21,16 @@ def cmd_predict(args) -> int:
     for path in (args.model, args.data):
         if not os.path.isfile(path):
             raise UsageError(f"{path}: " + ("is a directory" if os.path.isdir(path) else "no such file"))
+    if args.output:
+        check_outputs([("-o", args.output)], [args.model, args.data])
     try:
         result = netdsl.predict(
             args.model, args.data, output=args.output, batch_size=args.batch_size, stream=args.stream
         )
     except DataError as exc:
-        print(f"netdsl: error: {exc}", file=sys.stderr)
-        hint = getattr(exc, "help", None)
-        if hint:
-            print(f"  help: {hint}", file=sys.stderr)
+        from .common import report_data_error
+
+        report_data_error(exc)
         return EXIT_SPEC
     except InputFileError as exc:
         raise UsageError(str(exc)) from None

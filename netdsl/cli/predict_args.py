@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from .parsing import natural
+from .parsing import natural, subcommand
 
 
 def add_predict_parser(sub) -> None:
-    p = sub.add_parser(
+    p = subcommand(
+        sub,
         "predict",
-        help="predict the rows of a CSV or Parquet file with a saved model",
+        "predict the rows of a CSV or Parquet file with a saved model",
+        "netdsl predict build/iris_add.keras --data examples/data/iris.csv -o predictions.csv",
     )
     p.add_argument("model", metavar="MODEL.keras", help="a model written by `netdsl train -o` (or `compile`)")
     p.add_argument("--data", metavar="FILE", required=True, help="the rows to predict (.csv, or .parquet)")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
-from ..io import EXIT_OK, EXIT_SPEC, UsageError, atomic_output
-from .common import report_failure
+from ..io import EXIT_OK, EXIT_SPEC, UsageError, atomic_output, check_outputs
+from .common import report_data_error, report_failure
 from .experiments import check_plot_path, dumps
 
 
@@ -54,32 +54,23 @@ def math_finite(x: float) -> bool:
     return math.isfinite(x)
 
 
-def check_with_space(args) -> int | None:
+def check_space_of(source, args):
     """`check` of a spec with a search space: every combination of the grid
-    (up to a bound) is checked; None when the spec has no space."""
+    (up to a bound) is checked. None when the spec has no space; else
+    (SpecError, None) or (None, what to show: the --json object or the text)."""
     from ..apps.space import check_space
     from ..lang.diagnostics import SpecError
 
     try:
-        source = _read(args.file)
-    except UsageError:
-        return None  # the ordinary check says what is wrong with the file
-    try:
         space = _space(source)
     except SpecError as exc:
-        report_failure(exc, args.json)
-        return EXIT_SPEC
+        return exc, None
     if space is None:
         return None
     result = check_space(space, getattr(args, "include_path", ()))
     if result.diagnostics:
-        report_failure(SpecError(result.diagnostics, source), args.json)
-        return EXIT_SPEC
-    if args.json:
-        print(dumps(space_json(space, result)))
-    else:
-        print(describe_space(space, result))
-    return EXIT_OK
+        return SpecError(result.diagnostics, source), None
+    return None, space_json(space, result) if args.json else describe_space(space, result)
 
 
 def space_json(space, result) -> dict:
@@ -110,6 +101,8 @@ def _outputs(args) -> str:
     out = args.output or os.path.join("build", (base[:-4] if base.endswith(".net") else base) + ".best.net")
     if not out.endswith(".net"):
         raise UsageError(f"{out}: the best spec is a .net file")
+    plot = [("--plot", args.plot)] if args.plot else []
+    check_outputs([("-o", out), *plot], [args.file, args.data])  # before any trial
     return out
 
 
@@ -126,11 +119,13 @@ def _first_point(args, space):
 
     source = Source(args.file, space.concrete(space.grid()[0]))
     try:  # only the columns the spec declares, typed as it declares them
-        table = read_for(analyze(source, args.include_path), args.data, dict(args.columns))
+        table = read_for(
+            analyze(source, args.include_path), args.data, dict(args.columns), True, args.memory_limit
+        )
     except OSError as exc:
         raise UsageError(f"{args.data}: {exc.strerror or 'cannot read it'}") from None
     except DataError as exc:
-        print(f"netdsl: error: {exc}", file=sys.stderr)
+        report_data_error(exc)
         return EXIT_SPEC
     try:
         g = checked(source, table, False, True, args.include_path)
@@ -140,7 +135,7 @@ def _first_point(args, space):
         report_failure(exc, False)
         return EXIT_SPEC
     except DataError as exc:
-        print(f"netdsl: error: {exc}", file=sys.stderr)
+        report_data_error(exc)
         return EXIT_SPEC
     return g, settings
 
@@ -189,7 +184,7 @@ def cmd_tune(args) -> int:
     run = TuneRun(
         space,
         os.path.abspath(args.data),
-        {k: v for k, v in _flags(args, settings["seed"]).items()},
+        {**_flags(args, settings["seed"]), "memory_limit": args.memory_limit},
         objective,
         dict(args.columns),
         tuple(args.include_path),
@@ -243,8 +238,9 @@ def check_with_space_quietly(args, space) -> int:
 
 def _live(space, objective):
     def show(t) -> None:
-        score = "failed" if t.score is None else f"{objective.metric} {t.score:.4f}"
-        where = f"  trial {t.number:>3} [{t.epochs} epochs]  {space.name_point(t.point)}"
+        score = f"{objective.metric} {t.score:.4f}" if t.score is not None else f"failed: {t.error or '-'}"
+        epochs = f"{t.epochs} epoch{'s' * (t.epochs != 1)}"  # "1 epoch" on ASHA's first rung
+        where = f"  trial {t.number:>3} [{epochs}]  {space.name_point(t.point)}"
         print(f"{where}  {score}  ({t.seconds:.1f} s)", file=sys.stderr, flush=True)
 
     return show

@@ -29,7 +29,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import DataError
+from ..lang import codes
+from .errors import DataError, file_line, located
 
 if TYPE_CHECKING:
     import numpy as np
@@ -48,11 +49,17 @@ def is_parquet(path: str) -> bool:
     return path.lower().endswith(PARQUET_SUFFIXES)
 
 
-def _error(path: str, message: str, line: int | None = None, help: str | None = None) -> DataError:
-    text = f"{path}:{line}: {message}" if line else f"{path}: {message}"
-    exc = DataError(text)
-    exc.help = help  # type: ignore[attr-defined]
-    return exc
+def _error(
+    path: str,
+    message: str,
+    line: int | None = None,
+    help: str | None = None,
+    *,
+    code=codes.BAD_DATA_FILE,
+    cell: int | None = None,
+) -> DataError:
+    """A DataError at `line` of the file (a Parquet file has none), at cell `cell` of it when known."""
+    return located(path, message, line, cell=cell, code=code, help=help)
 
 
 # ---- the header -------------------------------------------------------------------
@@ -66,6 +73,7 @@ class Header:
     columns: list[str]
     raw: list[str]  # as written, for pyarrow's include_columns
     parquet: bool = False
+    line: int = 1  # the line the header starts on (blank lines may come first)
 
     def raw_name(self, column: str) -> str:
         return self.raw[self.columns.index(column)]
@@ -86,22 +94,39 @@ def read_header(path: str) -> Header:
         header = Header(path, names, names, parquet=True)
     else:
         with open(path, "rb") as fh:
-            first = _first_record(fh, path)
-        header = Header(path, [c.strip() for c in first], first)
+            line, first = _first_record(fh, path)
+        header = Header(path, [c.strip() for c in first], first, line=line)
     _check_duplicates(header)
     return header
 
 
-def _first_record(fh, path: str) -> list[str]:
-    """The header: the first non-empty record (its quoted cells may span lines)."""
+def _first_record(fh, path: str) -> tuple[int, list[str]]:
+    """The header: (its line, the first non-empty record; quoted cells may span lines)."""
     text = fh.read(BLOCK_BYTES).decode("utf-8-sig", errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    end = 0
     try:
-        record = next((r for r in csv.reader(io.StringIO(text, newline="")) if r), None)
+        for record in reader:
+            start, end = end + 1, reader.line_num
+            if record:  # pyarrow skips empty lines only
+                return start, record
     except csv.Error:
-        raise _error(path, "the header row is not valid CSV", 1) from None
-    if record is None:
-        raise _error(path, "the file is empty")
-    return record
+        raise _error(path, "the header row is not valid CSV", end + 1, code=codes.BAD_ROW) from None
+    raise _error(path, "the file is empty")
+
+
+def missing_column(header: Header, column: str) -> DataError:
+    """A column a model reads that the file lacks, at the header, with did-you-mean."""
+    from ..lang.diagnostics import did_you_mean
+
+    hint = did_you_mean(column, header.columns) or "its columns are: " + ", ".join(header.columns)
+    return _error(
+        header.path,
+        f"the model reads column '{column}', which the file lacks",
+        None if header.parquet else header.line,
+        hint,
+        code=codes.MISSING_COLUMN,
+    )
 
 
 def _check_duplicates(header: Header) -> None:
@@ -111,8 +136,10 @@ def _check_duplicates(header: Header) -> None:
             raise _error(
                 header.path,
                 f"column '{name}' is named twice in the header (columns {seen[name] + 1} and {j + 1})",
-                None if header.parquet else 1,
+                None if header.parquet else header.line,
                 help="rename one of them: netdsl binds features and outputs to columns by name",
+                code=codes.DUPLICATE_COLUMN,
+                cell=j,
             )
         seen[name] = j
 
@@ -130,6 +157,7 @@ class Table:
     kinds: dict[str, str] = field(default_factory=dict)
     offset: int = 0  # the file's data row of this table's first row (a streamed piece)
     row_ids: np.ndarray | None = None  # the file's data row of each row, after take()
+    memory: int = 0  # estimated bytes the table takes in memory (read_table's estimate)
 
     @property
     def num_rows(self) -> int:
@@ -175,7 +203,8 @@ class Table:
             values = self.data.column(name).to_pylist()
             i = next(k for k, v in enumerate(values) if v is None or not _parses(v, FLOAT))
             line, cell = locate_cell(self.path, self.columns, name, self.file_row(i))
-            raise _error(self.path, f"column '{name}' is not a number: {cell.strip()!r}", line) from None
+            message = f"column '{name}' is not a number: {cell.strip()!r}"
+            raise self.cell_error(line, name, message) from None
 
     def distinct(self, name: str) -> list:
         """The distinct non-missing values of a column."""
@@ -190,6 +219,10 @@ class Table:
 
         index = pc.index_in(self.data.column(name), value_set=pa.array(values))
         return pc.fill_null(index, -1).to_numpy(zero_copy_only=False).astype("int64")
+
+    def classes(self, name: str) -> list | None:
+        """The distinct values of a label column (None: not read)."""
+        return self.distinct(name) if name in self.kinds else None
 
     def missing_count(self, name: str) -> int:
         return self.data.column(name).null_count
@@ -206,25 +239,24 @@ class Table:
         ids = self.row_ids[picked] if self.row_ids is not None else picked + self.offset
         return Table(self.path, self.columns, self.data.take(picked), dict(self.kinds), 0, ids)
 
-    def first_missing(self, name: str) -> DataError:
+    def first_missing(self, name: str, code=codes.BAD_CELL, help: str | None = None) -> DataError:
         """The error for the first missing cell of a column, located in the file."""
+        row = self.file_row(first_null(self.data.column(name)))
+        return missing_cell_error(self.path, self.columns, name, row, code, help)
 
-        return missing_cell_error(
-            self.path, self.columns, name, self.file_row(first_null(self.data.column(name)))
-        )
+    def cell_error(self, line: int | None, name: str, message: str, help: str | None = None) -> DataError:
+        """A problem with the cell of column `name` on a line of the file, pointing at it."""
+        return _error(self.path, message, line, help, code=codes.BAD_CELL, cell=self.columns.index(name))
 
 
-def missing_cell_error(path: str, columns: list[str], name: str, row: int) -> DataError:
+def missing_cell_error(
+    path: str, columns: list[str], name: str, row: int, code=codes.BAD_CELL, help: str | None = None
+) -> DataError:
     """The error for a missing cell in a column that must have values, located."""
     line, raw = locate_cell(path, columns, name, row)
     what = "is empty on this row" if not raw.strip() else f"is missing on this row ({raw.strip()!r})"
     where = "" if line is not None or not is_parquet(path) else f" (row {row + 1})"
-    return _error(
-        path,
-        f"column '{name}' {what}{where}",
-        line,
-        help=f"fill it in the model (x[{name}] -> fill(mean)), or remove the row",
-    )
+    return _error(path, f"column '{name}' {what}{where}", line, help, code=code, cell=columns.index(name))
 
 
 def _to_numpy(column, fill) -> np.ndarray:
@@ -263,16 +295,21 @@ def _csv_options(header: Header, kinds: Mapping[str, str], block_bytes: int | No
     return read, parse, convert
 
 
-def read_table(path: str, kinds: Mapping[str, str], header: Header | None = None) -> Table:
+def read_table(
+    path: str, kinds: Mapping[str, str], header: Header | None = None, memory_limit: int | None = None
+) -> Table:
     """Read the named columns of a CSV or Parquet file, typed by `kinds`
     (column -> float/string/int/label), into memory; see iter_batches for
     files larger than memory. A CSV is read by pyarrow's streaming reader and
     its pieces joined: on 2 busy cores that is faster than its
-    multi-threaded whole-file reader, and its peak memory is lower."""
+    multi-threaded whole-file reader, and its peak memory is lower. A table
+    estimated to need more memory than the budget (netdsl.io.memory_budget)
+    is refused before it is read; `memory_limit` 0: no budget."""
     header = header or read_header(path)
     if not kinds:  # nothing bound: the rows still count (read the first column as written)
-        table = read_table(path, {header.columns[0]: RAW}, header)
+        table = read_table(path, {header.columns[0]: RAW}, header, memory_limit)
         return Table(path, header.columns, table.data.select([]), {}, 0, None)
+    estimate = _check_memory(header, kinds, memory_limit)
     if header.parquet:
         data = _read_parquet(header, kinds)
     else:
@@ -280,11 +317,52 @@ def read_table(path: str, kinds: Mapping[str, str], header: Header | None = None
 
         batches = list(_raw_batches(header, kinds, BLOCK_BYTES))
         if not batches:
-            raise _error(path, "there is a header but no data rows", 1)
+            raise _error(path, "there is a header but no data rows", header.line)
         data = pa.Table.from_batches(batches).rename_columns(list(kinds))
-    table = Table(path, header.columns, _normalized(data, kinds), dict(kinds))
-    _check_table(table)
+    table = Table(path, header.columns, _normalized(data, kinds), dict(kinds), memory=estimate)
+    _check_table(table, header.line)
     return table
+
+
+# Bytes per row of a column held in memory, by kind: its Arrow buffer, the
+# arrays made of it for Keras, and a text cell's characters (an estimate).
+_ROW_BYTES = {FLOAT: 12, INT: 24, STRING: 48, LABEL: 48, RAW: 48}
+
+
+def _check_memory(header: Header, kinds: Mapping[str, str], memory_limit: int | None) -> int:
+    """The estimated bytes of the table in memory; a DataError (ND902) over the budget."""
+    from ..io import format_bytes, memory_budget
+
+    size = file_size(header.path)
+    if header.parquet:
+        rows = _parquet_rows(header.path)
+    else:
+        with open(header.path, "rb") as fh:
+            head = fh.read(1 << 16)
+        rows = round(size * max(head.count(b"\n"), 1) / max(len(head), 1))
+    estimate = rows * sum(_ROW_BYTES[k] for k in kinds.values()) + 2 * BLOCK_BYTES
+    budget = memory_budget(memory_limit)
+    if budget and estimate > budget:
+        raise located(
+            header.path,
+            f"reading this file would take about {format_bytes(estimate)} of memory "
+            f"({format_bytes(size)}, about {rows:,} rows of {len(kinds)} columns), over the budget of "
+            f"{format_bytes(budget)}",
+            None if header.parquet else header.line,
+            code=codes.MEMORY_BUDGET,
+            help=f"pass --memory-limit {format_bytes(estimate * 5 // 4, unit=True)} if the machine has it, "
+            "or --stream to read the file piece by piece",
+        )
+    return estimate
+
+
+def _parquet_rows(path: str) -> int:
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path).metadata.num_rows
+    except Exception:  # read_table says what is wrong with the file
+        return 0
 
 
 def iter_batches(
@@ -299,11 +377,11 @@ def iter_batches(
 
         data = _normalized(pa.Table.from_batches([batch]).rename_columns(list(kinds)), kinds)
         piece = Table(path, header.columns, data, dict(kinds), offset=start)
-        _check_table(piece, first=start == 0)
+        _check_table(piece, header.line if start == 0 else None)
         start += batch.num_rows
         yield piece
     if start == 0:
-        raise _error(path, "there is a header but no data rows", None if header.parquet else 1)
+        raise _error(path, "there is a header but no data rows", None if header.parquet else header.line)
 
 
 def _raw_batches(header: Header, kinds: Mapping[str, str], block_bytes: int):
@@ -354,10 +432,12 @@ def first_null(column) -> int:
     return int(compute("indices_nonzero", compute("is_null", column))[0].as_py())
 
 
-def _check_table(table: Table, first: bool = True) -> None:
-    """Empty files and numbers that are not finite (`inf`), located."""
-    if first and table.num_rows == 0:
-        raise _error(table.path, "there is a header but no data rows", None if is_parquet(table.path) else 1)
+def _check_table(table: Table, header_line: int | None) -> None:
+    """Empty files (for the first piece: `header_line` given) and numbers that
+    are not finite (`inf`), located."""
+    if header_line is not None and table.num_rows == 0:
+        line = None if is_parquet(table.path) else header_line
+        raise _error(table.path, "there is a header but no data rows", line)
     for name, kind in table.kinds.items():
         if kind != FLOAT:
             continue
@@ -368,7 +448,7 @@ def _check_table(table: Table, first: bool = True) -> None:
 
             i = int(np.argmax(bad.to_numpy(zero_copy_only=False)))
             line, cell = locate_cell(table.path, table.columns, name, table.file_row(i))
-            raise _error(table.path, f"column '{name}' is {cell.strip()!r}, not a finite number", line)
+            raise table.cell_error(line, name, f"column '{name}' is {cell.strip()!r}, not a finite number")
 
 
 # ---- Parquet -----------------------------------------------------------------------------
@@ -417,6 +497,7 @@ def _cast_parquet(header: Header, kinds: Mapping[str, str], batch):
                 header.path,
                 f"column '{name}' holds {t} values in the Parquet file, not {_kind_text(kind)}",
                 help=_type_help(name, kind),
+                code=codes.COLUMN_TYPE,
             )
         if kind == FLOAT and pa.types.is_floating(t):
             column = pc.if_else(pc.is_nan(column), pa.scalar(None, t), column)
@@ -497,15 +578,16 @@ def _bad_width(header: Header) -> DataError:
             short = len(record) < n
             missing = ", ".join(f"'{c}'" for c in header.columns[len(record) :][:3])
             detail = f": no {missing}{', ...' if n - len(record) > 3 else ''}" if short else ""
-            return _error(
-                header.path,
+            message = (
                 f"this row has {len(record)} cell{'s' * (len(record) != 1)}, "
-                f"the header {n} column{'s' * (n != 1)}{detail}",
-                line,
-                help="every row needs one cell per column (an empty cell is written ,,)"
-                if short
-                else 'a cell holding a comma must be quoted: "a, b"',
+                f"the header {n} column{'s' * (n != 1)}{detail}"
             )
+            if short:
+                end = len(file_line(header.path, line)) + 1
+                hint = "every row needs one cell per column (an empty cell is written ,,)"
+                return located(header.path, message, line, column=end, code=codes.BAD_ROW, help=hint)
+            hint = 'a cell holding a comma must be quoted: "a, b"'
+            return _error(header.path, message, line, hint, code=codes.BAD_ROW, cell=n)
     return _error(header.path, "a row does not have one cell per column")
 
 
@@ -519,13 +601,15 @@ def _bad_value(header: Header, kinds: Mapping[str, str], message: str) -> DataEr
             cell = record[j].strip() if j < len(record) else ""
             if cell in MISSING or _parses(cell, kind):
                 continue
+            if "\ufffd" in cell:  # not a number because it is not text: say so, at the byte
+                return _not_utf8(header.path)
             if kind == FLOAT:
                 text = f"column '{name}' is not a number: {cell!r}"
                 hint = f"declare it as a category in the input: {name}: string"
             else:
                 text = f"column '{name}' is not an integer: {cell!r}"
                 hint = f"declare it as {name}: string to read any text as a category"
-            return _error(header.path, text, line, help=hint)
+            return _error(header.path, text, line, hint, code=codes.BAD_CELL, cell=j)
     return None
 
 
@@ -555,10 +639,12 @@ def _not_utf8(path: str) -> DataError:
                 # the bad byte is inside this chunk (or the decoder's pending bytes)
                 pos = max(exc.start - len(decoder.getstate()[0]), 0)
                 line += chunk.count(b"\n", 0, pos)
-                return _error(
+                column = len(chunk[chunk.rfind(b"\n", 0, pos) + 1 : pos].decode("utf-8", "replace")) + 1
+                return located(
                     path,
                     f"not UTF-8 text: byte 0x{chunk[pos]:02x} at line {line}",
                     line,
+                    column=column,
                     help="save the file as UTF-8 (most spreadsheets offer 'CSV UTF-8')",
                 )
             line += chunk.count(b"\n")

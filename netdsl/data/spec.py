@@ -10,36 +10,54 @@ from __future__ import annotations
 import networkx as nx
 
 from ..ir.checks import library_only
-from ..ir.core import network, node
+from ..ir.core import network
 from ..ir.pipeline import analyze, finish
-from ..lang import codes
-from ..lang.diagnostics import error
+from ..lang.diagnostics import SpecError
 from ..lang.source import Source
 from . import arrow, stats
-from .tables import DataError, category_facts, check_data, spec_kinds
+from .tables import DataError, category_facts, check_data, in_data_file, spec_kinds
 
 
-def read_for(g: nx.DiGraph, data, bound: dict | None = None, labels: bool = True) -> arrow.Table:
+def read_for(
+    g: nx.DiGraph, data, bound: dict | None = None, labels: bool = True, memory_limit: int | None = None
+) -> arrow.Table:
     """The columns of `data` (a path, or an arrow.Table) that the spec reads,
-    typed as it declares them; DataError, OSError."""
+    typed as it declares them, read into memory within the memory budget;
+    DataError, OSError."""
     if isinstance(data, arrow.Table):
         return data
     header = arrow.read_header(str(data))
-    return arrow.read_table(str(data), spec_kinds(g, header.columns, bound, labels), header)
+    kinds = spec_kinds(g, header.columns, bound, labels)
+    return arrow.read_table(str(data), kinds, header, memory_limit=memory_limit)
 
 
 def summarize(g: nx.DiGraph, data):
-    """A streamed summary of a file (or an arrow.Table already read) for the checks."""
+    """A streamed summary of a file (or an arrow.Table already read) for the
+    checks: its memory does not grow with the file. The label columns are
+    read too (their text must be readable; a class_weight map names their
+    classes)."""
     if isinstance(data, arrow.Table):
         return data
     header = arrow.read_header(str(data))
-    return stats.scan(str(data), spec_kinds(g, header.columns, labels=False), header)
+    return stats.scan(str(data), spec_kinds(g, header.columns), header)
 
 
 def checked(source: Source, data, strict: bool, compiling: bool, include_paths=()) -> nx.DiGraph:
     """Parse and check `source`; check it against `data` (a CSV or Parquet
     path, or an arrow.Table) when given. Raises SpecError when anything is
-    wrong. The data is not kept: a backend that needs it is given it again."""
+    wrong (its .graph: what could be built). The data is not kept: a backend
+    that needs it is given it again."""
+    g = checked_graph(source, data, strict, compiling, include_paths)
+    return finish(g, (), False)
+
+
+def checked_graph(source: Source, data, strict: bool, compiling: bool, include_paths=()) -> nx.DiGraph:
+    """Like checked, but a spec or data with errors does not raise: the graph
+    holds what could be built and network(graph).diagnostics every problem
+    (warnings made errors with `strict`). A problem of the data file is
+    located in that file. The file is read in one streamed pass before the
+    checks (what it says of the category columns, their vocabularies, sizes
+    the layers)."""
     found: dict = {}
 
     def learn(g: nx.DiGraph) -> None:
@@ -54,19 +72,20 @@ def checked(source: Source, data, strict: bool, compiling: bool, include_paths=(
         network(g).vocabularies = category_facts(g, counts)
 
     g = analyze(source, include_paths, learn)
-    net = network(g)
     if "error" in found:
-        declared = [d for d in (node(g, n).declared for n in net.inputs) if d is not None and d.features]
-        span = declared[0].span if declared else None
-        exc = found["error"]
-        return finish(
-            g, [error(codes.BAD_DATA_FILE, str(exc), span, help=getattr(exc, "help", None))], strict
-        )
-    library = library_only(g) if compiling else None
-    if library is not None:
-        return finish(g, [library], strict)
-    extra = check_data(g, found.get("summary"), compiling) if not net.syntax_error else []
-    return finish(g, extra, strict)
+        extra = [in_data_file(g, found["error"])]
+    else:
+        library = library_only(g) if compiling else None
+        if library is not None:
+            extra = [library]
+        else:
+            syntax_error = network(g).syntax_error
+            extra = check_data(g, found.get("summary"), compiling) if not syntax_error else []
+    try:
+        finish(g, extra, strict)
+    except SpecError:
+        pass  # the diagnostics are in the graph
+    return g
 
 
 def _table_counts(table: arrow.Table) -> dict:

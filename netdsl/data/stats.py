@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..lang import codes
 from . import arrow
 
 # A streamed median is the median of a uniform sample of at most this many
@@ -130,9 +131,15 @@ class Summary:
     def missing_count(self, column: str) -> int:
         return self.missing.get(column, 0)
 
-    def first_missing(self, column: str):
+    def first_missing(self, column: str, code=codes.BAD_CELL, help: str | None = None):
         """The DataError of the column's first missing cell, located in the file."""
-        return arrow.missing_cell_error(self.path, self.columns, column, self.first_missing_row[column])
+        row = self.first_missing_row[column]
+        return arrow.missing_cell_error(self.path, self.columns, column, row, code, help)
+
+    def classes(self, column: str) -> list | None:
+        """The distinct values of a label column (None: not read)."""
+        counts = self.counts.get(column)
+        return None if counts is None else list(counts.counts)
 
 
 def scan(path: str, kinds: dict[str, str], header: arrow.Header | None = None) -> Summary:
@@ -150,7 +157,7 @@ def scan(path: str, kinds: dict[str, str], header: arrow.Header | None = None) -
                 if column not in summary.first_missing_row:
                     summary.first_missing_row[column] = piece.offset + arrow.first_null(values)
                 summary.missing[column] = summary.missing.get(column, 0) + values.null_count
-            if kind in (arrow.STRING, arrow.INT):
+            if kind in (arrow.STRING, arrow.INT, arrow.LABEL):
                 summary.counts.setdefault(column, Counts()).add(values)
         summary.rows += piece.num_rows
     return summary

@@ -7,15 +7,17 @@ declares its columns (`kinds`); `check --data` streams the file once
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Iterable
 
 import networkx as nx
 
 from ..ir.core import CATEGORIES, FLOAT, INT, STRING, Node, network, node, nodes
+from ..ir.fit_settings import unknown_class_weight_labels
 from ..ir.ops import OPS
 from ..lang import codes
-from ..lang.diagnostics import Diagnostic, did_you_mean, error, warning
+from ..lang.diagnostics import Diagnostic, Note, did_you_mean, error, warning
 from .errors import DataError as DataError  # where callers have always found it
 
 KIND_OF = {FLOAT: "float", STRING: "string", INT: "int"}  # a field's dtype -> arrow's kind
@@ -26,7 +28,8 @@ def spec_kinds(
 ) -> dict[str, str]:
     """The columns of a file the spec reads, with the kind each is read as: a
     record's fields as declared, a vector input's features as numbers (or the
-    columns `bound` gives it), an output's label column as a label. Reads the
+    columns `bound` gives it), an output's label column (its name, or the
+    column `bound` gives it) as a label. Reads the
     declarations only (it runs before the checks too)."""
     present = set(columns)
     kinds: dict[str, str] = {}
@@ -40,7 +43,8 @@ def spec_kinds(
             kinds.update((c, "float") for c in (bound or {}).get(name) or declared.features or ())
     if labels:
         for out in network(g).outputs:
-            kinds.setdefault(out, "label")
+            given = (bound or {}).get(out)
+            kinds.setdefault(given[0] if given else out, "label")
     return {c: k for c, k in kinds.items() if c in present}
 
 
@@ -146,7 +150,18 @@ def check_data(g: nx.DiGraph, table, compiling: bool) -> list[Diagnostic]:
                 )
     if not diags:
         diags = _unfilled(g, table)
-    return diags
+    return diags + _class_weight_labels(g, table)
+
+
+def _class_weight_labels(g: nx.DiGraph, table) -> list[Diagnostic]:
+    """A class_weight map against the classes of the label column named as the output."""
+    net = network(g)
+    if not isinstance(net.train.class_weight, dict) or len(net.outputs) != 1:
+        return []
+    classes = table.classes(net.outputs[0])
+    if classes is None:
+        return []  # bound with --columns, checked when training binds it
+    return unknown_class_weight_labels(net.train, sorted(classes), net.outputs[0])
 
 
 def _inputs_of(g: nx.DiGraph, name: str) -> list[str]:
@@ -185,11 +200,22 @@ def _unfilled(g: nx.DiGraph, table) -> list[Diagnostic]:
             continue
         for column in number_columns(n):
             if table.missing_count(column) and (name, column) not in filled:
-                exc = table.first_missing(column)
-                hint = getattr(exc, "help", None)
-                diags.append(error(codes.UNFILLED_MISSING, str(exc), _declared_span(n), help=hint))
+                hint = f"fill it in the model ({name}[{column}] -> fill(mean)), or remove the row"
+                exc = table.first_missing(column, codes.UNFILLED_MISSING, hint)
+                note = Note(f"input '{name}' reads '{column}' as a number", _declared_span(n))
+                diags.append(in_data_file(g, exc, note))
                 break
     return diags
+
+
+def in_data_file(g: nx.DiGraph, exc: DataError, note: Note | None = None) -> Diagnostic:
+    """A DataError as a diagnostic located in its data file (rendered with the
+    spec's sources), with a note in the spec when given."""
+    net = network(g)
+    if not net.sources:
+        net.sources = [net.source]
+    diag = exc.diagnostic(net.sources)
+    return dataclasses.replace(diag, notes=(note,)) if note is not None else diag
 
 
 def number_columns(n: Node) -> list[str]:

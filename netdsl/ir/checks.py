@@ -28,6 +28,7 @@ from .core import (
     network,
     node,
 )
+from .fit_settings import check_callbacks, check_class_weight, learning_rate_schedule
 from .ops import (
     MAX_PARAMS,
     MAX_WIDTH,
@@ -38,9 +39,18 @@ from .ops import (
     ShapeError,
     category_of,
     fmt_shape,
+    is_finite_number,
     is_layer_option,
     label,
     not_encoded,
+)
+from .setting_args import (
+    LOSS_CLASSES,
+    LOSS_SPELLINGS,
+    METRIC_CLASSES,
+    METRIC_SPELLINGS,
+    PROBABILITY_LOSSES,
+    Setting,
 )
 from .settings import (
     BOOL_OPTIMIZER_ARGS,
@@ -52,8 +62,9 @@ from .settings import (
     OPTIMIZER_LIMITS,
     OPTIMIZERS,
     POSITIVE_OPTIMIZER_ARGS,
+    metric_problem,
 )
-from .values import BadValue, convert, describe
+from .values import SPACE_OPS, BadValue, call_arguments, convert, describe
 
 
 def check_names(g: nx.DiGraph) -> None:
@@ -381,6 +392,7 @@ def _operands(g: nx.DiGraph, n: Node, op: Op) -> list[Operand] | None:
         if sn.shape is None:
             return None
         where = sn.span if op.kind == "merge" else span
+        written = _written_name(g, span)
         operands.append(
             Operand(
                 src,
@@ -394,9 +406,20 @@ def _operands(g: nx.DiGraph, n: Node, op: Op) -> list[Operand] | None:
                 sn.cardinality,
                 sn.vocabulary,
                 sn.waits,
+                written,
             )
         )
     return operands
+
+
+def _written_name(g: nx.DiGraph, span) -> str | None:
+    """The operand's text at `span` when it is one plain name (a help may
+    suggest writing it again); None for a chain or an unknown place."""
+    sources = network(g).sources or [network(g).source]
+    if span is None or span.line != span.end_line or not 0 <= span.file < len(sources):
+        return None
+    text = sources[span.file].line_text(span.line)[span.column - 1 : span.end_column - 1]
+    return text if text.isidentifier() else None
 
 
 def _infer(n: Node, op: Op, call: OpCall) -> None:
@@ -650,7 +673,7 @@ def check_unused(g: nx.DiGraph) -> None:
         )
 
 
-COMPILE_SETTINGS = ("loss", "optimizer", "metrics")
+COMPILE_SETTINGS = ("loss", "optimizer", "metrics", "loss_weights")
 
 
 def check_compile(g: nx.DiGraph) -> None:
@@ -670,6 +693,8 @@ def check_compile(g: nx.DiGraph) -> None:
             settings.loss = _per_output(kw.value, outputs, diags, _one_loss)
         elif key == "metrics":
             settings.metrics = _per_output(kw.value, outputs, diags, _metric_list)
+        elif key == "loss_weights":
+            settings.loss_weights = _loss_weights(kw.value, outputs, diags)
         else:
             settings.optimizer = _optimizer(kw.value, diags)
     if isinstance(settings.loss, dict):
@@ -684,6 +709,54 @@ def check_compile(g: nx.DiGraph) -> None:
                     )
                 )
     net.compile = settings
+    if settings.loss is not None:
+        _check_logits(g, settings, seen["loss"])
+
+
+# Ops that pass their operand's values through unchanged in kind (so the
+# output's activation is the one before them).
+_PASS_THROUGH = ("identity", "dropout", "gaussian_noise")
+
+
+def _final_activation(g: nx.DiGraph, name: str) -> tuple[str | None, Node]:
+    """The activation an output ends in ("linear", "sigmoid", ...), and the layer
+    that applies it; None when the last layer is not a dense or activation layer."""
+    n = node(g, name)
+    while n.op in _PASS_THROUGH and n.inputs and n.inputs[0] in g:
+        n = node(g, n.inputs[0])
+    args = n.args or {}
+    if n.op == "dense":
+        return args.get("activation"), n
+    if n.op == "activation":
+        return args.get("name"), n
+    return None, n
+
+
+def _check_logits(g: nx.DiGraph, settings: Compile, where) -> None:
+    """A probability loss on a linear output (without from_logits=true), or
+    from_logits=true on a sigmoid/softmax output: Keras trains either without
+    a word, on the wrong numbers (warnings)."""
+    net = network(g)
+    for out in net.outputs:
+        loss = settings.loss.get(out) if isinstance(settings.loss, dict) else settings.loss
+        if loss not in PROBABILITY_LOSSES or out not in g:
+            continue
+        logits = isinstance(loss, Setting) and loss.config.get("from_logits") is True
+        activation, layer = _final_activation(g, out)
+        probability = "softmax" if loss.startswith(("categorical", "sparse")) else "sigmoid"
+        cls = LOSS_CLASSES[loss].class_name
+        if activation == "linear" and not logits:
+            message = f"output '{out}' is linear (no activation), but the loss {loss} expects probabilities"
+            hint = (
+                f"end '{out}' with {probability}, or say the output is logits: loss={cls}(from_logits=true)"
+            )
+        elif activation in ("sigmoid", "softmax") and logits:
+            message = f"output '{out}' ends in {activation}, but the loss is told from_logits=true"
+            hint = f"drop from_logits=true (the output is probabilities), or make '{out}' linear"
+        else:
+            continue
+        note = Note(f"'{out}' ends in layer '{layer.name}' ({layer.op}, {activation})", layer.span)
+        net.diagnostics.append(warning(codes.LOGITS_MISMATCH, message, where, help=hint, notes=[note]))
 
 
 def _settings(decl, word: str, known, code, diags: list):
@@ -747,6 +820,38 @@ def _per_output(expr, outputs, diags, one: Callable):
     return result
 
 
+def _loss_weights(expr, outputs, diags) -> dict[str, float] | None:
+    """`loss_weights={y: 1.0, z: 0.5}`: a weight >= 0 per output (1 for an output not named)."""
+    atom = ast.unwrap(expr)
+    if not isinstance(atom, ast.DictLit):
+        example = ", ".join(f"{o}: 1.0" for o in outputs[:2]) or "y: 1.0"
+        diags.append(
+            error(
+                codes.BAD_COMPILE_SETTING,
+                f"loss_weights is a weight per output, got {describe(atom)}",
+                atom.span,
+                help=f"e.g. loss_weights={{{example}}}",
+            )
+        )
+        return None
+    weights = _per_output(atom, outputs, diags, _one_weight)
+    return {o: w for o, w in weights.items() if w is not None}
+
+
+def _one_weight(atom, diags) -> float | None:
+    if isinstance(atom, ast.Number) and is_finite_number(atom.value) and atom.value >= 0:
+        return float(atom.value)
+    diags.append(
+        error(
+            codes.BAD_COMPILE_SETTING,
+            f"a loss weight is a number >= 0, got {describe(atom)}",
+            atom.span,
+            help="e.g. loss_weights={y: 1.0, z: 0.5}",
+        )
+    )
+    return None
+
+
 def _name_of(atom) -> str | None:
     if isinstance(atom, ast.Ref):
         return atom.name
@@ -755,55 +860,71 @@ def _name_of(atom) -> str | None:
     return None
 
 
-def _one_loss(atom, diags):
-    name = _name_of(atom)
-    if name is None:
-        diags.append(
-            error(
-                codes.UNKNOWN_LOSS,
-                f"a loss is a name, got {describe(atom)}",
-                atom.span,
-                help="e.g. loss=categorical_crossentropy",
-            )
-        )
-    elif name not in LOSSES:
-        diags.append(
-            error(
-                codes.UNKNOWN_LOSS,
-                f"unknown loss '{name}'",
-                atom.span,
-                help=did_you_mean(name, LOSSES) or "known: " + ", ".join(LOSSES),
-            )
-        )
-    else:
-        return name
-    return None
+def _one_loss(atom, diags) -> Setting | None:
+    return _setting(atom, "loss", diags)
 
 
-def _metric_list(atom, diags):
+def _metric_list(atom, diags) -> list[Setting]:
     items = [ast.unwrap(i) for i in atom.items] if isinstance(atom, ast.ListLit) else [atom]
-    names = []
-    for item in items:
-        name = _name_of(item)
-        if name is None:
-            diags.append(
-                error(
-                    codes.UNKNOWN_METRIC,
-                    f"a metric is a name, got {describe(item)}",
-                    item.span,
-                    help="e.g. metrics=[accuracy]",
-                )
+    found = (_setting(item, "metric", diags) for item in items)
+    return [m for m in found if m is not None]
+
+
+# kind -> (snake names, class spellings, their classes and arguments, code, example)
+_SETTING_KINDS = {
+    "loss": (LOSSES, LOSS_SPELLINGS, LOSS_CLASSES, codes.UNKNOWN_LOSS, "loss=categorical_crossentropy"),
+    "metric": (METRICS, METRIC_SPELLINGS, METRIC_CLASSES, codes.UNKNOWN_METRIC, "metrics=[accuracy]"),
+}
+
+
+def _setting(atom, kind: str, diags) -> Setting | None:
+    """A loss or metric: a name (`binary_crossentropy`, Keras's class `BinaryCrossentropy`)
+    or a call with the class's arguments (`BinaryCrossentropy(from_logits=true)`)."""
+    names, spellings, classes, code, example = _SETTING_KINDS[kind]
+    call = atom if isinstance(atom, ast.Call) else None
+    name = call.op.text if call is not None else _name_of(atom)
+    if name is None:
+        help = f"e.g. {example}, or a Keras class with arguments: BinaryCrossentropy(from_logits=true)"
+        diags.append(error(code, f"a {kind} is a name, got {describe(atom)}", atom.span, help=help))
+        return None
+    snake = name if name in names else spellings.get(name)
+    if snake is None or snake not in names:
+        where = call.op.span if call is not None else atom.span
+        diags.append(error(code, f"unknown {kind} '{name}'", where, help=_unknown_setting_help(name, kind)))
+        return None
+    as_class = name != snake or call is not None
+    if call is not None and name == "accuracy":
+        diags.append(
+            error(
+                code,
+                "accuracy picks its kind from the loss, so it takes no arguments",
+                call.span,
+                help="name the kind: binary_accuracy(...), categorical_accuracy(...), "
+                "sparse_categorical_accuracy(...), or Accuracy(...) for exact matches",
             )
-        elif name not in METRICS:
-            hint = (
-                f"did you mean '{METRIC_ALIASES[name]}'?"
-                if name in METRIC_ALIASES
-                else did_you_mean(name, METRICS) or "known: " + ", ".join(METRICS)
-            )
-            diags.append(error(codes.UNKNOWN_METRIC, f"unknown metric '{name}'", item.span, help=hint))
-        else:
-            names.append(name)
-    return names
+        )
+        return None
+    try:
+        args = call_arguments(name, classes[snake], call) if call is not None else ()
+    except BadValue as exc:
+        diags.append(error(exc.code, exc.message, exc.span or atom.span, help=exc.help))
+        return None
+    return Setting(snake, classes[snake].class_name if as_class else None, args)
+
+
+def _metric_snake(atom) -> str | None:
+    """A metric as written (`auc`, `AUC`, `AUC(curve=PR)`) -> its snake name, for the label checks."""
+    name = atom.op.text if isinstance(atom, ast.Call) else _name_of(atom)
+    return METRIC_SPELLINGS.get(name, name) if name is not None else None
+
+
+def _unknown_setting_help(name: str, kind: str) -> str:
+    names, spellings, _, _, _ = _SETTING_KINDS[kind]
+    if kind == "metric" and name in METRIC_ALIASES:
+        return f"did you mean '{METRIC_ALIASES[name]}'?"
+    # a name spelled like a class is matched against the class spellings first
+    first, then = (list(spellings), list(names)) if name[:1].isupper() else (list(names), list(spellings))
+    return did_you_mean(name, first) or did_you_mean(name, then) or "known: " + ", ".join(names)
 
 
 def _optimizer(expr, diags) -> Optimizer | None:
@@ -869,6 +990,10 @@ def _optimizer_arguments(name: str, call: ast.Call, diags: list[Diagnostic]) -> 
             )
         elif key in args:
             problem = error(codes.OPTIMIZER_ARGUMENT, f"argument '{key}' is given twice", kw.name.span)
+        elif key == "learning_rate" and isinstance(value, ast.Call) and value.op.text not in SPACE_OPS:
+            schedule = learning_rate_schedule(value, diags)
+            ok = ok and schedule is not None
+            args[key] = schedule
         else:
             try:
                 args[key] = _optimizer_value(name, key, value)
@@ -920,9 +1045,11 @@ def _optimizer_value(optimizer: str, key: str, atom):
 TRAIN_SETTINGS = {
     "epochs": ("int", lambda v: 1 <= v <= 100_000, "an integer from 1 to 100000"),
     "batch_size": ("int", lambda v: 1 <= v <= 1_000_000, "a positive integer"),
-    "test_size": ("float", lambda v: 0 < v < 1, "a fraction between 0 and 1"),
+    "test_size": ("float", lambda v: 0 <= v < 1, "a fraction from 0 up to 1 (0: no test split)"),
     "validation_split": ("float", lambda v: 0 <= v < 1, "a fraction from 0 up to 1"),
     "seed": ("int", lambda v: 0 <= v < 2**32, "an integer from 0 to 2**32-1"),
+    "class_weight": ("class_weight", None, "a weight per class, {label: 1.0, ...}, or balanced"),
+    "callbacks": ("callbacks", None, "[early_stopping(patience=5), reduce_on_plateau(factor=0.1)]"),
 }
 
 
@@ -934,17 +1061,21 @@ def check_train(g: nx.DiGraph) -> None:
     if decl is None:
         return
     diags = net.diagnostics
+    later = []  # settings that depend on the numbers (callbacks: validation_split)
     for kw in _settings(decl, "train", TRAIN_SETTINGS, codes.BAD_TRAIN_SETTING, diags):
         key = kw.name.text
         kind, test, accepts = TRAIN_SETTINGS[key]
         atom = ast.unwrap(kw.value)
+        if kind in ("class_weight", "callbacks"):
+            later.append((kind, atom))
+            continue
         try:
             value = convert("number", atom)
         except BadValue:
             value = None
         if value is not None and kind == "int":
             value = value if isinstance(value, int) else None
-        if value is None or not test(value):
+        if value is None or test is None or not test(value):
             diags.append(
                 error(
                     codes.BAD_TRAIN_SETTING,
@@ -954,6 +1085,40 @@ def check_train(g: nx.DiGraph) -> None:
             )
             continue
         setattr(fit, key, float(value) if kind == "float" else value)
+    for kind, atom in later:
+        (check_class_weight if kind == "class_weight" else check_callbacks)(atom, net, fit, diags)
+
+
+def check_metric_labels(g: nx.DiGraph) -> None:
+    """Each metric against its output's loss: a metric sees the labels the loss
+    is given, so a sparse metric needs a sparse loss and the other way round
+    (ND511); a classification metric on a regression says nothing (ND512)."""
+    net = network(g)
+    settings, decl = net.compile, net.compile_decl
+    if settings is None or decl is None or settings.loss is None:
+        return
+    loss = settings.loss
+    for kw in decl.settings:
+        if kw.name.text != "metrics":
+            continue
+        value = ast.unwrap(kw.value)
+        groups = (
+            [(p.key.text, ast.unwrap(p.value)) for p in value.pairs if p.value is not None]
+            if isinstance(value, ast.DictLit)
+            else [(None, value)]
+        )
+        for output, atom in groups:
+            items = [ast.unwrap(i) for i in atom.items] if isinstance(atom, ast.ListLit) else [atom]
+            names = [output] if output else list(loss) if isinstance(loss, dict) else []
+            given = [loss] if isinstance(loss, str) else [loss.get(o) for o in names]
+            losses = sorted({lo for lo in given if lo is not None})
+            for item in items:
+                for problem in filter(None, (metric_problem(_metric_snake(item), lo) for lo in losses)):
+                    severity, message, hint = problem
+                    make = error if severity == "error" else warning
+                    code = codes.METRIC_LABELS if severity == "error" else codes.CLASSIFICATION_METRIC
+                    net.diagnostics.append(make(code, message, item.span, help=hint))
+                    break
 
 
 # The pipeline, in order. Each entry reads what the ones before it filled in.
@@ -966,6 +1131,7 @@ CHECKS: tuple[Callable[[nx.DiGraph], None], ...] = (
     check_outputs,
     check_unused,
     check_compile,
+    check_metric_labels,
     check_train,
 )
 

@@ -20,7 +20,7 @@ as arguments.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
@@ -185,6 +185,7 @@ class Compile:
     loss: str | dict[str, str | None] | None = None
     optimizer: Optimizer | None = None
     metrics: list[str] | dict[str, list[str]] | None = None
+    loss_weights: dict[str, float] | None = None  # output -> its loss's weight in the total
 
 
 @dataclass(slots=True)
@@ -196,9 +197,18 @@ class TrainSettings:
     test_size: float = 0.2
     validation_split: float = 0.1
     seed: int | None = None
+    # a weight per class label (the spans of the labels, for the check against
+    # the data), or "balanced"; None: every class weighs 1 (ir/fit_settings.py)
+    class_weight: dict[str, float] | str | None = None
+    class_weight_spans: dict[str, Span] = field(default_factory=dict)
+    callbacks: tuple[Any, ...] = ()  # fit_settings.KerasCall: early_stopping(...), reduce_on_plateau(...)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The numeric settings, which flags override (`--epochs`, ...)."""
+        return {k: getattr(self, k) for k in NUMERIC_TRAIN_SETTINGS}
+
+
+NUMERIC_TRAIN_SETTINGS = ("epochs", "batch_size", "test_size", "validation_split", "seed")
 
 
 @dataclass(slots=True, eq=False)

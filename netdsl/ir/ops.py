@@ -99,6 +99,14 @@ class Operand:
     cardinality: int | None = None  # an INDEX value's number of categories (None: waits for data)
     vocabulary: tuple | None = None  # a category's vocabulary, when known
     waits: str | None = None  # what its sizes wait for
+    written: str | None = None  # the name as the user wrote it there (None: not a plain name)
+
+    def example(self, step: str) -> str:
+        """`NAME -> step` when the operand was written as a name the user can
+        write again; node names made inside blocks and chains are not."""
+        if self.written:
+            return f"`{self.written} -> {step}`"
+        return f"`... -> {step}` on the {fmt_shape(self.shape)} operand"
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +295,7 @@ def _elementwise_shape(name: str, code: ErrorCode) -> Callable[[OpCall], Shape]:
             f"{name}() needs operands of identical shape: {listing}",
             help=(
                 f"project to a common width with a dense layer, e.g. "
-                f"`{narrow.name} -> dense({_width(widest.shape)})`, or join them with "
+                f"{narrow.example(f'dense({_width(widest.shape)})')}, or join them with "
                 f"concat(...), which allows different widths"
             ),
             notes=[(f"'{o.name}' has shape {fmt_shape(o.shape)}, defined here", o.span) for o in ins],
@@ -303,7 +311,7 @@ def _dot_shape(c: OpCall) -> Shape:
             codes.DOT_SHAPE_MISMATCH,
             f"dot() sums over the feature axis, so its operands need the same width: "
             f"'{a.name}' is {fmt_shape(a.shape)}, '{b.name}' is {fmt_shape(b.shape)}",
-            help=f"project '{b.name}' with a dense layer, e.g. `{b.name} -> dense({_width(a.shape)})`",
+            help=f"project '{b.name}' with a dense layer, e.g. {b.example(f'dense({_width(a.shape)})')}",
             notes=[(f"'{o.name}' has shape {fmt_shape(o.shape)}, defined here", o.span) for o in c.inputs],
         )
     return (1,)

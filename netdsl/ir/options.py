@@ -23,6 +23,7 @@ ArgKind = str | tuple[str, ...]
 class OptionArg:
     name: str
     kind: ArgKind
+    default: Any = None  # Keras's default, where an importer must know it (ir/setting_args.py)
 
 
 @dataclass(frozen=True)

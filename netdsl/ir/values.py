@@ -272,7 +272,7 @@ def keras_object(family: str, atom: Any) -> KerasObject:
         )
     if call is None:
         return KerasObject(family, name)
-    return KerasObject(family, name, _option_args(name, entry, call))
+    return KerasObject(family, name, call_arguments(name, entry, call))
 
 
 _EXAMPLES = {
@@ -282,7 +282,9 @@ _EXAMPLES = {
 }
 
 
-def _option_args(name: str, entry: OptionClass, call: ast.Call) -> tuple[tuple[str, Any], ...]:
+def call_arguments(name: str, entry: OptionClass, call: ast.Call) -> tuple[tuple[str, Any], ...]:
+    """The arguments of `name(...)` against its class's (positional in order, or by
+    name), checked; in the class's order. BadValue points into the call."""
     signature = f"{name}(" + ", ".join(a.name for a in entry.args) + ")"
     if len(call.args) > len(entry.args):
         raise BadValue(
@@ -316,6 +318,20 @@ def _option_args(name: str, entry: OptionClass, call: ast.Call) -> tuple[tuple[s
 def _option_arg(name: str, arg: OptionArg, expr: Any) -> Any:
     atom = ast.unwrap(expr) if isinstance(expr, ast.Chain) else expr
     where = f"{name}() argument '{arg.name}'"
+    if arg.kind == "text":  # a name: `FalseNegatives(name=fn)`
+        text = (
+            atom.name if isinstance(atom, ast.Ref) else atom.value if isinstance(atom, ast.String) else None
+        )
+        if text is None:
+            raise BadValue(
+                codes.ARGUMENT_TYPE, f"{where}: expected a name, got {describe(atom)}", span=atom.span
+            )
+        return text
+    if arg.kind in ("bool", "floats"):  # floats: `boundaries=[100, 200]`
+        try:
+            return convert(arg.kind, atom)
+        except BadValue as exc:
+            raise BadValue(exc.code, f"{where}: {exc.message}", span=atom.span) from None
     if isinstance(arg.kind, tuple):
         value = (
             atom.name if isinstance(atom, ast.Ref) else atom.value if isinstance(atom, ast.String) else None

@@ -150,6 +150,22 @@ BAD_COMPILE_SETTING: Final = ErrorCode("ND507", "A compile setting that does not
 DUPLICATE_SECTION: Final = ErrorCode("ND508", "More than one compile (or train) line.")
 BAD_TRAIN_SETTING: Final = ErrorCode("ND509", "A train setting that does not exist, or a bad value for one.")
 NO_LOSS: Final = ErrorCode("ND510", "Training a spec whose compile line gives no loss.")
+METRIC_LABELS: Final = ErrorCode(
+    "ND511",
+    "A metric that cannot be computed on the labels its output's loss is given "
+    "(class indices for sparse losses, one column per class otherwise).",
+)
+CLASSIFICATION_METRIC: Final = ErrorCode(
+    "ND512", "A classification metric (accuracy, ...) on an output trained as a regression (warning)."
+)
+LOGITS_MISMATCH: Final = ErrorCode(
+    "ND513",
+    "A probability loss on a linear output without from_logits=true, or from_logits=true on a "
+    "sigmoid/softmax output (warning).",
+)
+UNKNOWN_MONITOR: Final = ErrorCode(
+    "ND514", "A callback's monitor that training does not report (a metric the compile line has not)."
+)
 
 # data
 STANDARDIZE_NO_DATA: Final = ErrorCode(
@@ -168,6 +184,15 @@ LABELS_DO_NOT_FIT: Final = ErrorCode(
     "ND607", "A label column that does not fit its output and loss (classes, values)."
 )
 TOO_FEW_ROWS: Final = ErrorCode("ND608", "Too few rows (or rows of a class) for the train/test split.")
+BAD_CELL: Final = ErrorCode(
+    "ND609", "A data cell that is empty, not a number, or not finite where a number is needed."
+)
+BAD_ROW: Final = ErrorCode("ND610", "A data row with fewer or more cells than the header has columns.")
+DUPLICATE_COLUMN: Final = ErrorCode("ND611", "A data file whose header names a column twice.")
+TRAINING_DIVERGED: Final = ErrorCode("ND612", "The loss became NaN or infinite during training.")
+UNKNOWN_CLASS: Final = ErrorCode(
+    "ND613", "A class_weight label that is not a class of the output's label column."
+)
 ADAPT_NO_DATA: Final = ErrorCode(
     "ND620",
     "A layer that learns from data (a vocabulary, bin boundaries, fill statistics) with no data to learn "
@@ -213,3 +238,6 @@ SPACE_COMBINATION: Final = ErrorCode(
 
 # limits
 LIMIT: Final = ErrorCode("ND901", "A size beyond netdsl's limits (units, width, parameters, layers).")
+MEMORY_BUDGET: Final = ErrorCode(
+    "ND902", "A model or data file estimated to need more memory than the budget (--memory-limit)."
+)

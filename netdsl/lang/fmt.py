@@ -203,9 +203,7 @@ def _render(doc, width: int) -> list[str]:
             elif d.mode == "flat" or mode == _FLAT:
                 m = _FLAT
             else:
-                m = _FLAT if _fits(d.parts, stack, width - len(out[-1])) else _BREAK
-                if m == _BREAK and d.arrows and _break_head(d, width - len(out[-1])):
-                    m = _FLAT if _fits(d.parts, stack, width - len(out[-1])) else _BREAK
+                m = _auto_mode(d, stack, width - len(out[-1]))
             stack.extend((indent, m, x) for x in reversed(d.parts))
         elif isinstance(d, Line):
             if mode == _FLAT:
@@ -219,6 +217,13 @@ def _render(doc, width: int) -> list[str]:
             raise FormatError(f"not a document: {d!r}")
     flush(0, None)
     return out
+
+
+def _auto_mode(d: Group, stack: list, room: int) -> int:
+    m = _FLAT if _fits(d.parts, stack, room) else _BREAK
+    if m == _BREAK and d.arrows and _break_head(d, room):
+        m = _FLAT if _fits(d.parts, stack, room) else _BREAK
+    return m
 
 
 def _break_head(chain: Group, remaining: int) -> bool:
@@ -786,10 +791,26 @@ def format_source(text: str, width: int = 88, name: str = "<string>") -> str:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _format(text, width, name)
+        return _fixpoint(text, width, name)
     finally:
         if enabled:
             gc.enable()
+
+
+# A bracket written over several lines stays broken (the user's layout is kept),
+# so formatting the output again can lay the chain around a bracket that the first
+# pass broke differently. The canonical layout is the fixpoint; it is reached by the
+# second pass (tests check every shipped spec and generated programs at several widths).
+MAX_PASSES = 3
+
+
+def _fixpoint(text: str, width: int, name: str) -> str:
+    out = _format(text, width, name)
+    for _ in range(MAX_PASSES - 1):
+        if out == text:
+            break
+        text, out = out, _format(out, width, name)
+    return out
 
 
 def _format(text: str, width: int, name: str) -> str:

@@ -110,6 +110,11 @@ MAX_SPEC_BYTES = 8 << 20  # a 50,000-layer spec is about 1 MiB
 
 
 def read_source(path: str) -> Source:
+    return decode_source(path, read_spec_bytes(path))
+
+
+def read_spec_bytes(path: str) -> bytes:
+    """A spec file's bytes, read once, at most MAX_SPEC_BYTES; InputFileError if not."""
     if os.path.isdir(path):
         raise InputFileError(f"{path}: is a directory, not a spec file")
     try:
@@ -121,7 +126,12 @@ def read_source(path: str) -> Source:
         raise InputFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if len(data) > MAX_SPEC_BYTES:
         raise InputFileError(f"{path}: larger than {MAX_SPEC_BYTES >> 20} MiB; is it a spec file?")
+    return data
+
+
+def decode_source(name: str, data: bytes) -> Source:
+    """A spec's bytes as its Source; InputFileError if they are not UTF-8."""
     try:
-        return Source.from_bytes(path, data)
+        return Source.from_bytes(name, data)
     except UnicodeDecodeError as exc:
-        raise InputFileError(f"{path}: not UTF-8 text (invalid byte at offset {exc.start})") from None
+        raise InputFileError(f"{name}: not UTF-8 text (invalid byte at offset {exc.start})") from None

@@ -1,0 +1,318 @@
+"""The train line's arguments of model.fit (issue 13, point 7): class_weight
+and callbacks, and the optimizer's learning-rate schedules, against the same
+training written by hand in Keras (same split, seed and settings: the same
+weights and history)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter
+
+import numpy as np
+import pytest
+
+import netdsl
+from conftest import IRIS_CSV, run_cli
+from netdsl.ir.fit_settings import CALLBACKS, SCHEDULES
+
+ADAM = "adam(learning_rate=0.01)"
+SPEC = """network iris_weighted
+input iris: [sepal_length, sepal_width, petal_length, petal_width]
+output species = iris -> dense(8, relu) -> dense(3, softmax)
+compile loss=categorical_crossentropy optimizer={optimizer} metrics=[accuracy]
+train epochs={epochs} batch_size=16 test_size=0.2 validation_split=0.2 seed=1 {extra}
+"""
+
+
+def imbalanced_iris(path):
+    """50 setosa, 20 versicolor, 10 virginica: balanced weights are not all 1."""
+    header, *rows = IRIS_CSV.read_text().splitlines()
+    keep = {"setosa": 50, "versicolor": 20, "virginica": 10}
+    seen: Counter = Counter()
+    out = [header]
+    for row in rows:
+        label = row.rsplit(",", 1)[1]
+        if seen[label] < keep[label]:
+            seen[label] += 1
+            out.append(row)
+    path.write_text("\n".join(out) + "\n")
+    return path
+
+
+def hand_trained(keras, x, y, class_weight=None, epochs=3, callbacks=(), optimizer=None):
+    """The spec written by hand, trained as `netdsl train` trains it."""
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()
+    keras.utils.set_random_seed(1)
+    inp = keras.Input((4,), name="iris")
+    h = keras.layers.Dense(8, activation="relu", name="species_dense_1")(inp)
+    model = keras.Model(
+        inp, keras.layers.Dense(3, activation="softmax", name="species")(h), name="iris_weighted"
+    )
+    model.compile(
+        loss="categorical_crossentropy",
+        optimizer=optimizer or keras.optimizers.Adam(learning_rate=0.01),
+        metrics=["accuracy"],
+    )
+    fitted = model.fit(
+        x,
+        y,
+        epochs=epochs,
+        batch_size=16,
+        validation_split=0.2,
+        shuffle=True,
+        verbose=0,
+        class_weight=class_weight,
+        callbacks=list(callbacks),
+    )
+    return model, fitted.history
+
+
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        ("class_weight={versicolor: 2.5, virginica: 5}", lambda counts: {0: 1.0, 1: 2.5, 2: 5.0}),
+        ("class_weight=balanced", lambda counts: {i: sum(counts) / (3 * c) for i, c in enumerate(counts)}),
+        ("", lambda counts: None),
+    ],
+)
+def test_class_weight_as_written_by_hand(tmp_path, extra, expected):
+    keras = pytest.importorskip("keras")
+    data = imbalanced_iris(tmp_path / "iris.csv")
+    graph = netdsl.loads(SPEC.format(optimizer=ADAM, extra=extra, epochs=3))
+    prepared = netdsl.prepare(graph, str(data))
+    rows = np.asarray(prepared.split(graph, 0.2, 1).train)
+    x, y = prepared.inputs["iris"][rows], prepared.targets["species"][rows]
+    counts = [int(n) for n in y.sum(axis=0)]  # one-hot rows: the rows of each class given to fit
+    assert counts == [40, 16, 8]
+    result = netdsl.train(graph, prepared)
+    hand, history = hand_trained(keras, x, y, expected(counts))
+    for ours, theirs in zip(result.model.get_weights(), hand.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
+    assert result.history == {k: [float(v) for v in vs] for k, vs in history.items()}
+
+
+def test_class_weight_changes_training():
+    """A weighted run differs from the unweighted one (the weights reach fit)."""
+    pytest.importorskip("keras")
+    runs = [
+        netdsl.train(
+            netdsl.loads(SPEC.format(optimizer=ADAM, extra=extra, epochs=3)), str(IRIS_CSV), epochs=2
+        )
+        for extra in ("", "class_weight={setosa: 9}")
+    ]
+    assert runs[0].history["loss"] != runs[1].history["loss"]
+
+
+def test_check_refuses_class_weight_labels_the_data_does_not_have(tmp_path):
+    spec = tmp_path / "w.net"
+    spec.write_text(SPEC.format(optimizer=ADAM, epochs=3, extra="class_weight={setosa: 1, virginca: 3}"))
+    r = run_cli("check", spec)
+    assert r.returncode == 0, r.stderr  # without data the labels are not known
+    r = run_cli("check", spec, "--data", IRIS_CSV)
+    assert r.returncode == 1
+    assert "error[ND613]: class_weight names class 'virginca', which label column 'species'" in r.stderr
+    assert "did you mean 'virginica'?" in r.stderr
+    assert "tensorflow" not in r.stderr.lower()
+    r = run_cli("train", spec, "--data", IRIS_CSV, "--epochs", "1")
+    assert r.returncode == 1 and "error[ND613]" in r.stderr
+
+
+def test_emitted_python_names_the_class_weights(tmp_path):
+    spec = tmp_path / "w.net"
+    spec.write_text(SPEC.format(optimizer=ADAM, epochs=3, extra="class_weight={versicolor: 2.5}"))
+    r = run_cli("emit", "--python", spec)
+    assert r.returncode == 0, r.stderr
+    assert 'class_weight = {"versicolor": 2.5}' in r.stdout
+    spec.write_text(SPEC.format(optimizer=ADAM, epochs=3, extra="class_weight=balanced"))
+    r = run_cli("emit", "--python", spec)
+    assert 'class_weight = "balanced"' in r.stdout
+
+
+CALLBACK_LINE = (
+    "callbacks=[early_stopping(patience=2, restore_best_weights=true, min_delta=0.001), "
+    "ReduceLROnPlateau(monitor=val_accuracy, factor=0.5, patience=1)]"
+)
+
+
+def test_callbacks_as_written_by_hand():
+    keras = pytest.importorskip("keras")
+    graph = netdsl.loads(SPEC.format(optimizer=ADAM, epochs=40, extra=CALLBACK_LINE))
+    prepared = netdsl.prepare(graph, str(IRIS_CSV))
+    rows = np.asarray(prepared.split(graph, 0.2, 1).train)
+    result = netdsl.train(graph, prepared)
+    callbacks = [
+        keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True, min_delta=0.001),
+        keras.callbacks.ReduceLROnPlateau(monitor="val_accuracy", factor=0.5, patience=1),
+    ]
+    x, y = prepared.inputs["iris"][rows], prepared.targets["species"][rows]
+    hand, history = hand_trained(keras, x, y, epochs=40, callbacks=callbacks)
+    assert len(result.history["loss"]) < 40  # it stopped early
+    assert min(result.history["learning_rate"]) < 0.01  # and lowered the learning rate
+    for ours, theirs in zip(result.model.get_weights(), hand.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
+    assert result.history == {k: [float(v) for v in vs] for k, vs in history.items()}
+
+
+def test_callback_arguments_are_kerass():
+    """Names, order and defaults of each callback's arguments, against the installed Keras."""
+    import inspect
+
+    keras = pytest.importorskip("keras")
+    for snake, entry in CALLBACKS.classes.items():
+        parameters = inspect.signature(getattr(keras.callbacks, entry.class_name).__init__).parameters
+        keras_order = [p for p in parameters if p not in ("self", "verbose", "kwargs")]
+        assert [a.name for a in entry.args] == keras_order, snake
+        assert all(parameters[a.name].default == a.default for a in entry.args), snake
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("callbacks=[early_stoping(patience=2)]", "unknown callback 'early_stoping'"),
+        ("callbacks=[early_stopping(patiense=2)]", "early_stopping() has no argument 'patiense'"),
+        ("callbacks=[early_stopping(monitor=val_auc)]", "training reports no 'val_auc' to monitor"),
+        ("callbacks=[reduce_on_plateau(factor=2)]", "argument 'factor' must be a number between 0 and 1"),
+    ],
+)
+def test_check_refuses_bad_callbacks(tmp_path, line, message):
+    spec = tmp_path / "c.net"
+    spec.write_text(SPEC.format(optimizer=ADAM, epochs=3, extra=line))
+    r = run_cli("check", spec)
+    assert r.returncode == 1 and message in r.stderr, r.stderr
+
+
+def test_emitted_python_makes_the_callbacks(tmp_path):
+    spec = tmp_path / "c.net"
+    spec.write_text(SPEC.format(optimizer=ADAM, epochs=3, extra=CALLBACK_LINE))
+    r = run_cli("emit", "--python", spec, "-o", tmp_path / "c.py")
+    assert r.returncode == 0, r.stderr
+    probe = "\nprint([(type(c).__name__, c.monitor, c.patience, float(c.min_delta)) for c in callbacks])\n"
+    (tmp_path / "run.py").write_text((tmp_path / "c.py").read_text() + probe)
+    done = subprocess.run([sys.executable, tmp_path / "run.py"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == (
+        "[('EarlyStopping', 'val_loss', 2, 0.001), ('ReduceLROnPlateau', 'val_accuracy', 1, 0.0001)]"
+    )
+    ruff = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--isolated", "--check", tmp_path / "c.py"]
+    )
+    assert ruff.returncode == 0, "the emitted Python is not formatted"
+
+
+SCHEDULE_CASES = [
+    (
+        "adam(learning_rate=exponential_decay(0.05, decay_steps=5, decay_rate=0.5))",
+        lambda k: k.optimizers.Adam(
+            learning_rate=k.optimizers.schedules.ExponentialDecay(0.05, decay_steps=5, decay_rate=0.5)
+        ),
+    ),
+    (
+        "sgd(learning_rate=CosineDecay(0.1, 20, alpha=0.1, warmup_target=0.2, warmup_steps=4), momentum=0.9)",
+        lambda k: k.optimizers.SGD(
+            learning_rate=k.optimizers.schedules.CosineDecay(
+                0.1, 20, alpha=0.1, warmup_target=0.2, warmup_steps=4
+            ),
+            momentum=0.9,
+        ),
+    ),
+    (
+        "adam(learning_rate=piecewise_constant_decay(boundaries=[6, 12], values=[0.05, 0.01, 0.001]))",
+        lambda k: k.optimizers.Adam(
+            learning_rate=k.optimizers.schedules.PiecewiseConstantDecay(
+                boundaries=[6, 12], values=[0.05, 0.01, 0.001]
+            )
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("optimizer, by_hand", SCHEDULE_CASES, ids=["exponential", "cosine", "piecewise"])
+def test_learning_rate_schedules_as_written_by_hand(tmp_path, optimizer, by_hand):
+    keras = pytest.importorskip("keras")
+    text = SPEC.format(optimizer=optimizer, epochs=3, extra="")
+    graph = netdsl.loads(text)
+    prepared = netdsl.prepare(graph, str(IRIS_CSV))
+    rows = np.asarray(prepared.split(graph, 0.2, 1).train)
+    result = netdsl.train(graph, prepared)
+    x, y = prepared.inputs["iris"][rows], prepared.targets["species"][rows]
+    hand, history = hand_trained(keras, x, y, optimizer=by_hand(keras))
+    ours_config = result.model.optimizer.get_config()["learning_rate"]
+    assert ours_config == hand.optimizer.get_config()["learning_rate"]
+    for ours, theirs in zip(result.model.get_weights(), hand.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
+    assert result.history == {k: [float(v) for v in vs] for k, vs in history.items()}
+    # The emitted Python compiles the same optimizer.
+    (tmp_path / "s.net").write_text(text)
+    r = run_cli("emit", "--python", tmp_path / "s.net", "-o", tmp_path / "s.py")
+    assert r.returncode == 0, r.stderr
+    (tmp_path / "run.py").write_text(
+        (tmp_path / "s.py").read_text() + f"\nmodel.save({str(tmp_path / 'e.keras')!r})\n"
+    )
+    done = subprocess.run([sys.executable, tmp_path / "run.py"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    ruff = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--isolated", "--check", tmp_path / "s.py"]
+    )
+    assert ruff.returncode == 0, "the emitted Python is not formatted"
+    emitted = keras.saving.load_model(tmp_path / "e.keras", safe_mode=True)
+    # The .keras comes back through import as a compile line that makes the same optimizer.
+    r = run_cli("import", tmp_path / "e.keras")
+    assert r.returncode == 0 and "warning" not in r.stderr, r.stderr
+    imported = netdsl.to_keras(netdsl.loads(r.stdout), seed=0)
+    # optimizers made in one process are named adam, adam_1, ...: names aside
+    unnamed = [{**o.optimizer.get_config(), "name": None} for o in (emitted, imported, hand)]
+    assert unnamed[0] == unnamed[1] == unnamed[2]
+
+
+def test_schedule_arguments_are_kerass():
+    """Names, order and defaults of each schedule's arguments, against the installed Keras."""
+    import inspect
+
+    keras = pytest.importorskip("keras")
+    for snake, entry in SCHEDULES.classes.items():
+        parameters = inspect.signature(
+            getattr(keras.optimizers.schedules, entry.class_name).__init__
+        ).parameters
+        keras_order = [p for p in parameters if p not in ("self", "name")]
+        assert [a.name for a in entry.args] == keras_order, snake
+        for a in entry.args:
+            default = parameters[a.name].default
+            assert (a.default is None and default is inspect.Parameter.empty) or default == a.default, (
+                snake,
+                a,
+            )
+        assert set(SCHEDULES.required[snake]) == {
+            a.name for a in entry.args if parameters[a.name].default is inspect.Parameter.empty
+        }
+
+
+@pytest.mark.parametrize(
+    "optimizer, message",
+    [
+        (
+            "adam(learning_rate=exponetial_decay(0.01, 10, 0.9))",
+            "unknown learning-rate schedule 'exponetial_decay'",
+        ),
+        (
+            "adam(learning_rate=exponential_decay(0.01, decay_rate=0.9))",
+            "exponential_decay() needs decay_steps",
+        ),
+        (
+            "adam(learning_rate=CosineDecay(0.01, decay_stepz=100))",
+            "CosineDecay() has no argument 'decay_stepz'",
+        ),
+        ("adam(learning_rate=cosine_decay(0.01, 0))", "argument 'decay_steps' must be an integer >= 1"),
+        (
+            "adam(learning_rate=piecewise_constant_decay([10, 20], [0.1, 0.01]))",
+            "values needs one more item than boundaries",
+        ),
+    ],
+)
+def test_check_refuses_bad_schedules(tmp_path, optimizer, message):
+    spec = tmp_path / "s.net"
+    spec.write_text(SPEC.format(optimizer=optimizer, epochs=3, extra=""))
+    r = run_cli("check", spec)
+    assert r.returncode == 1 and message in r.stderr, r.stderr

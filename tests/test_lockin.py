@@ -34,7 +34,19 @@ L = keras.layers
 
 # Models of records (typed columns, encodings: examples/penguins.net) are not
 # read back by `netdsl import` yet: it reports their lookups and string inputs.
-RECORD_EXAMPLES = {"penguins"}
+RECORD_EXAMPLES = {
+    "penguins",
+    "from_scratch_tf2",
+    "feature_space",
+    "feature_space_advanced",
+    "wide_deep_cross_baseline",
+    "wide_deep_cross_wide_and_deep",
+    "wide_deep_cross_deep_and_cross",
+    "tabtransformer_baseline",
+    "tabtransformer",
+    # an integer input and pick (x[:, i] dropping its axis): import reads float vectors only
+    "collaborative_filtering",
+}
 EXAMPLE_FILES = [
     p
     for p in sorted(EXAMPLES.glob("*.net"))

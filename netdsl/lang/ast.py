@@ -1,4 +1,5 @@
-"""The typed syntax tree: frozen dataclasses, each with the span it came from.
+"""The typed syntax tree: frozen dataclasses, each with the span it came from
+(their equality, hash and repr are Node's, the same as a dataclass's own).
 
 Traversal: every node class is a `Node` and lists the fields that hold its
 child nodes (`children`, like Jinja2's `Node.fields`). Walk a tree with these,
@@ -19,6 +20,8 @@ is listed.
 from __future__ import annotations
 
 import dataclasses
+import operator
+import reprlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar, overload
@@ -27,21 +30,57 @@ from .source import Span
 
 N = TypeVar("N", bound="Node")
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_FIELD_VALUES: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
+def _field_values(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+    """A function giving a node's field values, in order, as a tuple."""
+    values = _FIELD_VALUES.get(cls)
+    if values is None:
+        names = _field_names(cls)
+        get = operator.attrgetter(*names)
+        values = _FIELD_VALUES[cls] = get if len(names) > 1 else lambda node: (get(node),)
+    return values
 
 
 class Node:
-    """Base of every syntax tree node."""
+    """Base of every syntax tree node.
+
+    Equality, hash and repr are those `@dataclass(frozen=True)` would make
+    (every field, in order), written once here: the node classes say
+    `eq=False, repr=False` because dataclasses compiles every method it makes
+    on its own, and these three for each class were about 4 ms of a cold
+    `netdsl check` (benchmarks/run.py, check_cold_vs_import_floor).
+    """
 
     __slots__ = ()
     # Names of the fields that hold child nodes (a node, a tuple of nodes, or None).
     children: ClassVar[tuple[str, ...]] = ()
 
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        values = _field_values(self.__class__)
+        return values(self) == values(other)
+
+    def __hash__(self) -> int:
+        return hash(_field_values(self.__class__)(self))
+
+    @reprlib.recursive_repr()
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in self.iter_fields())
+        return f"{self.__class__.__qualname__}({fields})"
+
     def iter_fields(self) -> Iterator[tuple[str, Any]]:
         """(name, value) of every dataclass field, in declaration order."""
-        names = _FIELD_NAMES.get(type(self))
-        if names is None:
-            names = _FIELD_NAMES[type(self)] = tuple(f.name for f in dataclasses.fields(self))  # type: ignore[arg-type]
-        for name in names:
+        for name in _field_names(type(self)):
             yield name, getattr(self, name)
 
     def iter_child_nodes(self) -> Iterator[Node]:
@@ -100,7 +139,7 @@ def replace_spans(tree: N, fn: Callable[[Span], Span]) -> N:
     return done[id(tree)]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Name(Node):
     """An identifier with its own span (a binding's name, an op's name).
 
@@ -116,26 +155,34 @@ class Name(Node):
 # ---- expressions -----------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Ref(Node):
+    """A use of a value by its name: `x`."""
+
     name: str
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class SelName(Node):
+    """A feature picked by name in a selection: `x[petal_length]`."""
+
     name: str
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class SelIndex(Node):
+    """A feature picked by position in a selection: `x[0]`."""
+
     index: int
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class SelRange(Node):
+    """A slice of features in a selection: `x[1:3]` (either end may be left out)."""
+
     start: int | None
     stop: int | None
     span: Span
@@ -144,8 +191,10 @@ class SelRange(Node):
 SelItem = SelName | SelIndex | SelRange
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Select(Node):
+    """Features of a value picked by name, position or slice: `x[a, 0, 2:4]`."""
+
     children = ("source", "items")
 
     source: Name
@@ -153,8 +202,10 @@ class Select(Node):
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class KwArg(Node):
+    """A keyword argument: `rate=0.5`."""
+
     children = ("name", "value")
 
     name: Name
@@ -162,8 +213,10 @@ class KwArg(Node):
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Call(Node):
+    """An op (or block) with its arguments: `dense(64, relu)`."""
+
     children = ("op", "args", "kwargs")
 
     op: Name
@@ -172,19 +225,23 @@ class Call(Node):
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Number(Node):
+    """An integer or float literal."""
+
     value: int | float
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class String(Node):
+    """A quoted string literal."""
+
     value: str
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ListLit(Node):
     """`[a, b]`; an item may be a pair, `[a, island: string]` (an input's typed features)."""
 
@@ -194,7 +251,7 @@ class ListLit(Node):
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Pair(Node):
     """`key: value`; in braces a bare key has no value (`{a, island: string}`)."""
 
@@ -205,15 +262,17 @@ class Pair(Node):
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class DictLit(Node):
+    """`{a: 1, b: 2}`."""
+
     children = ("pairs",)
 
     pairs: tuple[Pair, ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Step(Node):
     """One link of a chain, optionally repeated: `dense(64, relu) * 3`; the
     count may be a search space (`* choice(1, 2)`), which only a point of the
@@ -226,7 +285,7 @@ class Step(Node):
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Chain(Node):
     """`a -> b -> c`; a lone value is a chain of one step."""
 
@@ -264,16 +323,20 @@ def unwrap(expr):
 # ---- statements ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class NetworkDecl(Node):
+    """`network NAME`."""
+
     children = ("name",)
 
     name: Name
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class InputDecl(Node):
+    """`input x: 4` or `input x: [a, b]`."""
+
     children = ("name", "spec")
 
     name: Name
@@ -281,7 +344,7 @@ class InputDecl(Node):
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Assign(Node):
     """`name = expr`; `a, b = expr` when expr ends in a block with several outputs."""
 
@@ -295,7 +358,7 @@ class Assign(Node):
     is_layer: bool = False  # `layer proj = dense(8)`: a shared layer, applied with `-> proj`
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class OutputDecl(Node):
     """`output y` marks an existing value as an output (`output y = ...` is an Assign)."""
 
@@ -305,15 +368,17 @@ class OutputDecl(Node):
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class CompileDecl(Node):
+    """`compile loss=... optimizer=... metrics=[...]`."""
+
     children = ("settings",)
 
     settings: tuple[KwArg, ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class TrainDecl(Node):
     """`train epochs=100 batch_size=16 ...`: defaults for `netdsl train`."""
 
@@ -323,8 +388,10 @@ class TrainDecl(Node):
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Param(Node):
+    """A block parameter, with its default when it has one."""
+
     children = ("name", "default")
 
     name: Name
@@ -332,15 +399,17 @@ class Param(Node):
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Return(Node):
+    """A block's `return` with its values."""
+
     children = ("values",)
 
     values: tuple[Expr, ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class BlockDecl(Node):
     """`block name(params) (inputs) { statements; return ... }`"""
 
@@ -356,8 +425,10 @@ class BlockDecl(Node):
     inputs_span: Span  # the inputs' brackets, `(` to `)`
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ImportName(Node):
+    """One name of `from "path" import a, b as c`, with its alias."""
+
     children = ("name", "alias")
 
     name: Name
@@ -365,7 +436,7 @@ class ImportName(Node):
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Import(Node):
     """`import "path"` (names empty: every block) or `from "path" import a, b as c`."""
 
@@ -380,8 +451,10 @@ class Import(Node):
 Statement = NetworkDecl | InputDecl | Assign | OutputDecl | CompileDecl | TrainDecl | BlockDecl | Import
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Program(Node):
+    """A whole spec file: its statements in order."""
+
     children = ("statements",)
 
     statements: tuple[Statement, ...]

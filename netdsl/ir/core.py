@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..records import Frozen, Record
+
 if TYPE_CHECKING:
     import networkx as nx
 
@@ -60,8 +62,8 @@ class Params(NamedTuple):
         return {"total": self.total, "trainable": self.trainable, "non_trainable": self.non_trainable}
 
 
-@dataclass(frozen=True, slots=True)
-class InputSpec:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class InputSpec(Frozen):
     """An input's declaration as written: `input x: 4` or `input x: [a, b]`."""
 
     width: int | None  # the width written (a feature list's length); None when unusable
@@ -70,8 +72,8 @@ class InputSpec:
     feature_spans: tuple[Span, ...] = ()  # where each feature is written, when listed
 
 
-@dataclass(frozen=True, slots=True)
-class Selection:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Selection(Frozen):
     """A selection (`x[a, c]`, `x[0:2]`) resolved against its input."""
 
     indices: tuple[int, ...]  # the input's columns kept, in order (non-negative)
@@ -84,8 +86,8 @@ class Selection:
         return self.indices == tuple(range(first, first + len(self.indices)))
 
 
-@dataclass(frozen=True, slots=True)
-class SharedLayer:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class SharedLayer(Frozen):
     """`layer proj = dense(8, relu)`: one layer, applied with `-> proj` in several places."""
 
     name: str
@@ -93,8 +95,8 @@ class SharedLayer:
     span: Span  # the declaration statement
 
 
-@dataclass(slots=True)
-class Node:
+@dataclass(slots=True, eq=False, repr=False)
+class Node(Record):
     """One layer, input, merge or selection of the network (equal when every field is)."""
 
     # ---- filled by the builder (ir/graph.py) ----
@@ -123,14 +125,14 @@ class Node:
     params: Params | None = None  # check_params: None when the shape is unknown
 
 
-@dataclass(slots=True)
-class Optimizer:
+@dataclass(slots=True, eq=False, repr=False)
+class Optimizer(Record):
     name: str  # a key of ir/settings.OPTIMIZERS
     args: dict[str, Any] = field(default_factory=dict)  # checked keyword arguments
 
 
-@dataclass(slots=True)
-class Compile:
+@dataclass(slots=True, eq=False, repr=False)
+class Compile(Record):
     """The compile line, checked. Each setting is None when not given (or wrong);
     loss and metrics are either one for every output or a dict per output."""
 
@@ -140,8 +142,8 @@ class Compile:
     loss_weights: dict[str, float] | None = None  # output -> its loss's weight in the total
 
 
-@dataclass(slots=True)
-class TrainSettings:
+@dataclass(slots=True, eq=False, repr=False)
+class TrainSettings(Record):
     """The train line, checked: defaults for `netdsl train` (ranges in checks.TRAIN_SETTINGS)."""
 
     epochs: int = 100

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..lang import ast, codes
 from ..lang.diagnostics import Diagnostic, Note, did_you_mean, error
+from ..records import Frozen
 from .core import Network, TrainSettings
 from .options import OptionArg, OptionClass
 from .settings import REGRESSION_LOSSES
@@ -148,8 +149,8 @@ def class_weight_by_index(fit: TrainSettings, classes: list, train_labels: Any) 
 # ---- Keras objects called with arguments: callbacks (and learning-rate schedules) ----
 
 
-@dataclass(frozen=True)
-class KerasCall:
+@dataclass(frozen=True, eq=False, repr=False)
+class KerasCall(Frozen):
     """A checked call of a Keras class: `early_stopping(patience=5)` is
     ("callbacks", "early_stopping", "EarlyStopping", (("patience", 5),))."""
 
@@ -175,8 +176,8 @@ def _text(v: Any) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-@dataclass(frozen=True)
-class CallFamily:
+@dataclass(frozen=True, eq=False, repr=False)
+class CallFamily(Frozen):
     """Keras classes a setting may call: their arguments (Keras's names, order and
     defaults: checked against the installed Keras by tests/test_fit_settings.py),
     those without a default, and the ranges Keras's constructors (or training) need."""

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..lang import codes
 from ..lang.codes import ErrorCode
+from ..records import Frozen
 from .core import FLOAT, Node, Selection, Shape
 from .options import LAYER_OPTIONS
 
@@ -67,8 +68,8 @@ ACTIVATIONS = (
 )
 
 
-@dataclass(frozen=True)
-class Param:
+@dataclass(frozen=True, eq=False, repr=False)
+class Param(Frozen):
     name: str
     type: str  # a kind of value.convert_argument: "int", "float", "bool", "activation", "floats"
     default: Any = REQUIRED
@@ -81,8 +82,8 @@ class Param:
         return self.default is REQUIRED
 
 
-@dataclass(frozen=True, slots=True)
-class Operand:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Operand(Frozen):
     """What the rules know of one operand: its name, shape, dtype, features, span."""
 
     name: str
@@ -101,8 +102,8 @@ class Operand:
         return f"`... -> {step}` on the {fmt_shape(self.shape)} operand"
 
 
-@dataclass(frozen=True, slots=True)
-class OpCall:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class OpCall(Frozen):
     """What an op's rules see of one layer: its operands, its checked
     arguments and, for a selection, what `resolve` made of them."""
 
@@ -131,8 +132,8 @@ def _first_dtype(c: OpCall) -> str:
     return c.inputs[0].dtype if c.inputs else FLOAT
 
 
-@dataclass(frozen=True)
-class Op:
+@dataclass(frozen=True, eq=False, repr=False)
+class Op(Frozen):
     name: str
     kind: str  # "input", "layer", "merge", "select"
     doc: str

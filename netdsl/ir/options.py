@@ -14,20 +14,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..records import Frozen
+
 # An argument's kind: "float", "int" (an axis), "seed" (an int >= 0), or the
 # names it may take (a tuple).
 ArgKind = str | tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class OptionArg:
+@dataclass(frozen=True, eq=False, repr=False)
+class OptionArg(Frozen):
     name: str
     kind: ArgKind
     default: Any = None  # Keras's default, where an importer must know it (ir/setting_args.py)
 
 
-@dataclass(frozen=True)
-class OptionClass:
+@dataclass(frozen=True, eq=False, repr=False)
+class OptionClass(Frozen):
     """One initializer, regularizer or constraint: its Keras class and arguments (in order)."""
 
     class_name: str
@@ -127,8 +129,8 @@ LAYER_OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class KerasObject:
+@dataclass(frozen=True, eq=False, repr=False)
+class KerasObject(Frozen):
     """A checked option value: `l2(0.0001)` is ("regularizer", "l2", (("l2", 0.0001),))."""
 
     family: str  # a key of FAMILIES

@@ -1,5 +1,5 @@
 """The typed syntax tree: frozen dataclasses, each with the span it came from
-(their equality, hash and repr are Node's, the same as a dataclass's own).
+(equality, hash and repr from netdsl.records, the same as a dataclass's own).
 
 Traversal: every node class is a `Node` and lists the fields that hold its
 child nodes (`children`, like Jinja2's `Node.fields`). Walk a tree with these,
@@ -20,67 +20,26 @@ is listed.
 from __future__ import annotations
 
 import dataclasses
-import operator
-import reprlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar, overload
 
+from ..records import Frozen, field_names
 from .source import Span
 
 N = TypeVar("N", bound="Node")
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-_FIELD_VALUES: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 
 
-def _field_names(cls: type) -> tuple[str, ...]:
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
-    return names
-
-
-def _field_values(cls: type) -> Callable[[Any], tuple[Any, ...]]:
-    """A function giving a node's field values, in order, as a tuple."""
-    values = _FIELD_VALUES.get(cls)
-    if values is None:
-        names = _field_names(cls)
-        get = operator.attrgetter(*names)
-        values = _FIELD_VALUES[cls] = get if len(names) > 1 else lambda node: (get(node),)
-    return values
-
-
-class Node:
-    """Base of every syntax tree node.
-
-    Equality, hash and repr are those `@dataclass(frozen=True)` would make
-    (every field, in order), written once here: the node classes say
-    `eq=False, repr=False` because dataclasses compiles every method it makes
-    on its own, and these three for each class were about 4 ms of a cold
-    `netdsl check` (benchmarks/run.py, check_cold_vs_import_floor).
-    """
+class Node(Frozen):
+    """Base of every syntax tree node (equality, hash and repr: netdsl.records.Frozen's)."""
 
     __slots__ = ()
     # Names of the fields that hold child nodes (a node, a tuple of nodes, or None).
     children: ClassVar[tuple[str, ...]] = ()
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        values = _field_values(self.__class__)
-        return values(self) == values(other)
-
-    def __hash__(self) -> int:
-        return hash(_field_values(self.__class__)(self))
-
-    @reprlib.recursive_repr()
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={value!r}" for name, value in self.iter_fields())
-        return f"{self.__class__.__qualname__}({fields})"
-
     def iter_fields(self) -> Iterator[tuple[str, Any]]:
         """(name, value) of every dataclass field, in declaration order."""
-        for name in _field_names(type(self)):
+        for name in field_names(type(self)):
             yield name, getattr(self, name)
 
     def iter_child_nodes(self) -> Iterator[Node]:

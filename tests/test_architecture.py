@@ -145,6 +145,39 @@ def _source(text: str):
     return Source("t.net", text)
 
 
+# ---- the parser comes from shipped tables (no Lark cache=, which is pickle) ----------
+
+
+def test_the_shipped_parser_tables_are_the_grammars():
+    import lark
+
+    from netdsl.grammars import lalr_tables
+    from netdsl.lang.parser import _parser, grammar_sha256, grammar_text
+
+    fix = "the grammar or Lark changed: run `make parser-tables`"
+    assert lalr_tables.GRAMMAR_SHA256 == grammar_sha256(grammar_text()), fix
+    assert lalr_tables.LARK == lark.__version__, fix
+    assert _parser().source_path == "<deserialized>"  # loaded from them, not built
+
+
+def test_the_shipped_tables_parse_as_the_parser_built_from_the_grammar():
+    from netdsl.lang.diagnostics import SpecError
+    from netdsl.lang.parser import _parser, built_parser, grammar_text, parse_with
+
+    def outcome(parser, path: Path):
+        source = read_source(str(path))
+        try:
+            return repr(parse_with(parser, source))
+        except SpecError as exc:
+            return repr(exc.diagnostics)
+
+    shipped, built = _parser(), built_parser(grammar_text())
+    assert shipped is not built and built.source_path != "<deserialized>"
+    specs = _corpus()
+    differ = [p.name for p in specs if outcome(shipped, p) != outcome(built, p)]
+    assert not differ, differ
+
+
 def test_functions_in_lang_are_short():
     long = []
     for path in sorted((PACKAGE / "lang").glob("*.py")):

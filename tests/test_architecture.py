@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ast as pyast
+import dataclasses
 import sys
 import threading
 from pathlib import Path
+
+import pytest
 
 from netdsl.ir.core import network
 from netdsl.ir.pipeline import analyze
@@ -97,6 +100,47 @@ def test_every_node_declares_exactly_the_fields_that_hold_nodes():
         c for c in vars(ast).values() if isinstance(c, type) and issubclass(c, ast.Node) and c is not ast.Node
     }
     assert kinds <= seen, kinds - seen
+
+
+def _node_classes() -> list[type]:
+    found = (c for c in vars(ast).values() if isinstance(c, type) and issubclass(c, ast.Node))
+    return [c for c in found if c is not ast.Node]
+
+
+def test_every_node_class_behaves_as_the_frozen_dataclass_mypy_sees():
+    """The node classes are made without @dataclass's compiled methods (lang/ast.py,
+    Node): each is compared with its twin made by @dataclass(frozen=True)."""
+    classes = _node_classes()
+    assert len(classes) >= 27
+    for cls in classes:
+        fields = dataclasses.fields(cls)
+        spec = [(f.name, f.type, dataclasses.field(default=f.default)) for f in fields]
+        twin = dataclasses.make_dataclass(cls.__name__, spec, frozen=True)
+        values = [f"{f.name}-value" for f in fields]
+        ours, theirs = cls(*values), twin(*values)
+        assert repr(ours) == repr(theirs) and hash(ours) == hash(theirs)
+        assert ours == cls(*values) and ours != cls(*values[:-1], "other") and ours != theirs
+        assert cls(**dict(zip([f.name for f in fields], values))) == ours
+        required = [v for f, v in zip(fields, values) if f.default is dataclasses.MISSING]
+        assert repr(cls(*required)) == repr(twin(*required))
+        first = fields[0].name
+        for act in (lambda o: setattr(o, first, 1), lambda o: delattr(o, first)):  # noqa: B023
+            messages = []
+            for obj in (ours, theirs):
+                with pytest.raises(dataclasses.FrozenInstanceError) as caught:
+                    act(obj)
+                messages.append(str(caught.value))
+            assert messages[0] == messages[1]
+        assert repr(dataclasses.replace(ours, **{fields[0].name: 7})) == repr(
+            dataclasses.replace(theirs, **{fields[0].name: 7})
+        )
+        for wrong in ((*values, "extra"), ()):
+            with pytest.raises(TypeError):
+                cls(*wrong)
+        with pytest.raises(TypeError):
+            cls(*values, nonsense=1)
+        with pytest.raises(TypeError):
+            cls(*values, **{fields[0].name: 1})
 
 
 def test_walk_find_all_and_replace_spans():

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..records import Frozen, Record
+from ..records import Frozen, Record, frozen_class
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -62,7 +62,7 @@ class Params(NamedTuple):
         return {"total": self.total, "trainable": self.trainable, "non_trainable": self.non_trainable}
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@frozen_class(frozen=True, slots=True)
 class InputSpec(Frozen):
     """An input's declaration as written: `input x: 4` or `input x: [a, b]`."""
 
@@ -72,7 +72,7 @@ class InputSpec(Frozen):
     feature_spans: tuple[Span, ...] = ()  # where each feature is written, when listed
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@frozen_class(frozen=True, slots=True)
 class Selection(Frozen):
     """A selection (`x[a, c]`, `x[0:2]`) resolved against its input."""
 
@@ -86,7 +86,7 @@ class Selection(Frozen):
         return self.indices == tuple(range(first, first + len(self.indices)))
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@frozen_class(frozen=True, slots=True)
 class SharedLayer(Frozen):
     """`layer proj = dense(8, relu)`: one layer, applied with `-> proj` in several places."""
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..lang import codes
 from ..lang.codes import ErrorCode
-from ..records import Frozen
+from ..records import Frozen, frozen_class
 from .core import FLOAT, Node, Selection, Shape
 from .options import LAYER_OPTIONS
 
@@ -68,7 +68,7 @@ ACTIVATIONS = (
 )
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen_class(frozen=True)
 class Param(Frozen):
     name: str
     type: str  # a kind of value.convert_argument: "int", "float", "bool", "activation", "floats"
@@ -132,7 +132,7 @@ def _first_dtype(c: OpCall) -> str:
     return c.inputs[0].dtype if c.inputs else FLOAT
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen_class(frozen=True)
 class Op(Frozen):
     name: str
     kind: str  # "input", "layer", "merge", "select"

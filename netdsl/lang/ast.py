@@ -1,5 +1,5 @@
 """The typed syntax tree: frozen dataclasses, each with the span it came from
-(made at run time without compiling their methods: see Node).
+(made without compiling their methods: see netdsl.records).
 
 Traversal: every node class is a `Node` and lists the fields that hold its
 child nodes (`children`, like Jinja2's `Node.fields`). Walk a tree with these,
@@ -22,78 +22,22 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
+from typing import Any, ClassVar, TypeVar, overload
 
-from ..records import Frozen, field_names
+from ..records import Frozen, field_names, frozen_class
 from .source import Span
 
 N = TypeVar("N", bound="Node")
-_set = object.__setattr__
-_REQUIRED = object()
 
 
 class Node(Frozen):
-    """Base of every syntax tree node.
-
-    Each node class is a frozen dataclass, and that is all mypy sees. At run
-    time @dataclass compiles each method it makes on its own, and six for each
-    of 27 classes were the largest part of a cold `netdsl check`'s own time
-    (benchmarks/run.py, check_cold_vs_import_floor). So equality, hash and
-    repr are netdsl.records.Frozen's, and most classes are made by
-    `node_class`: @dataclass makes their fields (fields(), replace() and
-    is_dataclass() are dataclasses' own) but no method, and their __init__
-    and frozen __setattr__ and __delattr__ are Node's. The six classes that
-    are most nodes of a parse (Name, Ref, Call, Number, Step, Chain) keep
-    @dataclass's compiled __init__, faster than Node's generic one. Every
-    class behaves as the frozen dataclass mypy sees (tests/test_architecture.py).
-    """
+    """Base of every syntax tree node: a frozen dataclass (netdsl.records: most
+    classes are made by frozen_class; the six that are most nodes of a parse,
+    Name, Ref, Call, Number, Step and Chain, keep @dataclass's compiled __init__)."""
 
     __slots__ = ()
     # Names of the fields that hold child nodes (a node, a tuple of nodes, or None).
     children: ClassVar[tuple[str, ...]] = ()
-    # Set by node_class: the fields in order, their defaults (_REQUIRED: none),
-    # each one's position, and for each count of positional arguments that
-    # leaves out only fields with defaults, those defaults.
-    _names: ClassVar[tuple[str, ...]] = ()
-    _defaults: ClassVar[tuple[Any, ...]] = ()
-    _index: ClassVar[dict[str, int]] = {}
-    _tails: ClassVar[dict[int, tuple[Any, ...]]] = {}
-
-    if not TYPE_CHECKING:  # mypy checks each class's own dataclass __init__
-
-        def __init__(self, *args, **kwargs):
-            if kwargs:
-                args = self._bind(args, kwargs)
-            elif len(args) != len(self._names):
-                tail = self._tails.get(len(args))
-                args = self._bind(args, kwargs) if tail is None else args + tail
-            for name, value in zip(self._names, args):
-                _set(self, name, value)  # what a frozen dataclass's __init__ does
-
-        def __setattr__(self, name, value):
-            raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
-
-        def __delattr__(self, name):
-            raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
-
-    def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
-        """The fields' values from positional and keyword arguments; the
-        TypeError Python gives a function for a wrong call."""
-        names, what = self._names, f"{type(self).__name__}()"
-        if len(args) > len(names):
-            raise TypeError(f"{what} takes {len(names)} positional arguments but {len(args)} were given")
-        values = [*args, *self._defaults[len(args) :]]
-        for key, value in kwargs.items():
-            i = self._index.get(key)
-            if i is None:
-                raise TypeError(f"{what} got an unexpected keyword argument {key!r}")
-            if i < len(args):
-                raise TypeError(f"{what} got multiple values for argument {key!r}")
-            values[i] = value
-        missing = [repr(n) for n, v in zip(names, values) if v is _REQUIRED]
-        if missing:
-            raise TypeError(f"{what} missing required arguments: {', '.join(missing)}")
-        return values
 
     def iter_fields(self) -> Iterator[tuple[str, Any]]:
         """(name, value) of every dataclass field, in declaration order."""
@@ -130,29 +74,6 @@ class Node(Frozen):
     def find(self, *types: type[N]) -> N | None:
         """The first node `find_all` would give, or None."""
         return next(self.find_all(*types), None)
-
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass as node_class  # mypy: exactly @dataclass(frozen=True)
-else:
-
-    def node_class(*, frozen: bool):
-        """`@node_class(frozen=True)`: a frozen dataclass whose methods are Node's."""
-        assert frozen
-        return _node_class
-
-
-def _node_class(cls: type[N]) -> type[N]:
-    cls = dataclasses.dataclass(init=False, eq=False, repr=False)(cls)  # fields only: nothing compiled
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-    assert all(f.default_factory is dataclasses.MISSING for f in fields), cls
-    defaults = tuple(_REQUIRED if f.default is dataclasses.MISSING else f.default for f in fields)
-    cls._names = tuple(f.name for f in fields)
-    cls._defaults = defaults
-    cls._index = {name: i for i, name in enumerate(cls._names)}
-    required = sum(d is _REQUIRED for d in defaults)  # the first fields: @dataclass's rule
-    cls._tails = {k: defaults[k:] for k in range(required, len(defaults))}
-    return cls
 
 
 def replace_spans(tree: N, fn: Callable[[Span], Span]) -> N:
@@ -203,7 +124,7 @@ class Ref(Node):
     span: Span
 
 
-@node_class(frozen=True)
+@frozen_class(frozen=True)
 class SelName(Node):
     """A feature picked by name in a selection: `x[petal_length]`."""
 
@@ -211,7 +132,7 @@ class SelName(Node):
     span: Span
 
 
-@node_class(frozen=True)
+@frozen_class(frozen=True)
 class SelIndex(Node):
     """A feature picked by position in a selection: `x[0]`."""
 
@@ -219,7 +140,7 @@ class SelIndex(Node):
     span: Span
 
 
-@node_class(frozen=True)
+@frozen_class(frozen=True)
 class SelRange(Node):
     """A slice of features in a selection: `x[1:3]` (either end may be left out)."""
 
@@ -231,7 +152,7 @@ class SelRange(Node):
 SelItem = SelName | SelIndex | SelRange
 
 
-@node_class(frozen=True)
+@frozen_class(frozen=True)
 class Select(Node):
     """Features of a value picked by name, position or slice: `x[a, 0, 2:4]`."""
 
@@ -242,7 +163,7 @@ class Select(Node):
     span: Span
 
 
-@node_class(frozen=True)
+@frozen_class(frozen=True)
 class KwArg(Node):
     """A keyword argument: `rate=0.5`."""
 
@@ -273,7 +194,7 @@ class Number(Node):
     span: Span
 
 
-@node_class(frozen=True)
+@frozen_class(frozen=True)
 class String(Node):
     """A quoted string literal."""
 
@@ -281,7 +202,7 @@ class String(Node):
     span: Span
 
 
-@node_class(frozen=True)
+@frozen_class(frozen=True)
 class ListLit(Node):
     """`[a, b]`; an item may be a pair, `[a, island: string]` (an input's typed features)."""
 
@@ -291,7 +212,7 @@ class ListLit(Node):
     span: Span
 
 
-@node_class(frozen=True)
+@frozen_class(frozen=True)
 class Pair(Node):
     """`key: value`; in braces a bare key has no value (`{a, island: string}`)."""
 
@@ -302,7 +223,7 @@ class Pair(Node):
     span: Span
 
 
-@node_class(frozen=True)
+@frozen_class(frozen=True)
 class DictLit(Node):
     """`{a: 1, b: 2}`."""
 
@@ -363,7 +284,7 @@ def unwrap(expr):
 # ---- statements ------------------------------------------------------------
 
 
-@node_class(frozen=True)
+@frozen_class(frozen=True)
 class NetworkDecl(Node):
     """`network NAME`."""
 
@@ -373,7 +294,7 @@ class NetworkDecl(Node):
     span: Span
 
 
-@node_class(frozen=True)
+@frozen_class(frozen=True)
 class InputDecl(Node):
     """`input x: 4` or `input x: [a, b]`."""
 
@@ -384,7 +305,7 @@ class InputDecl(Node):
     span: Span
 
 
-@node_class(frozen=True)
+@frozen_class(frozen=True)
 class Assign(Node):
     """`name = expr`; `a, b = expr` when expr ends in a block with several outputs."""
 
@@ -398,7 +319,7 @@ class Assign(Node):
     is_layer: bool = False  # `layer proj = dense(8)`: a shared layer, applied with `-> proj`
 
 
-@node_class(frozen=True)
+@frozen_class(frozen=True)
 class OutputDecl(Node):
     """`output y` marks an existing value as an output (`output y = ...` is an Assign)."""
 
@@ -408,7 +329,7 @@ class OutputDecl(Node):
     span: Span
 
 
-@node_class(frozen=True)
+@frozen_class(frozen=True)
 class CompileDecl(Node):
     """`compile loss=... optimizer=... metrics=[...]`."""
 
@@ -418,7 +339,7 @@ class CompileDecl(Node):
     span: Span
 
 
-@node_class(frozen=True)
+@frozen_class(frozen=True)
 class TrainDecl(Node):
     """`train epochs=100 batch_size=16 ...`: defaults for `netdsl train`."""
 
@@ -428,7 +349,7 @@ class TrainDecl(Node):
     span: Span
 
 
-@node_class(frozen=True)
+@frozen_class(frozen=True)
 class Param(Node):
     """A block parameter, with its default when it has one."""
 
@@ -439,7 +360,7 @@ class Param(Node):
     span: Span
 
 
-@node_class(frozen=True)
+@frozen_class(frozen=True)
 class Return(Node):
     """A block's `return` with its values."""
 
@@ -449,7 +370,7 @@ class Return(Node):
     span: Span
 
 
-@node_class(frozen=True)
+@frozen_class(frozen=True)
 class BlockDecl(Node):
     """`block name(params) (inputs) { statements; return ... }`"""
 
@@ -465,7 +386,7 @@ class BlockDecl(Node):
     inputs_span: Span  # the inputs' brackets, `(` to `)`
 
 
-@node_class(frozen=True)
+@frozen_class(frozen=True)
 class ImportName(Node):
     """One name of `from "path" import a, b as c`, with its alias."""
 
@@ -476,7 +397,7 @@ class ImportName(Node):
     span: Span
 
 
-@node_class(frozen=True)
+@frozen_class(frozen=True)
 class Import(Node):
     """`import "path"` (names empty: every block) or `from "path" import a, b as c`."""
 
@@ -491,7 +412,7 @@ class Import(Node):
 Statement = NetworkDecl | InputDecl | Assign | OutputDecl | CompileDecl | TrainDecl | BlockDecl | Import
 
 
-@node_class(frozen=True)
+@frozen_class(frozen=True)
 class Program(Node):
     """A whole spec file: its statements in order."""
 

@@ -117,6 +117,13 @@ class Frozen(Record):
         def __delattr__(self, name):
             raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
 
+        def __setstate__(self, state):
+            """copy and pickle: the fields set past the frozen __setattr__ (state
+            is the instance's dict, or (dict, slots) for a class with slots)."""
+            for part in state if isinstance(state, tuple) else (state,):
+                for name, value in (part or {}).items():
+                    _set(self, name, value)
+
     def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
         """The fields' values from positional and keyword arguments; the
         TypeError Python gives a function for a wrong call."""

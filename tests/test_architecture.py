@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast as pyast
+import copy
 import dataclasses
 import sys
 import threading
@@ -153,6 +154,9 @@ def test_every_frozen_class_behaves_as_the_frozen_dataclass_mypy_sees():
         assert repr(dataclasses.replace(ours, **{first: 7})) == repr(
             dataclasses.replace(theirs, **{first: 7})
         )
+        # copy uses __reduce_ex__ and __setstate__, as multiprocessing's pickling does
+        for back in (copy.copy(ours), copy.deepcopy(ours)):
+            assert back == ours and repr(back) == repr(ours)
         for wrong in ((*values, "extra"), ()):
             with pytest.raises(TypeError):
                 cls(*wrong)

@@ -675,7 +675,7 @@ def run_cases(cfg: dict, tmp: Path, reps_override: int | None, only: set | None 
                 "`netdsl check examples/iris_concat.net` (cold process) "
                 'vs `python -c "import lark, networkx"`',
                 median(ta) / median(tb),
-                ("<=", 1.5),
+                ("<=", 1.25),
                 summarize(ta),
                 summarize(tb),
             )

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import ast as pyast
+import copy
+import dataclasses
 import sys
 import threading
 from pathlib import Path
 
+import pytest
+
+from netdsl.ir import ops
 from netdsl.ir.core import network
 from netdsl.ir.pipeline import analyze
 from netdsl.lang import ast
+from netdsl.lang.diagnostics import Diagnostic
 from netdsl.lang.parser import parse
 from netdsl.lang.source import read_source
 
@@ -99,6 +105,67 @@ def test_every_node_declares_exactly_the_fields_that_hold_nodes():
     assert kinds <= seen, kinds - seen
 
 
+def _frozen_classes() -> list[type]:
+    from netdsl.ir import core, fit_settings, ops, options
+    from netdsl.lang import diagnostics
+    from netdsl.records import Frozen
+
+    found = {
+        c
+        for module in (ast, core, ops, options, fit_settings, diagnostics)
+        for c in vars(module).values()
+        if isinstance(c, type) and issubclass(c, Frozen) and dataclasses.is_dataclass(c)
+    }
+    return sorted(found, key=lambda c: c.__qualname__)
+
+
+def test_every_frozen_class_behaves_as_the_frozen_dataclass_mypy_sees():
+    """Most are made without @dataclass's compiled methods (netdsl/records.py):
+    each is compared with its twin made by @dataclass(frozen=True)."""
+    classes = _frozen_classes()
+    assert len(classes) >= 40 and {ast.Select, ast.Name, ops.Op, Diagnostic} <= set(classes)
+    for cls in classes:
+        fields = dataclasses.fields(cls)
+        spec = [
+            (
+                f.name,
+                f.type,
+                dataclasses.field(default=f.default, compare=f.compare, hash=f.hash, repr=f.repr),
+            )
+            for f in fields
+        ]
+        twin = dataclasses.make_dataclass(cls.__name__, spec, frozen=True)
+        twin.__qualname__ = cls.__qualname__
+        values = [f"{f.name}-value" for f in fields]
+        ours, theirs = cls(*values), twin(*values)
+        assert repr(ours) == repr(theirs) and hash(ours) == hash(theirs), cls
+        assert ours == cls(*values) and ours != cls("other", *values[1:]) and ours != theirs
+        assert cls(**dict(zip([f.name for f in fields], values))) == ours
+        required = [v for f, v in zip(fields, values) if f.default is dataclasses.MISSING]
+        assert repr(cls(*required)) == repr(twin(*required))
+        first = fields[0].name
+        for act in (lambda o: setattr(o, first, 1), lambda o: delattr(o, first)):  # noqa: B023
+            messages = []
+            for obj in (ours, theirs):
+                with pytest.raises(dataclasses.FrozenInstanceError) as caught:
+                    act(obj)
+                messages.append(str(caught.value))
+            assert messages[0] == messages[1]
+        assert repr(dataclasses.replace(ours, **{first: 7})) == repr(
+            dataclasses.replace(theirs, **{first: 7})
+        )
+        # copy uses __reduce_ex__ and __setstate__, as multiprocessing's pickling does
+        for back in (copy.copy(ours), copy.deepcopy(ours)):
+            assert back == ours and repr(back) == repr(ours)
+        for wrong in ((*values, "extra"), ()):
+            with pytest.raises(TypeError):
+                cls(*wrong)
+        with pytest.raises(TypeError):
+            cls(*values, nonsense=1)
+        with pytest.raises(TypeError):
+            cls(*values, **{first: 1})
+
+
 def test_walk_find_all_and_replace_spans():
     text = (
         'from "lib.net" import tower as t\n'
@@ -143,6 +210,39 @@ def _source(text: str):
     from netdsl.lang.source import Source
 
     return Source("t.net", text)
+
+
+# ---- the parser comes from shipped tables (no Lark cache=, which is pickle) ----------
+
+
+def test_the_shipped_parser_tables_are_the_grammars():
+    import lark
+
+    from netdsl.grammars import lalr_tables
+    from netdsl.lang.parser import _parser, grammar_sha256, grammar_text
+
+    fix = "the grammar or Lark changed: run `make parser-tables`"
+    assert lalr_tables.GRAMMAR_SHA256 == grammar_sha256(grammar_text()), fix
+    assert lalr_tables.LARK == lark.__version__, fix
+    assert _parser().source_path == "<deserialized>"  # loaded from them, not built
+
+
+def test_the_shipped_tables_parse_as_the_parser_built_from_the_grammar():
+    from netdsl.lang.diagnostics import SpecError
+    from netdsl.lang.parser import _parser, built_parser, grammar_text, parse_with
+
+    def outcome(parser, path: Path):
+        source = read_source(str(path))
+        try:
+            return repr(parse_with(parser, source))
+        except SpecError as exc:
+            return repr(exc.diagnostics)
+
+    shipped, built = _parser(), built_parser(grammar_text())
+    assert shipped is not built and built.source_path != "<deserialized>"
+    specs = _corpus()
+    differ = [p.name for p in specs if outcome(shipped, p) != outcome(built, p)]
+    assert not differ, differ
 
 
 def test_functions_in_lang_are_short():

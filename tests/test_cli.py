@@ -423,6 +423,28 @@ def test_every_subcommand_help_has_a_description_and_an_example(command):
         assert "build/NAME.keras" in text and "current directory" in text
 
 
+def _subparser(parser, command):
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return sub.choices[command]
+
+
+def test_a_command_parsed_with_its_group_alone_is_parsed_as_by_the_whole_parser():
+    from netdsl.cli.args import build_parser, parser_for
+
+    whole = build_parser()
+    for command in _subcommands():
+        alone = parser_for(["--debug", command])
+        assert _subparser(alone, command).format_help() == _subparser(whole, command).format_help()
+    argv = ["--debug", "check", "a.net", "b.net", "--json", "--include-path", "lib", "--color", "never"]
+    assert parser_for(argv).parse_args(argv) == whole.parse_args(argv)
+    argv = ["render", "a.net", "--direction", "lr", "--diff", "b.net"]
+    assert parser_for(argv).parse_args(argv) == whole.parse_args(argv)
+    # Anything else before the command, or an unknown one: the whole parser
+    # (`netdsl -h check` lists every command; a typo's error lists the choices).
+    for argv in (["-h", "check"], ["--deb", "check"], ["chek", "a.net"], ["--", "check"], []):
+        assert parser_for(argv).format_help() == whole.format_help()
+
+
 def test_top_level_help_lists_every_command():
     r = run_cli("--help")
     assert r.returncode == 0

@@ -50,6 +50,7 @@ def test_wheel_installs_and_runs_outside_the_source_tree(tmp_path):
     (wheel,) = dist.glob("netdsl-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "netdsl/grammars/netdsl.lark" in names
+    assert "netdsl/grammars/lalr_tables.py" in names  # the parser is loaded from them
     for static in ("index.html", "playground.css", "playground.js", "examples/iris_concat.net"):
         assert f"netdsl/apps/serve/static/{static}" in names  # the playground needs no network
     assert not any(n.startswith(("tests/", "examples/")) for n in names)

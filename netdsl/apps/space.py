@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from ..ir.values import SPACE_OPS
+from ..ir.values import SPACE_OPS, names_space_op
 from ..lang import ast
 from ..lang.source import Source, Span
 
@@ -238,6 +238,8 @@ def parse_space(source: Source) -> Space | None:
     from ..lang.diagnostics import SpecError
     from ..lang.parser import parse
 
+    if not names_space_op(source.text):
+        return None
     try:
         program = parse(source)
     except SpecError:  # a syntax error: the spec's own check reports it

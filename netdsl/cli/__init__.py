@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import sys
 
 from .. import __version__
 from ..io import EXIT_BUG, EXIT_OK, EXIT_USAGE, UsageError, signals_clean_up
-from .args import build_parser
+from .args import build_parser, parser_for
 
 __all__ = ["main", "UsageError"]
 
@@ -105,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
+    args = parser_for(argv).parse_args(argv)
     _choose_color(getattr(args, "color", "auto"))
     if args.command is None:
         build_parser().print_help(sys.stderr)
@@ -122,6 +121,8 @@ def _print_json_failure(message: str) -> None:
         "nodes": [],
         "params": None,
     }
+    import json
+
     with contextlib.suppress(OSError):
         print(json.dumps(failure))
 

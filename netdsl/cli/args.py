@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from .. import __version__
 from ..io import UsageError
@@ -50,7 +52,10 @@ def _color_option(p) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line's parser; with `command`, one that knows only the
+    group of subcommands `command` is in (what `main` parses a known command
+    with: building all fifteen costs a cold `check` a few milliseconds)."""
     p = Parser(
         prog="netdsl",
         description="Write, check, compile and draw neural-network graphs.",
@@ -59,25 +64,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"netdsl {__version__}")
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    _check_parser(sub)
-    _compile_parser(sub)
-    _render_parser(sub)
-    _train_parser(sub)
-    _compare_parser(sub)
-    _fmt_parser(sub)
-    _explain_parser(sub)
-    _editor_parsers(sub)
-    from .lockin_args import add_parsers
-
-    add_parsers(sub)
-    from .experiments_args import add_experiment_parsers, add_tune_parser
-
-    add_experiment_parsers(sub)
-    add_tune_parser(sub, natural, _training_options, _color_option)
-    from .predict_args import add_predict_parser
-
-    add_predict_parser(sub)
+    for names, add in _GROUPS:
+        if command is None or command in names:
+            add(sub)
     return p
+
+
+def parser_for(argv: list[str]) -> argparse.ArgumentParser:
+    """The parser for `argv`: only its command's group when the command is known
+    and nothing but --debug comes before it (so that the result, the errors and
+    every --help are those of the whole parser); the whole parser otherwise."""
+    for token in argv:
+        if token != "--debug":
+            known = any(token in names for names, _ in _GROUPS)
+            return build_parser(token if known else None)
+    return build_parser()
 
 
 SPEC_FILES = "spec files (.net); '-' reads one from standard input"
@@ -326,3 +327,44 @@ def _training_options(p) -> None:
         help="bind an input to these columns, or an output to its label column (label=species)",
     )
     _memory_option(p)
+
+
+def _lockin_parsers(sub) -> None:
+    from .lockin_args import add_parsers
+
+    add_parsers(sub)
+
+
+def _experiment_parsers(sub) -> None:
+    from .experiments_args import add_experiment_parsers
+
+    add_experiment_parsers(sub)
+
+
+def _tune_parser(sub) -> None:
+    from .experiments_args import add_tune_parser
+
+    add_tune_parser(sub, natural, _training_options, _color_option)
+
+
+def _predict_parser(sub) -> None:
+    from .predict_args import add_predict_parser
+
+    add_predict_parser(sub)
+
+
+# Each builder with the subcommands it adds, in the order of `netdsl --help`.
+_GROUPS: tuple[tuple[tuple[str, ...], Callable[[Any], None]], ...] = (
+    (("check",), _check_parser),
+    (("compile",), _compile_parser),
+    (("render",), _render_parser),
+    (("train",), _train_parser),
+    (("compare",), _compare_parser),
+    (("fmt",), _fmt_parser),
+    (("explain",), _explain_parser),
+    (("lsp", "serve"), _editor_parsers),
+    (("import", "diff", "emit"), _lockin_parsers),
+    (("evaluate",), _experiment_parsers),
+    (("tune",), _tune_parser),
+    (("predict",), _predict_parser),
+)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
@@ -106,6 +105,8 @@ def failure_json(exc, g=None) -> dict:
 
 def report_failure(exc, as_json: bool, g=None) -> None:
     if as_json:
+        import json
+
         print(json.dumps(failure_json(exc, g), indent=2, ensure_ascii=False))
         return
     print(exc.render(), file=sys.stderr)
@@ -136,6 +137,8 @@ def json_safe(obj):
 
 
 def dumps(obj, **kwargs) -> str:
+    import json  # here: `check` without --json never needs it (a cold start's milliseconds)
+
     return json.dumps(json_safe(obj), allow_nan=False, ensure_ascii=False, **kwargs)
 
 

@@ -38,11 +38,14 @@ def _check_one(source, args):
     """(graph, SpecError or None, the table or --json object); a spec with a
     search space is checked in every combination of its grid instead."""
     from ..ir.report import graph_json, node_table
-    from .tuning import check_space_of
+    from ..ir.values import names_space_op
 
-    spaced = check_space_of(source, args)
-    if spaced is not None:
-        return None, *spaced
+    if names_space_op(source.text):
+        from .tuning import check_space_of
+
+        spaced = check_space_of(source, args)
+        if spaced is not None:
+            return None, *spaced
     g, failure = load_source(source, args)
     if failure is not None:
         return g, failure, None

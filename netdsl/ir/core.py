@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..records import Frozen, Record, frozen_class
+
 if TYPE_CHECKING:
     import networkx as nx
 
@@ -74,8 +76,8 @@ class Params(NamedTuple):
         return {"total": self.total, "trainable": self.trainable, "non_trainable": self.non_trainable}
 
 
-@dataclass(frozen=True, slots=True)
-class Field:
+@frozen_class(frozen=True, slots=True)
+class Field(Frozen):
     """One column of a record input: `island: string(vocabulary=[...])`."""
 
     name: str
@@ -96,8 +98,8 @@ class Field:
         return None if self.counts is None else tuple(v for v, _ in self.counts)
 
 
-@dataclass(frozen=True, slots=True)
-class InputSpec:
+@frozen_class(frozen=True, slots=True)
+class InputSpec(Frozen):
     """An input's declaration as written: `input x: 4`, `input x: [a, b]`, or a
     record `input x: {a, b: string}` (one Keras input per field)."""
 
@@ -109,8 +111,8 @@ class InputSpec:
     dtype: str = FLOAT  # a vector input's values: `input pair: int(2)` holds integers
 
 
-@dataclass(frozen=True, slots=True)
-class Selection:
+@frozen_class(frozen=True, slots=True)
+class Selection(Frozen):
     """A selection (`x[a, c]`, `x[0:2]`) resolved against its input."""
 
     indices: tuple[int, ...]  # the input's columns kept, in order (non-negative)
@@ -123,8 +125,8 @@ class Selection:
         return self.indices == tuple(range(first, first + len(self.indices)))
 
 
-@dataclass(frozen=True, slots=True)
-class SharedLayer:
+@frozen_class(frozen=True, slots=True)
+class SharedLayer(Frozen):
     """`layer proj = dense(8, relu)`: one layer, applied with `-> proj` in several places."""
 
     name: str
@@ -132,8 +134,8 @@ class SharedLayer:
     span: Span  # the declaration statement
 
 
-@dataclass(slots=True)
-class Node:
+@dataclass(slots=True, eq=False, repr=False)
+class Node(Record):
     """One layer, input, merge or selection of the network (equal when every field is)."""
 
     # ---- filled by the builder (ir/graph.py) ----
@@ -171,14 +173,14 @@ class Node:
     params: Params | None = None  # check_params: None when the shape is unknown
 
 
-@dataclass(slots=True)
-class Optimizer:
+@dataclass(slots=True, eq=False, repr=False)
+class Optimizer(Record):
     name: str  # a key of ir/settings.OPTIMIZERS
     args: dict[str, Any] = field(default_factory=dict)  # checked keyword arguments
 
 
-@dataclass(slots=True)
-class Compile:
+@dataclass(slots=True, eq=False, repr=False)
+class Compile(Record):
     """The compile line, checked. Each setting is None when not given (or wrong);
     loss and metrics are either one for every output or a dict per output."""
 
@@ -188,8 +190,8 @@ class Compile:
     loss_weights: dict[str, float] | None = None  # output -> its loss's weight in the total
 
 
-@dataclass(slots=True)
-class TrainSettings:
+@dataclass(slots=True, eq=False, repr=False)
+class TrainSettings(Record):
     """The train line, checked: defaults for `netdsl train` (ranges in checks.TRAIN_SETTINGS)."""
 
     epochs: int = 100

@@ -10,11 +10,11 @@ given to `model.fit` by class index (backends/keras.py).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from ..lang import ast, codes
 from ..lang.diagnostics import Diagnostic, Note, did_you_mean, error
+from ..records import Frozen, frozen_class
 from .core import Network, TrainSettings
 from .options import OptionArg, OptionClass
 from .settings import REGRESSION_LOSSES
@@ -148,8 +148,8 @@ def class_weight_by_index(fit: TrainSettings, classes: list, train_labels: Any) 
 # ---- Keras objects called with arguments: callbacks (and learning-rate schedules) ----
 
 
-@dataclass(frozen=True)
-class KerasCall:
+@frozen_class(frozen=True)
+class KerasCall(Frozen):
     """A checked call of a Keras class: `early_stopping(patience=5)` is
     ("callbacks", "early_stopping", "EarlyStopping", (("patience", 5),))."""
 
@@ -175,8 +175,8 @@ def _text(v: Any) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-@dataclass(frozen=True)
-class CallFamily:
+@frozen_class(frozen=True)
+class CallFamily(Frozen):
     """Keras classes a setting may call: their arguments (Keras's names, order and
     defaults: checked against the installed Keras by tests/test_fit_settings.py),
     those without a default, and the ranges Keras's constructors (or training) need."""

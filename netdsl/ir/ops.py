@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from ..lang import codes
 from ..lang.codes import ErrorCode
+from ..records import Frozen, frozen_class
 from .core import CATEGORIES, FLOAT, INDEX, INT, MIXED, STRING, Field, Node, Selection, Shape
 from .options import LAYER_OPTIONS
 
@@ -67,8 +68,8 @@ ACTIVATIONS = (
 )
 
 
-@dataclass(frozen=True)
-class Param:
+@frozen_class(frozen=True)
+class Param(Frozen):
     name: str
     type: str  # a kind of values.convert: "int", "float", "bool", "activation", "floats", "name", ...
     default: Any = REQUIRED
@@ -82,8 +83,8 @@ class Param:
         return self.default is REQUIRED
 
 
-@dataclass(frozen=True, slots=True)
-class Operand:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Operand(Frozen):
     """What the rules know of one operand: its name, shape, dtype, features, span,
     and for the columns of a record and the categories made of them, the
     record fields it is, its number of categories and its vocabulary."""
@@ -109,8 +110,8 @@ class Operand:
         return f"`... -> {step}` on the {fmt_shape(self.shape)} operand"
 
 
-@dataclass(frozen=True, slots=True)
-class OpCall:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class OpCall(Frozen):
     """What an op's rules see of one layer: its operands, its checked
     arguments and, for a selection, what `resolve` made of them."""
 
@@ -139,8 +140,8 @@ def _first_dtype(c: OpCall) -> str:
     return c.inputs[0].dtype if c.inputs else FLOAT
 
 
-@dataclass(frozen=True)
-class Op:
+@frozen_class(frozen=True)
+class Op(Frozen):
     name: str
     kind: str  # "input", "layer", "merge", "select"
     doc: str

@@ -11,23 +11,24 @@ layer takes which option is Keras's constructor signature, in LAYER_OPTIONS.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from ..records import Frozen, frozen_class
 
 # An argument's kind: "float", "int" (an axis), "seed" (an int >= 0), or the
 # names it may take (a tuple).
 ArgKind = str | tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class OptionArg:
+@frozen_class(frozen=True)
+class OptionArg(Frozen):
     name: str
     kind: ArgKind
     default: Any = None  # Keras's default, where an importer must know it (ir/setting_args.py)
 
 
-@dataclass(frozen=True)
-class OptionClass:
+@frozen_class(frozen=True)
+class OptionClass(Frozen):
     """One initializer, regularizer or constraint: its Keras class and arguments (in order)."""
 
     class_name: str
@@ -128,8 +129,8 @@ LAYER_OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class KerasObject:
+@frozen_class(frozen=True)
+class KerasObject(Frozen):
     """A checked option value: `l2(0.0001)` is ("regularizer", "l2", (("l2", 0.0001),))."""
 
     family: str  # a key of FAMILIES

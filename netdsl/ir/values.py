@@ -54,6 +54,14 @@ class BadValue(Exception):
 SPACE_OPS = ("choice", "uniform", "loguniform", "randint")
 
 
+def names_space_op(text: str) -> bool:
+    """Whether a spec's text has a space op's name anywhere. One without has no
+    search space, which spares parsing it to look for one (and `check`, importing
+    the search machinery). The test is sound: an op is a NAME token, and NFC
+    (the parser's normalization of names) makes no ASCII letter from other text."""
+    return any(op in text for op in SPACE_OPS)
+
+
 def space_error(call: ast.Call) -> BadValue:
     return BadValue(
         codes.BAD_SEARCH_SPACE,

@@ -1,4 +1,5 @@
-"""The typed syntax tree: frozen dataclasses, each with the span it came from.
+"""The typed syntax tree: frozen dataclasses, each with the span it came from
+(made without compiling their methods: see netdsl.records).
 
 Traversal: every node class is a `Node` and lists the fields that hold its
 child nodes (`children`, like Jinja2's `Node.fields`). Walk a tree with these,
@@ -23,14 +24,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar, overload
 
+from ..records import Frozen, field_names, frozen_class
 from .source import Span
 
 N = TypeVar("N", bound="Node")
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
-class Node:
-    """Base of every syntax tree node."""
+class Node(Frozen):
+    """Base of every syntax tree node: a frozen dataclass (netdsl.records: most
+    classes are made by frozen_class; the six that are most nodes of a parse,
+    Name, Ref, Call, Number, Step and Chain, keep @dataclass's compiled __init__)."""
 
     __slots__ = ()
     # Names of the fields that hold child nodes (a node, a tuple of nodes, or None).
@@ -38,10 +41,7 @@ class Node:
 
     def iter_fields(self) -> Iterator[tuple[str, Any]]:
         """(name, value) of every dataclass field, in declaration order."""
-        names = _FIELD_NAMES.get(type(self))
-        if names is None:
-            names = _FIELD_NAMES[type(self)] = tuple(f.name for f in dataclasses.fields(self))  # type: ignore[arg-type]
-        for name in names:
+        for name in field_names(type(self)):
             yield name, getattr(self, name)
 
     def iter_child_nodes(self) -> Iterator[Node]:
@@ -100,7 +100,7 @@ def replace_spans(tree: N, fn: Callable[[Span], Span]) -> N:
     return done[id(tree)]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # hot: @dataclass's compiled __init__
 class Name(Node):
     """An identifier with its own span (a binding's name, an op's name).
 
@@ -116,26 +116,34 @@ class Name(Node):
 # ---- expressions -----------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # hot: @dataclass's compiled __init__
 class Ref(Node):
+    """A use of a value by its name: `x`."""
+
     name: str
     span: Span
 
 
-@dataclass(frozen=True)
+@frozen_class(frozen=True)
 class SelName(Node):
+    """A feature picked by name in a selection: `x[petal_length]`."""
+
     name: str
     span: Span
 
 
-@dataclass(frozen=True)
+@frozen_class(frozen=True)
 class SelIndex(Node):
+    """A feature picked by position in a selection: `x[0]`."""
+
     index: int
     span: Span
 
 
-@dataclass(frozen=True)
+@frozen_class(frozen=True)
 class SelRange(Node):
+    """A slice of features in a selection: `x[1:3]` (either end may be left out)."""
+
     start: int | None
     stop: int | None
     span: Span
@@ -144,8 +152,10 @@ class SelRange(Node):
 SelItem = SelName | SelIndex | SelRange
 
 
-@dataclass(frozen=True)
+@frozen_class(frozen=True)
 class Select(Node):
+    """Features of a value picked by name, position or slice: `x[a, 0, 2:4]`."""
+
     children = ("source", "items")
 
     source: Name
@@ -153,8 +163,10 @@ class Select(Node):
     span: Span
 
 
-@dataclass(frozen=True)
+@frozen_class(frozen=True)
 class KwArg(Node):
+    """A keyword argument: `rate=0.5`."""
+
     children = ("name", "value")
 
     name: Name
@@ -162,8 +174,10 @@ class KwArg(Node):
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # hot: @dataclass's compiled __init__
 class Call(Node):
+    """An op (or block) with its arguments: `dense(64, relu)`."""
+
     children = ("op", "args", "kwargs")
 
     op: Name
@@ -172,19 +186,23 @@ class Call(Node):
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # hot: @dataclass's compiled __init__
 class Number(Node):
+    """An integer or float literal."""
+
     value: int | float
     span: Span
 
 
-@dataclass(frozen=True)
+@frozen_class(frozen=True)
 class String(Node):
+    """A quoted string literal."""
+
     value: str
     span: Span
 
 
-@dataclass(frozen=True)
+@frozen_class(frozen=True)
 class ListLit(Node):
     """`[a, b]`; an item may be a pair, `[a, island: string]` (an input's typed features)."""
 
@@ -194,7 +212,7 @@ class ListLit(Node):
     span: Span
 
 
-@dataclass(frozen=True)
+@frozen_class(frozen=True)
 class TupleLit(Node):
     """`()`, `(3,)`, `(4, 62)`: a tuple, as Python writes one (a shape)."""
 
@@ -204,7 +222,7 @@ class TupleLit(Node):
     span: Span
 
 
-@dataclass(frozen=True)
+@frozen_class(frozen=True)
 class Pair(Node):
     """`key: value`; in braces a bare key has no value (`{a, island: string}`)."""
 
@@ -215,15 +233,17 @@ class Pair(Node):
     span: Span
 
 
-@dataclass(frozen=True)
+@frozen_class(frozen=True)
 class DictLit(Node):
+    """`{a: 1, b: 2}`."""
+
     children = ("pairs",)
 
     pairs: tuple[Pair, ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # hot: @dataclass's compiled __init__
 class Step(Node):
     """One link of a chain, optionally repeated: `dense(64, relu) * 3`; the
     count may be a search space (`* choice(1, 2)`), which only a point of the
@@ -236,7 +256,7 @@ class Step(Node):
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # hot: @dataclass's compiled __init__
 class Chain(Node):
     """`a -> b -> c`; a lone value is a chain of one step."""
 
@@ -274,16 +294,20 @@ def unwrap(expr):
 # ---- statements ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen_class(frozen=True)
 class NetworkDecl(Node):
+    """`network NAME`."""
+
     children = ("name",)
 
     name: Name
     span: Span
 
 
-@dataclass(frozen=True)
+@frozen_class(frozen=True)
 class InputDecl(Node):
+    """`input x: 4` or `input x: [a, b]`."""
+
     children = ("name", "spec")
 
     name: Name
@@ -291,7 +315,7 @@ class InputDecl(Node):
     span: Span
 
 
-@dataclass(frozen=True)
+@frozen_class(frozen=True)
 class Assign(Node):
     """`name = expr`; `a, b = expr` when expr ends in a block with several outputs."""
 
@@ -305,7 +329,7 @@ class Assign(Node):
     is_layer: bool = False  # `layer proj = dense(8)`: a shared layer, applied with `-> proj`
 
 
-@dataclass(frozen=True)
+@frozen_class(frozen=True)
 class OutputDecl(Node):
     """`output y` marks an existing value as an output (`output y = ...` is an Assign)."""
 
@@ -315,15 +339,17 @@ class OutputDecl(Node):
     span: Span
 
 
-@dataclass(frozen=True)
+@frozen_class(frozen=True)
 class CompileDecl(Node):
+    """`compile loss=... optimizer=... metrics=[...]`."""
+
     children = ("settings",)
 
     settings: tuple[KwArg, ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@frozen_class(frozen=True)
 class TrainDecl(Node):
     """`train epochs=100 batch_size=16 ...`: defaults for `netdsl train`."""
 
@@ -333,8 +359,10 @@ class TrainDecl(Node):
     span: Span
 
 
-@dataclass(frozen=True)
+@frozen_class(frozen=True)
 class Param(Node):
+    """A block parameter, with its default when it has one."""
+
     children = ("name", "default")
 
     name: Name
@@ -342,15 +370,17 @@ class Param(Node):
     span: Span
 
 
-@dataclass(frozen=True)
+@frozen_class(frozen=True)
 class Return(Node):
+    """A block's `return` with its values."""
+
     children = ("values",)
 
     values: tuple[Expr, ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@frozen_class(frozen=True)
 class BlockDecl(Node):
     """`block name(params) (inputs) { statements; return ... }`"""
 
@@ -366,8 +396,10 @@ class BlockDecl(Node):
     inputs_span: Span  # the inputs' brackets, `(` to `)`
 
 
-@dataclass(frozen=True)
+@frozen_class(frozen=True)
 class ImportName(Node):
+    """One name of `from "path" import a, b as c`, with its alias."""
+
     children = ("name", "alias")
 
     name: Name
@@ -375,7 +407,7 @@ class ImportName(Node):
     span: Span
 
 
-@dataclass(frozen=True)
+@frozen_class(frozen=True)
 class Import(Node):
     """`import "path"` (names empty: every block) or `from "path" import a, b as c`."""
 
@@ -390,8 +422,10 @@ class Import(Node):
 Statement = NetworkDecl | InputDecl | Assign | OutputDecl | CompileDecl | TrainDecl | BlockDecl | Import
 
 
-@dataclass(frozen=True)
+@frozen_class(frozen=True)
 class Program(Node):
+    """A whole spec file: its statements in order."""
+
     children = ("statements",)
 
     statements: tuple[Statement, ...]

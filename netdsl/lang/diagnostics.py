@@ -9,9 +9,10 @@ from __future__ import annotations
 import dataclasses
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from ..records import Frozen, frozen_class
 from .codes import ErrorCode
 from .names import index_of, script_difference, written
 from .source import Source, Span
@@ -20,14 +21,14 @@ ERROR = "error"
 WARNING = "warning"
 
 
-@dataclass(frozen=True)
-class Note:
+@frozen_class(frozen=True)
+class Note(Frozen):
     message: str
     span: Span | None = None
 
 
-@dataclass(frozen=True)
-class Diagnostic:
+@frozen_class(frozen=True)
+class Diagnostic(Frozen):
     severity: str
     code: str
     message: str

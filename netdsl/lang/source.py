@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import NamedTuple
 
 from ..io import InputFileError
+from ..records import Frozen
 
 
 class Span(NamedTuple):
@@ -46,8 +47,8 @@ class Span(NamedTuple):
 _LONE_CR = re.compile(r"\r(?!\n)")
 
 
-@dataclass(frozen=True)
-class Source:
+@dataclass(frozen=True, eq=False, repr=False)
+class Source(Frozen):
     """The text of one spec file, with its name as the user gave it.
 
     Line ends may be LF, CRLF or a lone CR (old Mac files): a lone CR is

@@ -13,21 +13,43 @@ import numpy as np
 import pytest
 
 from conftest import EXAMPLES, IRIS_CSV, run_cli
-from netdsl.apps.distributed import local_rows, make_shards
+from netdsl.apps.distributed import owners
 
-ARGS = [EXAMPLES / "iris_feature_groups.net", "--data", IRIS_CSV, "--epochs", "2", "--seed", "7", "--quiet"]
+ARGS = [EXAMPLES / "iris_feature_groups.net", "--data", IRIS_CSV, "--epochs", "2", "--seed", "1", "--quiet"]
 
 
 def test_each_process_feeds_its_slice_of_every_global_batch():
-    rows = list(range(100, 122))  # 22 rows: batches of 8, 8, 6
-    p0, p1 = local_rows(rows, 8, 2, 0), local_rows(rows, 8, 2, 1)
-    assert p0 == [100, 101, 102, 103, 108, 109, 110, 111, 116, 117, 118]
-    assert p1 == [104, 105, 106, 107, 112, 113, 114, 115, 119, 120, 121]
+    # 23 rows in batch order, batches of 8: 8, 8, 6 fed (one row dropped: 23 is odd)
+    p = owners(np.arange(23), 23, 8, 2)
+    p0, p1 = np.flatnonzero(p == 0).tolist(), np.flatnonzero(p == 1).tolist()
+    assert p0 == [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18]
+    assert p1 == [4, 5, 6, 7, 12, 13, 14, 15, 19, 20, 21]
+    assert p[22] == -1
     # the global batches rebuilt from the local ones are the batches of one process
     rebuilt = [p0[i : i + 4] + p1[i : i + 4] for i in (0, 4)] + [p0[8:] + p1[8:]]
-    assert rebuilt == [rows[0:8], rows[8:16], rows[16:22]]
-    s = make_shards(list(range(121)), {"batch_size": 8, "validation_split": 0.1}, 2, 1)
-    assert s.dropped == 1 and len(s.train_rows) == 108 and len(s.validation) == 6 and len(s.train) == 54
+    assert rebuilt == [list(range(0, 8)), list(range(8, 16)), list(range(16, 22))]
+    # positions arrive piece by piece: the owners of a slice are those of the whole
+    assert owners(np.arange(10, 23), 23, 8, 2).tolist() == p[10:].tolist()
+    assert (owners(np.arange(23), 23, 8, 1) == 0).all()
+
+
+def test_each_process_streams_only_its_rows():
+    import netdsl
+    from netdsl.apps.distributed import read_shard
+    from netdsl.apps.streaming import prepare_stream
+
+    g = netdsl.load(str(EXAMPLES / "iris_feature_groups.net"), data=str(IRIS_CSV), compiling=True)
+    settings = {"seed": 1, "test_size": 0.2, "validation_split": 0.1}
+    streamed = prepare_stream(g, str(IRIS_CSV), settings)
+    one = read_shard(g, streamed, 16, 1, 0)
+    two = [read_shard(g, streamed, 16, 2, i) for i in (0, 1)]
+    assert one.rows == two[0].rows == {"train": 112, "validation": 12, "test": 26, "dropped": 0}
+    (key,) = one.train[0]
+    x1, (x0a, x0b) = one.train[0][key], (s.train[0][key] for s in two)
+    assert len(x0a) == len(x0b) == 56 and len(two[0].validation[0][key]) == 6
+    # the batches of one process are the two processes' slices side by side
+    rebuilt = np.concatenate([np.concatenate([x0a[i : i + 8], x0b[i : i + 8]]) for i in range(0, 56, 8)])
+    assert np.array_equal(rebuilt, x1)
 
 
 def _free_port() -> int:
@@ -76,7 +98,9 @@ def test_two_processes_end_with_the_weights_of_one(tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(w0, w1))
     assert max(float(np.abs(a - b).max()) for a, b in zip(w0, w)) <= 1e-5
     record = json.loads((tmp_path / "one.json").read_text())
-    assert record["rows"]["train"] == 108 and len(record["history"]["val_loss"]) == 2
+    # the hashed split of the streamed reader (seed 1) of the 150 rows
+    assert record["rows"] == {"train": 112, "validation": 12, "test": 26, "dropped": 0}
+    assert len(record["history"]["val_loss"]) == 2
 
 
 def test_mirrored_over_two_logical_cpus(tmp_path):
@@ -96,6 +120,15 @@ def test_distribute_usage_errors():
     assert r.returncode == 2 and "must be from 0 to 1" in r.stderr
     r = run_cli(*dp, "--num-processes", "3", "--coordinator", "127.0.0.1:1")
     assert r.returncode == 2 and "batch size 16 is not a multiple of 3 processes" in r.stderr
+    r = run_cli(
+        "train",
+        EXAMPLES / "penguins.net",
+        "--data",
+        EXAMPLES / "data" / "penguins.csv",
+        "--distribute",
+        "data-parallel",
+    )
+    assert r.returncode == 2 and "layer 'island_oh' (one_hot, line 15) looks up strings" in r.stderr
     with socket.create_server(("127.0.0.1", 0)) as busy:
         taken = f"127.0.0.1:{busy.getsockname()[1]}"
         r = run_cli(*dp, "--num-processes", "2", "--coordinator", taken)

@@ -1,17 +1,18 @@
 """Training one model across processes (data-parallel, JAX) or local devices
 (mirrored, TensorFlow): which rows each process feeds, and the TrainResult.
 
-Data-parallel: the training rows (seeded and shuffled once by the split) are
-cut into global batches of `batch_size` rows; process i feeds the i-th slice
-of every global batch, so the N processes together take exactly the steps one
-process would take on the same batches. Each process needs the same number of
-rows per batch, so a remainder of fewer than N rows is dropped (and
-reported), and the batch size must be a multiple of N. The last rows of the
-shuffled training rows are the validation rows (as Keras's validation_split
-takes them), cut the same way.
-
-Each process reads the table and keeps its slice; the row indices are all a
-streaming reader needs to read only its shard.
+Data-parallel: every process streams the file piece by piece (never the
+whole table) and keeps only its own rows. The split is the hashed one of
+streamed training (data/split.py: each row's part from the seed and its row
+number); the rows of each piece are put in a seeded order (the same in every
+process), and the training rows, in that order, are cut into global batches
+of `batch_size` rows: process i feeds the i-th slice of every global batch,
+so the N processes together take exactly the steps one process would take on
+the same batches. Each process needs the same number of rows per batch, so a
+remainder of fewer than N rows is dropped (and reported), and the batch size
+must be a multiple of N. The validation rows are cut the same way. Layers
+that learn from data (standardize, fill) learn from every training row,
+streamed; the test rows are streamed for the evaluation.
 """
 
 from __future__ import annotations
@@ -19,49 +20,95 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import networkx as nx
+
+from ..data import arrow, split
 from ..io import UsageError
 from .training import Prepared, TrainResult
 
 
 @dataclass
-class Shards:
+class Shard:
+    """This process's rows of the training and validation parts, as arrays."""
+
     processes: int
     process_id: int
-    train: list[int]  # this process's training rows, in batch order
-    validation: list[int]  # this process's validation rows
-    train_rows: list[int]  # every process's training rows (standardize adapts on them)
-    dropped: int  # training rows left out so that every process gets as many
+    train: tuple[dict, dict] | None  # (inputs, targets by Keras output name), in batch order
+    validation: tuple[dict, dict] | None
+    rows: dict  # train / validation rows fed by all processes together, dropped
 
 
-def local_rows(rows: list[int], batch: int, processes: int, process_id: int) -> list[int]:
-    """This process's slice of every global batch of `rows` (len(rows) % processes == 0)."""
-    mine: list[int] = []
-    for start in range(0, len(rows), batch):
-        chunk = rows[start : start + batch]
-        share = len(chunk) // processes
-        mine += chunk[process_id * share : (process_id + 1) * share]
-    return mine
+def owners(positions, total: int, batch: int, processes: int):
+    """The process that feeds each position (0..total-1) of a part's rows in
+    batch order: the i-th slice of every global batch goes to process i; -1
+    for the last total % processes rows (dropped, so that every process gets
+    as many rows per batch)."""
+    import numpy as np
+
+    positions = np.asarray(positions, dtype="int64")
+    kept = total - total % processes
+    start = positions // batch * batch
+    share = np.maximum(np.minimum(batch, kept - start) // processes, 1)
+    out = (positions - start) // share
+    out[positions >= kept] = -1
+    return out
 
 
-def make_shards(train: list[int], settings: dict, processes: int, process_id: int) -> Shards:
-    batch = settings["batch_size"]
+def check_batch(batch: int, processes: int) -> None:
     if batch % processes:
         raise UsageError(
             f"batch size {batch} is not a multiple of {processes} processes: each process feeds an equal "
             f"share of every batch (try --batch-size {batch - batch % processes or processes})"
         )
-    n_val = int(len(train) * settings["validation_split"]) // processes * processes
-    val, rest = train[len(train) - n_val :], train[: len(train) - n_val]
-    dropped = len(rest) % processes
-    rest = rest[: len(rest) - dropped]
-    return Shards(
-        processes,
-        process_id,
-        local_rows(rest, batch, processes, process_id),
-        local_rows(val, batch, processes, process_id),
-        rest,
-        dropped,
-    )
+
+
+def read_shard(g: nx.DiGraph, streamed, batch: int, processes: int, process_id: int) -> Shard:
+    """Stream the file once, keeping this process's training and validation rows
+    (converted to the model's arrays piece by piece: a piece and this process's
+    rows are all it holds)."""
+    import numpy as np
+
+    from ..backends.keras_layers import keras_names
+    from .streaming import converter
+
+    convert = converter(g, streamed, keras_names(g))
+    seed = streamed.split[0]
+    seen = {split.TRAIN: 0, split.VALIDATION: 0}
+    kept: dict[int, list] = {split.TRAIN: [], split.VALIDATION: []}
+    for k, piece in enumerate(arrow.iter_batches(streamed.path, streamed.kinds)):
+        order = np.random.default_rng([seed, k]).permutation(piece.num_rows)
+        part = split.parts(piece.offset + order, *streamed.split)
+        for p, chunks in kept.items():
+            rows = order[part == p]
+            mine = rows[
+                owners(seen[p] + np.arange(len(rows)), streamed.rows[p], batch, processes) == process_id
+            ]
+            seen[p] += len(rows)
+            if len(mine):
+                chunks.append(convert(piece.take(mine)))
+    train, val = (streamed.rows[p] - streamed.rows[p] % processes for p in (split.TRAIN, split.VALIDATION))
+    dropped = streamed.rows[split.TRAIN] - train + streamed.rows[split.VALIDATION] - val
+    rows = {"train": train, "validation": val, "test": streamed.rows[split.TEST], "dropped": dropped}
+    train_xy, val_xy = (_joined(kept[p]) for p in (split.TRAIN, split.VALIDATION))
+    return Shard(processes, process_id, train_xy, val_xy, rows)
+
+
+def _joined(chunks: list) -> tuple[dict, dict] | None:
+    import numpy as np
+
+    if not chunks:
+        return None
+    return tuple({k: np.concatenate([c[i][k] for c in chunks]) for k in chunks[0][i]} for i in (0, 1))  # type: ignore[return-value]
+
+
+def string_lookup(g: nx.DiGraph) -> str | None:
+    """The first layer that turns strings into numbers (a lookup), described."""
+    for name in nx.topological_sort(g):
+        n = g.nodes[name]["node"]
+        if n.dtype not in ("string", "mixed") and n.op not in ("input", "select"):
+            if any(g.nodes[p]["node"].dtype == "string" for p in g.predecessors(name)):
+                return f"'{n.name}' ({n.op}, line {n.span.line})"
+    return None
 
 
 def parse_coordinator(text: str | None, processes: int, process_id: int) -> str | None:
@@ -86,28 +133,42 @@ def parse_coordinator(text: str | None, processes: int, process_id: int) -> str 
 
 
 def train_data_parallel(
-    g, prepared: Prepared, settings: dict, coordinator, processes: int, process_id: int, verbose
+    g, path: str, columns, settings: dict, coordinator, processes: int, process_id: int, verbose
 ):
-    """Fit with keras.distribution.DataParallel on the JAX backend; every
-    process returns the same model."""
+    """Fit with keras.distribution.DataParallel on the JAX backend, each process
+    streaming its shard of `path`; every process returns the same model."""
     if not 0 <= process_id < processes:
         raise UsageError(f"--process-id {process_id}: must be from 0 to {processes - 1}")
+    lookup = string_lookup(g)
+    if lookup is not None:
+        raise UsageError(
+            f"--distribute data-parallel: layer {lookup} looks up strings, which Keras cannot run inside "
+            "a JAX model; train this spec without --distribute (TensorFlow), or give it numeric columns"
+        )
+    check_batch(settings["batch_size"], processes)
     coordinator = parse_coordinator(coordinator, processes, process_id)
-    binding, inputs, targets = prepared.binding, prepared.inputs, prepared.targets
-    split = prepared.split(g, settings["test_size"], settings["seed"])
-    shards = make_shards(split.train, settings, processes, process_id)
+    from .streaming import feed, prepare_stream, streamed_class_weight
+
+    streamed = prepare_stream(g, path, settings, columns)
+    if streamed.rows[split.TRAIN] < processes:
+        raise UsageError(f"{streamed.rows[split.TRAIN]} training rows cannot feed {processes} processes")
+    shard = read_shard(g, streamed, settings["batch_size"], processes, process_id)
     from ..backends.keras_distributed import start_jax
 
     start_jax(coordinator, processes, process_id)  # before Keras is imported
-    from ..backends.keras_distributed import evaluate, fit_data_parallel
+    from ..backends.keras_distributed import evaluate_feed, fit_data_parallel
 
     started = time.perf_counter()
-    model, history = fit_data_parallel(g, binding, inputs, targets, shards, settings, verbose)
+    model, history = fit_data_parallel(
+        g, shard, feed(g, streamed, split.TRAIN), settings, streamed_class_weight(g, streamed), verbose
+    )
     seconds = time.perf_counter() - started
-    test = evaluate(g, model, binding, inputs, targets, split.test, settings["batch_size"])
-    rows = {"train": len(shards.train_rows), "test": len(split.test), "dropped": shards.dropped}
-    rows["validation"] = len(split.train) - len(shards.train_rows) - shards.dropped
-    return _result(g, model, history, test, settings, rows, seconds, binding, inputs, targets, split)
+    test = evaluate_feed(g, model, feed(g, streamed, split.TEST), settings["batch_size"])
+    binding = streamed.binding
+    classes = {t.output: t.classes for t in binding.targets if t.classes is not None}
+    return TrainResult(
+        model, history, test, classes, settings, rows=shard.rows, seconds=seconds, binding=binding
+    )
 
 
 def train_mirrored(g, prepared: Prepared, settings: dict, replicas: int | None, verbose):

@@ -127,7 +127,7 @@ def _check_rows(g: nx.DiGraph, binding: Binding, rows: dict[int, int]) -> None:
     )
 
 
-def _converter(g: nx.DiGraph, streamed: Streamed, names: dict):
+def converter(g: nx.DiGraph, streamed: Streamed, names: dict):
     """A piece of the file -> (the model's inputs, the encoded labels by Keras output name)."""
 
     def convert(piece: arrow.Table):
@@ -171,7 +171,7 @@ def feed(g: nx.DiGraph, streamed: Streamed, part: int, shuffle: bool = False) ->
     f = StreamFeed(
         streamed.path,
         streamed.kinds,
-        _converter(g, streamed, names),
+        converter(g, streamed, names),
         inputs,
         targets,
         part,

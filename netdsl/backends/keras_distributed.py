@@ -62,34 +62,35 @@ def _feed(inputs: dict, rows):
     return ArrayFeed(inputs, {}, rows, chunk=LEARN_ROWS)
 
 
-def fit_data_parallel(g: nx.DiGraph, binding, inputs, targets, shards, settings, verbose: int):
-    """Fit on this process's rows of every global batch (`shards`: its
-    train and validation row indices and the global train rows for
-    standardize), then return the model rebuilt without distribution (so it
-    can be evaluated and saved by one process) and the history."""
+def _bare(values: dict, alone: bool):
+    """One array given bare (a model of one plain input, a single output), else the dict."""
+    return next(iter(values.values())) if alone and len(values) == 1 else values
+
+
+def fit_data_parallel(g: nx.DiGraph, shard, learn_from, settings, class_weight, verbose: int):
+    """Fit on this process's rows of every global batch (`shard`; `learn_from`
+    is the feed of every training row that standardize and fill learn from),
+    then return the model rebuilt without distribution (so it can be evaluated
+    and saved by one process) and the history."""
     import jax
     import numpy as np
 
-    from .keras import fit_callbacks, fit_class_weight, keras, keras_names, to_keras
+    from .keras import fit_callbacks, keras, metric_value, takes_dict, to_keras
 
     keras.distribution.set_distribution(
         keras.distribution.DataParallel(devices=jax.devices(), auto_shard_dataset=False)
     )
-    adapt_on = _feed(inputs, np.asarray(shards.train_rows, dtype="int64"))
-    model = to_keras(g, adapt_on, seed=settings["seed"])
-    names = keras_names(g)
-    outputs = [t.output for t in binding.targets]
-    local = settings["batch_size"] // shards.processes
+    model = to_keras(g, learn_from, seed=settings["seed"])
+    local = settings["batch_size"] // shard.processes
+    x_alone = not takes_dict(g)
+    x, y = shard.train
     validation = None
-    if len(shards.validation):
-        validation = (
-            _pick(names, inputs, shards.validation, inputs),
-            _pick(names, targets, shards.validation, outputs),
-        )
+    if shard.validation is not None:
+        validation = (_bare(shard.validation[0], x_alone), _bare(shard.validation[1], True))
     clock = _EpochClock(keras)
     fitted = model.fit(
-        _pick(names, inputs, shards.train, inputs),
-        _pick(names, targets, shards.train, outputs),
+        _bare(x, x_alone),
+        _bare(y, True),
         epochs=settings["epochs"],
         batch_size=local,
         validation_data=validation,
@@ -97,14 +98,12 @@ def fit_data_parallel(g: nx.DiGraph, binding, inputs, targets, shards, settings,
         shuffle=False,  # the batches are the global batches, cut across processes
         verbose=verbose,
         callbacks=[clock, *fit_callbacks(g)],
-        class_weight=fit_class_weight(g, binding, targets, np.asarray(shards.train_rows, dtype="int64")),
+        class_weight=class_weight,
     )
     weights = [np.asarray(w) for w in model.get_weights()]
     keras.distribution.set_distribution(None)
-    plain = to_keras(g, adapt_on, seed=settings["seed"])
+    plain = to_keras(g, learn_from, seed=settings["seed"])
     plain.set_weights(weights)
-    from .keras import metric_value
-
     history = {k: [metric_value(v) for v in vs] for k, vs in fitted.history.items()}
     history["epoch_seconds"] = clock.seconds
     return plain, history
@@ -147,6 +146,17 @@ def evaluate(g: nx.DiGraph, model, binding, inputs, targets, rows, batch_size: i
         return_dict=True,
     )
     return {k: metric_value(v) for k, v in test.items()}
+
+
+def evaluate_feed(g: nx.DiGraph, model, test, batch_size: int) -> dict:
+    """The model's metrics on a feed (the test rows, streamed)."""
+    from .keras import dataset, metric_value, takes_dict
+
+    x_alone = not takes_dict(g) and len(test.inputs) == 1
+    result = model.evaluate(
+        dataset(test, batch_size, x_alone, len(test.targets) == 1), verbose=0, return_dict=True
+    )
+    return {k: metric_value(v) for k, v in result.items()}
 
 
 def _tensorflow_before_keras():

@@ -75,7 +75,8 @@ def _check_folds(args, graphs) -> None:
 
 
 def train_distributed(args, g, prepared, overrides: dict, verbose: int):
-    """train --distribute: the same TrainResult as netdsl.train, on the data netdsl.prepare bound."""
+    """train --distribute: the same TrainResult as netdsl.train; mirrored on the
+    data netdsl.prepare bound, data-parallel streaming its shard of args.data."""
     from ..apps.distributed import train_data_parallel, train_mirrored
     from ..apps.training import resolve_settings
 
@@ -83,7 +84,14 @@ def train_distributed(args, g, prepared, overrides: dict, verbose: int):
     if args.distribute == "mirrored":
         return train_mirrored(g, prepared, settings, args.replicas, verbose)
     return train_data_parallel(
-        g, prepared, settings, args.coordinator, args.num_processes, args.process_id, verbose
+        g,
+        args.data,
+        dict(args.columns),
+        settings,
+        args.coordinator,
+        args.num_processes,
+        args.process_id,
+        verbose,
     )
 
 

@@ -132,13 +132,20 @@ def cmd_train(args) -> int:
     from ..apps.streaming import should_stream
 
     streaming = not args.distribute and should_stream(args.data, getattr(args, "stream", None))
-    loaded = _prepare_streaming(args) if streaming else _load_training(args, outputs)
+    # data-parallel processes stream their own rows of the file: no table read here
+    loaded = (
+        _prepare_streaming(args)
+        if streaming or args.distribute == "data-parallel"
+        else _load_training(args, outputs)
+    )
     if isinstance(loaded, int):
         return loaded
     g, settings, data = loaded
     import netdsl
 
+    from ..data.errors import DataError
     from ..lang.diagnostics import SpecError
+    from .common import report_data_error
 
     verbose = 1 if sys.stdout.isatty() and not args.quiet else 0
     try:
@@ -153,6 +160,9 @@ def cmd_train(args) -> int:
             result = netdsl.train(g, data, verbose=verbose, memory_limit=args.memory_limit, **settings)
     except SpecError as exc:  # the loss became NaN
         report_failure(exc, False)
+        return EXIT_SPEC
+    except DataError as exc:  # a cell found bad while streaming
+        report_data_error(exc)
         return EXIT_SPEC
     _print_training(args, g, result)
     from .experiments import print_reports

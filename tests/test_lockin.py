@@ -86,8 +86,20 @@ def assert_same_model(original, rebuilt) -> None:
     rename = {rb[1]: ra[1] for ra, rb in zip(a, b)}
     for ra, rb in zip(a, b):
         assert (rb[2], [rename[s] for s in rb[3]], rb[4]) == (ra[2], ra[3], ra[4]), (ra, rb)
-        if not _AUTO.match(ra[1]):
+        if not _AUTO.match(ra[1]) and ra[0] not in OPERATIONS:
             assert rb[1] == ra[1]
+
+
+# Keras operations, not layers: model.get_layer never finds them, so `netdsl import`
+# does not keep their own names (a named selection is the Identity layer after one).
+OPERATIONS = ("GetItem", "Take")
+
+
+def operations_unnamed(sig: list[tuple]) -> list[tuple]:
+    """A signature with each operation's name replaced by its class and position."""
+    ops = [row for row in sig if row[0] in OPERATIONS]
+    names = {row[1]: f"<{row[0]} {k}>" for k, row in enumerate(ops)}
+    return [(c, names.get(n, n), cfg, [names.get(s, s) for s in ins], p) for c, n, cfg, ins, p in sig]
 
 
 def signature(model, names: bool = True) -> list[tuple]:
@@ -176,7 +188,7 @@ def round_trips(tmp_path_factory):
 @pytest.mark.parametrize("spec", EXAMPLE_FILES, ids=lambda p: p.stem)
 def test_example_round_trip_keeps_the_model(round_trips, spec):
     r = round_trips[spec.stem]
-    sig1, sig2 = signature(r["m1"]), signature(r["m2"])
+    sig1, sig2 = operations_unnamed(signature(r["m1"])), operations_unnamed(signature(r["m2"]))
     if spec.stem in WITH_BLOCKS:  # block layers `h.residual_1.x` come back as `h_residual_1_x`
         sig1 = [(c, n.replace(".", "_"), *rest) for c, n, *rest in sig1]
     assert sig2 == sig1

@@ -130,6 +130,7 @@ class _Node:
     width: int
     index: int  # position in config.json: ties in the statement order
     shared: str | None = None  # one call of a layer called several times: that layer's Keras name
+    carried: bool = False  # a selection named by the Identity layer after its operation: that name
 
 
 @dataclass
@@ -261,7 +262,9 @@ class _Reader:
             ):
                 continue
             del self.nodes[src.name]
-            self.nodes[name] = _Node(name, src.cls, "select", src.text, src.inputs, src.width, src.index)
+            self.nodes[name] = _Node(
+                name, src.cls, "select", src.text, src.inputs, src.width, src.index, carried=True
+            )
 
     def layer_count(self) -> int:
         """Keras layers read: a shared layer once, however often it is called."""
@@ -822,7 +825,7 @@ class _Writer:
                 and n not in self.named
                 and not _AUTO_NAME.match(n)
                 and self.nodes[n].shared is None  # named by its `layer` declaration
-                and self.nodes[n].op != "select"  # an operation: a named one is an Identity's
+                and (self.nodes[n].op != "select" or self.nodes[n].carried)
             }
             if not lost:
                 break
@@ -854,7 +857,7 @@ class _Writer:
                 named.add(n.name)
             elif (
                 n.shared is None
-                and n.op != "select"  # an operation's own name (no layer: get_layer never finds it)
+                and (n.op != "select" or n.carried)  # an operation's own name: no layer has it
                 and not _AUTO_NAME.match(n.name)
                 and not self._generated_form(n.name)
             ):

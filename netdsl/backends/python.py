@@ -75,7 +75,9 @@ def to_python(g: nx.DiGraph, adapted: dict[str, tuple] | None = None, origin: st
         own = internal.get(name, names[name])
         src.lines += _layer_lines(spec, var[name], own, operands, (adapted or {}).get(name), src)
         if carried_by_identity(n):  # named by a layer, as the builder names it: get_layer finds it
-            src.lines += _call(f"{var[name]} = layers.Identity", [f"name={_q(names[name])}"], f"({var[name]})")
+            src.lines += _call(
+                f"{var[name]} = layers.Identity", [f"name={_q(names[name])}"], f"({var[name]})"
+            )
     ins = [var[i] for i in net.inputs if i in needed]
     outs = [var[o] for o in net.outputs]
     src.lines += [

@@ -564,6 +564,11 @@ def test_every_named_operation_is_a_keras_layer(case, tmp_path):
         assert (kinds["s2_take"], kinds["picked_get_item"]) == ("Take", "GetItem")
         assert (kinds["filled_nan_to_num"], kinds["filled"]) == ("NanToNum", "Identity")
         assert kinds["part_select_1"] == "GetItem"  # unnamed: no Identity
+        drawn = {  # the diagram says what Keras has under each name
+            line.split('"')[1]: line for line in netdsl.to_dot(g).splitlines() if "label=<" in line
+        }
+        assert "GetItem + Identity" in drawn["s1"] and "Take + Identity" in drawn["s2"]
+        assert "Identity" not in drawn["part_select_1"]
         assert model.output_names == ["species", "picked"]
     else:
         assert [kinds[n] for n in ("x", "xs", "f", "isl", "isl_where", "f_nan_to_num")] == [

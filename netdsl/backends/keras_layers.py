@@ -262,8 +262,12 @@ def keras_object_parts(v: KerasObject) -> tuple[str, str, dict[str, Any]]:
 
 
 def keras_class(n: Node) -> str:
-    """The Keras class of a node, or the one its op usually becomes ("" for an unknown op)."""
+    """The Keras class of a node, or the one its op usually becomes ("" for an unknown op);
+    a named operation `GetItem + Identity` (the layer carrying its name), a named
+    pick of record columns `Identity`."""
     spec = layer_spec(n)
+    if spec is not None and carried_by_identity(n):
+        return f"{spec.class_name} + Identity" if spec.class_name else "Identity"
     if spec is not None:
         return spec.class_name
     entry = LAYERS.get(n.op) if n.op is not None else None

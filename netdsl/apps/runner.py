@@ -13,6 +13,7 @@ task.
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 from collections.abc import Callable
@@ -80,6 +81,18 @@ def _init_worker(threads: int) -> None:
 
     limit_threads(threads)
     import netdsl.backends.keras  # noqa: F401
+
+    # A spawned worker ends as a whole interpreter does: TensorFlow's teardown
+    # (its modules, threads and exit handlers) takes seconds, and the parent
+    # waits for it before printing. A worker has sent every result by then and
+    # writes nothing, so it leaves at once (atexit runs the last-registered first).
+    atexit.register(_leave)
+
+
+def _leave() -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 class Sequential:

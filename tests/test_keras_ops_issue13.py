@@ -151,13 +151,16 @@ def test_stack_attention_and_dense_on_rank_3(d, axis, heads, key_dim, value_dim,
 
 
 def test_rank_3_model_emitted_as_python_is_the_same_model(tmp_path):
-    """emit --python writes stack as the named Stack operation, attention called on (s, s)."""
+    """emit --python writes stack as the Stack operation (an Identity carrying its
+    name), attention called on (s, s)."""
     import runpy
 
     spec = RANK3.format(d=4, axis=1, heads=2, key_dim=3, extra=", dropout=0.1")
     graph = netdsl.loads(spec)
     source = netdsl.to_python(graph)
-    assert 'named_op("Stack", axis=1, name="s")([s_dense_1, s_dense_2, s_dense_3])' in source
+    # the named value: the Stack operation under an internal name, an Identity carrying `s`
+    assert 'named_op("Stack", axis=1, name="s_stack")([s_dense_1, s_dense_2, s_dense_3])' in source
+    assert 's = layers.Identity(name="s")(s)' in source
     assert "(s, s)" in source and "use_bias" not in source
     path = tmp_path / "rank3.py"
     path.write_text(source, encoding="utf-8")

@@ -452,36 +452,129 @@ EVERY_EXAMPLE = [
 ]
 
 
-@pytest.mark.parametrize("path", EVERY_EXAMPLE, ids=lambda p: str(p.relative_to(EXAMPLES)))
-def test_every_name_of_every_example_is_a_keras_layer(path):
-    """Each name a spec binds (inputs, named values, a block's results, every
-    name of `a, b = gate(...)`, each block use's own names) is a layer
-    `model.get_layer` finds, and every name `check` shows is the Keras name.
-    A record is one Keras Input per column it reads, named after the column (a
-    selection of its columns is those Inputs, no layer of its own); a category's
-    fill is an Equal (NAME_missing) and a Where."""
-    from conftest import data_for
-    from netdsl.backends.keras_layers import keras_inputs
+def assert_every_name_is_a_keras_layer(g, model) -> None:
+    """Each name a spec binds (inputs, outputs, named values, a block's results,
+    every name of `a, b = gate(...)`, each block use's own names), as `check`
+    shows it, is a layer `model.get_layer` finds under its Keras name. A value
+    Keras computes with an operation (a selection's GetItem or Take, a fill's
+    NanToNum or Where) or with no object at all (columns of a record: the
+    Inputs themselves) is named by an Identity layer after it, the operation
+    having an internal name; an unnamed one (a chain's head) is the bare
+    operation. A record is one Keras Input per column it reads, named after
+    the column; a category's fill is an Equal (NAME_missing) and a Where.
+    Nothing else is in the model, and the Identities add no parameters."""
+    from netdsl.backends.keras_layers import (
+        carried_by_identity,
+        keras_inputs,
+        keras_names,
+        needed_nodes,
+        operation_names,
+    )
     from netdsl.ir.core import in_order
+    from netdsl.ir.report import graph_json
 
-    g = netdsl.load(str(path), data=data_for(path))
-    model = netdsl.to_keras(g, data=data_for(path), seed=0)
-    bound = [n.name for n in in_order(g) if n.binding == n.name]
+    names, internal, needed = keras_names(g), operation_names(g), needed_nodes(g)
+    shown = [n["name"] for n in graph_json(g)["nodes"]]
     net = netdsl.network(g)
-    assert set(net.definitions) - set(net.shared) <= set(bound)
+    bound = [n.name for n in in_order(g) if n.binding == n.name and n.name in needed]
+    assert set(net.definitions) - set(net.shared) <= {n.name for n in in_order(g) if n.binding == n.name}
+    assert set(bound) <= set(shown)
     records = {n.name for n in in_order(g) if n.op == "input" and n.declared and n.declared.fields}
     for name in bound:
         if name not in records:
-            assert model.get_layer(name).name == name
+            assert model.get_layer(names[name]).name == names[name], name
     columns = {ki.name for ki in keras_inputs(g) if ki.node in records}
+    for column in columns:
+        assert type(model.get_layer(column)).__name__ == "InputLayer"
     picks = {n.name for n in in_order(g) if n.op == "select" and n.inputs[0] in records}
+    carried = {n.name for n in in_order(g) if n.name in needed and carried_by_identity(n)}
     tokens = {
-        f"{n.name}_missing"
+        f"{internal.get(n.name, names[n.name])}_missing"
         for n in in_order(g)
-        if n.op == "fill" and n.args and n.args["value"][0] == "token"
+        if n.name in needed and n.op == "fill" and n.args and n.args["value"][0] == "token"
     }
-    expected = (set(g.nodes) - records - picks) | columns | tokens
+    expected = {names[n] for n in needed - records - (picks - carried)} | columns | tokens
+    expected |= {internal[n] for n in carried if n in internal}
     assert sorted(op.name for op in model.operations) == sorted(expected)
+    for name in carried:
+        identity = model.get_layer(names[name])
+        assert type(identity).__name__ == "Identity" and not identity.weights
+    assert model.count_params() == net.params.total
+
+
+@pytest.mark.parametrize("path", EVERY_EXAMPLE, ids=lambda p: str(p.relative_to(EXAMPLES)))
+def test_every_name_of_every_example_is_a_keras_layer(path):
+    from conftest import data_for
+
+    g = netdsl.load(str(path), data=data_for(path))
+    assert_every_name_is_a_keras_layer(g, netdsl.to_keras(g, data=data_for(path), seed=0))
+
+
+NAMED_OPERATIONS = {
+    # selections (GetItem for a slice, Take for a gather) and fills (NanToNum) of a
+    # vector, named, unnamed (a chain's head), an output, and an Identity's name taken
+    "vector": (
+        """network named_operations
+input iris: [sepal_length, sepal_width, petal_length, petal_width]
+s1 = iris[sepal_length, sepal_width]
+s2 = iris[sepal_length, petal_width]
+s1_get_item = s1 -> dense(2)
+filled = iris -> fill(0)
+part = filled[2:4] -> dense(3, relu)
+h = concat(s1, s2, s1_get_item, part) -> dense(4, relu)
+output species = h -> dense(3, softmax)
+output picked = iris[petal_width]
+""",
+        None,
+    ),
+    # a record: a named column, a named bundle of columns, a named fill of each kind
+    "record": (
+        """network named_columns
+input p: {a, b, c, island: string}
+x = p[a]
+xs = p[b, c]
+f = x -> fill(0)
+isl = p[island] -> fill("unknown")
+oh = isl -> one_hot
+h = concat(f, xs, oh) -> dense(4, relu)
+output y = h -> dense(1, sigmoid)
+""",
+        "a,b,c,island,y\n1,2,3,A,0\nNA,3,4,B,1\n3,4,5,NA,0\n4,5,6,A,1\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NAMED_OPERATIONS))
+def test_every_named_operation_is_a_keras_layer(case, tmp_path):
+    """Named selections and fills (operations in Keras) and named picks of record
+    columns are found by model.get_layer, with the name check shows."""
+    text, rows = NAMED_OPERATIONS[case]
+    spec = tmp_path / f"{case}.net"
+    spec.write_text(text, encoding="utf-8")
+    data = None
+    if rows is not None:
+        data = tmp_path / f"{case}.csv"
+        data.write_text(rows, encoding="utf-8")
+    g = netdsl.load(str(spec), data=data)
+    model = netdsl.to_keras(g, data=data, seed=0)
+    assert_every_name_is_a_keras_layer(g, model)
+    kinds = {op.name: type(op).__name__ for op in model.operations}
+    if case == "vector":
+        assert (kinds["s1_get_item_2"], kinds["s1"]) == ("GetItem", "Identity")
+        assert (kinds["s2_take"], kinds["picked_get_item"]) == ("Take", "GetItem")
+        assert (kinds["filled_nan_to_num"], kinds["filled"]) == ("NanToNum", "Identity")
+        assert kinds["part_select_1"] == "GetItem"  # unnamed: no Identity
+        drawn = {  # the diagram says what Keras has under each name
+            line.split('"')[1]: line for line in netdsl.to_dot(g).splitlines() if "label=<" in line
+        }
+        assert "GetItem + Identity" in drawn["s1"] and "Take + Identity" in drawn["s2"]
+        assert "Identity" not in drawn["part_select_1"]
+        assert model.output_names == ["species", "picked"]
+    else:
+        assert [kinds[n] for n in ("x", "xs", "f", "isl", "isl_where", "f_nan_to_num")] == [
+            "Identity"
+        ] * 4 + ["Where", "NanToNum"]
+        assert len(model.get_layer("xs").output) == 2  # the bundle: both columns
 
 
 def test_parameter_counts(ex):

@@ -290,14 +290,16 @@ SELECTIONS = [
 )
 def test_selection(input_line, selection, columns, kind, by_hand):
     graph, net = build(f"network sel\n{input_line}output s = {selection}\noutput y = s -> dense(2, relu)\n")
-    sel = next(op for op in net.operations if op.name == "s")
+    # the operation, and the Identity layer after it that carries the name (get_layer finds layers only)
+    sel = next(op for op in net.operations if op.name == "s_" + ("get_item" if kind == "GetItem" else "take"))
     assert type(sel).__name__ == kind
     assert tuple(sel.output.shape) == (None, len(columns))
     assert parent_names(sel) == ["x"]
+    assert type(net.get_layer("s")).__name__ == "Identity" and parent_names(net.get_layer("s")) == [sel.name]
     assert netdsl.network(graph).params.total == len(columns) * 2 + 2
 
     i = keras.Input(shape=(4,), name="x")
-    picked = by_hand(i)
+    picked = L.Identity(name="s")(by_hand(i))
     hand = keras.Model(i, [picked, L.Dense(2, activation="relu", name="y")(picked)])
     assert classes(net) == classes(hand)
     assert_params(graph, net, hand)

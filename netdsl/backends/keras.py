@@ -23,6 +23,7 @@ from .keras_layers import (
     OPS_MODULE,
     LayerSpec,
     SettingSpec,
+    carried_by_identity,
     compile_spec,
     keras_inputs,
     keras_names,
@@ -31,6 +32,7 @@ from .keras_layers import (
     layer_spec,
     model_name,
     needed_nodes,
+    operation_names,
     takes_dict,
 )
 
@@ -92,6 +94,7 @@ def to_keras(g: nx.DiGraph, data: Feed | None = None, seed: int | None = None) -
     net = network(g)
     needed = needed_nodes(g)
     names = keras_names(g)
+    internal = operation_names(g)
     ins = keras_inputs(g)
     columns = {(ki.node, ki.field): keras.Input(shape=ki.shape, dtype=ki.dtype, name=ki.name) for ki in ins}
     tensors: dict[str, Any] = {}
@@ -103,11 +106,14 @@ def to_keras(g: nx.DiGraph, data: Feed | None = None, seed: int | None = None) -
             continue
         if n.op == "select" and n.members is not None:
             tensors[name] = _columns_of(n, tensors[n.inputs[0]])
-            continue
-        spec = layer_spec(n)
-        assert spec is not None, f"'{name}' was checked"
-        operands = _flat([tensors[s] for s in n.inputs])
-        tensors[name] = _apply(g, n, spec, names, operands, tensors, columns, data, shared)
+        else:
+            spec = layer_spec(n)
+            assert spec is not None, f"'{name}' was checked"
+            operands = _flat([tensors[s] for s in n.inputs])
+            own = {**names, name: internal.get(name, names[name])}
+            tensors[name] = _apply(g, n, spec, own, operands, tensors, columns, data, shared)
+        if carried_by_identity(n):  # get_layer(name) finds a layer, not an operation
+            tensors[name] = keras.layers.Identity(name=names[name])(tensors[name])
     outs = [tensors[o] for o in net.outputs]
     if takes_dict(g):
         model_inputs: Any = {ki.key: columns[(ki.node, ki.field)] for ki in ins}

@@ -18,6 +18,10 @@ How a graph of layers becomes a spec:
   need no name are written inline. netdsl names the layers of a chain
   `<name>_<op>_<k>`, so a model that netdsl compiled comes back with the same
   names; names Keras made up (`dense_3`) are dropped in favour of the chain;
+- a selection is a Keras operation (GetItem, Take), which `model.get_layer`
+  cannot find, so netdsl names a named selection with an Identity layer after
+  it (`s1_get_item` -> Identity `s1`); that pair comes back as `s1 = x[...]`,
+  and an operation's own name is not kept (a chain names it);
 - the text goes through the formatter (netdsl/lang/fmt.py), so it is
   `fmt`-clean, and the formatter's own re-parse checks it.
 """
@@ -126,6 +130,7 @@ class _Node:
     width: int
     index: int  # position in config.json: ties in the statement order
     shared: str | None = None  # one call of a layer called several times: that layer's Keras name
+    carried: bool = False  # a selection named by the Identity layer after its operation: that name
 
 
 @dataclass
@@ -218,6 +223,7 @@ class _Reader:
             self._read_sequential(layers, cfg)
         else:
             self._read_functional(layers, body)
+        self._fold_named_operations()
         self.compile = cfg.get("compile_config") if isinstance(cfg.get("compile_config"), dict) else None
 
     # -- the two model kinds
@@ -238,6 +244,27 @@ class _Reader:
         self.outputs = [self.calls.get((ref[0], ref[1]), ref[0]) for ref in _refs(body.get("output_layers"))]
         if not self.outputs:
             raise _Unsupported(codes.UNSUPPORTED_MODEL, "the model config names no outputs")
+
+    def _fold_named_operations(self) -> None:
+        """netdsl names a selection with an Identity layer after its operation (the
+        operation `s1_get_item`, the Identity `s1`: model.get_layer finds layers
+        only); the pair is read back as the one selection `s1 = x[...]`."""
+        for name, node in list(self.nodes.items()):
+            src = self.nodes.get(node.inputs[0]) if node.cls == "Identity" and len(node.inputs) == 1 else None
+            if (
+                src is None
+                or src.op != "select"
+                or node.text != "identity"
+                or node.shared is not None
+                or not re.fullmatch(re.escape(name) + r"_(get_item|take)(_\d+)?", src.name)
+                or any(src.name in n.inputs for n in self.nodes.values() if n is not node)
+                or src.name in self.outputs
+            ):
+                continue
+            del self.nodes[src.name]
+            self.nodes[name] = _Node(
+                name, src.cls, "select", src.text, src.inputs, src.width, src.index, carried=True
+            )
 
     def layer_count(self) -> int:
         """Keras layers read: a shared layer once, however often it is called."""
@@ -798,6 +825,7 @@ class _Writer:
                 and n not in self.named
                 and not _AUTO_NAME.match(n)
                 and self.nodes[n].shared is None  # named by its `layer` declaration
+                and (self.nodes[n].op != "select" or self.nodes[n].carried)
             }
             if not lost:
                 break
@@ -827,7 +855,12 @@ class _Writer:
         for n in self.nodes.values():
             if n.op == "input" or len(self.consumers[n.name]) != 1:
                 named.add(n.name)
-            elif n.shared is None and not _AUTO_NAME.match(n.name) and not self._generated_form(n.name):
+            elif (
+                n.shared is None
+                and (n.op != "select" or n.carried)  # an operation's own name: no layer has it
+                and not _AUTO_NAME.match(n.name)
+                and not self._generated_form(n.name)
+            ):
                 named.add(n.name)
             if n.op == "select":
                 named.add(n.inputs[0])

@@ -262,8 +262,12 @@ def keras_object_parts(v: KerasObject) -> tuple[str, str, dict[str, Any]]:
 
 
 def keras_class(n: Node) -> str:
-    """The Keras class of a node, or the one its op usually becomes ("" for an unknown op)."""
+    """The Keras class of a node, or the one its op usually becomes ("" for an unknown op);
+    a named operation `GetItem + Identity` (the layer carrying its name), a named
+    pick of record columns `Identity`."""
     spec = layer_spec(n)
+    if spec is not None and carried_by_identity(n):
+        return f"{spec.class_name} + Identity" if spec.class_name else "Identity"
     if spec is not None:
         return spec.class_name
     entry = LAYERS.get(n.op) if n.op is not None else None
@@ -309,6 +313,48 @@ def keras_names(g: nx.DiGraph) -> dict[str, str]:
         taken.add(candidate)
         names[name] = candidate
     return names
+
+
+def carried_by_identity(n: Node) -> bool:
+    """A value the user named (a statement's name, a block's local name) whose
+    Keras object is an operation (GetItem, Take, NanToNum, Where: `model.get_layer`
+    finds layers only) or no object at all (columns of a record: the Inputs
+    themselves). An Identity layer after it carries the name; the operation gets
+    an internal one (operation_names), and `netdsl import` reads the pair back
+    as the one named value."""
+    if n.binding != n.name or n.op in (None, "input"):
+        return False
+    if n.op == "select" and n.members is not None:
+        return True
+    spec = layer_spec(n)
+    return spec is not None and spec.module == OPS_MODULE
+
+
+def operation_suffix(class_name: str) -> str:
+    """`GetItem` -> `get_item`: the operation under a named Identity is `NAME_get_item`."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
+
+
+def operation_names(g: nx.DiGraph) -> dict[str, str]:
+    """Node -> the Keras name of the operation an Identity carrying the node's name
+    follows (`s1` -> `s1_get_item`), unique among the model's names."""
+    names = keras_names(g)
+    taken = set(names.values()) | {ki.name for ki in keras_inputs(g)}
+    out = {}
+    for n in in_order(g):
+        spec = layer_spec(n) if carried_by_identity(n) else None
+        if spec is not None and spec.module == OPS_MODULE:
+            out[n.name] = _unique_name(f"{names[n.name]}_{operation_suffix(spec.class_name)}", taken)
+    return out
+
+
+def _unique_name(base: str, taken: set[str]) -> str:
+    candidate, k = base, 1
+    while candidate in taken:
+        k += 1
+        candidate = f"{base}_{k}"
+    taken.add(candidate)
+    return candidate
 
 
 def layer_name(n: Node, names: dict[str, str]) -> str:

@@ -22,7 +22,16 @@ import networkx as nx
 from ..ir.core import network, node
 from ..ir.fit_settings import KerasCall
 from ..ir.options import KerasObject
-from .keras_layers import OPS_MODULE, LayerSpec, SettingSpec, compile_spec, keras_object_parts, layer_spec
+from .keras_layers import (
+    OPS_MODULE,
+    LayerSpec,
+    SettingSpec,
+    carried_by_identity,
+    compile_spec,
+    keras_object_parts,
+    layer_spec,
+    operation_names,
+)
 
 
 def describe(g: nx.DiGraph, name: str) -> LayerSpec:
@@ -47,6 +56,7 @@ def to_python(g: nx.DiGraph, adapted: dict[str, tuple] | None = None, origin: st
     from .keras_layers import keras_names, model_name, needed_nodes
 
     names = keras_names(g)
+    internal = operation_names(g)
     needed = needed_nodes(g)
     order = {name: node(g, name).order for name in needed}
     net = network(g)
@@ -62,7 +72,12 @@ def to_python(g: nx.DiGraph, adapted: dict[str, tuple] | None = None, origin: st
             src.lines += _shared_lines(spec, var[name], var[n.shares], names[n.shares], operands, first)
             made.add(n.shares)
             continue
-        src.lines += _layer_lines(spec, var[name], names[name], operands, (adapted or {}).get(name), src)
+        own = internal.get(name, names[name])
+        src.lines += _layer_lines(spec, var[name], own, operands, (adapted or {}).get(name), src)
+        if carried_by_identity(n):  # named by a layer, as the builder names it: get_layer finds it
+            src.lines += _call(
+                f"{var[name]} = layers.Identity", [f"name={_q(names[name])}"], f"({var[name]})"
+            )
     ins = [var[i] for i in net.inputs if i in needed]
     outs = [var[o] for o in net.outputs]
     src.lines += [

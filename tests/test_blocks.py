@@ -70,14 +70,14 @@ def test_several_inputs_and_outputs():
 
 def test_blocks_using_blocks_and_repeated():
     text = (
-        RESIDUAL + "block stack(width) (x) {\n  return x -> residual(width) * 2 -> dense(width)\n}\n"
-        "input f: 4\noutput y = f -> stack(4) * 2\n"
+        RESIDUAL + "block tower(width) (x) {\n  return x -> residual(width) * 2 -> dense(width)\n}\n"
+        "input f: 4\noutput y = f -> tower(4) * 2\n"
     )
     g = netdsl.loads(text)
-    assert "y.stack_2.residual_2.out" in g and netdsl.node(g, "y").op == "identity"
-    assert netdsl.node(g, "y.stack_1.out").op == "dense"
-    assert netdsl.node(g, "y.stack_1.out").inputs == ["y.stack_1.residual_2.out"]
-    assert netdsl.node(g, "y.stack_2.residual_1.h_dense_1").inputs == ["y.stack_1.out"]
+    assert "y.tower_2.residual_2.out" in g and netdsl.node(g, "y").op == "identity"
+    assert netdsl.node(g, "y.tower_1.out").op == "dense"
+    assert netdsl.node(g, "y.tower_1.out").inputs == ["y.tower_1.residual_2.out"]
+    assert netdsl.node(g, "y.tower_2.residual_1.h_dense_1").inputs == ["y.tower_1.out"]
 
 
 @pytest.mark.parametrize(

@@ -121,8 +121,9 @@ def test_integer_ids_picked_and_embedded_as_written_by_hand(tmp_path):
     net = netdsl.to_keras(graph, seed=0)
     pair = keras.Input(shape=(2,), dtype="int64", name="pair")
     u, m = keras.layers.Embedding(5, 3), keras.layers.Embedding(7, 3)
+    user = keras.layers.Identity(name="user")(pair[:, 0])  # the layer carrying the name `user` (issue 10)
     hand = keras.Model(
-        pair, keras.layers.Activation("sigmoid")(keras.layers.Dot(axes=1)([u(pair[:, 0]), m(pair[:, 1])]))
+        pair, keras.layers.Activation("sigmoid")(keras.layers.Dot(axes=1)([u(user), m(pair[:, 1])]))
     )
     assert [type(op).__name__ for op in net.operations] == [type(op).__name__ for op in hand.operations]
     assert net.input.dtype == "int64"

@@ -423,12 +423,18 @@ def w_keras(layers: int, path: str, reps: int) -> dict:
     info = {"layers": len(a.layers), "params": a.count_params(), "same_model": bool(same)}
     del a, b
 
+    return {**_builds_interleaved(keras, ours, theirs, reps), **info}
+
+
+def _builds_interleaved(keras, ours, theirs, reps: int) -> dict:
+    """Times of two model builders, interleaved, each from a cleared Keras session."""
+
     def timed(fn):
         keras.backend.clear_session()
         return _timed(fn)
 
     ta, tb, _ = interleave(lambda: timed(ours), lambda: timed(theirs), reps)
-    return {"ours": ta, "hand": tb, **info}
+    return {"ours": ta, "hand": tb}
 
 
 def w_keras_tabtransformer(reps: int) -> dict:
@@ -457,12 +463,7 @@ def w_keras_tabtransformer(reps: int) -> dict:
     info = {"params": a.count_params(), "same_model": bool(same)}
     del a, b
 
-    def timed(fn):
-        keras.backend.clear_session()
-        return _timed(fn)
-
-    ta, tb, _ = interleave(lambda: timed(ours), lambda: timed(theirs), reps)
-    return {"ours": ta, "hand": tb, **info}
+    return {**_builds_interleaved(keras, ours, theirs, reps), **info}
 
 
 def hand_iris_feature_groups(keras):

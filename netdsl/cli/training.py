@@ -277,19 +277,20 @@ def cmd_compare(args) -> int:
 def _shared_settings(args):
     """One set of settings for every spec: flags, else the first spec's train
     line, else netdsl's defaults; notes name the train lines that disagree."""
-    # json=True: warnings are printed once, when each spec is prepared
-    spec_args = argparse.Namespace(strict=False, include_path=args.include_path, json=True)
+    import netdsl
+
     lines = []
     for path in args.files:
-        (source,) = read_specs([path])
+        # the train lines only (no data read): each spec is checked against the data when prepared
         try:
-            g, failure = load_source(source, spec_args, compiling=True, data=args.data)
-        except FileNotFoundError:
-            raise UsageError(f"{args.data}: no such file") from None
-        if failure is not None:
-            report_failure(failure, False)
+            g = netdsl.analyze(path, include_paths=args.include_path)
+        except netdsl.InputFileError as exc:
+            raise UsageError(str(exc)) from None
+        net = network(g)
+        if netdsl.has_errors(net.diagnostics):
+            report_failure(netdsl.SpecError(net.diagnostics, net.source, net.sources), False)
             return EXIT_SPEC, []
-        lines.append((path, network(g).train.as_dict()))
+        lines.append((path, net.train.as_dict()))
     flags = _overrides(args)
     settings, notes = {}, []
     for key in SETTINGS:

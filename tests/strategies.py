@@ -1051,7 +1051,8 @@ def _rows_step(draw, d: int) -> tuple[str, int, int, int]:
 @st.composite
 def rows_programs(draw) -> RowsProgram:
     """A spec stacking n dense projections of an input into (n, d), then layers on that
-    rank-3 value (self-attention, norms, dense on the last axis, residual adds), flattened."""
+    rank-3 value (self-attention, norms, dense on the last axis, residual adds), sometimes
+    attention to a memory of other rows and width, flattened."""
     width, n, d = draw(st.integers(1, 5)), draw(st.integers(2, 4)), draw(st.integers(1, 6))
     lines = [f"input x: {width}"]
     parts = ", ".join(f"x -> dense({d})" for _ in range(n))
@@ -1065,6 +1066,16 @@ def rows_programs(draw) -> RowsProgram:
         else:
             lines.append(f"r{i} = {prev} -> {step}")
         prev, cur, trainable, frozen = f"r{i}", new, trainable + t, frozen + f
+    if draw(st.booleans()):  # attention of the rows to other rows: a memory of its own width
+        rows, dm, heads, key_dim = (draw(st.integers(1, 4)) for _ in range(4))
+        memory = ", ".join(f"x -> dense({dm})" for _ in range(rows))
+        one_row = f"x -> dense({dm}) -> expand_dims(1)"  # stack() needs two
+        lines.append(f"m = {one_row}" if rows == 1 else f"m = stack({memory}, axis=1)")
+        lines.append(f"c = {prev} -> attention({heads}, {key_dim}, value=m)")
+        projections = heads * key_dim
+        trainable += rows * (width * dm + dm)
+        trainable += (cur + 1) * projections + 2 * (dm + 1) * projections + projections * cur + cur
+        prev = "c"
     out = draw(st.integers(1, 3))
     lines.append(f"output y = {prev} -> flatten -> dense({out})")
     trainable += n * cur * out + out

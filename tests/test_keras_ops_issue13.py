@@ -174,6 +174,67 @@ def test_rank_3_model_emitted_as_python_is_the_same_model(tmp_path):
     np.testing.assert_allclose(emitted.predict(rows, verbose=0), net.predict(rows, verbose=0), atol=1e-6)
 
 
+CROSS = """network cross
+input x: 6
+input c: 5
+q = stack(x -> dense(4), x -> dense(4), axis=1)
+m = stack(c -> dense(3), c -> dense(3), c -> dense(3), axis=1)
+{key}a = q -> attention(2, 5, {operands})
+output y = a -> flatten -> dense(1)
+"""
+
+
+def cross_by_hand(with_key):
+    x, c = keras.Input((6,), name="x"), keras.Input((5,), name="c")
+    q = keras.ops.stack([L.Dense(4, name=f"q{i}")(x) for i in range(2)], axis=1)
+    m = keras.ops.stack([L.Dense(3, name=f"m{i}")(c) for i in range(3)], axis=1)
+    k = keras.ops.stack([L.Dense(7, name=f"k{i}")(c) for i in range(3)], axis=1) if with_key else None
+    attention = L.MultiHeadAttention(2, 5, name="a")
+    a = attention(q, m, k) if with_key else attention(q, m)
+    return keras.Model([x, c], L.Dense(1, name="y")(L.Flatten()(a)))
+
+
+@pytest.mark.parametrize("with_key", [False, True])
+def test_attention_to_other_values_as_keras_calls_it(with_key, tmp_path):
+    """q -> attention(..., value=m[, key=k]) is MultiHeadAttention called on (q, m[, k]): the
+    query's shape out, the count of projections of three widths (check's and Keras's), the same
+    predictions as the hand-written model, emitted as Python and saved (safe_mode) alike."""
+    import runpy
+
+    key = "k = stack(c -> dense(7), c -> dense(7), c -> dense(7), axis=1)\n" if with_key else ""
+    graph = netdsl.loads(CROSS.format(key=key, operands="value=m, key=k" if with_key else "value=m"))
+    assert netdsl.node(graph, "a").shape == (2, 4)
+    net, hand = netdsl.to_keras(graph, seed=0), cross_by_hand(with_key)
+    dk = 7 if with_key else 3
+    assert netdsl.network(graph).params.total == net.count_params() == hand.count_params()
+    assert net.get_layer("a").count_params() == (4 + 1) * 10 + (dk + 1) * 10 + (3 + 1) * 10 + 10 * 4 + 4
+    pairs = {f"q{i}": f"q_dense_{i + 1}" for i in range(2)} | {"a": "a", "y": "y"}
+    pairs |= {f"{w}{i}": f"{w}_dense_{i + 1}" for w in ("mk" if with_key else "m") for i in range(3)}
+    rng = np.random.default_rng(3)
+    for h_name, n_name in pairs.items():
+        layer = hand.get_layer(h_name)
+        layer.set_weights([rng.normal(0, 0.5, v.shape).astype("float32") for v in layer.get_weights()])
+        net.get_layer(n_name).set_weights(layer.get_weights())
+    rows = [rng.normal(size=(16, 6)).astype("float32"), rng.normal(size=(16, 5)).astype("float32")]
+    ours = net.predict(rows, verbose=0)
+    assert np.ptp(ours) > 0
+    np.testing.assert_allclose(ours, hand.predict(rows, verbose=0), rtol=1e-5, atol=1e-5)
+    dot = netdsl.to_dot(graph)  # the diagram says which operand is which
+    assert '"m" -> "a" [label=" value (3, 3)"]' in dot
+    assert ('"k" -> "a" [label=" key (3, 7)"]' in dot) == with_key
+    source = netdsl.to_python(graph)
+    assert ("(q, m, k)" if with_key else "(q, m)") in source
+    (tmp_path / "cross.py").write_text(source, encoding="utf-8")
+    emitted = runpy.run_path(str(tmp_path / "cross.py"))["model"]
+    for layer in net.layers:
+        if layer.weights:
+            emitted.get_layer(layer.name).set_weights(layer.get_weights())
+    np.testing.assert_allclose(emitted.predict(rows, verbose=0), ours, atol=1e-6)
+    net.save(tmp_path / "cross.keras")
+    loaded = keras.saving.load_model(tmp_path / "cross.keras", safe_mode=True)
+    np.testing.assert_allclose(loaded.predict(rows, verbose=0), ours, atol=1e-6)
+
+
 def test_keras_cannot_freeze_attention_through_its_constructor():
     """Why attention(trainable=false) is refused (ND206): Keras 3's MultiHeadAttention
     builds its projections trainable whatever the constructor said, and the model trains them.

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from ..ir.core import FLOAT, Node, in_order, network, node, nodes, shared_text, shared_uses
-from ..ir.ops import describe, fmt_shape
+from ..ir.ops import OPS, describe, fmt_shape
 from ..lang.diagnostics import ERROR, Diagnostic
 from .keras_layers import keras_class
 
@@ -421,7 +421,8 @@ class _Diagram:
     def edges(self) -> None:
         g, rep, drawn = self.g, self.rep, set()
         for n in self.order:
-            for src in n.inputs:
+            roles = ("",) + OPS[n.op].operand_keywords if n.op in OPS else ("",)
+            for i, src in enumerate(n.inputs):
                 if src in g:
                     a, b = rep[src], rep[n.name]
                     if a == b or (src, b) in drawn:
@@ -429,8 +430,9 @@ class _Diagram:
                     drawn.add((src, b))  # one edge per value: each output of a collapsed block
                     attrs = {}
                     shape = node(g, src).shape
+                    role = roles[i] + " " if 0 < i < len(roles) else ""  # attention's value, key
                     if shape is not None:
-                        attrs["label"] = " " + _shape(shape)
+                        attrs["label"] = " " + role + _shape(shape)
                     if n.name in self.problems or src in self.problems:
                         attrs["color"] = ERROR_INK
                     self.lines.append(f"  {_q(a)} -> {_q(b)}" + (f" {_attrs(attrs)}" if attrs else "") + ";")

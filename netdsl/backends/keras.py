@@ -182,7 +182,7 @@ def _call(layer, spec: LayerSpec, operands: list):
     if spec.merge:
         return layer(operands)
     if spec.self_call:
-        return layer(operands[0], operands[0])
+        return layer(*operands) if len(operands) > 1 else layer(operands[0], operands[0])
     return layer(operands[0], *spec.call_args)
 
 

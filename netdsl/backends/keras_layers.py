@@ -43,7 +43,8 @@ class LayerSpec:
     call_args: tuple = ()  # arguments of its call after the input tensor(s)
     module: str = LAYERS_MODULE
     merge: bool = False  # called with the list of its input tensors
-    # called with its operand as query and as value: `layer(x, x)` (self-attention)
+    # attention: called as `layer(query, value[, key])`, its operand as query and as value
+    # when it has one (`layer(x, x)`, self-attention)
     self_call: bool = False
     adapt: bool = False  # learns its statistics from data (`layer.adapt`) before its call
     # fill(mean)/fill(median): the config's `nan` is that statistic of its input

@@ -214,10 +214,13 @@ def _layer_lines(spec: LayerSpec, var: str, name: str, operands: list[str], stat
 
 
 def _tail(spec: LayerSpec, operands: list[str]) -> str:
-    """A layer's call: on the list of a merge's operands, (x, x) for self-attention, else (x)."""
+    """A layer's call: on the list of a merge's operands, (x, x) for self-attention,
+    (query, value[, key]) for attention to other values, else (x)."""
     if spec.merge:
         return f"([{', '.join(operands)}])"
-    return f"({operands[0]}, {operands[0]})" if spec.self_call else f"({operands[0]})"
+    if spec.self_call:
+        return f"({', '.join(operands if len(operands) > 1 else operands * 2)})"
+    return f"({operands[0]})"
 
 
 def _shared_lines(

@@ -311,10 +311,63 @@ class _Builder:
             return None
         if op.kind == "merge":
             return self.merge(atom, op.name, binding, final, [cur], [cur_span])
+        operands = self.keyword_operands(atom, op.operand_keywords, binding)
+        if operands is None:
+            return None
+        inputs, spans, kwargs = operands
         node = final or self.fresh(binding, op.name)
         return self.add(
-            node, op.name, atom.span, binding, [cur], [cur_span], atom.args, atom.kwargs, op_span=atom.op.span
+            node,
+            op.name,
+            atom.span,
+            binding,
+            [cur, *inputs],
+            [cur_span, *spans],
+            atom.args,
+            kwargs,
+            op_span=atom.op.span,
         )
+
+    def keyword_operands(
+        self, call: ast.Call, keywords: tuple[str, ...], binding: str
+    ) -> tuple[list[str], list[Span], tuple] | None:
+        """A layer's further operands given by keyword (`q -> attention(4, 16, value=v)`), in
+        the order of `keywords`, each needing the ones before it; the other keyword arguments."""
+        given = {kw.name.text: kw for kw in call.kwargs if kw.name.text in keywords}
+        rest = tuple(kw for kw in call.kwargs if kw.name.text not in keywords)
+        inputs: list[str] = []
+        spans: list[Span] = []
+        for i, key in enumerate(keywords):
+            if key not in given:
+                later = next((k for k in keywords[i + 1 :] if k in given), None)
+                if later is not None:
+                    self.diags.append(
+                        error(
+                            codes.ARITY,
+                            f"{call.op.text}() takes {later}= only with {key}=",
+                            given[later].name.span,
+                            help=f"give {key}= too, e.g. {call.op.text}(..., {key}=v, {later}=k)",
+                        )
+                    )
+                    return None
+                break
+            literal = ast.unwrap(given[key].value)
+            if isinstance(literal, (ast.Number, ast.String, ast.ListLit, ast.DictLit, ast.TupleLit)):
+                self.diags.append(
+                    error(
+                        codes.ARGUMENT_TYPE,
+                        f"{call.op.text}() argument '{key}' is an operand: a named value or a chain",
+                        literal.span,
+                        help=f"e.g. q -> {call.op.text}(..., {key}=memory)",
+                    )
+                )
+                return None
+            node, span = self.lower_operand(given[key].value, binding)
+            if node is None:
+                return None
+            inputs.append(node)
+            spans.append(span)
+        return inputs, spans, rest
 
     def is_shared(self, name: str) -> bool:
         """A name declared with `layer NAME = ...`, not hidden by a block's own name."""

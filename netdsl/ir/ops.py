@@ -167,6 +167,9 @@ class Op(Frozen):
     vocabulary: Callable[[OpCall], tuple | None] = lambda c: None
     # What its sizes wait for (data not given yet): by default its operands'.
     waits: Callable[[OpCall], str | None] = lambda c: next((o.waits for o in c.inputs if o.waits), None)
+    # A layer's further operands, given by keyword after its first (`q -> attention(..., value=v)`),
+    # in this order, each only with the ones before it.
+    operand_keywords: tuple[str, ...] = ()
 
     def param(self, name: str) -> Param | None:
         for p in self.params:
@@ -344,20 +347,47 @@ def _stack_shape(c: OpCall) -> Shape:
 
 
 def _attention_shape(c: OpCall) -> Shape:
-    """Self-attention keeps the query's shape (Keras projects the output back to its last axis)."""
-    return c.inputs[0].shape
+    """The output has the query's shape (Keras projects it back to the query's last axis); a
+    value (and key) of their own must have the query's rank, and key the value's rows."""
+    query, *rest = c.inputs
+    notes = [(f"'{label(x)}' has shape {fmt_shape(x.shape)}, defined here", x.span) for x in c.inputs]
+    for o in rest:
+        if len(o.shape) != len(query.shape):
+            raise ShapeError(
+                codes.OPERAND_TYPE,
+                f"attention() needs a value and key of the query's rank: the query '{label(query)}' is "
+                f"{fmt_shape(query.shape)}, '{label(o)}' is {fmt_shape(o.shape)}",
+                help="give them rows of vectors as the query has, e.g. (n, d) for a (m, d) query",
+                notes=notes,
+            )
+    if len(rest) == 2 and rest[0].shape[:-1] != rest[1].shape[:-1]:
+        value, key = rest
+        raise ShapeError(
+            codes.MERGE_SHAPE_MISMATCH,
+            f"attention() pairs each key with a value: the value '{label(value)}' is "
+            f"{fmt_shape(value.shape)}, the key '{label(key)}' is {fmt_shape(key.shape)} (all axes but "
+            f"the last must agree)",
+            help="give the key as many rows as the value; their widths may differ",
+            notes=notes[1:],
+        )
+    return query.shape
 
 
 def _attention_count(c: OpCall, out: Shape) -> tuple[int, int]:
-    """Keras MultiHeadAttention called on (x, x): query, key and value projections of the
-    last axis d to heads x key_dim (value: heads x value_dim), and the output back to d."""
-    a, d = c.args, c.inputs[0].shape[-1]
+    """Keras MultiHeadAttention: query, key and value projections of their last axes (dq, dk,
+    dv) to heads x key_dim (value: heads x value_dim), and the output back to dq. Called on
+    (x, x) (self-attention) the three widths are x's; the key defaults to the value."""
+    a = c.args
+    dq = c.inputs[0].shape[-1]
+    dv = c.inputs[1].shape[-1] if len(c.inputs) > 1 else dq
+    dk = c.inputs[2].shape[-1] if len(c.inputs) > 2 else dv
     heads, key_dim = a["heads"], a["key_dim"]
     value_dim = a["value_dim"] if a.get("value_dim") is not None else key_dim
     bias = 1 if a["use_bias"] else 0
-    q = k = d * heads * key_dim + bias * heads * key_dim
-    v = d * heads * value_dim + bias * heads * value_dim
-    o = heads * value_dim * d + bias * d
+    q = dq * heads * key_dim + bias * heads * key_dim
+    k = dk * heads * key_dim + bias * heads * key_dim
+    v = dv * heads * value_dim + bias * heads * value_dim
+    o = heads * value_dim * dq + bias * dq
     return q + k + v + o, 0
 
 
@@ -813,9 +843,10 @@ OPS: dict[str, Op] = {
         Op(
             "attention",
             "layer",
-            "Multi-head self-attention over the rows of a (rows, d) value (Keras MultiHeadAttention "
-            "called on (x, x)): attention(heads, key_dim, value_dim=key_dim, dropout=0.0, use_bias=true); "
-            "the output has the input's shape.",
+            "Multi-head attention over the rows of a (rows, d) value (Keras MultiHeadAttention): "
+            "attention(heads, key_dim, value_dim=key_dim, dropout=0.0, use_bias=true) attends x to "
+            "itself (called on (x, x)); q -> attention(..., value=v, key=k) attends the query q to v "
+            "(key defaults to value). The output has the query's shape.",
             params=(
                 Param("heads", "int", check=_positive, range_text="a positive integer"),
                 Param("key_dim", "int", check=_positive, range_text="a positive integer"),
@@ -823,8 +854,10 @@ OPS: dict[str, Op] = {
                 Param("dropout", "float", 0.0, check=_unit_interval_open, range_text="0 <= dropout < 1"),
                 Param("use_bias", "bool", True),
             ),
+            max_inputs=3,
             ranks=(2, 3, 4),
             shape=_attention_shape,
+            operand_keywords=("value", "key"),
             count=_attention_count,
             describe=_attention_describe,
         ),

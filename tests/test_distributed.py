@@ -15,6 +15,8 @@ import pytest
 from conftest import EXAMPLES, IRIS_CSV, run_cli
 from netdsl.apps.distributed import owners
 
+PENGUINS_CSV = EXAMPLES / "data" / "penguins.csv"
+PENGUINS_SPEC = (EXAMPLES / "penguins.net").read_text()
 ARGS = [EXAMPLES / "iris_feature_groups.net", "--data", IRIS_CSV, "--epochs", "2", "--seed", "1", "--quiet"]
 
 
@@ -62,10 +64,11 @@ def _netdsl(*args) -> list[str]:
     return [sys.executable, "-m", "netdsl", *map(str, args)]
 
 
-def test_two_processes_end_with_the_weights_of_one(tmp_path):
-    pytest.importorskip("jax", reason="data-parallel needs the jax extra: pip install 'netdsl[jax]'")
+def _launch(tmp_path, *train) -> tuple[list, subprocess.CompletedProcess]:
+    """Two data-parallel processes on 127.0.0.1 writing p0/p1.keras, and one alone
+    writing one.keras and one.json (run meanwhile)."""
     coordinator = f"127.0.0.1:{_free_port()}"
-    dp = ["train", *ARGS, "--distribute", "data-parallel"]
+    dp = ["train", *train, "--distribute", "data-parallel"]
     procs = [
         subprocess.Popen(
             _netdsl(
@@ -89,18 +92,66 @@ def test_two_processes_end_with_the_weights_of_one(tmp_path):
     outs = [p.communicate(timeout=300) for p in procs]
     assert one.returncode == 0, one.stderr
     assert [p.returncode for p in procs] == [0, 0], [err[-2000:] for _, err in outs]
-    # loaded by plain Keras on the TensorFlow backend, safe_mode on
+    return outs, one
+
+
+def _saved(tmp_path) -> list:
+    """p0, p1 and one.keras loaded by plain Keras on the TensorFlow backend, safe_mode on;
+    p0 and p1 have identical weights, equal to one's."""
     import keras
 
     assert keras.backend.backend() == "tensorflow"
     models = [keras.saving.load_model(tmp_path / f"{n}.keras", safe_mode=True) for n in ("p0", "p1", "one")]
     w0, w1, w = (m.get_weights() for m in models)
+    assert len(w0) == len(w1) == len(w) > 0
     assert all(np.array_equal(a, b) for a, b in zip(w0, w1))
     assert max(float(np.abs(a - b).max()) for a, b in zip(w0, w)) <= 1e-5
+    return models
+
+
+def test_two_processes_end_with_the_weights_of_one(tmp_path):
+    pytest.importorskip("jax", reason="data-parallel needs the jax extra: pip install 'netdsl[jax]'")
+    _launch(tmp_path, *ARGS)
+    _saved(tmp_path)
     record = json.loads((tmp_path / "one.json").read_text())
     # the hashed split of the streamed reader (seed 1) of the 150 rows
     assert record["rows"] == {"train": 112, "validation": 12, "test": 26, "dropped": 0}
     assert len(record["history"]["val_loss"]) == 2
+
+
+def test_lookups_run_in_the_input_pipeline(tmp_path):
+    """penguins.net looks up island and sex (StringLookup, TensorFlow only): the
+    lookups run in tf.data, the rest under JAX; the saved model is the whole one,
+    taking raw strings."""
+    pytest.importorskip("jax", reason="data-parallel needs the jax extra: pip install 'netdsl[jax]'")
+    import tensorflow as tf
+
+    lines = PENGUINS_CSV.read_text().splitlines()
+    data = tmp_path / "penguins.csv"
+    data.write_text("\n".join(lines[:1] + lines[3::4]) + "\n")  # 86 rows, every species, gaps
+    _launch(tmp_path, EXAMPLES / "penguins.net", "--data", data, "--epochs", "2", "--quiet")
+    models = _saved(tmp_path)
+    record = json.loads((tmp_path / "one.json").read_text())
+    assert record["rows"]["train"] % 2 == 0 and record["rows"]["dropped"] == 0  # the same batches
+    assert set(record["test"]) == {"accuracy", "loss"}
+    islands = {line.split(",")[1] for line in lines[3::4]}
+    for m in models:  # every process adapted the same vocabulary on the training rows
+        vocabulary = m.get_layer("island_oh").get_vocabulary()
+        assert vocabulary[0] == "[UNK]" and set(vocabulary[1:]) == islands
+    assert (
+        models[0].get_layer("island_oh").get_vocabulary() == models[2].get_layer("island_oh").get_vocabulary()
+    )
+    rows = {
+        "island": tf.constant([["Biscoe"], ["Atlantis"]]),  # an island never seen: out of vocabulary
+        "sex": tf.constant([["male"], [""]]),  # a gap
+        "bill_length_mm": tf.constant([[45.0], [float("nan")]]),
+        "bill_depth_mm": tf.constant([[15.0], [18.0]]),
+        "flipper_length_mm": tf.constant([[220.0], [190.0]]),
+        "body_mass_g": tf.constant([[5000.0], [3500.0]]),
+    }
+    p0, _, one = (np.asarray(m(rows)) for m in models)
+    assert p0.shape == (2, 3) and np.allclose(p0.sum(axis=1), 1.0) and np.isfinite(p0).all()
+    assert np.abs(p0 - one).max() <= 1e-5
 
 
 def test_mirrored_over_two_logical_cpus(tmp_path):
@@ -112,7 +163,7 @@ def test_mirrored_over_two_logical_cpus(tmp_path):
     assert record["rows"]["replicas"] == 2 and set(record["test"]) == {"accuracy", "loss"}
 
 
-def test_distribute_usage_errors():
+def test_distribute_usage_errors(tmp_path):
     dp = ["train", *ARGS, "--distribute", "data-parallel"]
     r = run_cli(*dp, "--num-processes", "2")
     assert r.returncode == 2 and "needs --coordinator HOST:PORT" in r.stderr
@@ -120,15 +171,12 @@ def test_distribute_usage_errors():
     assert r.returncode == 2 and "must be from 0 to 1" in r.stderr
     r = run_cli(*dp, "--num-processes", "3", "--coordinator", "127.0.0.1:1")
     assert r.returncode == 2 and "batch size 16 is not a multiple of 3 processes" in r.stderr
-    r = run_cli(
-        "train",
-        EXAMPLES / "penguins.net",
-        "--data",
-        EXAMPLES / "data" / "penguins.csv",
-        "--distribute",
-        "data-parallel",
-    )
-    assert r.returncode == 2 and "layer 'island_oh' (one_hot, line 15) looks up strings" in r.stderr
+    both = "both = penguin[island, sex] -> concat -> hash(8, output_mode=multi_hot)"
+    spec = PENGUINS_SPEC.replace("island_oh = penguin[island] -> one_hot", both).replace("island_oh", "both")
+    (tmp_path / "both.net").write_text(spec)
+    r = run_cli("train", tmp_path / "both.net", "--data", PENGUINS_CSV, "--distribute", "data-parallel")
+    assert r.returncode == 2, r.stderr
+    assert "'both_concat_1' (concat, line 15) works on raw categories, which only lookup" in r.stderr
     with socket.create_server(("127.0.0.1", 0)) as busy:
         taken = f"127.0.0.1:{busy.getsockname()[1]}"
         r = run_cli(*dp, "--num-processes", "2", "--coordinator", taken)

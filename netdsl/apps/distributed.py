@@ -101,16 +101,6 @@ def _joined(chunks: list) -> tuple[dict, dict] | None:
     return tuple({k: np.concatenate([c[i][k] for c in chunks]) for k in chunks[0][i]} for i in (0, 1))  # type: ignore[return-value]
 
 
-def string_lookup(g: nx.DiGraph) -> str | None:
-    """The first layer that turns strings into numbers (a lookup), described."""
-    for name in nx.topological_sort(g):
-        n = g.nodes[name]["node"]
-        if n.dtype not in ("string", "mixed") and n.op not in ("input", "select"):
-            if any(g.nodes[p]["node"].dtype == "string" for p in g.predecessors(name)):
-                return f"'{n.name}' ({n.op}, line {n.span.line})"
-    return None
-
-
 def parse_coordinator(text: str | None, processes: int, process_id: int) -> str | None:
     """HOST:PORT checked; process 0 also checks that it can listen there (JAX
     would abort the process with a C++ check failure)."""
@@ -139,12 +129,9 @@ def train_data_parallel(
     streaming its shard of `path`; every process returns the same model."""
     if not 0 <= process_id < processes:
         raise UsageError(f"--process-id {process_id}: must be from 0 to {processes - 1}")
-    lookup = string_lookup(g)
-    if lookup is not None:
-        raise UsageError(
-            f"--distribute data-parallel: layer {lookup} looks up strings, which Keras cannot run inside "
-            "a JAX model; train this spec without --distribute (TensorFlow), or give it numeric columns"
-        )
+    from ..backends.input_pipeline import input_pipeline
+
+    input_pipeline(g)  # refuses, before any work, category operations it cannot run
     check_batch(settings["batch_size"], processes)
     coordinator = parse_coordinator(coordinator, processes, process_id)
     from .streaming import feed, prepare_stream, streamed_class_weight
@@ -156,14 +143,14 @@ def train_data_parallel(
     from ..backends.keras_distributed import start_jax
 
     start_jax(coordinator, processes, process_id)  # before Keras is imported
-    from ..backends.keras_distributed import evaluate_feed, fit_data_parallel
+    from ..backends.keras_distributed import fit_data_parallel
 
     started = time.perf_counter()
-    model, history = fit_data_parallel(
+    model, history, evaluate = fit_data_parallel(
         g, shard, feed(g, streamed, split.TRAIN), settings, streamed_class_weight(g, streamed), verbose
     )
     seconds = time.perf_counter() - started
-    test = evaluate_feed(g, model, feed(g, streamed, split.TEST), settings["batch_size"])
+    test = evaluate(feed(g, streamed, split.TEST), settings["batch_size"])
     binding = streamed.binding
     classes = {t.output: t.classes for t in binding.targets if t.classes is not None}
     return TrainResult(

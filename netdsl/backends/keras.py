@@ -82,25 +82,39 @@ def _keras_object(v: KerasObject):
     return getattr(getattr(keras, module), class_name)(**config)
 
 
-def to_keras(g: nx.DiGraph, data: Feed | None = None, seed: int | None = None) -> Any:
+def to_keras(
+    g: nx.DiGraph, data: Feed | None = None, seed: int | None = None, cut=None, layers: dict | None = None
+) -> Any:
     """Build (and compile, if the spec has a compile line) the Keras model.
 
     `data` is what layers that learn from data (standardize and discretize
     adapting, fill(mean)/fill(median)) learn from: a Feed of input arrays
     keyed as the model's inputs (keras_inputs), read chunk by chunk.
+
+    With a `cut` (input_pipeline.Cut) only the trunk is built: the model
+    after the input pipeline, its inputs the boundary's values and the raw
+    columns it reads (`data` then holds those, keyed the same). `layers`
+    (node name -> layer) gives layers already made, and receives those made:
+    the whole model built on the layers of its pipeline and trunk shares them.
     """
     if seed is not None:
         keras.utils.set_random_seed(seed)
     net = network(g)
-    needed = needed_nodes(g)
+    needed = set(cut.trunk) if cut is not None else needed_nodes(g)
     names = keras_names(g)
     internal = operation_names(g)
-    ins = keras_inputs(g)
+    ins = [ki for ki in keras_inputs(g) if cut is None or ki.key in cut.raw]
     columns = {(ki.node, ki.field): keras.Input(shape=ki.shape, dtype=ki.dtype, name=ki.name) for ki in ins}
+    feeds = {ki.key: columns[(ki.node, ki.field)] for ki in ins}
     tensors: dict[str, Any] = {}
+    for b in cut.boundary if cut is not None else ():
+        tensors[b.node] = feeds[b.key] = keras.Input(shape=b.shape, dtype=b.dtype, name=b.key)
     shared: dict[str, Any] = {}  # one layer object per `layer NAME = ...`, called at each application
+    made = layers if layers is not None else {}
     for name in nx.lexicographical_topological_sort(g.subgraph(needed), key=lambda m: node(g, m).order):
         n = node(g, name)
+        if name in tensors:
+            continue
         if n.op == "input":
             tensors[name] = _input_tensor(n, columns)
             continue
@@ -111,12 +125,12 @@ def to_keras(g: nx.DiGraph, data: Feed | None = None, seed: int | None = None) -
             assert spec is not None, f"'{name}' was checked"
             operands = _flat([tensors[s] for s in n.inputs])
             own = {**names, name: internal.get(name, names[name])}
-            tensors[name] = _apply(g, n, spec, own, operands, tensors, columns, data, shared)
+            tensors[name] = _apply(n, spec, own, operands, tensors, feeds, data, shared, made)
         if carried_by_identity(n):  # get_layer(name) finds a layer, not an operation
             tensors[name] = keras.layers.Identity(name=names[name])(tensors[name])
     outs = [tensors[o] for o in net.outputs]
-    if takes_dict(g):
-        model_inputs: Any = {ki.key: columns[(ki.node, ki.field)] for ki in ins}
+    if cut is not None or takes_dict(g):
+        model_inputs: Any = feeds
     else:
         listed = [columns[(ki.node, None)] for ki in ins]
         model_inputs = listed[0] if len(listed) == 1 else listed
@@ -152,17 +166,20 @@ def _flat(operands: list) -> list:
     return out
 
 
-def _apply(
-    g, n, spec: LayerSpec, names: dict, operands: list, tensors: dict, columns: dict, data, shared: dict
-):
+def _apply(n, spec: LayerSpec, names: dict, operands: list, tensors: dict, feeds: dict, data, shared, made):
     """Make the layer of one node (learning what it learns from data) and call
-    it; a shared layer (`layer NAME = ...`) is made once, at its first application."""
+    it; a shared layer (`layer NAME = ...`) is made once, at its first
+    application; a layer in `made` is not made again."""
     name = names[n.name]
     if n.shares is not None and n.shares in shared:
         layer = shared[n.shares]
         return _call(layer, spec, operands)
+    if n.name in made:
+        if n.shares is not None:
+            shared[n.shares] = made[n.name]
+        return _call(made[n.name], spec, operands)
     if spec.learn is not None:
-        values = _statistic(spec.learn, _operand_values(g, n, tensors, columns, data, name))
+        values = _statistic(spec.learn, _operand_values(n, tensors, feeds, data, name))
         spec = dataclasses.replace(spec, config={**spec.config, "nan": values})
     if spec.replace is not None:
         marker, token = spec.replace
@@ -170,11 +187,11 @@ def _apply(
             operands[0], marker
         )
         return _instantiate(spec, name)(missing, token, operands[0])
-    layer = _instantiate(spec, layer_name(n, names))
+    layer = made[n.name] = _instantiate(spec, layer_name(n, names))
     if n.shares is not None:
         shared[n.shares] = layer
     if spec.adapt:
-        layer.adapt(_adapt_dataset(_operand_values(g, n, tensors, columns, data, name)))
+        layer.adapt(_adapt_dataset(_operand_values(n, tensors, feeds, data, name)))
     return _call(layer, spec, operands)
 
 
@@ -186,16 +203,16 @@ def _call(layer, spec: LayerSpec, operands: list):
     return layer(operands[0], *spec.call_args)
 
 
-def _operand_values(g, n, tensors: dict, columns: dict, data, name: str):
-    """A function giving, chunk by chunk, what node `n`'s operand computes over the data."""
+def _operand_values(n, tensors: dict, feeds: dict, data, name: str):
+    """A function giving, chunk by chunk, what node `n`'s operand computes over
+    the data (`feeds`: the model's inputs by key)."""
     if data is None:
         raise ValueError(f"{n.op} layer '{name}' needs data to learn from")
     src = tensors[n.inputs[0]]
-    keys = {id(t): ki for ki in keras_inputs(g) for t in [columns[(ki.node, ki.field)]]}
+    keys = {id(t): key for key, t in feeds.items()}
     if id(src) in keys:
-        key = keys[id(src)].key
+        key = keys[id(src)]
         return lambda: (x[key] for x, _ in data.chunks())
-    feeds = {ki.key: columns[(ki.node, ki.field)] for ki in keras_inputs(g)}
     sub = keras.Model(feeds, src)
     return lambda: (sub.predict_on_batch({k: x[k] for k in feeds}) for x, _ in data.chunks())
 

@@ -71,15 +71,28 @@ def fit_data_parallel(g: nx.DiGraph, shard, learn_from, settings, class_weight, 
     """Fit on this process's rows of every global batch (`shard`; `learn_from`
     is the feed of every training row that standardize and fill learn from),
     then return the model rebuilt without distribution (so it can be evaluated
-    and saved by one process) and the history."""
+    and saved by one process), the history, and a function evaluating it on a
+    feed. A model reading raw categories trains its trunk, its lookups
+    running in the input pipeline (keras_pipeline)."""
     import jax
-    import numpy as np
 
-    from .keras import fit_callbacks, keras, metric_value, takes_dict, to_keras
+    from .input_pipeline import input_pipeline
+    from .keras import keras
 
     keras.distribution.set_distribution(
         keras.distribution.DataParallel(devices=jax.devices(), auto_shard_dataset=False)
     )
+    cut = input_pipeline(g)
+    if cut is None:
+        return _fit_plain(g, shard, learn_from, settings, class_weight, verbose)
+    return _fit_pipelined(g, cut, shard, learn_from, settings, class_weight, verbose)
+
+
+def _fit_plain(g: nx.DiGraph, shard, learn_from, settings, class_weight, verbose: int):
+    import numpy as np
+
+    from .keras import keras, takes_dict, to_keras
+
     model = to_keras(g, learn_from, seed=settings["seed"])
     local = settings["batch_size"] // shard.processes
     x_alone = not takes_dict(g)
@@ -87,26 +100,86 @@ def fit_data_parallel(g: nx.DiGraph, shard, learn_from, settings, class_weight, 
     validation = None
     if shard.validation is not None:
         validation = (_bare(shard.validation[0], x_alone), _bare(shard.validation[1], True))
-    clock = _EpochClock(keras)
-    fitted = model.fit(
-        _bare(x, x_alone),
-        _bare(y, True),
-        epochs=settings["epochs"],
-        batch_size=local,
-        validation_data=validation,
-        validation_batch_size=local,
-        shuffle=False,  # the batches are the global batches, cut across processes
-        verbose=verbose,
-        callbacks=[clock, *fit_callbacks(g)],
-        class_weight=class_weight,
+    fitted, seconds = _fit(
+        g,
+        model,
+        (_bare(x, x_alone), _bare(y, True)),
+        dict(batch_size=local, validation_data=validation, validation_batch_size=local),
+        settings,
+        class_weight,
+        verbose,
     )
     weights = [np.asarray(w) for w in model.get_weights()]
     keras.distribution.set_distribution(None)
     plain = to_keras(g, learn_from, seed=settings["seed"])
     plain.set_weights(weights)
+    return plain, _history(fitted, seconds), lambda feed, batch: evaluate_feed(g, plain, feed, batch)
+
+
+def _fit_pipelined(g: nx.DiGraph, cut, shard, learn_from, settings, class_weight, verbose: int):
+    """The lookups in tf.data, the trunk under JAX; then the whole model on the
+    pipeline's layers and the trunk's (rebuilt without distribution)."""
+    import numpy as np
+
+    from .keras import keras, to_keras
+    from .keras_pipeline import Pipeline, PipelinedFeed, batches, plain
+
+    pipeline = Pipeline(g, cut, learn_from)
+    learned = PipelinedFeed(learn_from, pipeline)
+    trunk = to_keras(g, learned, seed=settings["seed"], cut=cut)
+    local = settings["batch_size"] // shard.processes
+    validation = None
+    if shard.validation is not None:
+        validation = batches(shard.validation, local, pipeline, True)
+    fitted, seconds = _fit(
+        g,
+        trunk,
+        (batches(shard.train, local, pipeline, True),),
+        dict(validation_data=validation),
+        settings,
+        class_weight,
+        verbose,
+    )
+    weights = [np.asarray(w) for w in trunk.get_weights()]
+    keras.distribution.set_distribution(None)
+    layers = dict(pipeline.layers)
+    rebuilt = to_keras(g, learned, seed=settings["seed"], cut=cut, layers=layers)
+    rebuilt.set_weights(weights)
+    whole = to_keras(g, layers=layers)  # raw rows in: what is saved
+
+    def evaluate(feed, batch: int) -> dict:
+        from .keras import dataset, metric_value
+
+        test = dataset(feed, batch, False, len(feed.targets) == 1).map(plain(lambda x, y: (pipeline(x), y)))
+        return {k: metric_value(v) for k, v in rebuilt.evaluate(test, verbose=0, return_dict=True).items()}
+
+    return whole, _history(fitted, seconds), evaluate
+
+
+def _fit(g, model, data: tuple, options: dict, settings, class_weight, verbose: int):
+    """model.fit on the global batches as they are (no shuffling: they are cut
+    across processes), timing each epoch."""
+    from .keras import fit_callbacks, keras
+
+    clock = _EpochClock(keras)
+    fitted = model.fit(
+        *data,
+        epochs=settings["epochs"],
+        shuffle=False,
+        verbose=verbose,
+        callbacks=[clock, *fit_callbacks(g)],
+        class_weight=class_weight,
+        **options,
+    )
+    return fitted, clock.seconds
+
+
+def _history(fitted, seconds: list[float]) -> dict:
+    from .keras import metric_value
+
     history = {k: [metric_value(v) for v in vs] for k, vs in fitted.history.items()}
-    history["epoch_seconds"] = clock.seconds
-    return plain, history
+    history["epoch_seconds"] = seconds
+    return history
 
 
 def _EpochClock(keras):

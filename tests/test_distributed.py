@@ -119,31 +119,71 @@ def test_two_processes_end_with_the_weights_of_one(tmp_path):
     assert len(record["history"]["val_loss"]) == 2
 
 
+# penguins.net with an integer lookup (IntegerLookup) and a hash (Hashing) besides its string lookups
+LOOKUPS_SPEC = (
+    PENGUINS_SPEC.replace("sex: string}", "sex: string, year: int}")
+    .replace(
+        'sex_oh = penguin[sex] -> fill("unknown") -> one_hot',
+        'sex_oh = penguin[sex] -> fill("unknown") -> one_hot\n'
+        "year_oh = penguin[year] -> one_hot\n"
+        "island_hash = penguin[island] -> hash(4, output_mode=one_hot)",
+    )
+    .replace(
+        "concat(measures, island_oh, sex_oh)", "concat(measures, island_oh, sex_oh, year_oh, island_hash)"
+    )
+)
+
+
+def test_the_cut_between_the_input_pipeline_and_the_trunk(tmp_path):
+    import netdsl
+    from netdsl.backends.input_pipeline import input_pipeline
+
+    (tmp_path / "lookups.net").write_text(LOOKUPS_SPEC)
+    g = netdsl.load(str(tmp_path / "lookups.net"), data=str(PENGUINS_CSV), compiling=True)
+    cut = input_pipeline(g)
+    assert cut is not None
+    assert set(cut.pre) == {"island_oh", "sex_oh_fill_1", "sex_oh", "year_oh", "island_hash"}
+    assert [(b.node, b.shape, b.dtype) for b in cut.boundary] == [
+        ("island_oh", (4,), "float32"),
+        ("sex_oh", (4,), "float32"),
+        ("year_oh", (4,), "float32"),
+        ("island_hash", (4,), "float32"),
+    ]
+    assert cut.raw == {"bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"}
+    iris = netdsl.load(str(ARGS[0]), data=str(IRIS_CSV), compiling=True)
+    assert input_pipeline(iris) is None  # nothing to cut: the model is trained whole
+
+
 def test_lookups_run_in_the_input_pipeline(tmp_path):
-    """penguins.net looks up island and sex (StringLookup, TensorFlow only): the
-    lookups run in tf.data, the rest under JAX; the saved model is the whole one,
-    taking raw strings."""
+    """String and integer lookups (StringLookup, IntegerLookup: TensorFlow only)
+    and a hash run in tf.data, the rest under JAX; the saved model is the whole
+    one, taking raw strings."""
     pytest.importorskip("jax", reason="data-parallel needs the jax extra: pip install 'netdsl[jax]'")
     import tensorflow as tf
 
     lines = PENGUINS_CSV.read_text().splitlines()
     data = tmp_path / "penguins.csv"
     data.write_text("\n".join(lines[:1] + lines[3::4]) + "\n")  # 86 rows, every species, gaps
-    _launch(tmp_path, EXAMPLES / "penguins.net", "--data", data, "--epochs", "2", "--quiet")
+    (tmp_path / "lookups.net").write_text(LOOKUPS_SPEC)
+    _launch(tmp_path, tmp_path / "lookups.net", "--data", data, "--epochs", "2", "--quiet")
     models = _saved(tmp_path)
     record = json.loads((tmp_path / "one.json").read_text())
     assert record["rows"]["train"] % 2 == 0 and record["rows"]["dropped"] == 0  # the same batches
     assert set(record["test"]) == {"accuracy", "loss"}
+    classes = {type(layer).__name__ for layer in models[0].layers}
+    assert {"StringLookup", "IntegerLookup", "Hashing"} <= classes
     islands = {line.split(",")[1] for line in lines[3::4]}
-    for m in models:  # every process adapted the same vocabulary on the training rows
-        vocabulary = m.get_layer("island_oh").get_vocabulary()
-        assert vocabulary[0] == "[UNK]" and set(vocabulary[1:]) == islands
-    assert (
-        models[0].get_layer("island_oh").get_vocabulary() == models[2].get_layer("island_oh").get_vocabulary()
-    )
+    years = {int(line.split(",")[-1]) for line in lines[3::4]}
+    for m in models:  # every process adapted the same vocabularies on the training rows
+        assert m.get_layer("island_oh").get_vocabulary()[0] == "[UNK]"
+        assert set(m.get_layer("island_oh").get_vocabulary()[1:]) == islands
+        assert set(m.get_layer("year_oh").get_vocabulary()[1:]) == years
+    for layer in ("island_oh", "sex_oh", "year_oh"):
+        assert models[0].get_layer(layer).get_vocabulary() == models[2].get_layer(layer).get_vocabulary()
     rows = {
         "island": tf.constant([["Biscoe"], ["Atlantis"]]),  # an island never seen: out of vocabulary
         "sex": tf.constant([["male"], [""]]),  # a gap
+        "year": tf.constant([[2008], [2031]], tf.int64),
         "bill_length_mm": tf.constant([[45.0], [float("nan")]]),
         "bill_depth_mm": tf.constant([[15.0], [18.0]]),
         "flipper_length_mm": tf.constant([[220.0], [190.0]]),

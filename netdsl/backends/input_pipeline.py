@@ -59,7 +59,8 @@ def input_pipeline(g: nx.DiGraph) -> Cut | None:
     """The cut of a model that reads raw categories; None for one that does not.
     Raises UsageError for category operations the pipeline cannot run."""
     needed = needed_nodes(g)
-    order = [m for m in nx.topological_sort(g.subgraph(needed)) if _in_pipeline(g, m)]
+    by_source = nx.lexicographical_topological_sort(g.subgraph(needed), key=lambda m: node(g, m).order)
+    order = [m for m in by_source if _in_pipeline(g, m)]
     if not order:
         return None
     pre = set(order)

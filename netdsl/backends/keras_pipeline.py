@@ -30,7 +30,10 @@ class Pipeline:
 
         self.g, self.cut = g, cut
         reads = set(cut.pre) | {a for p in cut.pre for a in nx.ancestors(g, p)}
-        self.order = list(nx.topological_sort(g.subgraph(reads)))  # not in the traced function
+        # in the spec's order, found here: not in the traced function
+        self.order = list(
+            nx.lexicographical_topological_sort(g.subgraph(reads), key=lambda m: node(g, m).order)
+        )
         self.layers: dict[str, Any] = {}
         names, internal = keras_names(g), operation_names(g)
         shared: dict[str, Any] = {}

@@ -12,7 +12,9 @@ the same batches. Each process needs the same number of rows per batch, so a
 remainder of fewer than N rows is dropped (and reported), and the batch size
 must be a multiple of N. The validation rows are cut the same way. Layers
 that learn from data (standardize, fill) learn from every training row,
-streamed; the test rows are streamed for the evaluation.
+streamed; the test rows are streamed for the evaluation. Lookups of raw
+categories (TensorFlow-only layers) run in the tf.data input pipeline, the
+rest of the model under JAX (backends/keras_pipeline.py).
 """
 
 from __future__ import annotations

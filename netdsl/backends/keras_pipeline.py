@@ -1,9 +1,11 @@
 """The input pipeline of a model trained on the JAX backend: its lookups
-(and the category operations before them) run in tf.data, `dataset.map`,
-as Keras's preprocessing guide does for backends other than TensorFlow; the
-trunk (the model from the lookups' values on) is what JAX trains. After
-training the whole model, taking raw rows, is built on the very layer objects
-of both, so it has their vocabularies and weights.
+(and the category operations before them) run in tf.data, `dataset.map`, as
+Keras recommends for backends other than TensorFlow (StringLookup's
+docstring: it "can always be used as part of an input preprocessing pipeline
+with any backend (outside the model itself)"); the trunk (the model from the
+lookups' values on) is what JAX trains. After training, the whole model,
+taking raw rows, is built on the very layer objects of both, so it has their
+vocabularies and weights.
 
 Imported only once the Keras backend is chosen (keras_distributed.start_jax).
 """

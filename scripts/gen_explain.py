@@ -35,7 +35,7 @@ OUTPUT = ROOT / "netdsl" / "cli" / "explanations.json"
 
 # code -> the corpus file that shows it best (small, one cause, a clear fix)
 CORPUS = {
-    "ND001": "syntax_bare_minus",
+    "ND001": "syntax_stray_at",
     "ND002": "syntax_input_equals",
     "ND003": "syntax_compile_empty",
     "ND004": "syntax_missing_paren",
@@ -63,6 +63,9 @@ CORPUS = {
     "ND209": "dense_too_many_positional",
     "ND210": "repeat_zero",
     "ND211": "number_after_arrow",
+    "ND214": "syntax_bare_minus",
+    "ND215": "computed_not_integer",
+    "ND216": "computed_size_reference",
     "ND301": "add_shape_mismatch",
     "ND303": "standardize_mean_only",
     "ND305": "multiply_broadcast_mismatch",

@@ -15,9 +15,11 @@ import networkx as nx
 
 from ..lang import ast, codes
 from ..lang.diagnostics import Diagnostic, Note, did_you_mean, error, has_errors, warning
+from .compute import Computed, ComputeError, Waits, evaluate, is_computed, pinned, text, written
 from .core import (
     CATEGORIES,
     FLOAT,
+    INDEX,
     NODE,
     Compile,
     Field,
@@ -43,6 +45,7 @@ from .ops import (
     is_layer_option,
     label,
     not_encoded,
+    type_text,
 )
 from .setting_args import (
     LOSS_CLASSES,
@@ -64,7 +67,7 @@ from .settings import (
     POSITIVE_OPTIMIZER_ARGS,
     metric_problem,
 )
-from .values import SPACE_OPS, BadValue, call_arguments, convert, describe
+from .values import SPACE_OPS, BadValue, as_kind, call_arguments, convert, describe
 
 
 def check_names(g: nx.DiGraph) -> None:
@@ -300,13 +303,21 @@ def _given_arguments(op: Op, n: Node, diags: list[Diagnostic]) -> tuple[dict, bo
 
 
 def _param_value(p, expr):
-    """A layer argument's value: converted, within the op's limits and range."""
+    """A layer argument's value: converted, within the op's limits and range
+    (a Computed, computed with the shapes, is checked then: _computed_arguments)."""
     try:
-        value = convert(p.type, expr, p.check, f"{p.name} values must be {p.range_text}")
+        value = convert(p.type, expr, p.check, f"{p.name} values must be {p.range_text}", sizes_ok=True)
     except BadValue as exc:
-        if exc.help is None and p.type in ("int", "float"):
+        if exc.help is None and p.type in ("int", "float") and exc.code == codes.ARGUMENT_TYPE:
             exc.help = p.range_text or None
         raise
+    if isinstance(value, Computed):
+        return value
+    return _within(p, value, expr)
+
+
+def _within(p, value, expr):
+    """A converted argument within the op's limits and range."""
     if p.type == "int" and value is not None and value > MAX_WIDTH:
         raise BadValue(codes.LIMIT, f"{value} exceeds the limit of {MAX_WIDTH}")
     if p.choices and value not in p.choices:
@@ -315,10 +326,17 @@ def _param_value(p, expr):
             f"'{value}' is not one of {', '.join(p.choices)}",
             did_you_mean(value, p.choices) or f"{p.name} is one of {', '.join(p.choices)}",
         )
-    if p.type in ("name", "vocabulary", "fill", "size"):
+    if p.type in ("name", "vocabulary", "fill"):
         return value
     if p.type != "floats" and p.check is not None and not p.check(value):
         atom = ast.unwrap(expr)
+        if is_computed(atom):
+            raise BadValue(
+                codes.ARGUMENT_RANGE,
+                f"{text(atom)} comes to {value!r}, out of range",
+                f"{p.name} must be {p.range_text}",
+                atom.span,
+            )
         if not isinstance(atom, ast.Number):  # a setting the op cannot have (attention's trainable=false)
             shown = str(value).lower() if isinstance(value, bool) else repr(value)
             raise BadValue(
@@ -371,13 +389,134 @@ def check_shapes(g: nx.DiGraph) -> None:
         if operands is None:
             continue
         try:
+            args, waits = _computed_arguments(g, n, op, operands)
+            if waits is not None and op.name not in _WAITING_OK:
+                n.waits = waits  # its shape waits for data too
+                continue
+            n.args = args
             if n.shares is not None:
                 _check_shared(n, op, operands[0], built)
             _infer(n, op, OpCall(operands, n.args))
+            n.waits = n.waits or waits
+        except _Unknown:
+            continue
         except ShapeError as exc:
             notes = [Note(msg, where) for msg, where in exc.notes]
             diagnostic = error(exc.code, exc.message, exc.span or n.span, help=exc.help, notes=notes)
             diags.append(dataclasses.replace(diagnostic, node=name))
+
+
+# Ops whose shape rules take an argument that waits for data (None): the size it sets waits too.
+_WAITING_OK = ("dense", "embedding")
+
+
+class _Unknown(Exception):
+    """A size read from a value whose shape is unknown (reported where it went wrong)."""
+
+
+def _computed_arguments(g: nx.DiGraph, n: Node, op: Op, operands: list[Operand]) -> tuple[dict, str | None]:
+    """The node's arguments with the computed ones computed (compute.py), and what
+    one waits for; ShapeError at the expression when one has no value."""
+    assert n.args is not None
+    if not any(isinstance(v, Computed) for v in n.args.values()):
+        return n.args, None
+    sizes = _Sizes(g, n, operands)
+    args, waits = dict(n.args), None
+    for name, value in n.args.items():
+        if not isinstance(value, Computed):
+            continue
+        p = op.param(name)
+        assert p is not None
+        try:
+            args[name] = _within(p, as_kind(p.type, evaluate(value.expr, sizes), value.expr), value.expr)
+        except Waits as exc:
+            args[name], waits = None, exc.reason
+        except (ComputeError, BadValue) as exc:
+            raise ShapeError(
+                exc.code,
+                f"{op.name}() argument '{name}': {exc.message}",
+                exc.help,
+                span=exc.span or value.expr.span,
+            ) from None
+    return args, waits
+
+
+class _Sizes:
+    """width() and vocab_size() of a node's input, or of a value the builder pinned (compute.PIN)."""
+
+    def __init__(self, g: nx.DiGraph, n: Node, operands: list[Operand]):
+        self.g, self.n, self.operands = g, n, operands
+
+    def _operand(self, ref: ast.Ref | None, call: ast.Call) -> Operand:
+        name = call.op.text
+        if ref is None:  # the layer's input: its query for attention(value=...); a merge has no one input
+            if len(self.operands) != 1 and self.n.op is not None and OPS[self.n.op].kind == "merge":
+                raise ComputeError(
+                    codes.BAD_SIZE_REFERENCE,
+                    f"{name}() of which operand? This layer has {len(self.operands)}",
+                    call.span,
+                    help=f"name it: {name}(x)",
+                )
+            return self.operands[0]
+        node_id = pinned(ref)
+        data = self.g._node.get(node_id) if node_id else None
+        if data is None:
+            if node_id == "":  # its name is reported as undefined
+                raise _Unknown()
+            net = network(self.g)
+            raise ComputeError(
+                codes.BAD_SIZE_REFERENCE,
+                f"'{written(ref)}' is not a value of this network",
+                ref.span,
+                help=did_you_mean(written(ref), list(net.definitions)),
+            )
+        sn: Node = data[NODE]
+        if sn.shape is None:
+            raise _Unknown()
+        return Operand(
+            written(ref),
+            sn.shape,
+            sn.features,
+            ref.span,
+            sn.op,
+            sn.dtype or FLOAT,
+            sn.members,
+            sn.bundle,
+            sn.cardinality,
+            sn.vocabulary,
+            sn.waits,
+        )
+
+    def width(self, ref: ast.Ref | None, call: ast.Call) -> int | None:
+        o = self._operand(ref, call)
+        if not o.shape:
+            raise ComputeError(
+                codes.BAD_SIZE_REFERENCE,
+                f"width() of '{label(o)}': it is a scalar, shape ()",
+                call.span,
+                help=f"lift it first: {label(o)} -> expand_dims(-1)",
+            )
+        if o.shape[-1] is None:
+            raise Waits(o.waits or f"the width of '{label(o)}' (from --data)")
+        return o.shape[-1]
+
+    def vocab_size(self, ref: ast.Ref | None, call: ast.Call) -> int | None:
+        given = self.n.args.get("input_dim") if self.n.args and self.n.op == "embedding" else None
+        if ref is None and isinstance(given, int):
+            return given  # ids 0..input_dim-1, as given
+        o = self._operand(ref, call)
+        if o.dtype != INDEX:
+            raise ComputeError(
+                codes.BAD_SIZE_REFERENCE,
+                f"vocab_size() of '{label(o)}': it holds {type_text(o.dtype)}, not category indices",
+                call.span,
+                help=f"look categories up first: {label(o)} -> lookup"
+                if o.dtype in CATEGORIES
+                else "vocab_size() is the number of categories of a lookup, hash, discretize or index value",
+            )
+        if o.cardinality is None:
+            raise Waits(o.waits or f"the vocabulary of '{label(o)}' (from --data)")
+        return o.cardinality
 
 
 def _operands(g: nx.DiGraph, n: Node, op: Op) -> list[Operand] | None:

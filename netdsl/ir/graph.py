@@ -25,6 +25,7 @@ import networkx as nx
 from ..lang import ast, codes
 from ..lang.diagnostics import Diagnostic, Note, did_you_mean, error
 from ..lang.source import Source, Span
+from . import compute
 from .core import (
     FLOAT,
     NETWORK,
@@ -316,6 +317,7 @@ class _Builder:
             return None
         inputs, spans, kwargs = operands
         node = final or self.fresh(binding, op.name)
+        args, kwargs = self.pin_sizes(atom.args), self.pin_sizes(kwargs)
         return self.add(
             node,
             op.name,
@@ -323,7 +325,7 @@ class _Builder:
             binding,
             [cur, *inputs],
             [cur_span, *spans],
-            atom.args,
+            args,
             kwargs,
             op_span=atom.op.span,
         )
@@ -369,6 +371,31 @@ class _Builder:
             spans.append(span)
         return inputs, spans, rest
 
+    def pin_sizes(self, exprs: tuple, into: str | None = None, names: bool = True) -> tuple:
+        """Expressions with each width(x) / vocab_size(x) pinned to the node x means here
+        (compute.PIN), and with `into`, each width() / vocab_size() to that node."""
+        return tuple(
+            _map_calls(e, lambda call: self.pin_call(call, into, names)) if compute.uses_sizes(e) else e
+            for e in exprs
+        )
+
+    def pin_call(self, call: ast.Call, into: str | None, names: bool) -> ast.Call:
+        if call.op.text not in compute.SIZES:
+            return call
+        if not call.args:
+            if into is None:
+                return call
+            first = ast.Ref(compute.PIN + into, call.span)
+            return dataclasses.replace(
+                call, args=(ast.Chain((ast.Step(first, None, call.span),), call.span),)
+            )
+        ref = ast.unwrap(call.args[0])
+        if not names or not isinstance(ref, ast.Ref) or compute.pinned(ref) is not None:
+            return call
+        node = self.resolve(ref.name, ref.span)
+        pin = ast.Ref(f"{ref.name}{compute.PIN}{node or ''}", ref.span)
+        return dataclasses.replace(call, args=(ast.Chain((ast.Step(pin, None, ref.span),), ref.span),))
+
     def is_shared(self, name: str) -> bool:
         """A name declared with `layer NAME = ...`, not hidden by a block's own name."""
         return name in self.net.shared and (self.scope is None or name not in self.scope)
@@ -379,7 +406,8 @@ class _Builder:
         shared = self.net.shared[ref.name]
         call = shared.call
         node = final or self.fresh(binding, ref.name)
-        self.add(node, call.op.text, ref.span, binding, [cur], [cur_span], call.args, call.kwargs, ref.span)
+        args, kwargs = self.pin_sizes(call.args), self.pin_sizes(call.kwargs)
+        self.add(node, call.op.text, ref.span, binding, [cur], [cur_span], args, kwargs, ref.span)
         self.g._node[node][NODE].shares = ref.name
         return node
 
@@ -415,7 +443,8 @@ class _Builder:
         if not ok:
             return None
         node = final or self.fresh(binding, op)
-        return self.add(node, op, call.span, binding, inputs, spans, (), call.kwargs, op_span=call.op.span)
+        kwargs = self.pin_sizes(call.kwargs)
+        return self.add(node, op, call.span, binding, inputs, spans, (), kwargs, op_span=call.op.span)
 
     def lower_operand(self, chain: ast.Chain, binding: str) -> tuple[str | None, Span]:
         with self.deeper("expressions", chain.span) as ok:
@@ -534,7 +563,14 @@ class _Builder:
                     )
                 )
                 ok = False
-        return (values, fed) if ok else None
+        if not ok:
+            return None
+        # width() in an argument is the block's input's; width(x) names a value here
+        given = {p.name.text for p in decl.params[: len(call.args)]} | {kw.name.text for kw in call.kwargs}
+        into = fed[inputs[0]][0] if inputs and inputs[0] in fed else None
+        for key, expr in values.items():
+            values[key] = self.pin_sizes((expr,), into, names=key in given)[0]
+        return values, fed
 
     def bad_block_keyword(self, kw: ast.KwArg, name: str, decl: ast.BlockDecl, repeated: bool) -> None:
         key = kw.name.text
@@ -887,6 +923,21 @@ class _Builder:
         self.diags.append(error(codes.UNKNOWN_OP, f"unknown layer '{name.text}'", name.span, help=hint))
 
     def not_a_value(self, atom, after_arrow: bool = False) -> None:
+        if isinstance(atom, (ast.BinOp, ast.Neg)):
+            arrow = (
+                isinstance(atom, ast.BinOp) and atom.op == "-" and isinstance(atom.right, (ast.Call, ast.Ref))
+            )
+            self.diags.append(
+                error(
+                    codes.BAD_EXPRESSION,
+                    "arithmetic computes a layer's argument; it cannot stand here as a value",
+                    atom.op_span if isinstance(atom, ast.BinOp) and arrow else atom.span,
+                    help="chains are written with '->'"
+                    if arrow
+                    else "compute an argument inside a call, e.g. dense(2 * units)",
+                )
+            )
+            return
         what = {
             ast.Number: "a number",
             ast.String: "a string",
@@ -923,7 +974,9 @@ def value_text(expr: ast.Node) -> str:
     if isinstance(value, ast.String):
         return '"' + value.value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, ast.Ref):
-        return value.name
+        return compute.written(value)
+    if isinstance(value, (ast.BinOp, ast.Neg)):
+        return compute.text(value)
     if isinstance(value, ast.ListLit):
         return "[" + ", ".join(value_text(i) for i in value.items) + "]"
     if isinstance(value, ast.Pair):
@@ -962,6 +1015,23 @@ def block_signature(decl: ast.BlockDecl) -> str:
 
 
 _block_signature = block_signature
+
+
+def _map_calls(tree: Any, fn: Callable[[ast.Call], ast.Call]) -> Any:
+    """The AST with every call replaced by fn(call), innermost first."""
+    changes = {}
+    for name in tree.children:
+        old = getattr(tree, name)
+        if type(old) is tuple:
+            new = tuple(_map_calls(child, fn) for child in old)
+            if any(a is not b for a, b in zip(new, old)):
+                changes[name] = new
+        elif old is not None:
+            child = _map_calls(old, fn)
+            if child is not old:
+                changes[name] = child
+    tree = dataclasses.replace(tree, **changes) if changes else tree
+    return fn(tree) if isinstance(tree, ast.Call) else tree
 
 
 def _substitute(tree: Any, values: dict[str, ast.Expr]) -> Any:

@@ -193,7 +193,8 @@ def _dense_count(c: OpCall, out: Shape) -> tuple[int, int]:
 
 def _dense_describe(c: OpCall) -> str:
     a = c.args
-    text = f"{a['units']} unit{'s' * (a['units'] != 1)}, {a['activation']}"
+    units = "?" if a["units"] is None else a["units"]  # computed from a size that waits for data
+    text = f"{units} unit{'s' * (units != 1)}, {a['activation']}"
     return text if a["use_bias"] else text + ", no bias"
 
 
@@ -617,12 +618,12 @@ def _concat_dtype(c: OpCall) -> str:
     raise ShapeError(
         codes.OPERAND_TYPE,
         "concat() joins values of one type; "
-        + ", ".join(f"'{o.name}' holds {_type_text(o.dtype)}" for o in c.inputs),
+        + ", ".join(f"'{o.name}' holds {type_text(o.dtype)}" for o in c.inputs),
         help="join categories of one type, or encode them first (one_hot)",
     )
 
 
-def _type_text(dtype: str) -> str:
+def type_text(dtype: str) -> str:
     return {
         FLOAT: "numbers",
         STRING: "string categories",
@@ -1038,7 +1039,7 @@ ANY_DTYPE = (FLOAT, STRING, INT, INDEX)
 def _wrong_operand(op: str, o: Operand, wants: str, help: str | None) -> ShapeError:
     return ShapeError(
         codes.ENCODING_OPERAND,
-        f"{op}() takes {wants}; '{label(o)}' holds {_type_text(o.dtype)}",
+        f"{op}() takes {wants}; '{label(o)}' holds {type_text(o.dtype)}",
         help=help,
         span=o.span,
     )
@@ -1072,7 +1073,7 @@ def _vocabulary_of(c: OpCall) -> tuple | None:
         want = "strings" if o.dtype == STRING else "integers"
         raise ShapeError(
             codes.BAD_VOCABULARY,
-            f"'{label(o)}' holds {_type_text(o.dtype)}, so its vocabulary is a list of {want}",
+            f"'{label(o)}' holds {type_text(o.dtype)}, so its vocabulary is a list of {want}",
             span=o.span,
         )
     return given
@@ -1155,56 +1156,8 @@ def _encode_waits(c: OpCall) -> str | None:
     return o.waits if o.dtype == INDEX else _waits_for_vocabulary(c)
 
 
-def evaluate_size(expr: Any, vocab_size: int | None) -> float | None:
-    """The value of a size (an int, or calls of values.SIZE_FUNCTIONS): None when
-    it needs vocab_size() and that waits for data; ShapeError for a wrong call."""
-    from ..lang import ast
-
-    if not isinstance(expr, ast.Call):
-        return expr.value if isinstance(expr, ast.Number) else expr
-    name = expr.op.text
-    if name == "vocab_size":
-        if expr.args:
-            raise ShapeError(codes.ARGUMENT_TYPE, "vocab_size() takes no argument here", span=expr.span)
-        return vocab_size
-    args: list[float] = []
-    for arg in expr.args:
-        value = evaluate_size(ast.unwrap(arg), vocab_size)
-        if value is None:
-            return None
-        args.append(value)
-    unary: dict[str, Callable[[float], float]] = {
-        "floor": math.floor,
-        "ceil": math.ceil,
-        "round": round,
-        "sqrt": math.sqrt,
-        "log2": math.log2,
-        "int": int,
-    }
-    if name in unary:
-        if len(args) != 1:
-            raise ShapeError(codes.ARGUMENT_TYPE, f"{name}() takes one argument", span=expr.span)
-        if (name == "sqrt" and args[0] < 0) or (name == "log2" and args[0] <= 0):
-            raise ShapeError(codes.ARGUMENT_RANGE, f"{name}() of {args[0]:g}", span=expr.span)
-        return unary[name](args[0])
-    if not args:
-        raise ShapeError(codes.ARGUMENT_TYPE, f"{name}() needs arguments", span=expr.span)
-    return min(args) if name == "min" else max(args)
-
-
 def _embedding_dim(c: OpCall) -> int | None:
-    value = evaluate_size(c.args["dim"], _embedding_input_dim(c))
-    if value is None:
-        return None
-    if value != int(value) or value < 1:
-        raise ShapeError(
-            codes.ARGUMENT_RANGE,
-            f"embedding() argument 'dim' comes to {value:g}, not a positive integer",
-            help="round it: floor(...), ceil(...) or round(...)"
-            if value >= 1
-            else "use a dimension of 1 or more",
-        )
-    return int(value)
+    return c.args["dim"]  # None: computed from a vocabulary that waits for data
 
 
 def _embedding_input_dim(c: OpCall) -> int | None:
@@ -1221,6 +1174,7 @@ def _embedding_input_dim(c: OpCall) -> int | None:
 
 def _embedding_shape(c: OpCall) -> Shape:
     o = c.inputs[0]
+    _embedding_input_dim(c)  # a given input_dim must agree with the indices' number
     if o.dtype in (INT, FLOAT) and c.args.get("input_dim") is not None:
         # ids 0..input_dim-1; as numbers (keras.io's scripts feed looked-up indices as float32)
         # Keras's Embedding casts them to integers
@@ -1338,7 +1292,7 @@ def _fill_check(c: OpCall) -> Shape:
         example = "fill(-1)" if wants_number else 'fill("none")'
         raise ShapeError(
             codes.ARGUMENT_TYPE,
-            f"fill() of {_type_text(o.dtype)} takes the category that missing cells become",
+            f"fill() of {type_text(o.dtype)} takes the category that missing cells become",
             help=f"e.g. {label(o)} -> {example}; without fill, a missing category goes to the "
             "out-of-vocabulary slot",
         )
@@ -1438,7 +1392,7 @@ OPS.update(
             "A trainable vector per category index (Embedding): embedding(dim); dim may be computed, "
             "e.g. embedding(floor(sqrt(vocab_size()))).",
             params=(
-                Param("dim", "size"),
+                Param("dim", "int", check=_positive, range_text="a positive integer"),
                 # raw integer ids (an int input) name their range; indices know theirs
                 Param("input_dim", "int", None, check=_positive, range_text="a positive integer"),
             ),
@@ -1448,11 +1402,7 @@ OPS.update(
             dtype=lambda c: FLOAT,
             count=_embedding_count,
             cardinality=_embedding_input_dim,  # the categories it embeds: Embedding's input_dim
-            describe=lambda c: (
-                f"dimension {c.args['dim']}"
-                if isinstance(c.args["dim"], int)
-                else "dimension from vocab_size()"
-            ),
+            describe=lambda c: f"dimension {c.args['dim'] if c.args['dim'] is not None else '?'}",
         ),
         Op(
             "pick",

@@ -16,14 +16,15 @@ from ..lang import ast, codes
 from ..lang.codes import ErrorCode
 from ..lang.diagnostics import did_you_mean
 from ..lang.source import Span
+from .compute import SIZES, Computed, ComputeError, NeedsSizes, evaluate, is_computed, text
 from .ops import ACTIVATIONS, is_finite_number
 from .options import FAMILIES, KerasObject, OptionArg, OptionClass
 
 # The kinds `convert` knows: "int", "float" (a number, as a float), "number"
+# (each may be computed: `2 * units`, `floor(sqrt(vocab_size()))`, see compute.py)
 # (an int or a float, as written), "bool", "activation" (a name), "floats" (a list),
 # "name" (an identifier or a string), "vocabulary" (a list of strings or of
-# integers), "fill" (what fill() puts in a missing cell), "size" (an integer or
-# a size computed from the operand, `floor(sqrt(vocab_size()))`), and the layer
+# integers), "fill" (what fill() puts in a missing cell), and the layer
 # options' families "initializer", "regularizer", "constraint" (`he_normal`,
 # `l2(1e-4)`, `max_norm(3)`: a KerasObject).
 KINDS = (
@@ -36,7 +37,6 @@ KINDS = (
     "name",
     "vocabulary",
     "fill",
-    "size",
     *FAMILIES,
 )
 
@@ -88,13 +88,20 @@ def describe(atom: Any) -> str:
 
 
 def convert(
-    kind: str, expr: Any, item_check: Callable[[Any], bool] | None = None, item_help: str = ""
+    kind: str,
+    expr: Any,
+    item_check: Callable[[Any], bool] | None = None,
+    item_help: str = "",
+    sizes_ok: bool = False,
 ) -> Any:
     """The value of `expr` as a `kind`; raises BadValue. For "floats",
-    `item_check` tests each item (`item_help` says what it accepts)."""
+    `item_check` tests each item (`item_help` says what it accepts). With
+    `sizes_ok` (a layer's argument) a number computed from sizes is a Computed."""
     atom = ast.unwrap(expr) if isinstance(expr, ast.Chain) else expr
     if isinstance(atom, ast.Call) and atom.op.text in SPACE_OPS:
         raise space_error(atom)
+    if kind in ("int", "float", "number") and is_computed(atom):
+        return computed(kind, atom, sizes_ok)
     if kind == "int":
         if isinstance(atom, ast.Number) and isinstance(atom.value, int):
             return atom.value
@@ -121,8 +128,6 @@ def convert(
         return _vocabulary(atom)
     if kind == "fill":
         return _fill(atom)
-    if kind == "size":
-        return _size(atom)
     if kind in FAMILIES:
         return keras_object(kind, atom)
     raise AssertionError(f"unknown kind of value {kind}")  # pragma: no cover - the kinds are ours
@@ -227,37 +232,6 @@ def _fill(atom: Any) -> tuple[str, Any]:
     )
 
 
-# Functions a computed size may use (keras_io.md §3.3); vocab_size() is the
-# operand's number of categories.
-SIZE_FUNCTIONS = ("floor", "ceil", "round", "sqrt", "log2", "min", "max", "int", "vocab_size")
-
-
-def _size(atom: Any) -> Any:
-    """An integer, or a call of SIZE_FUNCTIONS kept as written (evaluated by the
-    shape rule, which knows the operand)."""
-    if isinstance(atom, ast.Number) and type(atom.value) is int:
-        return atom.value
-    if isinstance(atom, ast.Call):
-        for call in atom.find_all(ast.Call):
-            if call.op.text not in SIZE_FUNCTIONS:
-                raise BadValue(
-                    codes.ARGUMENT_TYPE,
-                    f"unknown function '{call.op.text}' in a size",
-                    did_you_mean(call.op.text, SIZE_FUNCTIONS) or "functions: " + ", ".join(SIZE_FUNCTIONS),
-                    call.op.span,
-                )
-            if call.kwargs:
-                raise BadValue(
-                    codes.ARGUMENT_TYPE, f"{call.op.text}() takes no keyword arguments", None, call.span
-                )
-        return atom
-    raise BadValue(
-        codes.ARGUMENT_TYPE,
-        f"expected an integer or a size computed from the vocabulary, got {describe(atom)}",
-        "e.g. embedding(8) or embedding(floor(sqrt(vocab_size())))",
-    )
-
-
 def keras_object(family: str, atom: Any) -> KerasObject:
     """`he_normal`, `l2(1e-4)`, `l1_l2(l1=0.01, l2=0.001)`: a name of the family's
     table, called with its arguments (positional in the class's order, or by name)."""
@@ -281,6 +255,43 @@ def keras_object(family: str, atom: Any) -> KerasObject:
     if call is None:
         return KerasObject(family, name)
     return KerasObject(family, name, call_arguments(name, entry, call))
+
+
+def computed(kind: str, atom: Any, sizes_ok: bool = False) -> Any:
+    """A computed argument's value as a `kind`; a Computed when it needs the shapes."""
+    try:
+        value = evaluate(atom)
+    except NeedsSizes:
+        if sizes_ok:
+            return Computed(atom)
+        call = next(c for c in atom.find_all(ast.Call) if c.op.text in SIZES)
+        raise BadValue(
+            codes.BAD_SIZE_REFERENCE,
+            f"{call.op.text}() is a size of a layer's input: only a layer's arguments use it",
+            "write the number",
+            call.span,
+        ) from None
+    except ComputeError as exc:
+        raise BadValue(exc.code, exc.message, exc.help, exc.span) from None
+    return as_kind(kind, value, atom)
+
+
+def as_kind(kind: str, value: int | float, atom: Any) -> int | float:
+    """A computed value as an argument of `kind` takes it: an integer must come out whole."""
+    if kind == "float":
+        return float(value)
+    if kind == "number":
+        return value
+    if value != int(value):
+        divides = any(isinstance(n, ast.BinOp) and n.op == "/" for n in atom.walk())
+        raise BadValue(
+            codes.NOT_INTEGRAL,
+            f"{text(atom)} comes to {value:g}, not an integer",
+            ("divide with // for a whole number, or round: " if divides else "round it: ")
+            + "floor(...), ceil(...) or round(...)",
+            atom.span,
+        )
+    return int(value)
 
 
 _EXAMPLES = {

@@ -266,7 +266,35 @@ class Chain(Node):
     span: Span
 
 
-Atom = Ref | Select | Call | Number | String | ListLit | TupleLit | DictLit | Chain
+@frozen_class(frozen=True)
+class BinOp(Node):
+    """`a + b`, `a - b`, `a * b`, `a / b`, `a // b`: arithmetic of an argument
+    computed statically (ir/compute.py). A step `layer * count` is a repeated
+    Step, not a BinOp; a product whose left side is a name or a call (`units * 2`)
+    is parsed as such a Step, and computing it multiplies."""
+
+    children = ("left", "right")
+
+    op: str
+    left: Expr | Atom
+    right: Expr | Atom
+    span: Span
+    op_span: Span
+    depth: int = 1  # operators nested in it, itself included (the parser bounds it)
+
+
+@frozen_class(frozen=True)
+class Neg(Node):
+    """`-x`: the negative of a computed value (`-1` is a Number)."""
+
+    children = ("operand",)
+
+    operand: Expr | Atom
+    span: Span
+    depth: int = 1
+
+
+Atom = Ref | Select | Call | Number | String | ListLit | TupleLit | DictLit | Chain | BinOp | Neg
 Expr = Chain
 
 

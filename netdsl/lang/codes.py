@@ -94,6 +94,19 @@ UNKNOWN_OPTION: Final = ErrorCode(
 BAD_SHARED_LAYER: Final = ErrorCode(
     "ND212", "A shared layer (`layer NAME = ...`) declared as something other than one layer op."
 )
+BAD_EXPRESSION: Final = ErrorCode(
+    "ND214",
+    "A computed argument that cannot be evaluated: a name that is not a number, an unknown "
+    "function, a division by zero, the square root of a negative number, arithmetic outside an argument.",
+)
+NOT_INTEGRAL: Final = ErrorCode(
+    "ND215", "A computed argument that comes out fractional where the argument takes an integer."
+)
+BAD_SIZE_REFERENCE: Final = ErrorCode(
+    "ND216",
+    "width() or vocab_size() of something without that size: a scalar, numbers rather than "
+    "category indices, a name that is no value.",
+)
 
 # shapes
 ADD_SHAPE_MISMATCH: Final = ErrorCode("ND301", "add() operands whose shapes differ.")

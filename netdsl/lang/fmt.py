@@ -422,30 +422,44 @@ def _print_chain(p: _Printer, node: ast.Chain):
     return p.chain(node)
 
 
+def _operand(p: _Printer, atom):
+    """An atom inside a step or arithmetic; a group `(a -> b)`, `(a + b)` keeps its brackets."""
+    if not isinstance(atom, ast.Chain):
+        return p.doc(atom)
+    # A bracket whose items are the steps, split before each `->` when the
+    # bracket is (one step per line, no extra indent).
+    doc = p.bracket(
+        Text("(", _start(atom.span)),
+        atom.span,
+        lambda: [p.doc(s) for s in atom.steps],
+        Text(")", _last_char(atom.span)),
+        trailing_comma=False,
+        separator="-> ",
+    )
+    if len(atom.steps) > 1 and isinstance(doc, Group):
+        doc.arrows = True
+        if doc.mode == "flat":
+            doc.mode = "auto"
+    return doc
+
+
 @printer(ast.Step)
 def _print_step(p: _Printer, node: ast.Step):
-    atom = node.expr
-    if isinstance(atom, ast.Chain):
-        # A group `(a -> b)`: a bracket whose items are the steps, split before
-        # each `->` when the bracket is (one step per line, no extra indent).
-        doc = p.bracket(
-            Text("(", _start(atom.span)),
-            atom.span,
-            lambda: [p.doc(s) for s in atom.steps],
-            Text(")", _last_char(atom.span)),
-            trailing_comma=False,
-            separator="-> ",
-        )
-        if len(atom.steps) > 1 and isinstance(doc, Group):
-            doc.arrows = True
-            if doc.mode == "flat":
-                doc.mode = "auto"
-    else:
-        doc = p.doc(atom)
+    doc = _operand(p, node.expr)
     if node.repeat is None:
         return doc
-    count = p.token(node.repeat.span) if isinstance(node.repeat, ast.Number) else p.doc(node.repeat)
+    count = p.token(node.repeat.span) if isinstance(node.repeat, ast.Number) else _operand(p, node.repeat)
     return [doc, Text(" * "), count]
+
+
+@printer(ast.BinOp)
+def _print_binop(p: _Printer, node: ast.BinOp):
+    return [_operand(p, node.left), Text(f" {node.op} "), _operand(p, node.right)]
+
+
+@printer(ast.Neg)
+def _print_neg(p: _Printer, node: ast.Neg):
+    return [Text("-", _start(node.span)), _operand(p, node.operand)]
 
 
 @printer(ast.Ref)

@@ -52,6 +52,10 @@ _DESCRIBE = {
     "EQUAL": "'='",
     "ARROW": "'->'",
     "STAR": "'*'",
+    "PLUS": "'+'",
+    "MINUS": "'-'",
+    "SLASH": "'/'",
+    "DSLASH": "'//'",
     "NAME": "a name",
     "INT": "an integer",
     "NUMBER": "a number",
@@ -116,6 +120,12 @@ class _Layout:
                     yield self._end_statement(pending)
                 pending = None
             last = self.last
+            if kind in _SIGNED and tok.value[0] == "-" and last is not None and last.type in _VALUE_END:
+                # `units-1`: the lexer reads `-1`, a number; after a value it is a minus
+                minus, tok = _split_sign(tok)
+                self._advance(minus)
+                yield minus
+                last = minus
             if kind == "RBRACE" and opened and bodies[-1] and last and last.type not in ("_NL", "LBRACE"):
                 yield self._end_statement(Token.new_borrow_pos("_NL", "", tok))
             if kind in _OPEN:
@@ -150,6 +160,28 @@ class _Layout:
 
     def _advance(self, tok: Token) -> None:
         self.previous, self.last = self.last, tok
+
+
+_SIGNED = ("INT", "NUMBER")
+_VALUE_END = ("NAME", "INT", "NUMBER", "RPAR", "RSQB")
+
+
+def _split_sign(tok: Any) -> tuple[Token, Token]:
+    """`-1` -> `-`, `1`, at their own columns."""
+    minus = Token(
+        "MINUS", "-", tok.start_pos, tok.line, tok.column, tok.line, tok.column + 1, tok.start_pos + 1
+    )
+    number = Token(
+        tok.type,
+        tok.value[1:],
+        tok.start_pos + 1,
+        tok.line,
+        tok.column + 1,
+        tok.end_line,
+        tok.end_column,
+        tok.end_pos,
+    )
+    return minus, number
 
 
 # The layout of the parse running in this thread (or asyncio task). The Lark
@@ -252,6 +284,30 @@ def _name(tok: Token) -> ast.Name:
     return ast.Name(_text(tok), _tok_span(tok))
 
 
+MAX_OPERATORS = 100  # arithmetic operators nested in one another
+
+
+def _depth(node: Any) -> int:
+    """Operators nested in an operand of arithmetic, through brackets."""
+    while isinstance(node, ast.Chain) and len(node.steps) == 1:
+        step = node.steps[0]
+        if step.repeat is not None:  # `(a + b) * 2` in brackets: a product (brackets bound this recursion)
+            return max(_depth(step.expr), _depth(step.repeat)) + 1
+        node = step.expr
+    return node.depth if isinstance(node, (ast.BinOp, ast.Neg)) else 0
+
+
+def _nested(tok: Token, depth: int) -> int:
+    if depth > MAX_OPERATORS:
+        raise _Refused(
+            codes.LIMIT,
+            f"arithmetic nested more than {MAX_OPERATORS} operators deep",
+            tok,
+            help="compute the value in fewer steps, or pass it in as a block parameter",
+        )
+    return depth
+
+
 class _Bracketed(NamedTuple):
     """A block header's `(...)`: its items and the span of the brackets."""
 
@@ -341,14 +397,27 @@ class _ToAst(Transformer):
         return ast.Chain(tuple(steps), _between(steps[0], steps[-1]))
 
     def step(self, c):
-        atom, *rest = c  # the count's rule is inlined: no placeholder of its own when absent
-        count = rest[-1] if rest else None
-        if count is None:
-            return ast.Step(atom, None, atom.span)
-        if isinstance(count, ast.Call):  # `* choice(1, 2)`: a search space, expanded by check and tune
-            return ast.Step(atom, count, _between(atom, count))
-        repeat = ast.Number(_int(count), _tok_span(count))
-        return ast.Step(atom, repeat, _between(atom, count))
+        atom = c[0]
+        if (
+            isinstance(atom, ast.BinOp)
+            and atom.op == "*"
+            and isinstance(atom.right, (ast.Number, ast.Call))
+            and not isinstance(atom.left, (ast.Number, ast.BinOp, ast.Neg))
+        ):
+            # `dense(8) * 3`, `* choice(1, 2)` (a search space, expanded by check and tune)
+            return ast.Step(atom.left, atom.right, atom.span)
+        return ast.Step(atom, None, atom.span)
+
+    def binop(self, c):
+        left, op, right = c
+        depth = _nested(op, max(_depth(left), _depth(right)) + 1)
+        return ast.BinOp(op.value, left, right, _between(left, right), _tok_span(op), depth)
+
+    def neg(self, c):
+        minus, operand = c
+        if isinstance(operand, ast.Number):  # `- 1` is the number -1, as `-1` is
+            return ast.Number(-operand.value, _between(minus, operand))
+        return ast.Neg(operand, _between(minus, operand), _nested(minus, _depth(operand) + 1))
 
     def ref(self, c):
         return ast.Ref(_text(c[0]), _tok_span(c[0]))
@@ -505,7 +574,7 @@ def parse_with(parser: Lark, source: Source) -> ast.Program:
 
 # ---- syntax errors: what went wrong, said the way a person would fix it ----------
 
-_VALUE_START = {"NAME", "INT", "NUMBER", "STRING", "LPAR", "LSQB", "LBRACE"}
+_VALUE_START = {"NAME", "INT", "NUMBER", "STRING", "LPAR", "LSQB", "LBRACE", "MINUS"}
 _CLOSER = {"LPAR": ")", "LSQB": "]", "LBRACE": "}"}
 # Keywords that start a top-level statement, never a line of a block's body.
 _TOP_LEVEL = {"NETWORK", "INPUT", "OUTPUT", "LAYER", "COMPILE", "TRAIN", "BLOCK", "IMPORT", "FROM"}

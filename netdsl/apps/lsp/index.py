@@ -197,6 +197,11 @@ def _atom(atom, scope, index: FileIndex, head: bool) -> None:
         _call(atom, scope, index)
     elif isinstance(atom, ast.Chain):
         _chain(atom, scope, index, head)
+    elif isinstance(atom, ast.BinOp):  # `units * 2 + 1`: names of block parameters and functions
+        _atom(atom.left, scope, index, True)
+        _atom(atom.right, scope, index, True)
+    elif isinstance(atom, ast.Neg):
+        _atom(atom.operand, scope, index, True)
     elif isinstance(atom, ast.ListLit):
         for element in atom.items:
             value = element.value if isinstance(element, ast.Pair) else element

@@ -146,6 +146,8 @@ def _fit_pipelined(g: nx.DiGraph, cut, shard, learn_from, settings, class_weight
     rebuilt = to_keras(g, learned, seed=settings["seed"], cut=cut, layers=layers)
     rebuilt.set_weights(weights)
     whole = to_keras(g, layers=layers)  # raw rows in: what is saved
+    if whole.optimizer is not None:  # as evaluating builds it: saved with its slots, as the trunk's
+        whole.optimizer.build(whole.trainable_variables)
 
     def evaluate(feed, batch: int) -> dict:
         from .keras import dataset, metric_value

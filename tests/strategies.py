@@ -1025,7 +1025,11 @@ class RowsProgram:
 
 def _rows_step(draw, d: int) -> tuple[str, int, int, int]:
     """One layer on rows of width d: (chain text, new width, trainable, non-trainable)."""
-    kind = draw(st.sampled_from(("attention", "attention", "layernorm", "batchnorm", "dense", "dropout")))
+    kinds = ("attention", "attention", "layernorm", "batchnorm", "dense", "dropout", "clip")
+    kind = draw(st.sampled_from(kinds))
+    if kind == "clip":
+        low = draw(st.sampled_from((-1, -0.5, 0)))
+        return f"clip({low}, {draw(st.sampled_from((0, 0.5, 2)))})", d, 0, 0
     if kind == "attention":
         h, k = draw(st.integers(1, 3)), draw(st.integers(1, 6))
         v = draw(st.one_of(st.none(), st.integers(1, 6)))
@@ -1051,8 +1055,9 @@ def _rows_step(draw, d: int) -> tuple[str, int, int, int]:
 @st.composite
 def rows_programs(draw) -> RowsProgram:
     """A spec stacking n dense projections of an input into (n, d), then layers on that
-    rank-3 value (self-attention, norms, dense on the last axis, residual adds), sometimes
-    attention to a memory of other rows and width, flattened."""
+    rank-3 value (self-attention, norms, dense on the last axis, clip, residual adds), sometimes
+    attention to a memory of other rows and width, flattened or summed weighted by n weights
+    (weighted_sum)."""
     width, n, d = draw(st.integers(1, 5)), draw(st.integers(2, 4)), draw(st.integers(1, 6))
     lines = [f"input x: {width}"]
     parts = ", ".join(f"x -> dense({d})" for _ in range(n))
@@ -1077,8 +1082,13 @@ def rows_programs(draw) -> RowsProgram:
         trainable += (cur + 1) * projections + 2 * (dm + 1) * projections + projections * cur + cur
         prev = "c"
     out = draw(st.integers(1, 3))
-    lines.append(f"output y = {prev} -> flatten -> dense({out})")
-    trainable += n * cur * out + out
+    if draw(st.booleans()):  # a variable selection network's end: n weights of x, the rows' weighted sum
+        act = draw(st.sampled_from(("softmax", "sigmoid")))
+        lines.append(f"output y = weighted_sum(x -> dense({n}, {act}), {prev}) -> dense({out})")
+        trainable += width * n + n + cur * out + out
+    else:
+        lines.append(f"output y = {prev} -> flatten -> dense({out})")
+        trainable += n * cur * out + out
     return RowsProgram("\n".join(lines) + "\n", trainable + frozen, frozen, (n, d), out)
 
 

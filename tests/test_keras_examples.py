@@ -283,6 +283,17 @@ def selected_columns(op):
     return tuple(int(v) for v in np.asarray(op(probe, *args[1:])).ravel())
 
 
+def detail(op):
+    """What tells two operations of one kind and shape on the same inputs apart: a
+    selection's columns, a layer's activation (keras.io's GRN applies Dense(16, elu) and
+    its projection Dense(16) to one value)."""
+    columns = selected_columns(op)
+    if columns is not None:
+        return columns
+    activation = getattr(op, "activation", None)
+    return getattr(activation, "__name__", None) if callable(activation) else None
+
+
 # Keras classes that are the same computation under another name: FeatureSpace concatenates
 # with its own TFDConcat layer (a Concatenate on the last axis)
 KIND_ALIASES = {"TFDConcat": "Concatenate"}
@@ -308,7 +319,7 @@ def signatures(model):
             shape = tuple(op.output.shape)
             ins = parents(op, model)
             if ins:
-                memo[id(op)] = (kind(op), shape, selected_columns(op), tuple(sig(p) for p in ins))
+                memo[id(op)] = (kind(op), shape, detail(op), tuple(sig(p) for p in ins))
             else:
                 memo[id(op)] = (kind(op), shape, ("input", input_index[id(op)]))
         return memo[id(op)]
@@ -501,8 +512,10 @@ def assert_every_name_is_a_keras_layer(g, model) -> None:
         carried_by_identity,
         keras_inputs,
         keras_names,
+        layer_spec,
         needed_nodes,
         operation_names,
+        step_names,
     )
     from netdsl.ir.core import in_order
     from netdsl.ir.report import graph_json
@@ -529,6 +542,10 @@ def assert_every_name_is_a_keras_layer(g, model) -> None:
     }
     expected = {names[n] for n in needed - records - (picks - carried)} | columns | tokens
     expected |= {internal[n] for n in carried if n in internal}
+    for n in in_order(g):  # an op that is several operations (weighted_sum): the ones before its last
+        spec = layer_spec(n) if n.name in needed else None
+        if spec is not None and len(spec.steps) > 1:
+            expected |= set(step_names(spec, "", names[n.name])[:-1])
     assert sorted(op.name for op in model.operations) == sorted(expected)
     for name in carried:
         identity = model.get_layer(names[name])

@@ -35,6 +35,8 @@ SPECS = {
     "collaborative_filtering.net": "collaborative_filtering_movielens:recommender_net",
     "tabtransformer_baseline.net": "tabtransformer:mlp_baseline",
     "tabtransformer.net": "tabtransformer:tabtransformer",
+    "grn_vsn.net": "classification_with_grn_and_vsn:grn_vsn",
+    "grn_vsn_tuning.net": "class_with_grn_and_vsn_with_hyperparameters_tuning:grn_vsn_default_hp",
 }
 # spec -> the rows its reference adapts on (lookups, normalizations); the spec's `# data:` file
 # holds them as a CSV, on which netdsl adapts

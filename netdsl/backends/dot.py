@@ -51,6 +51,8 @@ STYLES: dict[str, dict[str, str]] = {
     "subtract": MERGE_STYLE,
     "dot": MERGE_STYLE,
     "stack": MERGE_STYLE,
+    "weighted_sum": MERGE_STYLE,
+    "clip": {"fillcolor": "#f8fafc", "color": "#94a3b8"},
     "batchnorm": {"fillcolor": "#fef3c7", "color": "#b45309"},
     "layernorm": {"fillcolor": "#fef3c7", "color": "#b45309"},
     "gaussian_noise": {"fillcolor": "#f8fafc", "color": "#94a3b8", "style": "rounded,filled,dashed"},

@@ -33,6 +33,7 @@ from .keras_layers import (
     model_name,
     needed_nodes,
     operation_names,
+    step_names,
     takes_dict,
 )
 
@@ -125,7 +126,7 @@ def to_keras(
             assert spec is not None, f"'{name}' was checked"
             operands = _flat([tensors[s] for s in n.inputs])
             own = {**names, name: internal.get(name, names[name])}
-            tensors[name] = _apply(n, spec, own, operands, tensors, feeds, data, shared, made)
+            tensors[name] = _apply(n, spec, own, operands, tensors, feeds, data, shared, made, names[name])
         if carried_by_identity(n):  # get_layer(name) finds a layer, not an operation
             tensors[name] = keras.layers.Identity(name=names[name])(tensors[name])
     outs = [tensors[o] for o in net.outputs]
@@ -166,7 +167,9 @@ def _flat(operands: list) -> list:
     return out
 
 
-def _apply(n, spec: LayerSpec, names: dict, operands: list, tensors: dict, feeds: dict, data, shared, made):
+def _apply(
+    n, spec: LayerSpec, names: dict, operands: list, tensors: dict, feeds: dict, data, shared, made, public
+):
     """Make the layer of one node (learning what it learns from data) and call
     it; a shared layer (`layer NAME = ...`) is made once, at its first
     application; a layer in `made` is not made again."""
@@ -187,6 +190,8 @@ def _apply(n, spec: LayerSpec, names: dict, operands: list, tensors: dict, feeds
             operands[0], marker
         )
         return _instantiate(spec, name)(missing, token, operands[0])
+    if len(spec.steps) > 1:  # weightless operations: made again when the model is rebuilt on `made`
+        return _steps(spec, step_names(spec, layer_name(n, names), public), operands)
     layer = made[n.name] = _instantiate(spec, layer_name(n, names))
     if n.shares is not None:
         shared[n.shares] = layer
@@ -195,7 +200,22 @@ def _apply(n, spec: LayerSpec, names: dict, operands: list, tensors: dict, feeds
     return _call(layer, spec, operands)
 
 
+def _steps(spec: LayerSpec, names: list[str], operands: list):
+    """An op that is several operations (LayerSpec.steps): the first operand through
+    `before`, the core op on it and the other operands, the result through `after`."""
+    first = operands[0]
+    for step, name in zip(spec.before, names, strict=False):
+        first = _call(_instantiate(step, name), step, [first])
+    core = spec.steps[len(spec.before)]
+    out = _call(_instantiate(core, names[len(spec.before)]), core, [first, *operands[1:]])
+    for step, name in zip(spec.after, names[len(spec.before) + 1 :], strict=True):
+        out = _call(_instantiate(step, name), step, [out])
+    return out
+
+
 def _call(layer, spec: LayerSpec, operands: list):
+    if spec.spread:
+        return layer(*operands, *spec.call_args)
     if spec.merge:
         return layer(operands)
     if spec.self_call:

@@ -53,6 +53,18 @@ class LayerSpec:
     # fill("x") of a category: (missing marker, token): an Equal operation finds
     # the missing cells and this Where operation puts the token there.
     replace: tuple | None = None
+    # An op that is several Keras operations (weighted_sum): `before` applied in turn to the
+    # first operand, then this one called with the operands as arguments (`op(a, b)`, `spread`),
+    # then `after`; the last of them carries the node's name, the others `NAME_<operation>`.
+    before: tuple[LayerSpec, ...] = ()
+    after: tuple[LayerSpec, ...] = ()
+    spread: bool = False
+
+    @property
+    def steps(self) -> tuple[LayerSpec, ...]:
+        """The Keras operations it is, in order (one for a plain layer)."""
+        core = LayerSpec(self.class_name, self.config, self.call_args, self.module, spread=self.spread)
+        return (*self.before, core, *self.after) if self.before or self.after else (self,)
 
     def serialized(self, name: str) -> dict[str, Any]:
         """The description `keras.saving.deserialize_keras_object` takes."""
@@ -175,6 +187,22 @@ def _fill(n: Node, a: dict) -> LayerSpec:
     return LayerSpec("NanToNum", {"nan": values}, module=OPS_MODULE)
 
 
+def _weighted_sum(n: Node, a: dict) -> LayerSpec:
+    # keras.io's VSN (its TensorFlow branch): squeeze(matmul(transpose(expand_dims(w, -1)), x), 1);
+    # operations that save to .keras and load with safe_mode=True, as the script's do
+    def op(class_name: str, **config: Any) -> LayerSpec:
+        return LayerSpec(class_name, config, module=OPS_MODULE)
+
+    return LayerSpec(
+        "Matmul",
+        {},
+        module=OPS_MODULE,
+        spread=True,
+        before=(op("ExpandDims", axis=-1), op("Transpose", axes=[0, 2, 1])),
+        after=(op("Squeeze", axis=1),),
+    )
+
+
 INPUT_DTYPES = {FLOAT: "float32", STRING: "string", INT: "int64"}
 
 
@@ -231,6 +259,11 @@ LAYERS: dict[str, KerasLayer] = {
     "expand_dims": KerasLayer(
         "ExpandDims", spec=lambda n, a: LayerSpec("ExpandDims", {"axis": a["axis"]}, module=OPS_MODULE)
     ),
+    "clip": KerasLayer(
+        "Clip",
+        spec=lambda n, a: LayerSpec("Clip", {"x_min": a["min"], "x_max": a["max"]}, module=OPS_MODULE),
+    ),
+    "weighted_sum": KerasLayer("Matmul", spec=_weighted_sum),  # ExpandDims, Transpose, Matmul, Squeeze
     "cross": KerasLayer(
         "HashedCrossing", lambda n, a: {"num_bins": a["bins"], "output_mode": a["output_mode"]}, merge=True
     ),
@@ -294,10 +327,11 @@ def keras_class(n: Node) -> str:
     a named operation `GetItem + Identity` (the layer carrying its name), a named
     pick of record columns `Identity`."""
     spec = layer_spec(n)
+    shown = " + ".join(s.class_name for s in spec.steps) if spec is not None else ""
     if spec is not None and carried_by_identity(n):
-        return f"{spec.class_name} + Identity" if spec.class_name else "Identity"
+        return f"{shown} + Identity" if shown else "Identity"
     if spec is not None:
-        return spec.class_name
+        return shown
     entry = LAYERS.get(n.op) if n.op is not None else None
     return entry.class_name if entry is not None else ""
 
@@ -372,7 +406,8 @@ def operation_names(g: nx.DiGraph) -> dict[str, str]:
     for n in in_order(g):
         spec = layer_spec(n) if carried_by_identity(n) else None
         if spec is not None and spec.module == OPS_MODULE:
-            out[n.name] = _unique_name(f"{names[n.name]}_{operation_suffix(spec.class_name)}", taken)
+            suffix = operation_suffix(spec.steps[-1].class_name)
+            out[n.name] = _unique_name(f"{names[n.name]}_{suffix}", taken)
     return out
 
 
@@ -383,6 +418,13 @@ def _unique_name(base: str, taken: set[str]) -> str:
         candidate = f"{base}_{k}"
     taken.add(candidate)
     return candidate
+
+
+def step_names(spec: LayerSpec, name: str, base: str) -> list[str]:
+    """The Keras names of the operations an op is (LayerSpec.steps): the last `name`, each
+    other `base_<operation>` (`features_transpose`), base the node's own Keras name."""
+    steps = spec.steps
+    return [f"{base}_{operation_suffix(s.class_name)}" for s in steps[:-1]] + [name]
 
 
 def layer_name(n: Node, names: dict[str, str]) -> str:

@@ -31,6 +31,7 @@ from .keras_layers import (
     keras_object_parts,
     layer_spec,
     operation_names,
+    step_names,
 )
 
 
@@ -73,7 +74,10 @@ def to_python(g: nx.DiGraph, adapted: dict[str, tuple] | None = None, origin: st
             made.add(n.shares)
             continue
         own = internal.get(name, names[name])
-        src.lines += _layer_lines(spec, var[name], own, operands, (adapted or {}).get(name), src)
+        if len(spec.steps) > 1:
+            src.lines += _step_lines(spec, var[name], step_names(spec, own, names[name]), operands, src)
+        else:
+            src.lines += _layer_lines(spec, var[name], own, operands, (adapted or {}).get(name), src)
         if carried_by_identity(n):  # named by a layer, as the builder names it: get_layer finds it
             src.lines += _call(
                 f"{var[name]} = layers.Identity", [f"name={_q(names[name])}"], f"({var[name]})"
@@ -211,6 +215,19 @@ def _layer_lines(spec: LayerSpec, var: str, name: str, operands: list[str], stat
             f"{var} = adapted", stats_args, f"({operands[0]})"
         )
     return _call(f"{var} = layers.{spec.class_name}", args, _tail(spec, operands))
+
+
+def _step_lines(spec: LayerSpec, var: str, names: list[str], operands: list[str], src: _Source) -> list[str]:
+    """An op that is several operations (weighted_sum), one statement each, as the builder calls them."""
+    src.needs_named_op = True
+    lines, first = [], operands[0]
+    steps = spec.steps
+    for k, (step, name) in enumerate(zip(steps, names, strict=True)):
+        ins = [first, *operands[1:]] if k == len(spec.before) else [first]
+        args = [_q(step.class_name)] + _arguments(step, name)
+        lines += _call(f"{var} = named_op", args, f"({', '.join(ins)})")
+        first = var
+    return lines
 
 
 def _tail(spec: LayerSpec, operands: list[str]) -> str:

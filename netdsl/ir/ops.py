@@ -1337,6 +1337,44 @@ def _fill_describe(c: OpCall) -> str:
     return f"missing: {value!r}" if kind == "token" else f"missing: {value:g}"
 
 
+def _clip_shape(c: OpCall) -> Shape:
+    low, high = c.args["min"], c.args["max"]
+    if low > high:
+        raise ShapeError(
+            codes.ARGUMENT_RANGE,
+            f"clip() min {low:g} is above max {high:g}: every value would become {high:g}",
+            help="clip(min, max) with min <= max, e.g. clip(0, 8) keeps the indices of 9 categories in range",
+        )
+    return c.inputs[0].shape
+
+
+def _weighted_sum_shape(c: OpCall) -> Shape:
+    """What a variable selection network computes: n weights (n,) and n stacked rows (n, d)
+    give the sum of the rows, each times its weight, (d,)."""
+    w, x = c.inputs
+    if len(x.shape) != 2:
+        raise ShapeError(
+            codes.OPERAND_TYPE,
+            f"weighted_sum() sums the rows of a (rows, width) value; its second operand "
+            f"'{label(x)}' has shape {fmt_shape(x.shape)}",
+            help="stack the values to weigh into rows: stack(a, b, ..., axis=1) gives (n, d)",
+            notes=[(f"'{label(x)}' has shape {fmt_shape(x.shape)}, defined here", x.span)],
+        )
+    rows, width = x.shape
+    if w.shape != (rows,):
+        lifted = len(w.shape) == 2 and w.shape[0] == rows and w.shape[1] == 1
+        raise ShapeError(
+            codes.MERGE_SHAPE_MISMATCH,
+            f"weighted_sum() needs one weight per row of '{label(x)}', shape ({rows},): "
+            f"'{label(w)}' has shape {fmt_shape(w.shape)}",
+            help="give the weights as (n,): weighted_sum() adds their last axis itself"
+            if lifted
+            else f"make {rows} weights, e.g. {w.example(f'dense({rows}, softmax)')}",
+            notes=[(f"'{label(o)}' has shape {fmt_shape(o.shape)}, defined here", o.span) for o in c.inputs],
+        )
+    return (width,)
+
+
 def _keep_waits(c: OpCall) -> str | None:
     return next((o.waits for o in c.inputs if o.waits), None)
 
@@ -1428,6 +1466,35 @@ OPS.update(
             vocabulary=_keep_vocabulary,
             waits=_keep_waits,
             describe=lambda c: f"axis {c.args['axis']}",
+        ),
+        Op(
+            "clip",
+            "layer",
+            "Values limited to [min, max] (keras.ops.clip): clip(min, max); keras.io's VSN clips "
+            "category indices before its embeddings, clip(0, V - 1).",
+            params=(Param("min", "number"), Param("max", "number")),
+            dtypes=(FLOAT, INT, INDEX),
+            ranks=(0,) + ANY_RANK,
+            shape=_clip_shape,
+            features=_keep_features,
+            cardinality=_keep_cardinality,
+            describe=lambda c: f"to [{c.args['min']:g}, {c.args['max']:g}]",
+        ),
+        Op(
+            "weighted_sum",
+            "merge",
+            "The rows of a stacked value summed, each times its weight (a variable selection "
+            "network's output): weighted_sum(weights, stacked), weights (n,) (e.g. a softmax over "
+            "the n features), stacked (n, d), result (d,).",
+            min_inputs=2,
+            max_inputs=2,
+            ranks=ANY_RANK,
+            shape=_weighted_sum_shape,
+            describe=lambda c: (
+                f"{c.inputs[1].shape[0]} rows, weighted"
+                if len(c.inputs) == 2 and len(c.inputs[1].shape) == 2
+                else ""
+            ),
         ),
         Op(
             "flatten",

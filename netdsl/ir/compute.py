@@ -198,7 +198,7 @@ def _call(call: ast.Call, sizes: Sizes | None) -> int | float:
         and not math.isfinite(args[0])
     ):
         raise ComputeError(codes.BAD_EXPRESSION, "the value is not a finite number", call.span)
-    return fn(*args)
+    return fn(args) if most is None else fn(*args)  # min and max of a list: one argument works too
 
 
 def _size(call: ast.Call, sizes: Sizes | None) -> int:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -158,8 +160,8 @@ def test_compiled_model_has_the_computed_sizes(tmp_path):
         "m = keras.saving.load_model(sys.argv[1], safe_mode=True)\n"
         "print(json.dumps({l.name: l.get_config() for l in m.layers}))\n"
     )
-    loaded = __import__("subprocess").run(
-        [__import__("sys").executable, "-c", probe, str(out)], capture_output=True, text=True, timeout=300
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe, str(out)], capture_output=True, text=True, timeout=300
     )
     assert loaded.returncode == 0, loaded.stderr
     configs = json.loads(loaded.stdout.strip().splitlines()[-1])
@@ -183,7 +185,8 @@ def test_emit_python_and_the_diagram_show_the_computed_numbers(tmp_path):
     spec.write_text(BLOCKS)
     emitted = run_cli("emit", "--python", spec)
     assert emitted.returncode == 0, emitted.stderr
-    # width() of the block's input is 8: units 24; 48, 24 // 2 + 1 = 13, rate 0.1; 2 * 13 - 1 = 25; floor(sqrt(6)) = 2
+    # width() of the block's input is 8: units 24; 48, 24 // 2 + 1 = 13, rate 0.1;
+    # 2 * 13 - 1 = 25; floor(sqrt(6)) = 2
     for layer in ("Dense(8,", "Dense(48,", "Dense(13,", "Dropout(0.1,", "Dense(25,", "Dense(2,"):
         assert layer in emitted.stdout, (layer, emitted.stdout)
     dot = tmp_path / "spec.dot"

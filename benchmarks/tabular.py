@@ -28,6 +28,7 @@ CASE_IDS = (
     "data_check_memory",
     "data_train_time",
     "data_train_memory",
+    "data_train_time_nondeterministic",
     "data_predict",
     "data_stream_memory",
 )
@@ -73,13 +74,20 @@ def measured(cmd, cwd=None) -> tuple[float, float]:
 
 def pairs(a, b, reps: int, warmup: int = 1):
     """Run a and b alternately after `warmup` untimed runs of each; ([(s, MB)...], [(s, MB)...])."""
-    for _ in range(warmup):
-        a(), b()
-    ra, rb = [], []
-    for _ in range(reps):
-        ra.append(a())
-        rb.append(b())
+    ra, rb = rounds([a, b], reps, warmup)
     return ra, rb
+
+
+def rounds(runs, reps: int, warmup: int = 1) -> list[list]:
+    """Each of `runs` in turn, `reps` times after `warmup` untimed rounds; one list of results per run."""
+    for _ in range(warmup):
+        for run in runs:
+            run()
+    out: list[list] = [[] for _ in runs]
+    for _ in range(reps):
+        for k, run in enumerate(runs):
+            out[k].append(run())
+    return out
 
 
 def _med(xs, k):
@@ -115,9 +123,13 @@ def run(cfg: dict, tmp: Path, reps, nd: list[str], case, summarize) -> list[dict
     )
 
     model_a, model_b = tmp / "netdsl.keras", tmp / "pandas.keras"
-    train_a, train_b = pairs(
-        lambda: measured(nd + ["train", str(spec), "--data", str(base), "-o", str(model_a), "--quiet"]),
-        lambda: measured([PY, str(BASELINES / "pandas_train.py"), str(base), str(model_b), "1", str(BATCH)]),
+    script = [PY, str(BASELINES / "pandas_train.py"), str(base), str(model_b), "1", str(BATCH)]
+    train_a, train_b, loose = rounds(
+        [
+            lambda: measured(nd + ["train", str(spec), "--data", str(base), "-o", str(model_a), "--quiet"]),
+            lambda: measured(script),
+            lambda: measured(script + ["0"]),
+        ],
         reps("reps_data"),
         warm,
     )
@@ -126,10 +138,22 @@ def run(cfg: dict, tmp: Path, reps, nd: list[str], case, summarize) -> list[dict
         summarize,
         "data_train",
         f"`netdsl train --epochs 1` (read, split, adapt, fit, evaluate, save; batch {BATCH}) vs the same "
-        "work by hand in pandas + Keras (cold processes)",
+        "work by hand in pandas + Keras, seeded and deterministic as netdsl is (cold processes)",
         train_a,
         train_b,
         time_target=1.05,
+    )
+
+    out.append(
+        case(
+            "data_train_time_nondeterministic",
+            "the same `netdsl train` vs the script without TensorFlow's deterministic ops (netdsl "
+            "always turns them on: the same seed gives the same weights)",
+            _med(train_a, 0) / _med(loose, 0),
+            None,
+            summarize([x[0] for x in train_a]),
+            summarize([x[0] for x in loose]),
+        )
     )
 
     predict_out = tmp / "predictions.csv"

@@ -37,6 +37,7 @@ CASES = {
     "data_check_memory",
     "data_train_time",
     "data_train_memory",
+    "data_train_time_nondeterministic",
     "data_predict",
     "data_stream_memory",
 }

@@ -6,7 +6,12 @@ StringLookup on each category, build the keras.io-style model (one Input per
 column), fit one epoch with a 10% validation split, evaluate on the test
 rows, save the model.
 
-    python pandas_train.py DATA.csv OUT.keras EPOCHS BATCH
+Seeded and deterministic, as `netdsl train` is (the same seed gives the same
+weights and metrics): TensorFlow's deterministic ops are turned on, as its
+documentation says to for a reproducible program. DETERMINISTIC 0 leaves them
+off (the benchmark reports that ratio too, without a target).
+
+    python pandas_train.py DATA.csv OUT.keras EPOCHS BATCH [DETERMINISTIC]
 """
 
 import os
@@ -21,10 +26,13 @@ import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 
 path, out, epochs, batch = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+deterministic = sys.argv[5:] != ["0"]
 NUMERIC = [f"n{i}" for i in range(30)]
 CATEGORICAL = ["c0", "c1", "c2"]
 
 keras.utils.set_random_seed(0)
+if deterministic:
+    tf.config.experimental.enable_op_determinism()
 frame = pd.read_csv(path)
 classes = sorted(frame["label"].unique())
 y = np.eye(len(classes), dtype="float32")[frame["label"].map({c: i for i, c in enumerate(classes)})]

@@ -196,7 +196,7 @@ def _apply(
     if n.shares is not None:
         shared[n.shares] = layer
     if spec.adapt:
-        layer.adapt(_adapt_dataset(_operand_values(n, tensors, feeds, data, name)))
+        layer.adapt(_adapt_data(_operand_values(n, tensors, feeds, data, name), data))
     return _call(layer, spec, operands)
 
 
@@ -234,11 +234,22 @@ def _operand_values(n, tensors: dict, feeds: dict, data, name: str):
         key = keys[id(src)]
         return lambda: (x[key] for x, _ in data.chunks())
     sub = keras.Model(feeds, src)
-    return lambda: (sub.predict_on_batch({k: x[k] for k in feeds}) for x, _ in data.chunks())
+
+    def front(x):
+        # Called eagerly: predict_on_batch would trace a function for each chunk size.
+        out = sub({k: keras.ops.convert_to_tensor(_as_tensor(x[k])) for k in feeds}, training=False)
+        return keras.ops.convert_to_numpy(out)
+
+    return lambda: (front(x) for x, _ in data.chunks())
 
 
-def _adapt_dataset(values):
-    """A tf.data Dataset of the values a layer adapts on, read chunk by chunk."""
+def _adapt_data(values, data: Feed):
+    """What a layer adapts on: one array when the rows are in memory (Keras then
+    adapts in one pass), else a tf.data Dataset of the values read chunk by chunk."""
+    import numpy as np
+
+    if data.resident:
+        return np.concatenate(list(values()))
     import tensorflow as tf
 
     first = next(iter(values()))

@@ -37,6 +37,7 @@ class Feed:
 
     inputs: list[Column]
     targets: list[Column]
+    resident = False  # whether its rows are arrays in memory (not read from a file each time)
 
     def chunks(self) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -50,6 +51,8 @@ class ArrayFeed(Feed):
     """Rows `indices` of arrays in memory, in a new seeded order each time it is read
     (each epoch) when `shuffle` is set; `chunk` rows at a time (LEARN_ROWS for
     the layers that learn from data)."""
+
+    resident = True
 
     def __init__(
         self,

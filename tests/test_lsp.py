@@ -280,6 +280,19 @@ async def test_hover_shows_op_docs_shapes_parameters_and_features(client):
     close_doc(client, uri)
 
 
+async def test_hover_on_computed_arguments(client):
+    path = EXAMPLES / "keras_io" / "tabtransformer_baseline.net"
+    text = path.read_text(encoding="utf-8")
+    uri = await open_doc(client, path)
+    fn = await hover_at(client, uri, text, "width(features), 0.2) * 2", offset=1)
+    assert fn is not None and "last axis of the value entering this layer" in fn
+    use = await hover_at(client, uri, text, "mlp_layer(2 * width(features)", offset=1)
+    assert use is not None and "block mlp_layer(units, rate)" in use and "this use: 3 layers" in use
+    value = await hover_at(client, uri, text, "width(features), 0.2) * 2", offset=7)
+    assert value is not None and "**features**" in value and "(133,)" in value
+    close_doc(client, uri)
+
+
 async def test_hover_on_blocks_and_selected_features(client):
     path = EXAMPLES / "towers" / "model.net"
     text = path.read_text(encoding="utf-8")
@@ -435,6 +448,7 @@ async def test_completion_in_every_context(client, tmp_path):
     assert dense.detail == "dense(units, activation=linear, use_bias=true)"
     in_call = await labels_at(client, uri, 6, lines[5].index("4, relu") + 1)
     assert {"units=", "activation=", "use_bias="} <= set(in_call)
+    assert {"width", "vocab_size", "floor", "sqrt"} <= set(in_call)  # units may be computed
     activation = await labels_at(client, uri, 6, lines[5].index("relu") + 1)
     assert {"relu", "softmax", "tanh", "activation="} <= set(activation) and "units=" in activation
     features = await labels_at(client, uri, 6, lines[5].index("sepal_width") + 1)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from lsprotocol import types
 
+from ...ir import compute
 from ...ir.checks import TRAIN_SETTINGS
 from ...ir.ops import ACTIVATIONS, OPS, layer_ops
 from ...ir.options import FAMILIES
@@ -198,6 +199,11 @@ def _values_for(param) -> list[types.CompletionItem]:
         return [_item(v, Kind.Keyword) for v in ("true", "false")]
     if param.type in FAMILIES:  # kernel_initializer=, kernel_regularizer=, ...
         return [_item(name, Kind.EnumMember, param.type) for name in FAMILIES[param.type][0]]
+    if param.type in ("int", "float", "number"):  # a number may be computed: `dense(2 * width())`
+        return [
+            _item(name, Kind.Function, "computed argument", insert=name + "(", sort="~" + name)
+            for name in compute.NAMES
+        ]
     return []
 
 

@@ -148,7 +148,7 @@ def _hover_text(ls, doc, analysis, occ: Occurrence) -> str | None:
             return _block_text(ls, g, target, occ)
         op = model.OPS.get(occ.name)
         if op is None:
-            return None
+            return _FUNCTIONS.get(occ.name)
         text = describe.op_markdown(op)
         here = model.node_at_op(g, occ.span.line, occ.span.column)
         if here is not None:
@@ -164,6 +164,19 @@ def _hover_text(ls, doc, analysis, occ: Occurrence) -> str | None:
         p = model.totals(g)
         return f"network **{occ.name}** · {g.number_of_nodes()} layers · {describe.count(p['total'])}"
     return None
+
+
+# What a computed argument's functions are (README "Computed arguments"), for hover.
+_FUNCTIONS = {
+    "width": "`width()`: the last axis of the value entering this layer (in a block's argument: the "
+    "block); `width(x)`: of the value `x`. Computed while netdsl checks shapes.",
+    "vocab_size": "`vocab_size()` / `vocab_size(x)`: how many category indices the value holds "
+    "(an Embedding's input_dim). Waits for `--data` when the vocabulary does.",
+    **{
+        name: f"`{name}(...)`: as in Python's math, in a computed argument"
+        for name in ("floor", "ceil", "round", "int", "abs", "sqrt", "log2", "min", "max")
+    },
+}
 
 
 def _constant_text(occ: Occurrence) -> str | None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from ...lang import ast
 from ...lang.source import Span
 
+SIZES = ("width", "vocab_size")  # compute.SIZES: their argument names a value (the index needs no ir)
+
 # Kinds of occurrence.
 VALUE = "value"  # an input, a named value, a block's input or local name
 PARAM = "param"  # a block parameter
@@ -225,7 +227,9 @@ def _call(call: ast.Call, scope, index: FileIndex) -> None:
 
 def _argument(arg: ast.Chain, scope, index: FileIndex, callee: str, position: int) -> None:
     atom = ast.unwrap(arg)
-    if isinstance(atom, ast.Ref):
+    if isinstance(atom, ast.Ref) and callee in SIZES:  # width(x): a use of the value x
+        index.add(Occurrence(atom.name, atom.span, VALUE, scope))
+    elif isinstance(atom, ast.Ref):
         index.add(Occurrence(atom.name, atom.span, ARG_REF, scope, detail=callee, index=position))
     else:
         _chain(arg, scope, index, head=True)

@@ -1054,15 +1054,25 @@ def _rows_step(draw, d: int) -> tuple[str, int, int, int]:
 
 @st.composite
 def rows_programs(draw) -> RowsProgram:
-    """A spec stacking n dense projections of an input into (n, d), then layers on that
+    """A spec stacking n dense projections of an input into (n, d) (or one projection reshaped
+    or repeated into n rows), then layers on that
     rank-3 value (self-attention, norms, dense on the last axis, clip, residual adds), sometimes
-    attention to a memory of other rows and width, flattened or summed weighted by n weights
-    (weighted_sum)."""
+    attention to a memory of other rows and width, flattened (flatten, reshape), pooled over
+    the rows or summed weighted by n weights (weighted_sum)."""
     width, n, d = draw(st.integers(1, 5)), draw(st.integers(2, 4)), draw(st.integers(1, 6))
     lines = [f"input x: {width}"]
-    parts = ", ".join(f"x -> dense({d})" for _ in range(n))
-    lines.append(f"s = stack({parts}, axis=1)")
-    trainable, frozen = n * (width * d + d), 0
+    start = draw(st.sampled_from(("stack", "reshape", "repeat")))
+    if start == "stack":
+        parts = ", ".join(f"x -> dense({d})" for _ in range(n))
+        lines.append(f"s = stack({parts}, axis=1)")
+        trainable, frozen = n * (width * d + d), 0
+    elif start == "reshape":  # one projection cut into n rows, one size maybe left to -1
+        dims = draw(st.sampled_from(((n, d), (n, -1), (-1, d))))
+        lines.append(f"s = x -> dense({n * d}) -> reshape({dims[0]}, {dims[1]})")
+        trainable, frozen = width * n * d + n * d, 0
+    else:  # one projection repeated as n rows
+        lines.append(f"s = x -> dense({d}) -> repeat({n})")
+        trainable, frozen = width * d + d, 0
     prev, cur = "s", d
     for i in range(draw(st.integers(1, 4))):
         step, new, t, f = _rows_step(draw, cur)
@@ -1086,8 +1096,13 @@ def rows_programs(draw) -> RowsProgram:
         act = draw(st.sampled_from(("softmax", "sigmoid")))
         lines.append(f"output y = weighted_sum(x -> dense({n}, {act}), {prev}) -> dense({out})")
         trainable += width * n + n + cur * out + out
+    elif draw(st.booleans()):  # pooled over the rows
+        pool = draw(st.sampled_from(("global_avg_pool", "global_max_pool")))
+        lines.append(f"output y = {prev} -> {pool} -> dense({out})")
+        trainable += cur * out + out
     else:
-        lines.append(f"output y = {prev} -> flatten -> dense({out})")
+        flat = draw(st.sampled_from(("flatten", "reshape(-1)", f"reshape({n * cur})")))
+        lines.append(f"output y = {prev} -> {flat} -> dense({out})")
         trainable += n * cur * out + out
     return RowsProgram("\n".join(lines) + "\n", trainable + frozen, frozen, (n, d), out)
 

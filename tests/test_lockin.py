@@ -44,6 +44,8 @@ RECORD_EXAMPLES = {
     "wide_deep_cross_deep_and_cross",
     "tabtransformer_baseline",
     "tabtransformer",
+    "grn_vsn",
+    "grn_vsn_tuning",
     # an integer input and pick (x[:, i] dropping its axis): import reads float vectors only
     "collaborative_filtering",
 }

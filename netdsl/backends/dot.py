@@ -66,6 +66,10 @@ STYLES: dict[str, dict[str, str]] = {
     "cross": {**ENCODING_STYLE, "style": "filled"},
     "embedding": {"fillcolor": "#ffffff", "color": "#0f766e"},
     "flatten": {"fillcolor": "#f8fafc", "color": "#94a3b8"},
+    "reshape": {"fillcolor": "#f8fafc", "color": "#94a3b8"},
+    "repeat": {"fillcolor": "#f8fafc", "color": "#94a3b8"},
+    "global_avg_pool": {"fillcolor": "#f8fafc", "color": "#94a3b8"},
+    "global_max_pool": {"fillcolor": "#f8fafc", "color": "#94a3b8"},
     "fill": {"fillcolor": "#fef3c7", "color": "#b45309", "style": "rounded,filled,dashed"},
 }
 

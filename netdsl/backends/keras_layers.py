@@ -244,6 +244,12 @@ LAYERS: dict[str, KerasLayer] = {
         "Embedding", lambda n, a: {"input_dim": n.cardinality, "output_dim": n.shape[-1] if n.shape else None}
     ),
     "flatten": KerasLayer("Flatten"),
+    "reshape": KerasLayer(
+        "Reshape", lambda n, a: {"target_shape": tuple(a["dims"])}, renames=(("dims", "target_shape"),)
+    ),
+    "repeat": KerasLayer("RepeatVector", lambda n, a: {"n": a["n"]}),
+    "global_avg_pool": KerasLayer("GlobalAveragePooling1D"),
+    "global_max_pool": KerasLayer("GlobalMaxPooling1D"),
     "attention": KerasLayer("MultiHeadAttention", spec=_attention),
     # an operation, as keras.io's scripts call it (`keras.ops.stack(embeddings, axis=1)`)
     "stack": KerasLayer(
@@ -288,6 +294,8 @@ ASSUMED: dict[str, dict[str, Any]] = {
     "ReLU": {"max_value": None, "negative_slope": 0.0, "threshold": 0.0},
     "PReLU": {"shared_axes": None},
     "Dot": {"axes": 1},
+    "GlobalAveragePooling1D": {"data_format": "channels_last", "keepdims": False},
+    "GlobalMaxPooling1D": {"data_format": "channels_last", "keepdims": False},
 }
 
 

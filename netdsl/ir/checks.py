@@ -32,6 +32,7 @@ from .core import (
 )
 from .fit_settings import check_callbacks, check_class_weight, learning_rate_schedule
 from .ops import (
+    ALL_ARGUMENTS,
     MAX_PARAMS,
     MAX_WIDTH,
     OPS,
@@ -268,6 +269,9 @@ def _given_arguments(op: Op, n: Node, diags: list[Diagnostic]) -> tuple[dict, bo
     ok = True
     positional = [p for p in op.params if not p.keyword_only]
     for i, expr in enumerate(n.raw_args):
+        if i < len(positional) and positional[i].variadic:  # the rest: reshape(4, 16)
+            values[positional[i].name] = tuple(n.raw_args[i:])
+            break
         if i >= len(positional):
             diags.append(
                 error(
@@ -282,7 +286,18 @@ def _given_arguments(op: Op, n: Node, diags: list[Diagnostic]) -> tuple[dict, bo
         values[positional[i].name] = expr
     for kw in n.raw_kwargs:
         key = kw.name.text
-        if op.param(key) is None:
+        p = op.param(key)
+        if p is not None and p.variadic:
+            diags.append(
+                error(
+                    codes.ARGUMENT_TYPE,
+                    f"{op.name}() takes its {key} as positional arguments, not by name",
+                    kw.span,
+                    help=_signature(op),
+                )
+            )
+            values[key], ok = (), False  # reported: not missing as well
+        elif p is None:
             diags.append(
                 error(
                     codes.UNKNOWN_ARGUMENT,
@@ -304,7 +319,10 @@ def _given_arguments(op: Op, n: Node, diags: list[Diagnostic]) -> tuple[dict, bo
 
 def _param_value(p, expr):
     """A layer argument's value: converted, within the op's limits and range
-    (a Computed, computed with the shapes, is checked then: _computed_arguments)."""
+    (a Computed, computed with the shapes, is checked then: _computed_arguments);
+    a variadic one's, each item so (not computed from shapes)."""
+    if p.variadic:
+        return tuple(_item_value(p, item) for item in expr)
     try:
         value = convert(p.type, expr, p.check, f"{p.name} values must be {p.range_text}", sizes_ok=True)
     except BadValue as exc:
@@ -314,6 +332,16 @@ def _param_value(p, expr):
     if isinstance(value, Computed):
         return value
     return _within(p, value, expr)
+
+
+def _item_value(p, expr):
+    """One item of a variadic argument: a number, or arithmetic on numbers."""
+    try:
+        return _within(p, convert(p.type, expr, p.check, f"{p.name} values must be {p.range_text}"), expr)
+    except BadValue as exc:
+        exc.help = exc.help or p.range_text or None
+        exc.span = exc.span or ast.unwrap(expr).span
+        raise
 
 
 def _within(p, value, expr):
@@ -351,7 +379,10 @@ def _within(p, value, expr):
 def _signature(op) -> str:
     """`dense(units, activation=linear, use_bias=true)`: its own arguments, not the layer options."""
     own = [p for p in op.params if not is_layer_option(p.name)]
-    parts = [p.name if p.required else f"{p.name}={_show_default(p.default)}" for p in own]
+    parts = [
+        f"{p.name}..." if p.variadic else p.name if p.required else f"{p.name}={_show_default(p.default)}"
+        for p in own
+    ]
     return f"{op.name}({', '.join(parts)})"
 
 
@@ -402,8 +433,19 @@ def check_shapes(g: nx.DiGraph) -> None:
             continue
         except ShapeError as exc:
             notes = [Note(msg, where) for msg, where in exc.notes]
-            diagnostic = error(exc.code, exc.message, exc.span or n.span, help=exc.help, notes=notes)
+            span = exc.span or _argument_span(n, exc.argument) or n.span
+            diagnostic = error(exc.code, exc.message, span, help=exc.help, notes=notes)
             diags.append(dataclasses.replace(diagnostic, node=name))
+
+
+def _argument_span(n: Node, argument: int | None):
+    """The span of a node's positional argument a rule names, or of them all."""
+    spans = [ast.unwrap(a).span for a in n.raw_args]
+    if argument is None or not spans:
+        return None
+    if argument == ALL_ARGUMENTS:
+        return spans[0].to(spans[-1])
+    return spans[argument] if argument < len(spans) else None
 
 
 # Ops whose shape rules take an argument that waits for data (None): the size it sets waits too.

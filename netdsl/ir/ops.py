@@ -77,6 +77,8 @@ class Param(Frozen):
     range_text: str = ""  # says what `check` accepts, for messages
     choices: tuple[str, ...] = ()  # the names a "name" argument may be
     keyword_only: bool = False  # only as name=value (after the positional ones)
+    # the rest of the positional arguments, a tuple of `type` values (`reshape(4, 16)`)
+    variadic: bool = False
 
     @property
     def required(self) -> bool:
@@ -130,10 +132,16 @@ class ShapeError(Exception):
         help: str | None = None,
         notes: Sequence[tuple[str, Any]] = (),
         span: Any = None,
+        argument: int | None = None,
     ):
         super().__init__(message)
         self.code, self.message, self.help = code, message, help
         self.notes, self.span = tuple(notes), span
+        # the positional argument it is about (its span), ALL_ARGUMENTS for them all
+        self.argument = argument
+
+
+ALL_ARGUMENTS = -1
 
 
 def _first_dtype(c: OpCall) -> str:
@@ -1375,6 +1383,46 @@ def _weighted_sum_shape(c: OpCall) -> Shape:
     return (width,)
 
 
+def _reshape_shape(c: OpCall) -> Shape:
+    """Keras's Reshape: the same values in a new shape; one size may be -1 (what is left over)."""
+    o, dims = c.inputs[0], c.args["dims"]
+    if len(dims) > max(ANY_RANK):
+        raise ShapeError(
+            codes.ARGUMENT_RANGE,
+            f"reshape() gives values of rank {max(ANY_RANK)} at most, not {len(dims)}",
+            help=f"give {max(ANY_RANK)} sizes or fewer",
+            argument=max(ANY_RANK),
+        )
+    free = [i for i, d in enumerate(dims) if d == -1]
+    if len(free) > 1:
+        raise ShapeError(
+            codes.ARGUMENT_RANGE,
+            "reshape() takes one -1 at most (the size left over), got two",
+            help="give every size but one",
+            argument=free[1],
+        )
+    if None in o.shape:
+        return cast(Shape, tuple(None if d == -1 else d for d in dims))
+    total, known = _size(o.shape), math.prod(d for d in dims if d != -1)
+    if total % known if free else total != known:
+        shown = ", ".join(map(str, dims))
+        raise ShapeError(
+            codes.ARGUMENT_RANGE,
+            f"reshape({shown}) needs {f'a multiple of {known}' if free else known} values; "
+            f"'{label(o)}' of shape {fmt_shape(o.shape)} has {total}",
+            help=f"the sizes must multiply to {total}; -1 stands for the size left over, "
+            f"e.g. reshape({o.shape[0]}, -1)",
+            notes=[(f"'{label(o)}' has shape {fmt_shape(o.shape)}, defined here", o.span)],
+            argument=free[0] if free else ALL_ARGUMENTS,
+        )
+    return cast(Shape, tuple(total // known if d == -1 else d for d in dims))
+
+
+def _pool_shape(c: OpCall) -> Shape:
+    """GlobalAveragePooling1D / GlobalMaxPooling1D: (steps, width) -> (width,)."""
+    return c.inputs[0].shape[-1:]
+
+
 def _keep_waits(c: OpCall) -> str | None:
     return next((o.waits for o in c.inputs if o.waits), None)
 
@@ -1503,6 +1551,48 @@ OPS.update(
             ranks=(1, 2, 3),
             dtypes=(FLOAT,),
             shape=_flatten_shape,
+        ),
+        Op(
+            "reshape",
+            "layer",
+            "The same values in a new shape (Reshape): reshape(dims...), the shape of a row, one "
+            "size -1 for the size left over; (12,) -> reshape(3, 4) -> (3, 4), reshape(-1) flattens.",
+            params=(
+                Param(
+                    "dims",
+                    "int",
+                    check=lambda v: v > 0 or v == -1,
+                    range_text="a positive integer, or -1 for the size left over",
+                    variadic=True,
+                ),
+            ),
+            ranks=ANY_RANK,
+            shape=_reshape_shape,
+            describe=lambda c: f"to {fmt_shape(c.args['dims'])}",
+        ),
+        Op(
+            "repeat",
+            "layer",
+            "A vector repeated as n rows (RepeatVector): repeat(n); (d,) -> (n, d).",
+            params=(Param("n", "int", check=_positive, range_text="a positive integer"),),
+            ranks=(1,),
+            shape=lambda c: (c.args["n"],) + c.inputs[0].shape,
+            describe=lambda c: f"{c.args['n']} times",
+        ),
+        Op(
+            "global_avg_pool",
+            "layer",
+            "The mean of the rows of a (rows, width) value (GlobalAveragePooling1D): (n, d) -> (d,).",
+            ranks=(2,),
+            shape=_pool_shape,
+        ),
+        Op(
+            "global_max_pool",
+            "layer",
+            "The maximum of the rows of a (rows, width) value, per column (GlobalMaxPooling1D): "
+            "(n, d) -> (d,).",
+            ranks=(2,),
+            shape=_pool_shape,
         ),
         Op(
             "hash",

@@ -19,6 +19,8 @@ def _default(value) -> str:
 
 
 def param_text(p: Param) -> str:
+    if p.variadic:
+        return f"{p.name}..."
     return p.name if p.required else f"{p.name}={_default(p.default)}"
 
 

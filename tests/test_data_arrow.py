@@ -131,3 +131,51 @@ def test_scan_summarizes_a_file_in_pieces(tmp_path):
     assert s.rows == 3000 and s.missing_count("x") == s.missing_count("c") == 31
     assert sorted(s.counts["c"].vocabulary()) == ["c0", "c1", "c2"]
     assert str(s.first_missing("x")) == f"{path}:2: column 'x' is missing on this row ('NA')"
+
+
+def _summary_facts(s) -> tuple:
+    return (
+        s.rows,
+        s.missing,
+        s.first_missing_row,
+        {c: (n.ordered(), n.missing) for c, n in s.counts.items()},
+    )
+
+
+def test_a_large_file_is_scanned_as_two_halves_with_the_same_summary(tmp_path, monkeypatch):
+    """Halves (one per core) give what one pass in order gives: the rows of the
+    second half counted after the first's, its first missing cells located in
+    the file, its categories counted with the first's; a bad cell in either half
+    is located as reading in order locates it; a quote anywhere keeps one pass."""
+    from netdsl.data import arrow
+    from netdsl.data.stats import scan
+
+    kinds = {"x": FLOAT, "c": STRING, "y": LABEL}
+    lines = [b"%d,c%d,%s" % (i, i % 7, b"ab"[i % 2 : i % 2 + 1]) for i in range(6000)]
+    lines[10] = b"NA,,a"  # the first half's first missing cells
+    lines[4500] = b",c9,"  # the second half's: the first of 'y', and a category only it has
+    path = write(tmp_path, b"\n" + b"x, c ,y\n" + b"\n".join(lines) + b"\n")
+    monkeypatch.setattr(arrow, "SPLIT_BYTES", 1)
+    header = read_header(path)
+    parts = arrow.halves(header)
+    assert parts is not None and 0 < parts[1][0].size < parts[0][0].size + parts[1][0].size
+    halved = scan(path, kinds)
+    monkeypatch.setattr(arrow, "SPLIT_BYTES", 1 << 40)
+    assert arrow.halves(header) is None
+    in_order = scan(path, kinds)
+    assert _summary_facts(halved) == _summary_facts(in_order)
+    assert halved.first_missing_row["y"] == 4500 and "c9" in halved.counts["c"].vocabulary()
+    assert str(halved.first_missing("y")).startswith(f"{path}:4503: column 'y' is empty on this row")
+
+    lines[5000] = b"x5000,c1,a"
+    bad = write(tmp_path, b"x,c,y\n" + b"\n".join(lines) + b"\n", "bad.csv")
+    with pytest.raises(DataError) as in_order_error:
+        scan(bad, kinds)
+    monkeypatch.setattr(arrow, "SPLIT_BYTES", 1)
+    with pytest.raises(DataError) as halved_error:
+        scan(bad, kinds)
+    assert str(halved_error.value) == str(in_order_error.value)
+    assert str(halved_error.value).startswith(f"{bad}:5002:")
+
+    quoted = write(tmp_path, b'x,c,y\n1,"c1",a\n' + b"\n".join(lines[:3000]) + b"\n", "quoted.csv")
+    assert arrow.halves(read_header(quoted)) is None

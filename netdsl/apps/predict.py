@@ -204,7 +204,7 @@ def predict(
             lines = None  # a record over several lines: format the file's columns again instead
             table = arrow.read_table(data, _file_kinds(plan, header), header)
         chunks = iter([table])
-    from ..backends.keras import load_model
+    from ..backends.keras_runtime import load_model
 
     keras_model = load_model(model)
     if lines is not None and output is not None:
@@ -214,7 +214,7 @@ def predict(
 
 def _predict_tables(plan: Plan, keras_model, chunks, output: str | None, batch_size: int) -> PredictResult:
     """Each chunk's columns and its predictions, written (or kept) as Arrow tables."""
-    from ..backends.keras import predict_arrays
+    from ..backends.keras_runtime import predict_arrays
 
     columns: list[str] = []
     written = 0
@@ -253,7 +253,7 @@ def _raw_lines(path: str) -> list[bytes] | None:
 def _predict_lines(plan: Plan, keras_model, table, lines: list[bytes], output: str, batch_size: int):
     """The file's own lines, each with its predictions appended: the input
     columns exactly as written (and no time spent formatting them again)."""
-    from ..backends.keras import predict_arrays
+    from ..backends.keras_runtime import predict_arrays
 
     predicted = predict_arrays(keras_model, model_arrays(plan, table), batch_size)
     result = _result_table(plan, table.data.select([]), predicted, table.path, set(table.columns))
@@ -328,7 +328,6 @@ def _result_table(plan: Plan, table, predicted: list, path: str = "", taken: set
     """The file's columns (an arrow.Table, or a pyarrow table of the ones to keep),
     then the predictions of every output."""
     import numpy as np
-    import pyarrow as pa
 
     out = table.data if isinstance(table, arrow.Table) else table
     path = table.path if isinstance(table, arrow.Table) else path
@@ -343,25 +342,24 @@ def _result_table(plan: Plan, table, predicted: list, path: str = "", taken: set
             if column in taken:
                 raise UsageError(f"{path}: has a column '{column}' already; predict would overwrite it")
             taken.add(column)
-            out = out.append_column(column, pa.array(values))
+            out = out.append_column(column, values)
     return out
 
 
 def _output_columns(name: str, target: Target | None, scores):
-    """(column, values) of one output's predictions."""
+    """(column, Arrow array) of one output's predictions."""
     import numpy as np
 
     if target is None or target.encoding == "value" or not target.classes:
         label = target.label if target else name
         if scores.shape[1] == 1:
-            return [(f"{label}_predicted", scores[:, 0])]
-        return [(f"{label}_{k}", scores[:, k]) for k in range(scores.shape[1])]
+            return [(f"{label}_predicted", arrow.numpy_array(scores[:, 0]))]
+        return [(f"{label}_{k}", arrow.numpy_array(scores[:, k])) for k in range(scores.shape[1])]
     classes = [str(c) for c in target.classes]
     if scores.shape[1] == 1:  # one sigmoid unit: the probability of the second class
         probs = np.concatenate([1.0 - scores, scores], axis=1)
     else:
         probs = scores
-    chosen = np.asarray(classes, dtype=object)[probs.argmax(axis=1)]
-    columns = [(f"{target.label}_predicted", chosen.tolist())]
-    columns += [(f"{target.label}_prob_{c}", probs[:, j]) for j, c in enumerate(classes)]
+    columns = [(f"{target.label}_predicted", arrow.strings_at(classes, probs.argmax(axis=1)))]
+    columns += [(f"{target.label}_prob_{c}", arrow.numpy_array(probs[:, j])) for j, c in enumerate(classes)]
     return columns

@@ -64,10 +64,9 @@ def prepare_stream(g: nx.DiGraph, path: str, settings: dict, columns=None) -> St
     rows = {split.TRAIN: 0, split.VALIDATION: 0, split.TEST: 0}
     for piece in arrow.iter_batches(path, kinds, header):
         import numpy as np
-        import pyarrow as pa
 
         parts = split.parts(np.arange(piece.offset, piece.offset + piece.num_rows), *parts_of)
-        fits = pa.array(parts == split.TRAIN)
+        fits = arrow.numpy_array(parts == split.TRAIN)
         for t in binding.targets:
             if piece.missing_count(t.column):
                 raise piece.first_missing(t.column)

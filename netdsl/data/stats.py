@@ -17,6 +17,7 @@ from typing import Any
 
 from ..lang import codes
 from . import arrow
+from .errors import DataError
 
 # A streamed median is the median of a uniform sample of at most this many
 # values per column (exact below it); a mean is always exact.
@@ -136,6 +137,19 @@ class Summary:
         row = self.first_missing_row[column]
         return arrow.missing_cell_error(self.path, self.columns, column, row, code, help)
 
+    def merged(self, later: Summary) -> Summary:
+        """This summary followed by that of the rows after these (`later`)."""
+        for column, row in later.first_missing_row.items():
+            self.first_missing_row.setdefault(column, self.rows + row)
+        for column, n in later.missing.items():
+            self.missing[column] = self.missing.get(column, 0) + n
+        for column, counts in later.counts.items():
+            mine = self.counts.setdefault(column, Counts())
+            mine.counts.update(counts.counts)
+            mine.missing += counts.missing
+        self.rows += later.rows
+        return self
+
     def classes(self, column: str) -> list | None:
         """The distinct values of a label column (None: not read)."""
         counts = self.counts.get(column)
@@ -144,13 +158,27 @@ class Summary:
 
 def scan(path: str, kinds: dict[str, str], header: arrow.Header | None = None) -> Summary:
     """Read the typed columns of a file piece by piece (DataError at the first
-    bad cell) and summarize them. (Piece by piece is as fast as reading the
-    file at once on a busy 2-core machine, and its memory does not grow.)"""
+    bad cell) and summarize them; a large CSV as two halves at once (see
+    arrow.halves). (Piece by piece is as fast as reading the file at once on a
+    busy 2-core machine, and its memory does not grow.)"""
+    from concurrent.futures import ThreadPoolExecutor
+
     header = header or arrow.read_header(path)
+    parts = arrow.halves(header) if kinds else None
+    if parts is not None:
+        try:
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                first, second = pool.map(lambda part: _summarize(path, header, kinds, part), parts)
+            return first.merged(second)
+        except DataError:
+            pass  # located by reading the file in order, below
+    return _summarize(path, header, kinds)
+
+
+def _summarize(path: str, header: arrow.Header, kinds: dict[str, str], part=None) -> Summary:
+    """The summary of the file, or of one of its halves (`part`: rows counted from its start)."""
     summary = Summary(path, header.columns)
-    if not kinds:
-        return summary
-    for piece in arrow.iter_batches(path, kinds, header):
+    for piece in arrow.iter_batches(path, kinds, header, part=part) if kinds else ():
         for column, kind in kinds.items():
             values = piece.data.column(column)
             if values.null_count:

@@ -40,7 +40,7 @@ def imbalanced_iris(path):
     return path
 
 
-def hand_trained(keras, x, y, class_weight=None, epochs=3, callbacks=(), optimizer=None):
+def hand_trained(keras, x, y, class_weight=None, epochs=3, callbacks=(), optimizer=None, sample_weight=None):
     """The spec written by hand, trained as `netdsl train` trains it."""
     import tensorflow as tf
 
@@ -65,6 +65,7 @@ def hand_trained(keras, x, y, class_weight=None, epochs=3, callbacks=(), optimiz
         shuffle=True,
         verbose=0,
         class_weight=class_weight,
+        sample_weight=sample_weight,
         callbacks=list(callbacks),
     )
     return model, fitted.history
@@ -316,3 +317,116 @@ def test_check_refuses_bad_schedules(tmp_path, optimizer, message):
     spec.write_text(SPEC.format(optimizer=optimizer, epochs=3, extra=""))
     r = run_cli("check", spec)
     assert r.returncode == 1 and message in r.stderr, r.stderr
+
+
+# ---- sample_weight=COLUMN: each row's weight, from the data ------------------------------
+
+
+def weighted_iris(path, weight=None, bad=None):
+    """Iris with an instance_weight column: seeded weights from 0 to 3 (or `weight` on
+    every row); `bad` = (row, text) writes that cell instead."""
+    header, *rows = IRIS_CSV.read_text().splitlines()
+    rng = np.random.default_rng(5)
+    cells = [f"{rng.uniform(0, 3):.3f}" if weight is None else str(weight) for _ in rows]
+    if bad is not None:
+        cells[bad[0]] = bad[1]
+    path.write_text(
+        "\n".join([header + ",instance_weight"] + [f"{r},{c}" for r, c in zip(rows, cells)]) + "\n"
+    )
+    return path
+
+
+def test_sample_weight_as_written_by_hand(tmp_path):
+    """model.fit(..., sample_weight=w) and evaluate(..., sample_weight=w) on the same rows:
+    the same weights, history and test metrics as the call written by hand."""
+    keras = pytest.importorskip("keras")
+    data = weighted_iris(tmp_path / "iris.csv")
+    graph = netdsl.loads(SPEC.format(optimizer=ADAM, extra="sample_weight=instance_weight", epochs=3))
+    prepared = netdsl.prepare(graph, str(data))
+    split = prepared.split(graph, 0.2, 1)
+    rows, test = np.asarray(split.train), np.asarray(split.test)
+    w = prepared.weights
+    assert w.dtype == np.float32 and w.shape == (150,) and w.min() >= 0 and np.ptp(w) > 1
+    x, y = prepared.inputs["iris"], prepared.targets["species"]
+    result = netdsl.train(graph, prepared)
+    hand, history = hand_trained(keras, x[rows], y[rows], sample_weight=w[rows])
+    for ours, theirs in zip(result.model.get_weights(), hand.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    assert result.history == {k: [float(v) for v in vs] for k, vs in history.items()}
+    expected = hand.evaluate(
+        x[test], y[test], sample_weight=w[test], batch_size=16, verbose=0, return_dict=True
+    )
+    assert result.test == {k: float(v) for k, v in expected.items()}
+    unweighted = netdsl.train(netdsl.loads(SPEC.format(optimizer=ADAM, extra="", epochs=3)), prepared)
+    assert unweighted.history["loss"] != result.history["loss"]
+
+
+def test_streamed_sample_weight_reaches_fit_and_evaluate(tmp_path):
+    """Streamed (tf.data of (x, y, w)): weights of 0 leave the model as it was built
+    (no gradient) and the test loss 0; weights of 1 train as no weights do."""
+    pytest.importorskip("keras")
+    from netdsl.apps.streaming import train_streamed
+
+    def run(extra, data):
+        graph = netdsl.loads(SPEC.format(optimizer=ADAM, extra=extra, epochs=2))
+        settings = {"epochs": 2, "batch_size": 16, "test_size": 0.2, "validation_split": 0.2, "seed": 1}
+        return graph, train_streamed(graph, str(data), settings)
+
+    graph, zero = run("sample_weight=instance_weight", weighted_iris(tmp_path / "zero.csv", weight=0))
+    built = netdsl.to_keras(graph, seed=1)
+    for ours, initial in zip(zero.model.get_weights(), built.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, initial)
+    assert zero.test["loss"] == 0.0 and zero.history["val_loss"] == [0.0, 0.0]
+    _, one = run("sample_weight=instance_weight", weighted_iris(tmp_path / "one.csv", weight=1))
+    _, plain = run("", weighted_iris(tmp_path / "one.csv", weight=1))
+    assert one.history == plain.history and one.test == plain.test
+    for ours, theirs in zip(one.model.get_weights(), plain.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (
+            (6, "-1.5"),
+            "iris.csv:8:24: error[ND609]: sample weight -1.5 in column 'instance_weight' is not >= 0",
+        ),
+        ((8, ""), "iris.csv:10:24: error[ND609]: column 'instance_weight' is empty on this row"),
+        (
+            (9, "inf"),
+            "iris.csv:11:24: error[ND609]: column 'instance_weight' is 'inf', not a finite number",
+        ),
+    ],
+)
+@pytest.mark.parametrize("stream", [["--stream"], []], ids=["streamed", "in_memory"])
+def test_a_bad_weight_is_an_error_at_its_cell(tmp_path, bad, message, stream):
+    spec = tmp_path / "w.net"
+    spec.write_text(SPEC.format(optimizer=ADAM, epochs=1, extra="sample_weight=instance_weight"))
+    data = weighted_iris(tmp_path / "iris.csv", bad=bad)
+    out = tmp_path / "m.keras"
+    r = run_cli("train", spec, "--data", data, *stream, "-o", out)
+    assert r.returncode == 1 and message in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+    assert not out.exists()
+
+
+def test_check_refuses_a_weight_column_the_data_does_not_have(tmp_path):
+    spec = tmp_path / "w.net"
+    spec.write_text(SPEC.format(optimizer=ADAM, epochs=1, extra="sample_weight=instance_wieght"))
+    data = weighted_iris(tmp_path / "iris.csv")
+    r = run_cli("check", spec, "--data", data)
+    assert r.returncode == 1
+    assert "w.net:5:72: error[ND602]: sample_weight 'instance_wieght' is not a column of" in r.stderr, (
+        r.stderr
+    )
+    assert "did you mean 'instance_weight'?" in r.stderr and "tensorflow" not in r.stderr.lower()
+    r = run_cli("train", spec, "--data", data, "--epochs", "1")
+    assert r.returncode == 1 and "error[ND602]" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_emitted_python_names_the_weight_column(tmp_path):
+    spec = tmp_path / "w.net"
+    spec.write_text(SPEC.format(optimizer=ADAM, epochs=1, extra="sample_weight=instance_weight"))
+    r = run_cli("emit", "--python", spec)
+    assert r.returncode == 0, r.stderr
+    assert 'sample_weight_column = "instance_weight"' in r.stdout

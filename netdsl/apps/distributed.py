@@ -124,11 +124,28 @@ def parse_coordinator(text: str | None, processes: int, process_id: int) -> str 
     return text
 
 
+def refuse_sample_weight(g: nx.DiGraph, how: str) -> None:
+    """SpecError at the train line's sample_weight: the distributed fits do not weigh rows yet."""
+    from ..ir.core import network
+    from ..lang import codes
+    from ..lang.diagnostics import SpecError, error
+
+    net = network(g)
+    if net.train.sample_weight is None:
+        return
+    message = f"train --distribute {how} does not weigh rows by sample_weight yet"
+    help = "train without --distribute, or drop sample_weight from the train line"
+    raise SpecError(
+        [error(codes.BAD_TRAIN_SETTING, message, net.train.sample_weight_span, help=help)], net.source
+    )
+
+
 def train_data_parallel(
     g, path: str, columns, settings: dict, coordinator, processes: int, process_id: int, verbose
 ):
     """Fit with keras.distribution.DataParallel on the JAX backend, each process
     streaming its shard of `path`; every process returns the same model."""
+    refuse_sample_weight(g, "data-parallel")
     if not 0 <= process_id < processes:
         raise UsageError(f"--process-id {process_id}: must be from 0 to {processes - 1}")
     from ..backends.input_pipeline import input_pipeline
@@ -162,6 +179,7 @@ def train_data_parallel(
 
 def train_mirrored(g, prepared: Prepared, settings: dict, replicas: int | None, verbose):
     """Fit under TensorFlow's MirroredStrategy over the local devices."""
+    refuse_sample_weight(g, "mirrored")
     from ..backends.keras_distributed import split_cpu
 
     split_cpu(replicas)  # before the Keras backend starts TensorFlow

@@ -20,12 +20,20 @@ import networkx as nx
 
 from ..data import arrow, split
 from ..data.errors import DataError
-from ..data.feed import Column, StreamFeed
+from ..data.feed import WEIGHT_KEY, Column, StreamFeed
 from ..data.stats import Counts
 from ..ir.core import network
 from ..lang import codes
 from ..lang.diagnostics import SpecError, error, has_errors
-from .training import Binding, TrainResult, bind, encode_labels, input_arrays, resolve_settings
+from .training import (
+    Binding,
+    TrainResult,
+    bind,
+    encode_labels,
+    input_arrays,
+    resolve_settings,
+    sample_weights,
+)
 
 STREAM_BYTES = 256 << 20  # files larger than this are trained on streamed
 
@@ -67,6 +75,7 @@ def prepare_stream(g: nx.DiGraph, path: str, settings: dict, columns=None) -> St
 
         parts = split.parts(np.arange(piece.offset, piece.offset + piece.num_rows), *parts_of)
         fits = arrow.numpy_array(parts == split.TRAIN)
+        sample_weights(piece, binding)  # a bad weight is found here, located, not in the middle of fit
         for t in binding.targets:
             if piece.missing_count(t.column):
                 raise piece.first_missing(t.column)
@@ -132,6 +141,8 @@ def converter(g: nx.DiGraph, streamed: Streamed, names: dict):
     def convert(piece: arrow.Table):
         x = input_arrays(piece, streamed.binding)
         y = {names[t.output]: encode_labels(g, t, piece) for t in streamed.binding.targets}
+        if streamed.binding.weight is not None:
+            y[WEIGHT_KEY] = sample_weights(piece, streamed.binding)
         return x, y
 
     return convert
@@ -178,6 +189,7 @@ def feed(g: nx.DiGraph, streamed: Streamed, part: int, shuffle: bool = False) ->
         shuffle,
     )
     f.rows = streamed.rows[part]
+    f.weighted = streamed.binding.weight is not None
     return f
 
 

@@ -19,7 +19,7 @@ import networkx as nx
 from ..data import arrow
 from ..data.errors import DataError
 from ..data.spec import read_for
-from ..data.tables import columns_hint, feature_span, filled_columns
+from ..data.tables import columns_hint, feature_span, filled_columns, missing_weight_column
 from ..io import UsageError
 from ..ir.core import Node, network, node
 from ..ir.fit_settings import unknown_class_weight_labels
@@ -51,6 +51,7 @@ class Binding:
     kinds: dict[str, str] = field(default_factory=dict)  # column -> float, string or int
     fillable: list[str] = field(default_factory=list)  # numeric columns the model fills when missing
     scalars: list[str] = field(default_factory=list)  # Keras inputs of shape (): a column as (rows,)
+    weight: str | None = None  # the column of each row's sample weight (train sample_weight=...)
 
 
 @dataclass
@@ -181,7 +182,11 @@ def bind(
             continue
         targets.append(Target(out, column, encoding_for(_loss_of(g, out), _width(g, out))))
     scalars = [ki.key for ki in keras_inputs(g) if ki.shape == ()]
-    return Binding(inputs, targets, kinds, fillable, scalars), diags
+    weight = network(g).train.sample_weight
+    diags += missing_weight_column(g, table)
+    if weight is not None and weight in known:
+        kinds[weight] = arrow.FLOAT
+    return Binding(inputs, targets, kinds, fillable, scalars, weight if weight in known else None), diags
 
 
 def _kind(dtype: str) -> str:
@@ -364,6 +369,26 @@ def input_arrays(table: arrow.Table, binding: Binding) -> dict:
     return x
 
 
+def sample_weights(table: arrow.Table, binding: Binding):
+    """Each row's weight, float32 (rows,), from the bound weight column; None without one.
+    DataError at the first cell that is missing, not a number, negative or infinite."""
+    import numpy as np
+
+    col = binding.weight
+    if col is None:
+        return None
+    help = "a sample weight is a number >= 0 on every row"
+    if table.missing_count(col):
+        raise table.first_missing(col, help=help)
+    weights = table.numbers([col]).reshape(-1)
+    bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
+    if len(bad):
+        line, _ = arrow.locate_cell(table.path, table.columns, col, table.file_row(int(bad[0])))
+        value = float(weights[bad[0]])
+        raise table.cell_error(line, col, f"sample weight {value:g} in column '{col}' is not >= 0", help)
+    return weights.astype("float32")
+
+
 def learning_feed(g: nx.DiGraph, data, columns=None):
     """The rows that layers learning from data (standardize, discretize, fill,
     ...) learn from when a model is compiled with data: every row of `data`
@@ -439,6 +464,7 @@ class Prepared:
     targets: dict[str, Any]  # output -> labels encoded as its loss wants
     stratify: Any  # the class of each row (of the first output), or None
     splits: dict[tuple[float, int], Split] = field(default_factory=dict)
+    weights: Any = None  # each row's sample weight (train sample_weight=COLUMN), or None
 
     def split(self, g: nx.DiGraph, test_size: float, seed: int) -> Split:
         """The seeded train/test split; SpecError when a class has too few rows."""
@@ -469,6 +495,7 @@ def prepare(g: nx.DiGraph, table: arrow.Table, columns=None) -> Prepared:
         raise SpecError(diags, net.source, net.sources)
     try:
         inputs = input_arrays(table, binding)  # bad cells first: row and column named
+        weights = sample_weights(table, binding)
         targets, diags = encode_targets(g, table, binding)
     except DataError as exc:  # located in the data file
         raise exc.spec_error(g) from None
@@ -477,7 +504,7 @@ def prepare(g: nx.DiGraph, table: arrow.Table, columns=None) -> Prepared:
     if has_errors(diags):
         raise SpecError(diags, net.source, net.sources)
     stratify = stratify_labels(binding, targets)
-    return Prepared(table, binding, inputs, targets, stratify)
+    return Prepared(table, binding, inputs, targets, stratify, weights=weights)
 
 
 def _split(g: nx.DiGraph, prepared: Prepared, test_size: float, seed: int) -> Split:
@@ -613,8 +640,10 @@ def train(
     from ..backends.keras import fit_and_evaluate
 
     started = time.perf_counter()
+    # the rows' weights when this spec's train line names them (a table prepared once may serve several)
+    weights = prepared.weights if network(g).train.sample_weight is not None else None
     model, history, test = fit_and_evaluate(
-        g, prepared.binding, prepared.inputs, prepared.targets, split, settings, verbose
+        g, prepared.binding, prepared.inputs, prepared.targets, split, settings, verbose, weights
     )
     seconds = time.perf_counter() - started
     binding = prepared.binding

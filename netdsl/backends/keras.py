@@ -12,7 +12,7 @@ from typing import Any
 
 import networkx as nx
 
-from ..data.feed import LEARN_ROWS, ArrayFeed, Feed
+from ..data.feed import LEARN_ROWS, WEIGHT_KEY, ArrayFeed, Feed
 from ..data.stats import Moments
 from ..ir.core import Compile, network, node
 from ..ir.fit_settings import KerasCall
@@ -284,12 +284,19 @@ def dataset(feed: Feed, batch_size: int, x_alone: bool = False, y_alone: bool = 
 
     def rows():
         for x, y in feed.chunks():
-            yield _structure(x, x_alone), _structure(y, y_alone)
+            if feed.weighted:  # (x, y, sample weights), as model.fit takes them from a dataset
+                y = dict(y)
+                w = y.pop(WEIGHT_KEY)
+                yield _structure(x, x_alone), _structure(y, y_alone), w
+            else:
+                yield _structure(x, x_alone), _structure(y, y_alone)
 
-    signature = (
+    signature: tuple = (
         _structure({c.key: spec(c) for c in feed.inputs}, x_alone),
         _structure({c.key: spec(c) for c in feed.targets}, y_alone),
     )
+    if feed.weighted:
+        signature += (tf.TensorSpec((None,), tf.float32),)
     ds = tf.data.Dataset.from_generator(rows, output_signature=signature).rebatch(batch_size)
     n = feed.count()
     if n is not None:  # known: Keras then counts its steps instead of running out of data
@@ -313,7 +320,7 @@ def _instances(v):
 
 
 def fit_and_evaluate(
-    g: nx.DiGraph, binding, inputs: dict, targets: dict, split, settings: dict, verbose: int
+    g: nx.DiGraph, binding, inputs: dict, targets: dict, split, settings: dict, verbose: int, weights=None
 ):
     """Build on the training rows (layers learn from them only), fit, and
     evaluate on the test rows (none: evaluation skipped, test metrics {}).
@@ -321,6 +328,9 @@ def fit_and_evaluate(
     writes it (`validation_split`, `shuffle=True`): with the same seed it
     gives the same weights as that hand-written call. Seeded and
     deterministic. Metrics Keras computes per class (f1_score) are lists.
+    `weights` (rows,), the train line's sample_weight column, weighs each row's
+    loss in fit and in the test evaluation (metrics stay unweighted, as Keras
+    does for compile's `metrics`).
     Raises SpecError (ND612) when the loss becomes NaN or infinite."""
     import numpy as np
     import tensorflow as tf
@@ -348,6 +358,7 @@ def fit_and_evaluate(
         verbose=verbose,
         callbacks=[watch, *fit_callbacks(g)],
         class_weight=fit_class_weight(g, binding, targets, train_idx),
+        sample_weight=weights[train_idx] if weights is not None else None,
     )
     if watch.where is not None:
         raise _diverged(g, watch.where)
@@ -355,7 +366,15 @@ def fit_and_evaluate(
     if not len(test_idx):
         return model, history, {}
     x, y = rows_of(test_idx)
-    test = model.evaluate(x, y, batch_size=settings["batch_size"], verbose=0, return_dict=True)
+    w = weights[test_idx] if weights is not None else None
+    test = model.evaluate(
+        x,
+        y,
+        sample_weight=w,
+        batch_size=settings["batch_size"],
+        verbose=0,
+        return_dict=True,
+    )
     return model, history, {k: metric_value(v) for k, v in test.items()}
 
 

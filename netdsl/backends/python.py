@@ -346,6 +346,12 @@ def _fit_lines(g: nx.DiGraph) -> list[str]:
             lines += _call(f"{var} = keras.{c.module}.{c.class_name}", _call_args(c), "")
             made.append(var)
         lines.append("callbacks = [" + ", ".join(made) + "]")
+    if fit.sample_weight is not None:
+        lines += [
+            "",
+            "# the train line's: model.fit(..., sample_weight=sample_weight), each row's weight",
+            f"sample_weight_column = {_q(fit.sample_weight)}",
+        ]
     if fit.class_weight is None:
         return lines
     lines += ["", "# the train line's: model.fit(..., class_weight=class_weight)"]

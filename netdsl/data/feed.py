@@ -32,12 +32,18 @@ class Column:
     dtype: str  # "float32", "int64" or "string"
 
 
+# Where a chunk's targets hold each row's sample weight (train sample_weight=COLUMN) when the
+# feed is `weighted`: not a Keras name, so no output's key
+WEIGHT_KEY = "<sample_weight>"
+
+
 class Feed:
     """Chunks of (inputs, targets); `inputs` maps each input key to a rows x width array."""
 
     inputs: list[Column]
     targets: list[Column]
     resident = False  # whether its rows are arrays in memory (not read from a file each time)
+    weighted: bool = False  # the targets also hold each row's sample weight, (rows,), at WEIGHT_KEY
 
     def chunks(self) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:  # pragma: no cover - abstract
         raise NotImplementedError

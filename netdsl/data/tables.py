@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import networkx as nx
 
 from ..ir.core import CATEGORIES, FLOAT, INT, STRING, Node, network, node, nodes
-from ..ir.fit_settings import unknown_class_weight_labels
+from ..ir.fit_settings import declared_sample_weight, unknown_class_weight_labels
 from ..ir.ops import OPS
 from ..lang import codes
 from ..lang.diagnostics import Diagnostic, Note, did_you_mean, error, warning
@@ -45,6 +45,9 @@ def spec_kinds(
         for out in network(g).outputs:
             given = (bound or {}).get(out)
             kinds.setdefault(given[0] if given else out, "label")
+        weight = declared_sample_weight(network(g))
+        if weight is not None:
+            kinds.setdefault(weight[0], "float")
     return {c: k for c, k in kinds.items() if c in present}
 
 
@@ -150,7 +153,22 @@ def check_data(g: nx.DiGraph, table, compiling: bool) -> list[Diagnostic]:
                 )
     if not diags:
         diags = _unfilled(g, table)
-    return diags + _class_weight_labels(g, table)
+    return diags + _class_weight_labels(g, table) + missing_weight_column(g, table)
+
+
+def missing_weight_column(g: nx.DiGraph, table) -> list[Diagnostic]:
+    """The train line's sample_weight column, when the data has no such column (ND602)."""
+    fit = network(g).train
+    if fit.sample_weight is None or fit.sample_weight in set(table.columns):
+        return []
+    return [
+        error(
+            codes.MISSING_COLUMN,
+            f"sample_weight '{fit.sample_weight}' is not a column of {table.path}",
+            fit.sample_weight_span,
+            help=columns_hint(fit.sample_weight, table.columns),
+        )
+    ]
 
 
 def _class_weight_labels(g: nx.DiGraph, table) -> list[Diagnostic]:

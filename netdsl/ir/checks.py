@@ -30,7 +30,7 @@ from .core import (
     network,
     node,
 )
-from .fit_settings import check_callbacks, check_class_weight, learning_rate_schedule
+from .fit_settings import check_callbacks, check_class_weight, check_sample_weight, learning_rate_schedule
 from .ops import (
     ALL_ARGUMENTS,
     MAX_PARAMS,
@@ -1231,6 +1231,7 @@ TRAIN_SETTINGS = {
     "seed": ("int", lambda v: 0 <= v < 2**32, "an integer from 0 to 2**32-1"),
     "class_weight": ("class_weight", None, "a weight per class, {label: 1.0, ...}, or balanced"),
     "callbacks": ("callbacks", None, "[early_stopping(patience=5), reduce_on_plateau(factor=0.1)]"),
+    "sample_weight": ("sample_weight", None, "a column of the data, e.g. sample_weight=instance_weight"),
 }
 
 
@@ -1247,7 +1248,7 @@ def check_train(g: nx.DiGraph) -> None:
         key = kw.name.text
         kind, test, accepts = TRAIN_SETTINGS[key]
         atom = ast.unwrap(kw.value)
-        if kind in ("class_weight", "callbacks"):
+        if kind in ("class_weight", "callbacks", "sample_weight"):
             later.append((kind, atom))
             continue
         try:
@@ -1266,8 +1267,9 @@ def check_train(g: nx.DiGraph) -> None:
             )
             continue
         setattr(fit, key, float(value) if kind == "float" else value)
-    for kind, atom in later:
-        (check_class_weight if kind == "class_weight" else check_callbacks)(atom, net, fit, diags)
+    for kind, atom in sorted(later, key=lambda pair: pair[0] == "sample_weight"):  # after class_weight
+        check = {"class_weight": check_class_weight, "sample_weight": check_sample_weight}
+        check.get(kind, check_callbacks)(atom, net, fit, diags)
 
 
 def check_metric_labels(g: nx.DiGraph) -> None:

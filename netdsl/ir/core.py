@@ -204,6 +204,9 @@ class TrainSettings(Record):
     class_weight: dict[str, float] | str | None = None
     class_weight_spans: dict[str, Span] = field(default_factory=dict)
     callbacks: tuple[Any, ...] = ()  # fit_settings.KerasCall: early_stopping(...), reduce_on_plateau(...)
+    # the data column holding each row's weight (model.fit's sample_weight), and where it is named
+    sample_weight: str | None = None
+    sample_weight_span: Span | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The numeric settings, which flags override (`--epochs`, ...)."""

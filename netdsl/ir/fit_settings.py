@@ -75,6 +75,60 @@ def check_class_weight(atom: Any, net: Network, fit: TrainSettings, diags: list[
         fit.class_weight, fit.class_weight_spans = weights, spans
 
 
+def declared_sample_weight(net: Network) -> tuple[str, Any] | None:
+    """The column `sample_weight=COLUMN` names on the train line and its span, read from
+    the declaration (the data is read before the checks run); None when there is none."""
+    decl = net.train_decl
+    for kw in decl.settings if decl is not None else ():
+        if kw.name.text == "sample_weight":
+            atom = ast.unwrap(kw.value)
+            name = _column_name(atom)
+            return (name, atom.span) if name else None
+    return None
+
+
+def _column_name(atom: Any) -> str | None:
+    name = atom.name if isinstance(atom, ast.Ref) else atom.value if isinstance(atom, ast.String) else None
+    return name if isinstance(name, str) and name else None
+
+
+def check_sample_weight(atom: Any, net: Network, fit: TrainSettings, diags: list[Diagnostic]) -> None:
+    """`sample_weight=COLUMN`: each row weighs its loss by that column (model.fit's
+    sample_weight); Keras refuses it together with class_weight."""
+    name = _column_name(atom)
+    if not name:
+        diags.append(
+            error(
+                codes.BAD_TRAIN_SETTING,
+                f"sample_weight names the data column holding each row's weight, got {describe(atom)}",
+                atom.span,
+                help='e.g. sample_weight=instance_weight, or sample_weight="instance weight"',
+            )
+        )
+        return
+    if fit.class_weight is not None:
+        diags.append(
+            error(
+                codes.BAD_TRAIN_SETTING,
+                "sample_weight and class_weight cannot be given together: Keras's model.fit refuses both",
+                atom.span,
+                help="keep one; a class's weight can be written into the weight column",
+            )
+        )
+        return
+    if name in net.outputs:
+        diags.append(
+            error(
+                codes.BAD_TRAIN_SETTING,
+                f"sample_weight '{name}' is the label column of output '{name}'",
+                atom.span,
+                help="name the column holding each row's weight",
+            )
+        )
+        return
+    fit.sample_weight, fit.sample_weight_span = name, atom.span
+
+
 def _is_weight(value: Any) -> bool:
     from .ops import is_finite_number
 

@@ -416,7 +416,7 @@ def test_check_refuses_a_weight_column_the_data_does_not_have(tmp_path):
     data = weighted_iris(tmp_path / "iris.csv")
     r = run_cli("check", spec, "--data", data)
     assert r.returncode == 1
-    assert "w.net:5:72: error[ND602]: sample_weight 'instance_wieght' is not a column of" in r.stderr, (
+    assert "w.net:5:86: error[ND602]: sample_weight 'instance_wieght' is not a column of" in r.stderr, (
         r.stderr
     )
     assert "did you mean 'instance_weight'?" in r.stderr and "tensorflow" not in r.stderr.lower()

@@ -865,3 +865,73 @@ def test_raw_string_inputs_export_or_say_which_input_blocks_the_format(tmp_path)
     export(model, str(tmp_path / "s_savedmodel"), "savedmodel")
     served = tf.saved_model.load(str(tmp_path / "s_savedmodel")).signatures["serving_default"](island=words)
     assert np.abs(served["y"].numpy() - expected).max() <= 1e-5
+
+
+# ---- values of rank 3 (issue 13): rows, attention, reshape, repeat, pooling -----------
+
+ROWS = """# imported from a saved Keras model by netdsl import
+network rows
+
+input x: 12
+
+rows = x -> reshape(3, -1) -> dense(8)
+attended = rows -> attention(2, 4, dropout=0.1)
+h = add(attended, rows) -> layernorm(epsilon=1e-06)
+pooled = concat(h -> global_avg_pool, h -> global_max_pool)
+again = stack(pooled, pooled -> dense(16), axis=1) -> flatten
+seq = x -> dense(4) -> repeat(3) -> dense(2, relu) -> reshape(-1)
+output y = concat(pooled, again, seq, x -> expand_dims(-1) -> dense(2) -> flatten)
+    -> dense(1)
+"""
+
+
+def test_rank_3_model_round_trips_as_a_fixpoint(tmp_path):
+    """Reshape, self-attention, Stack and ExpandDims operations, RepeatVector, global
+    pooling: the import gives the spec back, which builds the same model (signature,
+    predictions with the same weights), and importing that again gives the same text."""
+    spec = tmp_path / "rows.net"
+    spec.write_text(ROWS, encoding="utf-8")
+    g1, m1 = build(spec, seed=0)
+    save(g1, m1, tmp_path / "rows.keras")
+    text = import_text(tmp_path / "rows.keras")
+    assert text == ROWS
+    imported = tmp_path / "imported.net"
+    imported.write_text(text, encoding="utf-8")
+    g2, m2 = build(imported, seed=1)
+    assert operations_unnamed(signature(m2)) == operations_unnamed(signature(m1))
+    m2.set_weights(m1.get_weights())
+    x = random_inputs(m1)
+    np.testing.assert_allclose(outputs_of(m2, x)["y"], outputs_of(m1, x)["y"], atol=1e-6)
+    save(g2, m2, tmp_path / "again.keras")
+    assert import_text(tmp_path / "again.keras") == text
+
+
+def rank_3_refused(kind):
+    x = keras.Input((12,), name="x")
+    rows = L.Reshape((3, 4), name="rows")(x)
+    if kind == "cross":
+        other = L.Reshape((2, 6), name="other")(x)
+        out = L.MultiHeadAttention(2, 3, name="odd")(rows, other)
+    elif kind == "select":
+        out = rows[:, 1:2]
+    elif kind == "concat":
+        out = L.Concatenate(axis=1, name="odd")([rows, rows])
+    else:
+        out = L.GlobalAveragePooling1D(name="odd", keepdims=True)(rows)
+    return keras.Model(x, L.Dense(1, name="y")(L.Flatten(name="f")(out)))
+
+
+@pytest.mark.parametrize(
+    "kind, message",
+    [
+        ("cross", "error[ND705]: layer 'odd' (MultiHeadAttention) attends to another value or takes a mask"),
+        ("select", "(GetItem) reads a value of rank 2 (batch axis excluded): netdsl's select takes rank 1"),
+        ("concat", "error[ND703]: layer 'odd' (Concatenate) joins along axis 1"),
+        ("pool", "error[ND703]: layer 'odd' (GlobalAveragePooling1D) has keepdims=true"),
+    ],
+)
+def test_rank_3_layers_netdsl_cannot_read_are_refused_by_name(tmp_path, kind, message):
+    rank_3_refused(kind).save(tmp_path / "m.keras")
+    r = run_cli("import", tmp_path / "m.keras", "-o", tmp_path / "m.net")
+    assert r.returncode == 1 and not (tmp_path / "m.net").exists()
+    assert message in r.stderr, r.stderr

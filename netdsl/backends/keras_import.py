@@ -18,6 +18,9 @@ How a graph of layers becomes a spec:
   need no name are written inline. netdsl names the layers of a chain
   `<name>_<op>_<k>`, so a model that netdsl compiled comes back with the same
   names; names Keras made up (`dense_3`) are dropped in favour of the chain;
+- values may have 1 to 4 axes besides the batch axis (rows of vectors from
+  Reshape, RepeatVector, Stack, ExpandDims); a layer reading a rank its op
+  does not take is refused naming it, never read as something else;
 - a selection is a Keras operation (GetItem, Take), which `model.get_layer`
   cannot find, so netdsl names a named selection with an Identity layer after
   it (`s1_get_item` -> Identity `s1`); that pair comes back as `s1 = x[...]`,
@@ -55,14 +58,28 @@ _CLASS_OPS = {e.class_name: op for op, e in LAYERS.items() if e.spec is None and
 # Names Keras gives layers nobody named: the class in snake case, maybe `_N`.
 _AUTO_NAME = re.compile(
     r"^(input|"
-    + "|".join(sorted(keras_snake(c) for c in ("InputLayer", "GetItem", "Take", *_CLASS_OPS)))
+    + "|".join(
+        sorted(
+            keras_snake(c)
+            for c in (
+                "InputLayer",
+                "GetItem",
+                "Take",
+                "MultiHeadAttention",
+                "Stack",
+                "ExpandDims",
+                *_CLASS_OPS,
+            )
+        )
+    )
     + r")(_\d+)?$"
 )
 _GENERATED = re.compile(r"^(.+)_(" + "|".join(sorted(OPS)) + r")_\d+$")
 _SPEC_NAME = re.compile(r"^[^\W\d]\w*$")
 _RESERVED = {*KEYWORDS.values(), "true", "false"}  # words a spec name cannot be
-_LAYER_OPS = tuple(op for op in _CLASS_OPS.values() if OPS[op].kind == "layer")  # chained with ->
-_SHAREABLE = _LAYER_OPS  # a layer called several times: a `layer` declaration
+_SHAREABLE = tuple(op for op in _CLASS_OPS.values() if OPS[op].kind == "layer")  # a `layer` declaration
+# chained with ->: self-attention (`x -> attention(...)`) and ExpandDims read one value too
+_LAYER_OPS = (*_SHAREABLE, "attention", "expand_dims")
 _MERGES = {c: op for c, op in _CLASS_OPS.items() if OPS[op].kind == "merge"}
 
 # The closest netdsl op for Keras layer kinds it cannot express (for ND702's help).
@@ -74,8 +91,6 @@ _CLOSEST = {
     "EinsumDense": "dense",
     "AlphaDropout": "dropout",
     "GaussianDropout": "dropout",
-    "Flatten": "identity (inputs are vectors already)",
-    "Reshape": "a selection x[a:b]",
 }
 
 # Keras 3's defaults for the optimizer arguments netdsl knows (tests/test_lockin.py
@@ -204,6 +219,8 @@ class _Reader:
         self.compile: dict | None = None
         self.calls: dict[tuple[str, int], str] = {}  # (shared layer, call) -> the node of that call
         self.shared: dict[str, str] = {}  # shared layer -> its declaration (`dense(8, relu)`)
+        self.ranks: list[int] = []  # of the values the layer being read reads (batch axis excluded)
+        self.kwargs: dict | None = None  # the keyword arguments of its call
 
     def read(self) -> None:
         cfg = self.archive.config
@@ -236,9 +253,11 @@ class _Reader:
                 self._read_shared(index, name, cls, config, calls, widths)
                 continue
             args = calls[0].get("args", []) if calls else []
+            self.kwargs = calls[0].get("kwargs") if calls else None
             tensors = self._sources(name, cls, _tensors(args))
             self.failed_inputs[name] = [t[0] for t in tensors]
-            in_widths = [w for *_, w in tensors]
+            in_widths = [t[3] for t in tensors]
+            self.ranks = [t[4] for t in tensors]
             self._add(index, name, cls, config, [t[0] for t in tensors], in_widths, args, widths)
         self.inputs = [ref[0] for ref in _refs(body.get("input_layers"))]
         self.outputs = [self.calls.get((ref[0], ref[1]), ref[0]) for ref in _refs(body.get("output_layers"))]
@@ -276,12 +295,13 @@ class _Reader:
         """A layer called several times (one layer object, shared weights): a node
         per call, `name#k`, each applying the layer the spec declares with `layer`."""
         for k, call in enumerate(calls):
-            args = call.get("args", [])
+            args, self.kwargs = call.get("args", []), call.get("kwargs")
             tensors = self._sources(name, cls, _tensors(args))
             node = f"{name}#{k + 1}"
             self.failed_inputs[node] = [t[0] for t in tensors]
             self.calls[(name, k)] = node
-            ins, in_widths = [t[0] for t in tensors], [w for *_, w in tensors]
+            ins, in_widths = [t[0] for t in tensors], [t[3] for t in tensors]
+            self.ranks = [t[4] for t in tensors]
             self._add(index, node, cls, config, ins, in_widths, args, widths, layer=name)
             if node not in self.nodes:
                 return  # reported once, at its first call
@@ -305,14 +325,14 @@ class _Reader:
     def _sources(self, name: str, cls: str, tensors: list) -> list:
         """The layers a call reads, a call of a shared layer as the node of that call."""
         out = []
-        for src, node_index, tensor_index, width in tensors:
+        for src, node_index, tensor_index, width, rank in tensors:
             if tensor_index:
                 raise _Unsupported(
                     codes.UNSUPPORTED_MODEL,
                     f"layer '{name}' ({cls}) reads output {tensor_index} of layer '{src}': "
                     "netdsl's layers have one output",
                 )
-            out.append((self.calls.get((src, node_index), src), node_index, tensor_index, width))
+            out.append((self.calls.get((src, node_index), src), node_index, tensor_index, width, rank))
         return out
 
     def _read_sequential(self, layers: list, cfg: dict) -> None:
@@ -329,6 +349,7 @@ class _Reader:
             name, cls, config = _entry(entry)
             inputs = [prev] if prev is not None else []
             w = [widths.get(prev, 0)] if prev is not None else []
+            self.ranks = [1] * len(inputs)  # a Sequential model of vectors (its shapes are not saved)
             self._add(index, name, cls, config, inputs, w, [], widths)
             prev = name
         self.inputs = [n for n in self.nodes if self.nodes[n].op == "input"][:1]
@@ -341,7 +362,8 @@ class _Reader:
         self.failed_inputs[name] = self.failed_inputs.get(name) or list(inputs)
         dropped: list[str] = []
         try:
-            op, text, width = _convert(layer or name, cls, config, in_widths, args, dropped)
+            call = _Call(args, self.kwargs if isinstance(self.kwargs, dict) else {}, self.ranks)
+            op, text, width = _convert(layer or name, cls, config, in_widths, call, dropped)
         except _Unsupported as exc:
             self._fail(name, exc.code, exc.message, exc.help)
             return
@@ -358,6 +380,8 @@ class _Reader:
                 and all(_SPEC_NAME.match(f) for f in features)
             ):
                 text = "[" + ", ".join(features) + "]"
+        if op == "attention":  # self-attention, called on (x, x): the one operand x
+            inputs = inputs[:1]
         self.nodes[name] = _Node(name, cls, op, text, list(inputs), width, index)
         widths[name] = width
 
@@ -391,8 +415,9 @@ def _refs(value) -> list:
     return []
 
 
-def _tensors(args) -> list[tuple[str, int, int, int]]:
-    """Every Keras tensor among a call's arguments: (layer, node, tensor, width)."""
+def _tensors(args) -> list[tuple[str, int, int, int, int]]:
+    """Every Keras tensor among a call's arguments: (layer, node, tensor, width, rank), its
+    width the size of its last axis, its rank without the batch axis."""
     found: list = []
     stack = [args]
     while stack:
@@ -402,13 +427,13 @@ def _tensors(args) -> list[tuple[str, int, int, int]]:
                 c = v.get("config") or {}
                 layer, node, tensor = (c.get("keras_history") or [None, 0, 0])[:3]
                 shape = c.get("shape") or []
-                if len(shape) != 2 or not isinstance(shape[1], int):
+                if not 2 <= len(shape) <= 5 or not all(isinstance(d, int) for d in shape[1:]):
                     raise _Unsupported(
                         codes.UNSUPPORTED_MODEL,
-                        f"the output of layer '{layer}' has shape {tuple(shape)}: netdsl's values are "
-                        "vectors of features (batch, n)",
+                        f"the output of layer '{layer}' has shape {tuple(shape)}: netdsl's values have "
+                        "known sizes and 1 to 4 axes besides the batch axis",
                     )
-                found.append((layer, node, tensor, shape[1]))
+                found.append((layer, node, tensor, shape[-1], len(shape) - 1))
             continue
         if isinstance(v, list):
             stack.extend(reversed(v))
@@ -418,8 +443,18 @@ def _tensors(args) -> list[tuple[str, int, int, int]]:
 # ---- one Keras layer -> one op -------------------------------------------------
 
 
+@dataclass
+class _Call:
+    """How a layer is called: its arguments (tensors among them), keyword arguments, and
+    the ranks of the tensors it reads (batch axis excluded)."""
+
+    args: list
+    kwargs: dict
+    ranks: list[int]
+
+
 def _convert(
-    name: str, cls: str, config: dict, in_widths: list[int], args, dropped: list[str]
+    name: str, cls: str, config: dict, in_widths: list[int], call: _Call, dropped: list[str]
 ) -> tuple[str, str, int]:
     """(op, text, output width) for a layer, or _Unsupported; settings that change
     only how training starts (initializers, seeds) are left out and listed in `dropped`."""
@@ -438,7 +473,11 @@ def _convert(
             f"layer '{name}' ({cls}) is frozen (trainable=False), which netdsl writes on layers only",
         )
     width = in_widths[0] if in_widths else 0
-    op, text, out = _convert_layer(name, cls, config, in_widths, args, dropped, width)
+    if cls in _ROWS:
+        op, text, out = _ROWS[cls](name, config, call, in_widths, dropped)
+    else:
+        op, text, out = _convert_layer(name, cls, config, in_widths, call.args, dropped, width)
+    _check_rank(name, cls, op, call.ranks)
     if config.get("trainable") is False and op not in ("input", "select"):
         text = _with_option(text, "trainable=false")
     return op, text, out
@@ -467,13 +506,6 @@ def _convert_layer(
         return "dropout", _dropout(name, config), width
     if cls == "Normalization":
         return "standardize", _standardize(name, config, width), width
-    if cls == "Concatenate":
-        axis = config.get("axis", -1)
-        if axis not in (-1, 1):
-            raise _Unsupported(
-                codes.UNSUPPORTED_SETTING, f"layer '{name}' (Concatenate) joins along axis {axis}"
-            )
-        return "concat", "concat", sum(in_widths)
     if cls in _CLASS_OPS:
         return _generic(name, cls, _CLASS_OPS[cls], config, in_widths, dropped)
     if cls == "GetItem":
@@ -483,6 +515,140 @@ def _convert_layer(
         indices = _take_indices(name, config, args, width)
         return "select", _indices_text(indices), len(indices)
     raise _unsupported_layer(name, cls)
+
+
+def _check_rank(name: str, cls: str, op: str, ranks: list[int]) -> None:
+    """A layer on values of a rank its op does not take (a selection of rows, a
+    standardize of rows) is refused, not read as something else."""
+    accepted = OPS[op].ranks
+    wrong = [r for r in ranks if r not in accepted]
+    if op != "input" and wrong:
+        raise _Unsupported(
+            codes.UNSUPPORTED_MODEL,
+            f"layer '{name}' ({cls}) reads a value of rank {wrong[0]} (batch axis excluded): netdsl's "
+            f"{op} takes rank {' or '.join(map(str, accepted))}",
+        )
+
+
+def _concatenate(name: str, config: dict, call: _Call, in_widths: list[int], dropped) -> tuple[str, str, int]:
+    axis, rank = config.get("axis", -1), max(call.ranks, default=1)
+    if axis not in (-1, rank):
+        raise _Unsupported(codes.UNSUPPORTED_SETTING, f"layer '{name}' (Concatenate) joins along axis {axis}")
+    return "concat", "concat", sum(in_widths)
+
+
+def _operation(name: str, cls: str, config: dict, keys: tuple[str, ...]) -> None:
+    """An operation (Stack, ExpandDims) with no setting but `keys`."""
+    extra = sorted(set(config) - {"name", *keys})
+    if extra:
+        raise _Unsupported(
+            codes.UNSUPPORTED_SETTING,
+            f"layer '{name}' ({cls}) has {extra[0]}={_short_json(config[extra[0]])}, which netdsl cannot "
+            "express",
+        )
+
+
+def _stack(name: str, config: dict, call: _Call, in_widths: list[int], dropped) -> tuple[str, str, int]:
+    _operation(name, "Stack", config, ("axis",))
+    axis = config.get("axis", 0)
+    if not isinstance(axis, int) or axis == 0:
+        raise _Unsupported(codes.UNSUPPORTED_SETTING, f"layer '{name}' (Stack) stacks along the batch axis")
+    return "stack", f"stack(axis={axis})", in_widths[0] if axis != -1 else len(in_widths)
+
+
+def _expand_dims(name: str, config: dict, call: _Call, in_widths: list[int], dropped) -> tuple[str, str, int]:
+    _operation(name, "ExpandDims", config, ("axis",))
+    axis = config.get("axis")
+    if not isinstance(axis, int):
+        raise _Unsupported(
+            codes.UNSUPPORTED_SETTING, f"layer '{name}' (ExpandDims) has axis={_short_json(axis)}"
+        )
+    return "expand_dims", f"expand_dims({axis})", 1 if axis == -1 else in_widths[0]
+
+
+def _reshape(name: str, config: dict, call: _Call, in_widths: list[int], dropped) -> tuple[str, str, int]:
+    _check_keys(name, "Reshape", config, ("target_shape",))
+    dims = config.get("target_shape")
+    if not isinstance(dims, list) or not dims or not all(isinstance(d, int) for d in dims):
+        raise _Unsupported(
+            codes.UNSUPPORTED_SETTING, f"layer '{name}' (Reshape) has target_shape={_short_json(dims)}"
+        )
+    return "reshape", f"reshape({', '.join(map(str, dims))})", max(dims[-1], 0)
+
+
+# MultiHeadAttention's settings netdsl writes as they are (the others: _ATTENTION_ASSUMED)
+_ATTENTION_KEYS = ("num_heads", "key_dim", "value_dim", "dropout", "use_bias", "seed")
+_ATTENTION_ASSUMED = {
+    "use_gate": False,
+    "output_shape": None,
+    "sliding_window": None,
+    "flash_attention": None,
+}
+
+
+def _attention(name: str, config: dict, call: _Call, in_widths: list[int], dropped) -> tuple[str, str, int]:
+    """Self-attention, called on (x, x), as netdsl builds `x -> attention(...)`."""
+    tensors = _tensors(call.args)
+    if (
+        len(tensors) != 2
+        or tensors[0][:3] != tensors[1][:3]
+        or any(v is not None for v in call.kwargs.values())
+    ):
+        raise _Unsupported(
+            codes.UNSUPPORTED_MODEL,
+            f"layer '{name}' (MultiHeadAttention) attends to another value or takes a mask: netdsl "
+            "import reads self-attention, called on (x, x)",
+            "write it as q -> attention(heads, key_dim, value=m) by hand",
+        )
+    from ..ir.options import LAYER_OPTIONS
+
+    options = {k for k, _ in LAYER_OPTIONS.get("attention", ())}
+    rank = call.ranks[0] if call.ranks else 2
+    assumed = {**_ATTENTION_ASSUMED, "attention_axes": list(range(1, rank))}
+    for key, value in config.items():
+        if key in _COMMON_KEYS or key in _ATTENTION_KEYS or key in options:
+            continue
+        if key not in assumed or not _same(value, assumed[key]):
+            raise _Unsupported(
+                codes.UNSUPPORTED_SETTING,
+                f"layer '{name}' (MultiHeadAttention) has {key}={_short_json(value)}, which netdsl "
+                "cannot express",
+            )
+    if config.get("seed") is not None:
+        dropped.append(f"layer '{name}' (MultiHeadAttention): seed={config['seed']} left out")
+    heads, key_dim = config.get("num_heads"), config.get("key_dim")
+    args = [str(heads), str(key_dim)]
+    if config.get("value_dim") not in (None, key_dim):
+        args.append(f"value_dim={config['value_dim']}")
+    if config.get("dropout"):
+        args.append(f"dropout={number(float(config['dropout']))}")
+    if config.get("use_bias") is False:
+        args.append("use_bias=false")
+    return (
+        "attention",
+        f"attention({', '.join(args + _options(name, 'MultiHeadAttention', config, 'attention'))})",
+        (in_widths[0] if in_widths else 0),
+    )
+
+
+_ROWS = {
+    "Concatenate": _concatenate,
+    "Stack": _stack,
+    "ExpandDims": _expand_dims,
+    "Reshape": _reshape,
+    "MultiHeadAttention": _attention,
+}
+
+
+def _check_keys(name: str, cls: str, config: dict, keys: tuple[str, ...]) -> None:
+    """A layer with no setting but `keys` and the ones every layer has."""
+    extra = sorted(k for k in config if k not in _COMMON_KEYS and k not in keys)
+    if extra:
+        raise _Unsupported(
+            codes.UNSUPPORTED_SETTING,
+            f"layer '{name}' ({cls}) has {extra[0]}={_short_json(config[extra[0]])}, which netdsl cannot "
+            "express",
+        )
 
 
 # Config keys every layer has, which say nothing about what it computes.

@@ -294,6 +294,7 @@ ASSUMED: dict[str, dict[str, Any]] = {
     "ReLU": {"max_value": None, "negative_slope": 0.0, "threshold": 0.0},
     "PReLU": {"shared_axes": None},
     "Dot": {"axes": 1},
+    "Flatten": {"data_format": "channels_last"},
     "GlobalAveragePooling1D": {"data_format": "channels_last", "keepdims": False},
     "GlobalMaxPooling1D": {"data_format": "channels_last", "keepdims": False},
 }

@@ -1057,8 +1057,9 @@ def rows_programs(draw) -> RowsProgram:
     """A spec stacking n dense projections of an input into (n, d) (or one projection reshaped
     or repeated into n rows), then layers on that
     rank-3 value (self-attention, norms, dense on the last axis, clip, residual adds), sometimes
-    attention to a memory of other rows and width, flattened (flatten, reshape), pooled over
-    the rows or summed weighted by n weights (weighted_sum)."""
+    attention to a memory of other rows and width, a position embedding added, the rows
+    joined on axis 1, flattened (flatten, reshape), pooled over the rows or summed weighted by
+    n weights (weighted_sum)."""
     width, n, d = draw(st.integers(1, 5)), draw(st.integers(2, 4)), draw(st.integers(1, 6))
     lines = [f"input x: {width}"]
     start = draw(st.sampled_from(("stack", "reshape", "repeat")))
@@ -1073,6 +1074,7 @@ def rows_programs(draw) -> RowsProgram:
     else:  # one projection repeated as n rows
         lines.append(f"s = x -> dense({d}) -> repeat({n})")
         trainable, frozen = width * d + d, 0
+    stacked = (n, d)
     prev, cur = "s", d
     for i in range(draw(st.integers(1, 4))):
         step, new, t, f = _rows_step(draw, cur)
@@ -1091,6 +1093,13 @@ def rows_programs(draw) -> RowsProgram:
         trainable += rows * (width * dm + dm)
         trainable += (cur + 1) * projections + 2 * (dm + 1) * projections + projections * cur + cur
         prev = "c"
+    if draw(st.booleans()):  # a learned position embedding added (its table may have spare rows)
+        table = n + draw(st.integers(0, 2))
+        lines.append(f"p = add({prev}, {prev} -> positions -> embedding({cur}, input_dim={table}))")
+        prev, trainable = "p", trainable + table * cur
+    if draw(st.booleans()):  # the rows joined with themselves: (n, d) and (n, d) -> (2n, d)
+        lines.append(f"j = concat({prev}, {prev}, axis=1)")
+        prev, n = "j", 2 * n
     out = draw(st.integers(1, 3))
     if draw(st.booleans()):  # a variable selection network's end: n weights of x, the rows' weighted sum
         act = draw(st.sampled_from(("softmax", "sigmoid")))
@@ -1104,7 +1113,7 @@ def rows_programs(draw) -> RowsProgram:
         flat = draw(st.sampled_from(("flatten", "reshape(-1)", f"reshape({n * cur})")))
         lines.append(f"output y = {prev} -> {flat} -> dense({out})")
         trainable += n * cur * out + out
-    return RowsProgram("\n".join(lines) + "\n", trainable + frozen, frozen, (n, d), out)
+    return RowsProgram("\n".join(lines) + "\n", trainable + frozen, frozen, stacked, out)
 
 
 # ---- odd CSVs: quoting, line breaks in cells, blank lines, line endings, bad widths ------

@@ -265,21 +265,26 @@ def parents(op, model=None):
 
     A layer called in several graphs (first in the nested Sequential it belongs to, then in
     the model that expands that Sequential) has a node per call: the one of `model` counts."""
+    return [node.operation for node in calls(op, model)[0].parent_nodes]
+
+
+def calls(op, model=None):
+    """The nodes of `op` in `model`: one per call (a shared layer has several)."""
     nodes = op._inbound_nodes
     if model is not None and len(nodes) > 1:
         mine = {id(n) for depth in model._nodes_by_depth.values() for n in depth}
         nodes = [n for n in nodes if id(n) in mine]
-    return [node.operation for node in nodes[0].parent_nodes]
+    return nodes
 
 
 def selected_columns(op):
-    """For a selection (GetItem / Take), the input columns it keeps, found by
-    running it on the row 0, 1, ..., n-1; None for other operations."""
+    """For a selection (GetItem / Take), the input values it keeps, found by
+    running it on the row 0, 1, ..., n-1 (of any shape); None for other operations."""
     if type(op).__name__ not in ("GetItem", "Take"):
         return None
     args = op._inbound_nodes[0].arguments.args
-    width = args[0].shape[-1]
-    probe = np.arange(width, dtype="float32")[None, :]
+    shape = tuple(args[0].shape[1:])
+    probe = np.arange(int(np.prod(shape)), dtype="float32").reshape((1, *shape))
     return tuple(int(v) for v in np.asarray(op(probe, *args[1:])).ravel())
 
 
@@ -318,7 +323,14 @@ def signatures(model):
         if id(op) not in memo:
             shape = tuple(op.output.shape)
             ins = parents(op, model)
-            if ins:
+            shared = calls(op, model)
+            if len(shared) > 1:  # a layer called several times: each call, in an order of their own
+                each = [
+                    (tuple(n.outputs[0].shape), tuple(sig(p.operation) for p in n.parent_nodes))
+                    for n in shared
+                ]
+                memo[id(op)] = (kind(op), "shared", tuple(sorted(each, key=repr)))
+            elif ins:
                 memo[id(op)] = (kind(op), shape, detail(op), tuple(sig(p) for p in ins))
             else:
                 memo[id(op)] = (kind(op), shape, ("input", input_index[id(op)]))
@@ -337,7 +349,8 @@ def canonical_order(model):
 
     def d(op):
         if id(op) not in depth:
-            depth[id(op)] = 1 + max((d(p) for p in parents(op, model)), default=-1)
+            ins = [n.operation for call in calls(op, model) for n in call.parent_nodes]
+            depth[id(op)] = 1 + max((d(p) for p in ins), default=-1)
         return depth[id(op)]
 
     return sorted(model.operations, key=lambda op: (d(op), repr(sigs[id(op)])))
@@ -506,8 +519,9 @@ def assert_every_name_is_a_keras_layer(g, model) -> None:
     Inputs themselves) is named by an Identity layer after it, the operation
     having an internal name; an unnamed one (a chain's head) is the bare
     operation. A record is one Keras Input per column it reads, named after
-    the column; a category's fill is an Equal (NAME_missing) and a Where.
-    Nothing else is in the model, and the Identities add no parameters."""
+    the column; a category's fill is an Equal (NAME_missing) and a Where; a
+    named application of a shared layer is that layer, under its declaration's
+    name. Nothing else is in the model, and the Identities add no parameters."""
     from netdsl.backends.keras_layers import (
         carried_by_identity,
         keras_inputs,
@@ -527,9 +541,12 @@ def assert_every_name_is_a_keras_layer(g, model) -> None:
     assert set(net.definitions) - set(net.shared) <= {n.name for n in in_order(g) if n.binding == n.name}
     assert set(bound) <= set(shown)
     records = {n.name for n in in_order(g) if n.op == "input" and n.declared and n.declared.fields}
+    # a named application of a shared layer (`ha = a -> proj`) is that one layer, `proj`
+    shares = {n.name: n.shares for n in in_order(g) if n.shares is not None}
     for name in bound:
         if name not in records:
-            assert model.get_layer(names[name]).name == names[name], name
+            keras_name = names[shares.get(name, name)]
+            assert model.get_layer(keras_name).name == keras_name, name
     columns = {ki.name for ki in keras_inputs(g) if ki.node in records}
     for column in columns:
         assert type(model.get_layer(column)).__name__ == "InputLayer"
@@ -540,12 +557,14 @@ def assert_every_name_is_a_keras_layer(g, model) -> None:
         for n in in_order(g)
         if n.name in needed and n.op == "fill" and n.args and n.args["value"][0] == "token"
     }
-    expected = {names[n] for n in needed - records - (picks - carried)} | columns | tokens
+    # a shared layer is one operation under its declaration's name, whatever applies it
+    expected = {names[n] for n in needed - records - (picks - carried) - set(shares)} | columns | tokens
     expected |= {internal[n] for n in carried if n in internal}
     for n in in_order(g):  # an op that is several operations (weighted_sum): the ones before its last
         spec = layer_spec(n) if n.name in needed else None
         if spec is not None and len(spec.steps) > 1:
             expected |= set(step_names(spec, "", names[n.name])[:-1])
+    expected |= {names[shares[n]] for n in needed & set(shares)}
     assert sorted(op.name for op in model.operations) == sorted(expected)
     for name in carried:
         identity = model.get_layer(names[name])

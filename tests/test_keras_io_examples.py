@@ -37,6 +37,8 @@ SPECS = {
     "tabtransformer.net": "tabtransformer:tabtransformer",
     "grn_vsn.net": "classification_with_grn_and_vsn:grn_vsn",
     "grn_vsn_tuning.net": "class_with_grn_and_vsn_with_hyperparameters_tuning:grn_vsn_default_hp",
+    # the script's model with its positions computed in the graph (see the spec's header)
+    "movielens_bst.net": "movielens_recommendations_transformers:bst_positions_in_graph",
 }
 # spec -> the rows its reference adapts on (lookups, normalizations); the spec's `# data:` file
 # holds them as a CSV, on which netdsl adapts
@@ -116,6 +118,11 @@ def pair(request):
         # a record's Inputs are keyed by column (Keras orders them by key); the script's list
         # of the same Inputs, keyed the same way, so that inputs pair by name, not position
         hand = keras.Model({t.name: t for t in hand.inputs}, hand.outputs)
+    elif isinstance(hand.input, dict) and not isinstance(net.input, dict):
+        # the script's dict of Inputs, as netdsl's list of vector inputs (paired by name); the
+        # Inputs nothing reads are left out (a netdsl model has the inputs its outputs read)
+        named = {t.name: t for t in hand.inputs}
+        hand = keras.Model([named[t.name] for t in net.inputs], hand.outputs)
     return path, ref, graph, net, hand
 
 
@@ -149,7 +156,7 @@ def test_same_predictions_after_copying_weights(pair):
             n.set_weights(h.get_weights())
             if isinstance(n, keras.layers.Normalization):  # set_weights leaves its cache stale
                 n.finalize_state()
-    x = model_rows(ref)
+    x = model_rows(ref, net)
     np.testing.assert_allclose(net.predict(x, verbose=0), hand.predict(x, verbose=0), atol=1e-6)
     # with random weights a sigmoid may saturate (every row 0.0): what the output layer reads
     # still tells two models apart, so it must agree too, and vary
@@ -159,11 +166,14 @@ def test_same_predictions_after_copying_weights(pair):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
-def model_rows(ref):
-    """64 synthetic rows of the reference, as its model takes them."""
+def model_rows(ref, model):
+    """64 synthetic rows of the reference, as `model` takes them (a list of vector inputs:
+    the rows of each, by name, in its order)."""
     rows = dict(sorted(ref.rows(64, 1).items()))  # Keras keys a dict of Inputs in sorted order
     if any(v.dtype.kind in "OUS" for v in rows.values()):  # Keras takes text as string tensors
         rows = {k: tf.constant(v) for k, v in rows.items()}
+    if isinstance(model.input, list):
+        return [rows[t.name] for t in model.inputs]
     return next(iter(rows.values())) if len(rows) == 1 else rows
 
 
@@ -171,7 +181,7 @@ def test_keras_file_loads_in_safe_mode_with_the_same_predictions(pair, tmp_path)
     _, ref, _, net, _ = pair
     net.save(tmp_path / "model.keras")
     loaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
-    x = model_rows(ref)
+    x = model_rows(ref, net)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), net.predict(x, verbose=0), rtol=1e-6)
 
 
@@ -181,3 +191,33 @@ def last_layer_input(model, x):
     tensors = tensors if isinstance(tensors, (list, tuple)) else [tensors]
     out = keras.Model(model.input, list(tensors)).predict(x, verbose=0)
     return [np.asarray(v) for v in (out if len(tensors) > 1 else [out])]
+
+
+def test_bst_predicts_what_the_scripts_model_does_with_its_frozen_positions():
+    """The BST spec's one departure from the script's model (its header): the script's
+    position embedding runs once at build time and its model adds that frozen constant; with
+    the constant copied into rows 0..2 of the spec's position embedding (a layer that trains),
+    and the script's weights copied, the two predict the same."""
+    from keras_io import movielens_bst
+
+    keras.utils.set_random_seed(0)
+    literal = movielens_bst.build()
+    randomize(literal, seed=11)
+    graph = netdsl.load(str(KERAS_IO / "movielens_bst.net"))
+    net = without_name_carriers(netdsl.to_keras(graph, seed=0))
+    assert net.count_params() - literal.count_params() == 4 * 62  # Embedding(4, 62), a layer here
+    movielens_bst.literal_positions(literal, net)
+    x = model_rows(REFERENCES[SPECS["movielens_bst.net"]], net)
+    named = dict(zip([t.name for t in net.inputs], x, strict=True))
+    want = literal.predict({**named, **literal_rest(literal, len(x[0]))}, verbose=0)
+    got = net.predict(x, verbose=0)
+    assert np.ptp(want) > 0
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def literal_rest(model, n):
+    """Rows for the Inputs of the script's model that nothing reads (any strings do)."""
+    return {t.name: tf.constant(np.full((n, 1), "x")) for t in model.inputs if t.name in UNREAD_BST_INPUTS}
+
+
+UNREAD_BST_INPUTS = ("user_id", "sex", "age_group", "occupation")

@@ -283,3 +283,81 @@ def test_check_and_render_show_rank_3_shapes(tmp_path):
     run_cli("render", spec, "-o", str(tmp_path / "t.dot"))
     dot = (tmp_path / "t.dot").read_text(encoding="utf-8")
     assert "MultiHeadAttention" in dot and "out (8, 16) · 4,304 params" in dot and "(128,)" in dot
+
+
+# ---- row positions, rows joined on axis 1, string sequences ----------------------------
+
+POSITIONS = """network positions
+input x: 6
+s = stack(x -> dense(4), x -> dense(4), x -> dense(4), axis=1)
+placed = add(s, s -> positions -> embedding(4, input_dim=5))
+rows = concat(placed, x -> dense(4) -> expand_dims(1), axis=1)
+output y = rows -> flatten -> dense(1)
+"""
+
+
+def positions_by_hand():
+    x = keras.Input((6,), name="x")
+    s = keras.ops.stack([L.Dense(4, name=f"p{i}")(x) for i in range(3)], axis=1)
+    positions = keras.ops.add(keras.ops.zeros_like(s[:, :, 0], dtype="int32"), np.arange(3, dtype="int32"))
+    placed = L.Add()([s, L.Embedding(5, 4, name="e")(positions)])
+    target = keras.ops.expand_dims(L.Dense(4, name="t")(x), 1)
+    rows = L.Concatenate(axis=1)([placed, target])
+    return keras.Model(x, L.Dense(1, name="y")(L.Flatten()(rows)))
+
+
+def test_positions_and_rows_joined_on_axis_1_as_keras_computes_them(tmp_path):
+    """`positions` is computed from its operand in the graph (GetItem, ZerosLike, Add of
+    [0, 1, 2]), so the position embedding is a layer that saves, loads (safe_mode) and is
+    emitted as Python; concat(axis=1) is Concatenate(axis=1). Same predictions as by hand."""
+    import runpy
+
+    graph = netdsl.loads(POSITIONS)
+    assert netdsl.node(graph, "placed").shape == (3, 4) and netdsl.node(graph, "rows").shape == (4, 4)
+    net, hand = netdsl.to_keras(graph, seed=0), positions_by_hand()
+    assert netdsl.network(graph).params.total == net.count_params() == hand.count_params()
+    kinds = [type(op).__name__ for op in net.operations]
+    assert kinds[kinds.index("GetItem") : kinds.index("GetItem") + 4] == [
+        "GetItem",
+        "ZerosLike",
+        "Add",
+        "Embedding",
+    ]
+    assert net.get_layer("rows").get_config()["axis"] == 1
+    pairs = {"p0": "s_dense_1", "p1": "s_dense_2", "p2": "s_dense_3", "e": "placed_embedding_1"}
+    pairs |= {"t": "rows_dense_1", "y": "y"}
+    rng = np.random.default_rng(5)
+    for h_name, n_name in pairs.items():
+        layer = hand.get_layer(h_name)
+        layer.set_weights([rng.normal(0, 0.5, v.shape).astype("float32") for v in layer.get_weights()])
+        net.get_layer(n_name).set_weights(layer.get_weights())
+    rows = rng.normal(size=(16, 6)).astype("float32")
+    ours = net.predict(rows, verbose=0)
+    assert np.ptp(ours) > 0
+    np.testing.assert_allclose(ours, hand.predict(rows, verbose=0), rtol=1e-5, atol=1e-5)
+    net.save(tmp_path / "p.keras")
+    loaded = keras.saving.load_model(tmp_path / "p.keras", safe_mode=True)
+    np.testing.assert_allclose(loaded.predict(rows, verbose=0), ours, atol=1e-6)
+    assert "GetItem + ZerosLike + Add" in netdsl.to_dot(graph)
+    # emit --python writes no embedding yet: the positions alone, as the model computes them
+    alone = netdsl.loads(POSITIONS.split("placed")[0] + "output p = s -> positions\n")
+    source = netdsl.to_python(alone)
+    assert 'np.arange(3, dtype="int32")' in source
+    (tmp_path / "p.py").write_text(source, encoding="utf-8")
+    emitted = runpy.run_path(str(tmp_path / "p.py"))["model"]
+    got = emitted.predict(rows, verbose=0)
+    assert got.tolist() == [[0, 1, 2]] * 16
+    assert got.tolist() == netdsl.to_keras(alone, seed=0).predict(rows, verbose=0).tolist()
+
+
+def test_a_sequence_of_strings_is_a_string_input():
+    import tensorflow as tf
+
+    graph = netdsl.loads(
+        'input ids: string(3)\nlayer look = lookup(vocabulary=["a", "b"], oov=1)\n'
+        "output y = ids -> look -> embedding(2) -> flatten -> dense(1)\n"
+    )
+    model = netdsl.to_keras(graph, seed=0)
+    assert model.input.dtype == "string" and tuple(model.input.shape) == (None, 3)
+    y = model.predict(tf.constant([["a", "b", "zzz"], ["b", "b", "a"]]), verbose=0)
+    assert y.shape == (2, 1) and np.isfinite(y).all()

@@ -20,6 +20,7 @@ from ..ir.options import KerasObject
 from .keras_layers import (
     LAYERS_MODULE,
     OPS_MODULE,
+    IntRange,
     LayerSpec,
     SettingSpec,
     carried_by_identity,
@@ -200,7 +201,14 @@ def _call(layer, spec: LayerSpec, operands: list):
         return layer(operands)
     if spec.self_call:
         return layer(*operands) if len(operands) > 1 else layer(operands[0], operands[0])
-    return layer(operands[0], *spec.call_args)
+    return layer(operands[0], *(_constant(a) for a in spec.call_args))
+
+
+def _constant(arg):
+    """A call argument; IntRange(n) as the int32 array it stands for (saved in the .keras file)."""
+    import numpy as np
+
+    return np.arange(arg.n, dtype="int32") if isinstance(arg, IntRange) else arg
 
 
 def _operand_values(n, tensors: dict, feeds: dict, data, name: str):

@@ -173,6 +173,25 @@ def _attention(n: Node, a: dict) -> LayerSpec:
     return LayerSpec("MultiHeadAttention", {**config, **_options(a)}, self_call=True)
 
 
+@dataclass(frozen=True)
+class IntRange:
+    """The constant int32 array [0, 1, ..., n - 1] (`np.arange(n, dtype="int32")`) as a call argument."""
+
+    n: int
+
+
+def _positions(n: Node, a: dict) -> LayerSpec:
+    """Row positions 0..n-1 computed from the (n, d) operand inside the graph (so that an
+    Embedding of them is a layer of the model, saved and loaded with it): zeros of its rows'
+    shape (its first column, GetItem, as int32 zeros, ZerosLike) plus the constant
+    [0, ..., n-1] (Add)."""
+    assert n.shape is not None
+    rows = n.shape[0]
+    first = LayerSpec("GetItem", {}, ((slice(None), slice(None), 0),), module=OPS_MODULE)
+    zeros = LayerSpec("ZerosLike", {"dtype": "int32"}, module=OPS_MODULE)
+    return LayerSpec("Add", {}, (IntRange(rows),), module=OPS_MODULE, before=(first, zeros))
+
+
 MISSING_MARKERS = {STRING: "", INT: -1}  # how a missing category reaches the model
 
 
@@ -215,7 +234,9 @@ LAYERS: dict[str, KerasLayer] = {
     "dropout": KerasLayer("Dropout", lambda n, a: {"rate": a["rate"], **_seed(a)}),
     "standardize": KerasLayer("Normalization", _normalization),
     "identity": KerasLayer("Identity"),
-    "concat": KerasLayer("Concatenate", merge=True),
+    "concat": KerasLayer(
+        "Concatenate", lambda n, a: {} if a.get("axis", -1) == -1 else {"axis": a["axis"]}, merge=True
+    ),
     "add": KerasLayer("Add", merge=True),
     "multiply": KerasLayer("Multiply", merge=True),
     "average": KerasLayer("Average", merge=True),
@@ -250,6 +271,7 @@ LAYERS: dict[str, KerasLayer] = {
     "repeat": KerasLayer("RepeatVector", lambda n, a: {"n": a["n"]}),
     "global_avg_pool": KerasLayer("GlobalAveragePooling1D"),
     "global_max_pool": KerasLayer("GlobalMaxPooling1D"),
+    "positions": KerasLayer("Add", spec=_positions),
     "attention": KerasLayer("MultiHeadAttention", spec=_attention),
     # an operation, as keras.io's scripts call it (`keras.ops.stack(embeddings, axis=1)`)
     "stack": KerasLayer(

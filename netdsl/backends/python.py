@@ -24,6 +24,7 @@ from ..ir.fit_settings import KerasCall
 from ..ir.options import KerasObject
 from .keras_layers import (
     OPS_MODULE,
+    IntRange,
     LayerSpec,
     SettingSpec,
     carried_by_identity,
@@ -204,6 +205,7 @@ def _layer_lines(spec: LayerSpec, var: str, name: str, operands: list[str], stat
             if spec.merge
             else ", ".join([operands[0]] + [_py(a) for a in spec.call_args])
         )
+        src.needs_numpy = src.needs_numpy or any(isinstance(a, IntRange) for a in spec.call_args)
         return _call(f"{var} = named_op", [_q(spec.class_name)] + args, f"({call})")
     if spec.adapt:
         mean, variance, count = stats
@@ -224,6 +226,8 @@ def _step_lines(spec: LayerSpec, var: str, names: list[str], operands: list[str]
     steps = spec.steps
     for k, (step, name) in enumerate(zip(steps, names, strict=True)):
         ins = [first, *operands[1:]] if k == len(spec.before) else [first]
+        ins += [_py(a) for a in step.call_args]  # positions: GetItem's key, Add's constant range
+        src.needs_numpy = src.needs_numpy or any(isinstance(a, IntRange) for a in step.call_args)
         args = [_q(step.class_name)] + _arguments(step, name)
         lines += _call(f"{var} = named_op", args, f"({', '.join(ins)})")
         first = var
@@ -274,6 +278,8 @@ def _py(v) -> str:
         return _py(v.item())
     if isinstance(v, str):
         return _q(v)
+    if isinstance(v, IntRange):  # positions: the constant [0, ..., n - 1]
+        return f'np.arange({v.n}, dtype="int32")'
     if isinstance(v, KerasCall):  # a learning-rate schedule, a callback
         return _py_call(v)
     if isinstance(v, KerasObject):  # an initializer, regularizer or constraint

@@ -682,6 +682,9 @@ def _ranks_text(ranks: tuple[int, ...]) -> str:
 # Ops whose weights are shaped by the whole operand shape (PReLU's alpha);
 # the others' by its last axis (Dense's kernel, the norms' scales).
 _WEIGHTS_OF_WHOLE_SHAPE = {"prelu"}
+# Ops whose weights do not depend on the operand's shape at all (Embedding's table: one
+# shared embedding looks up a target id (1,) and a sequence of ids (3,) alike).
+_WEIGHTS_OF_NO_SHAPE = {"embedding"}
 
 
 def _check_shared(n: Node, op: Op, operand: Operand, built: dict[str, tuple[Node, Operand]]) -> None:
@@ -701,7 +704,7 @@ def _check_shared(n: Node, op: Op, operand: Operand, built: dict[str, tuple[Node
     whole = n.op in _WEIGHTS_OF_WHOLE_SHAPE
     want, got = (seen.shape, operand.shape) if whole else (seen.shape[-1:], operand.shape[-1:])
     stateless = op.count(OpCall([seen], n.args), seen.shape) == (0, 0) and not n.args.get("mean")
-    if want == got or stateless:
+    if want == got or stateless or n.op in _WEIGHTS_OF_NO_SHAPE:
         return
     what = f"shape {fmt_shape(seen.shape)}" if whole else f"width {seen.shape[-1]}"
     raise ShapeError(

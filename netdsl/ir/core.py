@@ -49,8 +49,9 @@ MIXED = "mixed"  # a bundle of columns of different dtypes
 CATEGORIES = (STRING, INT)  # a raw category, before any lookup
 # A record field's declared type -> its dtype.
 FIELD_TYPES = {"float": FLOAT, "string": STRING, "int": INT}
-# A vector input's declared type -> its dtype: `input pair: int(2)` (numbers or integer ids).
-VECTOR_TYPES = {"float": FLOAT, "int": INT}
+# A vector input's declared type -> its dtype: `input pair: int(2)` (numbers or integer ids),
+# `input seq: string(3)` (a sequence of category strings, looked up in the model).
+VECTOR_TYPES = {"float": FLOAT, "int": INT, "string": STRING}
 
 
 class BlockUse(NamedTuple):

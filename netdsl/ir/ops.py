@@ -258,22 +258,48 @@ def _no_scalar_columns(op: str, c: OpCall) -> None:
 
 
 def _concat_shape(c: OpCall) -> Shape:
+    """Keras's Concatenate: operands of one rank, equal on every axis but `axis` (Keras's
+    numbering, batch axis 0; -1 the last), which adds up."""
     _no_scalar_columns("concat", c)
-    ins = c.inputs
+    ins, axis = c.inputs, c.args.get("axis", -1)
     head = ins[0]
+    deepest = max(ins, key=lambda o: len(o.shape))
+    if any(len(o.shape) != len(deepest.shape) for o in ins):
+        raise ShapeError(
+            codes.OPERAND_TYPE,
+            "concat() joins values of one rank: "
+            + ", ".join(f"'{label(o)}' is {fmt_shape(o.shape)}" for o in ins),
+            help=f"flatten it first: {deepest.example('flatten')}, then concat()",
+            notes=[(f"'{label(o)}' has shape {fmt_shape(o.shape)}, defined here", o.span) for o in ins],
+        )
+    rank = len(head.shape) + 1  # batch axis included
+    at = axis + rank if axis < 0 else axis
+    if not 1 <= at < rank:
+        where = "the batch axis" if at == 0 else f"out of range for operands of shape {fmt_shape(head.shape)}"
+        raise ShapeError(
+            codes.ARGUMENT_RANGE,
+            f"concat() axis {axis} is {where}",
+            help="axis=-1 joins the last axis: (n, a) and (n, b) -> (n, a + b); axis=1 the rows: "
+            "(m, d) and (n, d) -> (m + n, d)",
+        )
+    k = at - 1
     for other in ins[1:]:
-        if len(other.shape) != len(head.shape) or other.shape[:-1] != head.shape[:-1]:
+        if other.shape[:k] + other.shape[k + 1 :] != head.shape[:k] + head.shape[k + 1 :]:
+            which = "the last" if k == len(head.shape) - 1 else f"axis {axis}"
             raise ShapeError(
                 codes.CONCAT_SHAPE_MISMATCH,
-                f"concat() operands disagree on an axis other than the last: "
+                f"concat() operands disagree on an axis other than {which}: "
                 f"'{head.name}' is {fmt_shape(head.shape)}, '{other.name}' is {fmt_shape(other.shape)}",
                 notes=[(f"'{o.name}' has shape {fmt_shape(o.shape)}", o.span) for o in ins],
             )
-    widths = [_width(o.shape) for o in ins]
-    return cast(Shape, head.shape[:-1] + (None if None in widths else sum(widths),))  # None: waits for data
+    sizes = [o.shape[k] for o in ins]
+    joined = None if None in sizes else sum(sizes)  # None: waits for data
+    return cast(Shape, head.shape[:k] + (joined,) + head.shape[k + 1 :])
 
 
 def _concat_features(c: OpCall) -> tuple[str, ...] | None:
+    if c.args.get("axis", -1) not in (-1, len(c.inputs[0].shape)):
+        return None  # rows joined: the features stay those of each row
     if all(o.features is not None for o in c.inputs):
         return tuple(f for o in c.inputs for f in o.features or ())
     return None
@@ -787,12 +813,15 @@ OPS: dict[str, Op] = {
             "concat",
             "merge",
             "Joins its operands along the feature axis: concat(a, b, ...); a record's columns: "
-            "x[a, b] -> concat.",
+            "x[a, b] -> concat; concat(a, b, axis=1) joins rows: (m, d) and (n, d) -> (m + n, d).",
+            params=(Param("axis", "int", -1),),
             min_inputs=2,
             max_inputs=None,
             dtypes=(FLOAT, STRING, INT),
+            ranks=ANY_RANK,
             shape=_concat_shape,
             features=_concat_features,
+            describe=lambda c: "" if c.args.get("axis", -1) == -1 else f"axis {c.args['axis']}",
             dtype=_concat_dtype,
         ),
         _merge(
@@ -1543,6 +1572,16 @@ OPS.update(
                 if len(c.inputs) == 2 and len(c.inputs[1].shape) == 2
                 else ""
             ),
+        ),
+        Op(
+            "positions",
+            "layer",
+            "The position of each row of a (n, d) value, 0 to n - 1, as integer ids of shape (n,): "
+            "x -> positions -> embedding(d, input_dim=n) is a learned position embedding.",
+            dtypes=(FLOAT, INT, INDEX),
+            ranks=(2,),
+            shape=lambda c: c.inputs[0].shape[:1],
+            dtype=lambda c: INT,
         ),
         Op(
             "flatten",

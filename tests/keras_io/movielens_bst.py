@@ -1,8 +1,9 @@
 """movielens_recommendations_transformers: the Behavior Sequence Transformer (MovieLens 1M).
 
-The Keras 3 revision of the script (header "Last modified: 2023/10/25"), at
-its settings: sequence_length 4, include_user_id / include_user_features /
-include_movie_features all False, hidden [256, 128], dropout 0.1, 3 heads.
+Revision ef4cd453 of the script, its tf ops ported to keras.ops as its Keras 3
+revision (header "Last modified: 2023/10/25") writes them, at its settings:
+sequence_length 4, include_user_id / include_user_features / include_movie_features all
+False, hidden [256, 128], dropout 0.1, 3 heads.
 The model still declares all seven inputs (four of them unused). One
 StringLookup and one Embedding(3883, int(sqrt(3883)) = 62) are shared by the
 target movie (1,) and the sequence (3,); `genres_vector` and the genre Dense
@@ -17,7 +18,17 @@ Dropout for 256 and 128 units, then Dense(1).
 Measured: the position embedding is called on `keras.ops.arange(...)`, a
 concrete tensor, so Keras runs it once at build time: the model adds a
 frozen random constant (3, 62) and `position_embedding` is not a layer of
-the model (0 parameters), a behaviour of the script under Keras 3.
+the model (0 parameters), a behaviour of the script under Keras 3 (tf.keras
+did the same with `tf.range`: an eager call, its result a captured constant).
+
+`bst_positions_in_graph` is the model the script describes ("A positional
+embedding is added to each movie embedding"): the positions 0..2 computed
+from the sequence inside the graph (`zeros_like(x[:, :, 0], int32) +
+arange(3)`), so that `position_embedding`, Embedding(4, 62), is a layer of
+the model (+248 parameters); and the unstack / expand_dims / concatenate of
+the three sequence rows and the target as the one concatenate on axis 1 it
+computes. `literal_positions(literal, in_graph)` copies the literal model's
+weights and its frozen constant into it: both then predict the same.
 """
 
 from __future__ import annotations
@@ -34,8 +45,10 @@ from .vocabularies import ML_1M_AGE_GROUPS, ML_1M_MOVIES, ML_1M_OCCUPATIONS, ML_
 
 SOURCE = c.Source(
     "examples/structured_data/movielens_recommendations_transformers.py",
-    "the Keras 3 revision (its commit is not in the code index; ef4cd453400a is the older tf.keras one)",
-    "2023/10/25",
+    "ef4cd453400aae442632ffdba260673ecc09500a",
+    "2020/12/30",
+    "tf.range / tf.expand_dims / tf.unstack ported to keras.ops (the Keras 3 revision, 2023/10/25, "
+    "does the same; its commit is not in the code index)",
 )
 
 SEQUENCE_LENGTH = 4
@@ -144,6 +157,10 @@ def encode_input_features(inputs, include_user_id, include_user_features, includ
 def build():
     inputs = create_model_inputs()
     transformer_features, other_features = encode_input_features(inputs, False, False, False)
+    return transformer_model(inputs, transformer_features, other_features)
+
+
+def transformer_model(inputs, transformer_features, other_features):
     attention_output = layers.MultiHeadAttention(
         num_heads=NUM_HEADS, key_dim=transformer_features.shape[2], dropout=DROPOUT_RATE
     )(transformer_features, transformer_features)
@@ -165,6 +182,49 @@ def build():
         features = layers.Dropout(DROPOUT_RATE)(features)
     outputs = layers.Dense(units=1)(features)
     return keras.Model(inputs=inputs, outputs=outputs)
+
+
+def build_positions_in_graph():
+    """The script's model with its positions computed in the graph (module docstring)."""
+    inputs = create_model_inputs()
+    vocabulary = CATEGORICAL_FEATURES_WITH_VOCABULARY["movie_id"]
+    lookup = StringLookup(
+        vocabulary=vocabulary, mask_token=None, num_oov_indices=0, name="movie_index_lookup"
+    )
+    embedding = layers.Embedding(input_dim=len(vocabulary), output_dim=MOVIE_DIMS, name="movie_embedding")
+    encoded_target_movie = embedding(lookup(inputs["target_movie_id"]))
+    encoded_sequence_movies = embedding(lookup(inputs["sequence_movie_ids"]))
+    positions = keras.ops.add(
+        keras.ops.zeros_like(encoded_sequence_movies[:, :, 0], dtype="int32"),
+        np.arange(SEQUENCE_LENGTH - 1, dtype="int32"),
+    )
+    position_embedding_encoder = layers.Embedding(
+        input_dim=SEQUENCE_LENGTH, output_dim=MOVIE_DIMS, name="position_embedding"
+    )
+    encodded_positions = position_embedding_encoder(positions)
+    sequence_ratings = keras.ops.expand_dims(inputs["sequence_ratings"], -1)
+    weighted = layers.Multiply()([(encoded_sequence_movies + encodded_positions), sequence_ratings])
+    transformer_features = layers.concatenate([weighted, encoded_target_movie], axis=1)
+    return transformer_model(inputs, transformer_features, None)
+
+
+def literal_positions(literal, in_graph):
+    """Give `in_graph` the literal model's weights (its layers in creation order, one for one)
+    and, as rows 0..2 of its position embedding, the constant the literal model adds."""
+    constant = next(
+        op._inbound_nodes[0].arguments.args[1]
+        for op in literal.operations
+        if type(op).__name__ == "Add" and not isinstance(op, layers.Layer)
+    )
+    theirs = [layer for layer in literal.layers if layer.weights]
+    ours = [layer for layer in in_graph.layers if layer.weights and layer.name != "position_embedding"]
+    assert [type(layer) for layer in theirs] == [type(layer) for layer in ours]
+    for a, b in zip(theirs, ours, strict=True):
+        b.set_weights(a.get_weights())
+    table = in_graph.get_layer("position_embedding")
+    rows = table.get_weights()[0]
+    rows[: SEQUENCE_LENGTH - 1] = np.asarray(constant)
+    table.set_weights([rows])
 
 
 def counts():
@@ -218,5 +278,15 @@ REFERENCES = [
         rows,
         compile_args=compile_args,
         fit_args=FIT,
-    )
+    ),
+    c.Reference(
+        "movielens_recommendations_transformers",
+        "bst_positions_in_graph",
+        SOURCE,
+        build_positions_in_graph,
+        lambda: c.total(counts(), c.embedding(SEQUENCE_LENGTH, MOVIE_DIMS)),
+        rows,
+        compile_args=compile_args,
+        fit_args=FIT,
+    ),
 ]

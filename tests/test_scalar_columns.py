@@ -84,7 +84,9 @@ def test_same_model_as_written_by_hand(built, tmp_path):
     np.testing.assert_allclose(loaded.predict(x, verbose=0), net.predict(x, verbose=0), atol=1e-6)
 
 
-def test_trains_and_predicts_from_a_csv(tmp_path):
+@pytest.mark.parametrize("stream", [[], ["--stream"]], ids=["in_memory", "streamed"])
+def test_trains_and_predicts_from_a_csv(tmp_path, stream):
+    """Streamed, a scalar column is (rows,) in the tf.data pipeline too, as the Input takes it."""
     spec, data, model, out = (tmp_path / f for f in ("s.net", "d.csv", "m.keras", "p.csv"))
     spec.write_text(SPEC, encoding="utf-8")
     r = rows(40)
@@ -92,7 +94,7 @@ def test_trains_and_predicts_from_a_csv(tmp_path):
         w = csv.writer(f)
         w.writerow(["x1", "x2", "kind", "label"])
         w.writerows(zip(r["x1"].tolist(), r["x2"].tolist(), r["kind"].tolist(), (r["x1"] > 0).astype(int)))
-    trained = run_cli("train", spec, "--data", data, "-o", model, "--quiet")
+    trained = run_cli("train", spec, "--data", data, "-o", model, "--quiet", *stream)
     assert trained.returncode == 0, trained.stderr
     predicted = run_cli("predict", model, "--data", data, "-o", out)
     assert predicted.returncode == 0, predicted.stderr

@@ -156,10 +156,12 @@ def _columns(g: nx.DiGraph, streamed: Streamed, names: dict) -> tuple[list[Colum
     inputs = []
     for key, cols in b.inputs.items():
         kind = b.kinds.get(cols[0], arrow.FLOAT)
+        scalar = key in b.scalars  # a column of shape (): input_arrays gives it as (rows,)
         if all(b.kinds.get(c, arrow.FLOAT) == arrow.FLOAT for c in cols):
-            inputs.append(Column(key, (len(cols),), "float32"))
+            inputs.append(Column(key, () if scalar else (len(cols),), "float32"))
         else:
-            inputs.append(Column(key, (1,), "string" if kind == arrow.STRING else "int64"))
+            dtype = "string" if kind == arrow.STRING else "int64"
+            inputs.append(Column(key, () if scalar else (1,), dtype))
     targets = []
     for t in b.targets:
         width = _width(g, t.output)

@@ -5,6 +5,9 @@ predictions and a safe_mode reload (the full VSN: tests/test_keras_io_examples.p
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -78,3 +81,38 @@ def test_diagram_names_the_operations_and_emit_writes_them(tmp_path):
         'named_op("Clip", x_min=-0.5, x_max=0.5, name="c_clip")(c_dense_1)',
     ):
         assert line in source, source
+
+
+LOAD_WITHOUT_NETDSL = """
+import sys, numpy as np, keras
+model = keras.saving.load_model(sys.argv[1], safe_mode=True)
+x = np.load(sys.argv[2])
+np.save(sys.argv[3], model.predict(x, verbose=0))
+assert not any(name.startswith("netdsl") for name in sys.modules)
+print(sorted({type(op).__name__ for op in model.operations}))
+"""
+
+
+def test_keras_file_loads_in_a_process_without_netdsl(tmp_path):
+    keras.utils.clear_session()
+    net = netdsl.to_keras(netdsl.loads(SPEC, "vsn.net"), seed=0)
+    net.save(tmp_path / "vsn.keras")
+    x = np.random.default_rng(4).normal(size=(8, 6)).astype("float32")
+    np.save(tmp_path / "x.npy", x)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            LOAD_WITHOUT_NETDSL,
+            tmp_path / "vsn.keras",
+            tmp_path / "x.npy",
+            tmp_path / "y.npy",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    for kind in ("Clip", "ExpandDims", "Transpose", "Matmul", "Squeeze"):
+        assert f"'{kind}'" in r.stdout
+    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), net.predict(x, verbose=0), atol=1e-6)

@@ -247,7 +247,12 @@ def _raw_lines(path: str) -> list[bytes] | None:
     if b'"' in text:
         return None
     text = text.removeprefix(b"\xef\xbb\xbf")
-    return [line for line in (raw.rstrip(b"\r") for raw in text.split(b"\n")) if line]
+    if b"\r" in text or b"\n\n" in text or text.startswith(b"\n"):
+        return [line for line in (raw.rstrip(b"\r") for raw in text.split(b"\n")) if line]
+    lines = text.split(b"\n")  # every line a record: nothing to strip or skip
+    if not lines[-1]:
+        lines.pop()
+    return lines
 
 
 def _predict_lines(plan: Plan, keras_model, table, lines: list[bytes], output: str, batch_size: int):
@@ -259,7 +264,7 @@ def _predict_lines(plan: Plan, keras_model, table, lines: list[bytes], output: s
     result = _result_table(plan, table.data.select([]), predicted, table.path, set(table.columns))
     appended = b"".join(csv_parts(result, header=True)).split(b"\n")
     with _Sink(output) as sink:
-        sink.file.write(b"\n".join(a + b"," + b for a, b in zip(lines, appended)))
+        sink.file.write(b"\n".join(map(b",".join, zip(lines, appended))))
         sink.file.write(b"\n")
     return PredictResult(table.num_rows, list(table.columns) + result.column_names)
 

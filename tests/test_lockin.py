@@ -42,7 +42,7 @@ RECORD_EXAMPLES = {
     "wide_deep_cross_baseline",
     "wide_deep_cross_wide_and_deep",
     "wide_deep_cross_deep_and_cross",
-    "tabtransformer_baseline",
+    "tabtransformer_baseline",  # imported, with their record of scalar columns: test_tabtransformer_...
     "tabtransformer",
     "grn_vsn",
     "grn_vsn_tuning",
@@ -935,3 +935,39 @@ def test_rank_3_layers_netdsl_cannot_read_are_refused_by_name(tmp_path, kind, me
     r = run_cli("import", tmp_path / "m.keras", "-o", tmp_path / "m.net")
     assert r.returncode == 1 and not (tmp_path / "m.net").exists()
     assert message in r.stderr, r.stderr
+
+
+# the adult columns the examples embed (category indices; every vocabulary has 2 or more)
+_CATEGORIES = {"workclass", "education", "marital_status", "occupation", "relationship", "race", "gender"}
+_CATEGORIES |= {"native_country"}
+
+
+@pytest.mark.parametrize("example", ["tabtransformer", "tabtransformer_baseline"])
+def test_tabtransformer_imports_as_a_fixpoint_of_the_same_model(tmp_path, example):
+    """keras.io's TabTransformer and its MLP baseline: a record of scalar columns (the
+    model's dict of inputs, written back as `input adult: {...}` from what netdsl stored
+    in the archive), embeddings stacked into (8, 16), three blocks of self-attention on
+    that rank-3 value (back flat). The import builds the same model (signature, counts,
+    predictions with the same weights), and importing that model gives the same text."""
+    spec = EXAMPLES / "keras_io" / f"{example}.net"
+    g1, m1 = build(spec, seed=0)
+    save(g1, m1, tmp_path / "a.keras")
+    text = import_text(tmp_path / "a.keras")
+    assert "input adult: {workclass: float(shape=())," in text and "adult[age] -> expand_dims(-1)" in text
+    imported = tmp_path / "imported.net"
+    imported.write_text(text, encoding="utf-8")
+    g2, m2 = build(imported, seed=1)
+    sig1 = [(c, n.replace(".", "_"), *rest) for c, n, *rest in signature(m1)]
+    assert signature(m2) == sig1
+    assert netdsl.network(g2).params == netdsl.network(g1).params
+    m2.set_weights(m1.get_weights())
+    rng = np.random.default_rng(0)
+    x = {
+        t.name: (rng.integers(0, 2, 64) if t.name in _CATEGORIES else rng.normal(size=64)) for t in m1.inputs
+    }
+    x = {k: v.astype("float32") for k, v in x.items()}
+    a, b = m1.predict(x, verbose=0), m2.predict(x, verbose=0)
+    assert np.ptp(a) > 0
+    np.testing.assert_allclose(b, a, atol=1e-6)
+    save(g2, m2, tmp_path / "b.keras")
+    assert import_text(tmp_path / "b.keras") == text

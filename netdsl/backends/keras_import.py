@@ -18,7 +18,9 @@ How a graph of layers becomes a spec:
   need no name are written inline. netdsl names the layers of a chain
   `<name>_<op>_<k>`, so a model that netdsl compiled comes back with the same
   names; names Keras made up (`dense_3`) are dropped in favour of the chain;
-- values may have 1 to 4 axes besides the batch axis (rows of vectors from
+- a dict of scalar inputs is a record (`input adult: {age: float(shape=())}`,
+  its columns read as `adult[age]`), named as netdsl.json says;
+- values may have 0 to 4 axes besides the batch axis (rows of vectors from
   Reshape, RepeatVector, Stack, ExpandDims); a layer reading a rank its op
   does not take is refused naming it, never read as something else;
 - a selection is a Keras operation (GetItem, Take), which `model.get_layer`
@@ -81,6 +83,9 @@ _SHAREABLE = tuple(op for op in _CLASS_OPS.values() if OPS[op].kind == "layer") 
 # chained with ->: self-attention (`x -> attention(...)`) and ExpandDims read one value too
 _LAYER_OPS = (*_SHAREABLE, "attention", "expand_dims")
 _MERGES = {c: op for c, op in _CLASS_OPS.items() if OPS[op].kind == "merge"}
+
+# Ops that are Keras operations, which netdsl names with an Identity layer after them
+_OPERATIONS = ("select", "stack", "expand_dims")
 
 # The closest netdsl op for Keras layer kinds it cannot express (for ND702's help).
 _CLOSEST = {
@@ -221,6 +226,8 @@ class _Reader:
         self.shared: dict[str, str] = {}  # shared layer -> its declaration (`dense(8, relu)`)
         self.ranks: list[int] = []  # of the values the layer being read reads (batch axis excluded)
         self.kwargs: dict | None = None  # the keyword arguments of its call
+        # Keras input -> (record, field): the columns of a record, which the model takes as a dict
+        self.records: dict[str, tuple[str, str]] = _records(archive)
 
     def read(self) -> None:
         cfg = self.archive.config
@@ -236,6 +243,9 @@ class _Reader:
         layers = body.get("layers")
         if not isinstance(layers, list) or not layers:
             raise _Unsupported(codes.UNSUPPORTED_MODEL, "the model has no layers")
+        given = body.get("input_layers")
+        if isinstance(given, dict) and not self.records:  # a dict of columns: one record of them
+            self.records = {ref[0]: ("inputs", key) for key, ref in given.items() if _refs(ref)}
         if cls == "Sequential":
             self._read_sequential(layers, cfg)
         else:
@@ -259,7 +269,7 @@ class _Reader:
             in_widths = [t[3] for t in tensors]
             self.ranks = [t[4] for t in tensors]
             self._add(index, name, cls, config, [t[0] for t in tensors], in_widths, args, widths)
-        self.inputs = [ref[0] for ref in _refs(body.get("input_layers"))]
+        self.inputs = [ref[0] for ref in _refs(body.get("input_layers"), inputs=True)]
         self.outputs = [self.calls.get((ref[0], ref[1]), ref[0]) for ref in _refs(body.get("output_layers"))]
         if not self.outputs:
             raise _Unsupported(codes.UNSUPPORTED_MODEL, "the model config names no outputs")
@@ -272,17 +282,17 @@ class _Reader:
             src = self.nodes.get(node.inputs[0]) if node.cls == "Identity" and len(node.inputs) == 1 else None
             if (
                 src is None
-                or src.op != "select"
+                or src.op not in _OPERATIONS
                 or node.text != "identity"
                 or node.shared is not None
-                or not re.fullmatch(re.escape(name) + r"_(get_item|take)(_\d+)?", src.name)
+                or not re.fullmatch(re.escape(name) + rf"_{keras_snake(src.cls)}(_\d+)?", src.name)
                 or any(src.name in n.inputs for n in self.nodes.values() if n is not node)
                 or src.name in self.outputs
             ):
                 continue
             del self.nodes[src.name]
             self.nodes[name] = _Node(
-                name, src.cls, "select", src.text, src.inputs, src.width, src.index, carried=True
+                name, src.cls, src.op, src.text, src.inputs, src.width, src.index, carried=True
             )
 
     def layer_count(self) -> int:
@@ -362,6 +372,10 @@ class _Reader:
         self.failed_inputs[name] = self.failed_inputs.get(name) or list(inputs)
         dropped: list[str] = []
         try:
+            if cls == "InputLayer" and name in self.records:
+                _check_dtype(name, cls, config)
+                self.nodes[name] = _Node(name, cls, "input", _field(name, config), [], 1, index)
+                return
             call = _Call(args, self.kwargs if isinstance(self.kwargs, dict) else {}, self.ranks)
             op, text, width = _convert(layer or name, cls, config, in_widths, call, dropped)
         except _Unsupported as exc:
@@ -402,12 +416,27 @@ def _entry(entry) -> tuple[str, str, dict]:
     return name, cls, config
 
 
-def _refs(value) -> list:
-    """`input_layers` / `output_layers`: [name, 0, 0] or a list of them."""
+def _records(archive: Archive) -> dict[str, tuple[str, str]]:
+    """The record columns netdsl compiled (netdsl.json's `records`): Keras input -> (record, field)."""
+    given = archive.netdsl.get("records")
+    if not isinstance(given, dict):
+        return {}
+    return {
+        k: (v[0], v[1])
+        for k, v in given.items()
+        if isinstance(v, list) and len(v) == 2 and all(isinstance(x, str) and _SPEC_NAME.match(x) for x in v)
+    }
+
+
+def _refs(value, inputs: bool = False) -> list:
+    """`input_layers` / `output_layers`: [name, 0, 0] or a list of them; the inputs may be
+    a dict of them (the columns of a record)."""
     if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
         return [value]
     if isinstance(value, list):
         return [v for v in value if isinstance(v, list) and len(v) == 3 and isinstance(v[0], str)]
+    if isinstance(value, dict) and inputs:
+        return [ref for v in value.values() for ref in _refs(v)]
     if isinstance(value, dict):
         raise _Unsupported(
             codes.UNSUPPORTED_MODEL, "the model's inputs or outputs are a dictionary", "use a list"
@@ -427,13 +456,13 @@ def _tensors(args) -> list[tuple[str, int, int, int, int]]:
                 c = v.get("config") or {}
                 layer, node, tensor = (c.get("keras_history") or [None, 0, 0])[:3]
                 shape = c.get("shape") or []
-                if not 2 <= len(shape) <= 5 or not all(isinstance(d, int) for d in shape[1:]):
+                if not 1 <= len(shape) <= 5 or not all(isinstance(d, int) for d in shape[1:]):
                     raise _Unsupported(
                         codes.UNSUPPORTED_MODEL,
                         f"the output of layer '{layer}' has shape {tuple(shape)}: netdsl's values have "
                         "known sizes and 1 to 4 axes besides the batch axis",
                     )
-                found.append((layer, node, tensor, shape[-1], len(shape) - 1))
+                found.append((layer, node, tensor, shape[-1] if len(shape) > 1 else 1, len(shape) - 1))
             continue
         if isinstance(v, list):
             stack.extend(reversed(v))
@@ -631,7 +660,27 @@ def _attention(name: str, config: dict, call: _Call, in_widths: list[int], dropp
     )
 
 
+def _embedding(name: str, config: dict, call: _Call, in_widths: list[int], dropped) -> tuple[str, str, int]:
+    """An Embedding of a column of numbers: its size given, `embedding(dim, input_dim=V)`."""
+    from ..ir.options import LAYER_OPTIONS
+
+    options = {k for k, _ in LAYER_OPTIONS["embedding"]}
+    assumed = {"mask_zero": False, "quantization_config": None, "sparse": False, "lora_rank": None}
+    for key, value in config.items():
+        if key in _COMMON_KEYS or key in ("input_dim", "output_dim") or key in options:
+            continue
+        if key not in assumed or not _same(value, assumed[key]):
+            raise _Unsupported(
+                codes.UNSUPPORTED_SETTING,
+                f"layer '{name}' (Embedding) has {key}={_short_json(value)}, which netdsl cannot express",
+            )
+    dim, size = config.get("output_dim"), config.get("input_dim")
+    args = [f"{dim}", f"input_dim={size}", *_options(name, "Embedding", config, "embedding")]
+    return "embedding", f"embedding({', '.join(args)})", int(dim or 0)
+
+
 _ROWS = {
+    "Embedding": _embedding,
     "Concatenate": _concatenate,
     "Stack": _stack,
     "ExpandDims": _expand_dims,
@@ -760,6 +809,17 @@ def _input(name: str, config: dict) -> tuple[str, str, int]:
     return "input", str(shape[1]), shape[1]
 
 
+def _field(name: str, config: dict) -> str:
+    """A record column's type, `float(shape=())` for a scalar, `float` for (1,)."""
+    shape = config.get("batch_shape") or config.get("batch_input_shape")
+    if shape not in ([None], [None, 1]) or config.get("sparse") or config.get("ragged"):
+        raise _Unsupported(
+            codes.UNSUPPORTED_MODEL,
+            f"input '{name}' has shape {tuple(shape or ())}: a column of a record holds one value per row",
+        )
+    return "float(shape=())" if shape == [None] else "float"
+
+
 _DENSE_KNOWN = {"quantization_config": None, "lora_rank": None}
 
 # Keras's default for the layer options netdsl leaves unwritten (any seed makes it a choice).
@@ -771,6 +831,7 @@ _DEFAULT_INITIALIZERS = {
     "moving_mean_initializer": "Zeros",
     "moving_variance_initializer": "Ones",
     "alpha_initializer": "Zeros",
+    "embeddings_initializer": "RandomUniform",
 }
 
 
@@ -788,10 +849,17 @@ def _options(name: str, cls: str, config: dict, op: str = "dense") -> list[str]:
     return out
 
 
+# Settings of a default initializer that are Keras's defaults (Embedding's "uniform")
+_DEFAULT_SETTINGS = {"embeddings_initializer": {"minval": -0.05, "maxval": 0.05}}
+
+
 def _is_default(key: str, value: dict) -> bool:
     default = _DEFAULT_INITIALIZERS.get(key)
     settings = value.get("config") or {}
-    return value.get("class_name") == default and all(v is None for v in settings.values())
+    fixed = _DEFAULT_SETTINGS.get(key, {})
+    return value.get("class_name") == default and all(
+        v is None or k in fixed and _same(v, fixed[k]) for k, v in settings.items()
+    )
 
 
 def _option_value(name: str, cls: str, key: str, family: str, value) -> str:
@@ -991,7 +1059,7 @@ class _Writer:
                 and n not in self.named
                 and not _AUTO_NAME.match(n)
                 and self.nodes[n].shared is None  # named by its `layer` declaration
-                and (self.nodes[n].op != "select" or self.nodes[n].carried)
+                and (self.nodes[n].op not in _OPERATIONS or self.nodes[n].carried)
             }
             if not lost:
                 break
@@ -1023,7 +1091,7 @@ class _Writer:
                 named.add(n.name)
             elif (
                 n.shared is None
-                and (n.op != "select" or n.carried)  # an operation's own name: no layer has it
+                and (n.op not in _OPERATIONS or n.carried)  # an operation's own name: no layer has it
                 and not _AUTO_NAME.match(n.name)
                 and not self._generated_form(n.name)
             ):
@@ -1036,9 +1104,12 @@ class _Writer:
         """Keras name -> the spec's name for every named value: valid, unique, no keyword."""
         from ..ir.ops import OPS
 
-        taken: set[str] = set()
+        taken: set[str] = {record for record, _ in self.r.records.values()}
         out = {}
         for n in sorted(self.named, key=lambda n: self.nodes[n].index):
+            if n in self.r.records:  # a column of a record: `adult[age]`
+                out[n] = "{}[{}]".format(*self.r.records[n])
+                continue
             base = _spelled(n)
             if not _SPEC_NAME.match(base):
                 base = "n" + base
@@ -1077,8 +1148,12 @@ class _Writer:
             node = self.nodes[name]
             spec = self.spec_names[name]
             if node.op == "input":
-                statements.append(("input", spec, node.text))
-                generated[name] = spec
+                field = self.r.records.get(name)
+                if field is not None:
+                    statements.append(("field", field[0], f"{field[1]}: {node.text}"))
+                else:
+                    statements.append(("input", spec, node.text))
+                generated[name] = name if field is not None else spec
                 continue
             counters: Counter = Counter()
 
@@ -1149,9 +1224,15 @@ class _Writer:
         outputs = [self.spec_names[o] for o in self.outputs]
         assigns = [s for kind, s, _ in statements if kind == "assign"]
         inline = [s for s in assigns if s in outputs] == outputs
+        fields: dict[str, list[str]] = {}
+        for kind, spec, text in statements:
+            if kind == "field":
+                fields.setdefault(spec, []).append(text)
         for kind, spec, text in statements:
             if kind == "input":
                 lines.append(f"input {spec}: {text}")
+            elif kind == "field" and spec in fields:  # a record, at its first column
+                lines.append(f"input {spec}: {{{', '.join(fields.pop(spec))}}}")
         lines.append("")
         if self.r.shared:
             lines += [f"layer {self.layer_names[n]} = {text}" for n, text in self.r.shared.items()] + [""]

@@ -132,7 +132,9 @@ def _columns_entry(g) -> dict:
     for ki in keras_inputs(g):
         kind = {"string": "string", "int64": "int"}.get(ki.dtype, "float")
         kinds.update((c, kind) for c in ki.columns or ())
-    return {"kinds": kinds, "fillable": sorted({c for _, c in filled_columns(g)})}
+    # the record each column belongs to, by Keras input: `netdsl import` writes the record back
+    records = {ki.name: [ki.node, ki.field] for ki in keras_inputs(g) if ki.field is not None}
+    return {"kinds": kinds, "fillable": sorted({c for _, c in filled_columns(g)}), "records": records}
 
 
 def cmd_diff(args) -> int:

@@ -48,6 +48,9 @@ RECORD_EXAMPLES = {
     "grn_vsn_tuning",
     # an integer input and pick (x[:, i] dropping its axis): import reads float vectors only
     "collaborative_filtering",
+    # string sequences and their lookups, row positions (GetItem, ZerosLike, Add of a constant)
+    "movielens_bst",
+    "tfdf_encoder",
 }
 EXAMPLE_FILES = [
     p

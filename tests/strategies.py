@@ -208,25 +208,41 @@ class _Gen:
     # ---- layers after '->' ----------------------------------------------------
     def dense_call(self, units: int | None = None) -> tuple[str, int, bool, str]:
         units = units if units is not None else self.draw(st.integers(1, 16))
+        written = self.units_text(units) if self.chance(0.2) else str(units)
         act = self.pick(SAFE_ACTIVATIONS)
         bias = self.chance(0.8)
         act_text = f'"{act}"' if self.chance(0.1) else act
         bias_text = "true" if bias else "false"
         forms = [
-            f"dense({units}, {act_text}, use_bias={bias_text})",
-            f"dense(units={units}, activation={act_text}, use_bias={bias_text})",
-            f"dense({units}, {act_text}, {bias_text})",
-            f"dense({units}, use_bias={bias_text}, activation={act_text})",
+            f"dense({written}, {act_text}, use_bias={bias_text})",
+            f"dense(units={written}, activation={act_text}, use_bias={bias_text})",
+            f"dense({written}, {act_text}, {bias_text})",
+            f"dense({written}, use_bias={bias_text}, activation={act_text})",
         ]
         if bias:
             forms += [
-                f"dense({units}, {act_text})",
-                f"dense({units}, activation={act_text})",
-                f"dense({units}, {act_text},)",
+                f"dense({written}, {act_text})",
+                f"dense({written}, activation={act_text})",
+                f"dense({written}, {act_text},)",
             ]
             if act == "linear":
-                forms += [f"dense({units})", f"dense(units={units})"]
+                forms += [f"dense({written})", f"dense(units={written})"]
         return self.pick(forms), units, bias, act
+
+    def units_text(self, units: int) -> str:
+        """`units` computed by arithmetic that comes to it (README "Computed arguments")."""
+        d = self.draw(st.integers(1, 4))
+        return self.pick(
+            [
+                f"{units + d} - {d}",
+                f"{units * d} // {d}",
+                f"{units * d} / {d}",
+                f"max(1, {units})",
+                f"floor(sqrt({units * units}))",
+                f"({units - 1} + 1) * 1" if units > 1 else f"{units} * 1",
+                f"-({d} - {units + d})",
+            ]
+        )
 
     def dense_params(self, n_in: int, units: int, bias: bool) -> int:
         return n_in * units + (units if bias else 0)

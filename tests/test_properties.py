@@ -626,6 +626,38 @@ def test_rows_programs_build_save_and_load_in_keras(keras, workdir, prog):
         keras.utils.clear_session()
 
 
+@settings(max_examples=N_ROWS_KERAS, **COMMON)
+@given(rows_programs())
+def test_rows_programs_import_back_or_are_refused_by_layer(keras, workdir, prog):
+    """`netdsl import` of a rank-3 model: a spec that builds the same model (count,
+    predictions with the same weights) and imports to the same text again, or a
+    refusal naming the layer it cannot read (attention to another value, weighted_sum's
+    operations, clip); never a different model."""
+    import numpy as np
+
+    keras.utils.clear_session()
+    try:
+        model = netdsl.to_keras(netdsl.loads(prog.text, "rows.net"), seed=0)
+        model.save(workdir / "rows.keras")
+        result = netdsl.import_keras(str(workdir / "rows.keras"))
+        if result.text is None:
+            event("refused: " + re.sub(r"layer '[^']*' ", "", result.diagnostics[0].message)[:40])
+            assert result.diagnostics
+            for d in result.diagnostics:
+                assert d.code in ("ND702", "ND703", "ND705") and "layer '" in d.message, d.message
+            return
+        event("imported")
+        again = netdsl.to_keras(netdsl.loads(result.text, "imported.net"), seed=1)
+        assert again.count_params() == model.count_params() == prog.params
+        again.set_weights(model.get_weights())
+        x = np.random.default_rng(0).normal(size=(4, model.input.shape[-1])).astype("float32")
+        np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+        again.save(workdir / "again.keras")
+        assert netdsl.import_keras(str(workdir / "again.keras")).text == result.text
+    finally:
+        keras.utils.clear_session()
+
+
 @settings(max_examples=N_HOSTILE, **COMMON)
 @given(odd_csvs())
 def test_odd_csvs_are_read_exactly_or_refused_at_their_true_line(workdir, case):

@@ -68,6 +68,7 @@ _AUTO_NAME = re.compile(
                 "GetItem",
                 "Take",
                 "MultiHeadAttention",
+                "Clip",
                 "Stack",
                 "ExpandDims",
                 *_CLASS_OPS,
@@ -81,11 +82,11 @@ _SPEC_NAME = re.compile(r"^[^\W\d]\w*$")
 _RESERVED = {*KEYWORDS.values(), "true", "false"}  # words a spec name cannot be
 _SHAREABLE = tuple(op for op in _CLASS_OPS.values() if OPS[op].kind == "layer")  # a `layer` declaration
 # chained with ->: self-attention (`x -> attention(...)`) and ExpandDims read one value too
-_LAYER_OPS = (*_SHAREABLE, "attention", "expand_dims")
+_LAYER_OPS = (*_SHAREABLE, "attention", "expand_dims", "clip")
 _MERGES = {c: op for c, op in _CLASS_OPS.items() if OPS[op].kind == "merge"}
 
 # Ops that are Keras operations, which netdsl names with an Identity layer after them
-_OPERATIONS = ("select", "stack", "expand_dims")
+_OPERATIONS = ("select", "stack", "expand_dims", "clip")
 
 # The closest netdsl op for Keras layer kinds it cannot express (for ND702's help).
 _CLOSEST = {
@@ -595,6 +596,17 @@ def _expand_dims(name: str, config: dict, call: _Call, in_widths: list[int], dro
     return "expand_dims", f"expand_dims({axis})", 1 if axis == -1 else in_widths[0]
 
 
+def _clip(name: str, config: dict, call: _Call, in_widths: list[int], dropped) -> tuple[str, str, int]:
+    _operation(name, "Clip", config, ("x_min", "x_max"))
+    bounds = [config.get("x_min"), config.get("x_max")]
+    if not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds):
+        raise _Unsupported(
+            codes.UNSUPPORTED_SETTING, f"layer '{name}' (Clip) has bounds {_short_json(bounds)}"
+        )
+    texts = [str(b) if isinstance(b, int) else number(float(b)) for b in bounds]
+    return "clip", f"clip({', '.join(texts)})", in_widths[0] if in_widths else 0
+
+
 def _reshape(name: str, config: dict, call: _Call, in_widths: list[int], dropped) -> tuple[str, str, int]:
     _check_keys(name, "Reshape", config, ("target_shape",))
     dims = config.get("target_shape")
@@ -684,6 +696,7 @@ _ROWS = {
     "Concatenate": _concatenate,
     "Stack": _stack,
     "ExpandDims": _expand_dims,
+    "Clip": _clip,
     "Reshape": _reshape,
     "MultiHeadAttention": _attention,
 }

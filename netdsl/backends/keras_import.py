@@ -603,7 +603,7 @@ def _clip(name: str, config: dict, call: _Call, in_widths: list[int], dropped) -
         raise _Unsupported(
             codes.UNSUPPORTED_SETTING, f"layer '{name}' (Clip) has bounds {_short_json(bounds)}"
         )
-    texts = [str(b) if isinstance(b, int) else number(float(b)) for b in bounds]
+    texts = [str(b) if isinstance(b, int) else number(float(b or 0)) for b in bounds]
     return "clip", f"clip({', '.join(texts)})", in_widths[0] if in_widths else 0
 
 

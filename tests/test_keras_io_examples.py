@@ -39,7 +39,8 @@ SPECS = {
     "grn_vsn_tuning.net": "class_with_grn_and_vsn_with_hyperparameters_tuning:grn_vsn_default_hp",
     # the script's model with its positions computed in the graph (see the spec's header)
     "movielens_bst.net": "movielens_recommendations_transformers:bst_positions_in_graph",
-    "tfdf_encoder.net": "classification_with_tfdf:embedding_encoder_linear",
+    "tfdf_encoder_draft.net": "classification_with_tfdf:embedding_encoder_linear",
+    "tfdf_encoder_nn.net": "classification_with_tfdf:embedding_encoder_nn",
 }
 # spec -> the rows its reference adapts on (lookups, normalizations); the spec's `# data:` file
 # holds them as a CSV, on which netdsl adapts

@@ -50,7 +50,8 @@ RECORD_EXAMPLES = {
     "collaborative_filtering",
     # string sequences and their lookups, row positions (GetItem, ZerosLike, Add of a constant)
     "movielens_bst",
-    "tfdf_encoder",
+    "tfdf_encoder_draft",
+    "tfdf_encoder_nn",
 }
 EXAMPLE_FILES = [
     p

@@ -85,6 +85,52 @@ def compile_args():
 
 FIT = {"batch_size": 256, "epochs": 3, "sample_weight_column": "instance_weight"}
 
+# Revision 8bda227c (header 2022/01/25), the script as keras.io publishes it: the encoder also
+# applies Dropout(0.25) and a Dense(size or its width, gelu) to the concatenation
+# (create_embedding_encoder(size=64)), and create_nn_model adds the same Dense(1, sigmoid),
+# trained 5 epochs of 256 with instance weights.
+PUBLISHED = c.Source(
+    "examples/structured_data/classification_with_tfdf.py",
+    "8bda227c08adf855a8b9ec579840e2a7171fff60",
+    "2022/01/25",
+    "tf.expand_dims ported to keras.ops.expand_dims",
+)
+SIZE = 64
+
+
+def create_embedding_encoder_published(size=None):
+    inputs = create_model_inputs()
+    encoded_features = []
+    for name in inputs:
+        if name in KDD_CATEGORICAL:
+            vocabulary = sorted(str(value) for value in KDD_CATEGORICAL[name])
+            lookup = layers.StringLookup(vocabulary=vocabulary, mask_token=None, num_oov_indices=0)
+            value_index = lookup(inputs[name])
+            encoder = layers.Embedding(input_dim=len(vocabulary), output_dim=c.sqrt_dim(len(vocabulary)))
+            encoded = encoder(value_index)
+        else:
+            encoded = keras.ops.expand_dims(inputs[name], -1)
+        encoded_features.append(encoded)
+    encoded_features = layers.concatenate(encoded_features, axis=1)
+    encoded_features = layers.Dropout(rate=0.25)(encoded_features)
+    encoded_features = layers.Dense(units=size if size else encoded_features.shape[-1], activation="gelu")(
+        encoded_features
+    )
+    return keras.Model(inputs=inputs, outputs=encoded_features)
+
+
+def build_published():
+    encoder = create_embedding_encoder_published(size=SIZE)
+    inputs = create_model_inputs()
+    output = layers.Dense(units=1, activation="sigmoid")(encoder(inputs))
+    return keras.Model(inputs=inputs, outputs=output)
+
+
+def counts_published():
+    embeddings = [c.embedding(len(v), c.sqrt_dim(len(v))) for v in KDD_CATEGORICAL.values()]
+    return c.total(*embeddings, c.dense(WIDTH, SIZE), c.dense(SIZE, 1))
+
+
 REFERENCES = [
     c.Reference(
         "classification_with_tfdf",
@@ -95,5 +141,15 @@ REFERENCES = [
         rows,
         compile_args=compile_args,
         fit_args=FIT,
-    )
+    ),
+    c.Reference(
+        "classification_with_tfdf",
+        "embedding_encoder_nn",
+        PUBLISHED,
+        build_published,
+        counts_published,
+        rows,
+        compile_args=compile_args,
+        fit_args={"batch_size": 256, "epochs": 5, "sample_weight_column": "instance_weight"},
+    ),
 ]

@@ -631,8 +631,8 @@ def test_rows_programs_build_save_and_load_in_keras(keras, workdir, prog):
 def test_rows_programs_import_back_or_are_refused_by_layer(keras, workdir, prog):
     """`netdsl import` of a rank-3 model: a spec that builds the same model (count,
     predictions with the same weights) and imports to the same text again, or a
-    refusal naming the layer it cannot read (attention to another value, weighted_sum's
-    operations, clip); never a different model."""
+    refusal naming the layer it cannot read (weighted_sum's operations, a concat of
+    rows, positions); never a different model."""
     import numpy as np
 
     keras.utils.clear_session()

@@ -395,8 +395,8 @@ class _Reader:
                 and all(_SPEC_NAME.match(f) for f in features)
             ):
                 text = "[" + ", ".join(features) + "]"
-        if op == "attention":  # self-attention, called on (x, x): the one operand x
-            inputs = inputs[:1]
+        if op == "attention" and len(inputs) == 2 and inputs[0] == inputs[1]:
+            inputs = inputs[:1]  # self-attention, called on (x, x): the one operand x
         self.nodes[name] = _Node(name, cls, op, text, list(inputs), width, index)
         widths[name] = width
 
@@ -628,18 +628,14 @@ _ATTENTION_ASSUMED = {
 
 
 def _attention(name: str, config: dict, call: _Call, in_widths: list[int], dropped) -> tuple[str, str, int]:
-    """Self-attention, called on (x, x), as netdsl builds `x -> attention(...)`."""
+    """Attention as netdsl builds it: called on (x, x), `x -> attention(...)`, or on (q, m)
+    / (q, m, k), `q -> attention(..., value=m, key=k)` (the writer adds the operands)."""
     tensors = _tensors(call.args)
-    if (
-        len(tensors) != 2
-        or tensors[0][:3] != tensors[1][:3]
-        or any(v is not None for v in call.kwargs.values())
-    ):
+    if len(tensors) not in (2, 3) or any(v is not None for v in call.kwargs.values()):
         raise _Unsupported(
             codes.UNSUPPORTED_MODEL,
-            f"layer '{name}' (MultiHeadAttention) attends to another value or takes a mask: netdsl "
-            "import reads self-attention, called on (x, x)",
-            "write it as q -> attention(heads, key_dim, value=m) by hand",
+            f"layer '{name}' (MultiHeadAttention) takes a mask or keyword operands: netdsl import "
+            "reads attention called on (query, value[, key])",
         )
     from ..ir.options import LAYER_OPTIONS
 
@@ -1111,6 +1107,8 @@ class _Writer:
                 named.add(n.name)
             if n.op == "select":
                 named.add(n.inputs[0])
+            if n.op == "attention":  # attention to other values: `value=m, key=k` name them
+                named.update(n.inputs[1:])
         return named
 
     def _spec_names(self) -> dict[str, str]:
@@ -1205,8 +1203,15 @@ class _Writer:
             last = i == len(steps) - 1 and final is not None
             shared = self.layer_names[node.shared] if node.shared is not None else None
             generated[step] = final if last else fresh(shared or node.op)
-            texts.append(shared or node.text)
+            texts.append(shared or self._operands_text(node))
         return " -> ".join([head] + _repeats(texts))
+
+    def _operands_text(self, node: _Node) -> str:
+        """A layer's step; attention to other values with them: `attention(2, 4, value=m)`."""
+        if node.op != "attention" or len(node.inputs) == 1:
+            return node.text
+        given = [f"{k}={self.spec_names[src]}" for k, src in zip(("value", "key"), node.inputs[1:])]
+        return f"{node.text[:-1]}, {', '.join(given)})"
 
     def _head(self, node: _Node, fresh, generated: dict, final: str | None) -> str:
         if node.op == "select":

@@ -940,6 +940,7 @@ class RecordProgram:
     width: int  # the output's width
     numbers: list[str]  # the numeric columns (missing cells allowed: each is filled)
     categories: dict[str, tuple]  # category column -> its declared vocabulary
+    closed: frozenset[str] = frozenset()  # columns read by a lookup(oov=0): no value outside the vocabulary
 
     def __repr__(self) -> str:
         return f"RecordProgram(params={self.params}, width={self.width}, text=\n{self.text})"
@@ -991,6 +992,7 @@ def record_programs(draw) -> RecordProgram:
         fields.append(f"year: int(vocabulary=[{', '.join(map(str, years))}])")
     lines = ["input r: {" + ", ".join(fields) + "}"]
     parts, width, params = [], 0, 0
+    closed: set[str] = set()
     k = len(numbers)
     means, variances = ", ".join("0" for _ in numbers), ", ".join("1" for _ in numbers)
     fill = draw(st.sampled_from(("0", "1.5", "[" + ", ".join("2" for _ in numbers) + "]")))
@@ -1012,6 +1014,8 @@ def record_programs(draw) -> RecordProgram:
         else:
             chain, w, p = _string_encoding(draw, name, len(vocab))
         lines.append(f"e_{name} = r[{name}] -> {chain}")
+        if chain.startswith("lookup(oov=0)"):
+            closed.add(name)
         parts.append(f"e_{name}")
         width += w
         params += p
@@ -1024,7 +1028,7 @@ def record_programs(draw) -> RecordProgram:
     act = draw(st.sampled_from(("relu", "tanh", "linear")))
     lines.append(f"output y = concat({', '.join(parts)}) -> dense({units}, {act}) -> dense({out})")
     params += width * units + units + units * out + out
-    return RecordProgram("\n".join(lines) + "\n", params, out, numbers, categories)
+    return RecordProgram("\n".join(lines) + "\n", params, out, numbers, categories, frozenset(closed))
 
 
 # ---- values of rank 3: rows of vectors (issue 13) ---------------------------------------

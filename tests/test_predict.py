@@ -102,3 +102,46 @@ def test_usage_errors(iris_model, tmp_path):
     assert r.returncode == 2 and "no such file" in r.stderr
     r = run_cli("predict", iris_model, "--data", IRIS_CSV, "-o", tmp_path / "out.txt")
     assert r.returncode == 2 and "written as CSV" in r.stderr and not (tmp_path / "out.txt").exists()
+
+
+def test_a_category_a_closed_lookup_never_saw_fails_before_tensorflow_loads(tmp_path):
+    """A model with lookup(oov=0) (Keras: num_oov_indices=0) has no index for a category
+    its vocabulary lacks; predict and evaluate read the vocabulary from the archive's
+    config and point at the cell (ND623) instead of Keras's assertion at call time."""
+    spec = tmp_path / "closed.net"
+    spec.write_text(
+        "network closed\ninput row: {x, kind: string}\n"
+        "output label = concat(row[x], row[kind] -> lookup(oov=0) -> one_hot) -> dense(1, sigmoid)\n"
+        "compile loss=binary_crossentropy optimizer=adam\ntrain epochs=1 batch_size=4\n",
+        encoding="utf-8",
+    )
+    data = tmp_path / "train.csv"
+    data.write_text("x,kind,label\n" + "".join(f"0.{i},{'ab'[i % 2]},{i % 2}\n" for i in range(12)))
+    model = tmp_path / "closed.keras"
+    r = run_cli("train", spec, "--data", data, "-o", model, "--quiet")
+    assert r.returncode == 0, r.stderr
+    new = tmp_path / "new.csv"
+    new.write_text("x,kind,label\n0.1,a,0\n0.2,c,1\n", encoding="utf-8")
+    gap = tmp_path / "gap.csv"
+    gap.write_text("x,kind,label\n0.1,b,0\n0.2,a,1\n0.3,,1\n", encoding="utf-8")
+    code = (
+        "import sys\nfrom netdsl.cli import main\n"
+        f"a = main(['predict', {str(model)!r}, '--data', {str(new)!r}])\n"
+        f"b = main(['evaluate', {str(model)!r}, '--data', {str(new)!r}])\n"
+        f"c = main(['predict', {str(model)!r}, '--data', {str(gap)!r}])\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))\n"
+        "print(a, b, c, heavy)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.stdout.strip().splitlines()[-1] == "1 1 1 []", r.stdout + r.stderr
+    unseen = (
+        f"{new}:3:5: error[ND623]: column 'kind' has 'c', not in the vocabulary of lookup "
+        "'label_lookup_1', which has no out-of-vocabulary index (oov=0): "
+    )
+    assert r.stderr.count(unseen) == 2, r.stderr
+    assert f"{gap}:4:5: error[ND623]: column 'kind' is missing on this row, not in the vocabulary" in r.stderr
+    assert " 3 | 0.2,c,1\n   |     ^" in r.stderr and "help: give the lookup an index" in r.stderr
+    ok = tmp_path / "ok.csv"
+    ok.write_text("x,kind,label\n0.1,a,0\n0.2,b,1\n", encoding="utf-8")
+    r = run_cli("predict", model, "--data", ok, "--stream")
+    assert r.returncode == 0 and len(r.stdout.strip().splitlines()) == 3, r.stderr

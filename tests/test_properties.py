@@ -547,7 +547,8 @@ def test_record_programs_load_with_their_sizes(prog):
 
 
 def _raw_rows(prog, n: int = 6) -> dict:
-    """Raw columns with gaps: NaN numbers (filled), missing ("" / -1) and unseen categories."""
+    """Raw columns with gaps: NaN numbers (filled), missing ("" / -1) and unseen categories
+    (not in a column a lookup(oov=0) reads: netdsl refuses such a cell before Keras, ND623)."""
     import numpy as np
     import tensorflow as tf
 
@@ -560,6 +561,8 @@ def _raw_rows(prog, n: int = 6) -> dict:
     for c, vocab in prog.categories.items():
         if isinstance(vocab[0], int):
             x[c] = tf.constant([[v] for v in (list(vocab) + [-1, 1234] * n)[:n]], dtype="int64")
+        elif c in prog.closed:
+            x[c] = tf.constant([[v] for v in (list(vocab) * n)[:n]])
         else:
             x[c] = tf.constant([[v] for v in (list(vocab) + ["", "unseen"] * n)[:n]])
     return x

@@ -221,3 +221,43 @@ def test_streamed_training_weighs_classes_as_training_in_memory(tmp_path):
     a = netdsl.train(str(weighted), str(PENGUINS_CSV), stream=True, epochs=1, seed=3)
     b = netdsl.train(str(PENGUINS), str(PENGUINS_CSV), stream=True, epochs=1, seed=3)
     assert a.history["loss"] != b.history["loss"]
+
+
+CLOSED_SPEC = """network closed
+input row: {{x, kind: string{declared}}}
+output label = concat(row[x], row[kind] -> lookup({given}oov=0) -> one_hot) -> dense(1, sigmoid)
+compile loss=binary_crossentropy optimizer=adam
+train epochs=1 batch_size=4
+"""
+
+
+@pytest.mark.parametrize(
+    "declared, given, cell, command, found",
+    [
+        ('(vocabulary=["a", "b"])', "", "c", ["train"], "has 'c'"),
+        ("", 'vocabulary=["a", "b"], ', "c", ["train", "--stream"], "has 'c'"),
+        ("", 'vocabulary=["a", "b"], ', "c", ["check"], "has 'c'"),
+        ("", "", "", ["train"], "is missing on this row"),  # the vocabulary adapted, a gap in it
+    ],
+)
+def test_a_cell_a_closed_lookup_cannot_take_is_a_data_error(tmp_path, declared, given, cell, command, found):
+    """Keras's lookup with num_oov_indices=0 stops at call time on a value outside its
+    vocabulary; netdsl points at the first such cell before training (ND623)."""
+    spec = tmp_path / "closed.net"
+    spec.write_text(CLOSED_SPEC.format(declared=declared, given=given), encoding="utf-8")
+    data = tmp_path / "rows.csv"
+    rows = [f"0.{i},{'ab'[i % 2]},{i % 2}" for i in range(12)]
+    rows[7] = f"0.7,{cell},1"
+    data.write_text("x,kind,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "m.keras"
+    extra = ["-o", out] if command[0] == "train" else []
+    r = run_cli(*command[:1], spec, "--data", data, *command[1:], *extra)
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.startswith(
+        f"{data}:9:5: error[ND623]: column 'kind' {found}, not in the vocabulary of lookup 'label_lookup_1', "
+        "which has no out-of-vocabulary index (oov=0): "
+    ), r.stderr
+    assert f" 9 | 0.7,{cell},1\n   |     ^" in r.stderr
+    assert "note: lookup 'label_lookup_1' has no index for other values (at " in r.stderr
+    assert "help: give the lookup an index for other values (lookup(oov=1))" in r.stderr
+    assert "Traceback" not in r.stderr and not out.exists()

@@ -204,7 +204,7 @@ def read_binding(path: str) -> dict | None:
     return entry if isinstance(entry, dict) and isinstance(entry.get("targets"), list) else None
 
 
-def read_labelled(entry: dict, path: str) -> tuple[arrow.Table, dict, dict]:
+def read_labelled(entry: dict, path: str, config: dict | None = None) -> tuple[arrow.Table, dict, dict]:
     """The table, the model's inputs (by Keras input key) and the encoded labels
     (by Keras output name) read from the file at `path` as the model's training
     read its own data. DataError for a column it lacks or a cell it cannot use."""
@@ -212,7 +212,7 @@ def read_labelled(entry: dict, path: str) -> tuple[arrow.Table, dict, dict]:
 
     from .predict import check_columns, check_missing, model_arrays, plan_of_entry
 
-    plan = plan_of_entry(path, entry)
+    plan = plan_of_entry(path, entry, config)
     header = arrow.read_header(path)
     check_columns(plan, header)
     kinds = plan.kinds()

@@ -51,6 +51,7 @@ class Plan:
     targets: list[Target]
     fillable: set[str] = field(default_factory=set)  # numeric columns the model fills when missing
     outputs: list[str] = field(default_factory=list)  # the model's output names, in order
+    closed: list = field(default_factory=list)  # vocab.Closed: lookups with no index for other values
 
     def kinds(self) -> dict[str, str]:
         return {c: k for i in self.inputs for c, k in zip(i.columns, i.kinds)}
@@ -88,7 +89,11 @@ def plan_of_entry(model_path: str, entry: dict, config: dict | None = None) -> P
         Target(t["output"], t.get("column") or t["output"], t["encoding"], t.get("classes"))
         for t in entry.get("targets") or ()
     ] or _sidecar_targets(model_path, outputs)
-    return Plan(model_path, inputs, targets, set(entry.get("fillable") or ()), outputs)
+    from ..data.vocab import closed_in_config
+
+    single = {i.key: i.columns[0] for i in inputs if len(i.columns) == 1}
+    closed = closed_in_config(config or {}, single)
+    return Plan(model_path, inputs, targets, set(entry.get("fillable") or ()), outputs, closed)
 
 
 def _output_names(config: dict) -> list[str]:
@@ -156,9 +161,13 @@ def _file_kinds(plan: Plan, header: arrow.Header) -> dict[str, str]:
 
 
 def check_missing(plan: Plan, table: arrow.Table) -> None:
+    """A missing number the model does not fill, or a category a lookup(oov=0) cannot take: DataError."""
+    from ..data.vocab import check_table
+
     for column, kind in plan.kinds().items():
         if kind == arrow.FLOAT and column not in plan.fillable and table.missing_count(column):
             raise table.first_missing(column)
+    check_table(table, plan.closed)
 
 
 def model_arrays(plan: Plan, table: arrow.Table) -> dict[str, Any]:

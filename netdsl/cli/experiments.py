@@ -116,6 +116,7 @@ def check_plot_path(path: str | None) -> None:
 def _read_inputs(args):
     """The model's binding and the labelled arrays, before TensorFlow loads."""
     from ..apps.evaluate import read_binding, read_labelled
+    from ..backends.archive import read_archive
     from ..io import InputFileError
 
     if not args.model.endswith(".keras"):
@@ -133,7 +134,9 @@ def _read_inputs(args):
             "evaluate reads models written by `netdsl train -o`"
         )
     try:
-        table, x, y = read_labelled(entry, args.data)
+        # the config names the lookups without an index for unseen values (lookup(oov=0))
+        config = read_archive(args.model).config
+        table, x, y = read_labelled(entry, args.data, config)
     except OSError as exc:
         raise UsageError(f"{args.data}: {exc.strerror}") from None
     return entry, table, (x, y)

@@ -153,7 +153,28 @@ def check_data(g: nx.DiGraph, table, compiling: bool) -> list[Diagnostic]:
                 )
     if not diags:
         diags = _unfilled(g, table)
-    return diags + _class_weight_labels(g, table) + missing_weight_column(g, table)
+    return (
+        diags + _class_weight_labels(g, table) + missing_weight_column(g, table) + _closed_lookups(g, table)
+    )
+
+
+def _closed_lookups(g: nx.DiGraph, table) -> list[Diagnostic]:
+    """The first cell a lookup(oov=0) cannot take (ND623): Keras would stop at call time."""
+    from . import vocab
+
+    for lookup in vocab.closed_lookups(g):
+        try:
+            if isinstance(getattr(table, "counts", None), dict):  # a stats.Summary of the file
+                if lookup.column in table.counts:
+                    vocab.check_counts(table.path, table.counts[lookup.column], lookup)
+            else:
+                vocab.check_table(table, [lookup])
+        except DataError as exc:
+            n = node(g, lookup.layer)
+            return [
+                in_data_file(g, exc, Note(f"lookup '{lookup.layer}' has no index for other values", n.span))
+            ]
+    return []
 
 
 def missing_weight_column(g: nx.DiGraph, table) -> list[Diagnostic]:

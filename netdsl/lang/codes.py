@@ -217,6 +217,11 @@ UNFILLED_MISSING: Final = ErrorCode(
 COLUMN_TYPE: Final = ErrorCode(
     "ND622", "A data column whose values do not fit the type its feature declares."
 )
+OUT_OF_VOCABULARY: Final = ErrorCode(
+    "ND623",
+    "A category cell a lookup without out-of-vocabulary slots (lookup(oov=0)) cannot take: a value "
+    "outside its vocabulary, or a missing cell.",
+)
 
 # importing saved Keras models (netdsl import, render MODEL.keras, diff)
 KERAS_VERSION: Final = ErrorCode(

@@ -1019,18 +1019,7 @@ _block_signature = block_signature
 
 def _map_calls(tree: Any, fn: Callable[[ast.Call], ast.Call]) -> Any:
     """The AST with every call replaced by fn(call), innermost first."""
-    changes = {}
-    for name in tree.children:
-        old = getattr(tree, name)
-        if type(old) is tuple:
-            new = tuple(_map_calls(child, fn) for child in old)
-            if any(a is not b for a, b in zip(new, old)):
-                changes[name] = new
-        elif old is not None:
-            child = _map_calls(old, fn)
-            if child is not old:
-                changes[name] = child
-    tree = dataclasses.replace(tree, **changes) if changes else tree
+    tree = _with_children(tree, lambda child: _map_calls(child, fn))
     return fn(tree) if isinstance(tree, ast.Call) else tree
 
 
@@ -1040,15 +1029,20 @@ def _substitute(tree: Any, values: dict[str, ast.Expr]) -> Any:
         return tree
     if isinstance(tree, ast.Ref):
         return values.get(tree.name, tree)
+    return _with_children(tree, lambda child: _substitute(child, values))
+
+
+def _with_children(tree: Any, transform: Callable[[Any], Any]) -> Any:
+    """`tree` with each child node made transform(child): a copy only where one changed."""
     changes = {}
     for name in tree.children:  # the fields that hold child nodes (lang/ast.py)
         old = getattr(tree, name)
         if type(old) is tuple:
-            new = tuple(_substitute(child, values) for child in old)
+            new = tuple(transform(child) for child in old)
             if any(a is not b for a, b in zip(new, old)):
                 changes[name] = new
         elif old is not None:
-            child = _substitute(old, values)
+            child = transform(old)
             if child is not old:
                 changes[name] = child
     return dataclasses.replace(tree, **changes) if changes else tree

@@ -50,6 +50,11 @@ def test_input_with_width_and_with_named_features():
         ("input x: [a, a]", "ND404"),
         ("input x: [a, 1]", "ND107"),
         ("input x: 2000000", "ND901"),
+        ("input x: (4, 0)", "ND107"),
+        ("input x: (4, -2)", "ND107"),
+        ("input x: (4, 2.5)", "ND107"),
+        ("input x: (1, 2, 3, 4, 5)", "ND107"),
+        ("input x: (2000, 2000)", "ND901"),
     ],
 )
 def test_bad_input_declarations(decl, code):

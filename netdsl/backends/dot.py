@@ -110,7 +110,9 @@ def _count(n: int) -> str:
 
 def _details(n: Node) -> str:
     if n.op == "input" and n.args is not None:
-        features = n.args["features"]
+        features, shape = n.args["features"], n.args.get("shape")
+        if shape:
+            return "shape " + fmt_shape(shape)
         return ", ".join(features) if features else f"{n.args['width']} features"
     return describe(n)
 

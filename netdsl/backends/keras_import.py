@@ -38,7 +38,7 @@ import struct
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..ir.ops import OPS
+from ..ir.ops import MAX_RANK, OPS
 from ..lang import codes
 from ..lang.diagnostics import Diagnostic, error, warning
 from ..lang.parser import KEYWORDS
@@ -807,15 +807,18 @@ def _input(name: str, config: dict) -> tuple[str, str, int]:
     shape = config.get("batch_shape") or config.get("batch_input_shape")
     if shape is None and config.get("shape") is not None:
         shape = [None, *config["shape"]]
-    if not isinstance(shape, list) or len(shape) != 2 or not isinstance(shape[1], int):
+    sizes = shape[1:] if isinstance(shape, list) else []
+    if not 1 <= len(sizes) <= MAX_RANK or not all(isinstance(n, int) and n > 0 for n in sizes):
         raise _Unsupported(
             codes.UNSUPPORTED_MODEL,
             f"input '{name}' has shape {tuple(shape or ())}: "
-            "netdsl's inputs are vectors of features (batch, n)",
+            f"netdsl's inputs have 1 to {MAX_RANK} axes of known size after the batch axis",
         )
     if config.get("sparse") or config.get("ragged"):
         raise _Unsupported(codes.UNSUPPORTED_MODEL, f"input '{name}' is sparse or ragged")
-    return "input", str(shape[1]), shape[1]
+    # `input seq: (4, 62)` for a shape, the width alone for a vector
+    text = str(sizes[0]) if len(sizes) == 1 else "(" + ", ".join(map(str, sizes)) + ")"
+    return "input", text, sizes[-1]
 
 
 def _field(name: str, config: dict) -> str:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 from collections.abc import Iterable
 
 import networkx as nx
 
 from ..ir.core import CATEGORIES, FLOAT, INT, STRING, Node, network, node, nodes
 from ..ir.fit_settings import declared_sample_weight, unknown_class_weight_labels
-from ..ir.ops import OPS
+from ..ir.ops import OPS, fmt_shape
 from ..lang import codes
 from ..lang.diagnostics import Diagnostic, Note, did_you_mean, error, warning
 from .errors import DataError as DataError  # where callers have always found it
@@ -138,7 +139,7 @@ def check_data(g: nx.DiGraph, table, compiling: bool) -> list[Diagnostic]:
     columns, and the missing cells of each)."""
     if table is None:
         return missing_data(g, compiling)
-    diags = _missing_columns(g, table)
+    diags = _missing_columns(g, table) + shaped_inputs(g)
     for name in learning_nodes(g):
         for src in _inputs_of(g, name):
             if not node(g, src).features:
@@ -156,6 +157,28 @@ def check_data(g: nx.DiGraph, table, compiling: bool) -> list[Diagnostic]:
     return (
         diags + _class_weight_labels(g, table) + missing_weight_column(g, table) + _closed_lookups(g, table)
     )
+
+
+def shaped_inputs(g: nx.DiGraph) -> list[Diagnostic]:
+    """A shaped input (`input seq: (4, 62)`): a data file's columns feed vectors, not shapes."""
+    diags = []
+    for name in network(g).inputs:
+        declared = node(g, name).declared
+        shape = declared.shape if declared is not None else None
+        if declared is None or shape is None:
+            continue
+        diags.append(
+            error(
+                codes.UNBOUND_INPUT,
+                f"input '{name}' has shape {fmt_shape(shape)}: a data file's columns feed a vector input, "
+                "not a shaped one",
+                declared.span,
+                help=f"declare its {math.prod(shape)} columns as a vector and reshape it in the model: "
+                f"input {name}: [col_a, col_b, ...] (or input {name}: {math.prod(shape)}), then "
+                f"{name} -> reshape({', '.join(map(str, shape))})",
+            )
+        )
+    return diags
 
 
 def _closed_lookups(g: nx.DiGraph, table) -> list[Diagnostic]:

@@ -9,6 +9,7 @@ problems are all reported together. Each check fills the fields of the IR
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Iterable
 
 import networkx as nx
@@ -206,12 +207,17 @@ def _input_arguments(n: Node, diags: list[Diagnostic]) -> dict | None:
             error(codes.ARGUMENT_RANGE, f"an input's width must be at least 1, got {width}", declared.span)
         )
         return None
-    if width > MAX_WIDTH:
-        diags.append(
-            error(codes.LIMIT, f"input width {width} exceeds the limit of {MAX_WIDTH}", declared.span)
+    size = math.prod(declared.shape) if declared.shape else width
+    if size > MAX_WIDTH:
+        what = (
+            f"input size {size} (shape {fmt_shape(declared.shape)})"
+            if declared.shape
+            else f"input width {width}"
         )
+        diags.append(error(codes.LIMIT, f"{what} exceeds the limit of {MAX_WIDTH}", declared.span))
         return None
-    return {"width": width, "features": declared.features, "dtype": declared.dtype}
+    args = {"width": width, "features": declared.features, "dtype": declared.dtype}
+    return args | {"shape": declared.shape} if declared.shape else args
 
 
 def _with_counts(input_name: str, f: Field, facts: dict) -> Field:

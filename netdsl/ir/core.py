@@ -110,6 +110,7 @@ class InputSpec(Frozen):
     fields: tuple[Field, ...] | None = None  # a record's fields, in order
     feature_spans: tuple[Span, ...] = ()  # where each feature is written, when listed
     dtype: str = FLOAT  # a vector input's values: `input pair: int(2)` holds integers
+    shape: tuple[int, ...] | None = None  # a shaped input's, per sample (rank 2+): `input seq: (4, 62)`
 
 
 @frozen_class(frozen=True, slots=True)

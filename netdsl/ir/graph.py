@@ -39,7 +39,7 @@ from .core import (
     SharedLayer,
     new_graph,
 )
-from .ops import ACTIVATIONS, MAX_NODES, OPS, layer_ops
+from .ops import ACTIVATIONS, MAX_NODES, MAX_RANK, OPS, layer_ops
 from .records import field_of, item_text
 from .values import BadValue, convert
 
@@ -732,7 +732,7 @@ class _Builder:
     def input_decl(self, st: ast.InputDecl) -> None:
         spec = ast.unwrap(st.spec)
         name = st.name.text
-        width, features = None, None
+        width, features, shape = None, None, None
         if isinstance(spec, ast.Number) and isinstance(spec.value, int):
             width = spec.value
         elif isinstance(spec, ast.ListLit):
@@ -744,17 +744,9 @@ class _Builder:
             width = None if features is None else len(features)
         elif isinstance(spec, ast.Call) and spec.op.text in VECTOR_TYPES:  # `input pair: int(2)`
             width = self.typed_width(name, spec)
-        elif isinstance(spec, ast.TupleLit):  # `input x: (4,)`: a Keras shape
-            self.diags.append(
-                error(
-                    codes.BAD_INPUT_WIDTH,
-                    "an input's width is a number or a feature list, not a shape",
-                    st.spec.span,
-                    help=f"write the number of features (input {name}: 4) or name them "
-                    f"(input {name}: [a, b, c, d])",
-                )
-            )
-            fields = None
+        elif isinstance(spec, ast.TupleLit):  # `input seq: (4, 62)`: a Keras shape
+            shape = self.input_shape(name, spec)
+            width = None if shape is None else shape[-1]
         else:
             self.diags.append(
                 error(
@@ -772,12 +764,18 @@ class _Builder:
         typed = isinstance(spec, ast.Call) and spec.op.text in VECTOR_TYPES
         dtype = VECTOR_TYPES[spec.op.text] if isinstance(spec, ast.Call) and typed else FLOAT
         self.g._node[name][NODE].declared = InputSpec(
-            width, features, st.spec.span, fields=record, feature_spans=spans, dtype=dtype
+            width,
+            features,
+            st.spec.span,
+            fields=record,
+            feature_spans=spans,
+            dtype=dtype,
+            shape=shape if shape is not None and len(shape) > 1 else None,
         )
         self.net.inputs.append(name)
 
     def typed_width(self, name: str, spec: ast.Call) -> int | None:
-        """`int(2)`: a vector of that many values of that type."""
+        """`int(2)`: a vector of that many values of that type (the category layers take vectors)."""
         arg = ast.unwrap(spec.args[0]) if len(spec.args) == 1 and not spec.kwargs else None
         if isinstance(arg, ast.Number) and type(arg.value) is int:
             return arg.value
@@ -786,10 +784,39 @@ class _Builder:
                 codes.BAD_INPUT_WIDTH,
                 f"input '{name}': {spec.op.text}(...) takes the input's width, one integer",
                 spec.span,
-                help=f"e.g. input {name}: {spec.op.text}(2)",
+                help=f"e.g. input {name}: {spec.op.text}(2); a shape holds numbers: input {name}: (4, 62)",
             )
         )
         return None
+
+    def input_shape(self, name: str, spec: ast.TupleLit) -> tuple[int, ...] | None:
+        """A shape's sizes, per sample: 1 to MAX_RANK positive integers, each checked where written."""
+        items, example = spec.items, f"input {name}: (4, 62)"
+        if not 1 <= len(items) <= MAX_RANK:
+            self.diags.append(
+                error(
+                    codes.BAD_INPUT_WIDTH,
+                    f"input '{name}' has a shape of rank {len(items)}; a shape has 1 to {MAX_RANK} sizes",
+                    spec.span,
+                    help=f"e.g. {example}" + (", or flatten the extra axes into one" if items else ""),
+                )
+            )
+            return None
+        sizes = []
+        for item in items:
+            value = ast.unwrap(item)
+            if not (isinstance(value, ast.Number) and type(value.value) is int) or value.value < 1:
+                self.diags.append(
+                    error(
+                        codes.BAD_INPUT_WIDTH,
+                        f"a size in the shape of input '{name}' is a positive integer, got {_written(item)}",
+                        item.span,
+                        help=f"e.g. {example}",
+                    )
+                )
+                return None
+            sizes.append(value.value)
+        return tuple(sizes)
 
     def feature_list(self, name: str, spec: ast.ListLit) -> tuple[str, ...] | None:
         features: list[str] = []
@@ -1230,3 +1257,12 @@ def _check_block_decl(decl: ast.BlockDecl, diags: list[Diagnostic]) -> None:
             )
         else:
             seen[n.text] = n.span
+
+
+def _written(item: ast.Expr) -> str:
+    """A shape's size as written, for a message: `0`, `-1`, `2.5`, `a`."""
+    value = ast.unwrap(item)
+    if isinstance(value, ast.Number):
+        return str(value.value)
+    text = item_text(item)
+    return text if text != "..." else "something else"

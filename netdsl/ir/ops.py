@@ -688,7 +688,9 @@ def _merge(name: str, doc: str, code: ErrorCode, max_inputs: int | None = None) 
 
 def _input_shape(c: OpCall) -> Shape:
     fields = c.args.get("fields")
-    return fields[0].shape if fields and len(fields) == 1 else (c.args["width"],)
+    if fields and len(fields) == 1:
+        return fields[0].shape
+    return c.args.get("shape") or (c.args["width"],)
 
 
 def _expand_dims_shape(c: OpCall) -> Shape:
@@ -730,6 +732,7 @@ _SEED = Param(
 
 # Ranks accepted by the ops that work on any rank (element-wise, per-feature).
 ANY_RANK = (1, 2, 3, 4)
+MAX_RANK = ANY_RANK[-1]  # of a shaped input, per sample: `input seq: (4, 62)`
 
 
 def _unit_interval_open(v):

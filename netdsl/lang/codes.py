@@ -48,7 +48,7 @@ NO_OUTPUT: Final = ErrorCode("ND104", "The spec declares no output.")
 UNUSED_VALUE: Final = ErrorCode("ND105", "An input or layer whose value nothing uses (warning).")
 MISPLACED_NETWORK: Final = ErrorCode("ND106", "More than one `network` line, or a misplaced one.")
 BAD_INPUT_WIDTH: Final = ErrorCode(
-    "ND107", "An input declared with something other than a width or a feature list."
+    "ND107", "An input declared with something other than a width, a feature list or a shape."
 )
 CONFUSABLE_NAMES: Final = ErrorCode(
     "ND108", "Two names that look the same but differ in their letters' scripts (warning)."
@@ -191,7 +191,7 @@ STANDARDIZE_UNBOUND: Final = ErrorCode(
 )
 OUTPUT_WITHOUT_COLUMN: Final = ErrorCode("ND605", "An output with no column of its name in the data.")
 UNBOUND_INPUT: Final = ErrorCode(
-    "ND606", "An input without feature names, not bound to columns with --columns."
+    "ND606", "An input without feature names, not bound to columns with --columns, or a shaped input."
 )
 LABELS_DO_NOT_FIT: Final = ErrorCode(
     "ND607", "A label column that does not fit its output and loss (classes, values)."

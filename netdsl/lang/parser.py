@@ -699,7 +699,7 @@ def _unclosed_bracket(exc, tok, source, layout) -> Diagnostic | None:
 
 
 def _input_shape(exc, tok, source, layout) -> Diagnostic | None:
-    """`input x: (4,)`: a Keras shape where netdsl wants a width."""
+    """`input x: (,4)`: a shape (`input seq: (4, 62)`) written wrong."""
     statement, still_open = layout.statement, layout.open
     if statement is None or statement.type != "INPUT" or tok.type != "COMMA":
         return None
@@ -707,9 +707,9 @@ def _input_shape(exc, tok, source, layout) -> Diagnostic | None:
         return None
     return error(
         codes.BAD_INPUT_WIDTH,
-        "an input's width is a number or a feature list, not a shape",
+        "an input's shape is its sizes separated by commas",
         _tok_span(still_open[-1]),
-        help="write the number of features (input x: 4) or name them (input x: [a, b, c, d])",
+        help="e.g. input seq: (4, 62), a vector input x: (4,) or input x: 4",
     )
 
 

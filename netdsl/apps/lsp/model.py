@@ -175,6 +175,8 @@ def _details(op: Op | None, n: Node) -> str:
         return ""
     if op.kind == "input":
         width = n.args["width"] if n.args is not None else None
+        if n.args is not None and n.args.get("shape"):
+            return "shape " + fmt_shape(n.args["shape"])
         return ", ".join(n.features) if n.features else (f"{width} features" if width else "")
     if op.kind == "merge":
         return ", ".join(n.inputs)

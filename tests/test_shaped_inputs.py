@@ -140,3 +140,14 @@ def test_any_shape_is_the_input_shape(sizes):
     assert netdsl.node(g, "x").shape == tuple(sizes)
     assert netdsl.network(g).params.total == 2 * math.prod(sizes) + 2
     assert format_source(text) == text
+
+
+def test_predict_says_a_shaped_input_reads_no_columns(tmp_path):
+    spec, model = tmp_path / "shaped.net", tmp_path / "shaped.keras"
+    spec.write_text(SPEC, encoding="utf-8")
+    assert run_cli("compile", str(spec), "-o", str(model)).returncode == 0
+    result = run_cli("predict", str(model), "--data", str(IRIS_CSV))
+    assert result.returncode == 2, result.stderr
+    assert (
+        f"{model}: input 'seq' reads no named columns" in result.stderr and "Traceback" not in result.stderr
+    )

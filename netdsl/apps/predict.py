@@ -150,6 +150,13 @@ def _sidecar_targets(model_path: str, outputs: list[str]) -> list[Target]:
 
 def check_columns(plan: Plan, header: arrow.Header) -> None:
     """Every column the model reads is in the file; DataError otherwise (with did-you-mean)."""
+    for i in plan.inputs:
+        if not i.columns:  # `input x: 4`, `input seq: (4, 62)`: no feature names to read
+            raise UsageError(
+                f"{plan.model}: input '{i.key}' reads no named columns (it was declared with a width or "
+                "a shape), so a data file cannot feed it; name its features in the spec "
+                f"(input {i.key}: [col_a, col_b, ...], then -> reshape(...) for a shape) and compile it again"
+            )
     for column in plan.kinds():
         if column not in header.columns:
             raise arrow.missing_column(header, column)

@@ -120,7 +120,7 @@ def _features(g, model) -> dict:
     """Each Keras input's columns: a vector input's feature names, a record field's own column."""
     from ..backends.keras_layers import keras_inputs
 
-    return {ki.key: list(ki.columns) for ki in keras_inputs(g) if ki.columns is not None}
+    return {ki.key: list(ki.columns or ()) for ki in keras_inputs(g)}  # [] for no names: predict says so
 
 
 def _columns_entry(g) -> dict:

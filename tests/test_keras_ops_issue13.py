@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_keras_ops import assert_same_predictions, randomize_and_copy
 
 import netdsl
 
@@ -139,15 +140,10 @@ def test_stack_attention_and_dense_on_rank_3(d, axis, heads, key_dim, value_dim,
     assert net.get_layer("a").get_config()["value_dim"] == (value_dim or key_dim)
     pairs = {"p0": "s_dense_1", "p1": "s_dense_2", "p2": "s_dense_3", "a": "a"}
     pairs.update({"n": "y_layernorm_1", "h": "y_dense_1", "y": "y"})
-    rng = np.random.default_rng(1)
-    for h_name, n_name in pairs.items():
-        layer = hand.get_layer(h_name)
-        layer.set_weights([rng.normal(0, 0.5, v.shape).astype("float32") for v in layer.get_weights()])
-        net.get_layer(n_name).set_weights(layer.get_weights())
-    rows = rng.normal(size=(16, 6)).astype("float32")
-    ours = net.predict(rows, verbose=0)
+    randomize_and_copy(hand, net, pairs)
+    rows = np.random.default_rng(1).normal(size=(16, 6)).astype("float32")
+    (ours,) = assert_same_predictions(net, hand, rows)
     assert np.ptp(ours) > 0
-    np.testing.assert_allclose(ours, hand.predict(rows, verbose=0), rtol=1e-5, atol=1e-5)
 
 
 def test_rank_3_model_emitted_as_python_is_the_same_model(tmp_path):
@@ -210,15 +206,11 @@ def test_attention_to_other_values_as_keras_calls_it(with_key, tmp_path):
     assert net.get_layer("a").count_params() == (4 + 1) * 10 + (dk + 1) * 10 + (3 + 1) * 10 + 10 * 4 + 4
     pairs = {f"q{i}": f"q_dense_{i + 1}" for i in range(2)} | {"a": "a", "y": "y"}
     pairs |= {f"{w}{i}": f"{w}_dense_{i + 1}" for w in ("mk" if with_key else "m") for i in range(3)}
+    randomize_and_copy(hand, net, pairs)
     rng = np.random.default_rng(3)
-    for h_name, n_name in pairs.items():
-        layer = hand.get_layer(h_name)
-        layer.set_weights([rng.normal(0, 0.5, v.shape).astype("float32") for v in layer.get_weights()])
-        net.get_layer(n_name).set_weights(layer.get_weights())
     rows = [rng.normal(size=(16, 6)).astype("float32"), rng.normal(size=(16, 5)).astype("float32")]
-    ours = net.predict(rows, verbose=0)
+    (ours,) = assert_same_predictions(net, hand, rows)
     assert np.ptp(ours) > 0
-    np.testing.assert_allclose(ours, hand.predict(rows, verbose=0), rtol=1e-5, atol=1e-5)
     dot = netdsl.to_dot(graph)  # the diagram says which operand is which
     assert '"m" -> "a" [label=" value (3, 3)"]' in dot
     assert ('"k" -> "a" [label=" key (3, 7)"]' in dot) == with_key
@@ -326,15 +318,10 @@ def test_positions_and_rows_joined_on_axis_1_as_keras_computes_them(tmp_path):
     assert net.get_layer("rows").get_config()["axis"] == 1
     pairs = {"p0": "s_dense_1", "p1": "s_dense_2", "p2": "s_dense_3", "e": "placed_embedding_1"}
     pairs |= {"t": "rows_dense_1", "y": "y"}
-    rng = np.random.default_rng(5)
-    for h_name, n_name in pairs.items():
-        layer = hand.get_layer(h_name)
-        layer.set_weights([rng.normal(0, 0.5, v.shape).astype("float32") for v in layer.get_weights()])
-        net.get_layer(n_name).set_weights(layer.get_weights())
-    rows = rng.normal(size=(16, 6)).astype("float32")
-    ours = net.predict(rows, verbose=0)
+    randomize_and_copy(hand, net, pairs)
+    rows = np.random.default_rng(5).normal(size=(16, 6)).astype("float32")
+    (ours,) = assert_same_predictions(net, hand, rows)
     assert np.ptp(ours) > 0
-    np.testing.assert_allclose(ours, hand.predict(rows, verbose=0), rtol=1e-5, atol=1e-5)
     net.save(tmp_path / "p.keras")
     loaded = keras.saving.load_model(tmp_path / "p.keras", safe_mode=True)
     np.testing.assert_allclose(loaded.predict(rows, verbose=0), ours, atol=1e-6)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_keras_ops import assert_same_predictions, randomize_and_copy
 
 import netdsl
 
@@ -53,15 +54,10 @@ def test_as_written_by_hand(tmp_path):
     assert net.count_params() == hand.count_params() == netdsl.network(graph).params.total
     assert net.get_layer("rows_reshape_1").get_config()["target_shape"] == (3, -1)
     assert net.get_layer("seq_repeat_1").get_config()["n"] == 3
-    rng = np.random.default_rng(0)
-    for h_name, n_name in WEIGHTS.items():
-        layer = hand.get_layer(h_name)
-        layer.set_weights([rng.normal(0, 0.7, v.shape).astype("float32") for v in layer.get_weights()])
-        net.get_layer(n_name).set_weights(layer.get_weights())
-    rows = rng.normal(size=(8, 12)).astype("float32")
-    ours = net.predict(rows, verbose=0)
+    randomize_and_copy(hand, net, WEIGHTS)
+    rows = np.random.default_rng(0).normal(size=(8, 12)).astype("float32")
+    (ours,) = assert_same_predictions(net, hand, rows)
     assert np.ptp(ours) > 0
-    np.testing.assert_allclose(ours, hand.predict(rows, verbose=0), rtol=1e-5, atol=1e-6)
     path = tmp_path / "rank_ops.keras"
     net.save(path)
     loaded = keras.models.load_model(path, safe_mode=True)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_keras_ops import assert_same_predictions, randomize_and_copy
 
 import netdsl
 from conftest import IRIS_CSV, run_cli
@@ -53,15 +54,10 @@ def test_as_written_by_hand(tmp_path):
     assert sorted(type(layer).__name__ for layer in net.layers) == sorted(
         type(layer).__name__ for layer in hand.layers
     )
-    rng = np.random.default_rng(0)
-    for name in ("rows", "y"):
-        layer = hand.get_layer(name)
-        layer.set_weights([rng.normal(0, 0.7, v.shape).astype("float32") for v in layer.get_weights()])
-        net.get_layer(name).set_weights(layer.get_weights())
-    x = rng.normal(size=(8, 4, 6)).astype("float32")
-    ours = net.predict(x, verbose=0)
+    randomize_and_copy(hand, net, {"rows": "rows", "y": "y"})
+    x = np.random.default_rng(0).normal(size=(8, 4, 6)).astype("float32")
+    (ours,) = assert_same_predictions(net, hand, x)
     assert np.ptp(ours) > 0
-    np.testing.assert_allclose(ours, hand.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
     path = tmp_path / "shaped.keras"
     net.save(path)
     loaded = keras.models.load_model(path, safe_mode=True)

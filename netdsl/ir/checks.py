@@ -521,19 +521,7 @@ class _Sizes:
         sn: Node = data[NODE]
         if sn.shape is None:
             raise _Unknown()
-        return Operand(
-            written(ref),
-            sn.shape,
-            sn.features,
-            ref.span,
-            sn.op,
-            sn.dtype or FLOAT,
-            sn.members,
-            sn.bundle,
-            sn.cardinality,
-            sn.vocabulary,
-            sn.waits,
-        )
+        return _operand_of(written(ref), sn, ref.span)
 
     def width(self, ref: ast.Ref | None, call: ast.Call) -> int | None:
         o = self._operand(ref, call)
@@ -579,24 +567,27 @@ def _operands(g: nx.DiGraph, n: Node, op: Op) -> list[Operand] | None:
         if sn.shape is None:
             return None
         where = sn.span if op.kind == "merge" else span
-        written = _written_name(g, span)
-        operands.append(
-            Operand(
-                src,
-                sn.shape,
-                sn.features,
-                where,
-                sn.op,
-                sn.dtype or FLOAT,
-                sn.members,
-                sn.bundle,
-                sn.cardinality,
-                sn.vocabulary,
-                sn.waits,
-                written,
-            )
-        )
+        operands.append(_operand_of(src, sn, where, _written_name(g, span)))
     return operands
+
+
+def _operand_of(name: str, sn: Node, span, written=None) -> Operand:
+    """What the rules see of node `sn` (its shape known) used as an operand at `span`."""
+    assert sn.shape is not None, "callers stop at an unknown shape"
+    return Operand(
+        name,
+        sn.shape,
+        sn.features,
+        span,
+        sn.op,
+        sn.dtype or FLOAT,
+        sn.members,
+        sn.bundle,
+        sn.cardinality,
+        sn.vocabulary,
+        sn.waits,
+        written,
+    )
 
 
 def _written_name(g: nx.DiGraph, span) -> str | None:

@@ -13,6 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 IRIS_CSV = EXAMPLES / "data" / "iris.csv"
+PENGUINS_CSV = EXAMPLES / "data" / "penguins.csv"
 UPDATE_GOLDENS = os.environ.get("NETDSL_UPDATE_GOLDENS") == "1"
 
 

@@ -716,3 +716,20 @@ def test_train_prints_its_results_before_writing_files(tmp_path):
     assert "test: accuracy" in r.stdout  # the results survive a failed write
     assert f"{out}: cannot write: No space left on device; nothing was written" in r.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv, code", [(["explain", "ND301"], 0), (["check", "no-such.net"], 2)])
+def test_the_program_runs_exit_functions_and_keeps_the_exit_code(argv, code, tmp_path):
+    """netdsl.cli.program ends the process itself (no interpreter teardown): what
+    was registered to run at exit still runs, after the command's own output."""
+    script = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('exit functions ran', flush=True))\n"
+        f"sys.argv = ['netdsl', *{argv!r}]\n"
+        "from netdsl.cli import program\n"
+        "program()\n"
+        "print('not reached')\n"
+    )
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == code, r.stderr
+    assert r.stdout.endswith("exit functions ran\n") and "not reached" not in r.stdout

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import netdsl
-from conftest import IRIS_CSV, run_cli
+from conftest import IRIS_CSV, PENGUINS_CSV, run_cli
 from netdsl.ir.fit_settings import CALLBACKS, SCHEDULES
 
 ADAM = "adam(learning_rate=0.01)"
@@ -430,3 +430,56 @@ def test_emitted_python_names_the_weight_column(tmp_path):
     r = run_cli("emit", "--python", spec)
     assert r.returncode == 0, r.stderr
     assert 'sample_weight_column = "instance_weight"' in r.stdout
+
+
+TWO_OUTPUTS = """network two_outputs
+input penguin: {bill_length_mm, bill_depth_mm, flipper_length_mm, island: string, sex: string}
+measures = penguin[bill_length_mm, bill_depth_mm, flipper_length_mm] -> concat -> fill(mean) -> standardize
+h = concat(measures, penguin[island] -> one_hot, penguin[sex] -> fill("unknown") -> one_hot) -> dense(8, relu)
+output species = h -> dense(3, softmax)
+output year = h -> dense(1)
+compile loss={species: categorical_crossentropy, year: mse} optimizer=adam metrics=[accuracy]
+train epochs=3 batch_size=24 test_size=0.2 validation_split=0.15 seed=3
+"""
+
+
+def test_fit_is_fed_the_batches_of_the_call_written_by_hand():
+    """netdsl feeds model.fit a tf.data pipeline of its own (keras_runtime.batches),
+    not the arrays: with text columns, two outputs, a validation share and short
+    last batches, three epochs give the very weights, history and test metrics of
+    `fit(x, y, validation_split=..., shuffle=True)` and `evaluate(...)` on the
+    arrays, by hand, from the same model. (Sample weights: the iris test above.)
+    The graph is loaded without data: train checks it again against the data
+    (its one-hot sizes wait for the vocabularies)."""
+    pytest.importorskip("keras")
+    import tensorflow as tf
+
+    from netdsl.backends.keras import to_keras
+    from netdsl.data.feed import LEARN_ROWS, ArrayFeed
+
+    graph = netdsl.loads(TWO_OUTPUTS)
+    prepared = netdsl.prepare(graph, str(PENGUINS_CSV))
+    split = prepared.split(graph, 0.2, 3)
+    rows, test = np.asarray(split.train, dtype="int64"), np.asarray(split.test, dtype="int64")
+    fit_rows = int(len(rows) * 0.85)
+    assert fit_rows % 24 and (len(rows) - fit_rows) % 24 and len(test) % 24  # short last batches
+    result = netdsl.train(graph, prepared)
+
+    with_data = netdsl.loads(TWO_OUTPUTS, data=str(PENGUINS_CSV))
+    hand = to_keras(with_data, ArrayFeed(prepared.inputs, {}, rows, chunk=LEARN_ROWS), seed=3)
+    tf.config.experimental.enable_op_determinism()
+    x = {k: tf.constant(v) if v.dtype.kind in "OUS" else v for k, v in prepared.inputs.items()}
+    y = prepared.targets
+    assert set(y) == {"species", "year"}
+
+    def at(idx):
+        return {k: tf.gather(v, idx) if tf.is_tensor(v) else v[idx] for k, v in x.items()}, {
+            k: v[idx] for k, v in y.items()
+        }
+
+    fitted = hand.fit(*at(rows), epochs=3, batch_size=24, validation_split=0.15, shuffle=True, verbose=0)
+    for ours, theirs in zip(result.model.get_weights(), hand.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    assert result.history == {k: [float(v) for v in vs] for k, vs in fitted.history.items()}
+    expected = hand.evaluate(*at(test), batch_size=24, verbose=0, return_dict=True)
+    assert result.test == {k: float(v) for k, v in expected.items()}

@@ -36,6 +36,28 @@ def iris_model(tmp_path_factory):
     return out
 
 
+def test_predictions_to_a_pipe_are_complete_when_the_process_ends(iris_model, tmp_path):
+    """The program ends without the interpreter's teardown once TensorFlow has
+    run (netdsl.cli.program): what it wrote to standard output (megabytes, through
+    a pipe) is all there, the same predictions -o writes, and the exit code is kept."""
+    header, *rows = IRIS_CSV.read_text().splitlines()
+    big = tmp_path / "big.csv"
+    big.write_text("\n".join([header] + rows * 100) + "\n")
+    r = subprocess.run(
+        [sys.executable, "-m", "netdsl", "predict", str(iris_model), "--data", str(big)], capture_output=True
+    )
+    assert r.returncode == 0, r.stderr
+    assert run_cli("predict", iris_model, "--data", big, "-o", tmp_path / "p.csv").returncode == 0
+    piped = list(csv.reader(r.stdout.decode().splitlines()))
+    written = list(csv.reader((tmp_path / "p.csv").read_text().splitlines()))
+    assert len(r.stdout) > 1_000_000 and len(piped) == len(written) == 15_001
+    assert [row[5:] for row in piped] == [row[5:] for row in written]
+    missing = tmp_path / "missing.csv"
+    missing.write_text("sepal_length,sepal_width\n1,2\n")
+    r = run_cli("predict", iris_model, "--data", missing)
+    assert r.returncode == 1 and "petal_length" in r.stderr
+
+
 def test_predict_writes_columns_labels_and_probabilities(iris_model, tmp_path):
     out = tmp_path / "pred.csv"
     r = run_cli("predict", iris_model, "--data", IRIS_CSV, "-o", out)

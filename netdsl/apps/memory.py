@@ -79,7 +79,8 @@ def model_memory(g: nx.DiGraph, training: bool, batch_size: int = 32) -> Estimat
     if not training:
         return Estimate(COMPILE_FACTOR * weights, weights, 0, 0)
     slots = optimizer_slots(g)
-    widths = sum(math.prod(n.shape) for n in nodes(g) if n.shape)
+    # a size that waits for the data (a vocabulary: a graph loaded without data) counts as 1
+    widths = sum(math.prod(d or 1 for d in n.shape) for n in nodes(g) if n.shape)
     activations = 3 * BYTES_PER_WEIGHT * batch_size * widths  # forward, backward, temporaries
     return Estimate((TRAIN_FACTOR + slots) * weights + activations, weights, slots, activations)
 

@@ -666,11 +666,23 @@ def train(
 
 def _graph_and_data(spec, data, columns, memory_limit=None) -> tuple[nx.DiGraph, Prepared]:
     """The checked graph (a path spec is checked against the data) and the data bound to it."""
-    g = _load(str(spec), data) if isinstance(spec, (str, os.PathLike)) else spec
+    g = _load(str(spec), data) if isinstance(spec, (str, os.PathLike)) else _with_sizes(spec, data)
     if not isinstance(data, Prepared):
         data = prepare(g, read_for(g, data, columns, memory_limit=memory_limit), columns)
     prepared = data
     return g, prepared
+
+
+def _with_sizes(g: nx.DiGraph, data) -> nx.DiGraph:
+    """A graph loaded without data whose sizes wait for the data's vocabularies,
+    checked again against `data` (as load(..., data=...) checks it); others as they are."""
+    from ..data.spec import checked
+    from ..ir.core import nodes
+
+    if not any(None in n.shape for n in nodes(g) if n.shape):
+        return g
+    table = data.table if isinstance(data, Prepared) else data
+    return checked(network(g).source, table if isinstance(table, arrow.Table) else str(table), False, False)
 
 
 def _load(path: str, data) -> nx.DiGraph:

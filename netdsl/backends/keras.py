@@ -36,7 +36,7 @@ from .keras_layers import (
     step_names,
     takes_dict,
 )
-from .keras_runtime import keras, load_model, model_input, predict_arrays
+from .keras_runtime import batches, keras, load_model, model_input, predict_arrays
 
 __all__ = [
     "keras",
@@ -332,10 +332,11 @@ def fit_and_evaluate(
 ):
     """Build on the training rows (layers learn from them only), fit, and
     evaluate on the test rows (none: evaluation skipped, test metrics {}).
-    Fitting is Keras's own `model.fit` on the training rows, as a person
-    writes it (`validation_split`, `shuffle=True`): with the same seed it
-    gives the same weights as that hand-written call. Seeded and
-    deterministic. Metrics Keras computes per class (f1_score) are lists.
+    Fitting is Keras's own `model.fit` on the training rows as a person writes
+    it (`validation_split`, `shuffle=True`, class_weight, sample_weight), fed the
+    very batches that call makes (`_fit_data`, keras_runtime.batches): with the
+    same seed it gives the same weights and history. Seeded and deterministic.
+    Metrics Keras computes per class (f1_score) are lists.
     `weights` (rows,), the train line's sample_weight column, weighs each row's
     loss in fit and in the test evaluation (metrics stay unweighted, as Keras
     does for compile's `metrics`).
@@ -354,36 +355,74 @@ def fit_and_evaluate(
     def rows_of(idx):
         x = {k: _as_tensor(v[idx]) for k, v in inputs.items()}
         y = {names[t.output]: targets[t.output][idx] for t in binding.targets}
-        return (next(iter(x.values())) if x_alone else x), (next(iter(y.values())) if len(y) == 1 else y)
+        w = weights[idx] if weights is not None else None
+        return (next(iter(x.values())) if x_alone else x), (next(iter(y.values())) if len(y) == 1 else y), w
 
     watch = _StopOnNaN()
+    batch = settings["batch_size"]
+    class_weight = fit_class_weight(g, binding, targets, train_idx)
+    x, y, w = rows_of(train_idx)
+    train, validation = _fit_data(x, y, w, class_weight, settings["validation_split"])
     fitted = model.fit(
-        *rows_of(train_idx),
+        batches(train, batch, shuffle=True),
+        validation_data=batches(validation, batch) if validation is not None else None,
         epochs=settings["epochs"],
-        batch_size=settings["batch_size"],
-        validation_split=settings["validation_split"],
-        shuffle=True,
+        shuffle=False,  # the batches are shuffled already
         verbose=verbose,
         callbacks=[watch, *fit_callbacks(g)],
-        class_weight=fit_class_weight(g, binding, targets, train_idx),
-        sample_weight=weights[train_idx] if weights is not None else None,
     )
     if watch.where is not None:
         raise _diverged(g, watch.where)
     history = {k: [metric_value(v) for v in vs] for k, vs in fitted.history.items()}
     if not len(test_idx):
         return model, history, {}
-    x, y = rows_of(test_idx)
-    w = weights[test_idx] if weights is not None else None
-    test = model.evaluate(
-        x,
-        y,
-        sample_weight=w,
-        batch_size=settings["batch_size"],
-        verbose=0,
-        return_dict=True,
-    )
+    test = model.evaluate(batches(_packed(*rows_of(test_idx)), batch), verbose=0, return_dict=True)
     return model, history, {k: metric_value(v) for k, v in test.items()}
+
+
+def _fit_data(x, y, w, class_weight: dict | None, validation_split: float):
+    """(training, validation or None) as `model.fit(x, y, sample_weight=w,
+    class_weight=..., validation_split=...)` makes them: the last share of the
+    rows validates; class weights become the training rows' sample weights
+    (the validation rows get none)."""
+    import math
+
+    rows = len(keras.tree.flatten(y)[0])
+    at = int(math.floor(rows * (1.0 - validation_split))) if validation_split else rows
+    if at == 0 or (validation_split and at == rows):  # netdsl checks the split first; a guard
+        raise ValueError(f"Training data contains {rows} samples, too few for validation_split")
+
+    def part(start, end):
+        xs, ys = keras.tree.map_structure(lambda t: t[start:end], (x, y))
+        return xs, ys, None if w is None else w[start:end]
+
+    (xt, yt, wt), validation = part(0, at), (_packed(*part(at, rows)) if at < rows else None)
+    if class_weight is not None:
+        wt = _class_sample_weights(yt, class_weight)
+    return _packed(xt, yt, wt), validation
+
+
+def _class_sample_weights(y, class_weight: dict):
+    """Each row's weight from its class, as Keras's array adapter computes it:
+    one-hot rows by argmax, a single column rounded."""
+    import numpy as np
+
+    labels = np.asarray(y)
+    if labels.ndim > 1:
+        labels = labels.argmax(axis=-1) if labels.shape[-1] != 1 else labels.squeeze(-1)
+    labels = np.round(labels).astype("int32")
+    w = np.ones(len(labels), dtype=keras.config.floatx())
+    for c, v in class_weight.items():
+        w[labels == int(c)] = v
+    return w
+
+
+def _packed(x, y, w):
+    """(x, y) or (x, y, w), as a dataset gives them to fit; one weight array
+    for every output of a model with several (as fit spreads it)."""
+    if w is None:
+        return x, y
+    return x, y, keras.tree.map_structure(lambda _: w, y) if isinstance(y, dict) else w
 
 
 def _as_tensor(values):

@@ -58,13 +58,63 @@ def model_input(model, x: dict):
     return feed
 
 
+def batches(data, batch_size: int, shuffle: bool = False):
+    """A tf.data pipeline of `data` (a structure of equally long arrays) in
+    the batches Keras's own array adapter makes for `model.fit(x, y,
+    shuffle=...)` / `evaluate` / `predict`: the same permutation (drawn by the
+    same ops, so the same seed gives the same one), the same batches in the
+    same order, hence the same weights and metrics as the hand-written call.
+
+    The difference is how a batch is cut: the adapter zips a copy of the whole
+    structure into every element and gathers from it, which under TensorFlow's
+    op determinism (netdsl's `train` always) costs about as much as the training
+    step itself; here each batch is gathered from the arrays the map function
+    captures. Its cardinality is known, as the adapter's is (Keras's epoch loop
+    relies on it: with an unknown one it ends the epochs differently).
+    """
+    import tensorflow as tf
+
+    data = keras.tree.map_structure(tf.convert_to_tensor, data)
+    rows = int(keras.tree.flatten(data)[0].shape[0])
+    full, partial = divmod(rows, batch_size)
+
+    def permutation(_):
+        indices = tf.range(rows, dtype=tf.int64)
+        if shuffle:
+            indices = tf.random.shuffle(indices)
+        return indices
+
+    def batch_indices(indices):
+        flat = tf.data.Dataset.from_tensor_slices(
+            tf.reshape(tf.slice(indices, [0], [full * batch_size]), [full, batch_size])
+        )
+        if partial:
+            flat = flat.concatenate(
+                tf.data.Dataset.from_tensors(tf.slice(indices, [full * batch_size], [partial]))
+            )
+        return flat
+
+    def gather(i):
+        return keras.tree.map_structure(lambda t: tf.gather(t, i, axis=0), data)
+
+    indices = tf.data.Dataset.range(1).map(permutation).prefetch(1).flat_map(batch_indices)
+    ds = indices.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.experimental_optimization.apply_default_optimizations = False  # as the adapter: no graph rewrite
+    if shuffle:
+        options.experimental_external_state_policy = tf.data.experimental.ExternalStatePolicy.IGNORE
+    ds = ds.with_options(options).apply(tf.data.experimental.assert_cardinality(full + (partial > 0)))
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
 def predict_arrays(model, x: dict, batch_size: int = 1024) -> list:
     """The model's predictions, one array per output in the model's order.
 
     `x` maps input names to arrays; text columns are given to Keras as string
-    tensors (model.predict refuses NumPy arrays of Python strings).
+    tensors (model.predict refuses NumPy arrays of Python strings). The
+    batches are those `model.predict(x, batch_size=...)` makes.
     """
-    out = model.predict(model_input(model, x), batch_size=batch_size, verbose=0)
+    out = model.predict(batches(model_input(model, x), batch_size), verbose=0)
     if isinstance(out, dict):
         return [out[name] for name in model.output_names]
     return list(out) if isinstance(out, (list, tuple)) else [out]

@@ -418,11 +418,13 @@ def _class_sample_weights(y, class_weight: dict):
 
 
 def _packed(x, y, w):
-    """(x, y) or (x, y, w), as a dataset gives them to fit; one weight array
-    for every output of a model with several (as fit spreads it)."""
+    """(x, y) or (x, y, w), as a dataset gives them to fit. A model with several
+    outputs gets the weights once per output, in a tuple: its outputs are a list
+    (Keras 3.15 looks a dict of weights up by position and fails, and so does
+    `fit(sample_weight=w)` given arrays)."""
     if w is None:
         return x, y
-    return x, y, keras.tree.map_structure(lambda _: w, y) if isinstance(y, dict) else w
+    return x, y, tuple(w for _ in y) if isinstance(y, dict) else w
 
 
 def _as_tensor(values):

@@ -334,8 +334,9 @@ def fit_and_evaluate(
     evaluate on the test rows (none: evaluation skipped, test metrics {}).
     Fitting is Keras's own `model.fit` on the training rows as a person writes
     it (`validation_split`, `shuffle=True`, class_weight, sample_weight), fed the
-    very batches that call makes (`_fit_data`, keras_runtime.batches): with the
-    same seed it gives the same weights and history. Seeded and deterministic.
+    very batches that call makes (`_validation_split`, keras_runtime.batches):
+    with the same seed it gives the same weights and history. Seeded and
+    deterministic.
     Metrics Keras computes per class (f1_score) are lists.
     `weights` (rows,), the train line's sample_weight column, weighs each row's
     loss in fit and in the test evaluation (metrics stay unweighted, as Keras
@@ -352,20 +353,23 @@ def fit_and_evaluate(
     names = keras_names(g)
     x_alone = not takes_dict(g) and len(inputs) == 1
 
-    def rows_of(idx):
-        x = {k: _as_tensor(v[idx]) for k, v in inputs.items()}
+    def rows_of(idx, class_weight=None):
+        """The rows' (x, y[, w]) as tensors: each column gathered once and
+        converted at once (no second copy held while training)."""
+        x = {k: tf.convert_to_tensor(v[idx]) for k, v in inputs.items()}
         y = {names[t.output]: targets[t.output][idx] for t in binding.targets}
         w = weights[idx] if weights is not None else None
-        return (next(iter(x.values())) if x_alone else x), (next(iter(y.values())) if len(y) == 1 else y), w
+        one_y = next(iter(y.values())) if len(y) == 1 else y
+        if class_weight is not None:
+            w = _class_sample_weights(one_y, class_weight)
+        return _packed(next(iter(x.values())) if x_alone else x, one_y, w)
 
     watch = _StopOnNaN()
     batch = settings["batch_size"]
-    class_weight = fit_class_weight(g, binding, targets, train_idx)
-    x, y, w = rows_of(train_idx)
-    train, validation = _fit_data(x, y, w, class_weight, settings["validation_split"])
+    fit_idx, validation_idx = _validation_split(train_idx, settings["validation_split"])
     fitted = model.fit(
-        batches(train, batch, shuffle=True),
-        validation_data=batches(validation, batch) if validation is not None else None,
+        batches(rows_of(fit_idx, fit_class_weight(g, binding, targets, train_idx)), batch, shuffle=True),
+        validation_data=batches(rows_of(validation_idx), batch) if len(validation_idx) else None,
         epochs=settings["epochs"],
         shuffle=False,  # the batches are shuffled already
         verbose=verbose,
@@ -376,30 +380,20 @@ def fit_and_evaluate(
     history = {k: [metric_value(v) for v in vs] for k, vs in fitted.history.items()}
     if not len(test_idx):
         return model, history, {}
-    test = model.evaluate(batches(_packed(*rows_of(test_idx)), batch), verbose=0, return_dict=True)
+    test = model.evaluate(batches(rows_of(test_idx), batch), verbose=0, return_dict=True)
     return model, history, {k: metric_value(v) for k, v in test.items()}
 
 
-def _fit_data(x, y, w, class_weight: dict | None, validation_split: float):
-    """(training, validation or None) as `model.fit(x, y, sample_weight=w,
-    class_weight=..., validation_split=...)` makes them: the last share of the
-    rows validates; class weights become the training rows' sample weights
-    (the validation rows get none)."""
+def _validation_split(rows, validation_split: float):
+    """(fitted rows, validation rows) as `model.fit(..., validation_split=...)`
+    splits what it is given: the last share validates, unshuffled. Class
+    weights (fit's class_weight) then weigh the fitted rows only."""
     import math
 
-    rows = len(keras.tree.flatten(y)[0])
-    at = int(math.floor(rows * (1.0 - validation_split))) if validation_split else rows
-    if at == 0 or (validation_split and at == rows):  # netdsl checks the split first; a guard
-        raise ValueError(f"Training data contains {rows} samples, too few for validation_split")
-
-    def part(start, end):
-        xs, ys = keras.tree.map_structure(lambda t: t[start:end], (x, y))
-        return xs, ys, None if w is None else w[start:end]
-
-    (xt, yt, wt), validation = part(0, at), (_packed(*part(at, rows)) if at < rows else None)
-    if class_weight is not None:
-        wt = _class_sample_weights(yt, class_weight)
-    return _packed(xt, yt, wt), validation
+    at = int(math.floor(len(rows) * (1.0 - validation_split))) if validation_split else len(rows)
+    if at == 0 or (validation_split and at == len(rows)):  # netdsl checks the split first; a guard
+        raise ValueError(f"Training data contains {len(rows)} samples, too few for validation_split")
+    return rows[:at], rows[at:]
 
 
 def _class_sample_weights(y, class_weight: dict):

@@ -84,6 +84,20 @@ def assert_same_predictions(net, hand, x):
     return a
 
 
+def emitted_model(graph, net, path: Path):
+    """`emit --python` of the graph written to `path` and run: (its source, its
+    model with net's weights copied in, layer by layer)."""
+    import runpy
+
+    source = netdsl.to_python(graph)
+    path.write_text(source, encoding="utf-8")
+    emitted = runpy.run_path(str(path))["model"]
+    for layer in net.layers:
+        if layer.weights:
+            emitted.get_layer(layer.name).set_weights(layer.get_weights())
+    return source, emitted
+
+
 def assert_params(graph, net, hand=None):
     p = netdsl.network(graph).params.as_dict()
     assert net.count_params() == p["total"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_keras_ops import assert_same_predictions, randomize_and_copy
+from test_keras_ops import assert_same_predictions, emitted_model, randomize_and_copy
 
 import netdsl
 
@@ -149,23 +149,15 @@ def test_stack_attention_and_dense_on_rank_3(d, axis, heads, key_dim, value_dim,
 def test_rank_3_model_emitted_as_python_is_the_same_model(tmp_path):
     """emit --python writes stack as the Stack operation (an Identity carrying its
     name), attention called on (s, s)."""
-    import runpy
-
     spec = RANK3.format(d=4, axis=1, heads=2, key_dim=3, extra=", dropout=0.1")
     graph = netdsl.loads(spec)
-    source = netdsl.to_python(graph)
+    net = netdsl.to_keras(graph, seed=0)
+    source, emitted = emitted_model(graph, net, tmp_path / "rank3.py")
     # the named value: the Stack operation under an internal name, an Identity carrying `s`
     assert 'named_op("Stack", axis=1, name="s_stack")([s_dense_1, s_dense_2, s_dense_3])' in source
     assert 's = layers.Identity(name="s")(s)' in source
     assert "(s, s)" in source and "use_bias" not in source
-    path = tmp_path / "rank3.py"
-    path.write_text(source, encoding="utf-8")
-    emitted = runpy.run_path(str(path))["model"]
-    net = netdsl.to_keras(graph, seed=0)
     assert [type(op).__name__ for op in emitted.operations] == [type(op).__name__ for op in net.operations]
-    for layer in net.layers:
-        if layer.weights:
-            emitted.get_layer(layer.name).set_weights(layer.get_weights())
     rows = np.random.default_rng(2).normal(size=(8, 6)).astype("float32")
     np.testing.assert_allclose(emitted.predict(rows, verbose=0), net.predict(rows, verbose=0), atol=1e-6)
 
@@ -195,7 +187,6 @@ def test_attention_to_other_values_as_keras_calls_it(with_key, tmp_path):
     """q -> attention(..., value=m[, key=k]) is MultiHeadAttention called on (q, m[, k]): the
     query's shape out, the count of projections of three widths (check's and Keras's), the same
     predictions as the hand-written model, emitted as Python and saved (safe_mode) alike."""
-    import runpy
 
     key = "k = stack(c -> dense(7), c -> dense(7), c -> dense(7), axis=1)\n" if with_key else ""
     graph = netdsl.loads(CROSS.format(key=key, operands="value=m, key=k" if with_key else "value=m"))
@@ -214,13 +205,8 @@ def test_attention_to_other_values_as_keras_calls_it(with_key, tmp_path):
     dot = netdsl.to_dot(graph)  # the diagram says which operand is which
     assert '"m" -> "a" [label=" value (3, 3)"]' in dot
     assert ('"k" -> "a" [label=" key (3, 7)"]' in dot) == with_key
-    source = netdsl.to_python(graph)
+    source, emitted = emitted_model(graph, net, tmp_path / "cross.py")
     assert ("(q, m, k)" if with_key else "(q, m)") in source
-    (tmp_path / "cross.py").write_text(source, encoding="utf-8")
-    emitted = runpy.run_path(str(tmp_path / "cross.py"))["model"]
-    for layer in net.layers:
-        if layer.weights:
-            emitted.get_layer(layer.name).set_weights(layer.get_weights())
     np.testing.assert_allclose(emitted.predict(rows, verbose=0), ours, atol=1e-6)
     net.save(tmp_path / "cross.keras")
     loaded = keras.saving.load_model(tmp_path / "cross.keras", safe_mode=True)

@@ -16,6 +16,17 @@ import pytest
 from conftest import EXAMPLES, IRIS_CSV, run_cli
 
 
+def in_one_process(*commands) -> subprocess.CompletedProcess:
+    """The commands run by main() one after another in one fresh process, which
+    then prints their exit codes and the TensorFlow / Keras modules it imported."""
+    calls = "".join(f"codes.append(main({[str(a) for a in argv]!r}))\n" for argv in commands)
+    code = (
+        "import sys\nfrom netdsl.cli import main\ncodes = []\n" + calls + "heavy = sorted(m for m in "
+        "sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))\nprint(*codes, heavy)\n"
+    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+
 @pytest.fixture(scope="module")
 def iris_model(tmp_path_factory):
     out = tmp_path_factory.mktemp("predict") / "iris.keras"
@@ -100,14 +111,7 @@ def test_bad_files_fail_before_tensorflow_loads(iris_model, tmp_path):
         "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n4.9,three,1.4,0.2\n",
         encoding="utf-8",
     )
-    code = (
-        "import sys\nfrom netdsl.cli import main\n"
-        f"a = main(['predict', {str(iris_model)!r}, '--data', {str(lacking)!r}])\n"
-        f"b = main(['predict', {str(iris_model)!r}, '--data', {str(text)!r}])\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))\n"
-        "print(a, b, heavy)\n"
-    )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    r = in_one_process(["predict", iris_model, "--data", lacking], ["predict", iris_model, "--data", text])
     assert r.stdout.strip().splitlines()[-1] == "1 1 []", r.stdout + r.stderr
     # located in the data file, with a code, the line and a caret, as every data error
     assert (
@@ -146,15 +150,11 @@ def test_a_category_a_closed_lookup_never_saw_fails_before_tensorflow_loads(tmp_
     new.write_text("x,kind,label\n0.1,a,0\n0.2,c,1\n", encoding="utf-8")
     gap = tmp_path / "gap.csv"
     gap.write_text("x,kind,label\n0.1,b,0\n0.2,a,1\n0.3,,1\n", encoding="utf-8")
-    code = (
-        "import sys\nfrom netdsl.cli import main\n"
-        f"a = main(['predict', {str(model)!r}, '--data', {str(new)!r}])\n"
-        f"b = main(['evaluate', {str(model)!r}, '--data', {str(new)!r}])\n"
-        f"c = main(['predict', {str(model)!r}, '--data', {str(gap)!r}])\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))\n"
-        "print(a, b, c, heavy)\n"
+    r = in_one_process(
+        ["predict", model, "--data", new],
+        ["evaluate", model, "--data", new],
+        ["predict", model, "--data", gap],
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.stdout.strip().splitlines()[-1] == "1 1 1 []", r.stdout + r.stderr
     unseen = (
         f"{new}:3:5: error[ND623]: column 'kind' has 'c', not in the vocabulary of lookup "

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_keras_ops import assert_same_predictions, randomize_and_copy
+from test_keras_ops import assert_same_predictions, emitted_model, randomize_and_copy
 
 import netdsl
 
@@ -64,19 +64,11 @@ def test_as_written_by_hand(tmp_path):
     np.testing.assert_allclose(loaded.predict(rows, verbose=0), ours, rtol=1e-6)
 
     # emit --python: the same layers, the same predictions with the same weights
-    import runpy
-
-    source = netdsl.to_python(graph)
+    source, emitted = emitted_model(graph, net, tmp_path / "rank_ops.py")
     assert 'layers.Reshape(target_shape=(3, -1), name="rows_reshape_1")(x)' in source
     assert 'layers.RepeatVector(n=3, name="seq_repeat_1")' in source
     assert 'layers.GlobalMaxPooling1D(name="top")(rows)' in source
-    path = tmp_path / "rank_ops.py"
-    path.write_text(source, encoding="utf-8")
-    emitted = runpy.run_path(str(path))["model"]
     assert [type(op).__name__ for op in emitted.operations] == [type(op).__name__ for op in net.operations]
-    for layer in net.layers:
-        if layer.weights:
-            emitted.get_layer(layer.name).set_weights(layer.get_weights())
     np.testing.assert_allclose(emitted.predict(rows, verbose=0), ours, atol=1e-6)
 
 

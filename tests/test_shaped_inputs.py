@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_keras_ops import assert_same_predictions, randomize_and_copy
+from test_keras_ops import assert_same_predictions, emitted_model, randomize_and_copy
 
 import netdsl
 from conftest import IRIS_CSV, run_cli
@@ -71,15 +71,8 @@ def test_as_written_by_hand(tmp_path):
     assert netdsl.import_keras(str(tmp_path / "again.keras")).text == imported
 
     # emit --python: a keras.Input of that shape, the same predictions with the same weights
-    import runpy
-
-    source = netdsl.to_python(graph)
+    source, emitted = emitted_model(graph, net, tmp_path / "shaped.py")
     assert 'seq = keras.Input(shape=(4, 6), name="seq")' in source
-    (tmp_path / "shaped.py").write_text(source, encoding="utf-8")
-    emitted = runpy.run_path(str(tmp_path / "shaped.py"))["model"]
-    for layer in net.layers:
-        if layer.weights:
-            emitted.get_layer(layer.name).set_weights(layer.get_weights())
     np.testing.assert_allclose(emitted.predict(x, verbose=0), ours, atol=1e-6)
 
 
